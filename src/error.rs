@@ -1,0 +1,100 @@
+//! The crate's error type and its mapping to errno values for the C ABI.
+//!
+//! Every variant carries the context a user needs ("bind veth0 queue 3: ...");
+//! `Display` prints it, and [`Error::errno`] gives the one positive errno that the
+//! C layer returns negated.
+
+use std::io;
+
+/// Errors from the AF_XDP core. Each variant maps to exactly one errno.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value or argument that can never work (`EINVAL`).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The named interface does not exist in this network namespace (`ENODEV`).
+    #[error("{0}")]
+    NoDevice(String),
+    /// A resource is held by someone else: a queue already bound, an interface
+    /// already carrying another XDP program, a UMEM still used by sockets (`EBUSY`).
+    #[error("{0}")]
+    Busy(String),
+    /// The kernel or driver cannot do what was asked, e.g. zero-copy on veth (`EOPNOTSUPP`).
+    #[error("{0}")]
+    NotSupported(String),
+    /// Not allowed: missing CAP_NET_RAW / CAP_BPF / CAP_NET_ADMIN (`EPERM`).
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Any other failed system call, with what was being done.
+    #[error("{context}: {source}")]
+    Os {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The positive errno for this error (the C ABI returns it negated).
+    pub fn errno(&self) -> i32 {
+        match self {
+            Error::InvalidArgument(_) => libc::EINVAL,
+            Error::NoDevice(_) => libc::ENODEV,
+            Error::Busy(_) => libc::EBUSY,
+            Error::NotSupported(_) => libc::EOPNOTSUPP,
+            Error::PermissionDenied(_) => libc::EPERM,
+            Error::Os { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
+        }
+    }
+
+    /// Wraps the calling thread's current `errno` with context.
+    pub(crate) fn last_os(context: impl Into<String>) -> Error {
+        Error::from_errno(context, io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+    }
+
+    /// Builds the variant that best describes `errno` for `context`, so that the
+    /// common kernel answers get their own variant and message.
+    pub(crate) fn from_errno(context: impl Into<String>, errno: i32) -> Error {
+        let context = context.into();
+        let text = io::Error::from_raw_os_error(errno);
+        let msg = format!("{context}: {text}");
+        match errno {
+            libc::EINVAL => Error::InvalidArgument(msg),
+            libc::ENODEV => Error::NoDevice(msg),
+            libc::EBUSY => Error::Busy(msg),
+            libc::EOPNOTSUPP => Error::NotSupported(msg),
+            libc::EPERM => Error::PermissionDenied(format!(
+                "{msg} (AF_XDP needs CAP_NET_RAW, and CAP_BPF with CAP_NET_ADMIN for the XDP program)"
+            )),
+            _ => Error::Os { context, source: text },
+        }
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+        Error::InvalidArgument(msg.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_has_one_errno() {
+        assert_eq!(Error::invalid("x").errno(), libc::EINVAL);
+        assert_eq!(Error::NoDevice("x".into()).errno(), libc::ENODEV);
+        assert_eq!(Error::Busy("x".into()).errno(), libc::EBUSY);
+        assert_eq!(Error::NotSupported("x".into()).errno(), libc::EOPNOTSUPP);
+        assert_eq!(Error::from_errno("op", libc::ENOMEM).errno(), libc::ENOMEM);
+        assert_eq!(Error::from_errno("op", libc::EPERM).errno(), libc::EPERM);
+    }
+
+    #[test]
+    fn message_keeps_context() {
+        let e = Error::from_errno("bind veth0 queue 3", libc::EBUSY);
+        assert!(e.to_string().starts_with("bind veth0 queue 3: "), "{e}");
+    }
+}
