@@ -101,7 +101,7 @@ fn queue_counts(name: &str) -> Result<(u32, u32)> {
     if rc != 0 {
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
         return match errno {
-            libc::EOPNOTSUPP | libc::ENOTSUP => Ok((1, 1)),
+            libc::EOPNOTSUPP => Ok((1, 1)),
             libc::ENODEV => Err(Error::NoDevice(format!(
                 "interface {name}: no such device in this network namespace"
             ))),

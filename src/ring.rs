@@ -1,0 +1,682 @@
+//! The single-producer single-consumer rings that AF_XDP shares with the kernel.
+//!
+//! Each ring is a power-of-two array of entries plus a producer and a consumer
+//! index in shared memory. The indices are free-running `u32`s: they only ever
+//! increase, wrap at 2^32, and a slot is found by masking (`idx & (size - 1)`).
+//! `producer - consumer` (wrapping) is the number of entries in flight.
+//!
+//! The protocol is the kernel's (`net/xdp/xsk_queue.h`):
+//! * a producer writes entries, then store-releases the producer index; the
+//!   consumer load-acquires the producer index before it reads those entries;
+//! * a consumer reads entries, then store-releases the consumer index; the
+//!   producer load-acquires the consumer index before it overwrites those slots.
+//!
+//! Each side keeps cached copies of both indices so that it touches the peer's
+//! cache line only when the cached view runs out. All of that local state sits
+//! in one [`CachePadded`] block per ring, so two rings used by two threads never
+//! share a line.
+//!
+//! The same code runs over the kernel's mmap and, in unit tests, over heap memory
+//! laid out the same way.
+
+use crate::error::{Error, Result};
+use crossbeam_utils::CachePadded;
+use std::marker::PhantomData;
+use std::mem::size_of;
+use std::os::fd::RawFd;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// One RX or TX ring entry: `struct xdp_desc`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Desc {
+    /// Offset of the packet's first byte in the UMEM.
+    pub addr: u64,
+    /// Packet length in bytes.
+    pub len: u32,
+    /// `XDP_PKT_CONTD` and friends; 0 for single-buffer packets.
+    pub options: u32,
+}
+
+const _: () = assert!(size_of::<Desc>() == size_of::<libc::xdp_desc>());
+
+/// Bit in a ring's `flags` word: the kernel wants a syscall to make progress.
+const XDP_RING_NEED_WAKEUP: u32 = libc::XDP_RING_NEED_WAKEUP;
+
+/// Where a ring's memory comes from.
+enum Backing {
+    /// `mmap` of an AF_XDP socket; unmapped on drop.
+    Mmap { base: NonNull<libc::c_void>, len: usize },
+    /// Heap memory for tests, aligned for the atomics.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Heap(#[allow(dead_code)] Vec<u64>),
+}
+
+impl Drop for Backing {
+    fn drop(&mut self) {
+        if let Backing::Mmap { base, len } = *self {
+            // SAFETY: base/len are exactly what mmap returned; nothing borrows the
+            // ring any more because its owner is being dropped.
+            unsafe { libc::munmap(base.as_ptr(), len) };
+        }
+    }
+}
+
+/// Pointers into one ring's memory, and the ring's geometry.
+struct Raw<T> {
+    producer: NonNull<AtomicU32>,
+    consumer: NonNull<AtomicU32>,
+    /// `None` only for test rings without a flags word.
+    flags: Option<NonNull<AtomicU32>>,
+    entries: NonNull<T>,
+    mask: u32,
+    size: u32,
+    _backing: Backing,
+}
+
+impl<T: Copy> Raw<T> {
+    /// Maps one ring of `size` entries of `T` from an AF_XDP socket.
+    fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
+        let len = off.desc as usize + size as usize * size_of::<T>();
+        // SAFETY: a fresh shared mapping of the socket's ring; the kernel checks
+        // that `len` fits the ring it allocated for `pgoff`.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                fd,
+                pgoff as libc::off_t,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::last_os(format!("mmap {what} ring ({size} entries)")));
+        }
+        let base = NonNull::new(base).expect("mmap returned NULL without failing");
+        let at = |o: u64| {
+            // SAFETY: every offset the kernel reports lies inside the mapping.
+            unsafe { NonNull::new_unchecked(base.as_ptr().cast::<u8>().add(o as usize)) }
+        };
+        Ok(Raw {
+            producer: at(off.producer).cast(),
+            consumer: at(off.consumer).cast(),
+            flags: Some(at(off.flags).cast()),
+            entries: at(off.desc).cast(),
+            mask: size - 1,
+            size,
+            _backing: Backing::Mmap { base, len },
+        })
+    }
+
+    /// A ring over heap memory with the kernel's layout: producer, consumer and
+    /// flags on their own cache lines, entries after them.
+    #[cfg(test)]
+    fn heap(size: u32) -> Self {
+        assert!(size.is_power_of_two());
+        let header = 3 * 64;
+        let words = (header + size as usize * size_of::<T>()).div_ceil(8);
+        let mut mem = vec![0u64; words];
+        let base = mem.as_mut_ptr().cast::<u8>();
+        // SAFETY: all offsets are inside `mem`, which the ring keeps alive.
+        let at = |o: usize| unsafe { NonNull::new_unchecked(base.add(o)) };
+        Raw {
+            producer: at(0).cast(),
+            consumer: at(64).cast(),
+            flags: Some(at(128).cast()),
+            entries: at(header).cast(),
+            mask: size - 1,
+            size,
+            _backing: Backing::Heap(mem),
+        }
+    }
+
+    #[inline(always)]
+    fn producer(&self) -> &AtomicU32 {
+        // SAFETY: points into the backing, which lives as long as self.
+        unsafe { self.producer.as_ref() }
+    }
+
+    #[inline(always)]
+    fn consumer(&self) -> &AtomicU32 {
+        // SAFETY: as above.
+        unsafe { self.consumer.as_ref() }
+    }
+
+    /// Slot for a free-running index. Masking keeps every index inside the ring,
+    /// whatever value a caller passes.
+    #[inline(always)]
+    fn slot(&self, idx: u32) -> *mut T {
+        // SAFETY: (idx & mask) < size, and the entries array holds size entries.
+        unsafe { self.entries.as_ptr().add((idx & self.mask) as usize) }
+    }
+
+    #[inline(always)]
+    fn needs_wakeup(&self) -> bool {
+        // The kernel sets and clears this bit on its own schedule; a plain
+        // (relaxed) read is what the protocol asks for.
+        self.flags.is_some_and(|f| {
+            // SAFETY: points into the backing.
+            unsafe { f.as_ref() }.load(Ordering::Relaxed) & XDP_RING_NEED_WAKEUP != 0
+        })
+    }
+
+    /// Copies `n` entries starting at ring index `idx` into or out of `buf`,
+    /// in at most two runs (before and after the wrap).
+    #[inline(always)]
+    fn copy(&self, idx: u32, n: u32, buf: *mut T, into_ring: bool) {
+        let start = idx & self.mask;
+        let first = n.min(self.size - start) as usize;
+        let rest = n as usize - first;
+        // SAFETY: start + first <= size and rest <= start, so both runs stay in
+        // the entries array; `buf` holds n entries (callers pass slices).
+        unsafe {
+            let at = self.entries.as_ptr().add(start as usize);
+            let base = self.entries.as_ptr();
+            if into_ring {
+                ptr::copy_nonoverlapping(buf, at, first);
+                ptr::copy_nonoverlapping(buf.add(first), base, rest);
+            } else {
+                ptr::copy_nonoverlapping(at, buf, first);
+                ptr::copy_nonoverlapping(base, buf.add(first), rest);
+            }
+        }
+    }
+}
+
+/// The local side of a ring: our cached view of both indices.
+#[derive(Default, Debug)]
+struct Cursor {
+    /// Producer ring: next index to hand out by `reserve`.
+    /// Consumer ring: last producer index seen.
+    cached_prod: u32,
+    /// Producer ring: last consumer index seen, plus the ring size (so that
+    /// `cached_cons - cached_prod` is the free space).
+    /// Consumer ring: next index to hand out by `peek`.
+    cached_cons: u32,
+    /// The index value we last stored to shared memory (producer index for a
+    /// producer ring, consumer index for a consumer ring). Kept here so that
+    /// `submit`/`release` never read back our own shared line, and so that they
+    /// can refuse to publish entries that were never reserved/peeked.
+    published: u32,
+}
+
+/// A ring that user space produces into: the fill ring (`u64` frame addresses)
+/// and the TX ring ([`Desc`]).
+pub struct ProdRing<T> {
+    raw: Raw<T>,
+    cur: CachePadded<Cursor>,
+    _t: PhantomData<T>,
+}
+
+/// A ring that user space consumes from: the completion ring (`u64`) and the RX
+/// ring ([`Desc`]).
+pub struct ConsRing<T> {
+    raw: Raw<T>,
+    cur: CachePadded<Cursor>,
+    _t: PhantomData<T>,
+}
+
+/// Fill ring: frame addresses handed to the kernel for RX.
+pub type FillRing = ProdRing<u64>;
+/// TX ring: packets handed to the kernel for transmission.
+pub type TxRing = ProdRing<Desc>;
+/// Completion ring: frame addresses the kernel is done transmitting.
+pub type CompRing = ConsRing<u64>;
+/// RX ring: received packets.
+pub type RxRing = ConsRing<Desc>;
+
+// SAFETY: a ring is a single-producer single-consumer endpoint; moving the one
+// user-side endpoint to another thread is fine. It is not Sync: every method
+// that touches the indices takes &mut self.
+unsafe impl<T: Send> Send for ProdRing<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for ConsRing<T> {}
+
+impl<T: Copy> ProdRing<T> {
+    fn from_raw(raw: Raw<T>) -> Self {
+        let prod = raw.producer().load(Ordering::Relaxed);
+        let cons = raw.consumer().load(Ordering::Acquire);
+        let cur = Cursor { cached_prod: prod, cached_cons: cons.wrapping_add(raw.size), published: prod };
+        ProdRing { raw, cur: CachePadded::new(cur), _t: PhantomData }
+    }
+
+    pub(crate) fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
+        Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn heap(size: u32) -> Self {
+        Self::from_raw(Raw::heap(size))
+    }
+
+    /// Number of entries in the ring.
+    pub fn size(&self) -> u32 {
+        self.raw.size
+    }
+
+    /// Free slots, refreshing the cached consumer index only when the cached
+    /// view has fewer than `want`.
+    #[inline(always)]
+    fn free(&mut self, want: u32) -> u32 {
+        let free = self.cur.cached_cons.wrapping_sub(self.cur.cached_prod);
+        if free >= want {
+            return free;
+        }
+        // Acquire pairs with the kernel's release of the consumer index: once we
+        // see it, the kernel has finished reading the slots it passed.
+        let cons = self.raw.consumer().load(Ordering::Acquire);
+        self.cur.cached_cons = cons.wrapping_add(self.raw.size);
+        self.cur.cached_cons.wrapping_sub(self.cur.cached_prod)
+    }
+
+    /// Reserves exactly `n` slots, or none. Returns the first slot's
+    /// free-running index; fill the slots through [`Self::slot`], then [`Self::submit`].
+    #[inline]
+    pub fn reserve(&mut self, n: u32) -> Option<u32> {
+        if n == 0 || self.free(n) < n {
+            return None;
+        }
+        let idx = self.cur.cached_prod;
+        self.cur.cached_prod = idx.wrapping_add(n);
+        Some(idx)
+    }
+
+    /// The slot for a free-running index. Any index is safe: it is masked into
+    /// the ring. Writing a slot that was not reserved has no effect the kernel
+    /// will see unless it is later reserved and submitted.
+    #[inline(always)]
+    pub fn slot(&mut self, idx: u32) -> *mut T {
+        self.raw.slot(idx)
+    }
+
+    /// Writes `value` into the slot at `idx` (masked).
+    #[inline(always)]
+    pub fn set(&mut self, idx: u32, value: T) {
+        // SAFETY: slot() is always in bounds.
+        unsafe { self.raw.slot(idx).write(value) }
+    }
+
+    /// Publishes the next `n` reserved entries to the kernel. Clamped to what
+    /// was reserved and not yet submitted, so a wrong `n` never hands the
+    /// kernel stale slots.
+    #[inline]
+    pub fn submit(&mut self, n: u32) -> u32 {
+        let pending = self.cur.cached_prod.wrapping_sub(self.cur.published);
+        let n = n.min(pending);
+        if n > 0 {
+            self.cur.published = self.cur.published.wrapping_add(n);
+            // Release orders our entry writes before the new producer index; it
+            // pairs with the kernel's acquire of the producer index.
+            self.raw.producer().store(self.cur.published, Ordering::Release);
+        }
+        n
+    }
+
+    /// Reserves up to `items.len()` slots, copies `items` in and submits them.
+    /// Returns how many were queued (fewer when the ring is nearly full).
+    #[inline]
+    pub fn put(&mut self, items: &[T]) -> u32 {
+        let want = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        let n = want.min(self.free(want));
+        if n == 0 {
+            return 0;
+        }
+        let idx = self.cur.cached_prod;
+        self.raw.copy(idx, n, items.as_ptr() as *mut T, true);
+        self.cur.cached_prod = idx.wrapping_add(n);
+        self.submit(n)
+    }
+
+    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        self.raw.needs_wakeup()
+    }
+
+    /// Entries submitted and not yet consumed by the kernel.
+    pub fn in_flight(&self) -> u32 {
+        self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire))
+    }
+}
+
+impl<T: Copy> ConsRing<T> {
+    fn from_raw(raw: Raw<T>) -> Self {
+        let cons = raw.consumer().load(Ordering::Relaxed);
+        let prod = raw.producer().load(Ordering::Acquire);
+        let cur = Cursor { cached_prod: prod, cached_cons: cons, published: cons };
+        ConsRing { raw, cur: CachePadded::new(cur), _t: PhantomData }
+    }
+
+    pub(crate) fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
+        Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn heap(size: u32) -> Self {
+        Self::from_raw(Raw::heap(size))
+    }
+
+    /// Number of entries in the ring.
+    pub fn size(&self) -> u32 {
+        self.raw.size
+    }
+
+    /// Entries ready to read, refreshing the cached producer index only when the
+    /// cached view has fewer than `want`.
+    #[inline(always)]
+    fn avail(&mut self, want: u32) -> u32 {
+        let avail = self.cur.cached_prod.wrapping_sub(self.cur.cached_cons);
+        if avail >= want {
+            return avail;
+        }
+        // Acquire pairs with the kernel's release of the producer index: the
+        // entries it covers are fully written once we see it.
+        self.cur.cached_prod = self.raw.producer().load(Ordering::Acquire);
+        self.cur.cached_prod.wrapping_sub(self.cur.cached_cons)
+    }
+
+    /// Takes up to `n` entries for reading. Returns how many and the first
+    /// one's free-running index; read them with [`Self::get`], then [`Self::release`].
+    #[inline]
+    pub fn peek(&mut self, n: u32) -> (u32, u32) {
+        if n == 0 {
+            return (0, self.cur.cached_cons);
+        }
+        let n = n.min(self.avail(n));
+        let idx = self.cur.cached_cons;
+        self.cur.cached_cons = idx.wrapping_add(n);
+        (n, idx)
+    }
+
+    /// The slot for a free-running index (masked, so always in bounds).
+    #[inline(always)]
+    pub fn slot(&self, idx: u32) -> *const T {
+        self.raw.slot(idx)
+    }
+
+    /// Reads the entry at `idx` (masked).
+    #[inline(always)]
+    pub fn get(&self, idx: u32) -> T {
+        // SAFETY: slot() is always in bounds.
+        unsafe { self.raw.slot(idx).read() }
+    }
+
+    /// Gives the next `n` peeked entries back to the kernel. Clamped to what was
+    /// peeked and not yet released.
+    #[inline]
+    pub fn release(&mut self, n: u32) -> u32 {
+        let pending = self.cur.cached_cons.wrapping_sub(self.cur.published);
+        let n = n.min(pending);
+        if n > 0 {
+            self.cur.published = self.cur.published.wrapping_add(n);
+            // Release orders our reads of the entries before the kernel may
+            // overwrite them; pairs with the kernel's acquire of the consumer index.
+            self.raw.consumer().store(self.cur.published, Ordering::Release);
+        }
+        n
+    }
+
+    /// Un-peeks the last `n` peeked entries so the next peek returns them again.
+    /// Clamped to what was peeked and not yet released.
+    #[inline]
+    pub fn cancel(&mut self, n: u32) -> u32 {
+        let pending = self.cur.cached_cons.wrapping_sub(self.cur.published);
+        let n = n.min(pending);
+        self.cur.cached_cons = self.cur.cached_cons.wrapping_sub(n);
+        n
+    }
+
+    /// Copies up to `out.len()` entries out and releases them.
+    #[inline]
+    pub fn take(&mut self, out: &mut [T]) -> u32 {
+        let want = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        let (n, idx) = self.peek(want);
+        if n == 0 {
+            return 0;
+        }
+        self.raw.copy(idx, n, out.as_mut_ptr(), false);
+        self.release(n)
+    }
+
+    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        self.raw.needs_wakeup()
+    }
+
+    /// Entries the kernel has produced that we have not peeked yet.
+    pub fn ready(&self) -> u32 {
+        self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Plays the kernel's side of a ring in tests.
+    pub(crate) struct Peer<'a, T: Copy> {
+        raw: &'a Raw<T>,
+    }
+
+    impl<'a, T: Copy> Peer<'a, T> {
+        /// Kernel consuming from a producer ring: takes up to n entries.
+        fn consume(&self, n: u32) -> Vec<T> {
+            let cons = self.raw.consumer().load(Ordering::Relaxed);
+            let prod = self.raw.producer().load(Ordering::Acquire);
+            let n = n.min(prod.wrapping_sub(cons));
+            let out = (0..n).map(|i| unsafe { self.raw.slot(cons.wrapping_add(i)).read() }).collect();
+            self.raw.consumer().store(cons.wrapping_add(n), Ordering::Release);
+            out
+        }
+        /// Kernel producing into a consumer ring: writes as many items as fit.
+        fn produce(&self, items: &[T]) -> u32 {
+            let prod = self.raw.producer().load(Ordering::Relaxed);
+            let cons = self.raw.consumer().load(Ordering::Acquire);
+            let free = self.raw.size - prod.wrapping_sub(cons);
+            let n = free.min(items.len() as u32);
+            for i in 0..n {
+                unsafe { self.raw.slot(prod.wrapping_add(i)).write(items[i as usize]) };
+            }
+            self.raw.producer().store(prod.wrapping_add(n), Ordering::Release);
+            n
+        }
+        fn set_flags(&self, v: u32) {
+            unsafe { self.raw.flags.unwrap().as_ref() }.store(v, Ordering::Relaxed);
+        }
+    }
+
+    fn prod_at<T: Copy>(size: u32, start: u32) -> ProdRing<T> {
+        let raw = Raw::heap(size);
+        raw.producer().store(start, Ordering::Relaxed);
+        raw.consumer().store(start, Ordering::Relaxed);
+        ProdRing::from_raw(raw)
+    }
+
+    fn cons_at<T: Copy>(size: u32, start: u32) -> ConsRing<T> {
+        let raw = Raw::heap(size);
+        raw.producer().store(start, Ordering::Relaxed);
+        raw.consumer().store(start, Ordering::Relaxed);
+        ConsRing::from_raw(raw)
+    }
+
+    #[test]
+    fn reserve_is_all_or_nothing() {
+        let mut r = prod_at::<u64>(8, 0);
+        assert_eq!(r.reserve(9), None);
+        assert_eq!(r.reserve(0), None);
+        assert_eq!(r.reserve(6), Some(0));
+        assert_eq!(r.reserve(3), None, "only 2 left");
+        assert_eq!(r.reserve(2), Some(6));
+    }
+
+    #[test]
+    fn producer_wraps_across_u32_max() {
+        let start = u32::MAX - 5;
+        let mut r = prod_at::<u64>(8, start);
+        for round in 0..10u64 {
+            let idx = r.reserve(5).expect("space after kernel consumed");
+            for i in 0..5 {
+                r.set(idx.wrapping_add(i), round * 100 + i as u64);
+            }
+            assert_eq!(r.submit(5), 5);
+            let got = Peer { raw: &r.raw }.consume(8);
+            assert_eq!(got, (0..5).map(|i| round * 100 + i).collect::<Vec<_>>());
+        }
+        assert!(r.raw.producer().load(Ordering::Relaxed) < start, "index wrapped");
+    }
+
+    #[test]
+    fn consumer_wraps_across_u32_max() {
+        let start = u32::MAX - 2;
+        let mut r = cons_at::<Desc>(4, start);
+        let mut next = 0u64;
+        for _ in 0..20 {
+            let batch: Vec<Desc> = (0..3).map(|i| Desc { addr: next + i, len: 60, options: 0 }).collect();
+            assert_eq!(Peer { raw: &r.raw }.produce(&batch), 3);
+            let (n, idx) = r.peek(8);
+            assert_eq!(n, 3);
+            for i in 0..n {
+                assert_eq!(r.get(idx.wrapping_add(i)).addr, next + i as u64);
+            }
+            assert_eq!(r.release(n), 3);
+            next += 3;
+        }
+    }
+
+    #[test]
+    fn cached_consumer_index_refreshes_only_when_needed() {
+        let mut r = prod_at::<u64>(4, 0);
+        assert_eq!(r.reserve(4), Some(0));
+        r.submit(4);
+        assert_eq!(r.reserve(1), None, "ring full");
+        Peer { raw: &r.raw }.consume(2);
+        // The cached view is stale (0 free); reserve must refresh and see 2.
+        assert_eq!(r.reserve(2), Some(4));
+        assert_eq!(r.reserve(1), None);
+    }
+
+    #[test]
+    fn cached_producer_index_refreshes_on_short_view() {
+        let mut r = cons_at::<u64>(8, 0);
+        Peer { raw: &r.raw }.produce(&[1, 2]);
+        assert_eq!(r.peek(1), (1, 0));
+        Peer { raw: &r.raw }.produce(&[3, 4, 5]);
+        // Cached view has 1 left, 4 asked: refresh sees 4.
+        assert_eq!(r.peek(4), (4, 1));
+        assert_eq!(r.release(5), 5);
+        assert_eq!(r.peek(4), (0, 5));
+    }
+
+    #[test]
+    fn submit_and_release_are_clamped() {
+        let mut p = prod_at::<u64>(8, 0);
+        assert_eq!(p.submit(5), 0, "nothing reserved");
+        p.reserve(2).unwrap();
+        assert_eq!(p.submit(100), 2);
+        assert_eq!(p.raw.producer().load(Ordering::Relaxed), 2);
+
+        let mut c = cons_at::<u64>(8, 0);
+        Peer { raw: &c.raw }.produce(&[7, 8, 9]);
+        assert_eq!(c.release(3), 0, "nothing peeked");
+        assert_eq!(c.peek(2).0, 2);
+        assert_eq!(c.release(10), 2);
+        assert_eq!(c.raw.consumer().load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn cancel_returns_entries_to_the_next_peek() {
+        let mut c = cons_at::<u64>(8, 0);
+        Peer { raw: &c.raw }.produce(&[10, 11, 12, 13]);
+        let (n, idx) = c.peek(4);
+        assert_eq!((n, idx), (4, 0));
+        assert_eq!(c.release(1), 1);
+        assert_eq!(c.cancel(10), 3, "only the 3 unreleased are cancelled");
+        let (n, idx) = c.peek(4);
+        assert_eq!((n, idx), (3, 1));
+        assert_eq!(c.get(idx), 11);
+    }
+
+    #[test]
+    fn slot_masks_any_index() {
+        let mut p = prod_at::<u64>(8, 0);
+        let base = p.slot(0) as usize;
+        for idx in [0u32, 7, 8, 1 << 31, u32::MAX] {
+            let s = p.slot(idx) as usize;
+            assert!(s >= base && s < base + 8 * 8, "idx {idx} escaped the ring");
+        }
+    }
+
+    #[test]
+    fn batch_put_and_take_wrap_and_go_partial() {
+        let mut p = prod_at::<u64>(8, u32::MAX - 3);
+        let items: Vec<u64> = (100..112).collect();
+        assert_eq!(p.put(&items), 8, "partial: only 8 fit");
+        assert_eq!(Peer { raw: &p.raw }.consume(8), (100..108).collect::<Vec<_>>());
+        assert_eq!(p.put(&items[8..]), 4);
+        assert_eq!(Peer { raw: &p.raw }.consume(8), (108..112).collect::<Vec<_>>());
+
+        let mut c = cons_at::<Desc>(8, u32::MAX - 1);
+        let descs: Vec<Desc> = (0..6).map(|i| Desc { addr: i * 4096, len: 64 + i as u32, options: 0 }).collect();
+        Peer { raw: &c.raw }.produce(&descs);
+        let mut out = [Desc::default(); 4];
+        assert_eq!(c.take(&mut out), 4);
+        assert_eq!(&out[..], &descs[..4]);
+        assert_eq!(c.take(&mut out), 2);
+        assert_eq!(&out[..2], &descs[4..]);
+        assert_eq!(c.take(&mut out), 0);
+    }
+
+    #[test]
+    fn needs_wakeup_reads_the_flag() {
+        let p = prod_at::<u64>(8, 0);
+        assert!(!p.needs_wakeup());
+        Peer { raw: &p.raw }.set_flags(XDP_RING_NEED_WAKEUP);
+        assert!(p.needs_wakeup());
+    }
+
+    #[test]
+    fn spsc_threads_move_every_item_in_order() {
+        // A real producer thread against a consumer thread over one ring.
+        struct Shared(Raw<u64>);
+        // SAFETY: the test gives the producer side to one thread and the
+        // consumer side to another, as the ring protocol requires.
+        unsafe impl Sync for Shared {}
+        let shared: &'static Shared = Box::leak(Box::new(Shared(Raw::<u64>::heap(64))));
+        let raw_prod = &shared.0;
+        let total = 200_000u64;
+        let producer = std::thread::spawn(move || {
+            let peer = Peer { raw: &shared.0 };
+            let mut next = 0u64;
+            while next < total {
+                let batch: Vec<u64> = (next..(next + 7).min(total)).collect();
+                next += peer.produce(&batch) as u64;
+            }
+        });
+        let mut c = ConsRing::<u64> {
+            raw: Raw {
+                producer: raw_prod.producer,
+                consumer: raw_prod.consumer,
+                flags: None,
+                entries: raw_prod.entries,
+                mask: raw_prod.mask,
+                size: raw_prod.size,
+                _backing: Backing::Heap(Vec::new()),
+            },
+            cur: CachePadded::new(Cursor::default()),
+            _t: PhantomData,
+        };
+        let mut expect = 0u64;
+        let mut buf = [0u64; 16];
+        while expect < total {
+            let n = c.take(&mut buf);
+            for v in &buf[..n as usize] {
+                assert_eq!(*v, expect);
+                expect += 1;
+            }
+        }
+        producer.join().unwrap();
+    }
+}
