@@ -3,5 +3,6 @@ pub mod error;
 pub mod netdev;
 pub mod ring;
 pub mod sys;
+pub mod umem;
 
 pub use error::{Error, Result};

@@ -1,0 +1,482 @@
+//! UMEM: the packet buffer area shared with the kernel, cut into equal frames,
+//! registered on an AF_XDP socket together with its fill and completion rings.
+//!
+//! The kernel ties a UMEM to the socket it was registered on. That socket's fd
+//! (the UMEM's fd) becomes the first socket bound to a queue; later sockets share
+//! the UMEM by naming that fd at bind time (`XDP_SHARED_UMEM`). [`Umem`] keeps
+//! the fd, the area, the fill and completion rings, and the record of what the
+//! fd has been bound to.
+
+use crate::error::{Error, Result};
+use crate::netdev::NetnsId;
+use crate::ring::{CompRing, FillRing};
+use std::mem::size_of;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// `XDP_UMEM_UNALIGNED_CHUNK_FLAG`: frames may start anywhere; RX/TX addresses
+/// carry an offset in their top 16 bits.
+pub const UMEM_UNALIGNED_CHUNKS: u32 = libc::XDP_UMEM_UNALIGNED_CHUNK_FLAG;
+const KNOWN_FLAGS: u32 = UMEM_UNALIGNED_CHUNKS;
+
+/// Smallest frame the kernel accepts (`XDP_UMEM_MIN_CHUNK_SIZE`).
+pub const MIN_FRAME_SIZE: u32 = 2048;
+/// Headroom the kernel reserves in every frame for XDP (`XDP_PACKET_HEADROOM`).
+pub const XDP_PACKET_HEADROOM: u32 = 256;
+
+/// UMEM geometry and ring sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UmemConfig {
+    /// Number of frames. With a caller's area, 0 means "as many as fit".
+    pub frame_count: u32,
+    /// Bytes per frame: a power of two from 2048 to the page size (aligned mode),
+    /// or any size in that range with [`UMEM_UNALIGNED_CHUNKS`].
+    pub frame_size: u32,
+    /// Bytes left free at the start of every received frame, before the packet.
+    pub frame_headroom: u32,
+    /// Fill ring entries (power of two).
+    pub fill_size: u32,
+    /// Completion ring entries (power of two).
+    pub comp_size: u32,
+    /// 0 or [`UMEM_UNALIGNED_CHUNKS`].
+    pub flags: u32,
+}
+
+impl Default for UmemConfig {
+    fn default() -> Self {
+        UmemConfig {
+            frame_count: 4096,
+            frame_size: 4096,
+            frame_headroom: 0,
+            fill_size: 2048,
+            comp_size: 2048,
+            flags: 0,
+        }
+    }
+}
+
+pub(crate) fn page_size() -> u32 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as u32 } else { 4096 }
+}
+
+/// Checks that a ring size is a power of two, naming the ring on failure.
+pub(crate) fn check_ring_size(what: &str, size: u32, zero_ok: bool) -> Result<()> {
+    if (size == 0 && zero_ok) || size.is_power_of_two() {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "{what} size {size} is not a power of two{}",
+        if zero_ok { " (0 leaves the ring out)" } else { "" }
+    )))
+}
+
+impl UmemConfig {
+    /// Checks every field against what the kernel will accept, so that a bad
+    /// value is reported by name instead of as a bare EINVAL from setsockopt.
+    pub fn validate(&self) -> Result<()> {
+        if self.flags & !KNOWN_FLAGS != 0 {
+            return Err(Error::invalid(format!(
+                "umem flags {:#x}: unknown bits {:#x} (known: UNALIGNED_CHUNKS {:#x})",
+                self.flags,
+                self.flags & !KNOWN_FLAGS,
+                UMEM_UNALIGNED_CHUNKS
+            )));
+        }
+        let page = page_size();
+        let fs = self.frame_size;
+        let unaligned = self.flags & UMEM_UNALIGNED_CHUNKS != 0;
+        if fs < MIN_FRAME_SIZE || fs > page || (!unaligned && !fs.is_power_of_two()) {
+            return Err(Error::invalid(format!(
+                "frame size {fs} is not supported: use a power of two from {MIN_FRAME_SIZE} to {page} \
+                 (or any size in that range with unaligned chunks)"
+            )));
+        }
+        if self.frame_headroom >= fs - XDP_PACKET_HEADROOM {
+            return Err(Error::invalid(format!(
+                "frame headroom {} too large for frame size {fs}: the kernel keeps {XDP_PACKET_HEADROOM} bytes, \
+                 so headroom must be below {}",
+                self.frame_headroom,
+                fs - XDP_PACKET_HEADROOM
+            )));
+        }
+        check_ring_size("fill ring", self.fill_size, false)?;
+        check_ring_size("completion ring", self.comp_size, false)?;
+        Ok(())
+    }
+
+    fn area_len(&self) -> Result<usize> {
+        (self.frame_count as u64)
+            .checked_mul(self.frame_size as u64)
+            .filter(|&n| n > 0)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "frame count {} x frame size {} is not a usable area size",
+                    self.frame_count, self.frame_size
+                ))
+            })
+    }
+}
+
+/// The packet buffer area.
+struct Area {
+    base: NonNull<u8>,
+    len: usize,
+    /// Mapped by us (unmapped on drop) or lent by the caller.
+    owned: bool,
+}
+
+impl Drop for Area {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: base/len are our own mmap; the last user is gone.
+            unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+        }
+    }
+}
+
+/// Where a UMEM's own fd is bound: `(netns, ifindex, queue)`.
+pub(crate) type BindKey = (NetnsId, u32, u32);
+
+/// What has been done to the UMEM's fd. The fd can be set up and bound only
+/// once; these fields let later sockets share it correctly.
+#[derive(Default, Debug)]
+pub(crate) struct FdState {
+    /// RX/TX ring sizes already set on the fd (the kernel lets each be set once).
+    pub rx_size: Option<u32>,
+    pub tx_size: Option<u32>,
+    /// Where the fd is bound, once it is.
+    pub bound: Option<BindKey>,
+    /// A live socket is using the fd as its own.
+    pub fd_in_use: bool,
+}
+
+/// The parts of a UMEM that sockets keep alive: fd, area, geometry.
+pub(crate) struct UmemShared {
+    fd: OwnedFd,
+    /// Namespace the fd was created in: the kernel resolves a bind's ifindex
+    /// there, so sockets must look their interface up in the same one.
+    netns: NetnsId,
+    area: Area,
+    cfg: UmemConfig,
+    sockets: AtomicUsize,
+    state: Mutex<FdState>,
+}
+
+// SAFETY: the area pointer is only handed out, never dereferenced here; the
+// rest is an fd, atomics and a mutex.
+unsafe impl Send for UmemShared {}
+// SAFETY: as above.
+unsafe impl Sync for UmemShared {}
+
+impl UmemShared {
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    pub(crate) fn netns(&self) -> NetnsId {
+        self.netns
+    }
+
+    /// The fd's state; a poisoned lock only means a panic elsewhere, the data is
+    /// still consistent because every update is a single assignment.
+    pub(crate) fn state(&self) -> MutexGuard<'_, FdState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn socket_added(&self) {
+        self.sockets.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn socket_removed(&self) {
+        self.sockets.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A registered UMEM with its fill and completion rings.
+pub struct Umem {
+    // Rings first: they unmap before the fd and area go.
+    fill: FillRing,
+    comp: CompRing,
+    shared: Arc<UmemShared>,
+}
+
+impl Umem {
+    /// Maps a fresh area of `frame_count * frame_size` bytes (pre-faulted) and
+    /// registers it.
+    pub fn new(cfg: &UmemConfig) -> Result<Umem> {
+        cfg.validate()?;
+        let len = cfg.area_len()?;
+        // SAFETY: anonymous private mapping; failure is checked.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::last_os(format!("mmap umem area of {len} bytes")));
+        }
+        let area = Area { base: NonNull::new(base.cast()).expect("mmap gave NULL"), len, owned: true };
+        Self::register(area, *cfg)
+    }
+
+    /// Registers a caller's area. `cfg.frame_count == 0` means as many frames as
+    /// fit in `size`; otherwise those frames must fit.
+    ///
+    /// # Safety
+    /// `area` must be valid for reads and writes of `size` bytes, page-aligned,
+    /// and stay mapped until this UMEM and every socket on it are dropped. The
+    /// caller keeps ownership: nothing here unmaps it.
+    pub unsafe fn with_area(area: *mut u8, size: u64, cfg: &UmemConfig) -> Result<Umem> {
+        let base = NonNull::new(area).ok_or_else(|| Error::invalid("umem area is NULL"))?;
+        let page = page_size() as usize;
+        if (area as usize) % page != 0 {
+            return Err(Error::invalid(format!("umem area {area:p} is not aligned to the {page}-byte page size")));
+        }
+        let mut cfg = *cfg;
+        cfg.validate()?;
+        let fits = size / cfg.frame_size as u64;
+        if cfg.frame_count == 0 {
+            cfg.frame_count = u32::try_from(fits).unwrap_or(u32::MAX);
+        }
+        if cfg.frame_count == 0 || cfg.frame_count as u64 > fits {
+            return Err(Error::invalid(format!(
+                "umem area of {size} bytes holds {fits} frames of {}, config asks for {}",
+                cfg.frame_size, cfg.frame_count
+            )));
+        }
+        let len = cfg.area_len()?;
+        Self::register(Area { base, len, owned: false }, cfg)
+    }
+
+    fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
+        // SAFETY: plain socket(2); ownership taken right away.
+        let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if raw < 0 {
+            return Err(Error::last_os("socket(AF_XDP)"));
+        }
+        // SAFETY: raw is a fresh fd nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+
+        // The whole struct, tx_metadata_len included: with a shorter optlen the
+        // kernel reads only the v1 prefix and silently drops `flags`.
+        let reg = libc::xdp_umem_reg {
+            addr: area.base.as_ptr() as u64,
+            len: area.len as u64,
+            chunk_size: cfg.frame_size,
+            headroom: cfg.frame_headroom,
+            flags: cfg.flags,
+            tx_metadata_len: 0,
+        };
+        setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
+        setsockopt(raw, libc::XDP_UMEM_FILL_RING, &cfg.fill_size, "set fill ring size")?;
+        setsockopt(raw, libc::XDP_UMEM_COMPLETION_RING, &cfg.comp_size, "set completion ring size")?;
+        let off = mmap_offsets(raw)?;
+        let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill")?;
+        let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion")?;
+        let netns = crate::netdev::current_netns()?;
+        let shared = UmemShared { fd, netns, area, cfg, sockets: AtomicUsize::new(0), state: Mutex::default() };
+        Ok(Umem { fill, comp, shared: Arc::new(shared) })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<UmemShared> {
+        &self.shared
+    }
+
+    /// Start of the area.
+    pub fn area(&self) -> *mut u8 {
+        self.shared.area.base.as_ptr()
+    }
+
+    /// Registered size in bytes (`frame_count * frame_size`).
+    pub fn size(&self) -> u64 {
+        self.shared.area.len as u64
+    }
+
+    pub fn frame_size(&self) -> u32 {
+        self.shared.cfg.frame_size
+    }
+
+    pub fn frame_count(&self) -> u32 {
+        self.shared.cfg.frame_count
+    }
+
+    pub fn frame_headroom(&self) -> u32 {
+        self.shared.cfg.frame_headroom
+    }
+
+    /// The UMEM's AF_XDP fd (the first socket on this UMEM binds it).
+    pub fn fd(&self) -> RawFd {
+        self.shared.fd()
+    }
+
+    /// Address of frame `i` (aligned layout: `i * frame_size`).
+    pub fn frame_addr(&self, i: u32) -> u64 {
+        i as u64 * self.shared.cfg.frame_size as u64
+    }
+
+    /// Offset in the area that a ring address refers to (unaligned mode packs an
+    /// offset into the top 16 bits), if it lies inside the area.
+    pub fn offset_of(&self, addr: u64) -> Option<usize> {
+        let off = if self.shared.cfg.flags & UMEM_UNALIGNED_CHUNKS != 0 {
+            (addr & libc::XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >> libc::XSK_UNALIGNED_BUF_OFFSET_SHIFT)
+        } else {
+            addr
+        };
+        (off < self.size()).then_some(off as usize)
+    }
+
+    /// Pointer to the byte at ring address `addr`, or `None` outside the area.
+    pub fn data_ptr(&self, addr: u64) -> Option<NonNull<u8>> {
+        let off = self.offset_of(addr)?;
+        // SAFETY: off < len, so the result is inside the area.
+        Some(unsafe { NonNull::new_unchecked(self.area().add(off)) })
+    }
+
+    /// The `len` bytes at `addr`, if they lie inside the area.
+    ///
+    /// # Safety
+    /// The frame must belong to the application at this moment (taken from the RX
+    /// or completion ring, or never given to the kernel), so that the kernel is
+    /// not writing it.
+    pub unsafe fn frame(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        let off = self.offset_of(addr)?;
+        (len <= self.shared.area.len - off).then(|| std::slice::from_raw_parts(self.area().add(off), len))
+    }
+
+    /// Mutable view of the `len` bytes at `addr`, if inside the area.
+    ///
+    /// # Safety
+    /// As for [`Umem::frame`], and no other reference to those bytes may exist.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn frame_mut(&self, addr: u64, len: usize) -> Option<&mut [u8]> {
+        let off = self.offset_of(addr)?;
+        (len <= self.shared.area.len - off).then(|| std::slice::from_raw_parts_mut(self.area().add(off), len))
+    }
+
+    /// The fill ring.
+    pub fn fill(&mut self) -> &mut FillRing {
+        &mut self.fill
+    }
+
+    /// The completion ring.
+    pub fn comp(&mut self) -> &mut CompRing {
+        &mut self.comp
+    }
+
+    /// Both rings at once (they are used from one thread, or split across two).
+    pub fn rings(&mut self) -> (&mut FillRing, &mut CompRing) {
+        (&mut self.fill, &mut self.comp)
+    }
+
+    /// Sockets currently created on this UMEM.
+    pub fn socket_count(&self) -> usize {
+        self.shared.sockets.load(Ordering::Acquire)
+    }
+
+    /// Fails with `EBUSY` while sockets still use this UMEM. The C ABI calls it
+    /// before destroying; Rust users can drop a Umem at any time (sockets keep
+    /// the fd and area alive).
+    pub fn ensure_unused(&self) -> Result<()> {
+        match self.socket_count() {
+            0 => Ok(()),
+            n => Err(Error::Busy(format!(
+                "umem is still used by {n} socket{}; destroy {} first",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            ))),
+        }
+    }
+}
+
+/// `setsockopt(SOL_XDP, opt, value)`.
+pub(crate) fn setsockopt<T>(fd: RawFd, opt: libc::c_int, value: &T, what: &str) -> Result<()> {
+    // SAFETY: value is a live T and the length is its size.
+    let rc = unsafe {
+        libc::setsockopt(fd, libc::SOL_XDP, opt, (value as *const T).cast(), size_of::<T>() as libc::socklen_t)
+    };
+    if rc != 0 {
+        return Err(Error::last_os(what));
+    }
+    Ok(())
+}
+
+/// `getsockopt(SOL_XDP, opt)` into a zeroed T; returns T and the length the
+/// kernel wrote (older kernels write a shorter prefix of some structs).
+///
+/// # Safety
+/// T must be a plain-integer kernel struct for which all-zero bytes are valid.
+pub(crate) unsafe fn getsockopt<T>(fd: RawFd, opt: libc::c_int, what: &str) -> Result<(T, usize)> {
+    let mut value: T = std::mem::zeroed();
+    let mut len = size_of::<T>() as libc::socklen_t;
+    // SAFETY: value is a live T and len its size; the kernel writes at most len.
+    let rc = libc::getsockopt(fd, libc::SOL_XDP, opt, (&mut value as *mut T).cast(), &mut len);
+    if rc != 0 {
+        return Err(Error::last_os(what));
+    }
+    Ok((value, len as usize))
+}
+
+pub(crate) fn mmap_offsets(fd: RawFd) -> Result<libc::xdp_mmap_offsets> {
+    // SAFETY: xdp_mmap_offsets is plain integers.
+    let (off, len) = unsafe { getsockopt::<libc::xdp_mmap_offsets>(fd, libc::XDP_MMAP_OFFSETS, "get ring mmap offsets")? };
+    if len < size_of::<libc::xdp_mmap_offsets>() {
+        return Err(Error::NotSupported(
+            "kernel reports ring offsets without a flags word (pre-5.4); need_wakeup rings are required".into(),
+        ));
+    }
+    Ok(off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(cfg: UmemConfig) -> String {
+        let e = cfg.validate().unwrap_err();
+        assert_eq!(e.errno(), libc::EINVAL);
+        e.to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let d = UmemConfig::default();
+        assert_eq!((d.frame_count, d.frame_size, d.fill_size, d.comp_size), (4096, 4096, 2048, 2048));
+        d.validate().unwrap();
+        UmemConfig { frame_size: 2048, ..d }.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let d = UmemConfig::default();
+        assert!(err(UmemConfig { frame_size: 3000, ..d }).contains("frame size 3000"));
+        assert!(err(UmemConfig { frame_size: 1024, ..d }).contains("frame size 1024"));
+        assert!(err(UmemConfig { frame_size: 8192, ..d }).contains("frame size 8192"));
+        assert!(err(UmemConfig { frame_headroom: 3840, ..d }).contains("headroom 3840"));
+        assert!(err(UmemConfig { fill_size: 1000, ..d }).contains("fill ring size 1000"));
+        assert!(err(UmemConfig { comp_size: 0, ..d }).contains("completion ring size 0"));
+        assert!(err(UmemConfig { flags: 0x80, ..d }).contains("unknown bits 0x80"));
+        UmemConfig { frame_headroom: 3839, ..d }.validate().unwrap();
+    }
+
+    #[test]
+    fn unaligned_allows_any_size_in_range() {
+        let d = UmemConfig { flags: UMEM_UNALIGNED_CHUNKS, frame_size: 3000, ..Default::default() };
+        d.validate().unwrap();
+    }
+
+    #[test]
+    fn area_size_overflow_is_rejected() {
+        let c = UmemConfig { frame_count: 0, ..Default::default() };
+        assert!(c.area_len().is_err());
+    }
+}
