@@ -1,1 +1,124 @@
-fn main() {}
+//! Build script: links the shared library with a versioned soname and keeps
+//! `include/xsk_rs.h` in step with the C ABI in `src/ffi/`.
+//!
+//! The header is generated from the FFI layer only. It is committed, so a C user
+//! needs no Rust tooling to read it; `XSK_RS_HEADER_CHECK=1` turns generation into
+//! a check that fails when the committed file is stale (CI, `make check-header`).
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process;
+
+/// Name of the library as C users link it (`-lxsk_rs`).
+const LIB: &str = "xsk_rs";
+/// Root of the C ABI. cbindgen follows the `mod` declarations in it, so every
+/// module of `src/ffi/` is covered, and nothing outside it is.
+const FFI_ROOT: &str = "src/ffi/mod.rs";
+const HEADER: &str = "include/xsk_rs.h";
+const CHECK_VAR: &str = "XSK_RS_HEADER_CHECK";
+
+fn main() {
+    let root =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+
+    // The header is deliberately not listed in normal mode: this script writes
+    // it, and a listed output would make every build dirty again.
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-env-changed={CHECK_VAR}");
+
+    soname();
+
+    let generated = match generate(&root) {
+        Ok(bytes) => bytes,
+        Err(msg) => fail(&format!("generating {HEADER} with cbindgen failed: {msg}")),
+    };
+    let path = root.join(HEADER);
+    let check = env::var(CHECK_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+    if check {
+        // Check mode never writes, so the header can be watched here: a hand edit
+        // after a passing check must make the next check run again.
+        println!("cargo:rerun-if-changed={HEADER}");
+        check_header(&path, &generated);
+    } else {
+        write_if_changed(&path, &generated);
+    }
+}
+
+/// `libxsk_rs.so.<major>` as DT_SONAME, so programs record the ABI series they
+/// were linked against and `make install` can ship the usual three names. For
+/// 0.x releases the major is "0".
+fn soname() {
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
+        return;
+    }
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,lib{LIB}.so.{major}");
+}
+
+fn generate(root: &Path) -> Result<Vec<u8>, String> {
+    let config = cbindgen::Config::from_file(root.join("cbindgen.toml"))?;
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(root.join(FFI_ROOT))
+        .generate()
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    Ok(out)
+}
+
+/// Leaves the file (and its mtime) alone when the content is unchanged, so that
+/// `make` rules depending on the header do not fire on every cargo run.
+fn write_if_changed(path: &Path, generated: &[u8]) {
+    if fs::read(path).is_ok_and(|old| old == generated) {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        if let Err(e) = fs::create_dir_all(dir) {
+            fail(&format!("creating {}: {e}", dir.display()));
+        }
+    }
+    // Write a sibling and rename it over, so a reader never sees half a header.
+    let tmp = path.with_extension("h.tmp");
+    if let Err(e) = fs::write(&tmp, generated).and_then(|()| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        fail(&format!("writing {}: {e}", path.display()));
+    }
+}
+
+fn check_header(path: &Path, generated: &[u8]) {
+    let committed = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => fail(&format!(
+            "{CHECK_VAR} is set but {HEADER} cannot be read ({e}).\n\
+             Run `cargo build` without {CHECK_VAR} to generate it, then commit it."
+        )),
+    };
+    if committed == generated {
+        return;
+    }
+    let committed = String::from_utf8_lossy(&committed);
+    let generated = String::from_utf8_lossy(generated);
+    let mut old = committed.lines();
+    let mut new = generated.lines();
+    let mut line = 1;
+    let (was, now) = loop {
+        match (old.next(), new.next()) {
+            (Some(a), Some(b)) if a == b => line += 1,
+            (a, b) => break (a.unwrap_or("<end of file>"), b.unwrap_or("<end of file>")),
+        }
+    };
+    fail(&format!(
+        "{HEADER} is stale: it differs from what cbindgen generates from src/ffi.\n\
+         first difference at line {line}:\n  committed: {was}\n  generated: {now}\n\
+         Run `cargo build` without {CHECK_VAR} to regenerate it, then commit it."
+    ));
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    process::exit(1);
+}
