@@ -2,5 +2,6 @@
 pub mod error;
 pub mod netdev;
 pub mod sys;
+pub mod xdp;
 
 pub use error::{Error, Result};
