@@ -5,22 +5,68 @@
 //! into it. The built-in program sends each packet to the socket registered for
 //! its RX queue in an XSKMAP and lets everything else through (`XDP_PASS`).
 //!
-//! - [`XskMap`], [`Program`]: the low-level pieces, also for users who bring
-//!   their own program ([`update_xskmap`] fills their own map).
+//! - [`XskMap`], [`Program`], [`Link`]: the low-level pieces, also for users who
+//!   bring their own program ([`update_xskmap`] fills their own map).
 //!
 //! Everything talks to bpf(2) directly; there is no ELF object, no bpffs pin and
 //! no netlink attachment that could outlive the process.
 
 pub mod insn;
+mod link;
 mod map;
 mod program;
 
+pub use link::Link;
 pub use map::{update_xskmap, XskMap};
 pub use program::{redirect_insns, Program};
 
 use crate::error::{Error, Result};
 use crate::sys;
+use std::fmt;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// Where the XDP program runs. The discriminants are part of the C ABI.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum XdpMode {
+    /// Native if the driver supports it, generic otherwise.
+    #[default]
+    Auto = 0,
+    /// Generic XDP (`XDP_FLAGS_SKB_MODE`): works on every device, after the skb
+    /// has been allocated, so only copy mode.
+    Skb = 1,
+    /// Native XDP in the driver (`XDP_FLAGS_DRV_MODE`); needed for zero-copy.
+    Drv = 2,
+    /// Attach nothing: the user's own program redirects into the sockets.
+    None = 3,
+}
+
+impl TryFrom<u32> for XdpMode {
+    type Error = Error;
+
+    fn try_from(v: u32) -> Result<XdpMode> {
+        match v {
+            0 => Ok(XdpMode::Auto),
+            1 => Ok(XdpMode::Skb),
+            2 => Ok(XdpMode::Drv),
+            3 => Ok(XdpMode::None),
+            _ => Err(Error::invalid(format!(
+                "XDP mode {v} is not one of 0 (auto), 1 (skb), 2 (drv), 3 (none)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for XdpMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            XdpMode::Auto => "auto",
+            XdpMode::Skb => "skb",
+            XdpMode::Drv => "drv",
+            XdpMode::None => "none",
+        })
+    }
+}
 
 /// Runs a bpf(2) command. Returns the syscall's value, or the errno read right
 /// after the call.
@@ -81,6 +127,17 @@ fn obj_name(name: &str) -> Result<[u8; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xdp_mode_from_u32() {
+        for m in [XdpMode::Auto, XdpMode::Skb, XdpMode::Drv, XdpMode::None] {
+            assert_eq!(XdpMode::try_from(m as u32).unwrap(), m);
+        }
+        let e = XdpMode::try_from(7).unwrap_err();
+        assert_eq!(e.errno(), libc::EINVAL);
+        assert!(e.to_string().contains("XDP mode 7"), "{e}");
+        assert_eq!(XdpMode::Drv.to_string(), "drv");
+    }
 
     #[test]
     fn object_names_follow_the_kernel_rules() {
