@@ -13,6 +13,8 @@
 
 pub mod insn;
 mod link;
+#[cfg(test)]
+mod kernel_tests;
 mod map;
 mod program;
 
