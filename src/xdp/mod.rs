@@ -7,17 +7,25 @@
 //!
 //! - [`XskMap`], [`Program`], [`Link`]: the low-level pieces, also for users who
 //!   bring their own program ([`update_xskmap`] fills their own map).
+//! - `Attachment`: what sockets use. All sockets of this process on one interface
+//!   share one program and one map; the last one to go closes the link, and the
+//!   kernel detaches the program.
 //!
 //! Everything talks to bpf(2) directly; there is no ELF object, no bpffs pin and
 //! no netlink attachment that could outlive the process.
 
+// Until the socket code that calls it lands, only tests use the registry.
+#[cfg_attr(not(test), allow(dead_code))]
+mod attach;
 pub mod insn;
-mod link;
 #[cfg(test)]
 mod kernel_tests;
+mod link;
 mod map;
 mod program;
 
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use attach::Attachment;
 pub use link::Link;
 pub use map::{update_xskmap, XskMap};
 pub use program::{redirect_insns, Program};
