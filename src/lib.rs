@@ -3,7 +3,9 @@ pub mod error;
 pub mod ffi;
 pub mod netdev;
 pub mod ring;
+pub mod socket;
 pub mod sys;
 pub mod umem;
+pub mod xdp;
 
 pub use error::{Error, Result};

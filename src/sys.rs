@@ -151,6 +151,38 @@ pub struct bpf_map_info {
     pub name: [u8; 16],
 }
 
+/// `struct bpf_prog_info`, the prefix this crate reads.
+#[repr(C)]
+#[derive(Default, Debug)]
+pub struct bpf_prog_info {
+    pub prog_type: u32,
+    pub id: u32,
+    pub tag: [u8; 8],
+    pub jited_prog_len: u32,
+    pub xlated_prog_len: u32,
+    pub jited_prog_insns: u64,
+    pub xlated_prog_insns: u64,
+    pub load_time: u64,
+    pub created_by_uid: u32,
+    pub nr_map_ids: u32,
+    pub map_ids: u64,
+    pub name: [u8; 16],
+}
+
+/// `struct bpf_link_info` up to the XDP member of its union, which the kernel
+/// aligns to 8 bytes. `xdp_ifindex` reads 0 once the device is gone and the
+/// link with it detached.
+#[repr(C)]
+#[derive(Default, Debug)]
+pub struct bpf_link_info_xdp {
+    pub link_type: u32,
+    pub id: u32,
+    pub prog_id: u32,
+    pub _pad: u32,
+    pub xdp_ifindex: u32,
+    pub _pad2: u32,
+}
+
 /// Calls `bpf(2)` with a command-specific attribute struct.
 ///
 /// # Safety
@@ -197,5 +229,9 @@ mod tests {
         assert_eq!(size_of::<ethtool_channels>(), 36);
         assert_eq!(size_of::<bpf_attr_prog_load>(), 72);
         assert_eq!(size_of::<bpf_attr_map_elem>(), 32);
+        assert_eq!(std::mem::offset_of!(bpf_prog_info, name), 64);
+        assert_eq!(std::mem::offset_of!(bpf_link_info_xdp, xdp_ifindex), 16);
+        assert_eq!(size_of::<bpf_attr_link_create>(), 16);
+        assert_eq!(size_of::<bpf_attr_map_create>(), 44);
     }
 }

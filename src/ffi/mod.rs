@@ -1,53 +1,248 @@
-//! The C ABI. Placeholder so the build, header and install can be developed;
-//! the real FFI layer replaces this file.
+//! The C ABI: opaque handles over the safe Rust API. No logic lives here: every
+//! function checks its pointers, calls the core, and converts the result.
 //!
-//! `build.rs` feeds this file (and every `mod` it declares) to cbindgen, and
-//! nothing else, so only items defined under `src/ffi/` reach `xsk_rs.h`.
+//! Conventions (documented in the generated header too):
+//! * fallible calls return 0 or a negative errno and leave a message in
+//!   `xsk_rs_last_error()`; out-params are written only on success;
+//! * calls without an error channel return 0 or NULL on misuse, also with a message;
+//! * no panic crosses the boundary: one becomes `-EFAULT`/0/NULL and a message.
 
 #![allow(non_camel_case_types)]
 
-use std::ffi::c_char;
+use crate::error::Error;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr, CString};
 
-/// ABI revision of this header. Bumped on any incompatible change.
-pub const XSK_RS_ABI_VERSION: u32 = 0;
+mod ring;
+mod socket;
+mod umem;
 
-/// A UMEM: the packet buffer area shared with the kernel. Opaque to C.
-pub struct xsk_rs_umem {
-    _private: (),
+pub use ring::*;
+pub use socket::*;
+pub use umem::*;
+
+/// Runs `$body` (which may `return` early) behind a panic boundary; a panic
+/// records a message and yields `$on_panic`.
+macro_rules! ffi_guard {
+    ($on_panic:expr, $body:block) => {{
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(payload) => {
+                $crate::ffi::record_panic(payload);
+                $on_panic
+            }
+        }
+    }};
+}
+pub(crate) use ffi_guard;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// One RX/TX ring entry, laid out as the kernel's `struct xdp_desc`.
-#[repr(C)]
-pub struct xsk_rs_desc {
-    /// Offset of the packet in the UMEM.
-    pub addr: u64,
-    /// Length of the packet in bytes.
-    pub len: u32,
-    /// `XDP_PKT_CONTD` and friends; 0 for a whole packet.
-    pub options: u32,
+/// Stores `msg` as this thread's last error.
+pub(crate) fn set_last_error(msg: impl Into<String>) {
+    let mut bytes = msg.into().into_bytes();
+    bytes.retain(|&b| b != 0);
+    let c = CString::new(bytes).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = c);
 }
 
-/// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
-/// Never NULL; the caller must not free it. Any thread.
+pub(crate) fn record_panic(payload: Box<dyn std::any::Any + Send>) {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    set_last_error(format!("internal error (panic caught at the C boundary): {what}"));
+}
+
+/// Records `e` with the calling function's name and returns `-errno`.
+pub(crate) fn fail(func: &str, e: Error) -> c_int {
+    set_last_error(format!("{func}: {e}"));
+    -e.errno()
+}
+
+/// Records a misuse (NULL pointer, bad argument) and returns `-EINVAL`.
+pub(crate) fn misuse(func: &str, what: &str) -> c_int {
+    set_last_error(format!("{func}: {what}"));
+    -libc::EINVAL
+}
+
+/// Records "`func`: handle is NULL" and returns `value`, for calls whose
+/// return type has no error channel.
+pub(crate) fn null_handle<T>(func: &str, value: T) -> T {
+    set_last_error(format!("{func}: handle is NULL"));
+    value
+}
+
+/// 0 on success, else records the error and returns `-errno`.
+pub(crate) fn status(func: &str, r: crate::Result<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => fail(func, e),
+    }
+}
+
+/// Reads a NUL-terminated C string argument as UTF-8.
+///
+/// # Safety
+/// `s` is NULL or a valid NUL-terminated string.
+pub(crate) unsafe fn c_str<'a>(func: &str, what: &str, s: *const c_char) -> Result<&'a str, c_int> {
+    if s.is_null() {
+        return Err(misuse(func, &format!("{what} is NULL")));
+    }
+    CStr::from_ptr(s).to_str().map_err(|_| misuse(func, &format!("{what} is not valid UTF-8")))
+}
+
+/// A config struct whose first field is its own size (libbpf's `sz` pattern):
+/// older callers pass a shorter struct, newer ones a longer one.
+pub(crate) trait SizedConfig: Copy {
+    /// The defaults, with `sz` set to this library's size of the struct.
+    fn defaults() -> Self;
+}
+
+/// Largest `sz` accepted: a guard against garbage in an uninitialised struct.
+const MAX_CONFIG_SZ: usize = 4096;
+
+/// Reads a caller's config: NULL gives the defaults; a shorter struct keeps the
+/// defaults for the fields it lacks; a longer one must have zeros past what this
+/// version knows.
+///
+/// # Safety
+/// `cfg` is NULL or points to at least `cfg->sz` readable bytes.
+pub(crate) unsafe fn read_config<T: SizedConfig>(func: &str, cfg: *const T) -> Result<T, c_int> {
+    let mut out = T::defaults();
+    if cfg.is_null() {
+        return Ok(out);
+    }
+    let ours = std::mem::size_of::<T>();
+    let min = std::mem::size_of::<usize>() + std::mem::size_of::<u32>();
+    let sz = cfg.cast::<usize>().read_unaligned();
+    if !(min..=MAX_CONFIG_SZ).contains(&sz) {
+        return Err(misuse(
+            func,
+            &format!("config sz {sz} is not a struct size (expected {ours}); initialise it with the *_config_init function"),
+        ));
+    }
+    let bytes = std::slice::from_raw_parts(cfg.cast::<u8>(), sz);
+    if sz > ours && bytes[ours..].iter().any(|&b| b != 0) {
+        return Err(misuse(
+            func,
+            &format!("config is {sz} bytes with non-zero fields past the {ours} bytes this library version knows"),
+        ));
+    }
+    let keep = sz.min(ours);
+    let word = std::mem::size_of::<usize>();
+    // Copy the caller's fields over the defaults, leaving our own sz in place.
+    std::ptr::copy_nonoverlapping(bytes[word..keep].as_ptr(), (&mut out as *mut T).cast::<u8>().add(word), keep - word);
+    Ok(out)
+}
+
+/// The library version, e.g. `"0.1.0"`. Static storage; never NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Length of `desc`'s packet, or 0 if `desc` is NULL.
-///
-/// # Safety
-/// `desc` is NULL or points to a valid `xsk_rs_desc`.
+/// This thread's most recent failure message, with context (e.g.
+/// `"xsk_rs_socket_create: socket on veth0 queue 3: interface veth0: queue 3 out of range (...)"`).
+/// Never NULL; `""` before any failure. Owned by the library and valid until the
+/// next failing call on the same thread. Successful calls do not clear it.
 #[no_mangle]
-pub unsafe extern "C" fn xsk_rs_desc_len(desc: *const xsk_rs_desc) -> u32 {
-    if desc.is_null() {
-        return 0;
-    }
-    (*desc).len
+pub extern "C" fn xsk_rs_last_error() -> *const c_char {
+    ffi_guard!(c"".as_ptr(), { LAST_ERROR.with(|l| l.borrow().as_ptr()) })
 }
 
-/// Destroys `umem`. Placeholder: does nothing. `NULL` is a no-op.
+/// A static description of an errno value; `err` may be negative (as the
+/// library returns it) or positive. Never NULL.
 #[no_mangle]
-pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) {
-    let _ = umem;
+pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
+    let s: &'static CStr = match err.unsigned_abs() as c_int {
+        0 => c"success",
+        libc::EPERM => c"operation not permitted (needs CAP_NET_RAW, CAP_BPF and CAP_NET_ADMIN)",
+        libc::ENOENT => c"no such entry",
+        libc::EINTR => c"interrupted system call",
+        libc::EIO => c"input/output error",
+        libc::ENXIO => c"no such device or address",
+        libc::E2BIG => c"argument list too long",
+        libc::EBADF => c"bad file descriptor",
+        libc::EAGAIN => c"resource temporarily unavailable",
+        libc::ENOMEM => c"out of memory",
+        libc::EACCES => c"permission denied",
+        libc::EFAULT => c"bad address or internal error",
+        libc::EBUSY => c"device or resource busy",
+        libc::EEXIST => c"already exists",
+        libc::ENODEV => c"no such device",
+        libc::EINVAL => c"invalid argument",
+        libc::ENOSPC => c"no space left",
+        libc::ERANGE => c"result out of range",
+        libc::ENOBUFS => c"no buffer space available",
+        libc::EOPNOTSUPP => c"operation not supported",
+        libc::ENETDOWN => c"network is down",
+        libc::EAFNOSUPPORT => c"address family not supported (is AF_XDP enabled in the kernel?)",
+        _ => c"unknown error",
+    };
+    s.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Cfg {
+        sz: usize,
+        a: u32,
+        b: u32,
+    }
+    impl SizedConfig for Cfg {
+        fn defaults() -> Self {
+            Cfg { sz: std::mem::size_of::<Cfg>(), a: 1, b: 2 }
+        }
+    }
+
+    #[test]
+    fn sized_config_null_short_exact_long() {
+        unsafe {
+            assert_eq!(read_config::<Cfg>("t", std::ptr::null()).unwrap(), Cfg::defaults());
+            let exact = Cfg { sz: 16, a: 7, b: 9 };
+            assert_eq!(read_config("t", &exact).unwrap(), Cfg { sz: 16, a: 7, b: 9 });
+            // An old caller that only knew `a`.
+            let short = Cfg { sz: 12, a: 7, b: 999 };
+            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 16, a: 7, b: 2 });
+            // A newer caller with an extra zero field is fine; non-zero is not.
+            let long: [u32; 6] = [24, 0, 5, 6, 0, 0];
+            let got = read_config::<Cfg>("t", long.as_ptr().cast()).unwrap();
+            assert_eq!((got.a, got.b), (5, 6));
+            let long_bad: [u32; 6] = [24, 0, 5, 6, 1, 0];
+            assert_eq!(read_config::<Cfg>("t", long_bad.as_ptr().cast()).unwrap_err(), -libc::EINVAL);
+            let garbage = Cfg { sz: 0, a: 0, b: 0 };
+            assert_eq!(read_config("t", &garbage).unwrap_err(), -libc::EINVAL);
+            assert!(CStr::from_ptr(xsk_rs_last_error()).to_str().unwrap().contains("config sz 0"));
+        }
+    }
+
+    #[test]
+    fn strerror_takes_either_sign() {
+        unsafe {
+            assert_eq!(CStr::from_ptr(xsk_rs_strerror(-libc::EBUSY)), c"device or resource busy");
+            assert_eq!(CStr::from_ptr(xsk_rs_strerror(libc::EBUSY)), c"device or resource busy");
+            assert_eq!(CStr::from_ptr(xsk_rs_strerror(i32::MIN)), c"unknown error");
+        }
+    }
+
+    #[test]
+    fn panics_become_messages() {
+        let r: c_int = ffi_guard!(-libc::EFAULT, {
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            0
+        });
+        assert_eq!(r, -libc::EFAULT);
+        let msg = unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string();
+        assert!(msg.contains("boom"), "{msg}");
+    }
 }

@@ -1,0 +1,321 @@
+//! C ABI for the four rings: `xsk_rs_fill_*`, `xsk_rs_tx_*`, `xsk_rs_comp_*`,
+//! `xsk_rs_rx_*`. These are the hot path: no locks, no syscalls, and every index
+//! is masked into its ring, so no argument can reach outside it.
+//!
+//! The signatures are written out one by one (cbindgen reads them); the bodies
+//! share the generic helpers at the bottom.
+
+use super::{ffi_guard, null_handle, set_last_error};
+use crate::ring::{ConsRing, Desc, ProdRing};
+use std::ffi::c_int;
+
+/// A packet descriptor on the RX and TX rings; the layout of the kernel's
+/// `struct xdp_desc`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct xsk_rs_desc {
+    /// UMEM address of the packet's first byte (see `xsk_rs_umem_data`).
+    pub addr: u64,
+    /// Packet length in bytes.
+    pub len: u32,
+    /// 0 for single-buffer packets.
+    pub options: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<xsk_rs_desc>() == std::mem::size_of::<Desc>());
+const _: () = assert!(std::mem::align_of::<xsk_rs_desc>() == std::mem::align_of::<Desc>());
+
+/// The fill ring of a UMEM (application produces frame addresses for RX).
+/// Borrowed from its UMEM. Single producer: one thread at a time may use it.
+pub struct xsk_rs_fill {
+    _opaque: [u8; 0],
+}
+
+/// The completion ring of a UMEM (application consumes addresses of sent frames).
+/// Borrowed from its UMEM. Single consumer: one thread at a time may use it.
+pub struct xsk_rs_comp {
+    _opaque: [u8; 0],
+}
+
+/// The RX ring of a socket (application consumes received packets).
+/// Borrowed from its socket. Single consumer: one thread at a time may use it.
+pub struct xsk_rs_rx {
+    _opaque: [u8; 0],
+}
+
+/// The TX ring of a socket (application produces packets to send).
+/// Borrowed from its socket. Single producer: one thread at a time may use it.
+pub struct xsk_rs_tx {
+    _opaque: [u8; 0],
+}
+
+/// Reserves exactly `n` fill slots, or none: returns `n` and writes the first
+/// slot's index to `*idx`, or returns 0 (ring too full, `n` 0, or a NULL argument)
+/// and leaves `*idx` alone. Write addresses with `xsk_rs_fill_addr(r, *idx + i)`,
+/// then `xsk_rs_fill_submit(r, n)`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_reserve(r: *mut xsk_rs_fill, n: u32, idx: *mut u32) -> u32 {
+    ffi_guard!(0, { reserve("xsk_rs_fill_reserve", r.cast::<ProdRing<u64>>(), n, idx) })
+}
+
+/// The fill slot for index `idx` (masked into the ring, so never out of
+/// bounds); NULL only for a NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
+    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_fill_addr", r.cast::<ProdRing<u64>>(), idx) })
+}
+
+/// Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
+/// was reserved and not yet submitted.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) {
+    ffi_guard!((), { submit("xsk_rs_fill_submit", r.cast::<ProdRing<u64>>(), n) })
+}
+
+/// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries, else 0.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_needs_wakeup(r: *const xsk_rs_fill) -> c_int {
+    ffi_guard!(0, { prod_wakeup("xsk_rs_fill_needs_wakeup", r.cast::<ProdRing<u64>>()) })
+}
+
+/// Reserves exactly `n` TX slots, or none (as `xsk_rs_fill_reserve`). Fill each
+/// descriptor with `xsk_rs_tx_desc(r, *idx + i)`, then `xsk_rs_tx_submit(r, n)`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_reserve(r: *mut xsk_rs_tx, n: u32, idx: *mut u32) -> u32 {
+    ffi_guard!(0, { reserve("xsk_rs_tx_reserve", r.cast::<ProdRing<Desc>>(), n, idx) })
+}
+
+/// The TX descriptor slot for index `idx` (masked into the ring); NULL only for
+/// a NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_desc {
+    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_tx_desc", r.cast::<ProdRing<Desc>>(), idx).cast() })
+}
+
+/// Hands the next `n` reserved TX descriptors to the kernel (capped at what was
+/// reserved). In copy mode, follow with `xsk_rs_socket_kick`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) {
+    ffi_guard!((), { submit("xsk_rs_tx_submit", r.cast::<ProdRing<Desc>>(), n) })
+}
+
+/// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, else 0.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
+    ffi_guard!(0, { prod_wakeup("xsk_rs_tx_needs_wakeup", r.cast::<ProdRing<Desc>>()) })
+}
+
+/// Takes up to `n` completed frame addresses: returns how many (0 when none, or
+/// for NULL arguments) and, when more than 0, writes the first index to `*idx`.
+/// Read them with `xsk_rs_comp_addr`, then `xsk_rs_comp_release`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_peek(r: *mut xsk_rs_comp, n: u32, idx: *mut u32) -> u32 {
+    ffi_guard!(0, { peek("xsk_rs_comp_peek", r.cast::<ConsRing<u64>>(), n, idx) })
+}
+
+/// The completion entry at index `idx` (masked into the ring); NULL only for a
+/// NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_addr(r: *const xsk_rs_comp, idx: u32) -> *const u64 {
+    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_comp_addr", r.cast::<ConsRing<u64>>(), idx) })
+}
+
+/// Gives the next `n` peeked completion entries back to the kernel (capped at
+/// what was peeked and not yet released).
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) {
+    ffi_guard!((), { release("xsk_rs_comp_release", r.cast::<ConsRing<u64>>(), n) })
+}
+
+/// Un-peeks the last `n` peeked, unreleased completion entries, so that the
+/// next peek returns them again.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) {
+    ffi_guard!((), { cancel("xsk_rs_comp_cancel", r.cast::<ConsRing<u64>>(), n) })
+}
+
+/// Takes up to `n` received descriptors (as `xsk_rs_comp_peek`). Read them with
+/// `xsk_rs_rx_desc`, then `xsk_rs_rx_release`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_peek(r: *mut xsk_rs_rx, n: u32, idx: *mut u32) -> u32 {
+    ffi_guard!(0, { peek("xsk_rs_rx_peek", r.cast::<ConsRing<Desc>>(), n, idx) })
+}
+
+/// The RX descriptor at index `idx` (masked into the ring); NULL only for a
+/// NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs_desc {
+    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_rx_desc", r.cast::<ConsRing<Desc>>(), idx).cast() })
+}
+
+/// Gives the next `n` peeked RX descriptors back to the kernel (capped). The
+/// frames themselves stay the application's until it puts them on the fill or
+/// TX ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) {
+    ffi_guard!((), { release("xsk_rs_rx_release", r.cast::<ConsRing<Desc>>(), n) })
+}
+
+/// Un-peeks the last `n` peeked, unreleased RX descriptors.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
+    ffi_guard!((), { cancel("xsk_rs_rx_cancel", r.cast::<ConsRing<Desc>>(), n) })
+}
+
+/// Puts up to `n` frame addresses from `addrs` on the fill ring in one call
+/// (reserve + copy + submit). Returns how many were queued: fewer than `n` when
+/// the ring is nearly full; 0 for NULL arguments.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> u32 {
+    ffi_guard!(0, { put("xsk_rs_fill_put", r.cast::<ProdRing<u64>>(), addrs, n) })
+}
+
+/// Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
+/// how many were queued. In copy mode, follow with `xsk_rs_socket_kick`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> u32 {
+    ffi_guard!(0, { put("xsk_rs_tx_put", r.cast::<ProdRing<Desc>>(), descs.cast::<Desc>(), n) })
+}
+
+/// Copies up to `max` completed frame addresses into `addrs` and releases them
+/// in one call (peek + copy + release). Returns how many.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> u32 {
+    ffi_guard!(0, { take("xsk_rs_comp_take", r.cast::<ConsRing<u64>>(), addrs, max) })
+}
+
+/// Copies up to `max` received descriptors into `descs` and releases them in one
+/// call. Returns how many. The frames stay the application's.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> u32 {
+    ffi_guard!(0, { take("xsk_rs_rx_take", r.cast::<ConsRing<Desc>>(), descs.cast::<Desc>(), max) })
+}
+
+// Shared bodies. A ring handle is a pointer to the ring inside its owner; NULL
+// is the only invalid value we can detect.
+
+#[inline(always)]
+fn misuse0(func: &str, what: &str) -> u32 {
+    set_last_error(format!("{func}: {what}"));
+    0
+}
+
+#[inline(always)]
+fn reserve<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, idx: *mut u32) -> u32 {
+    // SAFETY: r is NULL or a ring handle from its owner.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if idx.is_null() {
+        return misuse0(func, "idx is NULL");
+    }
+    match r.reserve(n) {
+        Some(i) => {
+            // SAFETY: idx checked non-NULL.
+            unsafe { idx.write(i) };
+            n
+        }
+        None => 0,
+    }
+}
+
+#[inline(always)]
+fn prod_slot<T: Copy>(func: &str, r: *mut ProdRing<T>, idx: u32) -> *mut T {
+    // SAFETY: as above.
+    match unsafe { r.as_mut() } {
+        Some(r) => r.slot(idx),
+        None => null_handle(func, std::ptr::null_mut()),
+    }
+}
+
+#[inline(always)]
+fn submit<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32) {
+    // SAFETY: as above.
+    match unsafe { r.as_mut() } {
+        Some(r) => {
+            r.submit(n);
+        }
+        None => null_handle(func, ()),
+    }
+}
+
+#[inline(always)]
+fn prod_wakeup<T: Copy>(func: &str, r: *const ProdRing<T>) -> c_int {
+    // SAFETY: as above.
+    match unsafe { r.as_ref() } {
+        Some(r) => c_int::from(r.needs_wakeup()),
+        None => null_handle(func, 0),
+    }
+}
+
+#[inline(always)]
+fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32 {
+    // SAFETY: as above.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if n == 0 {
+        return 0;
+    }
+    if items.is_null() {
+        return misuse0(func, "array is NULL");
+    }
+    // SAFETY: the caller passes n readable entries.
+    r.put(unsafe { std::slice::from_raw_parts(items, n as usize) })
+}
+
+#[inline(always)]
+fn peek<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, idx: *mut u32) -> u32 {
+    // SAFETY: as above.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if idx.is_null() {
+        return misuse0(func, "idx is NULL");
+    }
+    let (got, first) = r.peek(n);
+    if got > 0 {
+        // SAFETY: idx checked non-NULL.
+        unsafe { idx.write(first) };
+    }
+    got
+}
+
+#[inline(always)]
+fn cons_slot<T: Copy>(func: &str, r: *const ConsRing<T>, idx: u32) -> *const T {
+    // SAFETY: as above.
+    match unsafe { r.as_ref() } {
+        Some(r) => r.slot(idx),
+        None => null_handle(func, std::ptr::null()),
+    }
+}
+
+#[inline(always)]
+fn release<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
+    // SAFETY: as above.
+    match unsafe { r.as_mut() } {
+        Some(r) => {
+            r.release(n);
+        }
+        None => null_handle(func, ()),
+    }
+}
+
+#[inline(always)]
+fn cancel<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
+    // SAFETY: as above.
+    match unsafe { r.as_mut() } {
+        Some(r) => {
+            r.cancel(n);
+        }
+        None => null_handle(func, ()),
+    }
+}
+
+#[inline(always)]
+fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 {
+    // SAFETY: as above.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if max == 0 {
+        return 0;
+    }
+    if out.is_null() {
+        return misuse0(func, "array is NULL");
+    }
+    // SAFETY: the caller passes room for max entries.
+    r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) })
+}

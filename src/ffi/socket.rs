@@ -1,0 +1,308 @@
+//! C ABI for sockets: `xsk_rs_socket_*`.
+
+use super::umem::umem_ref;
+use super::{c_str, fail, ffi_guard, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
+use crate::ring::{RxRing, TxRing};
+use crate::socket::{Socket, SocketConfig};
+use crate::xdp::XdpMode;
+use std::ffi::{c_char, c_int, c_short};
+
+/// An AF_XDP socket bound to one queue of one interface.
+/// Created by `xsk_rs_socket_create`, freed by `xsk_rs_socket_destroy`.
+pub struct xsk_rs_socket {
+    _opaque: [u8; 0],
+}
+
+/// Attach the built-in program natively, or in generic (skb) mode when the
+/// driver has no native XDP.
+pub const XSK_RS_XDP_MODE_AUTO: u32 = 0;
+/// Attach the built-in program in generic (skb) mode.
+pub const XSK_RS_XDP_MODE_SKB: u32 = 1;
+/// Attach the built-in program in native (driver) mode; fails if unsupported.
+pub const XSK_RS_XDP_MODE_DRV: u32 = 2;
+/// Attach nothing: the caller's own program redirects to the socket, which it
+/// inserts in its XSKMAP with `xsk_rs_socket_update_xskmap`.
+pub const XSK_RS_XDP_MODE_NONE: u32 = 3;
+
+/// Force copy mode (`XDP_COPY`).
+pub const XSK_RS_BIND_COPY: u32 = 1 << 1;
+/// Force zero-copy mode (`XDP_ZEROCOPY`); fails where the driver lacks it.
+pub const XSK_RS_BIND_ZEROCOPY: u32 = 1 << 2;
+/// Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`).
+pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
+
+/// Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
+/// fields; `sz` lets the struct grow in later versions.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct xsk_rs_socket_config {
+    /// `sizeof(xsk_rs_socket_config)`, set by `xsk_rs_socket_config_init()`.
+    pub sz: usize,
+    /// RX ring entries: a power of two, or 0 for no RX ring (default 2048).
+    pub rx_size: u32,
+    /// TX ring entries: a power of two, or 0 for no TX ring (default 2048).
+    pub tx_size: u32,
+    /// `XSK_RS_BIND_*` flags (default `XSK_RS_BIND_NEED_WAKEUP`).
+    pub bind_flags: u32,
+    /// `XSK_RS_XDP_MODE_*` (default `XSK_RS_XDP_MODE_AUTO`).
+    pub xdp_mode: u32,
+}
+
+impl SizedConfig for xsk_rs_socket_config {
+    fn defaults() -> Self {
+        let d = SocketConfig::default();
+        xsk_rs_socket_config {
+            sz: std::mem::size_of::<Self>(),
+            rx_size: d.rx_size,
+            tx_size: d.tx_size,
+            bind_flags: d.bind_flags,
+            xdp_mode: d.xdp_mode as u32,
+        }
+    }
+}
+
+impl TryFrom<xsk_rs_socket_config> for SocketConfig {
+    type Error = crate::Error;
+    fn try_from(c: xsk_rs_socket_config) -> crate::Result<Self> {
+        Ok(SocketConfig {
+            rx_size: c.rx_size,
+            tx_size: c.tx_size,
+            bind_flags: c.bind_flags,
+            xdp_mode: XdpMode::try_from(c.xdp_mode)?,
+        })
+    }
+}
+
+/// The kernel's `XDP_STATISTICS` counters for one socket.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct xsk_rs_stats {
+    /// Packets dropped for other reasons (e.g. did not fit the frame).
+    pub rx_dropped: u64,
+    /// Packets dropped because of an invalid fill descriptor.
+    pub rx_invalid_descs: u64,
+    /// TX descriptors rejected as invalid.
+    pub tx_invalid_descs: u64,
+    /// Packets dropped because the RX ring was full.
+    pub rx_ring_full: u64,
+    /// Times a packet found the fill ring empty.
+    pub rx_fill_ring_empty_descs: u64,
+    /// Times the kernel found the TX ring empty.
+    pub tx_ring_empty_descs: u64,
+}
+
+unsafe fn sock_ref<'a>(p: *const xsk_rs_socket) -> Option<&'a Socket> {
+    p.cast::<Socket>().as_ref()
+}
+
+unsafe fn sock_mut<'a>(p: *mut xsk_rs_socket) -> Option<&'a mut Socket> {
+    p.cast::<Socket>().as_mut()
+}
+
+/// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
+/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`; sets `cfg->sz`. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config) {
+    ffi_guard!((), {
+        if let Some(c) = unsafe { cfg.as_mut() } {
+            *c = xsk_rs_socket_config::defaults();
+        }
+    })
+}
+
+/// Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,
+/// and, unless the mode is `XSK_RS_XDP_MODE_NONE`, steers the queue's packets to
+/// it with the library's XDP program (shared by all sockets of this process on
+/// the interface, attached by a bpf_link that the kernel removes when the last
+/// socket is destroyed or the process exits).
+///
+/// The interface is looked up in the calling thread's network namespace. `out`,
+/// `ifname` and `umem` must not be NULL; `cfg` may be NULL for the defaults;
+/// `*out` is written only on success. Sockets sharing one UMEM must be on the
+/// same interface and queue. Returns 0, or -EINVAL (bad config, queue out of
+/// range), -ENODEV (no such interface), -EBUSY (queue in use, or the interface
+/// already has another XDP program; nothing is changed), -EOPNOTSUPP
+/// (zero-copy unsupported), -EPERM, ...
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_create(
+    out: *mut *mut xsk_rs_socket,
+    ifname: *const c_char,
+    queue_id: u32,
+    umem: *mut xsk_rs_umem,
+    cfg: *const xsk_rs_socket_config,
+) -> c_int {
+    const F: &str = "xsk_rs_socket_create";
+    ffi_guard!(-libc::EFAULT, {
+        if out.is_null() {
+            return misuse(F, "out is NULL");
+        }
+        let ifname = match unsafe { c_str(F, "ifname", ifname) } {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let Some(umem) = (unsafe { umem_ref(umem) }) else { return misuse(F, "umem is NULL") };
+        let cfg = match unsafe { read_config(F, cfg) }.map(SocketConfig::try_from) {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return fail(F, e),
+            Err(e) => return e,
+        };
+        match Socket::new(ifname, queue_id, umem, &cfg) {
+            Ok(s) => {
+                unsafe { *out = Box::into_raw(Box::new(s)).cast() };
+                0
+            }
+            Err(e) => fail(F, e),
+        }
+    })
+}
+
+/// Destroys a socket: removes it from the XSKMAP, detaches the XDP program if
+/// it was this process's last socket on the interface, unmaps its rings and
+/// closes its fd. Its ring handles become invalid. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
+    ffi_guard!((), {
+        if !sock.is_null() {
+            // SAFETY: a live handle from Box::into_raw.
+            drop(unsafe { Box::from_raw(sock.cast::<Socket>()) });
+        }
+    })
+}
+
+/// The socket's RX ring, borrowed until the socket is destroyed; NULL when the
+/// socket has none (rx_size 0) or `sock` is NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_rx {
+    ffi_guard!(std::ptr::null_mut(), {
+        match unsafe { sock_mut(sock) } {
+            Some(s) => s.rx().map_or(std::ptr::null_mut(), |r| (r as *mut RxRing).cast()),
+            None => null_handle("xsk_rs_socket_rx", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The socket's TX ring, borrowed until the socket is destroyed; NULL when the
+/// socket has none (tx_size 0) or `sock` is NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_tx {
+    ffi_guard!(std::ptr::null_mut(), {
+        match unsafe { sock_mut(sock) } {
+            Some(s) => s.tx().map_or(std::ptr::null_mut(), |r| (r as *mut TxRing).cast()),
+            None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.fd(),
+            None => misuse("xsk_rs_socket_fd", "sock is NULL"),
+        }
+    })
+}
+
+/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
+/// Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
+/// in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
+/// errors. Returns 0 or a negative errno.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_kick";
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => status(F, s.kick()),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// `poll(2)` on the socket for `events` (POLLIN, POLLOUT): >0 when ready, 0 on
+/// timeout, negative errno on error (-EINTR when interrupted).
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, timeout_ms: c_int) -> c_int {
+    const F: &str = "xsk_rs_socket_poll";
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.poll(events, timeout_ms).unwrap_or_else(|e| fail(F, e)),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// Reads the kernel's counters into `*out` (written only on success).
+/// Returns 0 or a negative errno; -EINVAL for NULL arguments.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_rs_stats) -> c_int {
+    const F: &str = "xsk_rs_socket_stats";
+    ffi_guard!(-libc::EFAULT, {
+        let Some(s) = (unsafe { sock_ref(sock) }) else { return misuse(F, "sock is NULL") };
+        if out.is_null() {
+            return misuse(F, "out is NULL");
+        }
+        match s.stats() {
+            Ok(st) => {
+                unsafe {
+                    *out = xsk_rs_stats {
+                        rx_dropped: st.rx_dropped,
+                        rx_invalid_descs: st.rx_invalid_descs,
+                        tx_invalid_descs: st.tx_invalid_descs,
+                        rx_ring_full: st.rx_ring_full,
+                        rx_fill_ring_empty_descs: st.rx_fill_ring_empty_descs,
+                        tx_ring_empty_descs: st.tx_ring_empty_descs,
+                    }
+                };
+                0
+            }
+            Err(e) => fail(F, e),
+        }
+    })
+}
+
+/// 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on error.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_is_zerocopy";
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.is_zerocopy().map_or_else(|e| fail(F, e), c_int::from),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// Inserts the socket into the caller's XSKMAP `map_fd` at the socket's queue
+/// id, for sockets created with `XSK_RS_XDP_MODE_NONE` whose traffic the
+/// caller's own XDP program redirects. Returns 0, -EINVAL (not an XSKMAP, or the
+/// queue id is past its size), -EBADF, ...
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
+    const F: &str = "xsk_rs_socket_update_xskmap";
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => status(F, s.update_xskmap(map_fd)),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::{BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+
+    // cbindgen only emits literal constants, so they are written out above;
+    // these tie them to the core's (and so the kernel's) values.
+    #[test]
+    fn constants_match_the_core() {
+        assert_eq!(XSK_RS_XDP_MODE_AUTO, XdpMode::Auto as u32);
+        assert_eq!(XSK_RS_XDP_MODE_SKB, XdpMode::Skb as u32);
+        assert_eq!(XSK_RS_XDP_MODE_DRV, XdpMode::Drv as u32);
+        assert_eq!(XSK_RS_XDP_MODE_NONE, XdpMode::None as u32);
+        assert_eq!(XSK_RS_BIND_COPY, BIND_COPY);
+        assert_eq!(XSK_RS_BIND_ZEROCOPY, BIND_ZEROCOPY);
+        assert_eq!(XSK_RS_BIND_NEED_WAKEUP, BIND_NEED_WAKEUP);
+    }
+}

@@ -1,0 +1,264 @@
+//! C ABI for UMEMs: `xsk_rs_umem_*`.
+
+use super::{fail, ffi_guard, misuse, null_handle, read_config, set_last_error, SizedConfig};
+use crate::ring::{CompRing, FillRing};
+use crate::umem::{Umem, UmemConfig};
+use std::ffi::{c_int, c_void};
+
+/// A registered UMEM: packet buffer area, fill ring and completion ring.
+/// Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
+pub struct xsk_rs_umem {
+    _opaque: [u8; 0],
+}
+
+/// Frames may start at any byte; ring addresses carry an offset in bits 48-63
+/// (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
+pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
+
+/// UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
+/// fields. `sz` is set by init to `sizeof(xsk_rs_umem_config)` so that the
+/// struct can grow in later versions without breaking built programs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct xsk_rs_umem_config {
+    /// `sizeof(xsk_rs_umem_config)`, set by `xsk_rs_umem_config_init()`.
+    pub sz: usize,
+    /// Number of frames (default 4096). With `xsk_rs_umem_create_with_area`,
+    /// 0 means as many as fit in the area.
+    pub frame_count: u32,
+    /// Bytes per frame: 2048 or 4096 (default 4096); with
+    /// `XSK_RS_UMEM_UNALIGNED_CHUNKS` any size from 2048 to the page size.
+    pub frame_size: u32,
+    /// Bytes left free before received data in each frame (default 0); must be
+    /// below `frame_size - 256`.
+    pub frame_headroom: u32,
+    /// Fill ring entries, a power of two (default 2048).
+    pub fill_size: u32,
+    /// Completion ring entries, a power of two (default 2048).
+    pub comp_size: u32,
+    /// 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
+    pub flags: u32,
+}
+
+impl SizedConfig for xsk_rs_umem_config {
+    fn defaults() -> Self {
+        let d = UmemConfig::default();
+        xsk_rs_umem_config {
+            sz: std::mem::size_of::<Self>(),
+            frame_count: d.frame_count,
+            frame_size: d.frame_size,
+            frame_headroom: d.frame_headroom,
+            fill_size: d.fill_size,
+            comp_size: d.comp_size,
+            flags: d.flags,
+        }
+    }
+}
+
+impl From<xsk_rs_umem_config> for UmemConfig {
+    fn from(c: xsk_rs_umem_config) -> Self {
+        UmemConfig {
+            frame_count: c.frame_count,
+            frame_size: c.frame_size,
+            frame_headroom: c.frame_headroom,
+            fill_size: c.fill_size,
+            comp_size: c.comp_size,
+            flags: c.flags,
+        }
+    }
+}
+
+/// The UMEM behind a handle, or None for NULL.
+///
+/// # Safety
+/// `p` is NULL or a live handle from `xsk_rs_umem_create*`.
+pub(crate) unsafe fn umem_ref<'a>(p: *const xsk_rs_umem) -> Option<&'a Umem> {
+    p.cast::<Umem>().as_ref()
+}
+
+/// # Safety
+/// As for [`umem_ref`], and no other reference to the UMEM is live.
+pub(crate) unsafe fn umem_mut<'a>(p: *mut xsk_rs_umem) -> Option<&'a mut Umem> {
+    p.cast::<Umem>().as_mut()
+}
+
+/// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
+/// and completion rings of 2048, no flags; sets `cfg->sz`. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config) {
+    ffi_guard!((), {
+        if let Some(c) = unsafe { cfg.as_mut() } {
+            *c = xsk_rs_umem_config::defaults();
+        }
+    })
+}
+
+fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_int {
+    match r {
+        Ok(u) => {
+            // SAFETY: the caller checked `out` is non-NULL.
+            unsafe { *out = Box::into_raw(Box::new(u)).cast() };
+            0
+        }
+        Err(e) => fail(func, e),
+    }
+}
+
+/// Creates a UMEM with a library-owned, pre-faulted area of
+/// `frame_count * frame_size` bytes, and its fill and completion rings.
+///
+/// `out` must not be NULL; `*out` is written only on success. `cfg` may be NULL
+/// for the defaults. Returns 0, or -EINVAL (bad config; the message names the
+/// field), -ENOMEM, -EPERM, ...
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk_rs_umem_config) -> c_int {
+    const F: &str = "xsk_rs_umem_create";
+    ffi_guard!(-libc::EFAULT, {
+        if out.is_null() {
+            return misuse(F, "out is NULL");
+        }
+        let cfg = match unsafe { read_config(F, cfg) } {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        publish(F, out, Umem::new(&cfg.into()))
+    })
+}
+
+/// Creates a UMEM over the caller's `area` of `size` bytes. The area must be
+/// page-aligned and stay mapped until the UMEM is destroyed; the caller keeps
+/// ownership (the library never frees it). With `cfg->frame_count == 0` (or
+/// `cfg` NULL) the UMEM covers as many frames as fit in `size`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_create_with_area(
+    out: *mut *mut xsk_rs_umem,
+    area: *mut c_void,
+    size: u64,
+    cfg: *const xsk_rs_umem_config,
+) -> c_int {
+    const F: &str = "xsk_rs_umem_create_with_area";
+    ffi_guard!(-libc::EFAULT, {
+        if out.is_null() {
+            return misuse(F, "out is NULL");
+        }
+        let mut c = match unsafe { read_config(F, cfg) } {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        if cfg.is_null() {
+            c.frame_count = 0;
+        }
+        // SAFETY: the caller's contract, documented above.
+        publish(F, out, unsafe { Umem::with_area(area.cast(), size, &c.into()) })
+    })
+}
+
+/// Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
+/// closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
+/// uses it. NULL is a no-op returning 0.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
+    const F: &str = "xsk_rs_umem_destroy";
+    ffi_guard!(-libc::EFAULT, {
+        let Some(u) = (unsafe { umem_ref(umem) }) else { return 0 };
+        if let Err(e) = u.ensure_unused() {
+            return fail(F, e);
+        }
+        // SAFETY: a live handle from Box::into_raw, unused by any socket.
+        drop(unsafe { Box::from_raw(umem.cast::<Umem>()) });
+        0
+    })
+}
+
+/// Start of the UMEM area; NULL for a NULL handle.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
+    ffi_guard!(std::ptr::null_mut(), {
+        match unsafe { umem_ref(umem) } {
+            Some(u) => u.area().cast(),
+            None => null_handle("xsk_rs_umem_area", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// Registered size of the area in bytes (`frame_count * frame_size`); 0 for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_size(umem: *const xsk_rs_umem) -> u64 {
+    ffi_guard!(0, { unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
+}
+
+/// Bytes per frame; 0 for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
+    ffi_guard!(0, {
+        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
+    })
+}
+
+/// Number of frames; 0 for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
+    ffi_guard!(0, {
+        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
+    })
+}
+
+/// Pointer to the byte at ring address `addr` (an RX descriptor's `addr`, a
+/// frame address for TX); NULL when `addr` lies outside the area or `umem` is NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut c_void {
+    const F: &str = "xsk_rs_umem_data";
+    ffi_guard!(std::ptr::null_mut(), {
+        let Some(u) = (unsafe { umem_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
+        match u.data_ptr(addr) {
+            Some(p) => p.as_ptr().cast(),
+            None => {
+                set_last_error(format!("{F}: address {addr:#x} is outside the umem ({} bytes)", u.size()));
+                std::ptr::null_mut()
+            }
+        }
+    })
+}
+
+/// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { umem_ref(umem) } {
+            Some(u) => u.fd(),
+            None => misuse("xsk_rs_umem_fd", "umem is NULL"),
+        }
+    })
+}
+
+/// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
+    ffi_guard!(std::ptr::null_mut(), {
+        match unsafe { umem_mut(umem) } {
+            Some(u) => (u.fill() as *mut FillRing).cast(),
+            None => null_handle("xsk_rs_umem_fill", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The UMEM's completion ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_comp(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_comp {
+    ffi_guard!(std::ptr::null_mut(), {
+        match unsafe { umem_mut(umem) } {
+            Some(u) => (u.comp() as *mut CompRing).cast(),
+            None => null_handle("xsk_rs_umem_comp", std::ptr::null_mut()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_match_the_core() {
+        assert_eq!(XSK_RS_UMEM_UNALIGNED_CHUNKS, crate::umem::UMEM_UNALIGNED_CHUNKS);
+    }
+}

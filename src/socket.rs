@@ -1,0 +1,408 @@
+//! Socket: an AF_XDP socket bound to one queue of one interface, with its RX
+//! and/or TX ring, and (unless the caller brings its own) the process's shared
+//! redirect program steering that queue's packets to it.
+
+use crate::error::{Error, Result};
+use crate::netdev::Netdev;
+use crate::ring::{RxRing, TxRing};
+use crate::umem::{check_ring_size, getsockopt, mmap_offsets, setsockopt, BindKey, FdState, Umem, UmemShared};
+use crate::xdp::{self, Attachment, XdpMode};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `XDP_COPY`: force copy mode.
+pub const BIND_COPY: u32 = libc::XDP_COPY as u32;
+/// `XDP_ZEROCOPY`: force zero-copy mode (fails where the driver lacks it).
+pub const BIND_ZEROCOPY: u32 = libc::XDP_ZEROCOPY as u32;
+/// `XDP_USE_NEED_WAKEUP`: the kernel says when it needs a syscall to progress.
+pub const BIND_NEED_WAKEUP: u32 = libc::XDP_USE_NEED_WAKEUP as u32;
+const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
+
+/// How long a bind keeps retrying while the kernel is still releasing the
+/// queue from a socket closed just before (it does so asynchronously).
+const BIND_BUSY_RETRY: Duration = Duration::from_secs(2);
+
+/// Socket ring sizes, bind flags and XDP program mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketConfig {
+    /// RX ring entries: a power of two, or 0 for a TX-only socket.
+    pub rx_size: u32,
+    /// TX ring entries: a power of two, or 0 for an RX-only socket.
+    pub tx_size: u32,
+    /// `BIND_*` flags.
+    pub bind_flags: u32,
+    /// Which XDP program steers packets to the socket.
+    pub xdp_mode: XdpMode,
+}
+
+impl Default for SocketConfig {
+    fn default() -> Self {
+        SocketConfig { rx_size: 2048, tx_size: 2048, bind_flags: BIND_NEED_WAKEUP, xdp_mode: XdpMode::Auto }
+    }
+}
+
+impl SocketConfig {
+    /// Checks ring sizes and flags, naming the bad value.
+    pub fn validate(&self) -> Result<()> {
+        check_ring_size("rx ring", self.rx_size, true)?;
+        check_ring_size("tx ring", self.tx_size, true)?;
+        if self.rx_size == 0 && self.tx_size == 0 {
+            return Err(Error::invalid("rx and tx ring sizes are both 0: a socket needs at least one ring"));
+        }
+        let f = self.bind_flags;
+        if f & !KNOWN_BIND_FLAGS != 0 {
+            return Err(Error::invalid(format!(
+                "bind flags {f:#x}: unknown bits {:#x} (known: COPY {BIND_COPY:#x}, ZEROCOPY {BIND_ZEROCOPY:#x}, \
+                 NEED_WAKEUP {BIND_NEED_WAKEUP:#x})",
+                f & !KNOWN_BIND_FLAGS
+            )));
+        }
+        if f & BIND_COPY != 0 && f & BIND_ZEROCOPY != 0 {
+            return Err(Error::invalid(format!("bind flags {f:#x}: COPY and ZEROCOPY exclude each other")));
+        }
+        Ok(())
+    }
+}
+
+/// The kernel's `XDP_STATISTICS` counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Dropped for other reasons (e.g. the frame could not hold the packet).
+    pub rx_dropped: u64,
+    /// Dropped because of an invalid fill descriptor.
+    pub rx_invalid_descs: u64,
+    /// TX descriptors the kernel rejected.
+    pub tx_invalid_descs: u64,
+    /// Dropped because the RX ring was full.
+    pub rx_ring_full: u64,
+    /// Times the fill ring was empty when a packet arrived.
+    pub rx_fill_ring_empty_descs: u64,
+    /// Times the TX ring was empty when the kernel looked.
+    pub tx_ring_empty_descs: u64,
+}
+
+/// Which fd the socket uses: its own, or the UMEM's (the first socket on a
+/// UMEM must be the UMEM's fd; it stays open as long as the UMEM does).
+enum SockFd {
+    Own(OwnedFd),
+    Umem(RawFd),
+}
+
+/// An AF_XDP socket bound to `(interface, queue)`.
+pub struct Socket {
+    rx: Option<RxRing>,
+    tx: Option<TxRing>,
+    fd: SockFd,
+    xdp: Option<Attachment>,
+    umem: Arc<UmemShared>,
+    dev: Netdev,
+    queue_id: u32,
+}
+
+impl Socket {
+    /// Creates a socket on `ifname` queue `queue_id` over `umem`, binds it, and
+    /// (mode other than `None`) steers the queue to it with the built-in program.
+    ///
+    /// The interface is looked up in the calling thread's network namespace.
+    /// Sockets sharing one UMEM must use the same interface and queue; they
+    /// inherit the first socket's bind flags.
+    pub fn new(ifname: &str, queue_id: u32, umem: &Umem, cfg: &SocketConfig) -> Result<Socket> {
+        cfg.validate()?;
+        let dev = Netdev::lookup(ifname)?;
+        dev.check_queue(queue_id)?;
+        let ctx = format!("socket on {ifname} queue {queue_id}");
+        let shared = Arc::clone(umem.shared());
+        if shared.netns() != dev.netns {
+            // The UMEM's fd would resolve the ifindex in its own namespace, where
+            // it may name a different device.
+            return Err(Error::invalid(format!(
+                "{ctx}: the umem was created in another network namespace than {ifname}; \
+                 create the umem on a thread in the interface's namespace"
+            )));
+        }
+        let key: BindKey = (dev.netns, dev.ifindex, queue_id);
+
+        // Steer first: if the interface carries a foreign program, fail before
+        // anything is bound.
+        let xdp = match cfg.xdp_mode {
+            XdpMode::None => None,
+            mode => Some(Attachment::acquire(&dev, mode)?),
+        };
+
+        // The fd decision and its setup happen under the UMEM's lock: they read
+        // and change what the UMEM's fd has been through.
+        let mut st = shared.state();
+        let fd = match st.bound {
+            None => {
+                set_rings(shared.fd(), cfg, &mut st, &ctx)?;
+                bind(shared.fd(), &dev, queue_id, cfg.bind_flags as u16, 0, &ctx)?;
+                st.bound = Some(key);
+                st.fd_in_use = true;
+                SockFd::Umem(shared.fd())
+            }
+            Some(k) if k != key => {
+                return Err(Error::NotSupported(format!(
+                    "{ctx}: this umem is bound to another queue or interface (ifindex {} queue {}); \
+                     sharing a umem across queues needs per-queue fill/completion rings, which xsk_rs \
+                     does not offer yet: create one umem per queue",
+                    k.1, k.2
+                )));
+            }
+            // The UMEM's fd is bound here and free again (its socket was
+            // destroyed): take it over with the rings it already has.
+            Some(_) if !st.fd_in_use && st.rx_size == Some(cfg.rx_size) && st.tx_size == Some(cfg.tx_size) => {
+                st.fd_in_use = true;
+                SockFd::Umem(shared.fd())
+            }
+            Some(_) => {
+                // SAFETY: plain socket(2); ownership taken right away.
+                let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+                if raw < 0 {
+                    return Err(Error::last_os(format!("{ctx}: socket(AF_XDP)")));
+                }
+                // SAFETY: fresh fd.
+                let own = unsafe { OwnedFd::from_raw_fd(raw) };
+                set_rings(raw, cfg, &mut FdState::default(), &ctx)?;
+                // Shared sockets may not pass mode flags: they inherit the first socket's.
+                bind(raw, &dev, queue_id, libc::XDP_SHARED_UMEM, shared.fd() as u32, &ctx)?;
+                SockFd::Own(own)
+            }
+        };
+        drop(st);
+        shared.socket_added();
+        // From here on, Drop undoes everything.
+        let mut sock = Socket { rx: None, tx: None, fd, xdp, umem: shared, dev, queue_id };
+        sock.map_rings(cfg, &ctx)?;
+        if let Some(x) = &sock.xdp {
+            x.insert(queue_id, sock.fd())?;
+        }
+        Ok(sock)
+    }
+
+    fn map_rings(&mut self, cfg: &SocketConfig, ctx: &str) -> Result<()> {
+        let fd = self.fd();
+        let off = mmap_offsets(fd)?;
+        if cfg.rx_size > 0 {
+            self.rx = Some(RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, "rx")
+                .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?);
+        }
+        if cfg.tx_size > 0 {
+            self.tx = Some(TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, "tx")
+                .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?);
+        }
+        Ok(())
+    }
+
+    /// The socket's fd (for poll/epoll; do not close it).
+    pub fn fd(&self) -> RawFd {
+        match &self.fd {
+            SockFd::Own(f) => f.as_raw_fd(),
+            SockFd::Umem(f) => *f,
+        }
+    }
+
+    /// The RX ring, if the socket has one.
+    pub fn rx(&mut self) -> Option<&mut RxRing> {
+        self.rx.as_mut()
+    }
+
+    /// The TX ring, if the socket has one.
+    pub fn tx(&mut self) -> Option<&mut TxRing> {
+        self.tx.as_mut()
+    }
+
+    /// Both rings at once.
+    pub fn rings(&mut self) -> (Option<&mut RxRing>, Option<&mut TxRing>) {
+        (self.rx.as_mut(), self.tx.as_mut())
+    }
+
+    pub fn ifname(&self) -> &str {
+        &self.dev.name
+    }
+
+    pub fn ifindex(&self) -> u32 {
+        self.dev.ifindex
+    }
+
+    pub fn queue_id(&self) -> u32 {
+        self.queue_id
+    }
+
+    /// The mode the built-in program really runs in (`Skb` or `Drv`), or `None`.
+    pub fn xdp_mode(&self) -> XdpMode {
+        self.xdp.as_ref().map_or(XdpMode::None, |x| x.mode())
+    }
+
+    /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`).
+    /// `EAGAIN`, `EBUSY`, `ENOBUFS` and `ENETDOWN` mean "try again later" and are
+    /// not errors.
+    pub fn kick(&self) -> Result<()> {
+        // SAFETY: zero-length send with no buffer and no address.
+        let rc = unsafe { libc::sendto(self.fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT, std::ptr::null(), 0) };
+        if rc >= 0 {
+            return Ok(());
+        }
+        match errno() {
+            libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN | libc::EINTR => Ok(()),
+            e => Err(Error::from_errno(format!("kick tx on {} queue {}", self.dev.name, self.queue_id), e)),
+        }
+    }
+
+    /// `poll(2)` on the socket: `Ok(n > 0)` when ready, `Ok(0)` on timeout.
+    pub fn poll(&self, events: i16, timeout_ms: i32) -> Result<i32> {
+        let mut pfd = libc::pollfd { fd: self.fd(), events, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if rc < 0 {
+            return Err(Error::from_errno(format!("poll {} queue {}", self.dev.name, self.queue_id), errno()));
+        }
+        Ok(rc)
+    }
+
+    /// The kernel's counters. Kernels older than 5.9 report only the first
+    /// three; the rest read 0.
+    pub fn stats(&self) -> Result<Stats> {
+        // SAFETY: xdp_statistics is plain integers.
+        let (s, _) = unsafe { getsockopt::<libc::xdp_statistics>(self.fd(), libc::XDP_STATISTICS, "get statistics")? };
+        Ok(Stats {
+            rx_dropped: s.rx_dropped,
+            rx_invalid_descs: s.rx_invalid_descs,
+            tx_invalid_descs: s.tx_invalid_descs,
+            rx_ring_full: s.rx_ring_full,
+            rx_fill_ring_empty_descs: s.rx_fill_ring_empty_descs,
+            tx_ring_empty_descs: s.tx_ring_empty_descs,
+        })
+    }
+
+    /// Whether the socket runs in zero-copy mode (`XDP_OPTIONS`).
+    pub fn is_zerocopy(&self) -> Result<bool> {
+        // SAFETY: xdp_options is one u32.
+        let (o, _) = unsafe { getsockopt::<libc::xdp_options>(self.fd(), libc::XDP_OPTIONS, "get xdp options")? };
+        Ok(o.flags & libc::XDP_OPTIONS_ZEROCOPY != 0)
+    }
+
+    /// Inserts this socket into a caller-owned XSKMAP at its queue id (for
+    /// sockets created with `XdpMode::None`).
+    pub fn update_xskmap(&self, map_fd: RawFd) -> Result<()> {
+        xdp::update_xskmap(map_fd, self.queue_id, self.fd())
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        if let Some(x) = &self.xdp {
+            x.remove(self.queue_id, self.fd());
+        }
+        if let SockFd::Umem(_) = self.fd {
+            // The UMEM's fd stays bound (the kernel cannot unbind); a later
+            // socket on the same queue takes it over.
+            self.umem.state().fd_in_use = false;
+        }
+        self.umem.socket_removed();
+    }
+}
+
+/// Sets the RX/TX ring sizes on `fd`, remembering them in `st` (the kernel lets
+/// each ring be set once per fd, so a retry after a failed bind must reuse them).
+fn set_rings(fd: RawFd, cfg: &SocketConfig, st: &mut FdState, ctx: &str) -> Result<()> {
+    for (size, have, opt, name) in [
+        (cfg.rx_size, &mut st.rx_size, libc::XDP_RX_RING, "rx"),
+        (cfg.tx_size, &mut st.tx_size, libc::XDP_TX_RING, "tx"),
+    ] {
+        match *have {
+            Some(s) if s == size => {}
+            Some(s) => {
+                return Err(Error::invalid(format!(
+                    "{ctx}: an earlier failed socket on this umem set its {name} ring to {s} entries; \
+                     the kernel allows that once per umem, so ask for {s} or use a new umem"
+                )))
+            }
+            None => {
+                if size > 0 {
+                    setsockopt(fd, opt, &size, &format!("{ctx}: set {name} ring size {size}"))?;
+                }
+                *have = Some(size);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `bind(2)`, retrying `EBUSY` for a bounded time: the kernel frees a queue
+/// from a closed socket asynchronously, so an immediate re-bind may see it busy.
+fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx: &str) -> Result<()> {
+    let sa = libc::sockaddr_xdp {
+        sxdp_family: libc::AF_XDP as u16,
+        sxdp_flags: flags,
+        sxdp_ifindex: dev.ifindex,
+        sxdp_queue_id: queue_id,
+        sxdp_shared_umem_fd: shared_fd,
+    };
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        // SAFETY: sa is a valid sockaddr_xdp and the length is its size.
+        let rc = unsafe {
+            libc::bind(fd, (&sa as *const libc::sockaddr_xdp).cast(), std::mem::size_of_val(&sa) as libc::socklen_t)
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = errno();
+        if e == libc::EBUSY && start.elapsed() < BIND_BUSY_RETRY {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(50));
+            continue;
+        }
+        return Err(match e {
+            libc::EBUSY => Error::Busy(format!(
+                "{ctx}: bind: queue is in use by another AF_XDP socket (still busy after {} ms)",
+                start.elapsed().as_millis()
+            )),
+            libc::EOPNOTSUPP if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
+                "{ctx}: bind: the driver of {} does not support zero-copy AF_XDP; use copy mode",
+                dev.name
+            )),
+            libc::EINVAL if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
+                "{ctx}: bind: zero-copy refused by the driver of {} (EINVAL); use copy mode",
+                dev.name
+            )),
+            _ => Error::from_errno(format!("{ctx}: bind"), e),
+        });
+    }
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let d = SocketConfig::default();
+        assert_eq!((d.rx_size, d.tx_size, d.bind_flags, d.xdp_mode), (2048, 2048, BIND_NEED_WAKEUP, XdpMode::Auto));
+        d.validate().unwrap();
+        assert_eq!((BIND_COPY, BIND_ZEROCOPY, BIND_NEED_WAKEUP), (2, 4, 8));
+    }
+
+    #[test]
+    fn bad_configs_are_named() {
+        let d = SocketConfig::default();
+        let msg = |c: SocketConfig| {
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.errno(), libc::EINVAL);
+            e.to_string()
+        };
+        assert!(msg(SocketConfig { rx_size: 1000, ..d }).contains("rx ring size 1000"));
+        assert!(msg(SocketConfig { tx_size: 3, ..d }).contains("tx ring size 3"));
+        assert!(msg(SocketConfig { rx_size: 0, tx_size: 0, ..d }).contains("both 0"));
+        assert!(msg(SocketConfig { bind_flags: 0x100, ..d }).contains("unknown bits 0x100"));
+        assert!(msg(SocketConfig { bind_flags: BIND_COPY | BIND_ZEROCOPY, ..d }).contains("exclude"));
+        SocketConfig { rx_size: 0, ..d }.validate().unwrap();
+        SocketConfig { tx_size: 0, bind_flags: 0, ..d }.validate().unwrap();
+    }
+}

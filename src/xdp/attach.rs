@@ -1,0 +1,213 @@
+//! Per-process sharing of the built-in program: one program, one XSKMAP and one
+//! link per interface, counted by the sockets that use them.
+//!
+//! The registry is a plain map under a mutex, and references are counted under
+//! that lock: creating and closing the kernel objects happens under it too, so
+//! two threads can never both attach (the second would get EBUSY from the kernel)
+//! or share an entry that is being torn down.
+
+use super::{link, map, obj_info, Link, Program, XdpMode, XskMap};
+use crate::error::{Error, Result};
+use crate::netdev::{current_netns, Netdev, NetnsId};
+use crate::sys;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+/// An interface as the registry knows it: interface indexes are per namespace,
+/// and threads of one process may sit in different namespaces.
+type Key = (NetnsId, u32);
+
+/// This process's program on one interface.
+struct Entry {
+    /// Tells this entry apart from a later one under the same key.
+    serial: u64,
+    /// Live `Attachment`s that point here.
+    refs: usize,
+    mode: XdpMode,
+    // Dropped in this order: the link first (the kernel detaches the program),
+    // then the program and the map, which the link no longer uses.
+    link: Link,
+    _prog: Program,
+    map: XskMap,
+    /// Which socket fd each queue's slot points at, so that a socket removes
+    /// its own slot only (a later socket on the same queue may have replaced it).
+    slots: HashMap<u32, RawFd>,
+}
+
+impl Entry {
+    /// False once the kernel has detached the link by itself, which it does when
+    /// the device goes away (with its namespace, say). A namespace's identity (an
+    /// inode number) and an ifindex can then be handed out again, so such an
+    /// entry must not be shared with a new device that happens to get its key.
+    fn attached(&self) -> bool {
+        let mut info = sys::bpf_link_info_xdp::default();
+        // SAFETY: a zeroed plain-data prefix of bpf_link_info.
+        match unsafe { obj_info(self.link.fd().as_raw_fd(), &mut info) } {
+            Ok(()) => info.xdp_ifindex != 0,
+            // Cannot tell (not expected for a link fd we own): assume attached.
+            Err(_) => true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    next_serial: u64,
+    /// Per key, the entries still referenced; only the last one is live, the ones
+    /// before it have lost their device and wait for their last `Attachment`.
+    entries: HashMap<Key, Vec<Entry>>,
+}
+
+/// The lock is taken only to create or drop an attachment, never on packet paths.
+/// A panic while it is held (there is no code path that panics there, but a
+/// poisoned lock must not wedge a C program for good) leaves the counts intact,
+/// so poisoning is ignored.
+fn registry() -> MutexGuard<'static, Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A counted reference to this process's redirect program on one interface.
+///
+/// Sockets of the process on the same interface share one program and one XSKMAP
+/// sized for every queue the device can have. Dropping the last reference closes
+/// link, program and map, and the kernel detaches the program.
+#[derive(Debug)]
+pub(crate) struct Attachment {
+    key: Key,
+    serial: u64,
+    ifname: String,
+    /// The shared map's fd. It stays open while this reference exists: the entry
+    /// is dropped only after `refs` reaches zero, which needs this value's Drop.
+    map_fd: RawFd,
+    max_entries: u32,
+    mode: XdpMode,
+}
+
+impl Attachment {
+    /// Attach this process's redirect program to `dev` in `mode` (Auto/Skb/Drv,
+    /// never None), or share the one this process already has there. Sockets on
+    /// one interface share one program + one XskMap sized `dev.max_queues`.
+    ///
+    /// Must be called from a thread in the namespace `dev` was looked up in, as
+    /// the kernel resolves the ifindex in the caller's namespace.
+    pub(crate) fn acquire(dev: &Netdev, mode: XdpMode) -> Result<Attachment> {
+        if mode == XdpMode::None {
+            return Err(Error::invalid(format!("interface {}: XDP mode none attaches no program", dev.name)));
+        }
+        if current_netns()? != dev.netns {
+            return Err(Error::invalid(format!(
+                "interface {} was looked up in another network namespace than the calling \
+                 thread's; look it up again from this thread",
+                dev.name
+            )));
+        }
+        let key = (dev.netns, dev.ifindex);
+        let mut reg = registry();
+
+        if let Some(live) = reg.entries.get_mut(&key).and_then(|v| v.last_mut()) {
+            if live.attached() {
+                if mode != XdpMode::Auto && mode != live.mode {
+                    return Err(Error::Busy(format!(
+                        "interface {}: this process already has its XDP program there in {} mode, \
+                         {} mode was asked for (all sockets on one interface share one program)",
+                        dev.name, live.mode, mode
+                    )));
+                }
+                live.refs += 1;
+                return Ok(Attachment::of(key, &dev.name, live));
+            }
+        }
+
+        // Nothing usable yet: create all three. On any failure, what was created
+        // so far is closed by the `?` returns, leaving the interface as it was.
+        let map = XskMap::create(dev.max_queues)?;
+        let prog = Program::redirect(&map)?;
+        let link = link::attach_named(&prog, dev.ifindex, &dev.name, mode)?;
+        let serial = reg.next_serial;
+        reg.next_serial += 1;
+        let entry = Entry { serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
+        let attachment = Attachment::of(key, &dev.name, &entry);
+        reg.entries.entry(key).or_default().push(entry);
+        Ok(attachment)
+    }
+
+    fn of(key: Key, ifname: &str, e: &Entry) -> Attachment {
+        Attachment {
+            key,
+            serial: e.serial,
+            ifname: ifname.to_string(),
+            map_fd: e.map.fd().as_raw_fd(),
+            max_entries: e.map.max_entries(),
+            mode: e.mode,
+        }
+    }
+
+    /// Points `queue_id` of the shared map at the bound AF_XDP socket `xsk_fd`.
+    pub(crate) fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {
+        if queue_id >= self.max_entries {
+            return Err(Error::invalid(format!(
+                "interface {}: queue {queue_id} is beyond the device's {} possible queues",
+                self.ifname, self.max_entries
+            )));
+        }
+        let mut reg = registry();
+        map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;
+        if let Some(e) = self.entry(&mut reg) {
+            e.slots.insert(queue_id, xsk_fd);
+        }
+        Ok(())
+    }
+
+    /// Empties `queue_id` of the shared map if it still points at `xsk_fd`.
+    /// Best effort: closing a socket removes it from the map anyway, but the
+    /// first socket on a UMEM is the UMEM's fd, which stays open.
+    pub(crate) fn remove(&self, queue_id: u32, xsk_fd: RawFd) {
+        let mut reg = registry();
+        let Some(e) = self.entry(&mut reg) else { return };
+        if e.slots.get(&queue_id) == Some(&xsk_fd) {
+            e.slots.remove(&queue_id);
+            let _ = map::delete(self.map_fd, queue_id, &self.ifname);
+        }
+    }
+
+    fn entry<'r>(&self, reg: &'r mut Registry) -> Option<&'r mut Entry> {
+        reg.entries.get_mut(&self.key)?.iter_mut().find(|e| e.serial == self.serial)
+    }
+
+    /// The mode really attached: `Skb` or `Drv`.
+    pub(crate) fn mode(&self) -> XdpMode {
+        self.mode
+    }
+
+    /// The shared map's fd (tests check that attachments share it).
+    #[cfg(test)]
+    pub(crate) fn map_fd(&self) -> RawFd {
+        self.map_fd
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        let mut reg = registry();
+        let Some(list) = reg.entries.get_mut(&self.key) else { return };
+        let Some(pos) = list.iter().position(|e| e.serial == self.serial) else { return };
+        list[pos].refs -= 1;
+        if list[pos].refs == 0 {
+            // Closing under the lock: a concurrent acquire must not find the
+            // entry after the link is gone, nor create a second link before the
+            // first is closed (the kernel would refuse it with EBUSY).
+            drop(list.remove(pos));
+            if list.is_empty() {
+                reg.entries.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Entries (live or waiting for their last reference) this process has for `dev`.
+#[cfg(test)]
+pub(super) fn entries_for(dev: &Netdev) -> usize {
+    registry().entries.get(&(dev.netns, dev.ifindex)).map_or(0, Vec::len)
+}
