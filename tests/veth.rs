@@ -1,0 +1,429 @@
+//! Real packets through xsk_rs over a veth pair between two fresh network
+//! namespaces: the AF_XDP socket sits on `veth0` in namespace a, an AF_PACKET
+//! socket on `veth1` in namespace b is its peer.
+
+mod common;
+
+use common::{frame_seq, in_ns, test_frame, xdp_attached, PacketSocket, VethPair};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use xsk_rs::ring::Desc;
+use xsk_rs::socket::{Socket, SocketConfig, Stats, BIND_COPY, BIND_NEED_WAKEUP};
+use xsk_rs::umem::{Umem, UmemConfig};
+use xsk_rs::xdp::XdpMode;
+
+const FRAMES: u32 = 256;
+
+/// A UMEM and one socket on it. Frames [0, FRAMES/2) serve RX, the rest TX.
+struct Xsk {
+    sock: Socket,
+    umem: Umem,
+}
+
+fn small_umem(frame_size: u32, headroom: u32) -> UmemConfig {
+    UmemConfig { frame_count: FRAMES, frame_size, frame_headroom: headroom, fill_size: 128, comp_size: 128, flags: 0 }
+}
+
+impl Xsk {
+    /// Creates both on a thread inside the pair's namespace a.
+    fn open(pair: &VethPair, mode: XdpMode, ucfg: UmemConfig, scfg: SocketConfig) -> Xsk {
+        let ifname = pair.if_a.clone();
+        pair.run_in_a(move || {
+            let umem = Umem::new(&ucfg).expect("umem");
+            let sock = Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..scfg }).expect("socket");
+            Xsk { sock, umem }
+        })
+    }
+
+    fn fill_rx_frames(&mut self, count: u32) {
+        let addrs: Vec<u64> = (0..count).map(|i| self.umem.frame_addr(i)).collect();
+        assert_eq!(self.umem.fill().put(&addrs), count);
+    }
+
+    /// Receives `want` test frames (others are recycled), refilling each frame.
+    fn recv(&mut self, want: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        let mut got = Vec::new();
+        let mut descs = [Desc::default(); 32];
+        while got.len() < want && Instant::now() < deadline {
+            let n = self.sock.rx().unwrap().take(&mut descs) as usize;
+            if n == 0 {
+                self.sock.poll(libc::POLLIN, 50).unwrap();
+                continue;
+            }
+            let mut refill = Vec::with_capacity(n);
+            for d in &descs[..n] {
+                // SAFETY: the frame came off the RX ring, so it is ours until refilled.
+                let bytes = unsafe { self.umem.frame(d.addr, d.len as usize) }.expect("rx desc inside umem");
+                if frame_seq(bytes).is_some() {
+                    got.push(bytes.to_vec());
+                }
+                refill.push(d.addr - d.addr % self.umem.frame_size() as u64);
+            }
+            assert_eq!(self.umem.fill().put(&refill), n as u32);
+        }
+        got
+    }
+
+    /// Transmits `frames` from the TX half of the UMEM and waits for all
+    /// completions; returns the completed addresses in completion order.
+    fn send(&mut self, frames: &[Vec<u8>]) -> Vec<u64> {
+        let fs = self.umem.frame_size() as u64;
+        let descs: Vec<Desc> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let addr = (FRAMES as u64 / 2 + i as u64) * fs;
+                // SAFETY: TX frames are ours until they come back on the completion ring.
+                unsafe { self.umem.frame_mut(addr, f.len()) }.unwrap().copy_from_slice(f);
+                Desc { addr, len: f.len() as u32, options: 0 }
+            })
+            .collect();
+        let mut queued = 0;
+        let mut done = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while done.len() < frames.len() {
+            assert!(Instant::now() < deadline, "only {} of {} completions", done.len(), frames.len());
+            queued += self.sock.tx().unwrap().put(&descs[queued as usize..]);
+            if self.sock.tx().unwrap().needs_wakeup() {
+                self.sock.kick().unwrap();
+            }
+            let mut addrs = [0u64; 64];
+            let n = self.umem.comp().take(&mut addrs);
+            done.extend_from_slice(&addrs[..n as usize]);
+        }
+        done
+    }
+}
+
+fn varied_frames(count: u32) -> Vec<Vec<u8>> {
+    (0..count).map(|seq| test_frame(seq, 60 + (seq as usize * 97) % 1441)).collect()
+}
+
+fn rx_byte_exact_in_order(mode: XdpMode) {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let mut xsk = Xsk::open(&pair, mode, small_umem(4096, 0), SocketConfig::default());
+    assert_eq!(xsk.sock.xdp_mode(), mode);
+    assert!(xdp_attached(&pair.ns_a, &pair.if_a));
+    xsk.fill_rx_frames(FRAMES / 2);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent = varied_frames(64);
+    for f in &sent {
+        peer.send(f).unwrap();
+    }
+    let got = xsk.recv(sent.len(), Duration::from_secs(5));
+    assert_eq!(got.len(), sent.len(), "received {} of {}", got.len(), sent.len());
+    for (i, (g, s)) in got.iter().zip(&sent).enumerate() {
+        assert_eq!(g, s, "frame {i} differs");
+    }
+    drop(xsk);
+    assert!(!xdp_attached(&pair.ns_a, &pair.if_a), "program left attached after the last socket");
+}
+
+fn tx_byte_exact(mode: XdpMode) {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let mut xsk = Xsk::open(&pair, mode, small_umem(2048, 0), SocketConfig::default());
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent = varied_frames(64);
+    let done = xsk.send(&sent);
+    let mut expect: Vec<u64> = (0..64).map(|i| (FRAMES as u64 / 2 + i) * 2048).collect();
+    let mut done_sorted = done.clone();
+    done_sorted.sort_unstable();
+    expect.sort_unstable();
+    assert_eq!(done_sorted, expect, "every TX frame comes back exactly once");
+    for (i, s) in sent.iter().enumerate() {
+        let g = peer.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("frame {i} not received"));
+        assert_eq!(&g, s, "frame {i} differs");
+    }
+    let st = xsk.sock.stats().unwrap();
+    assert_eq!(st.tx_invalid_descs, 0);
+}
+
+#[test]
+fn rx_skb() {
+    rx_byte_exact_in_order(XdpMode::Skb);
+}
+
+#[test]
+fn rx_drv() {
+    rx_byte_exact_in_order(XdpMode::Drv);
+}
+
+#[test]
+fn tx_skb() {
+    tx_byte_exact(XdpMode::Skb);
+}
+
+#[test]
+fn tx_drv() {
+    tx_byte_exact(XdpMode::Drv);
+}
+
+#[test]
+fn auto_mode_picks_native_on_veth() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let xsk = Xsk::open(&pair, XdpMode::Auto, small_umem(4096, 0), SocketConfig::default());
+    assert_eq!(xsk.sock.xdp_mode(), XdpMode::Drv);
+    assert!(!xsk.sock.is_zerocopy().unwrap(), "veth has no zero-copy AF_XDP");
+}
+
+fn stats_after(xsk: &Xsk, settle: impl Fn(&Stats) -> bool) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let st = xsk.sock.stats().unwrap();
+        if settle(&st) || Instant::now() > deadline {
+            return st;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn stats_count_empty_fill_full_rx_and_invalid_tx() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+
+    // Fill ring never filled: every packet finds it empty.
+    let xsk = Xsk::open(&pair, XdpMode::Skb, small_umem(4096, 0), SocketConfig::default());
+    for f in varied_frames(5) {
+        peer.send(&f).unwrap();
+    }
+    let st = stats_after(&xsk, |s| s.rx_fill_ring_empty_descs >= 5);
+    assert_eq!(st.rx_fill_ring_empty_descs, 5, "{st:?}");
+    assert_eq!(st.rx_ring_full, 0, "{st:?}");
+    drop(xsk);
+
+    // RX ring of 4 never released: 10 packets, 4 land, 6 are counted as ring full.
+    let cfg = SocketConfig { rx_size: 4, ..SocketConfig::default() };
+    let mut xsk = Xsk::open(&pair, XdpMode::Skb, small_umem(4096, 0), cfg);
+    xsk.fill_rx_frames(64);
+    for f in varied_frames(10) {
+        peer.send(&f).unwrap();
+    }
+    let st = stats_after(&xsk, |s| s.rx_ring_full >= 6);
+    assert_eq!(st.rx_ring_full, 6, "{st:?}");
+    assert_eq!(xsk.sock.rx().unwrap().ready(), 4);
+
+    // One invalid TX descriptor (past the UMEM end) among valid ones.
+    let size = xsk.umem.size();
+    let good = test_frame(900, 100);
+    let good_addr = (FRAMES as u64 - 1) * 4096;
+    unsafe { xsk.umem.frame_mut(good_addr, good.len()) }.unwrap().copy_from_slice(&good);
+    let descs = [
+        Desc { addr: good_addr, len: 100, options: 0 },
+        Desc { addr: size + 4096, len: 100, options: 0 },
+        Desc { addr: good_addr, len: 100, options: 0 },
+    ];
+    assert_eq!(xsk.sock.tx().unwrap().put(&descs), 3);
+    // Copy-mode TX stops a batch at an invalid descriptor: kick until the kernel
+    // has consumed all three.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while xsk.sock.tx().unwrap().in_flight() > 0 {
+        assert!(Instant::now() < deadline, "TX ring never drained");
+        xsk.sock.kick().unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let st = stats_after(&xsk, |s| s.tx_invalid_descs >= 1);
+    assert_eq!(st.tx_invalid_descs, 1, "{st:?}");
+    for _ in 0..2 {
+        let g = peer.recv_test_frame(Duration::from_secs(2)).expect("valid frames still go out");
+        assert_eq!(g, good);
+    }
+    // Every descriptor comes back on the completion ring, the invalid one too.
+    let mut done = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while done.len() < 3 && Instant::now() < deadline {
+        let mut addrs = [0u64; 8];
+        let n = xsk.umem.comp().take(&mut addrs);
+        done.extend_from_slice(&addrs[..n as usize]);
+    }
+    done.sort_unstable();
+    assert_eq!(done, vec![good_addr, good_addr, size + 4096]);
+}
+
+#[test]
+fn hundred_create_destroy_cycles_on_one_queue() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let ifname = pair.if_a.clone();
+    let started = Instant::now();
+    pair.run_in_a(move || {
+        for i in 0..100 {
+            let umem = Umem::new(&small_umem(4096, 0)).unwrap_or_else(|e| panic!("cycle {i}: umem: {e}"));
+            let sock = Socket::new(&ifname, 0, &umem, &SocketConfig::default())
+                .unwrap_or_else(|e| panic!("cycle {i}: socket: {e}"));
+            drop(sock);
+            drop(umem);
+        }
+    });
+    eprintln!("100 create/destroy cycles took {:?}", started.elapsed());
+    assert!(!xdp_attached(&pair.ns_a, &pair.if_a));
+}
+
+#[test]
+fn socket_replaced_on_the_same_umem_keeps_receiving() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let ifname = pair.if_a.clone();
+    let mut xsk = pair.run_in_a(move || {
+        let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+        let first = Socket::new(&ifname, 0, &umem, &SocketConfig::default()).unwrap();
+        drop(first);
+        let sock = Socket::new(&ifname, 0, &umem, &SocketConfig::default()).expect("second socket on the same umem");
+        Xsk { sock, umem }
+    });
+    xsk.fill_rx_frames(16);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent = varied_frames(8);
+    for f in &sent {
+        peer.send(f).unwrap();
+    }
+    assert_eq!(xsk.recv(8, Duration::from_secs(5)), sent);
+}
+
+#[test]
+fn refusals_name_what_is_wrong() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let ns_a = pair.ns_a.clone();
+    in_ns(&ns_a, || {
+        let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+        let e = Socket::new("nosuchif0", 0, &umem, &SocketConfig::default()).err().unwrap();
+        assert_eq!(e.errno(), libc::ENODEV);
+        assert!(e.to_string().contains("nosuchif0"), "{e}");
+        let e = Socket::new("veth0", 3, &umem, &SocketConfig::default()).err().unwrap();
+        assert_eq!(e.errno(), libc::EINVAL);
+        assert!(e.to_string().contains("queue 3 out of range"), "{e}");
+        // Zero-copy is not available on veth.
+        let zc = SocketConfig { bind_flags: xsk_rs::socket::BIND_ZEROCOPY, ..SocketConfig::default() };
+        let e = Socket::new("veth0", 0, &umem, &zc).err().unwrap();
+        assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
+        // Nothing failed above left anything attached.
+        assert!(!xdp_attached(&ns_a, "veth0"));
+        // After those failures the umem still works.
+        let ok = SocketConfig { bind_flags: BIND_COPY | BIND_NEED_WAKEUP, ..SocketConfig::default() };
+        Socket::new("veth0", 0, &umem, &ok).expect("socket after refusals");
+    });
+    // A UMEM from another namespace must not be bound to this one's ifindex.
+    let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+    let e = in_ns(&pair.ns_a, move || Socket::new("veth0", 0, &umem, &SocketConfig::default()).err().unwrap());
+    assert_eq!(e.errno(), libc::EINVAL);
+    assert!(e.to_string().contains("another network namespace"), "{e}");
+}
+
+#[test]
+fn foreign_program_is_left_alone() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let ifname = pair.if_a.clone();
+    pair.run_in_a(move || {
+        use xsk_rs::xdp::{Link, Program, XskMap};
+        let ifindex = xsk_rs::netdev::Netdev::lookup(&ifname).unwrap().ifindex;
+        let map = XskMap::create(1).unwrap();
+        let prog = Program::redirect(&map).unwrap();
+        let _foreign = Link::attach(&prog, ifindex, XdpMode::Skb).unwrap();
+        let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+        for mode in [XdpMode::Auto, XdpMode::Skb, XdpMode::Drv] {
+            let e = Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..Default::default() })
+                .err()
+                .unwrap();
+            assert_eq!(e.errno(), libc::EBUSY, "{mode:?}: {e}");
+            assert!(e.to_string().contains(&ifname), "{e}");
+        }
+        // Mode NONE attaches nothing and so coexists with the caller's program.
+        let none = SocketConfig { xdp_mode: XdpMode::None, ..Default::default() };
+        let sock = Socket::new(&ifname, 0, &umem, &none).unwrap();
+        sock.update_xskmap(std::os::fd::AsRawFd::as_raw_fd(&map.fd())).unwrap();
+    });
+}
+
+/// Child-process entry for `sigkill_leaves_no_program`: holds a bound socket
+/// until killed. Runs only when the parent sets XSKRS_CHILD_NS.
+#[test]
+#[ignore = "helper process for sigkill_leaves_no_program"]
+fn child_hold_socket() {
+    let (Ok(ns), Ok(ifname)) = (std::env::var("XSKRS_CHILD_NS"), std::env::var("XSKRS_CHILD_IF")) else {
+        return;
+    };
+    let mode = match std::env::var("XSKRS_CHILD_MODE").as_deref() {
+        Ok("drv") => XdpMode::Drv,
+        _ => XdpMode::Skb,
+    };
+    let _held = in_ns(&ns, move || {
+        let mut umem = Umem::new(&small_umem(4096, 0)).unwrap();
+        let sock = Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..Default::default() }).unwrap();
+        let addrs: Vec<u64> = (0..64).map(|i| i * 4096).collect();
+        umem.fill().put(&addrs);
+        (umem, sock)
+    });
+    println!("READY");
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn sigkill_leaves_no_program() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    for mode in ["skb", "drv"] {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_hold_socket", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("XSKRS_CHILD_NS", &pair.ns_a)
+            .env("XSKRS_CHILD_IF", &pair.if_a)
+            .env("XSKRS_CHILD_MODE", mode)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The harness prints READY after its own "test ... " prefix. Read on a
+        // side thread so that a child that never gets ready fails the test
+        // instead of hanging it.
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let ready = BufReader::new(out).lines().any(|l| l.is_ok_and(|l| l.trim_end().ends_with("READY")));
+            let _ = tx.send(ready);
+        });
+        let ready = rx.recv_timeout(Duration::from_secs(30)).unwrap_or(false);
+        if !ready {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{mode}: child never bound its socket");
+        }
+        assert!(xdp_attached(&pair.ns_a, &pair.if_a), "{mode}: child's program not attached");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!xdp_attached(&pair.ns_a, &pair.if_a), "{mode}: program survived SIGKILL");
+        // The next process (here: this one) binds the queue at once.
+        let ifname = pair.if_a.clone();
+        let t = Instant::now();
+        pair.run_in_a(move || {
+            let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+            Socket::new(&ifname, 0, &umem, &SocketConfig::default()).expect("bind after the killed process");
+        });
+        eprintln!("{mode}: re-bind after SIGKILL took {:?}", t.elapsed());
+    }
+}
