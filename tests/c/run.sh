@@ -14,6 +14,9 @@
 # Needs root for the packet tests. Without root they are skipped with a reason,
 # except under CI=true, where that is a failure. Exits non-zero on any failure.
 # VERBOSE=1 prints every test program's full output, not only on failure.
+
+# Most functions below run through step(), which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -66,8 +69,10 @@ step() {
 
 finish() {
 	echo "c-tests: $passed passed, $failed failed, $skipped skipped"
-	[[ $failed -eq 0 ]]
-	exit
+	if [[ $failed -eq 0 ]]; then
+		exit 0
+	fi
+	exit 1
 }
 
 # ---- build ---------------------------------------------------------------
@@ -95,6 +100,7 @@ step "header_cpp.cpp builds as C++17" "$work/build-cpp.log" \
 static_libs=()
 for w in $(pkg-config --static --libs xsk_rs); do
 	if [[ $w == -lxsk_rs ]]; then
+		# shellcheck disable=SC2054 # the commas belong to -Wl options
 		static_libs+=(-Wl,-Bstatic -lxsk_rs -Wl,-Bdynamic)
 	else
 		static_libs+=("$w")
