@@ -1,74 +1,241 @@
 #!/usr/bin/env bash
-# Usage: tests/c/run.sh PREFIX
+# Tests the installed C library the way a C user meets it.
 #
-# Builds C and C++ programs against an *installed* libxsk_rs, finding it only
-# through PREFIX/lib/pkgconfig/xsk_rs.pc, the way a user's build would, and runs
-# them. Minimal for now: proves the header compiles cleanly as C11 and C++17 and
-# that dynamic and static linking both work. Every missing tool is an error.
+#   tests/c/run.sh PREFIX        (PREFIX: where libxsk_rs was installed)
+#
+# Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
+# gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
+# -pedantic): abi_test.c (shared and static), header_cpp.cpp (C++17), and the
+# C example in README.md. Then, on a veth pair between two namespaces made for
+# this run, abi_test runs in skb and drv mode, statically linked, and under
+# valgrind; the README example receives frames from a peer; and after each run
+# the interface must carry no XDP program.
+#
+# Needs root for the packet tests. Without root they are skipped with a reason,
+# except under CI=true, where that is a failure. Exits non-zero on any failure.
+# VERBOSE=1 prints every test program's full output, not only on failure.
+
+# Most functions below run through step(), which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 
-prefix=$(cd "${1:?usage: $0 PREFIX}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-for tool in cc g++ pkg-config valgrind readelf; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
-done
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
 
-export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [[ $# -ne 1 ]]; then
+	echo "usage: $0 PREFIX" >&2
+	exit 2
+fi
+prefix=$(cd "$1" && pwd) || { echo "run.sh: no such prefix: $1" >&2; exit 2; }
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+libdir="$prefix/lib"
+in_ci=false
+[[ ${CI:-} == true || ${CI:-} == 1 ]] && in_ci=true
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/xsk_rs-ctests.XXXXXX")
+ns_a="" ns_b="" bg_pids=()
+if_a=veth0 if_b=veth1
+
+cleanup() {
+	local pid
+	for pid in "${bg_pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	[[ -n $ns_a ]] && ip netns del "$ns_a" 2>/dev/null
+	[[ -n $ns_b ]] && ip netns del "$ns_b" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0 failed=0 skipped=0
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# step NAME LOG CMD...: runs CMD with its output in LOG; shown on failure.
+step() {
+	local name=$1 log=$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		[[ ${VERBOSE:-} == 1 ]] && cat "$log"
+		pass "$name"
+	else
+		echo "---- output of: $name"
+		tail -n 200 "$log"
+		echo "----"
+		fail "$name"
+	fi
+}
+
+finish() {
+	echo "c-tests: $passed passed, $failed failed, $skipped skipped"
+	if [[ $failed -eq 0 ]]; then
+		exit 0
+	fi
+	exit 1
+}
+
+# ---- build ---------------------------------------------------------------
+
+if ! pkg-config --exists xsk_rs; then
+	echo "run.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
+	exit 1
+fi
+# Word splitting of the pkg-config output is intended throughout.
 cflags=$(pkg-config --cflags xsk_rs)
 libs=$(pkg-config --libs xsk_rs)
-libdir=$(pkg-config --variable=libdir xsk_rs)
-# `-lxsk_rs` would pick the .so when both are installed; a static link names
-# the archive and takes the system libraries from Libs.private.
+strict_c=(-std=c11 -Wall -Wextra -Werror -pedantic)
+strict_cxx=(-std=c++17 -Wall -Wextra -Werror -pedantic)
+echo "xsk_rs $(pkg-config --modversion xsk_rs) from $prefix: cflags '$cflags' libs '$libs'"
+
+# shellcheck disable=SC2086
+step "abi_test.c builds against the shared library" "$work/build-abi.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/abi_test.c" -o "$work/abi_test" $libs
+
+# shellcheck disable=SC2086
+step "header_cpp.cpp builds as C++17" "$work/build-cpp.log" \
+	g++ "${strict_cxx[@]}" -O2 $cflags "$here/header_cpp.cpp" -o "$work/header_cpp" $libs
+
+# Static: libxsk_rs.a plus its Libs.private, everything else dynamic.
 static_libs=()
-for flag in $(pkg-config --static --libs xsk_rs); do
-    [[ $flag == -lxsk_rs ]] && flag=-l:libxsk_rs.a
-    static_libs+=("$flag")
+for w in $(pkg-config --static --libs xsk_rs); do
+	if [[ $w == -lxsk_rs ]]; then
+		# shellcheck disable=SC2054 # the commas belong to -Wl options
+		static_libs+=(-Wl,-Bstatic -lxsk_rs -Wl,-Bdynamic)
+	else
+		static_libs+=("$w")
+	fi
+done
+# shellcheck disable=SC2086
+step "abi_test.c builds against libxsk_rs.a" "$work/build-static.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/abi_test.c" -o "$work/abi_test_static" "${static_libs[@]}"
+if [[ -x $work/abi_test_static ]]; then
+	static_is_static() { ! readelf -d "$work/abi_test_static" | grep -F 'libxsk_rs.so'; }
+	step "the static build needs no libxsk_rs.so" "$work/static-needed.log" static_is_static
+fi
+
+# The README's C example, between its markers, inside a ```c fence.
+extract_example() {
+	awk '/<!-- example:begin -->/ { inside = 1; next }
+	     /<!-- example:end -->/ { inside = 0 }
+	     inside' "$repo/README.md" |
+		awk '/^```c[[:space:]]*$/ { code = 1; next } /^```/ { code = 0 } code' >"$work/readme_example.c"
+	[[ -s $work/readme_example.c ]] || { echo "no \`\`\`c block between the example markers in README.md"; return 1; }
+}
+step "README.md has a C example between the markers" "$work/extract.log" extract_example
+# shellcheck disable=SC2086
+[[ -s $work/readme_example.c ]] &&
+	step "README example builds" "$work/build-readme.log" \
+		gcc "${strict_c[@]}" -O2 $cflags "$work/readme_example.c" -o "$work/readme_example" $libs
+
+step "peer_send.c builds" "$work/build-peer.log" \
+	gcc "${strict_c[@]}" -O2 "$here/peer_send.c" -o "$work/peer_send"
+
+[[ -x $work/header_cpp ]] &&
+	step "header_cpp runs" "$work/run-cpp.log" env LD_LIBRARY_PATH="$libdir" "$work/header_cpp"
+
+# ---- packet tests --------------------------------------------------------
+
+if [[ $(id -u) -ne 0 ]]; then
+	if $in_ci; then
+		fail "packet tests need root (namespaces, veth, XDP), and CI=true forbids skipping them"
+	else
+		echo "SKIP: packet tests need root (namespaces, veth, XDP); rerun as root to run them"
+		skipped=$((skipped + 1))
+	fi
+	finish
+fi
+for tool in ip valgrind readelf; do
+	command -v "$tool" >/dev/null || { fail "$tool is not installed"; finish; }
 done
 
-warn=(-Wall -Wextra -Werror -pedantic)
-# Ties the library's idea of its version to the installed .pc.
-version_def=-DXSK_RS_EXPECTED_VERSION=\"$(pkg-config --modversion xsk_rs)\"
-passed=0
-failed=0
-run() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name"
-        failed=$((failed + 1))
-    fi
+# One veth pair for the whole run, in namespaces named after this process.
+ns_a="xskrs-c-$$-a"
+ns_b="xskrs-c-$$-b"
+make_pair() {
+	ip netns add "$ns_a" && ip netns add "$ns_b" || return 1
+	local ns
+	for ns in "$ns_a" "$ns_b"; do
+		# No IPv6, so no neighbour discovery frames on the veth.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 || return 1
+	done
+	# One queue per end: every frame then reaches queue 0, where the sockets are.
+	ip -n "$ns_a" link add "$if_a" numrxqueues 1 numtxqueues 1 type veth \
+		peer name "$if_b" netns "$ns_b" numrxqueues 1 numtxqueues 1 &&
+		ip -n "$ns_a" link set dev "$if_a" up &&
+		ip -n "$ns_b" link set dev "$if_b" up
+}
+step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair
+if [[ $failed -ne 0 ]]; then
+	finish
+fi
+
+no_xdp_left() {
+	local out
+	out=$(ip -n "$ns_a" -d link show dev "$if_a") || return 1
+	if grep -Eq '(^|[[:space:]])(xdp|xdpgeneric|xdpdrv|xdpoffload|xdpmulti|prog/xdp[a-z]*)([[:space:]]|$)' <<<"$out"; then
+		echo "$out"
+		return 1
+	fi
 }
 
-# shellcheck disable=SC2086 # pkg-config output is a list of flags
-build_c_dynamic() {
-    cc -std=c11 "${warn[@]}" -Wstrict-prototypes $cflags "$version_def" "$here/smoke.c" -o "$out/smoke" \
-        $libs -Wl,-rpath,"$libdir"
-}
-# shellcheck disable=SC2086
-build_c_static() {
-    cc -std=c11 "${warn[@]}" $cflags "$version_def" "$here/smoke.c" -o "$out/smoke-static" "${static_libs[@]}" &&
-        ! readelf -d "$out/smoke-static" | grep -q 'NEEDED.*libxsk_rs'
-}
-# The header's extern "C" block: a missing one fails here as mangled names.
-# shellcheck disable=SC2086
-build_cxx() {
-    g++ -std=c++17 "${warn[@]}" $cflags -x c++ "$here/smoke.c" -o "$out/smoke-cxx" \
-        $libs -Wl,-rpath,"$libdir"
+# run_abi LOG MODE CMD...: abi_test must exit 0 and end with its
+# "N passed, 0 failed" line.
+run_abi() {
+	local log=$1 mode=$2
+	shift 2
+	"$@" "$ns_a" "$if_a" "$ns_b" "$if_b" "$mode" >"$log.out" 2>&1
+	local rc=$?
+	cat "$log.out"
+	grep -Eq '^abi_test: [0-9]+ passed, 0 failed$' "$log.out" && [[ $rc -eq 0 ]]
 }
 
-run "C11 header, dynamic link" build_c_dynamic
-run "C11 header, static link" build_c_static
-run "C++17 header, dynamic link" build_cxx
-run "smoke (dynamic) under valgrind" \
-    valgrind -q --error-exitcode=99 --leak-check=full "$out/smoke"
-run "smoke (static)" "$out/smoke-static"
-run "smoke (C++)" "$out/smoke-cxx"
+# run_case NAME MODE CMD...
+run_case() {
+	local name=$1 mode=$2
+	shift 2
+	step "$name" "$work/$name.log" run_abi "$work/$name" "$mode" "$@"
+	grep -E '^abi_test: ' "$work/$name.out" | tail -n 1 || true
+	step "no XDP program left on $if_a after $name" "$work/$name-xdp.log" no_xdp_left
+}
 
-echo "c-tests: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+run_case abi_test-skb skb env LD_LIBRARY_PATH="$libdir" "$work/abi_test"
+run_case abi_test-drv drv env LD_LIBRARY_PATH="$libdir" "$work/abi_test"
+if [[ -x $work/abi_test_static ]]; then
+	run_case abi_test-static skb "$work/abi_test_static"
+fi
+# valgrind.supp, if present, holds suppressions for what valgrind cannot model
+# (bpf(2) out-parameters, say); each entry should say why it is there.
+vg_supp=()
+[[ -f $here/valgrind.supp ]] && vg_supp=(--suppressions="$here/valgrind.supp")
+run_case abi_test-valgrind skb env LD_LIBRARY_PATH="$libdir" \
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+	"${vg_supp[@]}" "$work/abi_test"
+
+# The README example receives until it has seen 4 frames; the peer keeps
+# sending one frame every 100 ms until the example exits, so there is no race
+# with the example's start-up.
+readme_example_receives() {
+	local out=$work/readme.out pid rc sent=0
+	ip netns exec "$ns_a" env LD_LIBRARY_PATH="$libdir" timeout 20 \
+		"$work/readme_example" "$if_a" 4 >"$out" 2>&1 &
+	pid=$!
+	bg_pids+=("$pid")
+	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
+		ip netns exec "$ns_b" "$work/peer_send" "$if_b" 1 100 || true
+		sent=$((sent + 1))
+		sleep 0.1
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	echo "example exit status $rc after the peer sent $sent frames; its output:"
+	cat "$out"
+	[[ $rc -eq 0 ]] && [[ $(grep -cx '100 bytes' "$out") -ge 4 ]]
+}
+if [[ -x $work/readme_example ]]; then
+	step "README example receives frames from the peer" "$work/readme-run.log" readme_example_receives
+	step "no XDP program left on $if_a after the README example" "$work/readme-xdp.log" no_xdp_left
+fi
+
+finish

@@ -1,0 +1,1045 @@
+/*
+ * abi_test: drives libxsk_rs through its C ABI only, with real packets.
+ *
+ *   abi_test NS_A IF_A NS_B IF_B skb|drv|auto
+ *
+ * IF_A (in network namespace NS_A) and IF_B (in NS_B) are the two ends of a
+ * veth pair. The xsk_rs sockets are created on IF_A; an AF_PACKET socket on
+ * IF_B is the peer. The process is single-threaded and moves between the
+ * namespaces with setns(): a socket keeps the namespace it was created in, so
+ * the peer is opened while in NS_B and everything xsk_rs while in NS_A.
+ *
+ * Built by tests/c/run.sh with -std=c11 -Wall -Wextra -Werror -pedantic
+ * against the installed header and pkg-config file. The last line is
+ * "abi_test: N passed, M failed"; the exit status is non-zero on any failure.
+ */
+#define _GNU_SOURCE /* setns, popen, MAP_ANONYMOUS */
+
+#include <xsk_rs.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static unsigned passed, failed;
+
+__attribute__((format(printf, 3, 4))) static int check_at(int line, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %s  ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (!ok)
+		printf("  [abi_test.c:%d]", line);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+	return ok;
+}
+
+/* One counted check; evaluates to whether it held. */
+#define CHECK(cond, ...) check_at(__LINE__, (cond) ? 1 : 0, __VA_ARGS__)
+
+/* A fallible xsk_rs call must return exactly `want` (0 or a negative errno). */
+#define CHECK_RC(call, want)                                                             \
+	do {                                                                             \
+		int rc_ = (call);                                                        \
+		check_at(__LINE__, rc_ == (want), "%s == %s (got %d%s%s)", #call, #want, \
+			 rc_, rc_ ? ": " : "", rc_ ? errmsg() : "");          \
+	} while (0)
+
+static void section(const char *name)
+{
+	printf("%s\n", name);
+	fflush(stdout);
+}
+
+/* The thread's last error message, printable even if the library has none. */
+static const char *errmsg(void)
+{
+	const char *m = xsk_rs_last_error();
+
+	return m ? m : "(no message)";
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- test frames (same layout as tests/common/mod.rs) ------------------- */
+
+#define TEST_ETHERTYPE 0x88B5
+#define TEST_HDR_LEN 18 /* Ethernet header + 4-byte sequence number */
+#define MAX_FRAME 1500
+#define NFRAMES 64
+#define WAIT_MS 5000
+
+static const uint8_t dst_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
+static const uint8_t src_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
+
+/* Lengths spread over 60..1500, both ends included. */
+static uint32_t frame_len(uint32_t seq)
+{
+	if (seq % 16 == 1)
+		return MAX_FRAME;
+	return 60 + (seq * 367u) % (MAX_FRAME - 60);
+}
+
+static void make_frame(uint8_t *buf, uint32_t seq, uint32_t len)
+{
+	uint32_t be = htonl(seq);
+	uint16_t et = htons(TEST_ETHERTYPE);
+
+	memcpy(buf, dst_mac, 6);
+	memcpy(buf + 6, src_mac, 6);
+	memcpy(buf + 12, &et, 2);
+	memcpy(buf + 14, &be, 4);
+	for (uint32_t i = 0; i < len - TEST_HDR_LEN; i++)
+		buf[TEST_HDR_LEN + i] = (uint8_t)(seq * 131u + i * 7u + 1u);
+}
+
+static int is_test_frame(const uint8_t *f, uint32_t len)
+{
+	return len >= TEST_HDR_LEN && f[12] == (TEST_ETHERTYPE >> 8) && f[13] == (TEST_ETHERTYPE & 0xff);
+}
+
+static uint32_t frame_seq(const uint8_t *f)
+{
+	uint32_t be;
+
+	memcpy(&be, f + 14, 4);
+	return ntohl(be);
+}
+
+/* True when f[0..len) is exactly test frame `seq`. */
+static int frame_matches(const uint8_t *f, uint32_t len, uint32_t seq)
+{
+	uint8_t want[MAX_FRAME];
+
+	if (len != frame_len(seq))
+		return 0;
+	make_frame(want, seq, len);
+	return memcmp(f, want, len) == 0;
+}
+
+/* ---- namespaces and the AF_PACKET peer ---------------------------------- */
+
+static int open_netns(const char *ns)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "abi_test: open %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void enter_netns(int fd, const char *ns)
+{
+	if (setns(fd, CLONE_NEWNET) != 0) {
+		fprintf(stderr, "abi_test: setns %s: %s\n", ns, strerror(errno));
+		exit(2);
+	}
+}
+
+static int peer_open(const char *ifname)
+{
+	struct sockaddr_ll sll;
+	unsigned ifindex = if_nametoindex(ifname);
+	int fd, rcvbuf = 8 << 20;
+
+	if (!ifindex) {
+		fprintf(stderr, "abi_test: peer interface %s: %s\n", ifname, strerror(errno));
+		exit(2);
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		fprintf(stderr, "abi_test: AF_PACKET socket: %s\n", strerror(errno));
+		exit(2);
+	}
+	/* The tests transmit a whole burst before reading it back. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		fprintf(stderr, "abi_test: bind AF_PACKET to %s: %s\n", ifname, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static int peer_send(int fd, uint32_t seq)
+{
+	uint8_t buf[MAX_FRAME];
+	uint32_t len = frame_len(seq);
+
+	make_frame(buf, seq, len);
+	return send(fd, buf, len, 0) == (ssize_t)len;
+}
+
+/*
+ * The next incoming test frame into buf (MAX_FRAME bytes), or -1 after
+ * timeout_ms. Skips frames sent from this host (an ETH_P_ALL socket sees them
+ * as PACKET_OUTGOING) and anything that is not a test frame.
+ */
+static int peer_recv(int fd, uint8_t *buf, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint8_t big[65536];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct sockaddr_ll from;
+		socklen_t alen = sizeof(from);
+		uint64_t t = now_ms();
+		ssize_t n;
+
+		if (t >= deadline)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline - t)) <= 0)
+			continue;
+		n = recvfrom(fd, big, sizeof(big), MSG_DONTWAIT, (struct sockaddr *)&from, &alen);
+		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING || !is_test_frame(big, (uint32_t)n))
+			continue;
+		if (n > MAX_FRAME)
+			n = MAX_FRAME;
+		memcpy(buf, big, (size_t)n);
+		return (int)n;
+	}
+}
+
+/* Drops whatever the peer has queued (left over from an earlier test). */
+static void peer_drain(int fd)
+{
+	uint8_t buf[MAX_FRAME];
+
+	while (peer_recv(fd, buf, 50) >= 0)
+		;
+}
+
+/* ---- XDP attachment, as ip(8) reports it -------------------------------- */
+
+enum { XDP_NONE, XDP_GENERIC, XDP_NATIVE, XDP_OTHER, XDP_UNKNOWN };
+
+static const char *xdp_state_name(int s)
+{
+	static const char *const names[] = { "none", "generic (skb)", "native (drv)", "other", "unknown" };
+
+	return names[s];
+}
+
+static int xdp_state(const char *ns, const char *ifname)
+{
+	char cmd[512], word[128];
+	int state = XDP_NONE;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip -n '%s' -d link show dev '%s' 2>/dev/null", ns, ifname);
+	p = popen(cmd, "r");
+	if (!p)
+		return XDP_UNKNOWN;
+	while (fscanf(p, "%127s", word) == 1) {
+		if (!strcmp(word, "xdpgeneric") || !strcmp(word, "prog/xdpgeneric"))
+			state = XDP_GENERIC;
+		else if ((!strcmp(word, "xdp") || !strcmp(word, "xdpdrv") || !strcmp(word, "prog/xdp") ||
+			  !strcmp(word, "prog/xdpdrv")) && state == XDP_NONE)
+			state = XDP_NATIVE;
+		else if (!strncmp(word, "xdp", 3) && strlen(word) > 3 && state == XDP_NONE)
+			state = XDP_OTHER;
+	}
+	if (pclose(p) != 0)
+		return XDP_UNKNOWN;
+	return state;
+}
+
+/* ---- shared state ------------------------------------------------------- */
+
+static struct {
+	const char *ns_a, *if_a, *ns_b, *if_b;
+	uint32_t mode;     /* XSK_RS_XDP_MODE_* */
+	int expect_state;  /* what ip should show while a socket is up */
+	int peer;          /* AF_PACKET socket on if_b */
+} ctx;
+
+struct fixture {
+	xsk_rs_umem *umem;
+	xsk_rs_socket *sock;
+	xsk_rs_fill *fill;
+	xsk_rs_comp *comp;
+	xsk_rs_rx *rx;
+	xsk_rs_tx *tx;
+	uint32_t fsize;
+};
+
+/*
+ * socket_create, retrying while the queue is busy. Closing an AF_XDP socket
+ * releases its claim on the queue from a kernel work item, so a bind right
+ * after the previous socket on the same queue was destroyed can fail with
+ * EBUSY for a moment. The tests create socket after socket on queue 0.
+ */
+static int create_socket(xsk_rs_socket **out, const char *ifname, uint32_t q, xsk_rs_umem *umem,
+			 const xsk_rs_socket_config *cfg)
+{
+	uint64_t deadline = now_ms() + 2000;
+	unsigned retries = 0;
+	int rc;
+
+	while ((rc = xsk_rs_socket_create(out, ifname, q, umem, cfg)) == -EBUSY && now_ms() < deadline) {
+		retries++;
+		sleep_ms(5);
+	}
+	if (retries)
+		printf("  note: %s queue %u was busy, socket_create retried %u times (rc %d)\n", ifname, q, retries,
+		       rc);
+	return rc;
+}
+
+/* A UMEM (cfg NULL: defaults) and a socket on if_a queue 0 in ctx.mode. */
+static int fixture_up(struct fixture *f, const xsk_rs_umem_config *ucfg)
+{
+	xsk_rs_socket_config scfg;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	rc = xsk_rs_umem_create(&f->umem, ucfg);
+	if (!CHECK(rc == 0 && f->umem, "umem_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = ctx.mode;
+	rc = create_socket(&f->sock, ctx.if_a, 0, f->umem, &scfg);
+	if (!CHECK(rc == 0 && f->sock, "socket_create on %s queue 0 (rc %d%s%s)", ctx.if_a, rc, rc ? ": " : "",
+		   rc ? errmsg() : "")) {
+		xsk_rs_umem_destroy(f->umem);
+		f->umem = NULL;
+		return 0;
+	}
+	f->fill = xsk_rs_umem_fill(f->umem);
+	f->comp = xsk_rs_umem_comp(f->umem);
+	f->rx = xsk_rs_socket_rx(f->sock);
+	f->tx = xsk_rs_socket_tx(f->sock);
+	f->fsize = xsk_rs_umem_frame_size(f->umem);
+	return CHECK(f->fill && f->comp && f->rx && f->tx, "all four ring handles are non-NULL");
+}
+
+static void fixture_down(struct fixture *f)
+{
+	xsk_rs_socket_destroy(f->sock);
+	if (f->umem)
+		CHECK_RC(xsk_rs_umem_destroy(f->umem), 0);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Kicks TX; the kernel's "try again" answers are not failures. */
+static int kick(xsk_rs_socket *s)
+{
+	int rc = xsk_rs_socket_kick(s);
+
+	if (rc == 0 || rc == -EAGAIN || rc == -EBUSY || rc == -ENOBUFS)
+		return 1;
+	printf("  kick failed: %d: %s\n", rc, errmsg());
+	return 0;
+}
+
+static uint64_t frame_base(uint64_t addr, uint32_t fsize)
+{
+	return addr - addr % fsize;
+}
+
+/* ---- (0) basics --------------------------------------------------------- */
+
+static void test_basics(void)
+{
+	xsk_rs_umem_config ucfg;
+	xsk_rs_socket_config scfg;
+	const char *v = xsk_rs_version();
+	const char *e = xsk_rs_strerror(-EINVAL);
+
+	section("basics");
+	CHECK(v && *v, "xsk_rs_version() = \"%s\"", v ? v : "(null)");
+	CHECK(e && *e, "xsk_rs_strerror(-EINVAL) = \"%s\"", e ? e : "(null)");
+	e = xsk_rs_strerror(-ENODEV);
+	CHECK(e && *e, "xsk_rs_strerror(-ENODEV) = \"%s\"", e ? e : "(null)");
+
+	memset(&ucfg, 0xa5, sizeof(ucfg));
+	xsk_rs_umem_config_init(&ucfg);
+	CHECK(ucfg.sz == sizeof(ucfg), "umem_config_init sets sz = sizeof (%zu)", ucfg.sz);
+	CHECK(ucfg.frame_count == 4096 && ucfg.frame_size == 4096 && ucfg.frame_headroom == 0 &&
+		      ucfg.fill_size == 2048 && ucfg.comp_size == 2048 && ucfg.flags == 0,
+	      "umem defaults: 4096 frames of 4096, headroom 0, fill/comp 2048 (got %u %u %u %u %u, flags %u)",
+	      ucfg.frame_count, ucfg.frame_size, ucfg.frame_headroom, ucfg.fill_size, ucfg.comp_size, ucfg.flags);
+	memset(&scfg, 0xa5, sizeof(scfg));
+	xsk_rs_socket_config_init(&scfg);
+	CHECK(scfg.sz == sizeof(scfg), "socket_config_init sets sz = sizeof (%zu)", scfg.sz);
+	CHECK(scfg.rx_size == 2048 && scfg.tx_size == 2048 && scfg.xdp_mode == XSK_RS_XDP_MODE_AUTO &&
+		      scfg.bind_flags == XSK_RS_BIND_NEED_WAKEUP,
+	      "socket defaults: rings 2048, mode AUTO, bind NEED_WAKEUP (got %u %u %u %u)", scfg.rx_size,
+	      scfg.tx_size, scfg.xdp_mode, scfg.bind_flags);
+	CHECK(XSK_RS_BIND_COPY == 2 && XSK_RS_BIND_ZEROCOPY == 4 && XSK_RS_BIND_NEED_WAKEUP == 8,
+	      "bind flags equal the kernel's XDP_COPY/XDP_ZEROCOPY/XDP_USE_NEED_WAKEUP");
+	CHECK(sizeof(xsk_rs_desc) == 16, "xsk_rs_desc has the kernel's xdp_desc layout (16 bytes)");
+}
+
+/* ---- (e) misuse --------------------------------------------------------- */
+
+static void test_misuse(void)
+{
+	static char sentinel_storage;
+	xsk_rs_umem *const umem_sentinel = (xsk_rs_umem *)(void *)&sentinel_storage;
+	xsk_rs_socket *const sock_sentinel = (xsk_rs_socket *)(void *)&sentinel_storage;
+	xsk_rs_umem_config ucfg;
+	xsk_rs_socket_config scfg;
+	xsk_rs_umem *umem = NULL, *u;
+	xsk_rs_socket *sock = NULL, *s;
+	xsk_rs_desc d[4];
+	uint64_t addrs[4] = { 0 };
+	uint32_t idx = 12345;
+	const char *msg;
+	int rc;
+
+	section("misuse");
+	/* NULL out-params */
+	CHECK_RC(xsk_rs_umem_create(NULL, NULL), -EINVAL);
+	msg = xsk_rs_last_error();
+	CHECK(msg && *msg, "last_error after NULL out-param: \"%s\"", msg ? msg : "(null)");
+	rc = xsk_rs_umem_create(&umem, NULL);
+	if (!CHECK(rc == 0 && umem, "umem_create with defaults (rc %d)", rc))
+		return;
+	CHECK(xsk_rs_umem_frame_size(umem) == 4096 && xsk_rs_umem_frame_count(umem) == 4096 &&
+		      xsk_rs_umem_size(umem) == 4096ull * 4096,
+	      "default umem geometry: 4096 x 4096 = %llu bytes", (unsigned long long)xsk_rs_umem_size(umem));
+	CHECK(xsk_rs_umem_area(umem) != NULL && xsk_rs_umem_data(umem, 0) == xsk_rs_umem_area(umem),
+	      "umem_data(0) is the start of the area");
+	CHECK(xsk_rs_umem_data(umem, 4096 * 3 + 17) == (char *)xsk_rs_umem_area(umem) + 4096 * 3 + 17,
+	      "umem_data(addr) is area + addr");
+	CHECK(xsk_rs_umem_data(umem, xsk_rs_umem_size(umem)) == NULL, "umem_data(size) is NULL (out of range)");
+	CHECK(xsk_rs_umem_data(umem, UINT64_MAX) == NULL, "umem_data(UINT64_MAX) is NULL");
+	CHECK(xsk_rs_umem_fd(umem) >= 0, "umem_fd >= 0");
+
+	s = sock_sentinel;
+	CHECK_RC(xsk_rs_socket_create(NULL, ctx.if_a, 0, umem, NULL), -EINVAL);
+	CHECK_RC(xsk_rs_socket_create(&s, NULL, 0, umem, NULL), -EINVAL);
+	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, NULL, NULL), -EINVAL);
+	u = umem_sentinel;
+	CHECK_RC(xsk_rs_umem_create_with_area(&u, NULL, 1 << 20, NULL), -EINVAL);
+	CHECK_RC(xsk_rs_umem_create_with_area(NULL, xsk_rs_umem_area(umem), 1 << 20, NULL), -EINVAL);
+
+	/* unknown interface: ENODEV, and the message names it */
+	rc = xsk_rs_socket_create(&s, "xskrs-nosuch0", 0, umem, NULL);
+	msg = xsk_rs_last_error();
+	CHECK(rc == -ENODEV, "unknown interface -> -ENODEV (got %d)", rc);
+	CHECK(msg && strstr(msg, "xskrs-nosuch0"), "message names the interface: \"%s\"", msg ? msg : "(null)");
+
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = ctx.mode;
+	/* queue out of range (the veth has one queue) */
+	rc = xsk_rs_socket_create(&s, ctx.if_a, 1000, umem, &scfg);
+	CHECK(rc == -EINVAL, "queue 1000 -> -EINVAL (got %d: %s)", rc, errmsg());
+	/* ring sizes must be powers of two */
+	scfg.rx_size = 1000;
+	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = ctx.mode;
+	scfg.tx_size = 3;
+	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
+	/* unknown bind flag, unknown mode */
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = ctx.mode;
+	scfg.bind_flags = XSK_RS_BIND_NEED_WAKEUP | 0x100;
+	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = 7;
+	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
+	CHECK(s == sock_sentinel, "failed socket_create left the out-param alone");
+
+	/* UMEM geometry */
+	xsk_rs_umem_config_init(&ucfg);
+	ucfg.frame_size = 3000;
+	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
+	xsk_rs_umem_config_init(&ucfg);
+	ucfg.fill_size = 1000;
+	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
+	xsk_rs_umem_config_init(&ucfg);
+	ucfg.comp_size = 0;
+	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
+	xsk_rs_umem_config_init(&ucfg);
+	ucfg.frame_count = 0;
+	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
+	CHECK(u == umem_sentinel, "failed umem_create left the out-param alone");
+
+	/* NULL ring handles: 0 / NULL / no-op */
+	CHECK(xsk_rs_fill_reserve(NULL, 1, &idx) == 0 && xsk_rs_tx_reserve(NULL, 1, &idx) == 0 &&
+		      xsk_rs_comp_peek(NULL, 1, &idx) == 0 && xsk_rs_rx_peek(NULL, 1, &idx) == 0,
+	      "reserve/peek on NULL rings return 0");
+	CHECK(idx == 12345, "reserve/peek on NULL rings leave idx alone");
+	CHECK(xsk_rs_fill_addr(NULL, 0) == NULL && xsk_rs_tx_desc(NULL, 0) == NULL && xsk_rs_comp_addr(NULL, 0) == NULL &&
+		      xsk_rs_rx_desc(NULL, 0) == NULL,
+	      "accessors on NULL rings return NULL");
+	xsk_rs_fill_submit(NULL, 1);
+	xsk_rs_tx_submit(NULL, 1);
+	xsk_rs_comp_release(NULL, 1);
+	xsk_rs_comp_cancel(NULL, 1);
+	xsk_rs_rx_release(NULL, 1);
+	xsk_rs_rx_cancel(NULL, 1);
+	CHECK(xsk_rs_fill_needs_wakeup(NULL) == 0 && xsk_rs_tx_needs_wakeup(NULL) == 0,
+	      "needs_wakeup on NULL rings is 0; submit/release/cancel on NULL are no-ops");
+	CHECK(xsk_rs_fill_put(NULL, addrs, 4) == 0 && xsk_rs_tx_put(NULL, d, 4) == 0 &&
+		      xsk_rs_comp_take(NULL, addrs, 4) == 0 && xsk_rs_rx_take(NULL, d, 4) == 0,
+	      "batch calls on NULL rings move nothing");
+	CHECK(xsk_rs_umem_fill(NULL) == NULL && xsk_rs_umem_comp(NULL) == NULL && xsk_rs_socket_rx(NULL) == NULL &&
+		      xsk_rs_socket_tx(NULL) == NULL,
+	      "ring getters on NULL owners return NULL");
+
+	/* destroy(NULL) */
+	xsk_rs_socket_destroy(NULL);
+	CHECK_RC(xsk_rs_umem_destroy(NULL), 0);
+
+	/* a TX-only socket: no RX ring, and all-or-nothing reserve */
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = XSK_RS_XDP_MODE_NONE;
+	scfg.rx_size = 0;
+	scfg.tx_size = 32;
+	rc = create_socket(&sock, ctx.if_a, 0, umem, &scfg);
+	if (CHECK(rc == 0 && sock, "TX-only socket, mode NONE (rc %d%s%s)", rc, rc ? ": " : "",
+		  rc ? errmsg() : "")) {
+		xsk_rs_tx *tx = xsk_rs_socket_tx(sock);
+		xsk_rs_fill *fill = xsk_rs_umem_fill(umem);
+		uint32_t i0 = 0, i1 = 0;
+
+		CHECK(xsk_rs_socket_rx(sock) == NULL, "socket_rx is NULL when rx_size was 0");
+		CHECK(xsk_rs_socket_fd(sock) >= 0, "socket_fd >= 0");
+		CHECK(xsk_rs_socket_is_zerocopy(sock) == 0, "veth runs in copy mode: is_zerocopy == 0");
+		CHECK(xdp_state(ctx.ns_a, ctx.if_a) == XDP_NONE, "mode NONE attached no XDP program");
+		CHECK(xsk_rs_socket_poll(sock, POLLIN, 0) == 0, "poll(POLLIN, 0) on an idle socket times out");
+		CHECK(xsk_rs_socket_stats(sock, NULL) == -EINVAL, "socket_stats(sock, NULL) -> -EINVAL");
+		CHECK(xsk_rs_socket_update_xskmap(sock, -1) < 0, "update_xskmap with fd -1 fails");
+		CHECK(xsk_rs_tx_reserve(tx, 33, &i0) == 0, "tx_reserve(33) on a 32-entry ring -> 0 (all or nothing)");
+		CHECK(xsk_rs_tx_reserve(tx, 32, &i0) == 32, "tx_reserve(32) -> 32");
+		CHECK(xsk_rs_tx_reserve(tx, 1, &i1) == 0, "tx_reserve(1) on the full ring -> 0");
+		CHECK(xsk_rs_tx_desc(tx, i0) == xsk_rs_tx_desc(tx, i0 + 32), "tx_desc masks the index");
+		CHECK(xsk_rs_fill_reserve(fill, 2049, &i0) == 0, "fill_reserve(2049) on a 2048-entry ring -> 0");
+		CHECK(xsk_rs_fill_addr(fill, 5) == xsk_rs_fill_addr(fill, 5 + 2048), "fill_addr masks the index");
+		CHECK(xsk_rs_comp_peek(xsk_rs_umem_comp(umem), 8, &i0) == 0, "comp_peek on an empty ring -> 0");
+
+		/* The UMEM belongs to the socket until the socket is gone. */
+		rc = xsk_rs_umem_destroy(umem);
+		msg = xsk_rs_last_error();
+		CHECK(rc == -EBUSY, "umem_destroy while a socket uses it -> -EBUSY (got %d)", rc);
+		CHECK(msg && *msg, "with a message: \"%s\"", msg ? msg : "(null)");
+		CHECK(xsk_rs_umem_frame_count(umem) == 4096, "the UMEM survives the refused destroy");
+		xsk_rs_socket_destroy(sock);
+	}
+	CHECK_RC(xsk_rs_umem_destroy(umem), 0);
+}
+
+/* ---- (a) RX, per-descriptor API ----------------------------------------- */
+
+static void test_rx_per_desc(void)
+{
+	struct fixture f;
+	uint32_t idx, i, n, got = 0, bad = 0, other = 0, nfill = 1024;
+	uint64_t deadline;
+	int cancel_ok = -1, state;
+
+	section("rx, per-descriptor API");
+	if (!fixture_up(&f, NULL))
+		return;
+	state = xdp_state(ctx.ns_a, ctx.if_a);
+	CHECK(state == ctx.expect_state, "XDP program attached in %s mode (ip shows %s)",
+	      xdp_state_name(ctx.expect_state), xdp_state_name(state));
+	CHECK(xsk_rs_socket_is_zerocopy(f.sock) == 0, "veth runs in copy mode: is_zerocopy == 0");
+
+	/* Give the kernel frames to write into: the first 1024 of the UMEM. */
+	n = xsk_rs_fill_reserve(f.fill, nfill, &idx);
+	if (!CHECK(n == nfill, "fill_reserve(%u) -> %u", nfill, n))
+		goto out;
+	for (i = 0; i < nfill; i++)
+		*xsk_rs_fill_addr(f.fill, idx + i) = (uint64_t)i * f.fsize;
+	xsk_rs_fill_submit(f.fill, nfill);
+
+	for (i = 0; i < NFRAMES; i++)
+		if (!peer_send(ctx.peer, i))
+			CHECK(0, "peer send %u: %s", i, strerror(errno));
+
+	deadline = now_ms() + WAIT_MS;
+	while (got < NFRAMES && now_ms() < deadline) {
+		uint64_t recycle[16];
+
+		n = xsk_rs_rx_peek(f.rx, 16, &idx);
+		if (n == 0) {
+			xsk_rs_socket_poll(f.sock, POLLIN, 100);
+			continue;
+		}
+		/* rx_cancel hands peeked entries back: the next peek sees them again. */
+		if (cancel_ok < 0) {
+			uint32_t idx2 = 0, again;
+
+			xsk_rs_rx_cancel(f.rx, n);
+			again = xsk_rs_rx_peek(f.rx, 16, &idx2);
+			cancel_ok = again >= n && idx2 == idx;
+			n = again;
+			idx = idx2;
+		}
+		for (i = 0; i < n; i++) {
+			const xsk_rs_desc *d = xsk_rs_rx_desc(f.rx, idx + i);
+			const uint8_t *p = d ? xsk_rs_umem_data(f.umem, d->addr) : NULL;
+
+			if (!p || d->addr + d->len > xsk_rs_umem_size(f.umem)) {
+				bad++;
+			} else if (!is_test_frame(p, d->len)) {
+				other++;
+			} else if (frame_seq(p) != got || !frame_matches(p, d->len, got) || d->options != 0) {
+				if (bad++ < 5)
+					printf("  frame %u: got seq %u len %u options %u (want len %u)\n", got,
+					       frame_seq(p), d->len, d->options, frame_len(got));
+				got = frame_seq(p) + 1;
+			} else {
+				got++;
+			}
+			recycle[i] = d ? frame_base(d->addr, f.fsize) : 0;
+		}
+		xsk_rs_rx_release(f.rx, n);
+		/* Put the frames back on the fill ring, as a real receiver does. */
+		if (xsk_rs_fill_reserve(f.fill, n, &idx) == n) {
+			for (i = 0; i < n; i++)
+				*xsk_rs_fill_addr(f.fill, idx + i) = recycle[i];
+			xsk_rs_fill_submit(f.fill, n);
+		} else {
+			bad++;
+		}
+	}
+	CHECK(got == NFRAMES && bad == 0, "%u numbered frames (60..1500 bytes) received byte-exact and in order "
+	      "(got %u, %u bad, %u non-test)", NFRAMES, got, bad, other);
+	CHECK(cancel_ok == 1, "rx_cancel returns peeked entries to the ring");
+	CHECK(xsk_rs_rx_peek(f.rx, 16, &idx) == 0, "nothing else arrived");
+out:
+	fixture_down(&f);
+}
+
+/* ---- (b) TX, per-descriptor API ----------------------------------------- */
+
+static void test_tx_per_desc(void)
+{
+	struct fixture f;
+	uint8_t seen[NFRAMES] = { 0 };
+	uint8_t buf[MAX_FRAME];
+	uint32_t idx, i, sent = 0, done = 0, dup = 0, stray = 0, ok = 0;
+	uint64_t base, deadline;
+	int kicks_ok = 1, cancel_ok = -1;
+
+	section("tx, per-descriptor API");
+	if (!fixture_up(&f, NULL))
+		return;
+	peer_drain(ctx.peer);
+	/* TX frames live in the upper half of the UMEM, one per frame. */
+	base = (uint64_t)(xsk_rs_umem_frame_count(f.umem) / 2) * f.fsize;
+	for (i = 0; i < NFRAMES; i++)
+		make_frame(xsk_rs_umem_data(f.umem, base + (uint64_t)i * f.fsize), i, frame_len(i));
+
+	deadline = now_ms() + WAIT_MS;
+	while ((sent < NFRAMES || done < NFRAMES) && now_ms() < deadline) {
+		uint32_t n = NFRAMES - sent < 16 ? NFRAMES - sent : 16;
+
+		if (n && xsk_rs_tx_reserve(f.tx, n, &idx) == n) {
+			for (i = 0; i < n; i++) {
+				xsk_rs_desc *d = xsk_rs_tx_desc(f.tx, idx + i);
+
+				d->addr = base + (uint64_t)(sent + i) * f.fsize;
+				d->len = frame_len(sent + i);
+				d->options = 0;
+			}
+			xsk_rs_tx_submit(f.tx, n);
+			sent += n;
+			if (sent == n)
+				CHECK(xsk_rs_tx_needs_wakeup(f.tx) != 0, "copy mode: tx needs_wakeup is set");
+		}
+		if (xsk_rs_tx_needs_wakeup(f.tx))
+			kicks_ok &= kick(f.sock);
+		n = xsk_rs_comp_peek(f.comp, 64, &idx);
+		if (n && cancel_ok < 0) {
+			uint32_t idx2 = 0, again;
+
+			/* comp_cancel hands peeked entries back, like rx_cancel. */
+			xsk_rs_comp_cancel(f.comp, n);
+			again = xsk_rs_comp_peek(f.comp, 64, &idx2);
+			cancel_ok = again >= n && idx2 == idx;
+			n = again;
+			idx = idx2;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t a = *xsk_rs_comp_addr(f.comp, idx + i);
+			uint64_t k = (a - base) / f.fsize;
+
+			if (a < base || (a - base) % f.fsize || k >= NFRAMES)
+				stray++;
+			else if (seen[k]++)
+				dup++;
+		}
+		xsk_rs_comp_release(f.comp, n);
+		done += n;
+		if (!n && sent == NFRAMES)
+			xsk_rs_socket_poll(f.sock, POLLOUT, 10);
+	}
+	CHECK(kicks_ok, "every kick succeeded");
+	CHECK(sent == NFRAMES && done == NFRAMES && dup == 0 && stray == 0,
+	      "all %u TX addresses came back on the completion ring (sent %u, completed %u, %u duplicate, %u stray)",
+	      NFRAMES, sent, done, dup, stray);
+	CHECK(cancel_ok == 1, "comp_cancel returns peeked entries to the ring");
+
+	for (i = 0; i < NFRAMES; i++) {
+		int len = peer_recv(ctx.peer, buf, WAIT_MS);
+
+		if (len < 0) {
+			printf("  frame %u did not arrive at the peer\n", i);
+			break;
+		}
+		if (frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
+			printf("  peer frame %u: got seq %u len %d (want len %u)\n", i, frame_seq(buf), len,
+			       frame_len(i));
+			break;
+		}
+		ok++;
+	}
+	CHECK(ok == NFRAMES, "peer received %u/%u frames byte-exact and in order", ok, NFRAMES);
+	fixture_down(&f);
+}
+
+/* ---- (c) the batch API, small rings that wrap --------------------------- */
+
+#define B_FRAMES 256  /* UMEM frames */
+#define B_FSIZE 2048  /* smallest frame the kernel allows */
+#define B_RING 64     /* every ring */
+#define B_ROUND 16    /* RX frames per round */
+#define B_TX 128      /* TX frames: twice the ring */
+
+static void test_batch(void)
+{
+	xsk_rs_umem_config ucfg;
+	xsk_rs_socket_config scfg;
+	xsk_rs_umem *umem = NULL;
+	xsk_rs_socket *sock = NULL;
+	xsk_rs_fill *fill;
+	xsk_rs_comp *comp;
+	xsk_rs_rx *rx;
+	xsk_rs_tx *tx;
+	uint64_t addrs[B_RING];
+	xsk_rs_desc descs[B_TX];
+	uint8_t seen[B_TX] = { 0 };
+	uint8_t buf[MAX_FRAME];
+	uint32_t i, n, got = 0, bad = 0, sent = 0, done = 0, stray = 0, ok = 0, partial = 0, refill_ok = 1;
+	uint64_t size = (uint64_t)B_FRAMES * B_FSIZE, deadline;
+	void *area;
+	int rc, kicks_ok = 1;
+
+	section("batch API (caller's area, 64-entry rings that wrap)");
+	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(area != MAP_FAILED, "mmap %llu bytes for the UMEM", (unsigned long long)size))
+		return;
+	xsk_rs_umem_config_init(&ucfg);
+	ucfg.frame_count = B_FRAMES;
+	ucfg.frame_size = B_FSIZE;
+	ucfg.fill_size = ucfg.comp_size = B_RING;
+	rc = xsk_rs_umem_create_with_area(&umem, area, size, &ucfg);
+	if (!CHECK(rc == 0 && umem, "umem_create_with_area (rc %d%s%s)", rc, rc ? ": " : "",
+		   rc ? errmsg() : ""))
+		goto unmap;
+	CHECK(xsk_rs_umem_area(umem) == area && xsk_rs_umem_size(umem) == size &&
+		      xsk_rs_umem_frame_size(umem) == B_FSIZE && xsk_rs_umem_frame_count(umem) == B_FRAMES,
+	      "the UMEM is the caller's area with the configured geometry");
+	xsk_rs_socket_config_init(&scfg);
+	scfg.xdp_mode = ctx.mode;
+	scfg.rx_size = scfg.tx_size = B_RING;
+	rc = create_socket(&sock, ctx.if_a, 0, umem, &scfg);
+	if (!CHECK(rc == 0 && sock, "socket_create with 64-entry rings (rc %d%s%s)", rc, rc ? ": " : "",
+		   rc ? errmsg() : ""))
+		goto destroy_umem;
+	fill = xsk_rs_umem_fill(umem);
+	comp = xsk_rs_umem_comp(umem);
+	rx = xsk_rs_socket_rx(sock);
+	tx = xsk_rs_socket_tx(sock);
+
+	/* RX: frames 0..63 go on the fill ring; a 65th does not fit. */
+	for (i = 0; i < B_RING; i++)
+		addrs[i] = (uint64_t)i * B_FSIZE;
+	CHECK(xsk_rs_fill_put(fill, addrs, B_RING) == B_RING, "fill_put(64) on an empty 64-entry ring -> 64");
+	CHECK(xsk_rs_fill_put(fill, addrs, 1) == 0, "fill_put on a full ring -> 0");
+
+	for (uint32_t round = 0; round < NFRAMES / B_ROUND; round++) {
+		uint32_t want = (round + 1) * B_ROUND;
+
+		for (i = round * B_ROUND; i < want; i++)
+			peer_send(ctx.peer, i);
+		deadline = now_ms() + WAIT_MS;
+		while (got < want && now_ms() < deadline) {
+			xsk_rs_desc d[B_RING];
+
+			n = xsk_rs_rx_take(rx, d, B_RING);
+			if (!n) {
+				xsk_rs_socket_poll(sock, POLLIN, 100);
+				continue;
+			}
+			for (i = 0; i < n; i++) {
+				const uint8_t *p = xsk_rs_umem_data(umem, d[i].addr);
+
+				if (!p || !is_test_frame(p, d[i].len) || frame_seq(p) != got ||
+				    !frame_matches(p, d[i].len, got))
+					bad++;
+				got++;
+				addrs[i] = frame_base(d[i].addr, B_FSIZE);
+			}
+			refill_ok &= xsk_rs_fill_put(fill, addrs, n) == n;
+		}
+	}
+	CHECK(got == NFRAMES && bad == 0, "rx_take: %u frames byte-exact and in order over 4 rounds (got %u, %u bad)",
+	      NFRAMES, got, bad);
+	CHECK(refill_ok, "fill_put recycled every received frame");
+
+	/* TX: 128 frames through a 64-entry ring, so tx_put is partial at first. */
+	peer_drain(ctx.peer);
+	for (i = 0; i < B_TX; i++) {
+		descs[i].addr = (uint64_t)(B_RING + i) * B_FSIZE;
+		descs[i].len = frame_len(i);
+		descs[i].options = 0;
+		make_frame(xsk_rs_umem_data(umem, descs[i].addr), i, descs[i].len);
+	}
+	deadline = now_ms() + WAIT_MS;
+	while ((sent < B_TX || done < B_TX) && now_ms() < deadline) {
+		uint64_t c[B_RING];
+
+		if (sent < B_TX) {
+			n = xsk_rs_tx_put(tx, descs + sent, B_TX - sent);
+			if (n < B_TX - sent)
+				partial++;
+			sent += n;
+		}
+		kicks_ok &= kick(sock);
+		n = xsk_rs_comp_take(comp, c, B_RING);
+		for (i = 0; i < n; i++) {
+			uint64_t k = c[i] / B_FSIZE - B_RING;
+
+			if (c[i] % B_FSIZE || c[i] < (uint64_t)B_RING * B_FSIZE || k >= B_TX || seen[k]++)
+				stray++;
+		}
+		done += n;
+		if (!n)
+			xsk_rs_socket_poll(sock, POLLOUT, 10);
+	}
+	CHECK(partial > 0, "tx_put on a nearly full ring moved part of the batch");
+	CHECK(kicks_ok, "every kick succeeded");
+	CHECK(sent == B_TX && done == B_TX && stray == 0,
+	      "comp_take returned every one of %u addresses once (sent %u, completed %u, %u stray)", B_TX, sent,
+	      done, stray);
+	for (i = 0; i < B_TX; i++) {
+		int len = peer_recv(ctx.peer, buf, WAIT_MS);
+
+		if (len < 0 || frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
+			printf("  peer frame %u: %s\n", i, len < 0 ? "missing" : "wrong");
+			break;
+		}
+		ok++;
+	}
+	CHECK(ok == B_TX, "peer received %u/%u frames byte-exact and in order", ok, B_TX);
+
+	xsk_rs_socket_destroy(sock);
+destroy_umem:
+	CHECK_RC(xsk_rs_umem_destroy(umem), 0);
+unmap:
+	munmap(area, size);
+}
+
+/* ---- (d) statistics ----------------------------------------------------- */
+
+static int stats_sane(const xsk_rs_stats *s)
+{
+	const uint64_t lim = 1u << 20; /* far above anything these tests provoke */
+
+	return s->rx_dropped < lim && s->rx_invalid_descs < lim && s->tx_invalid_descs < lim &&
+	       s->rx_ring_full < lim && s->rx_fill_ring_empty_descs < lim && s->tx_ring_empty_descs < lim;
+}
+
+static void print_stats(const xsk_rs_stats *s)
+{
+	printf("       rx_dropped %llu rx_invalid %llu tx_invalid %llu rx_ring_full %llu fill_empty %llu tx_empty %llu\n",
+	       (unsigned long long)s->rx_dropped, (unsigned long long)s->rx_invalid_descs,
+	       (unsigned long long)s->tx_invalid_descs, (unsigned long long)s->rx_ring_full,
+	       (unsigned long long)s->rx_fill_ring_empty_descs, (unsigned long long)s->tx_ring_empty_descs);
+}
+
+static void test_stats(void)
+{
+	struct fixture f;
+	xsk_rs_stats st, before;
+	uint64_t addrs[64], deadline;
+	xsk_rs_desc d[64];
+	uint32_t i, idx, got = 0;
+	int rc;
+
+	section("stats");
+	if (!fixture_up(&f, NULL))
+		return;
+	memset(&st, 0xff, sizeof(st));
+	rc = xsk_rs_socket_stats(f.sock, &st);
+	CHECK(rc == 0, "socket_stats -> 0 (got %d)", rc);
+	CHECK(st.rx_dropped == 0 && st.rx_invalid_descs == 0 && st.tx_invalid_descs == 0 && st.rx_ring_full == 0,
+	      "a fresh socket has dropped and rejected nothing");
+	print_stats(&st);
+	CHECK(stats_sane(&st), "counters are plausible");
+
+	/* Frames that arrive while the fill ring is empty are dropped and counted. */
+	for (i = 0; i < 4; i++)
+		peer_send(ctx.peer, i);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		sleep_ms(20);
+		xsk_rs_socket_stats(f.sock, &st);
+	} while (st.rx_dropped + st.rx_fill_ring_empty_descs < 4 && now_ms() < deadline);
+	print_stats(&st);
+	CHECK(st.rx_dropped >= 4, "4 frames with an empty fill ring -> rx_dropped >= 4 (got %llu)",
+	      (unsigned long long)st.rx_dropped);
+	CHECK(xsk_rs_rx_take(f.rx, d, 64) == 0, "and none of them was delivered");
+
+	/* With frames on the fill ring, delivery works and nothing more is dropped. */
+	before = st;
+	for (i = 0; i < 64; i++)
+		addrs[i] = (uint64_t)i * f.fsize;
+	xsk_rs_fill_put(f.fill, addrs, 64);
+	for (i = 0; i < 8; i++)
+		peer_send(ctx.peer, i);
+	deadline = now_ms() + WAIT_MS;
+	while (got < 8 && now_ms() < deadline) {
+		uint32_t n = xsk_rs_rx_take(f.rx, d, 64);
+
+		got += n;
+		if (!n)
+			xsk_rs_socket_poll(f.sock, POLLIN, 100);
+	}
+	CHECK(got == 8, "8 frames delivered once the fill ring has frames (got %u)", got);
+	xsk_rs_socket_stats(f.sock, &st);
+	CHECK(st.rx_dropped == before.rx_dropped && st.rx_invalid_descs == 0, "no further drops");
+
+	/* A TX descriptor outside the UMEM is rejected by the kernel and counted. */
+	if (xsk_rs_tx_reserve(f.tx, 1, &idx) == 1) {
+		xsk_rs_desc *t = xsk_rs_tx_desc(f.tx, idx);
+
+		t->addr = xsk_rs_umem_size(f.umem);
+		t->len = 60;
+		t->options = 0;
+		xsk_rs_tx_submit(f.tx, 1);
+	}
+	deadline = now_ms() + WAIT_MS;
+	do {
+		kick(f.sock);
+		sleep_ms(10);
+		xsk_rs_socket_stats(f.sock, &st);
+	} while (st.tx_invalid_descs == 0 && now_ms() < deadline);
+	print_stats(&st);
+	CHECK(st.tx_invalid_descs == 1, "a TX descriptor past the UMEM -> tx_invalid_descs == 1 (got %llu)",
+	      (unsigned long long)st.tx_invalid_descs);
+	/* Kernels differ: older ones skip an invalid descriptor silently, newer
+	 * ones also hand its address back on the completion ring. */
+	i = xsk_rs_comp_take(f.comp, addrs, 64);
+	CHECK(i == 0 || (i == 1 && addrs[0] == xsk_rs_umem_size(f.umem)),
+	      "its completion, if any, is that descriptor's address (%u completions)", i);
+	CHECK(stats_sane(&st), "counters are plausible");
+	fixture_down(&f);
+	peer_drain(ctx.peer);
+}
+
+/* ---- (f) nothing left behind -------------------------------------------- */
+
+static void test_nothing_left(void)
+{
+	int state;
+
+	section("cleanup");
+	state = xdp_state(ctx.ns_a, ctx.if_a);
+	CHECK(state == XDP_NONE, "no XDP program left on %s after destroying everything (ip shows %s)", ctx.if_a,
+	      xdp_state_name(state));
+}
+
+int main(int argc, char **argv)
+{
+	int fd_a, fd_b;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv|auto\n", argv[0]);
+		return 2;
+	}
+	ctx.ns_a = argv[1];
+	ctx.if_a = argv[2];
+	ctx.ns_b = argv[3];
+	ctx.if_b = argv[4];
+	if (!strcmp(argv[5], "skb")) {
+		ctx.mode = XSK_RS_XDP_MODE_SKB;
+		ctx.expect_state = XDP_GENERIC;
+	} else if (!strcmp(argv[5], "drv")) {
+		ctx.mode = XSK_RS_XDP_MODE_DRV;
+		ctx.expect_state = XDP_NATIVE;
+	} else if (!strcmp(argv[5], "auto")) {
+		ctx.mode = XSK_RS_XDP_MODE_AUTO;
+		ctx.expect_state = XDP_NATIVE; /* veth supports native XDP */
+	} else {
+		fprintf(stderr, "abi_test: unknown XDP mode '%s' (skb, drv or auto)\n", argv[5]);
+		return 2;
+	}
+
+	fd_a = open_netns(ctx.ns_a);
+	fd_b = open_netns(ctx.ns_b);
+	enter_netns(fd_b, ctx.ns_b);
+	ctx.peer = peer_open(ctx.if_b);
+	enter_netns(fd_a, ctx.ns_a);
+	printf("abi_test: libxsk_rs %s, %s/%s <-> %s/%s, XDP mode %s\n", xsk_rs_version(), ctx.ns_a, ctx.if_a,
+	       ctx.ns_b, ctx.if_b, argv[5]);
+
+	test_basics();
+	test_misuse();
+	test_rx_per_desc();
+	test_tx_per_desc();
+	test_batch();
+	test_stats();
+	test_nothing_left();
+
+	close(ctx.peer);
+	close(fd_a);
+	close(fd_b);
+	printf("abi_test: %u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
