@@ -13,6 +13,14 @@ use crate::sys;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long an attach keeps retrying EBUSY/EEXIST after this process itself
+/// detached from the interface. Closing our link fd detaches at once only if no
+/// one else holds the file: a child being spawned by another thread has a copy
+/// of every fd until its exec closes the CLOEXEC ones, and the link lives until
+/// then. A foreign program is never waited for.
+const OWN_DETACH_GRACE: Duration = Duration::from_secs(1);
 
 /// An interface as the registry knows it: interface indexes are per namespace,
 /// and threads of one process may sit in different namespaces.
@@ -20,6 +28,7 @@ type Key = (NetnsId, u32);
 
 /// This process's program on one interface.
 struct Entry {
+    key: Key,
     /// Tells this entry apart from a later one under the same key.
     serial: u64,
     /// Live `Attachment`s that point here.
@@ -33,6 +42,20 @@ struct Entry {
     /// Which socket fd each queue's slot points at, so that a socket removes
     /// its own slot only (a later socket on the same queue may have replaced it).
     slots: HashMap<u32, RawFd>,
+}
+
+impl Registry {
+    fn live(&mut self, key: Key) -> Option<&mut Entry> {
+        self.entries.iter_mut().rev().find(|e| e.key == key)
+    }
+
+    fn recently_released(&mut self, key: Key) -> bool {
+        self.released.retain(|(_, t)| t.elapsed() < OWN_DETACH_GRACE);
+        if self.released.is_empty() {
+            self.released = Vec::new();
+        }
+        self.released.iter().any(|(k, _)| *k == key)
+    }
 }
 
 impl Entry {
@@ -54,9 +77,14 @@ impl Entry {
 #[derive(Default)]
 struct Registry {
     next_serial: u64,
-    /// Per key, the entries still referenced; only the last one is live, the ones
-    /// before it have lost their device and wait for their last `Attachment`.
-    entries: HashMap<Key, Vec<Entry>>,
+    /// The entries still referenced, oldest first; per key only the last one is
+    /// live, earlier ones have lost their device and wait for their last
+    /// `Attachment`. Plain vectors: a process has a handful of interfaces, and
+    /// with nothing attached they hold no memory that leak checkers could flag.
+    entries: Vec<Entry>,
+    /// When this process last closed its program on an interface (pruned after
+    /// the grace period).
+    released: Vec<(Key, Instant)>,
 }
 
 /// The lock is taken only to create or drop an attachment, never on packet paths.
@@ -106,7 +134,7 @@ impl Attachment {
         let key = (dev.netns, dev.ifindex);
         let mut reg = registry();
 
-        if let Some(live) = reg.entries.get_mut(&key).and_then(|v| v.last_mut()) {
+        if let Some(live) = reg.live(key) {
             if live.attached() {
                 if mode != XdpMode::Auto && mode != live.mode {
                     return Err(Error::Busy(format!(
@@ -124,12 +152,23 @@ impl Attachment {
         // so far is closed by the `?` returns, leaving the interface as it was.
         let map = XskMap::create(dev.max_queues)?;
         let prog = Program::redirect(&map)?;
-        let link = link::attach_named(&prog, dev.ifindex, &dev.name, mode)?;
+        let started = Instant::now();
+        let link = loop {
+            match link::attach_named(&prog, dev.ifindex, &dev.name, mode) {
+                Err(Error::Busy(_))
+                    if started.elapsed() < OWN_DETACH_GRACE && reg.recently_released(key) =>
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                other => break other?,
+            }
+        };
+        reg.released.retain(|(k, _)| *k != key);
         let serial = reg.next_serial;
         reg.next_serial += 1;
-        let entry = Entry { serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
+        let entry = Entry { key, serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
         let attachment = Attachment::of(key, &dev.name, &entry);
-        reg.entries.entry(key).or_default().push(entry);
+        reg.entries.push(entry);
         Ok(attachment)
     }
 
@@ -173,7 +212,7 @@ impl Attachment {
     }
 
     fn entry<'r>(&self, reg: &'r mut Registry) -> Option<&'r mut Entry> {
-        reg.entries.get_mut(&self.key)?.iter_mut().find(|e| e.serial == self.serial)
+        reg.entries.iter_mut().find(|e| e.serial == self.serial)
     }
 
     /// The mode really attached: `Skb` or `Drv`.
@@ -191,23 +230,34 @@ impl Attachment {
 impl Drop for Attachment {
     fn drop(&mut self) {
         let mut reg = registry();
-        let Some(list) = reg.entries.get_mut(&self.key) else { return };
-        let Some(pos) = list.iter().position(|e| e.serial == self.serial) else { return };
-        list[pos].refs -= 1;
-        if list[pos].refs == 0 {
+        let Some(pos) = reg.entries.iter().position(|e| e.serial == self.serial) else { return };
+        reg.entries[pos].refs -= 1;
+        if reg.entries[pos].refs == 0 {
             // Closing under the lock: a concurrent acquire must not find the
             // entry after the link is gone, nor create a second link before the
             // first is closed (the kernel would refuse it with EBUSY).
-            drop(list.remove(pos));
-            if list.is_empty() {
-                reg.entries.remove(&self.key);
+            drop(reg.entries.remove(pos));
+            if reg.entries.is_empty() {
+                reg.entries = Vec::new();
             }
+            reg.released.push((self.key, Instant::now()));
         }
     }
 }
 
 /// Entries (live or waiting for their last reference) this process has for `dev`.
+/// A duplicate of the live link fd for `dev`, as a child caught between fork
+/// and exec would hold it.
+#[cfg(test)]
+pub(super) fn dup_link_fd(dev: &Netdev) -> std::os::fd::OwnedFd {
+    let reg = registry();
+    let key = (dev.netns, dev.ifindex);
+    let e = reg.entries.iter().rev().find(|e| e.key == key).expect("an entry");
+    e.link.fd().try_clone_to_owned().expect("dup link fd")
+}
+
 #[cfg(test)]
 pub(super) fn entries_for(dev: &Netdev) -> usize {
-    registry().entries.get(&(dev.netns, dev.ifindex)).map_or(0, Vec::len)
+    let key = (dev.netns, dev.ifindex);
+    registry().entries.iter().filter(|e| e.key == key).count()
 }

@@ -328,6 +328,34 @@ fn acquire_attaches_shares_and_detaches() {
 }
 
 #[test]
+fn reattach_waits_out_our_own_lingering_link() {
+    if !have_root("reattach_waits_out_our_own_lingering_link") {
+        return;
+    }
+    let ns = Netns::new();
+    ns.veth("veth0", "veth1", 1);
+    ns.run(|| {
+        let dev = Netdev::lookup("veth0").unwrap();
+        let a = Attachment::acquire(&dev, XdpMode::Drv).unwrap();
+        // Another holder of the link file (a child between fork and exec)
+        // keeps the program attached after our close, for 150 ms.
+        let held = super::attach::dup_link_fd(&dev);
+        drop(a);
+        assert!(ns.xdp_prog("veth0").is_some(), "the duplicate keeps the link alive");
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(held);
+        });
+        let t = Instant::now();
+        let b = Attachment::acquire(&dev, XdpMode::Drv).expect("our own lingering link is waited out");
+        assert!(t.elapsed() >= Duration::from_millis(100), "it really had to wait: {:?}", t.elapsed());
+        releaser.join().unwrap();
+        drop(b);
+        assert_eq!(ns.xdp_prog("veth0"), None);
+    });
+}
+
+#[test]
 fn explicit_modes_on_veth() {
     if !have_root("explicit_modes_on_veth") {
         return;
