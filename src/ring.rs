@@ -246,11 +246,6 @@ impl<T: Copy> ProdRing<T> {
         Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
     }
 
-    #[cfg(test)]
-    pub(crate) fn heap(size: u32) -> Self {
-        Self::from_raw(Raw::heap(size))
-    }
-
     /// Number of entries in the ring.
     pub fn size(&self) -> u32 {
         self.raw.size
@@ -351,11 +346,6 @@ impl<T: Copy> ConsRing<T> {
 
     pub(crate) fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
         Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn heap(size: u32) -> Self {
-        Self::from_raw(Raw::heap(size))
     }
 
     /// Number of entries in the ring.
