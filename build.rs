@@ -19,8 +19,7 @@ const HEADER: &str = "include/xsk_rs.h";
 const CHECK_VAR: &str = "XSK_RS_HEADER_CHECK";
 
 fn main() {
-    let root =
-        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
 
     // The header is deliberately not listed in normal mode: this script writes
     // it, and a listed output would make every build dirty again.

@@ -34,14 +34,12 @@ impl Netdev {
                 libc::IFNAMSIZ - 1
             )));
         }
-        let cname = CString::new(name)
-            .map_err(|_| Error::invalid(format!("interface name {name:?} contains a NUL byte")))?;
+        let cname =
+            CString::new(name).map_err(|_| Error::invalid(format!("interface name {name:?} contains a NUL byte")))?;
         // SAFETY: cname is a valid NUL-terminated string.
         let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
         if ifindex == 0 {
-            return Err(Error::NoDevice(format!(
-                "interface {name}: no such device in this network namespace"
-            )));
+            return Err(Error::NoDevice(format!("interface {name}: no such device in this network namespace")));
         }
         let (rx_queues, max_queues) = queue_counts(name)?;
         Ok(Netdev { name: name.to_string(), ifindex, netns: current_netns()?, rx_queues, max_queues })
@@ -102,9 +100,7 @@ fn queue_counts(name: &str) -> Result<(u32, u32)> {
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
         return match errno {
             libc::EOPNOTSUPP => Ok((1, 1)),
-            libc::ENODEV => Err(Error::NoDevice(format!(
-                "interface {name}: no such device in this network namespace"
-            ))),
+            libc::ENODEV => Err(Error::NoDevice(format!("interface {name}: no such device in this network namespace"))),
             _ => Err(Error::from_errno(format!("interface {name}: ETHTOOL_GCHANNELS"), errno)),
         };
     }

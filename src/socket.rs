@@ -184,12 +184,16 @@ impl Socket {
         let fd = self.fd();
         let off = mmap_offsets(fd)?;
         if cfg.rx_size > 0 {
-            self.rx = Some(RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, "rx")
-                .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?);
+            self.rx = Some(
+                RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, "rx")
+                    .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?,
+            );
         }
         if cfg.tx_size > 0 {
-            self.tx = Some(TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, "tx")
-                .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?);
+            self.tx = Some(
+                TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, "tx")
+                    .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?,
+            );
         }
         Ok(())
     }

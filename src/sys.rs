@@ -189,12 +189,7 @@ pub struct bpf_link_info_xdp {
 /// `attr` must be the attribute layout that `cmd` expects, and any pointers it
 /// carries must be valid for the kernel to read or write for the call's duration.
 pub unsafe fn bpf<T>(cmd: libc::c_int, attr: &mut T) -> libc::c_long {
-    libc::syscall(
-        libc::SYS_bpf,
-        cmd,
-        attr as *mut T as *mut libc::c_void,
-        std::mem::size_of::<T>() as libc::c_uint,
-    )
+    libc::syscall(libc::SYS_bpf, cmd, attr as *mut T as *mut libc::c_void, std::mem::size_of::<T>() as libc::c_uint)
 }
 
 // ethtool channel query (SIOCETHTOOL).

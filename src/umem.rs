@@ -60,7 +60,11 @@ impl Default for UmemConfig {
 pub(crate) fn page_size() -> u32 {
     // SAFETY: sysconf has no preconditions.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 { p as u32 } else { 4096 }
+    if p > 0 {
+        p as u32
+    } else {
+        4096
+    }
 }
 
 /// Checks that a ring size is a power of two, naming the ring on failure.
@@ -428,7 +432,8 @@ pub(crate) unsafe fn getsockopt<T>(fd: RawFd, opt: libc::c_int, what: &str) -> R
 
 pub(crate) fn mmap_offsets(fd: RawFd) -> Result<libc::xdp_mmap_offsets> {
     // SAFETY: xdp_mmap_offsets is plain integers.
-    let (off, len) = unsafe { getsockopt::<libc::xdp_mmap_offsets>(fd, libc::XDP_MMAP_OFFSETS, "get ring mmap offsets")? };
+    let (off, len) =
+        unsafe { getsockopt::<libc::xdp_mmap_offsets>(fd, libc::XDP_MMAP_OFFSETS, "get ring mmap offsets")? };
     if len < size_of::<libc::xdp_mmap_offsets>() {
         return Err(Error::NotSupported(
             "kernel reports ring offsets without a flags word (pre-5.4); need_wakeup rings are required".into(),

@@ -345,9 +345,8 @@ fn foreign_program_is_left_alone() {
         let _foreign = Link::attach(&prog, ifindex, XdpMode::Skb).unwrap();
         let umem = Umem::new(&small_umem(4096, 0)).unwrap();
         for mode in [XdpMode::Auto, XdpMode::Skb, XdpMode::Drv] {
-            let e = Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..Default::default() })
-                .err()
-                .unwrap();
+            let e =
+                Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..Default::default() }).err().unwrap();
             assert_eq!(e.errno(), libc::EBUSY, "{mode:?}: {e}");
             assert!(e.to_string().contains(&ifname), "{e}");
         }

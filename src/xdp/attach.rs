@@ -155,9 +155,7 @@ impl Attachment {
         let started = Instant::now();
         let link = loop {
             match link::attach_named(&prog, dev.ifindex, &dev.name, mode) {
-                Err(Error::Busy(_))
-                    if started.elapsed() < OWN_DETACH_GRACE && reg.recently_released(key) =>
-                {
+                Err(Error::Busy(_)) if started.elapsed() < OWN_DETACH_GRACE && reg.recently_released(key) => {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 other => break other?,

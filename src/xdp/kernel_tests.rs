@@ -167,10 +167,7 @@ fn xskmap_and_redirect_program_load() {
     assert_eq!(XskMap::create(0).unwrap_err().errno(), libc::EINVAL);
     let map = XskMap::create(4).unwrap();
     let info = map_info(map.fd().as_raw_fd());
-    assert_eq!(
-        (info.map_type, info.key_size, info.value_size, info.max_entries),
-        (sys::BPF_MAP_TYPE_XSKMAP, 4, 4, 4)
-    );
+    assert_eq!((info.map_type, info.key_size, info.value_size, info.max_entries), (sys::BPF_MAP_TYPE_XSKMAP, 4, 4, 4));
     assert_eq!(&info.name[..14], b"xsk_rs_xskmap\0");
 
     let prog = Program::redirect(&map).unwrap();
@@ -589,9 +586,7 @@ impl Mmap {
     fn new(len: usize, fd: RawFd, offset: i64) -> Mmap {
         let flags = if fd < 0 { libc::MAP_PRIVATE | libc::MAP_ANONYMOUS } else { libc::MAP_SHARED };
         // SAFETY: a fresh mapping; nothing aliases it.
-        let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, offset)
-        };
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, offset) };
         assert_ne!(p, libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
         Mmap(p.cast(), len)
     }
@@ -613,9 +608,8 @@ impl Drop for Mmap {
 
 fn setsockopt<T>(fd: RawFd, opt: libc::c_int, val: &T) {
     // SAFETY: val points at a T of the given size.
-    let rc = unsafe {
-        libc::setsockopt(fd, libc::SOL_XDP, opt, val as *const T as *const libc::c_void, size_of_u32::<T>())
-    };
+    let rc =
+        unsafe { libc::setsockopt(fd, libc::SOL_XDP, opt, val as *const T as *const libc::c_void, size_of_u32::<T>()) };
     assert_eq!(rc, 0, "setsockopt {opt}: {}", std::io::Error::last_os_error());
 }
 
@@ -658,14 +652,11 @@ impl RawXsk {
             )
         };
         assert_eq!(rc, 0);
-        let fill =
-            Mmap::new(off.fr.desc as usize + FRAMES as usize * 8, raw, libc::XDP_UMEM_PGOFF_FILL_RING as i64);
+        let fill = Mmap::new(off.fr.desc as usize + FRAMES as usize * 8, raw, libc::XDP_UMEM_PGOFF_FILL_RING as i64);
         let rx = Mmap::new(off.rx.desc as usize + FRAMES as usize * 16, raw, libc::XDP_PGOFF_RX_RING);
         for i in 0..FRAMES {
             // SAFETY: slot i of the fill ring's u64 array, inside the mapping.
-            unsafe {
-                *(fill.0.add(off.fr.desc as usize) as *mut u64).add(i as usize) = (i * FRAME_SIZE) as u64
-            };
+            unsafe { *(fill.0.add(off.fr.desc as usize) as *mut u64).add(i as usize) = (i * FRAME_SIZE) as u64 };
         }
         // Release: the kernel reads the addresses only after seeing the producer.
         fill.index(off.fr.producer).store(FRAMES, Ordering::Release);
@@ -678,9 +669,8 @@ impl RawXsk {
             sxdp_shared_umem_fd: 0,
         };
         // SAFETY: sa is a sockaddr_xdp of the given size.
-        let rc = unsafe {
-            libc::bind(raw, (&sa as *const libc::sockaddr_xdp).cast(), size_of_u32::<libc::sockaddr_xdp>())
-        };
+        let rc =
+            unsafe { libc::bind(raw, (&sa as *const libc::sockaddr_xdp).cast(), size_of_u32::<libc::sockaddr_xdp>()) };
         assert_eq!(rc, 0, "bind xsk: {}", std::io::Error::last_os_error());
         RawXsk { fd, umem, rx, _fill: fill, off }
     }
@@ -698,10 +688,7 @@ impl RawXsk {
             let d = unsafe { *(self.rx.0.add(self.off.rx.desc as usize) as *const libc::xdp_desc).add(slot) };
             assert!(d.addr as usize + d.len as usize <= self.umem.1);
             // SAFETY: checked to lie inside the UMEM.
-            out.push(
-                unsafe { std::slice::from_raw_parts(self.umem.0.add(d.addr as usize), d.len as usize) }
-                    .to_vec(),
-            );
+            out.push(unsafe { std::slice::from_raw_parts(self.umem.0.add(d.addr as usize), d.len as usize) }.to_vec());
         }
         cons_idx.store(prod, Ordering::Release);
         out
@@ -734,11 +721,7 @@ fn packet_socket(ifindex: u32, protocol: u16) -> OwnedFd {
     sa.sll_ifindex = ifindex as i32;
     // SAFETY: sa is a sockaddr_ll of the given size.
     let rc = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&sa as *const libc::sockaddr_ll).cast(),
-            size_of_u32::<libc::sockaddr_ll>(),
-        )
+        libc::bind(fd.as_raw_fd(), (&sa as *const libc::sockaddr_ll).cast(), size_of_u32::<libc::sockaddr_ll>())
     };
     assert_eq!(rc, 0, "bind packet socket: {}", std::io::Error::last_os_error());
     fd
@@ -756,9 +739,7 @@ fn drain(fd: impl AsFd) -> Vec<Vec<u8>> {
     let mut buf = [0u8; 2048];
     loop {
         // SAFETY: buf is writable for its length.
-        let n = unsafe {
-            libc::recv(fd.as_fd().as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
-        };
+        let n = unsafe { libc::recv(fd.as_fd().as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
         if n < 0 {
             return out;
         }

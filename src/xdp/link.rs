@@ -37,9 +37,7 @@ impl Link {
     /// (in either mode); that is reported as [`Error::Busy`].
     pub fn attach(prog: &Program, ifindex: u32, mode: XdpMode) -> Result<Link> {
         let name = ifname(ifindex).ok_or_else(|| {
-            Error::NoDevice(format!(
-                "attach XDP program: no interface with index {ifindex} in this network namespace"
-            ))
+            Error::NoDevice(format!("attach XDP program: no interface with index {ifindex} in this network namespace"))
         })?;
         attach_named(prog, ifindex, &name, mode)
     }

@@ -111,9 +111,7 @@ pub fn update_xskmap(map_fd: RawFd, queue_id: u32, xsk_fd: RawFd) -> Result<()> 
 
 fn check_queue(queue_id: u32, max_entries: u32, map: &str) -> Result<()> {
     if queue_id >= max_entries {
-        return Err(Error::invalid(format!(
-            "queue {queue_id} does not fit XSKMAP {map:?} ({max_entries} entries)"
-        )));
+        return Err(Error::invalid(format!("queue {queue_id} does not fit XSKMAP {map:?} ({max_entries} entries)")));
     }
     Ok(())
 }
@@ -145,11 +143,8 @@ pub(super) fn update(map_fd: RawFd, queue_id: u32, xsk_fd: RawFd, map: &str) -> 
 /// Empties `map[queue_id]`.
 pub(super) fn delete(map_fd: RawFd, queue_id: u32, map: &str) -> Result<()> {
     let key = queue_id;
-    let mut attr = sys::bpf_attr_map_elem {
-        map_fd: map_fd as u32,
-        key: &key as *const u32 as u64,
-        ..Default::default()
-    };
+    let mut attr =
+        sys::bpf_attr_map_elem { map_fd: map_fd as u32, key: &key as *const u32 as u64, ..Default::default() };
     // SAFETY: attr is the MAP_DELETE_ELEM layout; `key` outlives the call.
     match unsafe { bpf_raw(sys::BPF_MAP_DELETE_ELEM, &mut attr) } {
         // Current kernels answer 0 for an empty slot; ENOENT is the generic map

@@ -58,9 +58,7 @@ impl TryFrom<u32> for XdpMode {
             1 => Ok(XdpMode::Skb),
             2 => Ok(XdpMode::Drv),
             3 => Ok(XdpMode::None),
-            _ => Err(Error::invalid(format!(
-                "XDP mode {v} is not one of 0 (auto), 1 (skb), 2 (drv), 3 (none)"
-            ))),
+            _ => Err(Error::invalid(format!("XDP mode {v} is not one of 0 (auto), 1 (skb), 2 (drv), 3 (none)"))),
         }
     }
 }
@@ -123,9 +121,7 @@ fn obj_name(name: &str) -> Result<[u8; 16]> {
         && name.len() < 16
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
     if !ok {
-        return Err(Error::invalid(format!(
-            "BPF object name {name:?} must be 1 to 15 characters from [A-Za-z0-9_.]"
-        )));
+        return Err(Error::invalid(format!("BPF object name {name:?} must be 1 to 15 characters from [A-Za-z0-9_.]")));
     }
     let mut out = [0u8; 16];
     out[..name.len()].copy_from_slice(name.as_bytes());

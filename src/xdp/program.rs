@@ -40,9 +40,8 @@ impl Program {
         if insns.is_empty() {
             return Err(Error::invalid(format!("load XDP program {name:?}: no instructions")));
         }
-        let insn_cnt = u32::try_from(insns.len()).map_err(|_| {
-            Error::invalid(format!("load XDP program {name:?}: {} instructions", insns.len()))
-        })?;
+        let insn_cnt = u32::try_from(insns.len())
+            .map_err(|_| Error::invalid(format!("load XDP program {name:?}: {} instructions", insns.len())))?;
         let mut attr = sys::bpf_attr_prog_load {
             prog_type: sys::BPF_PROG_TYPE_XDP,
             insn_cnt,
@@ -165,14 +164,7 @@ mod tests {
     #[test]
     fn redirect_program_is_the_documented_six_instructions() {
         let fd = 42;
-        let want = [
-            ldx_w(R2, R1, 16),
-            ld_map_fd(R1, fd)[0],
-            ld_map_fd(R1, fd)[1],
-            mov64_imm(R3, 2),
-            call(51),
-            exit(),
-        ];
+        let want = [ldx_w(R2, R1, 16), ld_map_fd(R1, fd)[0], ld_map_fd(R1, fd)[1], mov64_imm(R3, 2), call(51), exit()];
         assert_eq!(redirect_insns(fd), want);
         // Spot-check the raw fields the verifier relies on.
         let p = redirect_insns(fd);
@@ -197,10 +189,7 @@ mod tests {
     #[test]
     fn log_tail_keeps_the_end() {
         assert_eq!(log_tail(b"\0\0\0"), None);
-        assert_eq!(
-            log_tail(b"0: (95) exit\nR0 !read_ok\n\0junk").as_deref(),
-            Some("  0: (95) exit\n  R0 !read_ok")
-        );
+        assert_eq!(log_tail(b"0: (95) exit\nR0 !read_ok\n\0junk").as_deref(), Some("  0: (95) exit\n  R0 !read_ok"));
         let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
         let tail = log_tail(long.as_bytes()).unwrap();
         assert!(tail.starts_with("  ... (60 earlier lines)\n  line 60\n"), "{tail}");
