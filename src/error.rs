@@ -34,6 +34,11 @@ pub enum Error {
     },
 }
 
+/// The calling thread's `errno` (EIO if the platform reports none).
+pub(crate) fn errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -52,7 +57,7 @@ impl Error {
 
     /// Wraps the calling thread's current `errno` with context.
     pub(crate) fn last_os(context: impl Into<String>) -> Error {
-        Error::from_errno(context, io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Error::from_errno(context, errno())
     }
 
     /// Builds the variant that best describes `errno` for `context`, so that the

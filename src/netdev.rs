@@ -39,7 +39,7 @@ impl Netdev {
         // SAFETY: cname is a valid NUL-terminated string.
         let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
         if ifindex == 0 {
-            return Err(Error::NoDevice(format!("interface {name}: no such device in this network namespace")));
+            return Err(no_device(name));
         }
         let (rx_queues, max_queues) = queue_counts(name)?;
         Ok(Netdev { name: name.to_string(), ifindex, netns: current_netns()?, rx_queues, max_queues })
@@ -58,6 +58,10 @@ impl Netdev {
         }
         Ok(())
     }
+}
+
+fn no_device(name: &str) -> Error {
+    Error::NoDevice(format!("interface {name}: no such device in this network namespace"))
 }
 
 /// The calling thread's network namespace identity.
@@ -97,10 +101,10 @@ fn queue_counts(name: &str) -> Result<(u32, u32)> {
         libc::ioctl(fd.as_raw_fd(), libc::SIOCETHTOOL, &mut ifr)
     };
     if rc != 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        let errno = crate::error::errno();
         return match errno {
             libc::EOPNOTSUPP => Ok((1, 1)),
-            libc::ENODEV => Err(Error::NoDevice(format!("interface {name}: no such device in this network namespace"))),
+            libc::ENODEV => Err(no_device(name)),
             _ => Err(Error::from_errno(format!("interface {name}: ETHTOOL_GCHANNELS"), errno)),
         };
     }

@@ -92,7 +92,7 @@ impl<T: Copy> Raw<T> {
             )
         };
         if base == libc::MAP_FAILED {
-            return Err(Error::last_os(format!("mmap {what} ring ({size} entries)")));
+            return Err(Error::last_os(format!("{what}: mmap of {size} entries")));
         }
         let base = NonNull::new(base).expect("mmap returned NULL without failing");
         let at = |o: u64| {

@@ -2,7 +2,7 @@
 //! and/or TX ring, and (unless the caller brings its own) the process's shared
 //! redirect program steering that queue's packets to it.
 
-use crate::error::{Error, Result};
+use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
 use crate::ring::{RxRing, TxRing};
 use crate::umem::{check_ring_size, getsockopt, mmap_offsets, setsockopt, BindKey, FdState, Umem, UmemShared};
@@ -184,16 +184,22 @@ impl Socket {
         let fd = self.fd();
         let off = mmap_offsets(fd)?;
         if cfg.rx_size > 0 {
-            self.rx = Some(
-                RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, "rx")
-                    .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?,
-            );
+            self.rx = Some(RxRing::map(
+                fd,
+                libc::XDP_PGOFF_RX_RING as u64,
+                &off.rx,
+                cfg.rx_size,
+                &format!("{ctx}: rx ring"),
+            )?);
         }
         if cfg.tx_size > 0 {
-            self.tx = Some(
-                TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, "tx")
-                    .map_err(|e| Error::from_errno(format!("{ctx}: {e}"), e.errno()))?,
-            );
+            self.tx = Some(TxRing::map(
+                fd,
+                libc::XDP_PGOFF_TX_RING as u64,
+                &off.tx,
+                cfg.tx_size,
+                &format!("{ctx}: tx ring"),
+            )?);
         }
         Ok(())
     }
@@ -375,10 +381,6 @@ fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx:
             _ => Error::from_errno(format!("{ctx}: bind"), e),
         });
     }
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ pub use libc::xdp_desc;
 
 // bpf(2) commands.
 pub const BPF_MAP_CREATE: libc::c_int = 0;
-pub const BPF_MAP_LOOKUP_ELEM: libc::c_int = 1;
 pub const BPF_MAP_UPDATE_ELEM: libc::c_int = 2;
 pub const BPF_MAP_DELETE_ELEM: libc::c_int = 3;
 pub const BPF_PROG_LOAD: libc::c_int = 5;
@@ -56,9 +55,6 @@ pub struct bpf_insn {
 // Instruction classes, sizes, modes and ops used by the built-in program.
 pub const BPF_LD: u8 = 0x00;
 pub const BPF_LDX: u8 = 0x01;
-pub const BPF_ST: u8 = 0x02;
-pub const BPF_STX: u8 = 0x03;
-pub const BPF_ALU: u8 = 0x04;
 pub const BPF_JMP: u8 = 0x05;
 pub const BPF_ALU64: u8 = 0x07;
 pub const BPF_W: u8 = 0x00;

@@ -285,8 +285,8 @@ impl Umem {
         setsockopt(raw, libc::XDP_UMEM_FILL_RING, &cfg.fill_size, "set fill ring size")?;
         setsockopt(raw, libc::XDP_UMEM_COMPLETION_RING, &cfg.comp_size, "set completion ring size")?;
         let off = mmap_offsets(raw)?;
-        let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill")?;
-        let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion")?;
+        let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
+        let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
         let netns = crate::netdev::current_netns()?;
         let shared = UmemShared { fd, netns, area, cfg, sockets: AtomicUsize::new(0), state: Mutex::default() };
         Ok(Umem { fill, comp, shared: Arc::new(shared) })

@@ -67,17 +67,21 @@ pub(crate) fn fail(func: &str, e: Error) -> c_int {
     -e.errno()
 }
 
-/// Records a misuse (NULL pointer, bad argument) and returns `-EINVAL`.
-pub(crate) fn misuse(func: &str, what: &str) -> c_int {
+/// Records "`func`: `what`" as a misuse and returns `value`: the one place
+/// that refuses a call's arguments.
+pub(crate) fn refuse<T>(func: &str, what: &str, value: T) -> T {
     set_last_error(format!("{func}: {what}"));
-    -libc::EINVAL
+    value
 }
 
-/// Records "`func`: handle is NULL" and returns `value`, for calls whose
-/// return type has no error channel.
+/// A misuse (NULL pointer, bad argument) of a call that returns an errno: `-EINVAL`.
+pub(crate) fn misuse(func: &str, what: &str) -> c_int {
+    refuse(func, what, -libc::EINVAL)
+}
+
+/// A NULL handle given to a call whose return type has no error channel.
 pub(crate) fn null_handle<T>(func: &str, value: T) -> T {
-    set_last_error(format!("{func}: handle is NULL"));
-    value
+    refuse(func, "handle is NULL", value)
 }
 
 /// 0 on success, else records the error and returns `-errno`.

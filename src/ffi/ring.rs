@@ -5,7 +5,7 @@
 //! The signatures are written out one by one (cbindgen reads them); the bodies
 //! share the generic helpers at the bottom.
 
-use super::{ffi_guard, null_handle, set_last_error};
+use super::{ffi_guard, null_handle, refuse};
 use crate::ring::{ConsRing, Desc, ProdRing};
 use std::ffi::c_int;
 
@@ -195,17 +195,11 @@ pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max
 // is the only invalid value we can detect.
 
 #[inline(always)]
-fn misuse0(func: &str, what: &str) -> u32 {
-    set_last_error(format!("{func}: {what}"));
-    0
-}
-
-#[inline(always)]
 fn reserve<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, idx: *mut u32) -> u32 {
     // SAFETY: r is NULL or a ring handle from its owner.
     let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
     if idx.is_null() {
-        return misuse0(func, "idx is NULL");
+        return refuse(func, "idx is NULL", 0);
     }
     match r.reserve(n) {
         Some(i) => {
@@ -254,7 +248,7 @@ fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32
         return 0;
     }
     if items.is_null() {
-        return misuse0(func, "array is NULL");
+        return refuse(func, "array is NULL", 0);
     }
     // SAFETY: the caller passes n readable entries.
     r.put(unsafe { std::slice::from_raw_parts(items, n as usize) })
@@ -265,7 +259,7 @@ fn peek<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, idx: *mut u32) -> u32 
     // SAFETY: as above.
     let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
     if idx.is_null() {
-        return misuse0(func, "idx is NULL");
+        return refuse(func, "idx is NULL", 0);
     }
     let (got, first) = r.peek(n);
     if got > 0 {
@@ -314,7 +308,7 @@ fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 
         return 0;
     }
     if out.is_null() {
-        return misuse0(func, "array is NULL");
+        return refuse(func, "array is NULL", 0);
     }
     // SAFETY: the caller passes room for max entries.
     r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) })

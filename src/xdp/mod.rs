@@ -82,7 +82,7 @@ impl fmt::Display for XdpMode {
 unsafe fn bpf_raw<T>(cmd: libc::c_int, attr: &mut T) -> std::result::Result<libc::c_long, i32> {
     let rc = sys::bpf(cmd, attr);
     if rc < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Err(crate::error::errno())
     } else {
         Ok(rc)
     }
