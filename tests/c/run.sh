@@ -29,51 +29,10 @@ fi
 prefix=$(cd "$1" && pwd) || { echo "run.sh: no such prefix: $1" >&2; exit 2; }
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 libdir="$prefix/lib"
-in_ci=false
-[[ ${CI:-} == true || ${CI:-} == 1 ]] && in_ci=true
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/xsk_rs-ctests.XXXXXX")
-ns_a="" ns_b="" bg_pids=()
 if_a=veth0 if_b=veth1
-
-cleanup() {
-	local pid
-	for pid in "${bg_pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	[[ -n $ns_a ]] && ip netns del "$ns_a" 2>/dev/null
-	[[ -n $ns_b ]] && ip netns del "$ns_b" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-# step NAME LOG CMD...: runs CMD with its output in LOG; shown on failure.
-step() {
-	local name=$1 log=$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		[[ ${VERBOSE:-} == 1 ]] && cat "$log"
-		pass "$name"
-	else
-		echo "---- output of: $name"
-		tail -n 200 "$log"
-		echo "----"
-		fail "$name"
-	fi
-}
-
-finish() {
-	echo "c-tests: $passed passed, $failed failed, $skipped skipped"
-	if [[ $failed -eq 0 ]]; then
-		exit 0
-	fi
-	exit 1
-}
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+lib_init c-tests
 
 # ---- build ---------------------------------------------------------------
 
@@ -136,15 +95,7 @@ step "peer_send.c builds" "$work/build-peer.log" \
 
 # ---- packet tests --------------------------------------------------------
 
-if [[ $(id -u) -ne 0 ]]; then
-	if $in_ci; then
-		fail "packet tests need root (namespaces, veth, XDP), and CI=true forbids skipping them"
-	else
-		echo "SKIP: packet tests need root (namespaces, veth, XDP); rerun as root to run them"
-		skipped=$((skipped + 1))
-	fi
-	finish
-fi
+need_root
 for tool in ip valgrind readelf; do
 	command -v "$tool" >/dev/null || { fail "$tool is not installed"; finish; }
 done
@@ -152,33 +103,10 @@ done
 # One veth pair for the whole run, in namespaces named after this process.
 ns_a="xskrs-c-$$-a"
 ns_b="xskrs-c-$$-b"
-make_pair() {
-	ip netns add "$ns_a" && ip netns add "$ns_b" || return 1
-	local ns
-	for ns in "$ns_a" "$ns_b"; do
-		# No IPv6, so no neighbour discovery frames on the veth.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 || return 1
-	done
-	# One queue per end: every frame then reaches queue 0, where the sockets are.
-	ip -n "$ns_a" link add "$if_a" numrxqueues 1 numtxqueues 1 type veth \
-		peer name "$if_b" netns "$ns_b" numrxqueues 1 numtxqueues 1 &&
-		ip -n "$ns_a" link set dev "$if_a" up &&
-		ip -n "$ns_b" link set dev "$if_b" up
-}
-step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair
+step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
 if [[ $failed -ne 0 ]]; then
 	finish
 fi
-
-no_xdp_left() {
-	local out
-	out=$(ip -n "$ns_a" -d link show dev "$if_a") || return 1
-	if grep -Eq '(^|[[:space:]])(xdp|xdpgeneric|xdpdrv|xdpoffload|xdpmulti|prog/xdp[a-z]*)([[:space:]]|$)' <<<"$out"; then
-		echo "$out"
-		return 1
-	fi
-}
 
 # run_abi LOG MODE CMD...: abi_test must exit 0 and end with its
 # "N passed, 0 failed" line.
@@ -197,7 +125,7 @@ run_case() {
 	shift 2
 	step "$name" "$work/$name.log" run_abi "$work/$name" "$mode" "$@"
 	grep -E '^abi_test: ' "$work/$name.out" | tail -n 1 || true
-	step "no XDP program left on $if_a after $name" "$work/$name-xdp.log" no_xdp_left
+	step "no XDP program left on $if_a after $name" "$work/$name-xdp.log" no_xdp_left "$ns_a" "$if_a"
 }
 
 run_case abi_test-skb skb env LD_LIBRARY_PATH="$libdir" "$work/abi_test"
@@ -235,7 +163,7 @@ readme_example_receives() {
 }
 if [[ -x $work/readme_example ]]; then
 	step "README example receives frames from the peer" "$work/readme-run.log" readme_example_receives
-	step "no XDP program left on $if_a after the README example" "$work/readme-xdp.log" no_xdp_left
+	step "no XDP program left on $if_a after the README example" "$work/readme-xdp.log" no_xdp_left "$ns_a" "$if_a"
 fi
 
 finish
