@@ -5,8 +5,12 @@
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
 #   make test                             header check, cargo test, install to a temporary
-#                                         prefix, exported-symbol check, C tests
+#                                         prefix, exported-symbol check, C tests, then the C
+#                                         examples, Go and Python bindings built against
+#                                         that prefix only and run on veth
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
+#                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
+#   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
 #   make clean
 
 PREFIX ?= /usr/local
@@ -38,6 +42,7 @@ RELEASE_DIR := $(TARGET_DIR)/release
 BUILD := build
 TEST_PREFIX := $(CURDIR)/$(BUILD)/test-prefix
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/demo-prefix
+BENCH_PREFIX := $(CURDIR)/$(BUILD)/bench-prefix
 
 # The .pc stays relocatable when the directories sit under the prefix.
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
@@ -47,9 +52,9 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 	$(LIBDIR)/lib$(LIB).a $(INCLUDEDIR)/$(LIB).h $(PKGCONFIGDIR)/$(LIB).pc
 
 # Tools `make test` needs; each missing one is an error, never a skip.
-TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind
+TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump tshark
 
-.PHONY: all release staticlib install uninstall check-header test test-tools demo clean
+.PHONY: all release staticlib install uninstall check-header test test-tools demo bench-go clean
 
 all: release
 
@@ -117,12 +122,19 @@ test: test-tools check-header
 	readelf -d $(TEST_PREFIX)/lib/$(REALNAME) | grep -q 'SONAME.*\[$(SONAME)\]' \
 		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
 	bash tests/c/run.sh $(TEST_PREFIX)
+	bash tests/reach/run.sh $(TEST_PREFIX)
 
 demo: all
 	rm -rf $(DEMO_PREFIX)
 	$(call TEST_INSTALL,$(DEMO_PREFIX))
 	bash c-examples/demo.sh $(DEMO_PREFIX)
 
+bench-go: all
+	rm -rf $(BENCH_PREFIX)
+	$(call TEST_INSTALL,$(BENCH_PREFIX))
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX)
+
 clean:
 	$(CARGO) clean
+	$(MAKE) -C c-examples clean
 	rm -rf $(BUILD)

@@ -10,6 +10,9 @@
 #   no_xdp_left NS IF      fails if IF in NS carries any XDP program
 #   need_root              skip (outside CI) or fail (CI=true) without root
 #   finish                 print the tally and exit 0 only if nothing failed
+#   readme_example LANG OUT
+#                          the ```LANG block between README.md's
+#                          <!-- example:LANG:begin/end --> markers, into OUT
 #
 # Background processes appended to bg_pids are killed on exit; namespaces made
 # by make_pair are deleted.
@@ -95,4 +98,13 @@ no_xdp_left() {
 		echo "$out"
 		return 1
 	fi
+}
+
+readme_example() {
+	local lang=$1 out=$2 readme fence='```'
+	readme="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/README.md"
+	awk -v b="<!-- example:$lang:begin -->" -v e="<!-- example:$lang:end -->" \
+		'$0 == b { inside = 1; next } $0 == e { inside = 0 } inside' "$readme" |
+		awk -v f="$fence$lang" '$0 == f { code = 1; next } /^```/ { code = 0 } code' >"$out"
+	[[ -s $out ]] || { echo "no $fence$lang block between the example:$lang markers in README.md"; return 1; }
 }

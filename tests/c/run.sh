@@ -73,15 +73,7 @@ if [[ -x $work/abi_test_static ]]; then
 	step "the static build needs no libxsk_rs.so" "$work/static-needed.log" static_is_static
 fi
 
-# The README's C example, between its markers, inside a ```c fence.
-extract_example() {
-	awk '/<!-- example:begin -->/ { inside = 1; next }
-	     /<!-- example:end -->/ { inside = 0 }
-	     inside' "$repo/README.md" |
-		awk '/^```c[[:space:]]*$/ { code = 1; next } /^```/ { code = 0 } code' >"$work/readme_example.c"
-	[[ -s $work/readme_example.c ]] || { echo "no \`\`\`c block between the example markers in README.md"; return 1; }
-}
-step "README.md has a C example between the markers" "$work/extract.log" extract_example
+step "README.md has a C example between the markers" "$work/extract.log" readme_example c "$work/readme_example.c"
 # shellcheck disable=SC2086
 [[ -s $work/readme_example.c ]] &&
 	step "README example builds" "$work/build-readme.log" \

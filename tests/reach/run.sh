@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Tests every way of reaching libxsk_rs from outside Rust, against an installed
+# prefix only (never target/): the C examples (c-examples/), the Go package
+# (bindings/go) and the Python module (bindings/python), plus the README's
+# snippet for each language.
+#
+#   tests/reach/run.sh PREFIX          all parts
+#   ONLY="bench dump" tests/reach/run.sh PREFIX
+#
+# Builds the C examples with c-examples/Makefile (pkg-config for PREFIX), makes
+# one veth pair between two namespaces for this run ($ns_a/$if_a <-> $ns_b/$if_b,
+# one queue each), then sources each part, tests/reach/<part>.sh, in turn. A
+# part calls step() for each check and must leave no XDP program behind. Parts
+# may make further pairs with make_pair; all are removed on exit.
+#
+# Needs root for the packet tests: without it they are skipped with a reason,
+# except under CI=true, where that is a failure. VERBOSE=1 shows all output.
+# shellcheck disable=SC2317
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+if [[ $# -ne 1 ]]; then
+	echo "usage: $0 PREFIX" >&2
+	exit 2
+fi
+prefix=$(cd "$1" && pwd) || { echo "run.sh: no such prefix: $1" >&2; exit 2; }
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+libdir="$prefix/lib"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+lib_init reach-tests
+
+# Go: the standard library only, so nothing may be downloaded (GOPROXY=off);
+# caches under build/ so a fresh clone needs no writable $HOME.
+export GOPROXY=off GOFLAGS=-mod=readonly CGO_ENABLED=1
+export GOCACHE=${GOCACHE:-$repo/build/go-cache} GOPATH=${GOPATH:-$repo/build/go-path}
+
+parts=(bench dump dlopen go python readme)
+[[ -n ${ONLY:-} ]] && read -r -a parts <<<"$ONLY"
+
+if ! pkg-config --exists xsk_rs; then
+	echo "run.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
+	exit 1
+fi
+bin="$work/bin"
+step "c-examples build against $prefix" "$work/build-examples.log" \
+	make -C "$repo/c-examples" O="$bin"
+step "peer_send.c builds" "$work/build-peer.log" \
+	gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 "$repo/tests/c/peer_send.c" -o "$bin/peer_send"
+
+need_root
+ns_a="xskrs-r-$$-a" ns_b="xskrs-r-$$-b" if_a=veth0 if_b=veth1
+step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
+[[ $failed -eq 0 ]] || finish
+
+# in_ns NS CMD...: CMD in NS, finding libxsk_rs in PREFIX.
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@"
+}
+
+for part in "${parts[@]}"; do
+	echo "--- $part"
+	# shellcheck disable=SC1090
+	source "$here/$part.sh"
+done
+finish
