@@ -102,7 +102,9 @@ pub struct Socket {
 
 impl Socket {
     /// Creates a socket on `ifname` queue `queue_id` over `umem`, binds it, and
-    /// (mode other than `None`) steers the queue to it with the built-in program.
+    /// (mode other than `None`, and an RX ring) steers the queue to it with the
+    /// built-in program. A TX-only socket attaches nothing: there is nothing to
+    /// redirect into.
     ///
     /// The interface is looked up in the calling thread's network namespace.
     /// Sockets sharing one UMEM must use the same interface and queue; they
@@ -127,6 +129,7 @@ impl Socket {
         // anything is bound.
         let xdp = match cfg.xdp_mode {
             XdpMode::None => None,
+            _ if cfg.rx_size == 0 => None,
             mode => Some(Attachment::acquire(&dev, mode)?),
         };
 
@@ -293,8 +296,16 @@ impl Socket {
     }
 
     /// Inserts this socket into a caller-owned XSKMAP at its queue id (for
-    /// sockets created with `XdpMode::None`).
+    /// sockets created with `XdpMode::None`). Refused for a socket without an
+    /// RX ring: packets redirected to it would have nowhere to go.
     pub fn update_xskmap(&self, map_fd: RawFd) -> Result<()> {
+        if self.rx.is_none() {
+            return Err(Error::invalid(format!(
+                "update xskmap: socket on {} queue {} has no rx ring; only sockets created with rx_size > 0 \
+                 can receive redirected packets",
+                self.dev.name, self.queue_id
+            )));
+        }
         xdp::update_xskmap(map_fd, self.queue_id, self.fd())
     }
 }

@@ -166,6 +166,30 @@ fn tx_drv() {
     tx_byte_exact(XdpMode::Drv);
 }
 
+/// A TX-only socket (no RX ring) has nothing to redirect into, so in any mode
+/// it attaches no program, and it refuses to be put into an XSKMAP.
+#[test]
+fn tx_only_socket_attaches_nothing() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    for mode in [XdpMode::Auto, XdpMode::Skb, XdpMode::Drv] {
+        let mut xsk = Xsk::open(&pair, mode, small_umem(2048, 0), SocketConfig { rx_size: 0, ..Default::default() });
+        assert_eq!(xsk.sock.xdp_mode(), XdpMode::None, "{mode:?}");
+        assert!(!xdp_attached(&pair.ns_a, &pair.if_a), "{mode:?}: a TX-only socket attached a program");
+        let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+        let sent = varied_frames(8);
+        assert_eq!(xsk.send(&sent).len(), 8);
+        for (i, s) in sent.iter().enumerate() {
+            assert_eq!(peer.recv_test_frame(Duration::from_secs(2)).as_ref(), Some(s), "{mode:?}: frame {i}");
+        }
+        let err = xsk.sock.update_xskmap(-1).unwrap_err();
+        assert_eq!(err.errno(), libc::EINVAL);
+        assert!(err.to_string().contains("no rx ring"), "{err}");
+    }
+}
+
 #[test]
 fn auto_mode_picks_native_on_veth() {
     if !common::require_root() {

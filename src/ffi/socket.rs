@@ -111,10 +111,11 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config) {
 }
 
 /// Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,
-/// and, unless the mode is `XSK_RS_XDP_MODE_NONE`, steers the queue's packets to
-/// it with the library's XDP program (shared by all sockets of this process on
-/// the interface, attached by a bpf_link that the kernel removes when the last
-/// socket is destroyed or the process exits).
+/// and, unless the mode is `XSK_RS_XDP_MODE_NONE` or the socket has no RX ring
+/// (`rx_size` 0), steers the queue's packets to it with the library's XDP
+/// program (shared by all sockets of this process on the interface, attached by
+/// a bpf_link that the kernel removes when the last socket is destroyed or the
+/// process exits). A TX-only socket attaches nothing.
 ///
 /// The interface is looked up in the calling thread's network namespace. `out`,
 /// `ifname` and `umem` must not be NULL; `cfg` may be NULL for the defaults;
@@ -275,8 +276,8 @@ pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int
 
 /// Inserts the socket into the caller's XSKMAP `map_fd` at the socket's queue
 /// id, for sockets created with `XSK_RS_XDP_MODE_NONE` whose traffic the
-/// caller's own XDP program redirects. Returns 0, -EINVAL (not an XSKMAP, or the
-/// queue id is past its size), -EBADF, ...
+/// caller's own XDP program redirects. Returns 0, -EINVAL (not an XSKMAP, the
+/// queue id is past its size, or the socket has no RX ring), -EBADF, ...
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_update_xskmap";
