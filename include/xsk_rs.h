@@ -215,7 +215,10 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t frame_headroom;
     /**
-     * Fill ring entries, a power of two (default 2048).
+     * Fill ring entries, a power of two (default 2048). Lend the kernel at most
+     * half this many frames at once: it publishes how far it has consumed only
+     * when it has used up what it last took, so a frame it already handed back
+     * on the RX ring may still count as "in the fill ring" when you return it.
      */
     uint32_t fill_size;
     /**
@@ -444,6 +447,14 @@ int xsk_rs_socket_poll(struct xsk_rs_socket *sock, short events, int timeout_ms)
  * Returns 0 or a negative errno; -EINVAL for NULL arguments.
  */
 int xsk_rs_socket_stats(const struct xsk_rs_socket *sock, struct xsk_rs_stats *out);
+
+/**
+ * The XDP mode steering this socket's queue: `XSK_RS_XDP_MODE_SKB` or
+ * `XSK_RS_XDP_MODE_DRV` (what `XSK_RS_XDP_MODE_AUTO` settled on), or
+ * `XSK_RS_XDP_MODE_NONE` when the library attached nothing (mode NONE, or a
+ * TX-only socket). -EINVAL if `sock` is NULL. Any thread.
+ */
+int xsk_rs_socket_xdp_mode(const struct xsk_rs_socket *sock);
 
 /**
  * 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on error.

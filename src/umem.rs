@@ -36,7 +36,9 @@ pub struct UmemConfig {
     pub frame_size: u32,
     /// Bytes left free at the start of every received frame, before the packet.
     pub frame_headroom: u32,
-    /// Fill ring entries (power of two).
+    /// Fill ring entries (power of two). Lend the kernel at most half this
+    /// many frames at once: it publishes its consumer index only when it has
+    /// used up what it last took, so a returned frame may find the ring full.
     pub fill_size: u32,
     /// Completion ring entries (power of two).
     pub comp_size: u32,

@@ -262,6 +262,21 @@ pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_
     })
 }
 
+/// The XDP mode steering this socket's queue: `XSK_RS_XDP_MODE_SKB` or
+/// `XSK_RS_XDP_MODE_DRV` (what `XSK_RS_XDP_MODE_AUTO` settled on), or
+/// `XSK_RS_XDP_MODE_NONE` when the library attached nothing (mode NONE, or a
+/// TX-only socket). -EINVAL if `sock` is NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_xdp_mode";
+    ffi_guard!(-libc::EFAULT, {
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.xdp_mode() as c_int,
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
 /// 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on error.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {

@@ -32,7 +32,10 @@ pub struct xsk_rs_umem_config {
     /// Bytes left free before received data in each frame (default 0); must be
     /// below `frame_size - 256`.
     pub frame_headroom: u32,
-    /// Fill ring entries, a power of two (default 2048).
+    /// Fill ring entries, a power of two (default 2048). Lend the kernel at most
+    /// half this many frames at once: it publishes how far it has consumed only
+    /// when it has used up what it last took, so a frame it already handed back
+    /// on the RX ring may still count as "in the fill ring" when you return it.
     pub fill_size: u32,
     /// Completion ring entries, a power of two (default 2048).
     pub comp_size: u32,

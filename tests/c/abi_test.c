@@ -547,6 +547,7 @@ static void test_misuse(void)
 		CHECK(xsk_rs_socket_fd(sock) >= 0, "socket_fd >= 0");
 		CHECK(xsk_rs_socket_is_zerocopy(sock) == 0, "veth runs in copy mode: is_zerocopy == 0");
 		CHECK(xdp_state(ctx.ns_a, ctx.if_a) == XDP_NONE, "mode NONE attached no XDP program");
+		CHECK(xsk_rs_socket_xdp_mode(sock) == XSK_RS_XDP_MODE_NONE, "socket_xdp_mode -> NONE");
 		CHECK(xsk_rs_socket_poll(sock, POLLIN, 0) == 0, "poll(POLLIN, 0) on an idle socket times out");
 		CHECK(xsk_rs_socket_stats(sock, NULL) == -EINVAL, "socket_stats(sock, NULL) -> -EINVAL");
 		CHECK(xsk_rs_socket_update_xskmap(sock, -1) < 0, "update_xskmap with fd -1 fails");
@@ -585,6 +586,10 @@ static void test_rx_per_desc(void)
 	CHECK(state == ctx.expect_state, "XDP program attached in %s mode (ip shows %s)",
 	      xdp_state_name(ctx.expect_state), xdp_state_name(state));
 	CHECK(xsk_rs_socket_is_zerocopy(f.sock) == 0, "veth runs in copy mode: is_zerocopy == 0");
+	CHECK(xsk_rs_socket_xdp_mode(f.sock) ==
+		      (ctx.expect_state == XDP_NATIVE ? XSK_RS_XDP_MODE_DRV : XSK_RS_XDP_MODE_SKB),
+	      "socket_xdp_mode names the mode in effect (got %d)", xsk_rs_socket_xdp_mode(f.sock));
+	CHECK(xsk_rs_socket_xdp_mode(NULL) == -EINVAL, "socket_xdp_mode(NULL) -> -EINVAL");
 
 	/* Give the kernel frames to write into: the first 1024 of the UMEM. */
 	n = xsk_rs_fill_reserve(f.fill, nfill, &idx);
