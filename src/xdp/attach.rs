@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 /// of every fd until its exec closes the CLOEXEC ones, and the link lives until
 /// then. A foreign program is never waited for.
 const OWN_DETACH_GRACE: Duration = Duration::from_secs(1);
+/// How many recent detaches the registry remembers for that grace period.
+const RELEASED_SLOTS: usize = 8;
 
 /// An interface as the registry knows it: interface indexes are per namespace,
 /// and threads of one process may sit in different namespaces.
@@ -49,12 +51,23 @@ impl Registry {
         self.entries.iter_mut().rev().find(|e| e.key == key)
     }
 
-    fn recently_released(&mut self, key: Key) -> bool {
-        self.released.retain(|(_, t)| t.elapsed() < OWN_DETACH_GRACE);
-        if self.released.is_empty() {
-            self.released = Vec::new();
+    fn recently_released(&self, key: Key) -> bool {
+        self.released.iter().flatten().any(|(k, t)| *k == key && t.elapsed() < OWN_DETACH_GRACE)
+    }
+
+    /// Records that this process just closed its program on `key`, in the slot
+    /// of the oldest record (an expired one is as good as a free one).
+    fn note_released(&mut self, key: Key) {
+        let slot = self.released.iter_mut().min_by_key(|r| r.map(|(_, t)| t)).expect("RELEASED_SLOTS > 0");
+        *slot = Some((key, Instant::now()));
+    }
+
+    fn forget_released(&mut self, key: Key) {
+        for r in &mut self.released {
+            if matches!(r, Some((k, _)) if *k == key) {
+                *r = None;
+            }
         }
-        self.released.iter().any(|(k, _)| *k == key)
     }
 }
 
@@ -82,9 +95,11 @@ struct Registry {
     /// `Attachment`. Plain vectors: a process has a handful of interfaces, and
     /// with nothing attached they hold no memory that leak checkers could flag.
     entries: Vec<Entry>,
-    /// When this process last closed its program on an interface (pruned after
-    /// the grace period).
-    released: Vec<(Key, Instant)>,
+    /// When this process last closed its program on its most recent
+    /// interfaces. A fixed array, not a vector: it outlives every socket, and
+    /// heap memory here would be reported as lost once a C program dlcloses
+    /// the library. Older records only lose the grace period's retries.
+    released: [Option<(Key, Instant)>; RELEASED_SLOTS],
 }
 
 /// The lock is taken only to create or drop an attachment, never on packet paths.
@@ -161,7 +176,7 @@ impl Attachment {
                 other => break other?,
             }
         };
-        reg.released.retain(|(k, _)| *k != key);
+        reg.forget_released(key);
         let serial = reg.next_serial;
         reg.next_serial += 1;
         let entry = Entry { key, serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
@@ -238,7 +253,7 @@ impl Drop for Attachment {
             if reg.entries.is_empty() {
                 reg.entries = Vec::new();
             }
-            reg.released.push((self.key, Instant::now()));
+            reg.note_released(self.key);
         }
     }
 }
