@@ -8,15 +8,25 @@
 #   make_pair NS_A IF_A NS_B IF_B
 #                          veth pair, one queue per end, IPv6 off, both up
 #   no_xdp_left NS IF      fails if IF in NS carries any XDP program
+#   wait_ready FILE PID    until FILE has a line "ready"; fails (and stops PID)
+#                          if PID exits first or after 10 s
 #   need_root              skip (outside CI) or fail (CI=true) without root
+#   in_ns NS CMD...        CMD in NS, finding libxsk_rs in $libdir
+#   spawn NS OUT ERR CMD...
+#                          the same in the background; pid in $spawned
+#   go_offline             export Go settings that never download anything
+#   summary_field FILE KEY, summary_expect FILE KEY=VALUE...
+#                          read / check the "summary: k=v ..." line of
+#                          xsk_bench and the Go rxdrop example
 #   finish                 print the tally and exit 0 only if nothing failed
-#   readme_example LANG OUT
-#                          the ```LANG block between README.md's
-#                          <!-- example:LANG:begin/end --> markers, into OUT
+#   readme_example NAME OUT [LANG]
+#                          the ```LANG block (LANG defaults to NAME) between
+#                          README.md's <!-- example:NAME:begin/end --> markers,
+#                          into OUT
 #
 # Background processes appended to bg_pids are killed on exit; namespaces made
 # by make_pair are deleted.
-# shellcheck shell=bash disable=SC2317
+# shellcheck shell=bash disable=SC2317,SC2154 # $libdir is the caller's
 
 in_ci=false
 [[ ${CI:-} == true || ${CI:-} == 1 ]] && in_ci=true
@@ -101,10 +111,82 @@ no_xdp_left() {
 }
 
 readme_example() {
-	local lang=$1 out=$2 readme fence='```'
+	local name=$1 out=$2 lang=${3:-$1} readme fence='```'
 	readme="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/README.md"
-	awk -v b="<!-- example:$lang:begin -->" -v e="<!-- example:$lang:end -->" \
+	awk -v b="<!-- example:$name:begin -->" -v e="<!-- example:$name:end -->" \
 		'$0 == b { inside = 1; next } $0 == e { inside = 0 } inside' "$readme" |
 		awk -v f="$fence$lang" '$0 == f { code = 1; next } /^```/ { code = 0 } code' >"$out"
-	[[ -s $out ]] || { echo "no $fence$lang block between the example:$lang markers in README.md"; return 1; }
+	[[ -s $out ]] || { echo "no $fence$lang block between the example:$name markers in README.md"; return 1; }
+}
+
+wait_ready() {
+	local file=$1 pid=$2 i
+	for ((i = 0; i < 200; i++)); do
+		grep -qx ready "$file" 2>/dev/null && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "process $pid exited before it printed ready:"
+			cat "$file"
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "no ready from process $pid after 10 s"
+	kill "$pid" 2>/dev/null || true
+	return 1
+}
+
+# in_ns NS CMD...: CMD in NS, finding libxsk_rs in $libdir (set by the caller).
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@"
+}
+
+# spawn NS OUT ERR CMD...: CMD in the background in NS, as in_ns runs it,
+# stdout to OUT, stderr to ERR (may be OUT); its pid in $spawned and in bg_pids. Not through
+# in_ns: $! must be the program itself (ip netns exec and env exec it), not a
+# subshell, so that signals and the exit cleanup reach it.
+spawn() {
+	local ns=$1 out=$2 err=$3
+	shift 3
+	if [[ $err == "$out" ]]; then
+		ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@" >"$out" 2>&1 &
+	else
+		ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@" >"$out" 2>"$err" &
+	fi
+	spawned=$!
+	bg_pids+=("$spawned")
+}
+
+# The Go binding uses the standard library only, so nothing may be downloaded
+# (GOPROXY=off); caches under build/ so a fresh clone needs no writable $HOME.
+go_offline() {
+	local repo_dir
+	repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	export GOPROXY=off GOFLAGS=-mod=readonly CGO_ENABLED=1
+	export GOCACHE=${GOCACHE:-$repo_dir/build/go-cache} GOPATH=${GOPATH:-$repo_dir/build/go-path}
+}
+
+# summary_field FILE KEY: KEY's value in FILE's "summary: k=v ..." line (the
+# format of xsk_bench and the Go rxdrop example).
+summary_field() {
+	sed -n 's/^summary: \(.* \)\{0,1\}'"$2"'=\([^ ]*\).*$/\2/p' "$1"
+}
+
+# summary_expect FILE KEY=VALUE...: FILE has one summary line, with these values.
+summary_expect() {
+	local file=$1 kv got rc=0
+	shift
+	if [[ $(grep -c '^summary: ' "$file") -ne 1 ]]; then
+		echo "expected exactly one summary line in $file"
+		return 1
+	fi
+	for kv in "$@"; do
+		got=$(summary_field "$file" "${kv%%=*}")
+		if [[ $got != "${kv#*=}" ]]; then
+			echo "summary: ${kv%%=*} is '$got', expected '${kv#*=}'"
+			rc=1
+		fi
+	done
+	return $rc
 }

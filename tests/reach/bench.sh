@@ -28,87 +28,29 @@ bench_tx_n=5000 # frames per txonly case
 step "peer_recv.c builds" "$work/build-peer-recv.log" \
 	gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 "$repo/tests/c/peer_recv.c" -o "$bin/peer_recv"
 
-# bench_bg NS OUT ERR CMD...: CMD in the background in NS (finding libxsk_rs
-# in the prefix), stdout to OUT, stderr to ERR; its pid in $bench_pid and in
-# bg_pids. Not through in_ns: $! must be the tool itself (ip netns exec and
-# env exec it), not a subshell, so that signals and the exit cleanup reach it.
-bench_bg() {
-	local ns=$1 out=$2 err=$3
-	shift 3
-	ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@" >"$out" 2>"$err" &
-	bench_pid=$!
-	bg_pids+=("$bench_pid")
-}
-
-# bench_wait_ready FILE PID: until FILE holds a line "ready"; fails if PID
-# exits first, or after 10 s (and then stops PID).
-bench_wait_ready() {
-	local file=$1 pid=$2 i
-	for ((i = 0; i < 200; i++)); do
-		grep -qx ready "$file" 2>/dev/null && return 0
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "process $pid exited before it printed ready:"
-			cat "$file"
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "no ready from process $pid after 10 s"
-	kill "$pid" 2>/dev/null || true
-	return 1
-}
-
-# bench_field FILE KEY: the value of KEY in FILE's summary line.
-bench_field() {
-	sed -n 's/^summary: \(.* \)\{0,1\}'"$2"'=\([^ ]*\).*$/\2/p' "$1"
-}
-
-# bench_expect FILE KEY=VALUE...: the summary line has exactly these values.
-bench_expect() {
-	local file=$1 kv got rc=0
-	shift
-	if [[ $(grep -c '^summary: ' "$file") -ne 1 ]]; then
-		echo "expected exactly one summary line in $file"
-		return 1
-	fi
-	for kv in "$@"; do
-		got=$(bench_field "$file" "${kv%%=*}")
-		if [[ $got != "${kv#*=}" ]]; then
-			echo "summary: ${kv%%=*} is '$got', expected '${kv#*=}'"
-			rc=1
-		fi
-	done
-	return $rc
-}
-
-# bench_no_xdp: neither end of the pair carries a program.
-bench_no_xdp() {
-	no_xdp_left "$ns_a" "$if_a" && no_xdp_left "$ns_b" "$if_b"
-}
-
 # bench_rxdrop TAG XDP API ARGS...: rxdrop -n N receives exactly N of
 # peer_send's frames.
 bench_rxdrop() {
 	local tag=$1 xdp=$2 api=$3 out err pid rc=0
 	shift 3
 	out=$work/bench-$tag.out err=$work/bench-$tag.err
-	bench_bg "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -m "$xdp" -a "$api" \
+	spawn "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -m "$xdp" -a "$api" \
 		-n "$bench_n" -d 20 "$@"
-	pid=$bench_pid
-	bench_wait_ready "$err" "$pid" || return 1
+	pid=$spawned
+	wait_ready "$err" "$pid" || return 1
 	in_ns "$ns_a" "$bin/peer_send" "$if_a" "$bench_n" 100 || return 1
 	wait "$pid" || rc=$?
 	cat "$out" "$err"
 	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc"; return 1; }
 	# The summary names the mode in effect: auto settles on drv (veth has native XDP).
-	bench_expect "$out" mode=rxdrop ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
+	summary_expect "$out" mode=rxdrop ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
 		rx_pkts="$bench_n" tx_pkts=0 rx_invalid_descs=0
 }
 
 bench_rxdrop_case() {
 	local tag=$1
 	step "xsk_bench rxdrop $*: $bench_n frames in" "$work/bench-$tag.log" bench_rxdrop "$@"
-	step "no XDP program left after rxdrop $tag" "$work/bench-$tag-xdp.log" bench_no_xdp
+	step "no XDP program left after rxdrop $tag" "$work/bench-$tag-xdp.log" no_xdp_on_pair
 }
 bench_rxdrop_case batch-skb-busy skb batch
 bench_rxdrop_case desc-skb-poll-nowakeup skb desc -p -W
@@ -124,9 +66,9 @@ bench_txonly() {
 	shift 3
 	out=$work/bench-$tag.out err=$work/bench-$tag.err
 	rout=$work/bench-$tag.recv.out rerr=$work/bench-$tag.recv.err
-	bench_bg "$ns_b" "$rout" "$rerr" "$bin/peer_recv" -l "$len" -p fixed -t 20000 -w 300 "$if_b" "$bench_tx_n"
-	rpid=$bench_pid
-	bench_wait_ready "$rerr" "$rpid" || return 1
+	spawn "$ns_b" "$rout" "$rerr" "$bin/peer_recv" -l "$len" -p fixed -t 20000 -w 300 "$if_b" "$bench_tx_n"
+	rpid=$spawned
+	wait_ready "$rerr" "$rpid" || return 1
 	in_ns "$ns_a" timeout 30 "$bin/xsk_bench" txonly -i "$if_a" -a "$api" -n "$bench_tx_n" -s "$len" \
 		-d 20 "$@" >"$out" 2>"$err" || rc=$?
 	wait "$rpid" || rrc=$?
@@ -135,14 +77,14 @@ bench_txonly() {
 	[[ $rrc -eq 0 ]] || { echo "peer_recv exited with $rrc"; return 1; }
 	grep -qx "peer_recv: frames=$bench_tx_n expected=$bench_tx_n bad=0 extra=0 kernel_drops=0" "$rout" ||
 		{ echo "peer_recv's result line is not the expected one"; return 1; }
-	bench_expect "$out" mode=txonly ifname="$if_a" xdp=none bind=copy api="$api" \
+	summary_expect "$out" mode=txonly ifname="$if_a" xdp=none bind=copy api="$api" \
 		rx_pkts=0 tx_pkts="$bench_tx_n" tx_invalid_descs=0
 }
 
 bench_txonly_case() {
 	local tag=$1
 	step "xsk_bench txonly $*: $bench_tx_n frames out, byte-exact" "$work/bench-$tag.log" bench_txonly "$@"
-	step "no XDP program left after txonly $tag" "$work/bench-$tag-xdp.log" bench_no_xdp
+	step "no XDP program left after txonly $tag" "$work/bench-$tag-xdp.log" no_xdp_on_pair
 }
 bench_txonly_case batch-60 60 batch
 bench_txonly_case desc-1514-poll 1514 desc -p -f 2048
@@ -156,13 +98,13 @@ bench_l2fwd() {
 	shift 3
 	out=$work/bench-$tag.out err=$work/bench-$tag.err
 	rout=$work/bench-$tag.recv.out rerr=$work/bench-$tag.recv.err
-	bench_bg "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" l2fwd -i "$if_b" -m "$xdp" -a "$api" \
+	spawn "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" l2fwd -i "$if_b" -m "$xdp" -a "$api" \
 		-n "$bench_n" -d 20 "$@"
-	pid=$bench_pid
-	bench_wait_ready "$err" "$pid" || return 1
-	bench_bg "$ns_a" "$rout" "$rerr" "$bin/peer_recv" -l 100 -x -t 20000 -w 300 "$if_a" "$bench_n"
-	rpid=$bench_pid
-	bench_wait_ready "$rerr" "$rpid" || return 1
+	pid=$spawned
+	wait_ready "$err" "$pid" || return 1
+	spawn "$ns_a" "$rout" "$rerr" "$bin/peer_recv" -l 100 -x -t 20000 -w 300 "$if_a" "$bench_n"
+	rpid=$spawned
+	wait_ready "$rerr" "$rpid" || return 1
 	in_ns "$ns_a" "$bin/peer_send" "$if_a" "$bench_n" 100 || return 1
 	wait "$pid" || rc=$?
 	wait "$rpid" || rrc=$?
@@ -171,14 +113,14 @@ bench_l2fwd() {
 	[[ $rrc -eq 0 ]] || { echo "peer_recv exited with $rrc"; return 1; }
 	grep -qx "peer_recv: frames=$bench_n expected=$bench_n bad=0 extra=0 kernel_drops=0" "$rout" ||
 		{ echo "peer_recv's result line is not the expected one"; return 1; }
-	bench_expect "$out" mode=l2fwd ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
+	summary_expect "$out" mode=l2fwd ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
 		rx_pkts="$bench_n" tx_pkts="$bench_n" tx_invalid_descs=0 rx_invalid_descs=0
 }
 
 bench_l2fwd_case() {
 	local tag=$1
 	step "xsk_bench l2fwd $*: $bench_n frames back, MACs swapped" "$work/bench-$tag.log" bench_l2fwd "$@"
-	step "no XDP program left after l2fwd $tag" "$work/bench-$tag-xdp.log" bench_no_xdp
+	step "no XDP program left after l2fwd $tag" "$work/bench-$tag-xdp.log" no_xdp_on_pair
 }
 bench_l2fwd_case batch-drv drv batch
 bench_l2fwd_case desc-skb skb desc
@@ -193,9 +135,9 @@ bench_output() {
 		rx_ring_full rx_fill_ring_empty_descs tx_ring_empty_descs)
 	local sum_num=(queue rx_pkts tx_pkts rx_pps tx_pps rx_dropped rx_invalid_descs tx_invalid_descs
 		rx_ring_full rx_fill_ring_empty_descs tx_ring_empty_descs)
-	bench_bg "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -d 2
-	pid=$bench_pid
-	bench_wait_ready "$err" "$pid" || return 1
+	spawn "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -d 2
+	pid=$spawned
+	wait_ready "$err" "$pid" || return 1
 	in_ns "$ns_a" "$bin/peer_send" "$if_a" 20 100 50 || return 1
 	wait "$pid" || rc=$?
 	cat "$out" "$err"
@@ -208,18 +150,18 @@ bench_output() {
 				{ echo "stats line without a numeric $key: $line"; return 1; }
 		done
 	done < <(grep '^stats: ' "$out")
-	bench_expect "$out" mode=rxdrop ifname="$if_b" xdp=drv bind=copy api=batch rx_pkts=20 tx_pkts=0 ||
+	summary_expect "$out" mode=rxdrop ifname="$if_b" xdp=drv bind=copy api=batch rx_pkts=20 tx_pkts=0 ||
 		return 1
 	for key in "${sum_num[@]}"; do
-		[[ $(bench_field "$out" "$key") =~ ^[0-9]+$ ]] || { echo "summary: $key is not a number"; return 1; }
+		[[ $(summary_field "$out" "$key") =~ ^[0-9]+$ ]] || { echo "summary: $key is not a number"; return 1; }
 	done
-	[[ $(bench_field "$out" secs) =~ ^[0-9]+\.[0-9]{3}$ ]] || { echo "summary: secs is not S.mmm"; return 1; }
+	[[ $(summary_field "$out" secs) =~ ^[0-9]+\.[0-9]{3}$ ]] || { echo "summary: secs is not S.mmm"; return 1; }
 	# -d 2 ends the run after 2 s (and not much more).
-	awk -v s="$(bench_field "$out" secs)" 'BEGIN { exit !(s >= 2.0 && s < 3.0) }' ||
+	awk -v s="$(summary_field "$out" secs)" 'BEGIN { exit !(s >= 2.0 && s < 3.0) }' ||
 		{ echo "summary: secs is not about 2"; return 1; }
 }
 step "xsk_bench output: stats lines and summary parse, -d 2 lasts 2 s" "$work/bench-output.log" bench_output
-step "no XDP program left after the output run" "$work/bench-output-xdp.log" bench_no_xdp
+step "no XDP program left after the output run" "$work/bench-output-xdp.log" no_xdp_on_pair
 
 # bench_signal SIG MODE IF NS ARGS...: a run without -n or -d ends on SIG with
 # its summary and exit 0. No timeout(1) wrapper here: the signal must reach
@@ -228,9 +170,9 @@ step "no XDP program left after the output run" "$work/bench-output-xdp.log" ben
 bench_signal() {
 	local sig=$1 mode=$2 ifname=$3 ns=$4 out=$work/bench-signal.out err=$work/bench-signal.err pid rc=0 i
 	shift 4
-	bench_bg "$ns" "$out" "$err" "$bin/xsk_bench" "$mode" -i "$ifname" "$@"
-	pid=$bench_pid
-	bench_wait_ready "$err" "$pid" || return 1
+	spawn "$ns" "$out" "$err" "$bin/xsk_bench" "$mode" -i "$ifname" "$@"
+	pid=$spawned
+	wait_ready "$err" "$pid" || return 1
 	[[ $mode == txonly ]] || in_ns "$ns_a" "$bin/peer_send" "$if_a" 7 100 || return 1
 	sleep 0.3
 	kill "-$sig" "$pid"
@@ -247,17 +189,17 @@ bench_signal() {
 	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc after SIG$sig"; return 1; }
 	if [[ $mode == txonly ]]; then
 		# Everything it sent completed; how much that was, only it knows.
-		bench_expect "$out" mode=txonly rx_pkts=0 && [[ $(bench_field "$out" tx_pkts) -gt 0 ]]
+		summary_expect "$out" mode=txonly rx_pkts=0 && [[ $(summary_field "$out" tx_pkts) -gt 0 ]]
 	else
-		bench_expect "$out" mode="$mode" rx_pkts=7 tx_pkts=7
+		summary_expect "$out" mode="$mode" rx_pkts=7 tx_pkts=7
 	fi
 }
 step "xsk_bench l2fwd ends on SIGINT with a summary" "$work/bench-sigint.log" \
 	bench_signal INT l2fwd "$if_b" "$ns_b" -a desc
-step "no XDP program left after SIGINT" "$work/bench-sigint-xdp.log" bench_no_xdp
+step "no XDP program left after SIGINT" "$work/bench-sigint-xdp.log" no_xdp_on_pair
 step "xsk_bench txonly ends on SIGTERM with a summary, all sent frames completed" "$work/bench-sigterm.log" \
 	bench_signal TERM txonly "$if_a" "$ns_a"
-step "no XDP program left after SIGTERM" "$work/bench-sigterm-xdp.log" bench_no_xdp
+step "no XDP program left after SIGTERM" "$work/bench-sigterm-xdp.log" no_xdp_on_pair
 
 # bench_status WANT NEEDLE ARGS...: xsk_bench ARGS (in $ns_b) exits with WANT
 # and says NEEDLE (a fixed string; empty: anything) on stderr.
@@ -278,7 +220,7 @@ step "xsk_bench on a missing interface: exit 1, the library's message" "$work/be
 	bench_status 1 "xsk_rs_socket_create: interface nosuch0: no such device" rxdrop -i nosuch0 -n 1
 step "xsk_bench -z on veth: exit 1, says zero-copy is unsupported" "$work/bench-zc.log" \
 	bench_status 1 "does not support zero-copy" rxdrop -i "$if_b" -z -n 1
-step "no XDP program left after the refused -z" "$work/bench-zc-xdp.log" bench_no_xdp
+step "no XDP program left after the refused -z" "$work/bench-zc-xdp.log" no_xdp_on_pair
 step "xsk_bench txonly -z on veth: exit 1" "$work/bench-zc-tx.log" \
 	bench_status 1 "does not support zero-copy" txonly -i "$if_b" -z -n 1
 step "xsk_bench with an unknown option: exit 2" "$work/bench-badopt.log" \
@@ -292,4 +234,4 @@ step "xsk_bench -s beyond -f: exit 2" "$work/bench-sbig.log" \
 	bench_status 2 "must not exceed the frame size" txonly -i "$if_b" -f 2048 -s 3000
 step "xsk_bench -b 0: exit 2" "$work/bench-b0.log" bench_status 2 "-b takes" rxdrop -i "$if_b" -b 0
 step "xsk_bench -h: exit 0 with the usage" "$work/bench-help.log" bench_status 0 "usage:" -h
-step "no XDP program left after the misuse runs" "$work/bench-misuse-xdp.log" bench_no_xdp
+step "no XDP program left after the misuse runs" "$work/bench-misuse-xdp.log" no_xdp_on_pair

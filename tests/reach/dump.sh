@@ -102,18 +102,6 @@ def main():
 main()
 EOF
 
-# wait_ready ERRFILE PID: until xsk_dump says "ready" (10 s at most).
-dump_wait_ready() {
-	local err=$1 pid=$2 i
-	for ((i = 0; i < 100; i++)); do
-		grep -qx ready "$err" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || { echo "xsk_dump exited before it was ready"; return 1; }
-		sleep 0.1
-	done
-	echo "xsk_dump was not ready after 10 s"
-	return 1
-}
-
 # dump_read PCAP NAME: tcpdump reads the whole file, with no complaint.
 dump_read() {
 	local pcap=$1 name=$2
@@ -131,12 +119,6 @@ dump_read() {
 
 dump_now() { date +%s.%N; }
 
-# dump_bg CMD... &: CMD in $ns_b with the prefix's library, as in_ns does, but
-# with exec: otherwise $! is a subshell (which, in the background, ignores
-# SIGINT) and a signal sent to it never reaches xsk_dump. ip netns exec and env
-# exec in turn, so $! is xsk_dump itself.
-dump_bg() { exec ip netns exec "$ns_b" env LD_LIBRARY_PATH="$libdir" "$@"; }
-
 # dump_summary_ok ERR COUNT MODE: the summary line names COUNT packets, the
 # XDP mode in use (auto settles on skb or drv) and no kernel drops.
 dump_summary_ok() {
@@ -153,10 +135,9 @@ dump_count() {
 	[[ $snap != 262144 ]] && snap_opt=(-s "$snap")
 	pcap=$work/$name.pcap err=$work/$name.err
 	t0=$(dump_now)
-	dump_bg "$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap" -c "$count" "${snap_opt[@]}" 2>"$err" &
-	pid=$!
-	bg_pids+=("$pid")
-	dump_wait_ready "$err" "$pid" || { cat "$err"; return 1; }
+	spawn "$ns_b" /dev/null "$err" "$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap" -c "$count" "${snap_opt[@]}"
+	pid=$spawned
+	wait_ready "$err" "$pid" || { cat "$err"; return 1; }
 	ip netns exec "$ns_a" "$bin/peer_send" "$if_a" "$sent" "$len" || return 1
 	rc=0
 	wait "$pid" || rc=$?
@@ -206,10 +187,9 @@ dump_signal() {
 	local name=$1 sig=$2 mode=$3 count=$4 pcap err pid rc t0 t1
 	pcap=$work/$name.pcap err=$work/$name.err
 	t0=$(dump_now)
-	dump_bg "$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap" 2>"$err" &
-	pid=$!
-	bg_pids+=("$pid")
-	dump_wait_ready "$err" "$pid" || { cat "$err"; return 1; }
+	spawn "$ns_b" /dev/null "$err" "$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap"
+	pid=$spawned
+	wait_ready "$err" "$pid" || { cat "$err"; return 1; }
 	ip netns exec "$ns_a" "$bin/peer_send" "$if_a" "$count" 300 || return 1
 	sleep 0.5
 	kill -s "$sig" "$pid"
@@ -233,10 +213,9 @@ step "no XDP program left on $if_b after SIGTERM" "$work/dump-term-xdp.log" no_x
 dump_stdout() {
 	local pcap=$work/dump-stdout.pcap err=$work/dump-stdout.err pid rc=0 t0 t1
 	t0=$(dump_now)
-	dump_bg "$bin/xsk_dump" -i "$if_b" -w - -c 20 >"$pcap" 2>"$err" &
-	pid=$!
-	bg_pids+=("$pid")
-	dump_wait_ready "$err" "$pid" || { cat "$err"; return 1; }
+	spawn "$ns_b" "$pcap" "$err" "$bin/xsk_dump" -i "$if_b" -w - -c 20
+	pid=$spawned
+	wait_ready "$err" "$pid" || { cat "$err"; return 1; }
 	ip netns exec "$ns_a" "$bin/peer_send" "$if_a" 20 1000 || return 1
 	wait "$pid" || rc=$?
 	t1=$(dump_now)

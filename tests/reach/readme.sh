@@ -1,7 +1,8 @@
-# Part of tests/reach/run.sh: the README's Go and Python snippets, taken from
-# between their markers, built against the installed prefix and run on the
-# shared pair, as a reader would use them. (The C snippet is tests/c/run.sh's.)
-# shellcheck shell=bash
+# Part of tests/reach/run.sh: the README's dlopen, Go and Python snippets,
+# taken from between their markers, built against the installed prefix and run
+# as a reader would use them; the Go and Python ones receive on the shared
+# pair. (The linked C snippet is tests/c/run.sh's.)
+# shellcheck shell=bash disable=SC2154 # variables come from run.sh
 
 readme_go_builds() {
 	local dir=$work/readme-go
@@ -26,9 +27,8 @@ readme_go_builds() {
 readme_runs() {
 	local out=$work/$1.out pid rc sent=0
 	shift
-	in_ns "$ns_b" timeout 20 "$@" "$if_b" >"$out" 2>&1 &
-	pid=$!
-	bg_pids+=("$pid")
+	spawn "$ns_b" "$out" "$out" timeout 20 "$@" "$if_b"
+	pid=$spawned
 	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
 		ip netns exec "$ns_a" "$bin/peer_send" "$if_a" 1 100 || true
 		sent=$((sent + 1))
@@ -51,3 +51,21 @@ step "README Python snippet extracts" "$work/readme-py.log" readme_example pytho
 	step "README Python snippet receives frames" "$work/readme-py-run.log" readme_runs readme-py \
 		env PYTHONPATH="$repo/bindings/python" python3 -X dev -W error "$work/readme.py"
 step "no XDP program left on $if_b after the Python snippet" "$work/readme-py-xdp.log" no_xdp_left "$ns_b" "$if_b"
+
+# The dlopen snippet: compiled with the header's --cflags only, no libxsk_rs
+# in NEEDED, and it runs (loads, creates and destroys a UMEM) with the prefix
+# on LD_LIBRARY_PATH.
+readme_dlopen() {
+	local src=$work/readme_dlopen.c exe=$bin/readme_dlopen out
+	readme_example dlopen "$src" c || return 1
+	# shellcheck disable=SC2046 # pkg-config output is meant to be split
+	gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 $(pkg-config --cflags xsk_rs) "$src" -o "$exe" -ldl || return 1
+	if readelf -d "$exe" | grep -F 'libxsk_rs'; then
+		echo "the dlopen snippet links libxsk_rs"
+		return 1
+	fi
+	out=$(env LD_LIBRARY_PATH="$libdir" "$exe") || { echo "$out"; return 1; }
+	echo "$out"
+	[[ $out == "libxsk_rs $(pkg-config --modversion xsk_rs)" ]]
+}
+step "README dlopen snippet builds without linking and runs" "$work/readme-dlopen.log" readme_dlopen

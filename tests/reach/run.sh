@@ -32,10 +32,7 @@ libdir="$prefix/lib"
 source "$repo/tests/lib.sh"
 lib_init reach-tests
 
-# Go: the standard library only, so nothing may be downloaded (GOPROXY=off);
-# caches under build/ so a fresh clone needs no writable $HOME.
-export GOPROXY=off GOFLAGS=-mod=readonly CGO_ENABLED=1
-export GOCACHE=${GOCACHE:-$repo/build/go-cache} GOPATH=${GOPATH:-$repo/build/go-path}
+go_offline
 
 parts=(bench dump dlopen go python readme)
 [[ -n ${ONLY:-} ]] && read -r -a parts <<<"$ONLY"
@@ -55,12 +52,8 @@ ns_a="xskrs-r-$$-a" ns_b="xskrs-r-$$-b" if_a=veth0 if_b=veth1
 step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
 [[ $failed -eq 0 ]] || finish
 
-# in_ns NS CMD...: CMD in NS, finding libxsk_rs in PREFIX.
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" env LD_LIBRARY_PATH="$libdir" "$@"
-}
+# no_xdp_on_pair: neither end of the shared pair carries a program.
+no_xdp_on_pair() { no_xdp_left "$ns_a" "$if_a" && no_xdp_left "$ns_b" "$if_b"; }
 
 for part in "${parts[@]}"; do
 	echo "--- $part"

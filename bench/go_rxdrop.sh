@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Benchmark, not a test: the Go binding's rxdrop example against the C tool
+# it imitates, `xsk_bench rxdrop -a batch`, both built against an installed
+# libxsk_rs, on a veth pair between two namespaces made for this run.
+#
+#   bench/go_rxdrop.sh PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb]
+#
+# `xsk_bench txonly` in namespace A generates traffic for the whole run. In
+# namespace B the C receiver and the Go receiver then take turns (only one
+# process at a time may own the XDP program on an interface), ROUNDS rounds
+# of SECONDS each, alternating which goes first. Each run's rx_pps comes from
+# its summary line. Prints a table, the median rates and the median of the
+# per-round ratios Go/C; exits 1 if that median is below 0.80.
+#
+# Defaults: -d 5 -r 3 -m drv. VERBOSE=1 also prints every run's summary line
+# (rx_ring_full there shows a receiver that did not keep up with the
+# generator). Needs root (namespaces, veth, XDP) and go.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+min_ratio=0.80
+
+usage() {
+	echo "usage: $0 PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb]" >&2
+	exit 2
+}
+[[ $# -ge 1 ]] || usage
+prefix=$(cd "$1" && pwd) || { echo "go_rxdrop.sh: no such prefix: $1" >&2; exit 2; }
+shift
+secs=5 rounds=3 mode=drv
+while getopts "d:r:m:" opt; do
+	case $opt in
+	d) secs=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	m) mode=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[[ $OPTIND -gt $# ]] || usage
+[[ $secs =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || usage
+[[ $mode == drv || $mode == skb ]] || usage
+if [[ $(id -u) -ne 0 ]]; then
+	echo "go_rxdrop.sh: needs root (network namespaces, a veth pair, XDP)" >&2
+	exit 1
+fi
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+libdir="$prefix/lib"
+if ! pkg-config --exists xsk_rs; then
+	echo "go_rxdrop.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
+	exit 1
+fi
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+lib_init go-bench
+bin=$work/bin
+mkdir -p "$bin"
+
+echo "building xsk_bench and the Go rxdrop example against $prefix"
+make -s -C "$repo/c-examples" O="$bin" "$bin/xsk_bench"
+go_offline
+(cd "$repo/bindings/go" && go build -o "$bin/go_rxdrop" ./examples/rxdrop)
+
+ns_a="xskrs-gb-$$-a" ns_b="xskrs-gb-$$-b" if_a=veth0 if_b=veth1
+make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
+
+# The generator: txonly until killed (on exit, by lib_cleanup).
+spawn "$ns_a" "$work/gen.out" "$work/gen.err" "$bin/xsk_bench" txonly -i "$if_a" -s 64
+gen=$spawned
+wait_ready "$work/gen.err" "$gen" >&2 || { echo "go_rxdrop.sh: generator not ready" >&2; exit 1; }
+
+# run_one NAME CMD...: runs a receiver in ns B, prints its rx_pps.
+run_one() {
+	local name=$1 out=$work/$1.out rc=0 pps
+	shift
+	in_ns "$ns_b" "$@" -i "$if_b" -m "$mode" -d "$secs" >"$out" 2>"$work/$name.err" || rc=$?
+	pps=$(summary_field "$out" rx_pps)
+	if [[ $rc -ne 0 || -z $pps ]]; then
+		echo "go_rxdrop.sh: $name failed ($rc):" >&2
+		cat "$out" "$work/$name.err" >&2
+		return 1
+	fi
+	no_xdp_left "$ns_b" "$if_b" >&2 || { echo "go_rxdrop.sh: XDP program left after $name" >&2; return 1; }
+	echo "$pps"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "rxdrop over veth, xdp $mode, $rounds rounds of $secs s, generator: xsk_bench txonly -s 64"
+printf '%-6s %14s %14s %8s\n' round "C rx_pps" "Go rx_pps" Go/C
+c_all=() go_all=() ratios=()
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then
+		c=$(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
+		g=$(run_one "go-$r" "$bin/go_rxdrop")
+	else
+		g=$(run_one "go-$r" "$bin/go_rxdrop")
+		c=$(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
+	fi
+	if [[ $c -eq 0 ]]; then
+		echo "go_rxdrop.sh: the C receiver got nothing in round $r; is the generator running?" >&2
+		exit 1
+	fi
+	ratio=$(awk -v g="$g" -v c="$c" 'BEGIN { printf "%.3f", g / c }')
+	printf '%-6s %14s %14s %8s\n' "$r" "$c" "$g" "$ratio"
+	c_all+=("$c") go_all+=("$g") ratios+=("$ratio")
+done
+c_med=$(printf '%s\n' "${c_all[@]}" | median)
+g_med=$(printf '%s\n' "${go_all[@]}" | median)
+r_med=$(printf '%s\n' "${ratios[@]}" | median)
+printf '%-6s %14.0f %14.0f %8.3f\n' median "$c_med" "$g_med" "$r_med"
+if [[ ${VERBOSE:-} == 1 ]]; then
+	for ((r = 1; r <= rounds; r++)); do
+		echo "C  $r: $(grep '^summary: ' "$work/c-$r.out")"
+		echo "Go $r: $(grep '^summary: ' "$work/go-$r.out")"
+	done
+fi
+kill "$gen" 2>/dev/null || true
+if awk -v r="$r_med" -v m="$min_ratio" 'BEGIN { exit !(r < m) }'; then
+	echo "FAIL: median Go/C ratio $r_med is below $min_ratio"
+	exit 1
+fi
+echo "OK: median Go/C ratio $r_med (>= $min_ratio)"

@@ -1,0 +1,3 @@
+module xsk_rs/bindings/go
+
+go 1.19

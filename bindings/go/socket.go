@@ -1,0 +1,263 @@
+package xskrs
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"math"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// SocketConfig configures NewSocket. The zero value is the library's default:
+// RX and TX rings of 2048 entries, need-wakeup on, copy or zero-copy as the
+// kernel chooses, XDPModeAuto.
+type SocketConfig struct {
+	RxSize uint32 // RX ring entries, a power of two; 0 means 2048
+	TxSize uint32 // TX ring entries, a power of two; 0 means 2048
+	NoRx   bool   // no RX ring: a TX-only socket, which attaches no XDP program
+	NoTx   bool   // no TX ring
+	// BindFlags is 0 or BindCopy or BindZerocopy. BindNeedWakeup is always
+	// added unless NoNeedWakeup is set.
+	BindFlags    uint32
+	NoNeedWakeup bool
+	XDPMode      XDPMode
+}
+
+// Socket is an AF_XDP socket bound to one queue of one interface. See the
+// package documentation for lifetime and threading rules.
+type Socket struct {
+	h      *C.xsk_rs_socket
+	rx     *C.xsk_rs_rx
+	tx     *C.xsk_rs_tx
+	umem   *Umem
+	ifname string
+	queue  uint32
+}
+
+// NewSocket creates an AF_XDP socket on queue of ifname over umem and binds
+// it; unless cfg.XDPMode is XDPModeNone and if it has an RX ring, it attaches
+// the library's XDP program to the interface (detached again when the
+// process's last socket on the interface is closed). The interface is looked
+// up in the calling thread's network namespace, which must be the umem's.
+// Errors wrap the errno: syscall.ENODEV (no such interface), EINVAL (bad
+// config, queue out of range), EBUSY (queue in use, or another XDP program on
+// the interface), EOPNOTSUPP (zero-copy unsupported), EPERM, ...
+func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Socket, error) {
+	if umem == nil || umem.h == nil {
+		return nil, ErrClosed
+	}
+	var c C.xsk_rs_socket_config
+	C.xsk_rs_socket_config_init(&c)
+	if cfg.RxSize != 0 {
+		c.rx_size = C.uint32_t(cfg.RxSize)
+	}
+	if cfg.NoRx {
+		c.rx_size = 0
+	}
+	if cfg.TxSize != 0 {
+		c.tx_size = C.uint32_t(cfg.TxSize)
+	}
+	if cfg.NoTx {
+		c.tx_size = 0
+	}
+	flags := cfg.BindFlags | BindNeedWakeup
+	if cfg.NoNeedWakeup {
+		flags &^= BindNeedWakeup
+	}
+	c.bind_flags = C.uint32_t(flags)
+	c.xdp_mode = C.uint32_t(cfg.XDPMode)
+	cname := C.CString(ifname)
+	defer C.free(unsafe.Pointer(cname))
+	r := C.xskrs_go_socket_create(cname, C.uint32_t(queue), umem.h, c)
+	if err := check("NewSocket", r); err != nil {
+		return nil, err
+	}
+	h := (*C.xsk_rs_socket)(r.handle)
+	return &Socket{
+		h:      h,
+		rx:     C.xsk_rs_socket_rx(h),
+		tx:     C.xsk_rs_socket_tx(h),
+		umem:   umem,
+		ifname: ifname,
+		queue:  queue,
+	}, nil
+}
+
+// Close destroys the socket: removes it from the XSKMAP, detaches the XDP
+// program if it was the process's last socket on the interface, and closes
+// its fd. A second Close returns nil.
+func (s *Socket) Close() error {
+	if s.h == nil {
+		return nil
+	}
+	C.xsk_rs_socket_destroy(s.h)
+	s.h, s.rx, s.tx, s.umem = nil, nil, nil, nil
+	return nil
+}
+
+// Umem returns the socket's UMEM (nil after Close).
+func (s *Socket) Umem() *Umem { return s.umem }
+
+// Ifname returns the interface name given to NewSocket.
+func (s *Socket) Ifname() string { return s.ifname }
+
+// Queue returns the queue id given to NewSocket.
+func (s *Socket) Queue() uint32 { return s.queue }
+
+// Fd returns the socket's fd, for poll or epoll (do not close it), or -1
+// after Close.
+func (s *Socket) Fd() int {
+	if s.h == nil {
+		return -1
+	}
+	return int(C.xsk_rs_socket_fd(s.h))
+}
+
+// Receive takes up to len(descs) received packets into descs and releases
+// their RX ring slots, in one call. It returns how many (0 with no RX ring or
+// after Close). The frames stay the application's until it passes them to
+// (*Umem).Fill or Transmit. RX ring: one goroutine at a time.
+func (s *Socket) Receive(descs []Desc) int {
+	if s.rx == nil || len(descs) == 0 {
+		return 0
+	}
+	return int(C.xsk_rs_rx_take(s.rx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
+}
+
+// Transmit puts descs on the TX ring in one call and returns how many it
+// queued (fewer when the ring is nearly full; 0 with no TX ring or after
+// Close). Then call Kick when TxNeedsWakeup is true (always in copy mode).
+// Sent frames come back through (*Umem).Completed. TX ring: one goroutine at
+// a time.
+func (s *Socket) Transmit(descs []Desc) int {
+	if s.tx == nil || len(descs) == 0 {
+		return 0
+	}
+	return int(C.xsk_rs_tx_put(s.tx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
+}
+
+// TxNeedsWakeup reports whether the kernel wants Kick to send what was
+// queued. TX ring: one goroutine at a time.
+func (s *Socket) TxNeedsWakeup() bool {
+	if s.tx == nil {
+		return false
+	}
+	return C.xsk_rs_tx_needs_wakeup(s.tx) != 0
+}
+
+// Kick wakes the kernel to send what is on the TX ring (a non-blocking
+// sendto). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
+// errors.
+func (s *Socket) Kick() error {
+	if s.h == nil {
+		return ErrClosed
+	}
+	return check("Kick", C.xskrs_go_socket_kick(s.h))
+}
+
+// Poll waits up to timeout (forever when negative) until the socket is ready
+// for events (PollIn, PollOut, or both) and reports whether it is. An
+// interrupted wait (EINTR) is resumed for the time left, so use a finite
+// timeout where a signal must end the wait. Poll with PollIn is also
+// the wakeup FillNeedsWakeup asks for; a zero timeout does not block.
+func (s *Socket) Poll(events int16, timeout time.Duration) (bool, error) {
+	if s.h == nil {
+		return false, ErrClosed
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		ms := -1
+		if timeout >= 0 {
+			ms = 0
+			if timeout > 0 {
+				left := time.Until(deadline)
+				if left > 0 {
+					// Round up, so a short timeout still waits.
+					lms := (left + time.Millisecond - 1) / time.Millisecond
+					if lms > math.MaxInt32 {
+						lms = math.MaxInt32
+					}
+					ms = int(lms)
+				}
+			}
+		}
+		r := C.xskrs_go_socket_poll(s.h, C.short(events), C.int(ms))
+		if r.rc == -C.int(syscall.EINTR) {
+			if r.msg != nil {
+				C.free(unsafe.Pointer(r.msg))
+			}
+			continue
+		}
+		if err := check("Poll", r); err != nil {
+			return false, err
+		}
+		return r.rc > 0, nil
+	}
+}
+
+// WaitReadable is Poll(PollIn, timeout): whether received packets are waiting.
+func (s *Socket) WaitReadable(timeout time.Duration) (bool, error) {
+	return s.Poll(PollIn, timeout)
+}
+
+// Stats reads the kernel's counters for the socket.
+func (s *Socket) Stats() (Stats, error) {
+	if s.h == nil {
+		return Stats{}, ErrClosed
+	}
+	r := C.xskrs_go_socket_stats(s.h)
+	if err := check("Stats", r.r); err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		RxDropped:            uint64(r.st.rx_dropped),
+		RxInvalidDescs:       uint64(r.st.rx_invalid_descs),
+		TxInvalidDescs:       uint64(r.st.tx_invalid_descs),
+		RxRingFull:           uint64(r.st.rx_ring_full),
+		RxFillRingEmptyDescs: uint64(r.st.rx_fill_ring_empty_descs),
+		TxRingEmptyDescs:     uint64(r.st.tx_ring_empty_descs),
+	}, nil
+}
+
+// IsZerocopy reports whether the socket runs in zero-copy mode.
+func (s *Socket) IsZerocopy() (bool, error) {
+	if s.h == nil {
+		return false, ErrClosed
+	}
+	r := C.xskrs_go_socket_is_zerocopy(s.h)
+	if err := check("IsZerocopy", r); err != nil {
+		return false, err
+	}
+	return r.rc == 1, nil
+}
+
+// XDPMode reports the mode steering the socket's queue: XDPModeSKB or
+// XDPModeDRV (what XDPModeAuto settled on), or XDPModeNone when the library
+// attached nothing (mode None, or a socket without an RX ring).
+func (s *Socket) XDPMode() (XDPMode, error) {
+	if s.h == nil {
+		return XDPModeNone, ErrClosed
+	}
+	r := C.xskrs_go_socket_xdp_mode(s.h)
+	if err := check("XDPMode", r); err != nil {
+		return XDPModeNone, err
+	}
+	return XDPMode(r.rc), nil
+}
+
+// UpdateXskmap inserts the socket into the caller's XSKMAP mapFd at the
+// socket's queue id, for sockets created with XDPModeNone whose traffic the
+// caller's own XDP program redirects.
+func (s *Socket) UpdateXskmap(mapFd int) error {
+	if s.h == nil {
+		return ErrClosed
+	}
+	return check("UpdateXskmap", C.xskrs_go_socket_update_xskmap(s.h, C.int(mapFd)))
+}

@@ -1,0 +1,183 @@
+package xskrs
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import "unsafe"
+
+// UmemConfig configures NewUmem. A zero field means the library's default, so
+// UmemConfig{} is the default UMEM: 4096 frames of 4096 bytes, no headroom,
+// fill and completion rings of 2048 entries, aligned frames.
+type UmemConfig struct {
+	FrameCount    uint32 // number of frames
+	FrameSize     uint32 // bytes per frame: 2048 or 4096 (any from 2048 to the page size when unaligned)
+	FrameHeadroom uint32 // bytes left free before received data; below FrameSize-256
+	FillSize      uint32 // fill ring entries, a power of two
+	CompSize      uint32 // completion ring entries, a power of two
+	Flags         uint32 // 0 or UmemUnalignedChunks
+}
+
+// Umem is a registered packet buffer area with its fill and completion
+// rings. See the package documentation for lifetime and threading rules.
+type Umem struct {
+	h         *C.xsk_rs_umem
+	fill      *C.xsk_rs_fill
+	comp      *C.xsk_rs_comp
+	area      []byte
+	frameSize uint32
+	frameMask uint64 // frameSize-1 for aligned frames
+	unaligned bool
+}
+
+// unalignedAddrMask keeps the base address of an unaligned ring address,
+// whose bits 48-63 hold an offset (the kernel's XSK_UNALIGNED_BUF_ADDR_MASK).
+const unalignedAddrMask = 1<<48 - 1
+
+// NewUmem creates a UMEM with a library-owned area of FrameCount*FrameSize
+// bytes, in the calling thread's network namespace (create the sockets that
+// use it in the same namespace).
+func NewUmem(cfg UmemConfig) (*Umem, error) {
+	var c C.xsk_rs_umem_config
+	C.xsk_rs_umem_config_init(&c)
+	if cfg.FrameCount != 0 {
+		c.frame_count = C.uint32_t(cfg.FrameCount)
+	}
+	if cfg.FrameSize != 0 {
+		c.frame_size = C.uint32_t(cfg.FrameSize)
+	}
+	if cfg.FrameHeadroom != 0 {
+		c.frame_headroom = C.uint32_t(cfg.FrameHeadroom)
+	}
+	if cfg.FillSize != 0 {
+		c.fill_size = C.uint32_t(cfg.FillSize)
+	}
+	if cfg.CompSize != 0 {
+		c.comp_size = C.uint32_t(cfg.CompSize)
+	}
+	if cfg.Flags != 0 {
+		c.flags = C.uint32_t(cfg.Flags)
+	}
+	r := C.xskrs_go_umem_create(c)
+	if err := check("NewUmem", r); err != nil {
+		return nil, err
+	}
+	h := (*C.xsk_rs_umem)(r.handle)
+	u := &Umem{
+		h:         h,
+		fill:      C.xsk_rs_umem_fill(h),
+		comp:      C.xsk_rs_umem_comp(h),
+		frameSize: uint32(C.xsk_rs_umem_frame_size(h)),
+		unaligned: cfg.Flags&UmemUnalignedChunks != 0,
+	}
+	u.frameMask = uint64(u.frameSize) - 1
+	size := uint64(C.xsk_rs_umem_size(h))
+	u.area = unsafe.Slice((*byte)(C.xsk_rs_umem_area(h)), size)
+	return u, nil
+}
+
+// Close destroys the UMEM and unmaps its area. While a socket still uses it,
+// it returns an *Error wrapping syscall.EBUSY and leaves the UMEM open. A
+// second Close returns nil.
+func (u *Umem) Close() error {
+	if u.h == nil {
+		return nil
+	}
+	if err := check("Umem.Close", C.xskrs_go_umem_destroy(u.h)); err != nil {
+		return err
+	}
+	u.h, u.fill, u.comp, u.area = nil, nil, nil, nil
+	return nil
+}
+
+// Area returns the whole UMEM area (nil after Close). It stays valid until
+// Close.
+func (u *Umem) Area() []byte { return u.area }
+
+// Size returns the area's size in bytes (0 after Close).
+func (u *Umem) Size() uint64 { return uint64(len(u.area)) }
+
+// FrameSize returns the bytes per frame (0 after Close).
+func (u *Umem) FrameSize() uint32 {
+	if u.h == nil {
+		return 0
+	}
+	return u.frameSize
+}
+
+// FrameCount returns the number of frames (0 after Close).
+func (u *Umem) FrameCount() uint32 {
+	if u.h == nil {
+		return 0
+	}
+	return uint32(uint64(len(u.area)) / uint64(u.frameSize))
+}
+
+// Fd returns the UMEM's AF_XDP fd (do not close it), or -1 after Close.
+func (u *Umem) Fd() int {
+	if u.h == nil {
+		return -1
+	}
+	return int(C.xsk_rs_umem_fd(u.h))
+}
+
+// offset turns a ring address into an offset into the area.
+func (u *Umem) offset(addr uint64) uint64 {
+	if u.unaligned {
+		return addr&unalignedAddrMask + addr>>48
+	}
+	return addr
+}
+
+// Frame returns length bytes of the area at ring address addr (an RX
+// descriptor's Addr, or a frame address for TX), with its capacity cut at
+// length. It returns nil when the range does not lie inside the area, when
+// length is negative, or after Close.
+func (u *Umem) Frame(addr uint64, length int) []byte {
+	off := u.offset(addr)
+	size := uint64(len(u.area))
+	if length < 0 || off > size || uint64(length) > size-off {
+		return nil
+	}
+	end := off + uint64(length)
+	return u.area[off:end:end]
+}
+
+// FrameStart returns the address of the frame that holds ring address addr,
+// the address to hand back with Fill once the packet is done with.
+func (u *Umem) FrameStart(addr uint64) uint64 {
+	if u.unaligned {
+		return addr & unalignedAddrMask
+	}
+	return addr &^ u.frameMask
+}
+
+// Fill puts frame addresses on the fill ring for the kernel to receive into,
+// in one call. It returns how many it queued: fewer than len(addrs) when the
+// ring is nearly full, 0 after Close. Fill ring: one goroutine at a time.
+func (u *Umem) Fill(addrs []uint64) int {
+	if u.fill == nil || len(addrs) == 0 {
+		return 0
+	}
+	return int(C.xsk_rs_fill_put(u.fill, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+}
+
+// FillNeedsWakeup reports whether the kernel wants a wakeup ((*Socket).Poll
+// with PollIn) to take fill entries. Fill ring: one goroutine at a time.
+func (u *Umem) FillNeedsWakeup() bool {
+	if u.fill == nil {
+		return false
+	}
+	return C.xsk_rs_fill_needs_wakeup(u.fill) != 0
+}
+
+// Completed takes the addresses of frames the kernel has finished sending
+// into addrs, in one call, and returns how many (0 after Close). Completion
+// ring: one goroutine at a time.
+func (u *Umem) Completed(addrs []uint64) int {
+	if u.comp == nil || len(addrs) == 0 {
+		return 0
+	}
+	return int(C.xsk_rs_comp_take(u.comp, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+}

@@ -1,0 +1,634 @@
+"""xsk_rs: AF_XDP sockets from Python, through libxsk_rs's C API (ctypes only).
+
+    import select, xsk_rs
+    with xsk_rs.Umem(frame_count=4096, frame_size=2048) as umem, \\
+            xsk_rs.Socket("eth0", 0, umem) as sock:
+        umem.fill(range(0, 2048 * 2048, 2048))     # lend the kernel frames
+        sock.poll(select.POLLIN, 1000)
+        for addr, length in sock.receive(64):
+            data = umem.read(addr, length)          # bytes copy of the packet
+            umem.fill([addr - addr % umem.frame_size])
+
+Finding the library (first match wins; nothing is loaded until first use):
+  1. load(path): an explicit path (or dlopen name), if called before first use.
+  2. the environment variable XSK_RS_LIB, e.g. /opt/xsk/lib/libxsk_rs.so.0.
+  3. ctypes.util.find_library("xsk_rs"). In Python 3.11 on Linux this asks, in
+     turn: `ldconfig -p` (the ld.so cache: system directories and those in
+     /etc/ld.so.conf once `ldconfig` has run); `gcc -Wl,-t -lxsk_rs` (gcc's
+     library search path, including LIBRARY_PATH); `ld -t -L<dir> -lxsk_rs` for
+     each directory of LD_LIBRARY_PATH. The last two need binutils (`ld`, and
+     `objdump` to read the soname) and the development link libxsk_rs.so that
+     `make install` puts next to libxsk_rs.so.0. It returns the soname
+     "libxsk_rs.so.0", not a path, which dlopen() then looks up again: in
+     LD_LIBRARY_PATH as it was when the process started (changing
+     os.environ["LD_LIBRARY_PATH"] inside Python does not reach dlopen), the
+     ld.so cache and the default directories.
+  4. dlopen("libxsk_rs.so.0") directly, for systems where find_library cannot
+     run (no gcc or binutils) but the dynamic loader would find the library.
+An explicit path (1 or 2) that cannot be loaded is an error; there is no
+fallback to the search. If nothing is found, OSError says how to fix it.
+
+Errors: every failing library call raises OSError(errno, message), where
+message is xsk_rs_last_error(), e.g. "xsk_rs_socket_create: interface nosuch:
+no such device". The library keeps that text per OS thread. A ctypes call
+releases the GIL but runs on the calling OS thread, and other Python threads
+are other OS threads with their own message, so reading xsk_rs_last_error()
+right after the failing call on the same thread gives this call's message.
+
+Lifetimes: close() is idempotent and both classes are context managers. Close
+sockets before their Umem: Umem.close() while a socket still uses it raises
+OSError(EBUSY) and closes nothing (the library's rule; a Socket keeps a
+reference to its Umem, so garbage collection never frees the Umem first). Any
+call on a closed object raises OSError(EBADF). An object that is garbage
+collected without close() is closed then, with a ResourceWarning.
+
+The UMEM area is an anonymous mmap owned by Python (xsk_rs_umem_create_with_area),
+so memoryviews from Umem.frame() can never point at unmapped memory: after
+close() the kernel no longer uses the area, and the mapping lives on until the
+last view is released.
+
+Threads: as in C, one thread at a time per ring (fill/completion on a Umem,
+RX/TX on a Socket); closing an object while another thread is inside a call
+on it is not allowed.
+"""
+
+import collections
+import ctypes
+import ctypes.util
+import errno
+import mmap
+import os
+import select
+import threading
+import warnings
+
+__all__ = [
+    "XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE",
+    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS",
+    "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
+    "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
+]
+
+SONAME = "libxsk_rs.so.0"
+ENV_VAR = "XSK_RS_LIB"
+
+# Constants of xsk_rs.h.
+XDP_MODE_AUTO = 0
+XDP_MODE_SKB = 1
+XDP_MODE_DRV = 2
+XDP_MODE_NONE = 3
+BIND_COPY = 1 << 1
+BIND_ZEROCOPY = 1 << 2
+BIND_NEED_WAKEUP = 1 << 3
+UMEM_UNALIGNED_CHUNKS = 1 << 0
+POLLIN = select.POLLIN
+POLLOUT = select.POLLOUT
+
+# Unaligned mode: a ring address carries an offset into the chunk in bits 48-63.
+_ADDR_MASK = (1 << 48) - 1
+
+
+class Desc(ctypes.Structure):
+    """struct xsk_rs_desc: one RX or TX descriptor."""
+    _fields_ = [("addr", ctypes.c_uint64), ("len", ctypes.c_uint32), ("options", ctypes.c_uint32)]
+
+
+class UmemConfig(ctypes.Structure):
+    """struct xsk_rs_umem_config (starts with its own size, sz)."""
+    _fields_ = [
+        ("sz", ctypes.c_size_t),
+        ("frame_count", ctypes.c_uint32),
+        ("frame_size", ctypes.c_uint32),
+        ("frame_headroom", ctypes.c_uint32),
+        ("fill_size", ctypes.c_uint32),
+        ("comp_size", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+    ]
+
+
+class SocketConfig(ctypes.Structure):
+    """struct xsk_rs_socket_config (starts with its own size, sz)."""
+    _fields_ = [
+        ("sz", ctypes.c_size_t),
+        ("rx_size", ctypes.c_uint32),
+        ("tx_size", ctypes.c_uint32),
+        ("bind_flags", ctypes.c_uint32),
+        ("xdp_mode", ctypes.c_uint32),
+    ]
+
+
+class _CStats(ctypes.Structure):
+    """struct xsk_rs_stats."""
+    _fields_ = [
+        ("rx_dropped", ctypes.c_uint64),
+        ("rx_invalid_descs", ctypes.c_uint64),
+        ("tx_invalid_descs", ctypes.c_uint64),
+        ("rx_ring_full", ctypes.c_uint64),
+        ("rx_fill_ring_empty_descs", ctypes.c_uint64),
+        ("tx_ring_empty_descs", ctypes.c_uint64),
+    ]
+
+
+Stats = collections.namedtuple("Stats", [name for name, _ in _CStats._fields_])
+Stats.__doc__ = "The kernel's XDP_STATISTICS counters of a socket (xsk_rs_stats)."
+
+
+# Opaque handle types: a handle of the wrong kind is a ctypes.ArgumentError.
+class _UmemH(ctypes.Structure):
+    pass
+
+
+class _SocketH(ctypes.Structure):
+    pass
+
+
+class _FillH(ctypes.Structure):
+    pass
+
+
+class _CompH(ctypes.Structure):
+    pass
+
+
+class _RxH(ctypes.Structure):
+    pass
+
+
+class _TxH(ctypes.Structure):
+    pass
+
+
+_P = ctypes.POINTER
+_u32, _u64, _int = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int
+_UMEM, _SOCK = _P(_UmemH), _P(_SocketH)
+_FILL, _COMP, _RX, _TX = _P(_FillH), _P(_CompH), _P(_RxH), _P(_TxH)
+
+# Every function of xsk_rs.h: (name, restype, argtypes), applied in one loop.
+_FUNCS = [
+    ("xsk_rs_version", ctypes.c_char_p, []),
+    ("xsk_rs_last_error", ctypes.c_char_p, []),
+    ("xsk_rs_strerror", ctypes.c_char_p, [_int]),
+    ("xsk_rs_fill_reserve", _u32, [_FILL, _u32, _P(_u32)]),
+    ("xsk_rs_fill_addr", _P(_u64), [_FILL, _u32]),
+    ("xsk_rs_fill_submit", None, [_FILL, _u32]),
+    ("xsk_rs_fill_needs_wakeup", _int, [_FILL]),
+    ("xsk_rs_tx_reserve", _u32, [_TX, _u32, _P(_u32)]),
+    ("xsk_rs_tx_desc", _P(Desc), [_TX, _u32]),
+    ("xsk_rs_tx_submit", None, [_TX, _u32]),
+    ("xsk_rs_tx_needs_wakeup", _int, [_TX]),
+    ("xsk_rs_comp_peek", _u32, [_COMP, _u32, _P(_u32)]),
+    ("xsk_rs_comp_addr", _P(_u64), [_COMP, _u32]),
+    ("xsk_rs_comp_release", None, [_COMP, _u32]),
+    ("xsk_rs_comp_cancel", None, [_COMP, _u32]),
+    ("xsk_rs_rx_peek", _u32, [_RX, _u32, _P(_u32)]),
+    ("xsk_rs_rx_desc", _P(Desc), [_RX, _u32]),
+    ("xsk_rs_rx_release", None, [_RX, _u32]),
+    ("xsk_rs_rx_cancel", None, [_RX, _u32]),
+    ("xsk_rs_fill_put", _u32, [_FILL, _P(_u64), _u32]),
+    ("xsk_rs_tx_put", _u32, [_TX, _P(Desc), _u32]),
+    ("xsk_rs_comp_take", _u32, [_COMP, _P(_u64), _u32]),
+    ("xsk_rs_rx_take", _u32, [_RX, _P(Desc), _u32]),
+    ("xsk_rs_socket_config_init", None, [ctypes.c_void_p]),
+    ("xsk_rs_socket_create", _int, [_P(_SOCK), ctypes.c_char_p, _u32, _UMEM, _P(SocketConfig)]),
+    ("xsk_rs_socket_destroy", None, [_SOCK]),
+    ("xsk_rs_socket_rx", _RX, [_SOCK]),
+    ("xsk_rs_socket_tx", _TX, [_SOCK]),
+    ("xsk_rs_socket_fd", _int, [_SOCK]),
+    ("xsk_rs_socket_kick", _int, [_SOCK]),
+    ("xsk_rs_socket_poll", _int, [_SOCK, ctypes.c_short, _int]),
+    ("xsk_rs_socket_stats", _int, [_SOCK, _P(_CStats)]),
+    ("xsk_rs_socket_is_zerocopy", _int, [_SOCK]),
+    ("xsk_rs_socket_xdp_mode", _int, [_SOCK]),
+    ("xsk_rs_socket_update_xskmap", _int, [_SOCK, _int]),
+    ("xsk_rs_umem_config_init", None, [ctypes.c_void_p]),
+    ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
+    ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
+    ("xsk_rs_umem_destroy", _int, [_UMEM]),
+    ("xsk_rs_umem_area", ctypes.c_void_p, [_UMEM]),
+    ("xsk_rs_umem_size", _u64, [_UMEM]),
+    ("xsk_rs_umem_frame_size", _u32, [_UMEM]),
+    ("xsk_rs_umem_frame_count", _u32, [_UMEM]),
+    ("xsk_rs_umem_data", ctypes.c_void_p, [_UMEM, _u64]),
+    ("xsk_rs_umem_fd", _int, [_UMEM]),
+    ("xsk_rs_umem_fill", _FILL, [_UMEM]),
+    ("xsk_rs_umem_comp", _COMP, [_UMEM]),
+]
+
+_lib = None
+_lib_origin = None
+_lib_lock = threading.Lock()
+
+_HOW_TO_FIX = (
+    "set XSK_RS_LIB=/path/to/lib/libxsk_rs.so.0, or call xsk_rs.load(path) before "
+    "using the module, or install xsk_rs where the dynamic loader finds it "
+    "(make install PREFIX=/usr/local, then ldconfig), or start Python with "
+    "LD_LIBRARY_PATH=/path/to/lib"
+)
+
+
+def _open(name):
+    lib = ctypes.CDLL(name)
+    for fname, restype, argtypes in _FUNCS:
+        fn = getattr(lib, fname)  # AttributeError: not this library, or too old
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+def load(path=None):
+    """Loads libxsk_rs and returns the ctypes.CDLL.
+
+    With path, loads exactly that file (or dlopen name). Without it, uses
+    XSK_RS_LIB, else ctypes.util.find_library("xsk_rs"), else dlopen of the
+    soname. Once a library is loaded, load() returns it; asking for a different
+    path then raises OSError(EEXIST).
+    """
+    global _lib, _lib_origin
+    with _lib_lock:
+        if _lib is not None:
+            if path is not None and path != _lib_origin[1]:
+                raise OSError(errno.EEXIST, "xsk_rs: library already loaded from %s (%s); "
+                              "call load(path) before anything else uses the module"
+                              % (_lib_origin[1], _lib_origin[0]))
+            return _lib
+        explicit = None
+        if path is not None:
+            explicit = ("load()", os.fspath(path))
+        elif os.environ.get(ENV_VAR):
+            explicit = (ENV_VAR, os.environ[ENV_VAR])
+        if explicit is not None:
+            try:
+                lib = _open(explicit[1])
+            except (OSError, AttributeError) as e:
+                raise OSError(errno.ENOENT, "xsk_rs: cannot load libxsk_rs from %s=%s: %s"
+                              % (explicit[0], explicit[1], e)) from None
+            _lib, _lib_origin = lib, explicit
+            return lib
+        tried = []
+        found = ctypes.util.find_library("xsk_rs")
+        candidates = [("find_library", found)] if found else []
+        tried.append("find_library('xsk_rs') -> %s" % found)
+        if found != SONAME:
+            candidates.append(("soname", SONAME))
+        for origin, name in candidates:
+            try:
+                lib = _open(name)
+            except (OSError, AttributeError) as e:
+                tried.append("%s %s: %s" % (origin, name, e))
+                continue
+            _lib, _lib_origin = lib, (origin, name)
+            return lib
+        raise OSError(errno.ENOENT, "xsk_rs: libxsk_rs not found (%s). To fix: %s"
+                      % ("; ".join(tried), _HOW_TO_FIX))
+
+
+def library():
+    """(route, name) of the loaded library, route being "load()", "XSK_RS_LIB",
+    "find_library" or "soname"; loads it first if needed."""
+    load()
+    return _lib_origin
+
+
+def _L():
+    return _lib if _lib is not None else load()
+
+
+def version():
+    """The library version, e.g. "0.1.0"."""
+    return _L().xsk_rs_version().decode()
+
+
+def last_error():
+    """This OS thread's last failure message from the library ("" if none)."""
+    return _L().xsk_rs_last_error().decode(errors="replace")
+
+
+def strerror(err):
+    """The library's description of an errno value (negative or positive)."""
+    return _L().xsk_rs_strerror(err).decode(errors="replace")
+
+
+def _check(ret):
+    """Raises OSError for a negative errno return; returns ret otherwise."""
+    if ret < 0:
+        raise OSError(-ret, last_error())
+    return ret
+
+
+def _check_ptr(ptr, what):
+    if not ptr:
+        raise OSError(errno.EINVAL, last_error() or "xsk_rs: %s returned NULL" % what)
+    return ptr
+
+
+def _config(cls, init, overrides):
+    """A config struct filled by the library's *_config_init, then overridden.
+
+    init writes the library's own size of the struct. A newer library's struct
+    may be longer than ours, so init writes into a scratch buffer of the largest
+    size the library accepts, and we copy the fields we know. We pass our own sz:
+    the library keeps its defaults for fields we lack."""
+    scratch = ctypes.create_string_buffer(4096)
+    init(scratch)
+    cfg = cls()
+    lib_sz = ctypes.c_size_t.from_buffer(scratch).value
+    ctypes.memmove(ctypes.addressof(cfg), scratch, min(lib_sz, ctypes.sizeof(cls)))
+    cfg.sz = ctypes.sizeof(cls)
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(cfg, name, value)
+    return cfg
+
+
+def _closed(what):
+    return OSError(errno.EBADF, "xsk_rs: %s is closed" % what)
+
+
+class Umem:
+    """A UMEM: a packet buffer area of frame_count * frame_size bytes, with its
+    fill and completion rings. Arguments left as None keep the library's
+    defaults (xsk_rs_umem_config_init: 4096 frames of 4096 bytes, no headroom,
+    rings of 2048, no flags)."""
+
+    def __init__(self, frame_count=None, frame_size=None, frame_headroom=None,
+                 fill_size=None, comp_size=None, flags=None):
+        self._h = None
+        lib = _L()
+        cfg = _config(UmemConfig, lib.xsk_rs_umem_config_init, dict(
+            frame_count=frame_count, frame_size=frame_size, frame_headroom=frame_headroom,
+            fill_size=fill_size, comp_size=comp_size, flags=flags))
+        if cfg.frame_count == 0 or cfg.frame_size == 0:
+            raise OSError(errno.EINVAL, "xsk_rs: Umem: frame_count and frame_size must be > 0")
+        size = cfg.frame_count * cfg.frame_size
+        page = mmap.PAGESIZE
+        area = mmap.mmap(-1, (size + page - 1) // page * page,
+                         flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+        # The address of the area; the temporary ctypes object's export on
+        # the mmap ends with it. self._area keeps the mapping alive.
+        anchor = ctypes.c_char.from_buffer(area)
+        base = ctypes.addressof(anchor)
+        del anchor
+        h = _UMEM()
+        try:
+            _check(lib.xsk_rs_umem_create_with_area(ctypes.byref(h), base, len(area), ctypes.byref(cfg)))
+        except BaseException:
+            area.close()
+            raise
+        self._lib = lib
+        self._area = area
+        self._view = memoryview(area)
+        self._base = base
+        self._h = h
+        self._fill = _check_ptr(lib.xsk_rs_umem_fill(h), "xsk_rs_umem_fill")
+        self._comp = _check_ptr(lib.xsk_rs_umem_comp(h), "xsk_rs_umem_comp")
+        self.frame_size = lib.xsk_rs_umem_frame_size(h)
+        self.frame_count = lib.xsk_rs_umem_frame_count(h)
+        self.size = lib.xsk_rs_umem_size(h)
+        self.frame_headroom = cfg.frame_headroom
+        self.flags = cfg.flags
+        self._addrs = (_u64 * 64)()
+
+    def _handle(self):
+        if self._h is None:
+            raise _closed("Umem")
+        return self._h
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    @property
+    def fd(self):
+        """The UMEM's AF_XDP fd (do not close it)."""
+        return _check(self._lib.xsk_rs_umem_fd(self._handle()))
+
+    def close(self):
+        """Destroys the UMEM. Idempotent. Raises OSError(EBUSY), closing
+        nothing, while a socket still uses it."""
+        if self._h is None:
+            return
+        _check(self._lib.xsk_rs_umem_destroy(self._h))
+        self._h = self._fill = self._comp = None
+        self._view.release()
+        try:
+            self._area.close()
+        except BufferError:
+            pass  # frame views still exist; the mapping goes with the last one
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_h", None) is not None:
+            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+            try:
+                self.close()
+            except OSError:
+                pass  # a socket still uses it (only possible in a reference cycle)
+
+    def __repr__(self):
+        state = "closed" if self._h is None else "%d x %d bytes" % (self.frame_count, self.frame_size)
+        return "<xsk_rs.Umem %s>" % state
+
+    def _offset(self, addr, length):
+        h = self._handle()
+        if not 0 <= addr < 1 << 64 or length < 0:
+            raise ValueError("xsk_rs: bad frame address %#x or length %d" % (addr, length))
+        ptr = self._lib.xsk_rs_umem_data(h, addr)
+        if not ptr:
+            raise ValueError("xsk_rs: address %#x is outside the UMEM (%d bytes)" % (addr, self.size))
+        off = ptr - self._base
+        if off + length > self.size:
+            raise ValueError("xsk_rs: %d bytes at %#x run past the UMEM (%d bytes)" % (length, addr, self.size))
+        return off
+
+    def frame(self, addr, length):
+        """A writable memoryview of length bytes at ring address addr (an RX
+        descriptor's addr, or a frame address for TX). Bounds-checked. It stays
+        safe to use after close(), but no longer reaches the kernel."""
+        off = self._offset(addr, length)
+        return self._view[off:off + length]
+
+    def read(self, addr, length):
+        """A bytes copy of length bytes at ring address addr."""
+        off = self._offset(addr, length)
+        return self._view[off:off + length].tobytes()
+
+    def write(self, addr, data):
+        """Copies data to ring address addr; returns len(data)."""
+        data = memoryview(data).cast("B")
+        off = self._offset(addr, data.nbytes)
+        self._view[off:off + data.nbytes] = data
+        return data.nbytes
+
+    def fill(self, addrs):
+        """Puts frame addresses on the fill ring, for the kernel to receive
+        into (one C call). Returns how many were queued: fewer than given when
+        the ring is nearly full."""
+        self._handle()
+        if isinstance(addrs, ctypes.Array):
+            arr = addrs
+        else:
+            addrs = addrs if hasattr(addrs, "__len__") else list(addrs)
+            arr = (_u64 * len(addrs))(*addrs)
+        if len(arr) == 0:
+            return 0
+        return self._lib.xsk_rs_fill_put(self._fill, arr, len(arr))
+
+    def completed(self, max=64):
+        """Takes up to max addresses of frames whose transmission completed
+        (one C call); a list of ints."""
+        self._handle()
+        if max <= 0:
+            return []
+        if len(self._addrs) < max:
+            self._addrs = (_u64 * max)()
+        n = self._lib.xsk_rs_comp_take(self._comp, self._addrs, max)
+        return self._addrs[:n]
+
+    @property
+    def fill_needs_wakeup(self):
+        """True if the kernel wants a poll() to take fill entries."""
+        self._handle()
+        return self._lib.xsk_rs_fill_needs_wakeup(self._fill) == 1
+
+
+class Socket:
+    """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
+
+    Arguments left as None keep the library's defaults (xsk_rs_socket_config_init:
+    RX and TX rings of 2048, BIND_NEED_WAKEUP, XDP_MODE_AUTO). rx_size=0 makes a
+    TX-only socket (no XDP program attached); tx_size=0 an RX-only one. The
+    interface is looked up in the calling thread's network namespace, which must
+    be the one the Umem was created in."""
+
+    def __init__(self, ifname, queue, umem, rx_size=None, tx_size=None, bind_flags=None, xdp_mode=None):
+        self._h = None
+        if not isinstance(umem, Umem):
+            raise TypeError("xsk_rs: Socket needs a Umem, not %s" % type(umem).__name__)
+        lib = _L()
+        cfg = _config(SocketConfig, lib.xsk_rs_socket_config_init, dict(
+            rx_size=rx_size, tx_size=tx_size, bind_flags=bind_flags, xdp_mode=xdp_mode))
+        h = _SOCK()
+        name = os.fsencode(ifname)
+        _check(lib.xsk_rs_socket_create(ctypes.byref(h), name, queue, umem._handle(), ctypes.byref(cfg)))
+        self._lib = lib
+        self._h = h
+        self.umem = umem
+        self.ifname = os.fsdecode(name)
+        self.queue = queue
+        self._rx = lib.xsk_rs_socket_rx(h)  # NULL pointer (false) without an RX ring
+        self._tx = lib.xsk_rs_socket_tx(h)
+        self._descs = (Desc * 64)()
+
+    def _handle(self):
+        if self._h is None:
+            raise _closed("Socket")
+        return self._h
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    def close(self):
+        """Destroys the socket (and detaches the XDP program if it was this
+        process's last socket on the interface). Idempotent."""
+        if self._h is None:
+            return
+        h, self._h, self._rx, self._tx = self._h, None, None, None
+        self._lib.xsk_rs_socket_destroy(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_h", None) is not None:
+            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+            self.close()
+
+    def __repr__(self):
+        state = "closed" if self._h is None else "%s queue %d" % (self.ifname, self.queue)
+        return "<xsk_rs.Socket %s>" % state
+
+    @property
+    def fd(self):
+        """The socket's fd, for select/poll/epoll (do not close it)."""
+        return _check(self._lib.xsk_rs_socket_fd(self._handle()))
+
+    @property
+    def is_zerocopy(self):
+        return _check(self._lib.xsk_rs_socket_is_zerocopy(self._handle())) == 1
+
+    @property
+    def xdp_mode(self):
+        """The mode steering the queue: XDP_MODE_SKB or XDP_MODE_DRV (what
+        XDP_MODE_AUTO settled on), or XDP_MODE_NONE if nothing was attached."""
+        return _check(self._lib.xsk_rs_socket_xdp_mode(self._handle()))
+
+    def _ring(self, ring, what):
+        self._handle()
+        if not ring:
+            raise OSError(errno.EINVAL, "xsk_rs: %s has no %s ring (its size is 0)" % (self, what))
+        return ring
+
+    def receive(self, max=64):
+        """Takes up to max received packets (one C call), without waiting: a
+        list of (addr, len). Read them with umem.read/frame; the frames stay
+        yours until you put them back with umem.fill or transmit them."""
+        rx = self._ring(self._rx, "RX")
+        if max <= 0:
+            return []
+        if len(self._descs) < max:
+            self._descs = (Desc * max)()
+        d = self._descs
+        n = self._lib.xsk_rs_rx_take(rx, d, max)
+        return [(d[i].addr, d[i].len) for i in range(n)]
+
+    def transmit(self, descs, kick=True):
+        """Queues packets for sending (one C call): descs are (addr, len),
+        (addr, len, options) or Desc, or a ctypes array of Desc. Returns how
+        many were queued (fewer when the ring is nearly full). With kick (the
+        default), wakes the kernel when the TX ring says it needs it."""
+        tx = self._ring(self._tx, "TX")
+        if isinstance(descs, ctypes.Array):
+            arr = descs
+        else:
+            descs = descs if hasattr(descs, "__len__") else list(descs)
+            arr = (Desc * len(descs))()
+            for i, d in enumerate(descs):
+                arr[i] = d if isinstance(d, Desc) else Desc(*d)
+        n = self._lib.xsk_rs_tx_put(tx, arr, len(arr)) if len(arr) else 0
+        if kick and self._lib.xsk_rs_tx_needs_wakeup(tx):
+            self.kick()
+        return n
+
+    @property
+    def tx_needs_wakeup(self):
+        """True if the kernel wants kick() to send what was queued."""
+        return self._lib.xsk_rs_tx_needs_wakeup(self._ring(self._tx, "TX")) == 1
+
+    def kick(self):
+        """Wakes the kernel to send what is on the TX ring ("try again" answers
+        are not errors)."""
+        _check(self._lib.xsk_rs_socket_kick(self._handle()))
+
+    def poll(self, events=POLLIN, timeout_ms=-1):
+        """poll(2) on the socket: >0 when ready, 0 on timeout. Raises
+        InterruptedError when a signal interrupts it."""
+        return _check(self._lib.xsk_rs_socket_poll(self._handle(), events, timeout_ms))
+
+    def stats(self):
+        """The kernel's counters, as a Stats namedtuple."""
+        out = _CStats()
+        _check(self._lib.xsk_rs_socket_stats(self._handle(), ctypes.byref(out)))
+        return Stats(*(getattr(out, name) for name in Stats._fields))
+
+    def update_xskmap(self, map_fd):
+        """Inserts this socket (XDP_MODE_NONE) into your XSKMAP map_fd."""
+        _check(self._lib.xsk_rs_socket_update_xskmap(self._handle(), map_fd))
