@@ -315,7 +315,7 @@ static void setup(struct bench *b)
 	char what[160];
 	int rc;
 
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = FRAMES;
 	ucfg.frame_size = o->frame_size;
 	/*
@@ -334,7 +334,7 @@ static void setup(struct bench *b)
 	if (rc < 0)
 		die("cannot create the UMEM", rc);
 
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.rx_size = o->mode == TXONLY ? 0 : RING;
 	scfg.tx_size = o->mode == RXDROP ? 0 : RING;
 	/* txonly's socket has no RX ring, so the library attaches no program. */

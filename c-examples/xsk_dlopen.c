@@ -59,13 +59,13 @@
 static struct {
 	const char *(*version)(void);
 	const char *(*last_error)(void);
-	void (*umem_config_init)(struct xsk_rs_umem_config *cfg);
+	int (*umem_config_init)(struct xsk_rs_umem_config *cfg, size_t sz);
 	int (*umem_create)(struct xsk_rs_umem **out, const struct xsk_rs_umem_config *cfg);
 	int (*umem_destroy)(struct xsk_rs_umem *umem);
 	void *(*umem_data)(const struct xsk_rs_umem *umem, uint64_t addr);
 	struct xsk_rs_fill *(*umem_fill)(struct xsk_rs_umem *umem);
 	struct xsk_rs_comp *(*umem_comp)(struct xsk_rs_umem *umem);
-	void (*socket_config_init)(struct xsk_rs_socket_config *cfg);
+	int (*socket_config_init)(struct xsk_rs_socket_config *cfg, size_t sz);
 	int (*socket_create)(struct xsk_rs_socket **out, const char *ifname, uint32_t queue_id,
 			     struct xsk_rs_umem *umem, const struct xsk_rs_socket_config *cfg);
 	void (*socket_destroy)(struct xsk_rs_socket *sock);
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 	 * slots as frames, fill_put never comes up short. */
 	if (enter_netns(ns_rx) != 0)
 		goto out;
-	api.umem_config_init(&ucfg);
+	api.umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = FRAMES;
 	ucfg.frame_size = FRAME_SIZE;
 	ucfg.fill_size = 2 * FRAMES;
@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsk_dlopen: umem_create in %s: %s\n", ns_rx, api.last_error());
 		goto out;
 	}
-	api.socket_config_init(&scfg);
+	api.socket_config_init(&scfg, sizeof(scfg));
 	scfg.tx_size = 0;
 	scfg.xdp_mode = mode;
 	if (api.socket_create(&rx_sock, if_rx, 0, rx_umem, &scfg) != 0) {
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
 	 * every frame. */
 	if (enter_netns(ns_tx) != 0)
 		goto out;
-	api.umem_config_init(&ucfg);
+	api.umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = FRAMES;
 	ucfg.frame_size = FRAME_SIZE;
 	ucfg.comp_size = FRAMES;
@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsk_dlopen: umem_create in %s: %s\n", ns_tx, api.last_error());
 		goto out;
 	}
-	api.socket_config_init(&scfg);
+	api.socket_config_init(&scfg, sizeof(scfg));
 	scfg.rx_size = 0;
 	scfg.xdp_mode = XSK_RS_XDP_MODE_NONE;
 	if (api.socket_create(&tx_sock, if_tx, 0, tx_umem, &scfg) != 0) {

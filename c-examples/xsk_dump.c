@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	 * (see fill_size in xsk_rs.h): with twice as many fill slots as frames,
 	 * fill_put never comes up short. The RX ring holds every frame, so the
 	 * kernel finds no free frame before it finds a full RX ring. */
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = FRAMES;
 	ucfg.frame_size = FRAME_SIZE;
 	ucfg.fill_size = 2 * FRAMES;
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsk_dump: creating the UMEM: %s\n", xsk_rs_last_error());
 		return 1;
 	}
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.rx_size = RX_RING;
 	scfg.tx_size = 0;
 	scfg.xdp_mode = mode;

@@ -378,9 +378,13 @@ uint32_t xsk_rs_rx_take(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t
 
 /**
  * Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
- * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`; sets `cfg->sz`. NULL is a no-op.
+ * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`. Call it as
+ * `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
+ * than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
+ * this header keeps working with a later library whose struct is longer.
+ * Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
  */
-void xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg);
+int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
 
 /**
  * Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,
@@ -471,9 +475,13 @@ int xsk_rs_socket_update_xskmap(struct xsk_rs_socket *sock, int map_fd);
 
 /**
  * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
- * and completion rings of 2048, no flags; sets `cfg->sz`. NULL is a no-op.
+ * and completion rings of 2048, no flags. Call it as
+ * `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
+ * than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
+ * this header keeps working with a later library whose struct is longer.
+ * Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
  */
-void xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg);
+int xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg, size_t sz);
 
 /**
  * Creates a UMEM with a library-owned, pre-faulted area of

@@ -51,7 +51,7 @@ func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Sock
 		return nil, ErrClosed
 	}
 	var c C.xsk_rs_socket_config
-	C.xsk_rs_socket_config_init(&c)
+	C.xsk_rs_socket_config_init(&c, C.sizeof_xsk_rs_socket_config) // cannot fail: &c is valid, the size is ours
 	if cfg.RxSize != 0 {
 		c.rx_size = C.uint32_t(cfg.RxSize)
 	}

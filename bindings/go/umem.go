@@ -40,7 +40,7 @@ const unalignedAddrMask = 1<<48 - 1
 // use it in the same namespace).
 func NewUmem(cfg UmemConfig) (*Umem, error) {
 	var c C.xsk_rs_umem_config
-	C.xsk_rs_umem_config_init(&c)
+	C.xsk_rs_umem_config_init(&c, C.sizeof_xsk_rs_umem_config) // cannot fail: &c is valid, the size is ours
 	if cfg.FrameCount != 0 {
 		c.frame_count = C.uint32_t(cfg.FrameCount)
 	}

@@ -188,7 +188,7 @@ _FUNCS = [
     ("xsk_rs_tx_put", _u32, [_TX, _P(Desc), _u32]),
     ("xsk_rs_comp_take", _u32, [_COMP, _P(_u64), _u32]),
     ("xsk_rs_rx_take", _u32, [_RX, _P(Desc), _u32]),
-    ("xsk_rs_socket_config_init", None, [ctypes.c_void_p]),
+    ("xsk_rs_socket_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_socket_create", _int, [_P(_SOCK), ctypes.c_char_p, _u32, _UMEM, _P(SocketConfig)]),
     ("xsk_rs_socket_destroy", None, [_SOCK]),
     ("xsk_rs_socket_rx", _RX, [_SOCK]),
@@ -200,7 +200,7 @@ _FUNCS = [
     ("xsk_rs_socket_is_zerocopy", _int, [_SOCK]),
     ("xsk_rs_socket_xdp_mode", _int, [_SOCK]),
     ("xsk_rs_socket_update_xskmap", _int, [_SOCK, _int]),
-    ("xsk_rs_umem_config_init", None, [ctypes.c_void_p]),
+    ("xsk_rs_umem_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
     ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
     ("xsk_rs_umem_destroy", _int, [_UMEM]),
@@ -324,16 +324,10 @@ def _check_ptr(ptr, what):
 def _config(cls, init, overrides):
     """A config struct filled by the library's *_config_init, then overridden.
 
-    init writes the library's own size of the struct. A newer library's struct
-    may be longer than ours, so init writes into a scratch buffer of the largest
-    size the library accepts, and we copy the fields we know. We pass our own sz:
-    the library keeps its defaults for fields we lack."""
-    scratch = ctypes.create_string_buffer(4096)
-    init(scratch)
+    init is given our size of the struct and writes no more than that; a
+    library whose struct is longer keeps its defaults for the fields we lack."""
     cfg = cls()
-    lib_sz = ctypes.c_size_t.from_buffer(scratch).value
-    ctypes.memmove(ctypes.addressof(cfg), scratch, min(lib_sz, ctypes.sizeof(cls)))
-    cfg.sz = ctypes.sizeof(cls)
+    _check(init(ctypes.byref(cfg), ctypes.sizeof(cls)))
     for name, value in overrides.items():
         if value is not None:
             setattr(cfg, name, value)

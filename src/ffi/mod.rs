@@ -113,6 +113,38 @@ pub(crate) trait SizedConfig: Copy {
 /// Largest `sz` accepted: a guard against garbage in an uninitialised struct.
 const MAX_CONFIG_SZ: usize = 4096;
 
+/// Whether `sz` can be the size of a config struct: at least `sz` itself and
+/// one field.
+fn config_sz_ok(sz: usize) -> bool {
+    (std::mem::size_of::<usize>() + std::mem::size_of::<u32>()..=MAX_CONFIG_SZ).contains(&sz)
+}
+
+/// Fills a caller's config of `sz` bytes (the caller's `sizeof`) with the
+/// defaults: the fields both sides know get this library's defaults, bytes past
+/// what this version knows are zeroed (their defaults in a later version), and
+/// `sz` records the caller's size for `read_config`. Never writes past `sz`
+/// bytes, so a program built against an older, shorter struct stays safe.
+///
+/// # Safety
+/// `cfg` is NULL or points to at least `sz` writable bytes.
+pub(crate) unsafe fn init_config<T: SizedConfig>(func: &str, cfg: *mut T, sz: usize) -> c_int {
+    if cfg.is_null() {
+        return misuse(func, "cfg is NULL");
+    }
+    let ours = std::mem::size_of::<T>();
+    if !config_sz_ok(sz) {
+        return misuse(func, &format!("sz {sz} is not a struct size: pass sizeof(*cfg) ({ours} with this header)"));
+    }
+    let defaults = T::defaults();
+    let dst = cfg.cast::<u8>();
+    std::ptr::copy_nonoverlapping((&defaults as *const T).cast::<u8>(), dst, sz.min(ours));
+    if sz > ours {
+        std::ptr::write_bytes(dst.add(ours), 0, sz - ours);
+    }
+    dst.cast::<usize>().write_unaligned(sz);
+    0
+}
+
 /// Reads a caller's config: NULL gives the defaults; a shorter struct keeps the
 /// defaults for the fields it lacks; a longer one must have zeros past what this
 /// version knows.
@@ -125,9 +157,8 @@ pub(crate) unsafe fn read_config<T: SizedConfig>(func: &str, cfg: *const T) -> R
         return Ok(out);
     }
     let ours = std::mem::size_of::<T>();
-    let min = std::mem::size_of::<usize>() + std::mem::size_of::<u32>();
     let sz = cfg.cast::<usize>().read_unaligned();
-    if !(min..=MAX_CONFIG_SZ).contains(&sz) {
+    if !config_sz_ok(sz) {
         return Err(misuse(
             func,
             &format!(

@@ -1,7 +1,7 @@
 //! C ABI for sockets: `xsk_rs_socket_*`.
 
 use super::umem::umem_ref;
-use super::{c_str, fail, ffi_guard, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
+use super::{c_str, fail, ffi_guard, init_config, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
 use crate::ring::{RxRing, TxRing};
 use crate::socket::{Socket, SocketConfig};
 use crate::xdp::XdpMode;
@@ -100,14 +100,14 @@ unsafe fn sock_mut<'a>(p: *mut xsk_rs_socket) -> Option<&'a mut Socket> {
 }
 
 /// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
-/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`; sets `cfg->sz`. NULL is a no-op.
+/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`. Call it as
+/// `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
+/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
+/// this header keeps working with a later library whose struct is longer.
+/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
 #[no_mangle]
-pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config) {
-    ffi_guard!((), {
-        if let Some(c) = unsafe { cfg.as_mut() } {
-            *c = xsk_rs_socket_config::defaults();
-        }
-    })
+pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: usize) -> c_int {
+    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })
 }
 
 /// Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,

@@ -1,6 +1,6 @@
 //! C ABI for UMEMs: `xsk_rs_umem_*`.
 
-use super::{fail, ffi_guard, misuse, null_handle, read_config, set_last_error, SizedConfig};
+use super::{fail, ffi_guard, init_config, misuse, null_handle, read_config, set_last_error, SizedConfig};
 use crate::ring::{CompRing, FillRing};
 use crate::umem::{Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
@@ -86,14 +86,14 @@ pub(crate) unsafe fn umem_mut<'a>(p: *mut xsk_rs_umem) -> Option<&'a mut Umem> {
 }
 
 /// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
-/// and completion rings of 2048, no flags; sets `cfg->sz`. NULL is a no-op.
+/// and completion rings of 2048, no flags. Call it as
+/// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
+/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
+/// this header keeps working with a later library whose struct is longer.
+/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
 #[no_mangle]
-pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config) {
-    ffi_guard!((), {
-        if let Some(c) = unsafe { cfg.as_mut() } {
-            *c = xsk_rs_umem_config::defaults();
-        }
-    })
+pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
+    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
 }
 
 fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_int {
@@ -263,5 +263,32 @@ mod tests {
     #[test]
     fn constants_match_the_core() {
         assert_eq!(XSK_RS_UMEM_UNALIGNED_CHUNKS, crate::umem::UMEM_UNALIGNED_CHUNKS);
+    }
+
+    /// init writes no more than the caller's size: an old program's shorter
+    /// struct is filled up to its end, a newer program's longer one gets zeros
+    /// past what this version knows, and either reads back as the defaults.
+    #[test]
+    fn config_init_honours_the_callers_size() {
+        let ours = std::mem::size_of::<xsk_rs_umem_config>();
+        let d = xsk_rs_umem_config::defaults();
+        for sz in [16, ours, ours + 24] {
+            let mut buf = [0xAAu8; 128];
+            let p = buf.as_mut_ptr().cast::<xsk_rs_umem_config>();
+            assert_eq!(xsk_rs_umem_config_init(p, sz), 0, "sz {sz}");
+            assert!(buf[sz..].iter().all(|&b| b == 0xAA), "sz {sz}: wrote past the caller's struct");
+            assert!(buf[ours.min(sz)..sz].iter().all(|&b| b == 0), "sz {sz}: unknown tail not zeroed");
+            assert_eq!(usize::from_ne_bytes(buf[..8].try_into().unwrap()), sz);
+            let got = unsafe { read_config("t", p.cast_const()) }.unwrap();
+            assert_eq!(
+                (got.frame_count, got.frame_size, got.fill_size, got.comp_size),
+                (d.frame_count, d.frame_size, d.fill_size, d.comp_size),
+                "sz {sz}"
+            );
+        }
+        assert_eq!(xsk_rs_umem_config_init(std::ptr::null_mut(), ours), -libc::EINVAL);
+        let mut c = d;
+        assert_eq!(xsk_rs_umem_config_init(&mut c, 4), -libc::EINVAL);
+        assert_eq!(xsk_rs_umem_config_init(&mut c, 1 << 20), -libc::EINVAL);
     }
 }

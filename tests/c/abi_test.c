@@ -342,7 +342,7 @@ static int fixture_up(struct fixture *f, const xsk_rs_umem_config *ucfg)
 	rc = xsk_rs_umem_create(&f->umem, ucfg);
 	if (!CHECK(rc == 0 && f->umem, "umem_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
 		return 0;
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
 	rc = create_socket(&f->sock, ctx.if_a, 0, f->umem, &scfg);
 	if (!CHECK(rc == 0 && f->sock, "socket_create on %s queue 0 (rc %d%s%s)", ctx.if_a, rc, rc ? ": " : "",
@@ -399,15 +399,18 @@ static void test_basics(void)
 	CHECK(e && *e, "xsk_rs_strerror(-ENODEV) = \"%s\"", e ? e : "(null)");
 
 	memset(&ucfg, 0xa5, sizeof(ucfg));
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	CHECK(ucfg.sz == sizeof(ucfg), "umem_config_init sets sz = sizeof (%zu)", ucfg.sz);
 	CHECK(ucfg.frame_count == 4096 && ucfg.frame_size == 4096 && ucfg.frame_headroom == 0 &&
 		      ucfg.fill_size == 2048 && ucfg.comp_size == 2048 && ucfg.flags == 0,
 	      "umem defaults: 4096 frames of 4096, headroom 0, fill/comp 2048 (got %u %u %u %u %u, flags %u)",
 	      ucfg.frame_count, ucfg.frame_size, ucfg.frame_headroom, ucfg.fill_size, ucfg.comp_size, ucfg.flags);
 	memset(&scfg, 0xa5, sizeof(scfg));
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	CHECK(scfg.sz == sizeof(scfg), "socket_config_init sets sz = sizeof (%zu)", scfg.sz);
+	CHECK_RC(xsk_rs_umem_config_init(NULL, sizeof(ucfg)), -EINVAL);
+	CHECK_RC(xsk_rs_socket_config_init(&scfg, 3), -EINVAL);
+	CHECK(scfg.sz == sizeof(scfg), "a refused init leaves the struct alone");
 	CHECK(scfg.rx_size == 2048 && scfg.tx_size == 2048 && scfg.xdp_mode == XSK_RS_XDP_MODE_AUTO &&
 		      scfg.bind_flags == XSK_RS_BIND_NEED_WAKEUP,
 	      "socket defaults: rings 2048, mode AUTO, bind NEED_WAKEUP (got %u %u %u %u)", scfg.rx_size,
@@ -467,7 +470,7 @@ static void test_misuse(void)
 	CHECK(rc == -ENODEV, "unknown interface -> -ENODEV (got %d)", rc);
 	CHECK(msg && strstr(msg, "xskrs-nosuch0"), "message names the interface: \"%s\"", msg ? msg : "(null)");
 
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
 	/* queue out of range (the veth has one queue) */
 	rc = xsk_rs_socket_create(&s, ctx.if_a, 1000, umem, &scfg);
@@ -475,31 +478,31 @@ static void test_misuse(void)
 	/* ring sizes must be powers of two */
 	scfg.rx_size = 1000;
 	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
 	scfg.tx_size = 3;
 	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
 	/* unknown bind flag, unknown mode */
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
 	scfg.bind_flags = XSK_RS_BIND_NEED_WAKEUP | 0x100;
 	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = 7;
 	CHECK_RC(xsk_rs_socket_create(&s, ctx.if_a, 0, umem, &scfg), -EINVAL);
 	CHECK(s == sock_sentinel, "failed socket_create left the out-param alone");
 
 	/* UMEM geometry */
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_size = 3000;
 	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.fill_size = 1000;
 	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.comp_size = 0;
 	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = 0;
 	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
 	CHECK(u == umem_sentinel, "failed umem_create left the out-param alone");
@@ -532,7 +535,7 @@ static void test_misuse(void)
 	CHECK_RC(xsk_rs_umem_destroy(NULL), 0);
 
 	/* a TX-only socket: no RX ring, and all-or-nothing reserve */
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = XSK_RS_XDP_MODE_NONE;
 	scfg.rx_size = 0;
 	scfg.tx_size = 32;
@@ -777,7 +780,7 @@ static void test_batch(void)
 	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!CHECK(area != MAP_FAILED, "mmap %llu bytes for the UMEM", (unsigned long long)size))
 		return;
-	xsk_rs_umem_config_init(&ucfg);
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = B_FRAMES;
 	ucfg.frame_size = B_FSIZE;
 	ucfg.fill_size = ucfg.comp_size = B_RING;
@@ -788,7 +791,7 @@ static void test_batch(void)
 	CHECK(xsk_rs_umem_area(umem) == area && xsk_rs_umem_size(umem) == size &&
 		      xsk_rs_umem_frame_size(umem) == B_FSIZE && xsk_rs_umem_frame_count(umem) == B_FRAMES,
 	      "the UMEM is the caller's area with the configured geometry");
-	xsk_rs_socket_config_init(&scfg);
+	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
 	scfg.rx_size = scfg.tx_size = B_RING;
 	rc = create_socket(&sock, ctx.if_a, 0, umem, &scfg);

@@ -32,8 +32,8 @@ int main()
 
     xsk_rs_umem_config ucfg;
     xsk_rs_socket_config scfg;
-    xsk_rs_umem_config_init(&ucfg);
-    xsk_rs_socket_config_init(&scfg);
+    xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
+    xsk_rs_socket_config_init(&scfg, sizeof(scfg));
     if (ucfg.sz != sizeof ucfg || scfg.sz != sizeof scfg || ucfg.frame_size != 4096 ||
         scfg.bind_flags != XSK_RS_BIND_NEED_WAKEUP || scfg.xdp_mode != XSK_RS_XDP_MODE_AUTO) {
         std::fprintf(stderr, "header_cpp: config defaults are not the documented ones\n");
