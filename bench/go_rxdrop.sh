@@ -3,7 +3,7 @@
 # it imitates, `xsk_bench rxdrop -a batch`, both built against an installed
 # libxsk_rs, on a veth pair between two namespaces made for this run.
 #
-#   bench/go_rxdrop.sh PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb]
+#   bench/go_rxdrop.sh PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p]
 #
 # `xsk_bench txonly` in namespace A generates traffic for the whole run. In
 # namespace B the C receiver and the Go receiver then take turns (only one
@@ -11,6 +11,12 @@
 # of SECONDS each, alternating which goes first. Each run's rx_pps comes from
 # its summary line. Prints a table, the median rates and the median of the
 # per-round ratios Go/C; exits 1 if that median is below 0.80.
+#
+# Each run also reports the receiver's CPU time (user + system, from bash's
+# `time`) per packet received. In the default busy loop both receivers spin at
+# 100 %, so that is only elapsed time per packet; with -p both wait in poll(),
+# and CPU ns/pkt then is what a packet costs each of them, which tells more
+# than the rate when the generator, not the receiver, is the limit.
 #
 # Defaults: -d 5 -r 3 -m drv. VERBOSE=1 also prints every run's summary line
 # (rx_ring_full there shows a receiver that did not keep up with the
@@ -22,15 +28,16 @@ repo=$(cd "$here/.." && pwd)
 min_ratio=0.80
 
 usage() {
-	echo "usage: $0 PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb]" >&2
+	echo "usage: $0 PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p]" >&2
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
 prefix=$(cd "$1" && pwd) || { echo "go_rxdrop.sh: no such prefix: $1" >&2; exit 2; }
 shift
-secs=5 rounds=3 mode=drv
-while getopts "d:r:m:" opt; do
+secs=5 rounds=3 mode=drv poll=()
+while getopts "d:r:m:p" opt; do
 	case $opt in
+	p) poll=(-p) ;;
 	d) secs=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	m) mode=$OPTARG ;;
@@ -70,46 +77,54 @@ spawn "$ns_a" "$work/gen.out" "$work/gen.err" "$bin/xsk_bench" txonly -i "$if_a"
 gen=$spawned
 wait_ready "$work/gen.err" "$gen" >&2 || { echo "go_rxdrop.sh: generator not ready" >&2; exit 1; }
 
-# run_one NAME CMD...: runs a receiver in ns B, prints its rx_pps.
+# run_one NAME CMD...: runs a receiver in ns B; prints its rx_pps and its
+# CPU nanoseconds per packet received.
 run_one() {
-	local name=$1 out=$work/$1.out rc=0 pps
+	local name=$1 out=$work/$1.out rc=0 pps pkts cpu TIMEFORMAT='%U %S'
 	shift
-	in_ns "$ns_b" "$@" -i "$if_b" -m "$mode" -d "$secs" >"$out" 2>"$work/$name.err" || rc=$?
+	{ time in_ns "$ns_b" "$@" -i "$if_b" -m "$mode" -d "$secs" "${poll[@]}" >"$out" 2>"$work/$name.err" ||
+		rc=$?; } 2>"$work/$name.time"
 	pps=$(summary_field "$out" rx_pps)
-	if [[ $rc -ne 0 || -z $pps ]]; then
+	pkts=$(summary_field "$out" rx_pkts)
+	if [[ $rc -ne 0 || -z $pps || -z $pkts || $pkts -eq 0 ]]; then
 		echo "go_rxdrop.sh: $name failed ($rc):" >&2
 		cat "$out" "$work/$name.err" >&2
 		return 1
 	fi
 	no_xdp_left "$ns_b" "$if_b" >&2 || { echo "go_rxdrop.sh: XDP program left after $name" >&2; return 1; }
-	echo "$pps"
+	cpu=$(awk -v p="$pkts" '{ printf "%.0f", ($1 + $2) * 1e9 / p }' "$work/$name.time")
+	echo "$pps $cpu"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "rxdrop over veth, xdp $mode, $rounds rounds of $secs s, generator: xsk_bench txonly -s 64"
-printf '%-6s %14s %14s %8s\n' round "C rx_pps" "Go rx_pps" Go/C
-c_all=() go_all=() ratios=()
+echo "rxdrop over veth, xdp $mode, ${poll[*]:-busy loop}, $rounds rounds of $secs s, generator: xsk_bench txonly -s 64"
+printf '%-6s %14s %14s %8s %14s %14s\n' round "C rx_pps" "Go rx_pps" Go/C "C CPU ns/pkt" "Go CPU ns/pkt"
+c_all=() go_all=() ratios=() c_cpu_all=() g_cpu_all=()
 for ((r = 1; r <= rounds; r++)); do
 	if ((r % 2)); then
-		c=$(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
-		g=$(run_one "go-$r" "$bin/go_rxdrop")
+		read -r c c_cpu < <(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
+		read -r g g_cpu < <(run_one "go-$r" "$bin/go_rxdrop")
 	else
-		g=$(run_one "go-$r" "$bin/go_rxdrop")
-		c=$(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
+		read -r g g_cpu < <(run_one "go-$r" "$bin/go_rxdrop")
+		read -r c c_cpu < <(run_one "c-$r" "$bin/xsk_bench" rxdrop -a batch)
 	fi
+	[[ -n ${c:-} && -n ${g:-} ]] || exit 1
 	if [[ $c -eq 0 ]]; then
 		echo "go_rxdrop.sh: the C receiver got nothing in round $r; is the generator running?" >&2
 		exit 1
 	fi
 	ratio=$(awk -v g="$g" -v c="$c" 'BEGIN { printf "%.3f", g / c }')
-	printf '%-6s %14s %14s %8s\n' "$r" "$c" "$g" "$ratio"
-	c_all+=("$c") go_all+=("$g") ratios+=("$ratio")
+	printf '%-6s %14s %14s %8s %14s %14s\n' "$r" "$c" "$g" "$ratio" "$c_cpu" "$g_cpu"
+	c_all+=("$c") go_all+=("$g") ratios+=("$ratio") c_cpu_all+=("$c_cpu") g_cpu_all+=("$g_cpu")
+	c="" g=""
 done
 c_med=$(printf '%s\n' "${c_all[@]}" | median)
 g_med=$(printf '%s\n' "${go_all[@]}" | median)
 r_med=$(printf '%s\n' "${ratios[@]}" | median)
-printf '%-6s %14.0f %14.0f %8.3f\n' median "$c_med" "$g_med" "$r_med"
+cc_med=$(printf '%s\n' "${c_cpu_all[@]}" | median)
+gc_med=$(printf '%s\n' "${g_cpu_all[@]}" | median)
+printf '%-6s %14.0f %14.0f %8.3f %14.0f %14.0f\n' median "$c_med" "$g_med" "$r_med" "$cc_med" "$gc_med"
 if [[ ${VERBOSE:-} == 1 ]]; then
 	for ((r = 1; r <= rounds; r++)); do
 		echo "C  $r: $(grep '^summary: ' "$work/c-$r.out")"
