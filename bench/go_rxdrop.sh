@@ -32,7 +32,7 @@ usage() {
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
-prefix=$(cd "$1" && pwd) || { echo "go_rxdrop.sh: no such prefix: $1" >&2; exit 2; }
+prefix=$1
 shift
 secs=5 rounds=3 mode=drv poll=()
 while getopts "d:r:m:p" opt; do
@@ -52,14 +52,9 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 1
 fi
 
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-libdir="$prefix/lib"
-if ! pkg-config --exists xsk_rs; then
-	echo "go_rxdrop.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
-	exit 1
-fi
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+use_prefix "$prefix"
 lib_init go-bench
 bin=$work/bin
 mkdir -p "$bin"

@@ -27,7 +27,7 @@ usage() {
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
-prefix=$(cd "$1" && pwd) || { echo "demo.sh: no such prefix: $1" >&2; exit 2; }
+prefix=$1
 shift
 seconds=5 mode=auto size=64
 while getopts d:m:s: opt; do
@@ -52,26 +52,15 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 1
 fi
 
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-if ! pkg-config --exists xsk_rs; then
-	echo "demo.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
-	exit 1
-fi
 
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+use_prefix "$prefix"
 lib_init demo # sets $work
 make -s -C "$here" O="$work" "$work/xsk_bench"
 
 ns_tx="xskrs-demo-$$-tx" ns_rx="xskrs-demo-$$-rx"
 make_pair "$ns_tx" veth0 "$ns_rx" veth1
-
-# run_in NS CMD...: CMD in NS, finding libxsk_rs in PREFIX.
-run_in() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" env LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
-}
 
 echo "demo: libxsk_rs $(pkg-config --modversion xsk_rs) from $prefix: xsk_bench txonly on $ns_tx/veth0 ->" \
 	"xsk_bench rxdrop on $ns_rx/veth1 (xdp $mode), $size-byte packets, $seconds s"
@@ -83,20 +72,10 @@ echo "demo: libxsk_rs $(pkg-config --modversion xsk_rs) from $prefix: xsk_bench 
 interrupted=false
 trap 'interrupted=true' INT
 
-setsid ip netns exec "$ns_rx" env LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-	"$work/xsk_bench" rxdrop -i veth1 -m "$mode" >"$work/rx.out" 2>"$work/rx.err" &
+setsid ip netns exec "$ns_rx" env LD_LIBRARY_PATH="$libdir" "$work/xsk_bench" rxdrop -i veth1 -m "$mode" >"$work/rx.out" 2>"$work/rx.err" &
 rx_pid=$!
 bg_pids+=("$rx_pid")
-for ((i = 0; i < 200; i++)); do
-	grep -qx ready "$work/rx.err" 2>/dev/null && break
-	if ! kill -0 "$rx_pid" 2>/dev/null; then
-		cat "$work/rx.err" >&2
-		echo "demo.sh: the receiver failed to start" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
-grep -qx ready "$work/rx.err" || { echo "demo.sh: the receiver is not ready after 10 s" >&2; exit 1; }
+wait_ready "$work/rx.err" "$rx_pid" >&2 || { echo "demo.sh: the receiver failed to start" >&2; exit 1; }
 # The receiver's lines, as they come, until it exits.
 (
 	trap '' INT
@@ -106,7 +85,7 @@ tail_pid=$!
 bg_pids+=("$tail_pid")
 
 tx_rc=0
-run_in "$ns_tx" "$work/xsk_bench" txonly -i veth0 -d "$seconds" -s "$size" 2>"$work/tx.err" |
+in_ns "$ns_tx" "$work/xsk_bench" txonly -i veth0 -d "$seconds" -s "$size" 2>"$work/tx.err" |
 	(trap '' INT && exec tee "$work/tx.out") | (trap '' INT && exec sed -u 's/^/tx  /') || tx_rc=$?
 
 # Every frame the sender counts as completed has been through the receiver's

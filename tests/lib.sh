@@ -3,6 +3,8 @@
 # network namespaces made for this run, and their removal on exit.
 #
 #   source "$repo/tests/lib.sh"
+#   use_prefix DIR         $prefix, $libdir and PKG_CONFIG_PATH for an
+#                          installed libxsk_rs; exits if pkg-config cannot see it
 #   lib_init NAME          $work (scratch dir), traps that remove everything
 #   step NAME LOG CMD...   run CMD, output in LOG (shown on failure), count it
 #   make_pair NS_A IF_A NS_B IF_B
@@ -14,6 +16,10 @@
 #   in_ns NS CMD...        CMD in NS, finding libxsk_rs in $libdir
 #   spawn NS OUT ERR CMD...
 #                          the same in the background; pid in $spawned
+#   fed_by_peer OUT NS PEER PEER_NS PEER_IF CMD...
+#                          CMD in NS while PEER (peer_send) sends a 100-byte
+#                          frame every 100 ms; CMD must exit 0 having printed
+#                          at least 3 lines "received 100 bytes"
 #   go_offline             export Go settings that never download anything
 #   summary_field FILE KEY, summary_expect FILE KEY=VALUE...
 #                          read / check the "summary: k=v ..." line of
@@ -42,6 +48,16 @@ lib_cleanup() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	[[ -n $work ]] && rm -rf "$work"
+}
+
+use_prefix() {
+	prefix=$(cd "$1" 2>/dev/null && pwd) || { echo "$(basename "$0"): no such prefix: $1" >&2; exit 2; }
+	libdir="$prefix/lib"
+	export PKG_CONFIG_PATH="$libdir/pkgconfig"
+	if ! pkg-config --exists xsk_rs; then
+		echo "$(basename "$0"): pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
+		exit 1
+	fi
 }
 
 lib_init() {
@@ -189,4 +205,23 @@ summary_expect() {
 		fi
 	done
 	return $rc
+}
+
+# The README snippets receive until they have seen a few frames (or for a
+# while); the peer keeps sending until the snippet exits, so there is no race
+# with its start-up.
+fed_by_peer() {
+	local out=$1 ns=$2 peer=$3 peer_ns=$4 peer_if=$5 pid rc=0 sent=0
+	shift 5
+	spawn "$ns" "$out" "$out" timeout 20 "$@"
+	pid=$spawned
+	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
+		ip netns exec "$peer_ns" "$peer" "$peer_if" 1 100 || true
+		sent=$((sent + 1))
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
+	echo "exit status $rc after the peer sent $sent frames; output:"
+	cat "$out"
+	[[ $rc -eq 0 ]] && [[ $(grep -cx 'received 100 bytes' "$out") -ge 3 ]]
 }

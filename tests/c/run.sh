@@ -26,20 +26,14 @@ if [[ $# -ne 1 ]]; then
 	echo "usage: $0 PREFIX" >&2
 	exit 2
 fi
-prefix=$(cd "$1" && pwd) || { echo "run.sh: no such prefix: $1" >&2; exit 2; }
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-libdir="$prefix/lib"
 if_a=veth0 if_b=veth1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+use_prefix "$1"
 lib_init c-tests
 
 # ---- build ---------------------------------------------------------------
 
-if ! pkg-config --exists xsk_rs; then
-	echo "run.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
-	exit 1
-fi
 # Word splitting of the pkg-config output is intended throughout.
 cflags=$(pkg-config --cflags xsk_rs)
 libs=$(pkg-config --libs xsk_rs)
@@ -133,28 +127,9 @@ run_case abi_test-valgrind skb env LD_LIBRARY_PATH="$libdir" \
 	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
 	"${vg_supp[@]}" "$work/abi_test"
 
-# The README example receives until it has seen 4 frames; the peer keeps
-# sending one frame every 100 ms until the example exits, so there is no race
-# with the example's start-up.
-readme_example_receives() {
-	local out=$work/readme.out pid rc sent=0
-	ip netns exec "$ns_a" env LD_LIBRARY_PATH="$libdir" timeout 20 \
-		"$work/readme_example" "$if_a" 4 >"$out" 2>&1 &
-	pid=$!
-	bg_pids+=("$pid")
-	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
-		ip netns exec "$ns_b" "$work/peer_send" "$if_b" 1 100 || true
-		sent=$((sent + 1))
-		sleep 0.1
-	done
-	rc=0
-	wait "$pid" || rc=$?
-	echo "example exit status $rc after the peer sent $sent frames; its output:"
-	cat "$out"
-	[[ $rc -eq 0 ]] && [[ $(grep -cx '100 bytes' "$out") -ge 4 ]]
-}
 if [[ -x $work/readme_example ]]; then
-	step "README example receives frames from the peer" "$work/readme-run.log" readme_example_receives
+	step "README example receives frames from the peer" "$work/readme-run.log" \
+		fed_by_peer "$work/readme.out" "$ns_a" "$work/peer_send" "$ns_b" "$if_b" "$work/readme_example" "$if_a" 4
 	step "no XDP program left on $if_a after the README example" "$work/readme-xdp.log" no_xdp_left "$ns_a" "$if_a"
 fi
 

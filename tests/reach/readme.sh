@@ -22,34 +22,17 @@ readme_go_builds() {
 	(cd "$dir" && go build -o "$bin/readme_go" .)
 }
 
-# readme_runs NAME CMD...: CMD (the snippet) receives on if_b while the peer
-# sends one 100-byte frame every 100 ms; it must exit 0 and report 3 frames.
-readme_runs() {
-	local out=$work/$1.out pid rc sent=0
-	shift
-	spawn "$ns_b" "$out" "$out" timeout 20 "$@" "$if_b"
-	pid=$spawned
-	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
-		ip netns exec "$ns_a" "$bin/peer_send" "$if_a" 1 100 || true
-		sent=$((sent + 1))
-		sleep 0.1
-	done
-	rc=0
-	wait "$pid" || rc=$?
-	echo "exit status $rc after the peer sent $sent frames; output:"
-	cat "$out"
-	[[ $rc -eq 0 ]] && [[ $(grep -cx 'received 100 bytes' "$out") -ge 3 ]]
-}
-
 step "README Go snippet builds" "$work/readme-go-build.log" readme_go_builds
 [[ -x $bin/readme_go ]] &&
-	step "README Go snippet receives frames" "$work/readme-go-run.log" readme_runs readme-go "$bin/readme_go"
+	step "README Go snippet receives frames" "$work/readme-go-run.log" \
+		fed_by_peer "$work/readme-go.out" "$ns_b" "$bin/peer_send" "$ns_a" "$if_a" "$bin/readme_go" "$if_b"
 step "no XDP program left on $if_b after the Go snippet" "$work/readme-go-xdp.log" no_xdp_left "$ns_b" "$if_b"
 
 step "README Python snippet extracts" "$work/readme-py.log" readme_example python "$work/readme.py"
 [[ -s $work/readme.py ]] &&
-	step "README Python snippet receives frames" "$work/readme-py-run.log" readme_runs readme-py \
-		env PYTHONPATH="$repo/bindings/python" python3 -X dev -W error "$work/readme.py"
+	step "README Python snippet receives frames" "$work/readme-py-run.log" \
+		fed_by_peer "$work/readme-py.out" "$ns_b" "$bin/peer_send" "$ns_a" "$if_a" \
+		env PYTHONPATH="$repo/bindings/python" python3 -X dev -W error "$work/readme.py" "$if_b"
 step "no XDP program left on $if_b after the Python snippet" "$work/readme-py-xdp.log" no_xdp_left "$ns_b" "$if_b"
 
 # The dlopen snippet: compiled with the header's --cflags only, no libxsk_rs

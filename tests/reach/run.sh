@@ -25,11 +25,9 @@ if [[ $# -ne 1 ]]; then
 	echo "usage: $0 PREFIX" >&2
 	exit 2
 fi
-prefix=$(cd "$1" && pwd) || { echo "run.sh: no such prefix: $1" >&2; exit 2; }
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-libdir="$prefix/lib"
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+use_prefix "$1"
 lib_init reach-tests
 
 go_offline
@@ -37,10 +35,6 @@ go_offline
 parts=(bench dump dlopen go python readme)
 [[ -n ${ONLY:-} ]] && read -r -a parts <<<"$ONLY"
 
-if ! pkg-config --exists xsk_rs; then
-	echo "run.sh: pkg-config finds no xsk_rs under $PKG_CONFIG_PATH" >&2
-	exit 1
-fi
 bin="$work/bin"
 step "c-examples build against $prefix" "$work/build-examples.log" \
 	make -C "$repo/c-examples" O="$bin"
