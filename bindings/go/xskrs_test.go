@@ -276,6 +276,20 @@ func fillAll(t *testing.T, u *Umem) {
 	}
 }
 
+// checkFrames fails t unless got is exactly test frames 0..count-1, in order.
+func checkFrames(t *testing.T, who string, got [][]byte, count uint32) {
+	t.Helper()
+	if len(got) != int(count) {
+		t.Fatalf("%s %d frames, want %d", who, len(got), count)
+	}
+	for seq := uint32(0); seq < count; seq++ {
+		if want := testFrame(seq, frameLen(seq)); !bytes.Equal(got[seq], want) {
+			t.Fatalf("frame %d: got %d bytes % x..., want %d bytes % x...",
+				seq, len(got[seq]), head(got[seq]), len(want), head(want))
+		}
+	}
+}
+
 func TestDescLayout(t *testing.T) {
 	var d Desc
 	got := [4]uintptr{unsafe.Sizeof(d), unsafe.Offsetof(d.Addr), unsafe.Offsetof(d.Len), unsafe.Offsetof(d.Options)}
@@ -334,15 +348,7 @@ func TestReceive(t *testing.T) {
 			if n := s.Receive(descs); n != 0 {
 				t.Errorf("%d extra frames after the %d sent", n, count)
 			}
-			if len(got) != count {
-				t.Fatalf("received %d frames, want %d", len(got), count)
-			}
-			for seq := uint32(0); seq < count; seq++ {
-				if want := testFrame(seq, frameLen(seq)); !bytes.Equal(got[seq], want) {
-					t.Fatalf("frame %d: got %d bytes % x..., want %d bytes % x...",
-						seq, len(got[seq]), head(got[seq]), len(want), head(want))
-				}
-			}
+			checkFrames(t, "received", got, count)
 			st, err := s.Stats()
 			if err != nil {
 				t.Fatal(err)
@@ -396,15 +402,7 @@ func TestTransmit(t *testing.T) {
 		t.Fatalf("queued %d, completed %d, want %d", sent, len(done), count)
 	}
 	got := pr.recv(t, count, 3*time.Second)
-	if len(got) != count {
-		t.Fatalf("peer received %d frames, want %d", len(got), count)
-	}
-	for seq := uint32(0); seq < count; seq++ {
-		if want := testFrame(seq, frameLen(seq)); !bytes.Equal(got[seq], want) {
-			t.Fatalf("frame %d: got %d bytes % x..., want %d bytes % x...",
-				seq, len(got[seq]), head(got[seq]), len(want), head(want))
-		}
-	}
+	checkFrames(t, "peer received", got, count)
 	st, err := s.Stats()
 	if err != nil {
 		t.Fatal(err)
