@@ -52,7 +52,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 	$(LIBDIR)/lib$(LIB).a $(INCLUDEDIR)/$(LIB).h $(PKGCONFIGDIR)/$(LIB).pc
 
 # Tools `make test` needs; each missing one is an error, never a skip.
-TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump tshark
+TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
 .PHONY: all release staticlib install uninstall check-header test test-tools demo bench-go clean
 
