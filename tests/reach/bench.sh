@@ -31,17 +31,11 @@ step "peer_recv.c builds" "$work/build-peer-recv.log" \
 # bench_rxdrop TAG XDP API ARGS...: rxdrop -n N receives exactly N of
 # peer_send's frames.
 bench_rxdrop() {
-	local tag=$1 xdp=$2 api=$3 out err pid rc=0
+	local tag=$1 xdp=$2 api=$3 out
 	shift 3
-	out=$work/bench-$tag.out err=$work/bench-$tag.err
-	spawn "$ns_b" "$out" "$err" timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -m "$xdp" -a "$api" \
-		-n "$bench_n" -d 20 "$@"
-	pid=$spawned
-	wait_ready "$err" "$pid" || return 1
-	in_ns "$ns_a" "$bin/peer_send" "$if_a" "$bench_n" 100 || return 1
-	wait "$pid" || rc=$?
-	cat "$out" "$err"
-	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc"; return 1; }
+	out=$work/bench-$tag.out
+	burst_into "$ns_b" "$out" "$work/bench-$tag.err" "$ns_a" "$if_a" "$bench_n" 100 \
+		timeout 30 "$bin/xsk_bench" rxdrop -i "$if_b" -m "$xdp" -a "$api" -n "$bench_n" -d 20 "$@" || return 1
 	# The summary names the mode in effect: auto settles on drv (veth has native XDP).
 	summary_expect "$out" mode=rxdrop ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
 		rx_pkts="$bench_n" tx_pkts=0 rx_invalid_descs=0

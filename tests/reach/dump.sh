@@ -130,20 +130,14 @@ dump_summary_ok() {
 # dump_count NAME MODE COUNT SENT LEN [SNAP]: xsk_dump -c COUNT while the peer
 # sends SENT frames of LEN bytes; the file must hold exactly frames 0..COUNT-1.
 dump_count() {
-	local name=$1 mode=$2 count=$3 sent=$4 len=$5 snap=${6:-262144} pcap err pid rc t0 t1
+	local name=$1 mode=$2 count=$3 sent=$4 len=$5 snap=${6:-262144} pcap err t0 t1
 	local snap_opt=()
 	[[ $snap != 262144 ]] && snap_opt=(-s "$snap")
 	pcap=$work/$name.pcap err=$work/$name.err
 	t0=$(dump_now)
-	spawn "$ns_b" /dev/null "$err" "$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap" -c "$count" "${snap_opt[@]}"
-	pid=$spawned
-	wait_ready "$err" "$pid" || { cat "$err"; return 1; }
-	ip netns exec "$ns_a" "$bin/peer_send" "$if_a" "$sent" "$len" || return 1
-	rc=0
-	wait "$pid" || rc=$?
+	burst_into "$ns_b" /dev/null "$err" "$ns_a" "$if_a" "$sent" "$len" \
+		"$bin/xsk_dump" -i "$if_b" -m "$mode" -w "$pcap" -c "$count" "${snap_opt[@]}" || return 1
 	t1=$(dump_now)
-	cat "$err"
-	[[ $rc -eq 0 ]] || { echo "xsk_dump exited with $rc"; return 1; }
 	dump_summary_ok "$err" "$count" "$mode" || { echo "no summary line with $count packets and no drops"; return 1; }
 	dump_read "$pcap" "$name" &&
 		python3 "$work/pcap_check.py" "$pcap" "$work/$name.tcpdump" "$count" "$len" "$snap" "$t0" "$t1"

@@ -42,16 +42,11 @@ go_build_rxdrop() { (cd "$go_dir" && go_env go build -o "$bin/go_rxdrop" ./examp
 # go_rxdrop TAG XDP ARGS...: go_rxdrop -n N receives exactly N frames, and
 # its one summary line says so in xsk_bench's format.
 go_rxdrop() {
-	local tag=$1 xdp=$2 out err pid rc=0
+	local tag=$1 xdp=$2 out
 	shift 2
-	out=$work/go-rxdrop-$tag.out err=$work/go-rxdrop-$tag.err
-	spawn "$ns_b" "$out" "$err" timeout 30 "$bin/go_rxdrop" -i "$if_b" -m "$xdp" -n "$go_n" -d 20 "$@"
-	pid=$spawned
-	wait_ready "$err" "$pid" || return 1
-	in_ns "$ns_a" "$bin/peer_send" "$if_a" "$go_n" 100 || return 1
-	wait "$pid" || rc=$?
-	cat "$out" "$err"
-	[[ $rc -eq 0 ]] || { echo "go_rxdrop exited with $rc"; return 1; }
+	out=$work/go-rxdrop-$tag.out
+	burst_into "$ns_b" "$out" "$work/go-rxdrop-$tag.err" "$ns_a" "$if_a" "$go_n" 100 \
+		timeout 30 "$bin/go_rxdrop" -i "$if_b" -m "$xdp" -n "$go_n" -d 20 "$@" || return 1
 	summary_expect "$out" mode=rxdrop ifname="$if_b" queue=0 xdp="${xdp/auto/drv}" bind=copy api=batch rx_pkts="$go_n" \
 		tx_pkts=0 tx_pps=0 rx_invalid_descs=0 tx_invalid_descs=0 || return 1
 	if ! grep -Eq '^summary: .* secs=[0-9]+\.[0-9]{3} .* rx_pps=[0-9]+ .* rx_dropped=[0-9]+ .* rx_ring_full=[0-9]+ rx_fill_ring_empty_descs=[0-9]+ tx_ring_empty_descs=[0-9]+$' "$out"; then

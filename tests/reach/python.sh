@@ -100,16 +100,11 @@ py_rx_script() {
 }
 
 py_peer_send_rx() {
-	local len=$1 out=$work/py-rx-$1.out pid rc=0
+	local len=$1 out=$work/py-rx-$1.out
 	py_rx_script
-	spawn "$ns_a" "$out" "$out" env PYTHONPATH="$py_dir" timeout 30 "${py[@]}" "$work/py_rx.py" "$if_a" \
-		"$py_n" "$len"
-	pid=$spawned
-	wait_ready "$out" "$pid" || return 1
-	ip netns exec "$ns_b" "$bin/peer_send" "$if_b" "$py_n" "$len" || rc=$?
-	wait "$pid" || rc=$?
-	cat "$out"
-	[[ $rc -eq 0 ]] && grep -q "^received $py_n frames (0 differ, 0 extra)" "$out"
+	burst_into "$ns_a" "$out" "$out" "$ns_b" "$if_b" "$py_n" "$len" \
+		env PYTHONPATH="$py_dir" timeout 30 "${py[@]}" "$work/py_rx.py" "$if_a" "$py_n" "$len" &&
+		grep -q "^received $py_n frames (0 differ, 0 extra)" "$out"
 }
 
 step "python: unittest, library from XSK_RS_LIB=$libdir/libxsk_rs.so.0" "$work/py-unittest.log" py_unittest

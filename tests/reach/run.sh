@@ -46,6 +46,23 @@ ns_a="xskrs-r-$$-a" ns_b="xskrs-r-$$-b" if_a=veth0 if_b=veth1
 step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
 [[ $failed -eq 0 ]] || finish
 
+# burst_into NS OUT ERR PEER_NS PEER_IF COUNT LEN CMD...: starts CMD in NS
+# (stdout to OUT, stderr to ERR, which may be OUT), waits for its "ready", has
+# peer_send send COUNT frames of LEN bytes out of PEER_IF in PEER_NS, then
+# waits for CMD and shows what it printed. Fails if any of that fails.
+burst_into() {
+	local ns=$1 out=$2 err=$3 peer_ns=$4 peer_if=$5 count=$6 len=$7 pid rc=0
+	shift 7
+	spawn "$ns" "$out" "$err" "$@"
+	pid=$spawned
+	wait_ready "$err" "$pid" || return 1
+	ip netns exec "$peer_ns" "$bin/peer_send" "$peer_if" "$count" "$len" || { kill "$pid"; return 1; }
+	wait "$pid" || rc=$?
+	cat "$out"
+	[[ $err == "$out" ]] || cat "$err"
+	[[ $rc -eq 0 ]] || { echo "the receiver exited with $rc"; return 1; }
+}
+
 # no_xdp_on_pair: neither end of the shared pair carries a program.
 no_xdp_on_pair() { no_xdp_left "$ns_a" "$if_a" && no_xdp_left "$ns_b" "$if_b"; }
 
