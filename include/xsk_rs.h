@@ -16,15 +16,31 @@
  * until it is destroyed. A UMEM outlives every socket created on it
  * (xsk_rs_umem_destroy returns -EBUSY until they are gone).
  *
- * Threads: every handle may be moved to and used from any thread, but each
- * ring is single-producer single-consumer on the application side: one thread
- * at a time per ring, with your own synchronisation if that thread changes.
- * Different rings may be used from different threads at the same time (e.g.
- * fill+RX on one thread, TX+completion on another). Ring calls take no lock
- * and make no syscall. _create/_destroy of different objects may run
- * concurrently; destroying an object while another thread uses it, or its
- * rings, is undefined. The interface is looked up in the calling thread's
- * network namespace; create a socket's UMEM in that same namespace.
+ * Threads (xsk_rs never starts a thread of its own):
+ *  - Handles are not tied to the thread that created them. An xsk_rs_umem,
+ *    an xsk_rs_socket and their ring handles may be handed to another thread,
+ *    given a happens-before edge from your hand-off (mutex, queue, thread
+ *    start).
+ *  - Each ring is single-producer single-consumer: the application is one
+ *    side, the kernel the other. All calls on one ring (fill: reserve, addr,
+ *    submit, put, needs_wakeup; tx: reserve, desc, submit, put, needs_wakeup;
+ *    comp and rx: peek, addr/desc, release, cancel, take) must come from one
+ *    thread at a time. They take no lock and make no syscall, so two threads
+ *    on one ring are a data race that nothing detects.
+ *  - Different rings may be used at the same time from different threads;
+ *    fill+RX on one thread and TX+completion on another is the intended split.
+ *  - xsk_rs_socket_kick, _poll, _stats, _fd, _xdp_mode, _is_zerocopy and
+ *    _update_xskmap, and the UMEM getters (_area, _size, _frame_size,
+ *    _frame_count, _data, _fd, _fill, _comp) may run concurrently with each
+ *    other and with ring calls.
+ *  - Creating and destroying different objects may run concurrently, also
+ *    several sockets on one UMEM (the library serialises what they share).
+ *  - Must not overlap: destroying a socket with any call on it or its rings;
+ *    destroying a UMEM with any call on it, its rings, or a socket creation
+ *    on it.
+ *  - xsk_rs_last_error() is per thread; read it on the thread that failed.
+ *  - The interface is looked up in the calling thread's network namespace;
+ *    create a socket's UMEM in that same namespace.
  */
 
 #ifndef XSK_RS_H
