@@ -32,7 +32,7 @@
 //! Each mode runs in a child process (this binary re-executed with the ignored
 //! test `soak_child`), so that the two modes may run concurrently while each
 //! measures only its own RSS and fds. `XSK_RS_SOAK_PPS` sets the rate per
-//! direction (default 25000).
+//! direction (default 15000).
 
 mod common;
 
@@ -61,7 +61,7 @@ const TX_MAX: u32 = RING / 2;
 /// RSS growth allowed after the warm-up. The steady state allocates nothing
 /// per packet (buffers are sized up front; the UMEM and rings are pre-faulted
 /// with MAP_POPULATE), so only allocator noise remains. A leak of one byte per
-/// packet would exceed this after about 1M packets: 20 s at the default rate.
+/// packet would exceed this after about 1M packets: 35 s at the default rate.
 const RSS_BOUND: u64 = 1 << 20;
 const SAMPLE_EVERY: Duration = Duration::from_secs(2);
 /// Each side stops refilling for this long, every STALL_PERIOD.
@@ -577,7 +577,7 @@ fn soak_child() {
     let mode_name = std::env::var("XSKRS_SOAK_MODE").unwrap();
     let mode = if mode_name == "drv" { XdpMode::Drv } else { XdpMode::Skb };
     let secs = env_u64("XSK_RS_SOAK_SECS", 60);
-    let pps = env_u64("XSK_RS_SOAK_PPS", 25_000);
+    let pps = env_u64("XSK_RS_SOAK_PPS", 15_000);
     assert!(secs >= 4 && pps > 0, "XSK_RS_SOAK_SECS must be at least 4 and XSK_RS_SOAK_PPS positive");
 
     let a = Side::open(&ns_a, "veth0", 'a', mode);
@@ -609,6 +609,10 @@ fn soak_child() {
             continue;
         }
         next += SAMPLE_EVERY;
+        // A worker only returns on PHASE_EXIT: finished now means it panicked.
+        if ha.is_finished() || hb.is_finished() {
+            break;
+        }
         let (rss, fds) = (rss_kib(), fd_count());
         match base {
             None if t0.elapsed() >= warmup => base = Some((rss, fds)),
@@ -623,6 +627,11 @@ fn soak_child() {
                 assert_eq!(fds, f0, "{mode_name}: open fds changed from {f0} to {fds} at {:?}", t0.elapsed());
             }
         }
+    }
+    if ha.is_finished() || hb.is_finished() {
+        phase.store(PHASE_EXIT, Ordering::Release);
+        let (ra, rb) = (ha.join().is_err(), hb.join().is_err());
+        panic!("{mode_name}: worker failed after {:?} (a: {ra}, b: {rb}); its panic is above", t0.elapsed());
     }
     let (rss_base, fds) = base.expect("at least one sample after the warm-up");
     let rss_end = rss_kib();
