@@ -158,7 +158,10 @@ typedef struct xsk_rs_socket_config {
      */
     size_t sz;
     /**
-     * RX ring entries: a power of two, or 0 for no RX ring (default 2048).
+     * RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
+     * least as many as the frames lent to the fill ring: when the RX ring is
+     * full the kernel drops the packet (`rx_ring_full`) and keeps its frame for
+     * the next one, so until then that frame is in no ring.
      */
     uint32_t rx_size;
     /**
@@ -232,9 +235,10 @@ typedef struct xsk_rs_umem_config {
     uint32_t frame_headroom;
     /**
      * Fill ring entries, a power of two (default 2048). Lend the kernel at most
-     * half this many frames at once: it publishes how far it has consumed only
-     * when it has used up what it last took, so a frame it already handed back
-     * on the RX ring may still count as "in the fill ring" when you return it.
+     * half this many frames at once. The kernel publishes how far it has
+     * consumed the fill ring at the end of each receive batch, just after the
+     * RX entries, so a frame handed back the moment it arrives can find a full
+     * ring still full; the spare half guarantees room.
      */
     uint32_t fill_size;
     /**

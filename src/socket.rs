@@ -26,7 +26,10 @@ const BIND_BUSY_RETRY: Duration = Duration::from_secs(2);
 /// Socket ring sizes, bind flags and XDP program mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketConfig {
-    /// RX ring entries: a power of two, or 0 for a TX-only socket.
+    /// RX ring entries: a power of two, or 0 for a TX-only socket. At least as
+    /// many as the frames lent to the fill ring: when the RX ring is full the
+    /// kernel drops the packet (`rx_ring_full`) and keeps its frame for the next
+    /// one, so until then that frame is in no ring.
     pub rx_size: u32,
     /// TX ring entries: a power of two, or 0 for an RX-only socket.
     pub tx_size: u32,

@@ -37,8 +37,10 @@ pub struct UmemConfig {
     /// Bytes left free at the start of every received frame, before the packet.
     pub frame_headroom: u32,
     /// Fill ring entries (power of two). Lend the kernel at most half this
-    /// many frames at once: it publishes its consumer index only when it has
-    /// used up what it last took, so a returned frame may find the ring full.
+    /// many frames at once. The kernel publishes how far it has consumed the
+    /// fill ring at the end of each receive batch, just after the RX entries,
+    /// so a frame handed back the moment it arrives can find a full ring still
+    /// full; the spare half guarantees room.
     pub fill_size: u32,
     /// Completion ring entries (power of two).
     pub comp_size: u32,

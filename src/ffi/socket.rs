@@ -38,7 +38,10 @@ pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
 pub struct xsk_rs_socket_config {
     /// `sizeof(xsk_rs_socket_config)`, set by `xsk_rs_socket_config_init()`.
     pub sz: usize,
-    /// RX ring entries: a power of two, or 0 for no RX ring (default 2048).
+    /// RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
+    /// least as many as the frames lent to the fill ring: when the RX ring is
+    /// full the kernel drops the packet (`rx_ring_full`) and keeps its frame for
+    /// the next one, so until then that frame is in no ring.
     pub rx_size: u32,
     /// TX ring entries: a power of two, or 0 for no TX ring (default 2048).
     pub tx_size: u32,

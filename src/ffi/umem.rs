@@ -33,9 +33,10 @@ pub struct xsk_rs_umem_config {
     /// below `frame_size - 256`.
     pub frame_headroom: u32,
     /// Fill ring entries, a power of two (default 2048). Lend the kernel at most
-    /// half this many frames at once: it publishes how far it has consumed only
-    /// when it has used up what it last took, so a frame it already handed back
-    /// on the RX ring may still count as "in the fill ring" when you return it.
+    /// half this many frames at once. The kernel publishes how far it has
+    /// consumed the fill ring at the end of each receive batch, just after the
+    /// RX entries, so a frame handed back the moment it arrives can find a full
+    /// ring still full; the spare half guarantees room.
     pub fill_size: u32,
     /// Completion ring entries, a power of two (default 2048).
     pub comp_size: u32,
