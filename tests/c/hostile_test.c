@@ -378,7 +378,8 @@ static void row_strerror(void)
 #define CONFIG_INIT_ROW(fn, type)                                                               \
 	do {                                                                                    \
 		static const size_t bad[] = { 0, 1, 11, 4097, SIZE_MAX / 2, SIZE_MAX };         \
-		unsigned char big[sizeof(type) + 16], want[sizeof(type) + 16];                  \
+		_Alignas(type) unsigned char big[sizeof(type) + 16];                             \
+		unsigned char want[sizeof(type) + 16];                                          \
 		type *c = (type *)(void *)big;                                                  \
 		size_t i;                                                                       \
                                                                                                 \
@@ -433,7 +434,7 @@ static void umem_refused(int line, const xsk_rs_umem_config *c, int err, const c
 static void row_umem_create(void)
 {
 	xsk_rs_umem_config c;
-	unsigned char longer[sizeof(c) + 8];
+	_Alignas(xsk_rs_umem_config) unsigned char longer[sizeof(c) + 8]; /* a newer header's struct */
 	FILE *f;
 	int overcommit = -1;
 
@@ -683,7 +684,7 @@ static void row_socket_create(void)
 {
 	xsk_rs_socket *s = NULL;
 	xsk_rs_socket_config c;
-	unsigned char longer[sizeof(c) + 8];
+	_Alignas(xsk_rs_socket_config) unsigned char longer[sizeof(c) + 8]; /* a newer header's struct */
 	xsk_rs_umem *foreign = NULL;
 	struct live l;
 	char *huge;
