@@ -252,8 +252,15 @@ impl Socket {
 
     /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`).
     /// `EAGAIN`, `EBUSY`, `ENOBUFS` and `ENETDOWN` mean "try again later" and are
-    /// not errors.
+    /// not errors. A socket without a TX ring is refused: the kernel answers it
+    /// with `ENOBUFS`, which would otherwise pass for "try again" forever.
     pub fn kick(&self) -> Result<()> {
+        if self.tx.is_none() {
+            return Err(Error::invalid(format!(
+                "kick tx on {} queue {}: the socket has no tx ring (created with tx_size 0)",
+                self.dev.name, self.queue_id
+            )));
+        }
         // SAFETY: zero-length send with no buffer and no address.
         let rc = unsafe { libc::sendto(self.fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT, std::ptr::null(), 0) };
         if rc >= 0 {

@@ -225,10 +225,21 @@ fn submit<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32) {
     // SAFETY: as above.
     match unsafe { r.as_mut() } {
         Some(r) => {
-            r.submit(n);
+            let done = r.submit(n);
+            if done < n {
+                clamped(func, n, done, "reserved and not yet submitted", "submitted");
+            }
         }
         None => null_handle(func, ()),
     }
+}
+
+/// Records that a submit/release/cancel of `n` was clamped to `done`: a `n`
+/// larger than the caller holds is a bug in the caller worth a message, even
+/// though the call has no error channel. Off the hot path.
+#[cold]
+fn clamped(func: &str, n: u32, done: u32, held: &str, verb: &str) {
+    refuse(func, &format!("n {n} is more than the {done} {held}; {verb} {done}"), ())
 }
 
 #[inline(always)]
@@ -283,7 +294,10 @@ fn release<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
     // SAFETY: as above.
     match unsafe { r.as_mut() } {
         Some(r) => {
-            r.release(n);
+            let done = r.release(n);
+            if done < n {
+                clamped(func, n, done, "peeked and not yet released", "released");
+            }
         }
         None => null_handle(func, ()),
     }
@@ -294,7 +308,10 @@ fn cancel<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
     // SAFETY: as above.
     match unsafe { r.as_mut() } {
         Some(r) => {
-            r.cancel(n);
+            let done = r.cancel(n);
+            if done < n {
+                clamped(func, n, done, "peeked and not yet released", "cancelled");
+            }
         }
         None => null_handle(func, ()),
     }

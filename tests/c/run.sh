@@ -5,11 +5,15 @@
 #
 # Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
-# -pedantic): abi_test.c (shared and static), header_cpp.cpp (C++17), and the
-# C example in README.md. Then, on a veth pair between two namespaces made for
-# this run, abi_test runs in skb and drv mode, statically linked, and under
-# valgrind; the README example receives frames from a peer; and after each run
-# the interface must carry no XDP program.
+# -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c
+# (shared, and with ASan+UBSan), header_cpp.cpp (C++17), and the C example in
+# README.md. hostile_test must have a row for every function the library
+# exports and the header declares, and no other. Then, on a veth pair between
+# two namespaces made for this run, abi_test and hostile_test run in skb and
+# drv mode, plain, under ASan+UBSan and under valgrind (errors and leaks
+# fatal in both); abi_test also statically linked; the README example
+# receives frames from a peer; and after each run the interface must carry no
+# XDP program.
 #
 # Needs root for the packet tests. Without root they are skipped with a reason,
 # except under CI=true, where that is a failure. Exits non-zero on any failure.
@@ -44,6 +48,40 @@ echo "xsk_rs $(pkg-config --modversion xsk_rs) from $prefix: cflags '$cflags' li
 # shellcheck disable=SC2086
 step "abi_test.c builds against the shared library" "$work/build-abi.log" \
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/abi_test.c" -o "$work/abi_test" $libs
+
+# shellcheck disable=SC2086
+step "hostile_test.c builds against the shared library" "$work/build-hostile.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/hostile_test.c" -o "$work/hostile_test" $libs
+
+# ASan+UBSan: the tests are instrumented, the Rust library is not, but every
+# malloc goes through ASan, so LeakSanitizer sees the library's leaks too.
+# -fno-sanitize-recover: the first UBSan report ends the run.
+# shellcheck disable=SC2054 # the comma belongs to -fsanitize
+sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+for t in abi_test hostile_test; do
+	# shellcheck disable=SC2086
+	step "$t.c builds with ASan+UBSan" "$work/build-$t-asan.log" \
+		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs
+done
+
+# Coverage: one hostile_test row per exported function, no row for anything
+# else. The rows name their function (ROW() takes its address, so a row for a
+# function the header lost does not compile); this catches the other way round.
+hostile_rows_cover_exports() {
+	local rows exported declared
+	rows=$(LD_LIBRARY_PATH="$libdir" "$work/hostile_test" --list | sort) || return 1
+	exported=$(nm -D --defined-only "$libdir/libxsk_rs.so" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u)
+	declared=$(grep -oE '\<xsk_rs_[a-z0-9_]+\(' "$prefix/include/xsk_rs.h" | tr -d '(' | sort -u)
+	echo "$(wc -l <<<"$rows") rows, $(wc -l <<<"$exported") exported functions, $(wc -l <<<"$declared") declared"
+	[[ $rows == "$exported" && $rows == "$declared" ]] && return 0
+	echo "exported or declared, without a hostile_test row:"
+	comm -13 <(echo "$rows") <(sort -u <(echo "$exported") <(echo "$declared"))
+	echo "hostile_test rows for no exported and declared function:"
+	comm -23 <(echo "$rows") <(comm -12 <(echo "$exported") <(echo "$declared"))
+	return 1
+}
+[[ -x $work/hostile_test ]] &&
+	step "hostile_test has one row per exported function" "$work/coverage.log" hostile_rows_cover_exports
 
 # shellcheck disable=SC2086
 step "header_cpp.cpp builds as C++17" "$work/build-cpp.log" \
@@ -94,38 +132,56 @@ if [[ $failed -ne 0 ]]; then
 	finish
 fi
 
-# run_abi LOG MODE CMD...: abi_test must exit 0 and end with its
-# "N passed, 0 failed" line.
-run_abi() {
-	local log=$1 mode=$2
-	shift 2
+# run_test LOG NAME MODE CMD...: the test (abi_test or hostile_test) must
+# exit 0 and end with its "NAME: N passed, 0 failed" line.
+run_test() {
+	local log=$1 name=$2 mode=$3
+	shift 3
 	"$@" "$ns_a" "$if_a" "$ns_b" "$if_b" "$mode" >"$log.out" 2>&1
 	local rc=$?
 	cat "$log.out"
-	grep -Eq '^abi_test: [0-9]+ passed, 0 failed$' "$log.out" && [[ $rc -eq 0 ]]
+	# The failures again, so that the tail shown for a failed step has them.
+	grep -E '^  FAIL ' "$log.out" || true
+	grep -Eq "^$name: [0-9]+ passed, 0 failed\$" "$log.out" && [[ $rc -eq 0 ]]
 }
 
-# run_case NAME MODE CMD...
+# run_case CASE NAME MODE CMD...
 run_case() {
-	local name=$1 mode=$2
-	shift 2
-	step "$name" "$work/$name.log" run_abi "$work/$name" "$mode" "$@"
-	grep -E '^abi_test: ' "$work/$name.out" | tail -n 1 || true
-	step "no XDP program left on $if_a after $name" "$work/$name-xdp.log" no_xdp_left "$ns_a" "$if_a"
+	local case=$1 name=$2 mode=$3 t0=$SECONDS
+	shift 3
+	step "$case" "$work/$case.log" run_test "$work/$case" "$name" "$mode" "$@"
+	echo "      $(grep -E "^$name: [0-9]+ passed" "$work/$case.out" | tail -n 1 || true) in $((SECONDS - t0)) s"
+	step "no XDP program left on $if_a after $case" "$work/$case-xdp.log" no_xdp_left "$ns_a" "$if_a"
 }
 
-run_case abi_test-skb skb env LD_LIBRARY_PATH="$libdir" "$work/abi_test"
-run_case abi_test-drv drv env LD_LIBRARY_PATH="$libdir" "$work/abi_test"
-if [[ -x $work/abi_test_static ]]; then
-	run_case abi_test-static skb "$work/abi_test_static"
-fi
+# Leaks and errors are fatal. abort_on_error stays off so that the exit status
+# is ASan's (1 for an error, 23 for a leak) and no core file is written.
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=exitcode=23
+# lsan.supp, like valgrind.supp below, is for allocations that are not leaks
+# (none so far); each entry must say why.
+[[ -f $here/lsan.supp ]] && LSAN_OPTIONS+=":suppressions=$here/lsan.supp:print_suppressions=1"
+
 # valgrind.supp, if present, holds suppressions for what valgrind cannot model
 # (bpf(2) out-parameters, say); each entry should say why it is there.
 vg_supp=()
 [[ -f $here/valgrind.supp ]] && vg_supp=(--suppressions="$here/valgrind.supp")
-run_case abi_test-valgrind skb env LD_LIBRARY_PATH="$libdir" \
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
-	"${vg_supp[@]}" "$work/abi_test"
+# shellcheck disable=SC2054 # the comma belongs to --errors-for-leak-kinds
+vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible "${vg_supp[@]}")
+
+for t in abi_test hostile_test; do
+	[[ -x $work/$t ]] || continue
+	for mode in skb drv; do
+		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"
+		[[ -x $work/$t-asan ]] &&
+			run_case "$t-asan-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t-asan"
+		run_case "$t-valgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${vg[@]}" "$work/$t"
+	done
+done
+if [[ -x $work/abi_test_static ]]; then
+	run_case abi_test-static-skb abi_test skb "$work/abi_test_static"
+fi
 
 if [[ -x $work/readme_example ]]; then
 	step "README example receives frames from the peer" "$work/readme-run.log" \

@@ -1,0 +1,291 @@
+/*
+ * harness.h: what the C tests share (abi_test.c, hostile_test.c): counted
+ * checks, the test frame layout of tests/common/mod.rs, moving between network
+ * namespaces, the AF_PACKET peer on the other end of the veth pair, and the
+ * XDP attachment as ip(8) reports it. Header-only (static inline), so each test
+ * stays one translation unit built with the strict flags of tests/c/run.sh.
+ *
+ * The including file defines _GNU_SOURCE first and sets `harness_name` for
+ * diagnostics.
+ */
+#ifndef XSK_RS_TEST_HARNESS_H
+#define XSK_RS_TEST_HARNESS_H
+
+#include <xsk_rs.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The test program's name, for messages that exit early. */
+static const char *harness_name;
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static unsigned passed, failed;
+
+__attribute__((format(printf, 4, 5))) static inline int check_at(const char *file, int line, int ok,
+								   const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %s  ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (!ok)
+		printf("  [%s:%d]", file, line);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+	return ok;
+}
+
+/* One counted check; evaluates to whether it held. */
+#define CHECK(cond, ...) check_at(__FILE__, __LINE__, (cond) ? 1 : 0, __VA_ARGS__)
+
+/* A fallible xsk_rs call must return exactly `want` (0 or a negative errno). */
+#define CHECK_RC(call, want)                                                             \
+	do {                                                                             \
+		int rc_ = (call);                                                        \
+		check_at(__FILE__, __LINE__, rc_ == (want), "%s == %s (got %d%s%s)", #call, #want, \
+			 rc_, rc_ ? ": " : "", rc_ ? errmsg() : "");          \
+	} while (0)
+
+static inline void section(const char *name)
+{
+	printf("%s\n", name);
+	fflush(stdout);
+}
+
+/* The thread's last error message, printable even if the library has none. */
+static inline const char *errmsg(void)
+{
+	const char *m = xsk_rs_last_error();
+
+	return m ? m : "(no message)";
+}
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- test frames (same layout as tests/common/mod.rs) ------------------- */
+
+#define TEST_ETHERTYPE 0x88B5
+#define TEST_HDR_LEN 18 /* Ethernet header + 4-byte sequence number */
+#define MAX_FRAME 1500
+#define WAIT_MS 5000
+
+static const uint8_t dst_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
+static const uint8_t src_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
+
+/* Lengths spread over 60..1500, both ends included. */
+static inline uint32_t frame_len(uint32_t seq)
+{
+	if (seq % 16 == 1)
+		return MAX_FRAME;
+	return 60 + (seq * 367u) % (MAX_FRAME - 60);
+}
+
+static inline void make_frame(uint8_t *buf, uint32_t seq, uint32_t len)
+{
+	uint32_t be = htonl(seq);
+	uint16_t et = htons(TEST_ETHERTYPE);
+
+	memcpy(buf, dst_mac, 6);
+	memcpy(buf + 6, src_mac, 6);
+	memcpy(buf + 12, &et, 2);
+	memcpy(buf + 14, &be, 4);
+	for (uint32_t i = 0; i < len - TEST_HDR_LEN; i++)
+		buf[TEST_HDR_LEN + i] = (uint8_t)(seq * 131u + i * 7u + 1u);
+}
+
+static inline int is_test_frame(const uint8_t *f, uint32_t len)
+{
+	return len >= TEST_HDR_LEN && f[12] == (TEST_ETHERTYPE >> 8) && f[13] == (TEST_ETHERTYPE & 0xff);
+}
+
+static inline uint32_t frame_seq(const uint8_t *f)
+{
+	uint32_t be;
+
+	memcpy(&be, f + 14, 4);
+	return ntohl(be);
+}
+
+/* True when f[0..len) is exactly test frame `seq`. */
+static inline int frame_matches(const uint8_t *f, uint32_t len, uint32_t seq)
+{
+	uint8_t want[MAX_FRAME];
+
+	if (len != frame_len(seq))
+		return 0;
+	make_frame(want, seq, len);
+	return memcmp(f, want, len) == 0;
+}
+
+/* ---- namespaces and the AF_PACKET peer ---------------------------------- */
+
+static inline int open_netns(const char *ns)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", harness_name, path, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static inline void enter_netns(int fd, const char *ns)
+{
+	if (setns(fd, CLONE_NEWNET) != 0) {
+		fprintf(stderr, "%s: setns %s: %s\n", harness_name, ns, strerror(errno));
+		exit(2);
+	}
+}
+
+static inline int peer_open(const char *ifname)
+{
+	struct sockaddr_ll sll;
+	unsigned ifindex = if_nametoindex(ifname);
+	int fd, rcvbuf = 8 << 20;
+
+	if (!ifindex) {
+		fprintf(stderr, "%s: peer interface %s: %s\n", harness_name, ifname, strerror(errno));
+		exit(2);
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		fprintf(stderr, "%s: AF_PACKET socket: %s\n", harness_name, strerror(errno));
+		exit(2);
+	}
+	/* The tests transmit a whole burst before reading it back. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		fprintf(stderr, "%s: bind AF_PACKET to %s: %s\n", harness_name, ifname, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static inline int peer_send(int fd, uint32_t seq)
+{
+	uint8_t buf[MAX_FRAME];
+	uint32_t len = frame_len(seq);
+
+	make_frame(buf, seq, len);
+	return send(fd, buf, len, 0) == (ssize_t)len;
+}
+
+/*
+ * The next incoming test frame into buf (MAX_FRAME bytes), or -1 after
+ * timeout_ms. Skips frames sent from this host (an ETH_P_ALL socket sees them
+ * as PACKET_OUTGOING) and anything that is not a test frame.
+ */
+static inline int peer_recv(int fd, uint8_t *buf, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint8_t big[65536];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct sockaddr_ll from;
+		socklen_t alen = sizeof(from);
+		uint64_t t = now_ms();
+		ssize_t n;
+
+		if (t >= deadline)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline - t)) <= 0)
+			continue;
+		n = recvfrom(fd, big, sizeof(big), MSG_DONTWAIT, (struct sockaddr *)&from, &alen);
+		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING || !is_test_frame(big, (uint32_t)n))
+			continue;
+		if (n > MAX_FRAME)
+			n = MAX_FRAME;
+		memcpy(buf, big, (size_t)n);
+		return (int)n;
+	}
+}
+
+/* Drops whatever the peer has queued (left over from an earlier test). */
+static inline void peer_drain(int fd)
+{
+	uint8_t buf[MAX_FRAME];
+
+	while (peer_recv(fd, buf, 50) >= 0)
+		;
+}
+
+/* ---- XDP attachment, as ip(8) reports it -------------------------------- */
+
+enum { XDP_NONE, XDP_GENERIC, XDP_NATIVE, XDP_OTHER, XDP_UNKNOWN };
+
+static inline const char *xdp_state_name(int s)
+{
+	static const char *const names[] = { "none", "generic (skb)", "native (drv)", "other", "unknown" };
+
+	return names[s];
+}
+
+static inline int xdp_state(const char *ns, const char *ifname)
+{
+	char cmd[512], word[128];
+	int state = XDP_NONE;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip -n '%s' -d link show dev '%s' 2>/dev/null", ns, ifname);
+	p = popen(cmd, "r");
+	if (!p)
+		return XDP_UNKNOWN;
+	while (fscanf(p, "%127s", word) == 1) {
+		if (!strcmp(word, "xdpgeneric") || !strcmp(word, "prog/xdpgeneric"))
+			state = XDP_GENERIC;
+		else if ((!strcmp(word, "xdp") || !strcmp(word, "xdpdrv") || !strcmp(word, "prog/xdp") ||
+			  !strcmp(word, "prog/xdpdrv")) && state == XDP_NONE)
+			state = XDP_NATIVE;
+		else if (!strncmp(word, "xdp", 3) && strlen(word) > 3 && state == XDP_NONE)
+			state = XDP_OTHER;
+	}
+	if (pclose(p) != 0)
+		return XDP_UNKNOWN;
+	return state;
+}
+
+#endif /* XSK_RS_TEST_HARNESS_H */

@@ -1,0 +1,1448 @@
+/*
+ * hostile_test: every exported xsk_rs_* function called with hostile input.
+ *
+ *   hostile_test NS_A IF_A NS_B IF_B skb|drv
+ *   hostile_test --list          the function each row covers, one a line
+ *
+ * One row per exported function (the table `rows` at the bottom). A row calls
+ * its function with NULL for each pointer, zero and huge sizes and counts (0,
+ * ring size + 1, UINT32_MAX, SIZE_MAX), unknown flags and modes, and ring
+ * indices that were never reserved or peeked. What must come back:
+ *
+ *   - a call with an errno channel: exactly the documented negative errno, and
+ *     xsk_rs_last_error() starting with "<function>: " and naming the argument;
+ *   - a call without one (a count, a pointer, void): the documented value (0,
+ *     NULL, or the clamped effect), and for misuse the same kind of message;
+ *   - never a crash, a leak, or a write to an out-param of a refused call.
+ *
+ * Where the effect is only visible to the kernel (a submit of more than was
+ * reserved, a release of more than was peeked), the row proves it with packets
+ * over the veth pair: IF_A carries the xsk_rs sockets, an AF_PACKET socket on
+ * IF_B is the peer, as in abi_test.c.
+ *
+ * tests/c/run.sh compares `--list` with the functions the installed library
+ * exports (nm -D) and the installed header declares: a function without a row,
+ * or a row without a function, fails the run. Each row must make at least one
+ * check. Built with ASan+UBSan and run under valgrind as well. The last line is
+ * "hostile_test: N passed, M failed".
+ */
+#define _GNU_SOURCE /* setns, MAP_ANONYMOUS, syscall */
+
+#include "harness.h"
+
+#include <limits.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+/* ---- context ------------------------------------------------------------ */
+
+static struct {
+	const char *ns_a, *if_a, *ns_b, *if_b;
+	int fd_a, fd_b; /* the two namespaces */
+	uint32_t mode;  /* XSK_RS_XDP_MODE_SKB or _DRV */
+	int peer;       /* AF_PACKET socket on if_b */
+} ctx;
+
+#define RING 64     /* every ring the rows create */
+#define FRAMES 256  /* UMEM frames */
+#define FSIZE 2048  /* UMEM frame size */
+#define SETTLE_MS 300 /* how long "nothing arrives" is watched */
+#define UNTOUCHED 0xdeadbeefu
+
+/* Whether valgrind runs us: it preloads its vgpreload_*.so into the client. */
+static int under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "/vgpreload_");
+}
+
+/* The function the running row covers. */
+static const char *cur;
+
+/* ---- message checks ----------------------------------------------------- */
+
+/*
+ * Leaves a last-error message that does not start with the current row's
+ * function name, so that a check after a call sees that call's message, not
+ * an older one. (Successful calls do not clear the message.)
+ */
+static void prime(void)
+{
+	if (strcmp(cur, "xsk_rs_umem_fd") != 0)
+		xsk_rs_umem_fd(NULL);
+	else
+		xsk_rs_socket_fd(NULL);
+}
+
+/* The last error starts with "<cur>: " and contains `what` (if not NULL). */
+static int names(const char *what)
+{
+	const char *m = xsk_rs_last_error();
+	size_t n = strlen(cur);
+
+	return m && strncmp(m, cur, n) == 0 && m[n] == ':' && m[n + 1] == ' ' && (!what || strstr(m, what));
+}
+
+static int msg_check(int line, int ok, const char *expr, long long got, const char *what)
+{
+	return check_at(__FILE__, line, ok && names(what), "%s -> %lld, \"%s\"%s%s", expr, got, errmsg(),
+			what ? " names " : "", what ? what : "");
+}
+
+/* An int call refused with exactly `err` and a message naming `what`. */
+#define FAILS(call, err, what)                                                              \
+	do {                                                                                \
+		int rc_;                                                                    \
+		prime();                                                                    \
+		rc_ = (call);                                                               \
+		msg_check(__LINE__, rc_ == (err), #call " == " #err, rc_, what);            \
+	} while (0)
+
+/* A count call refused: 0 and a message. */
+#define ZERO_MSG(call, what)                                                                \
+	do {                                                                                \
+		unsigned long long v_;                                                      \
+		prime();                                                                    \
+		v_ = (unsigned long long)(call);                                            \
+		msg_check(__LINE__, v_ == 0, #call " == 0", (long long)v_, what);           \
+	} while (0)
+
+/* A pointer call refused: NULL and a message. */
+#define NULL_MSG(call, what)                                                                \
+	do {                                                                                \
+		const void *p_;                                                             \
+		prime();                                                                    \
+		p_ = (const void *)(call);                                                  \
+		msg_check(__LINE__, p_ == NULL, #call " == NULL", p_ != NULL, what);        \
+	} while (0)
+
+/* A void call refused or clamped: a message. */
+#define VOID_MSG(call, what)                                                                \
+	do {                                                                                \
+		prime();                                                                    \
+		call;                                                                       \
+		msg_check(__LINE__, 1, #call, 0, what);                                     \
+	} while (0)
+
+/* A call whose documented value for this input is `want` (no message needed). */
+#define VALUE(call, want)                                                                   \
+	do {                                                                                \
+		long long v_ = (long long)(call), w_ = (long long)(want);                   \
+		CHECK(v_ == w_, "%s -> %lld (want %s = %lld)%s%s", #call, v_, #want, w_,    \
+		      v_ != w_ ? ": " : "", v_ != w_ ? errmsg() : "");                      \
+	} while (0)
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+struct live {
+	xsk_rs_umem *umem;
+	xsk_rs_socket *sock;
+	xsk_rs_fill *fill;
+	xsk_rs_comp *comp;
+	xsk_rs_rx *rx;
+	xsk_rs_tx *tx;
+};
+
+static void umem_cfg(xsk_rs_umem_config *c)
+{
+	xsk_rs_umem_config_init(c, sizeof(*c));
+	c->frame_count = FRAMES;
+	c->frame_size = FSIZE;
+	c->fill_size = c->comp_size = RING;
+}
+
+/* A UMEM of FRAMES x FSIZE with RING-entry fill and completion rings. */
+static int umem_up(struct live *l)
+{
+	xsk_rs_umem_config c;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	umem_cfg(&c);
+	rc = xsk_rs_umem_create(&l->umem, &c);
+	if (!CHECK(rc == 0 && l->umem, "fixture: umem_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	l->fill = xsk_rs_umem_fill(l->umem);
+	l->comp = xsk_rs_umem_comp(l->umem);
+	return 1;
+}
+
+/* umem_up plus a socket on if_a queue 0 with RING-entry rings (0: none). */
+static int live_up(struct live *l, uint32_t rx_size, uint32_t tx_size, uint32_t mode)
+{
+	xsk_rs_socket_config s;
+	int rc;
+
+	if (!umem_up(l))
+		return 0;
+	xsk_rs_socket_config_init(&s, sizeof(s));
+	s.rx_size = rx_size;
+	s.tx_size = tx_size;
+	s.xdp_mode = mode;
+	rc = xsk_rs_socket_create(&l->sock, ctx.if_a, 0, l->umem, &s);
+	if (!CHECK(rc == 0 && l->sock, "fixture: socket_create rx %u tx %u mode %u (rc %d%s%s)", rx_size, tx_size,
+		   mode, rc, rc ? ": " : "", rc ? errmsg() : "")) {
+		xsk_rs_umem_destroy(l->umem);
+		l->umem = NULL;
+		return 0;
+	}
+	l->rx = xsk_rs_socket_rx(l->sock);
+	l->tx = xsk_rs_socket_tx(l->sock);
+	return 1;
+}
+
+static void live_down(struct live *l)
+{
+	xsk_rs_socket_destroy(l->sock);
+	if (l->umem && xsk_rs_umem_destroy(l->umem) != 0)
+		CHECK(0, "fixture: umem_destroy: %s", errmsg());
+	memset(l, 0, sizeof(*l));
+}
+
+/* Kicks TX; the kernel's "try again" answers are not failures. */
+static void kick(xsk_rs_socket *s)
+{
+	int rc = xsk_rs_socket_kick(s);
+
+	if (rc != 0 && rc != -EAGAIN && rc != -EBUSY && rc != -ENOBUFS)
+		CHECK(0, "fixture: kick: %d: %s", rc, errmsg());
+}
+
+/* Entries ready on the RX ring after waiting up to ms for `want` (peek + cancel). */
+static uint32_t rx_ready(struct live *l, uint32_t want, unsigned ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	uint32_t idx, n;
+
+	for (;;) {
+		n = xsk_rs_rx_peek(l->rx, UINT32_MAX, &idx);
+		xsk_rs_rx_cancel(l->rx, n);
+		if (n >= want || now_ms() >= deadline)
+			return n;
+		xsk_rs_socket_poll(l->sock, POLLIN, 20);
+	}
+}
+
+/* Completions ready after kicking for up to ms until there are `want`. */
+static uint32_t comp_ready(struct live *l, uint32_t want, unsigned ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	uint32_t idx, n;
+
+	for (;;) {
+		n = xsk_rs_comp_peek(l->comp, UINT32_MAX, &idx);
+		xsk_rs_comp_cancel(l->comp, n);
+		if (n >= want || now_ms() >= deadline)
+			return n;
+		kick(l->sock);
+		sleep_ms(5);
+	}
+}
+
+/* Test frame `seq` written into UMEM frame `frame`; its TX descriptor. */
+static xsk_rs_desc tx_frame(struct live *l, uint32_t frame, uint32_t seq)
+{
+	xsk_rs_desc d = { .addr = (uint64_t)frame * FSIZE, .len = frame_len(seq), .options = 0 };
+
+	make_frame(xsk_rs_umem_data(l->umem, d.addr), seq, d.len);
+	return d;
+}
+
+/* The peer receives exactly the frames seqs[0..n) in order, then nothing. */
+static void peer_gets(const uint32_t *seqs, uint32_t n, const char *what)
+{
+	uint8_t buf[MAX_FRAME];
+	uint32_t i, ok = 0;
+	int len;
+
+	for (i = 0; i < n; i++) {
+		len = peer_recv(ctx.peer, buf, WAIT_MS);
+		if (len < 0)
+			break;
+		ok += frame_seq(buf) == seqs[i] && frame_matches(buf, (uint32_t)len, seqs[i]);
+	}
+	len = peer_recv(ctx.peer, buf, SETTLE_MS);
+	CHECK(ok == n && len < 0, "%s: the peer received exactly %u frame(s) byte-exact (%u ok%s)", what, n, ok,
+	      len >= 0 ? ", and an extra one" : "");
+}
+
+/* Sends the peer frames first..first+n-1. */
+static void peer_burst(uint32_t first, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!peer_send(ctx.peer, first + i))
+			CHECK(0, "fixture: peer send %u: %s", first + i, strerror(errno));
+}
+
+/* RX ring with three frames (seq 0..2) received into frames 0..7 of the fill ring. */
+static int rx_three(struct live *l)
+{
+	uint64_t addrs[8];
+
+	if (!live_up(l, RING, 0, ctx.mode))
+		return 0;
+	for (int i = 0; i < 8; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	xsk_rs_fill_put(l->fill, addrs, 8);
+	peer_burst(0, 3);
+	return CHECK(rx_ready(l, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
+}
+
+/* TX-only socket with three completions (frames 10..12, seq 0..2). */
+static int comp_three(struct live *l)
+{
+	xsk_rs_desc d[3];
+
+	if (!live_up(l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return 0;
+	peer_drain(ctx.peer);
+	for (uint32_t i = 0; i < 3; i++)
+		d[i] = tx_frame(l, 10 + i, i);
+	xsk_rs_tx_put(l->tx, d, 3);
+	if (!CHECK(comp_ready(l, 3, WAIT_MS) == 3, "fixture: 3 completions wait on the completion ring"))
+		return 0;
+	peer_drain(ctx.peer);
+	return 1;
+}
+
+/* ---- rows: library ------------------------------------------------------ */
+
+static void row_version(void)
+{
+	const char *before = xsk_rs_last_error(), *v = xsk_rs_version();
+	unsigned a, b, c;
+	char end;
+
+	/* No argument to abuse: the documented value, whatever state the thread is in. */
+	CHECK(v && sscanf(v, "%u.%u.%u%c", &a, &b, &c, &end) == 3, "xsk_rs_version() = \"%s\" (N.N.N)",
+	      v ? v : "(null)");
+	CHECK(xsk_rs_last_error() == before || !strcmp(xsk_rs_last_error(), before),
+	      "xsk_rs_version leaves the last error alone");
+}
+
+static void *fresh_thread_error(void *arg)
+{
+	const char **out = arg;
+
+	*out = xsk_rs_last_error();
+	*out = *out ? strdup(*out) : NULL;
+	return NULL;
+}
+
+static void row_last_error(void)
+{
+	char *other = NULL;
+	pthread_t t;
+	const char *m;
+
+	/* Never NULL: "" on a thread that has seen no failure. */
+	if (CHECK(pthread_create(&t, NULL, fresh_thread_error, &other) == 0, "a second thread starts")) {
+		pthread_join(t, NULL);
+		CHECK(other && !strcmp(other, ""), "a fresh thread's xsk_rs_last_error() is \"\" (got %s%s%s)",
+		      other ? "\"" : "", other ? other : "NULL", other ? "\"" : "");
+		free(other);
+	}
+	/* After a failure, its message; a later successful call does not clear it. */
+	prime();
+	m = xsk_rs_last_error();
+	CHECK(m && !strcmp(m, "xsk_rs_umem_fd: umem is NULL"), "after xsk_rs_umem_fd(NULL): \"%s\"", m ? m : "NULL");
+	xsk_rs_version();
+	xsk_rs_umem_config_init(&(xsk_rs_umem_config){ 0 }, sizeof(xsk_rs_umem_config));
+	CHECK(!strcmp(xsk_rs_last_error(), "xsk_rs_umem_fd: umem is NULL"), "successful calls leave it");
+}
+
+static void row_strerror(void)
+{
+	static const int vals[] = { 0, EINVAL, -EINVAL, -EBUSY, -ENODEV, 4095, -4095, INT_MAX, INT_MIN, INT_MIN + 1 };
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		const char *s = xsk_rs_strerror(vals[i]);
+
+		CHECK(s && *s, "xsk_rs_strerror(%d) = \"%s\"", vals[i], s ? s : "(null)");
+	}
+	CHECK(!strcmp(xsk_rs_strerror(EBUSY), xsk_rs_strerror(-EBUSY)), "either sign names the same error");
+	CHECK(!strcmp(xsk_rs_strerror(INT_MIN), "unknown error") && !strcmp(xsk_rs_strerror(4095), "unknown error"),
+	      "unknown values (INT_MIN, 4095) -> \"unknown error\"");
+}
+
+/* ---- rows: configs ------------------------------------------------------ */
+
+/*
+ * For both *_config_init: NULL, sizes that cannot be a struct (0, 1, 11,
+ * 4097, SIZE_MAX) are refused and leave the struct alone; a longer struct
+ * (a newer header) gets zeros past what this library knows.
+ */
+#define CONFIG_INIT_ROW(fn, type)                                                               \
+	do {                                                                                    \
+		static const size_t bad[] = { 0, 1, 11, 4097, SIZE_MAX / 2, SIZE_MAX };         \
+		_Alignas(type) unsigned char big[sizeof(type) + 16];                             \
+		unsigned char want[sizeof(type) + 16];                                          \
+		type *c = (type *)(void *)big;                                                  \
+		size_t i;                                                                       \
+                                                                                                \
+		FAILS(fn(NULL, sizeof(type)), -EINVAL, "cfg is NULL");                          \
+		FAILS(fn(NULL, 0), -EINVAL, "cfg is NULL");                                     \
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {                            \
+			memset(big, 0xa5, sizeof(big));                                         \
+			FAILS(fn(c, bad[i]), -EINVAL, "sz");                                    \
+			memset(want, 0xa5, sizeof(want));                                       \
+			CHECK(!memcmp(big, want, sizeof(big)), "sz %zu: the struct is untouched", bad[i]); \
+		}                                                                               \
+		memset(big, 0xa5, sizeof(big));                                                 \
+		VALUE(fn(c, sizeof(big)), 0);                                                   \
+		memset(want, 0, sizeof(want));                                                  \
+		CHECK(c->sz == sizeof(big) && !memcmp(big + sizeof(type), want, 16),            \
+		      "a 16-byte longer struct: sz recorded, the unknown tail zeroed");         \
+	} while (0)
+
+static void row_socket_config_init(void)
+{
+	CONFIG_INIT_ROW(xsk_rs_socket_config_init, xsk_rs_socket_config);
+}
+
+static void row_umem_config_init(void)
+{
+	CONFIG_INIT_ROW(xsk_rs_umem_config_init, xsk_rs_umem_config);
+}
+
+/* ---- rows: UMEM --------------------------------------------------------- */
+
+/* umem_create with cfg refused as -err, a message naming `what`, *out untouched. */
+static void umem_refused(int line, const xsk_rs_umem_config *c, int err, const char *what, const char *desc)
+{
+	xsk_rs_umem *u = (xsk_rs_umem *)(uintptr_t)UNTOUCHED;
+	int rc;
+
+	prime();
+	rc = xsk_rs_umem_create(&u, c);
+	msg_check(line, rc == err && u == (xsk_rs_umem *)(uintptr_t)UNTOUCHED, desc, rc, what);
+	if (rc == 0)
+		xsk_rs_umem_destroy(u);
+}
+
+#define UMEM_BAD(field, value, err, what)                                                       \
+	do {                                                                                    \
+		xsk_rs_umem_config c_;                                                          \
+		umem_cfg(&c_);                                                                  \
+		c_.field = (value);                                                             \
+		umem_refused(__LINE__, &c_, err, what, "umem_create " #field " = " #value);     \
+	} while (0)
+
+static void row_umem_create(void)
+{
+	xsk_rs_umem_config c;
+	_Alignas(xsk_rs_umem_config) unsigned char longer[sizeof(c) + 8]; /* a newer header's struct */
+	FILE *f;
+	int overcommit = -1;
+
+	FAILS(xsk_rs_umem_create(NULL, NULL), -EINVAL, "out is NULL");
+	umem_cfg(&c);
+	FAILS(xsk_rs_umem_create(NULL, &c), -EINVAL, "out is NULL");
+	/* sz not set by init: garbage, 0, huge */
+	c.sz = 0;
+	umem_refused(__LINE__, &c, -EINVAL, "sz 0", "umem_create cfg.sz = 0");
+	c.sz = SIZE_MAX;
+	umem_refused(__LINE__, &c, -EINVAL, "sz", "umem_create cfg.sz = SIZE_MAX");
+	/* a newer header's longer struct with a non-zero unknown field */
+	memset(longer, 0, sizeof(longer));
+	umem_cfg(&c);
+	c.sz = sizeof(longer);
+	memcpy(longer, &c, sizeof(c));
+	longer[sizeof(c) + 3] = 1;
+	umem_refused(__LINE__, (xsk_rs_umem_config *)(void *)longer, -EINVAL, "non-zero",
+		     "umem_create cfg 8 bytes longer, unknown field set");
+
+	UMEM_BAD(frame_size, 0, -EINVAL, "frame size 0");
+	UMEM_BAD(frame_size, 1, -EINVAL, "frame size 1");
+	UMEM_BAD(frame_size, 2047, -EINVAL, "frame size 2047");
+	UMEM_BAD(frame_size, 3000, -EINVAL, "frame size 3000");
+	UMEM_BAD(frame_size, 1u << 20, -EINVAL, "frame size");
+	UMEM_BAD(frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
+	UMEM_BAD(frame_count, 0, -EINVAL, "frame count 0");
+	UMEM_BAD(frame_headroom, FSIZE - 256, -EINVAL, "headroom");
+	UMEM_BAD(frame_headroom, UINT32_MAX, -EINVAL, "headroom");
+	UMEM_BAD(fill_size, 0, -EINVAL, "fill ring size 0");
+	UMEM_BAD(fill_size, RING + 1, -EINVAL, "fill ring size 65");
+	UMEM_BAD(fill_size, UINT32_MAX, -EINVAL, "fill ring size 4294967295");
+	UMEM_BAD(comp_size, 0, -EINVAL, "completion ring size 0");
+	UMEM_BAD(comp_size, 3, -EINVAL, "completion ring size 3");
+	UMEM_BAD(comp_size, UINT32_MAX, -EINVAL, "completion ring size 4294967295");
+	UMEM_BAD(flags, 2, -EINVAL, "unknown bits 0x2");
+	UMEM_BAD(flags, UINT32_MAX, -EINVAL, "unknown bits");
+	/*
+	 * A huge area: UINT32_MAX frames of 4096 bytes is 16 TiB, which the
+	 * mmap refuses -- unless overcommit is "always" (1), where MAP_POPULATE
+	 * would try to fault it all in. Not attempted then.
+	 */
+	f = fopen("/proc/sys/vm/overcommit_memory", "r");
+	if (f) {
+		if (fscanf(f, "%d", &overcommit) != 1)
+			overcommit = -1;
+		fclose(f);
+	}
+	if (overcommit == 0 || overcommit == 2) {
+		umem_cfg(&c);
+		c.frame_count = UINT32_MAX;
+		c.frame_size = 4096;
+		/* -ENOMEM from the kernel; valgrind's own mmap answers -EINVAL. */
+		umem_refused(__LINE__, &c, under_valgrind() ? -EINVAL : -ENOMEM, "mmap",
+			     "umem_create 4294967295 frames of 4096 (16 TiB)");
+	} else {
+		printf("  note: vm.overcommit_memory is %d, a 16 TiB UMEM is not attempted\n", overcommit);
+	}
+}
+
+static void row_umem_create_with_area(void)
+{
+	const size_t size = (size_t)FRAMES * FSIZE;
+	xsk_rs_umem *u = (xsk_rs_umem *)(uintptr_t)UNTOUCHED;
+	xsk_rs_umem_config c;
+	char *area;
+	int rc;
+
+	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(area != MAP_FAILED, "mmap %zu bytes", size))
+		return;
+	umem_cfg(&c);
+	FAILS(xsk_rs_umem_create_with_area(NULL, area, size, &c), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_umem_create_with_area(&u, NULL, size, &c), -EINVAL, "area is NULL");
+	FAILS(xsk_rs_umem_create_with_area(&u, NULL, 0, NULL), -EINVAL, "area is NULL");
+	FAILS(xsk_rs_umem_create_with_area(&u, area + 1, size - 4096, &c), -EINVAL, "not aligned");
+	FAILS(xsk_rs_umem_create_with_area(&u, area + 2048, size - 4096, &c), -EINVAL, "not aligned");
+	FAILS(xsk_rs_umem_create_with_area(&u, area, 0, NULL), -EINVAL, "holds 0 frames");
+	FAILS(xsk_rs_umem_create_with_area(&u, area, 0, &c), -EINVAL, "holds 0 frames");
+	FAILS(xsk_rs_umem_create_with_area(&u, area, FSIZE - 1, NULL), -EINVAL, "holds 0 frames");
+	/* more frames than the area holds */
+	FAILS(xsk_rs_umem_create_with_area(&u, area, size - 1, &c), -EINVAL, "holds 255 frames");
+	c.frame_count = UINT32_MAX;
+	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "asks for 4294967295");
+	umem_cfg(&c);
+	c.frame_size = 3000;
+	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "frame size 3000");
+	c.sz = 0;
+	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "sz 0");
+	CHECK(u == (xsk_rs_umem *)(uintptr_t)UNTOUCHED, "refused calls leave *out alone");
+	/*
+	 * size UINT64_MAX with an explicit frame count: only those frames are
+	 * registered (the area holds them), so this is a valid call.
+	 */
+	umem_cfg(&c);
+	rc = xsk_rs_umem_create_with_area(&u, area, UINT64_MAX, &c);
+	if (CHECK(rc == 0, "size UINT64_MAX, frame_count %u: registers just those frames (rc %d%s%s)", FRAMES, rc,
+		  rc ? ": " : "", rc ? errmsg() : "")) {
+		CHECK(xsk_rs_umem_size(u) == size && xsk_rs_umem_area(u) == area, "  size %llu, the caller's area",
+		      (unsigned long long)xsk_rs_umem_size(u));
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+	munmap(area, size);
+}
+
+static void row_umem_destroy(void)
+{
+	struct live l;
+	const char *before;
+
+	VALUE(xsk_rs_umem_destroy(NULL), 0);
+	before = xsk_rs_last_error();
+	VALUE(xsk_rs_umem_destroy(NULL), 0);
+	CHECK(xsk_rs_last_error() == before, "destroy(NULL) twice: a no-op that leaves the last error alone");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	FAILS(xsk_rs_umem_destroy(l.umem), -EBUSY, "still used by 1 socket");
+	CHECK(xsk_rs_umem_frame_count(l.umem) == FRAMES, "the refused destroy left the UMEM intact");
+	live_down(&l);
+}
+
+static void row_umem_area(void)
+{
+	struct live l;
+
+	NULL_MSG(xsk_rs_umem_area(NULL), "handle is NULL");
+	if (umem_up(&l)) {
+		CHECK(xsk_rs_umem_area(l.umem) != NULL, "a live UMEM's area is not NULL");
+		live_down(&l);
+	}
+}
+
+static void row_umem_size(void)
+{
+	struct live l;
+
+	ZERO_MSG(xsk_rs_umem_size(NULL), "handle is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_size(l.umem), (uint64_t)FRAMES * FSIZE);
+		live_down(&l);
+	}
+}
+
+static void row_umem_frame_size(void)
+{
+	struct live l;
+
+	ZERO_MSG(xsk_rs_umem_frame_size(NULL), "handle is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_size(l.umem), FSIZE);
+		live_down(&l);
+	}
+}
+
+static void row_umem_frame_count(void)
+{
+	struct live l;
+
+	ZERO_MSG(xsk_rs_umem_frame_count(NULL), "handle is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_count(l.umem), FRAMES);
+		live_down(&l);
+	}
+}
+
+static void row_umem_data(void)
+{
+	const uint64_t size = (uint64_t)FRAMES * FSIZE;
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+	char *a;
+	int rc;
+
+	NULL_MSG(xsk_rs_umem_data(NULL, 0), "handle is NULL");
+	NULL_MSG(xsk_rs_umem_data(NULL, UINT64_MAX), "handle is NULL");
+	if (umem_up(&l)) {
+		a = xsk_rs_umem_area(l.umem);
+		VALUE(xsk_rs_umem_data(l.umem, size - 1), a + size - 1);
+		NULL_MSG(xsk_rs_umem_data(l.umem, size), "outside");
+		NULL_MSG(xsk_rs_umem_data(l.umem, UINT64_MAX), "outside");
+		NULL_MSG(xsk_rs_umem_data(l.umem, 1ull << 48), "outside");
+		live_down(&l);
+	}
+	/* Unaligned mode: bits 48-63 are an offset added to the base address. */
+	umem_cfg(&c);
+	c.flags = XSK_RS_UMEM_UNALIGNED_CHUNKS;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "unaligned UMEM (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : "")) {
+		a = xsk_rs_umem_area(u);
+		VALUE(xsk_rs_umem_data(u, (5ull << 48) | 100), a + 105);
+		VALUE(xsk_rs_umem_data(u, (1ull << 48) | (size - 2)), a + size - 1);
+		NULL_MSG(xsk_rs_umem_data(u, (1ull << 48) | (size - 1)), "outside");
+		NULL_MSG(xsk_rs_umem_data(u, (0xffffull << 48) | (size - 1)), "outside");
+		NULL_MSG(xsk_rs_umem_data(u, UINT64_MAX), "outside");
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+static void row_umem_fd(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_umem_fd(NULL), -EINVAL, "umem is NULL");
+	if (umem_up(&l)) {
+		CHECK(xsk_rs_umem_fd(l.umem) >= 0, "a live UMEM's fd is >= 0");
+		live_down(&l);
+	}
+}
+
+static void row_umem_fill(void)
+{
+	NULL_MSG(xsk_rs_umem_fill(NULL), "handle is NULL");
+}
+
+static void row_umem_comp(void)
+{
+	NULL_MSG(xsk_rs_umem_comp(NULL), "handle is NULL");
+}
+
+/* ---- rows: socket ------------------------------------------------------- */
+
+/* socket_create refused as -err with a message naming `what`, *out untouched. */
+static void sock_refused(int line, const char *ifname, uint32_t q, xsk_rs_umem *u, const xsk_rs_socket_config *c,
+			 int err, const char *what, const char *desc)
+{
+	xsk_rs_socket *s = (xsk_rs_socket *)(uintptr_t)UNTOUCHED;
+	int rc;
+
+	prime();
+	rc = xsk_rs_socket_create(&s, ifname, q, u, c);
+	msg_check(line, rc == err && s == (xsk_rs_socket *)(uintptr_t)UNTOUCHED, desc, rc, what);
+	if (rc == 0)
+		xsk_rs_socket_destroy(s);
+}
+
+#define SOCK_BAD(field, value, err, what)                                                               \
+	do {                                                                                            \
+		xsk_rs_socket_config c_;                                                                \
+		xsk_rs_socket_config_init(&c_, sizeof(c_));                                             \
+		c_.xdp_mode = ctx.mode;                                                                 \
+		c_.field = (value);                                                                     \
+		sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c_, err, what, "socket_create " #field " = " #value); \
+	} while (0)
+
+static void row_socket_create(void)
+{
+	xsk_rs_socket *s = NULL;
+	xsk_rs_socket_config c;
+	_Alignas(xsk_rs_socket_config) unsigned char longer[sizeof(c) + 8]; /* a newer header's struct */
+	xsk_rs_umem *foreign = NULL;
+	struct live l;
+	char *huge;
+	int rc;
+
+	if (!umem_up(&l))
+		return;
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.xdp_mode = ctx.mode;
+	FAILS(xsk_rs_socket_create(NULL, ctx.if_a, 0, l.umem, &c), -EINVAL, "out is NULL");
+	sock_refused(__LINE__, NULL, 0, l.umem, &c, -EINVAL, "ifname is NULL", "socket_create ifname NULL");
+	sock_refused(__LINE__, ctx.if_a, 0, NULL, &c, -EINVAL, "umem is NULL", "socket_create umem NULL");
+	/* interface names: empty, too long, a path, not UTF-8, 1 MiB, unknown */
+	sock_refused(__LINE__, "", 0, l.umem, &c, -EINVAL, "interface name", "socket_create ifname \"\"");
+	sock_refused(__LINE__, "sixteen-bytes-xx", 0, l.umem, &c, -EINVAL, "interface name",
+		     "socket_create ifname of 16 bytes");
+	sock_refused(__LINE__, "a/b", 0, l.umem, &c, -EINVAL, "interface name", "socket_create ifname \"a/b\"");
+	sock_refused(__LINE__, "veth\xff", 0, l.umem, &c, -EINVAL, "UTF-8", "socket_create ifname not UTF-8");
+	huge = malloc(1 << 20);
+	if (huge) {
+		memset(huge, 'x', (1 << 20) - 1);
+		huge[(1 << 20) - 1] = 0;
+		sock_refused(__LINE__, huge, 0, l.umem, &c, -EINVAL, "interface name", "socket_create ifname of 1 MiB");
+		free(huge);
+	}
+	sock_refused(__LINE__, "xskrs-nosuch0", 0, l.umem, &c, -ENODEV, "xskrs-nosuch0",
+		     "socket_create unknown interface");
+	/* queues: the veth has one */
+	sock_refused(__LINE__, ctx.if_a, 1, l.umem, &c, -EINVAL, "queue 1 out of range", "socket_create queue 1");
+	sock_refused(__LINE__, ctx.if_a, UINT32_MAX, l.umem, &c, -EINVAL, "queue 4294967295 out of range",
+		     "socket_create queue UINT32_MAX");
+	/* the config's own size */
+	c.sz = 0;
+	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "sz 0", "socket_create cfg.sz = 0");
+	c.sz = SIZE_MAX;
+	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "sz", "socket_create cfg.sz = SIZE_MAX");
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.sz = sizeof(longer);
+	memset(longer, 0, sizeof(longer));
+	memcpy(longer, &c, sizeof(c));
+	longer[sizeof(c) + 7] = 0x80;
+	sock_refused(__LINE__, ctx.if_a, 0, l.umem, (xsk_rs_socket_config *)(void *)longer, -EINVAL, "non-zero",
+		     "socket_create cfg 8 bytes longer, unknown field set");
+	/* ring sizes, bind flags, modes */
+	SOCK_BAD(rx_size, 3, -EINVAL, "rx ring size 3");
+	SOCK_BAD(rx_size, RING + 1, -EINVAL, "rx ring size 65");
+	SOCK_BAD(rx_size, UINT32_MAX, -EINVAL, "rx ring size 4294967295");
+	SOCK_BAD(tx_size, UINT32_MAX, -EINVAL, "tx ring size 4294967295");
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.rx_size = c.tx_size = 0;
+	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "both 0", "socket_create rx_size = tx_size = 0");
+	SOCK_BAD(bind_flags, 1, -EINVAL, "unknown bits 0x1"); /* XDP_SHARED_UMEM: the library's to set */
+	SOCK_BAD(bind_flags, 1u << 4, -EINVAL, "unknown bits 0x10");
+	SOCK_BAD(bind_flags, UINT32_MAX, -EINVAL, "unknown bits");
+	SOCK_BAD(bind_flags, XSK_RS_BIND_COPY | XSK_RS_BIND_ZEROCOPY, -EINVAL, "exclude each other");
+	SOCK_BAD(xdp_mode, 4, -EINVAL, "XDP mode 4");
+	SOCK_BAD(xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
+	/* veth has no zero-copy: refused after the rings were set on the UMEM's fd */
+	SOCK_BAD(bind_flags, XSK_RS_BIND_ZEROCOPY, -EOPNOTSUPP, "zero-copy");
+	/* a UMEM made in another network namespace */
+	enter_netns(ctx.fd_b, ctx.ns_b);
+	rc = xsk_rs_umem_create(&foreign, NULL);
+	enter_netns(ctx.fd_a, ctx.ns_a);
+	if (CHECK(rc == 0, "a UMEM created in %s (rc %d)", ctx.ns_b, rc)) {
+		xsk_rs_socket_config_init(&c, sizeof(c));
+		c.xdp_mode = ctx.mode;
+		sock_refused(__LINE__, ctx.if_a, 0, foreign, &c, -EINVAL, "network namespace",
+			     "socket_create with a UMEM of another namespace");
+		VALUE(xsk_rs_umem_destroy(foreign), 0);
+	}
+	/* After all that, the same UMEM still takes a socket (same ring sizes as the zero-copy try). */
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.xdp_mode = ctx.mode;
+	rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
+	CHECK(rc == 0 && s, "the UMEM still takes a socket after every refusal (rc %d%s%s)", rc, rc ? ": " : "",
+	      rc ? errmsg() : "");
+	xsk_rs_socket_destroy(s);
+	live_down(&l);
+}
+
+static void row_socket_destroy(void)
+{
+	struct live l;
+	const char *before;
+
+	prime();
+	before = xsk_rs_last_error();
+	xsk_rs_socket_destroy(NULL);
+	xsk_rs_socket_destroy(NULL);
+	CHECK(xsk_rs_last_error() == before && !strncmp(before, "xsk_rs_umem_fd: ", 16),
+	      "socket_destroy(NULL) twice: a no-op that leaves the last error alone");
+	if (live_up(&l, RING, RING, ctx.mode)) {
+		xsk_rs_socket_destroy(l.sock);
+		l.sock = NULL;
+		VALUE(xsk_rs_umem_destroy(l.umem), 0);
+		l.umem = NULL;
+	}
+}
+
+static void row_socket_rx(void)
+{
+	struct live l;
+
+	NULL_MSG(xsk_rs_socket_rx(NULL), "handle is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_rx(l.sock), NULL);
+		live_down(&l);
+	}
+}
+
+static void row_socket_tx(void)
+{
+	struct live l;
+
+	NULL_MSG(xsk_rs_socket_tx(NULL), "handle is NULL");
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		VALUE(xsk_rs_socket_tx(l.sock), NULL);
+		live_down(&l);
+	}
+}
+
+static void row_socket_fd(void)
+{
+	FAILS(xsk_rs_socket_fd(NULL), -EINVAL, "sock is NULL");
+}
+
+static void row_socket_kick(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_kick(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		FAILS(xsk_rs_socket_kick(l.sock), -EINVAL, "no tx ring");
+		live_down(&l);
+	}
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_kick(l.sock), 0); /* nothing queued: nothing to do */
+		live_down(&l);
+	}
+}
+
+static void row_socket_poll(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_poll(NULL, POLLIN, 0), -EINVAL, "sock is NULL");
+	FAILS(xsk_rs_socket_poll(NULL, POLLIN, -1), -EINVAL, "sock is NULL");
+	if (!live_up(&l, RING, RING, ctx.mode))
+		return;
+	VALUE(xsk_rs_socket_poll(l.sock, 0, 0), 0);
+	VALUE(xsk_rs_socket_poll(l.sock, POLLIN, 0), 0);
+	VALUE(xsk_rs_socket_poll(l.sock, (short)0x4000, 0), 0); /* no such event */
+	VALUE(xsk_rs_socket_poll(l.sock, POLLIN, 20), 0);
+	/* An empty TX ring is writable: these return at once despite the timeout. */
+	VALUE(xsk_rs_socket_poll(l.sock, POLLOUT, -1), 1);
+	VALUE(xsk_rs_socket_poll(l.sock, POLLOUT, INT_MIN), 1);
+	VALUE(xsk_rs_socket_poll(l.sock, POLLOUT, INT_MAX), 1);
+	VALUE(xsk_rs_socket_poll(l.sock, (short)-1, INT_MAX), 1); /* every bit */
+	live_down(&l);
+}
+
+static void row_socket_stats(void)
+{
+	xsk_rs_stats st, want;
+	struct live l;
+
+	memset(&st, 0xa5, sizeof(st));
+	memcpy(&want, &st, sizeof(st));
+	FAILS(xsk_rs_socket_stats(NULL, &st), -EINVAL, "sock is NULL");
+	FAILS(xsk_rs_socket_stats(NULL, NULL), -EINVAL, "sock is NULL");
+	CHECK(!memcmp(&st, &want, sizeof(st)), "a refused stats call leaves *out alone");
+	if (live_up(&l, RING, RING, ctx.mode)) {
+		FAILS(xsk_rs_socket_stats(l.sock, NULL), -EINVAL, "out is NULL");
+		VALUE(xsk_rs_socket_stats(l.sock, &st), 0);
+		live_down(&l);
+	}
+}
+
+static void row_socket_xdp_mode(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_xdp_mode(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		VALUE(xsk_rs_socket_xdp_mode(l.sock), ctx.mode);
+		live_down(&l);
+	}
+}
+
+static void row_socket_is_zerocopy(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_is_zerocopy(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_is_zerocopy(l.sock), 0); /* veth: copy mode */
+		live_down(&l);
+	}
+}
+
+static int bpf_map(uint32_t type, uint32_t key, uint32_t value, uint32_t entries)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = key;
+	a.value_size = value;
+	a.max_entries = entries;
+	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+}
+
+static void row_socket_update_xskmap(void)
+{
+	int xskmap = bpf_map(BPF_MAP_TYPE_XSKMAP, 4, 4, 1);
+	int array = bpf_map(BPF_MAP_TYPE_ARRAY, 4, 4, 1);
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct live l;
+
+	CHECK(xskmap >= 0 && array >= 0 && devnull >= 0, "an XSKMAP, an array map and /dev/null are open");
+	FAILS(xsk_rs_socket_update_xskmap(NULL, xskmap), -EINVAL, "sock is NULL");
+	if (live_up(&l, RING, RING, XSK_RS_XDP_MODE_NONE)) {
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, -1), -EBADF, "fd -1");
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, INT_MIN), -EBADF, "fd");
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, INT_MAX), -EBADF, "fd 2147483647");
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, devnull), -EINVAL, "not a BPF map");
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, array), -EINVAL, "not an XSKMAP");
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, xsk_rs_socket_fd(l.sock)), -EINVAL, "not a BPF map");
+		VALUE(xsk_rs_socket_update_xskmap(l.sock, xskmap), 0);
+		live_down(&l);
+	}
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		FAILS(xsk_rs_socket_update_xskmap(l.sock, xskmap), -EINVAL, "no rx ring");
+		live_down(&l);
+	}
+	close(xskmap);
+	close(array);
+	close(devnull);
+}
+
+/* ---- rows: producer rings ----------------------------------------------- */
+
+/* reserve: NULL ring/idx, 0, ring size + 1, UINT32_MAX reserve nothing; then the whole ring. */
+#define RESERVE_ROW(reserve, ring)                                                              \
+	do {                                                                                    \
+		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
+		ZERO_MSG(reserve(NULL, 1, &idx), "handle is NULL");                             \
+		ZERO_MSG(reserve(NULL, 0, NULL), "handle is NULL");                             \
+		ZERO_MSG(reserve(ring, 1, NULL), "idx is NULL");                                \
+		VALUE(reserve(ring, 0, &idx), 0);                                               \
+		VALUE(reserve(ring, RING + 1, &idx), 0);                                        \
+		VALUE(reserve(ring, UINT32_MAX, &idx), 0);                                      \
+		CHECK(idx == UNTOUCHED, "reserves of nothing leave *idx alone");                \
+		VALUE(reserve(ring, RING, &idx), RING); /* the refused calls took no slot */    \
+		VALUE(reserve(ring, 1, &idx2), 0);                                              \
+		CHECK(idx2 == UNTOUCHED, "a reserve on the full ring leaves *idx alone");       \
+	} while (0)
+
+static void row_fill_reserve(void)
+{
+	struct live l;
+
+	if (umem_up(&l)) {
+		RESERVE_ROW(xsk_rs_fill_reserve, l.fill);
+		live_down(&l);
+	}
+}
+
+static void row_tx_reserve(void)
+{
+	struct live l;
+
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		RESERVE_ROW(xsk_rs_tx_reserve, l.tx);
+		live_down(&l);
+	}
+}
+
+/* slot accessors: any index is masked into the ring. */
+#define SLOT_ROW(slot, ring, type)                                                                      \
+	do {                                                                                            \
+		static const uint32_t idxs[] = { RING, RING + 1, 1000, 0x80000000u, UINT32_MAX };       \
+		type *base = slot(ring, 0);                                                             \
+		NULL_MSG(slot(NULL, 0), "handle is NULL");                                              \
+		NULL_MSG(slot(NULL, UINT32_MAX), "handle is NULL");                                     \
+		for (size_t i_ = 0; i_ < sizeof(idxs) / sizeof(idxs[0]); i_++)                          \
+			CHECK(slot(ring, idxs[i_]) == base + (idxs[i_] & (RING - 1)),                   \
+			      #slot "(ring, %u) is slot %u of %u", idxs[i_], idxs[i_] & (RING - 1), RING); \
+	} while (0)
+
+static void row_fill_addr(void)
+{
+	struct live l;
+
+	if (umem_up(&l)) {
+		SLOT_ROW(xsk_rs_fill_addr, l.fill, uint64_t);
+		/* A slot never reserved is still memory of the ring: writable, harmless. */
+		*xsk_rs_fill_addr(l.fill, UINT32_MAX) = UINT64_MAX;
+		live_down(&l);
+	}
+}
+
+static void row_tx_desc(void)
+{
+	struct live l;
+
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		SLOT_ROW(xsk_rs_tx_desc, l.tx, xsk_rs_desc);
+		live_down(&l);
+	}
+}
+
+static void row_comp_addr(void)
+{
+	struct live l;
+
+	if (umem_up(&l)) {
+		SLOT_ROW(xsk_rs_comp_addr, l.comp, const uint64_t);
+		live_down(&l);
+	}
+}
+
+static void row_rx_desc(void)
+{
+	struct live l;
+
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		SLOT_ROW(xsk_rs_rx_desc, l.rx, const xsk_rs_desc);
+		live_down(&l);
+	}
+}
+
+/*
+ * fill_submit publishes only what was reserved: a submit with nothing reserved
+ * gives the kernel no frame (a frame from the peer is dropped, although every
+ * unreserved slot holds address 0, a valid frame), and a submit of UINT32_MAX
+ * after reserving 2 gives it exactly 2 (of 3 frames sent, 2 arrive).
+ */
+static void row_fill_submit(void)
+{
+	xsk_rs_desc d[4];
+	struct live l;
+	uint32_t idx, n;
+	int good = 1;
+
+	VOID_MSG(xsk_rs_fill_submit(NULL, 1), "handle is NULL");
+	if (!live_up(&l, RING, 0, ctx.mode))
+		return;
+	VOID_MSG(xsk_rs_fill_submit(l.fill, 5), "0 reserved");
+	peer_burst(0, 1);
+	VALUE(rx_ready(&l, 1, SETTLE_MS), 0);
+	if (CHECK(xsk_rs_fill_reserve(l.fill, 2, &idx) == 2, "fill_reserve(2)")) {
+		*xsk_rs_fill_addr(l.fill, idx) = 7 * FSIZE;
+		*xsk_rs_fill_addr(l.fill, idx + 1) = 9 * FSIZE;
+		VOID_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), "2 reserved");
+		peer_burst(1, 3);
+		rx_ready(&l, 2, WAIT_MS);
+		VALUE(rx_ready(&l, 3, SETTLE_MS), 2);
+		n = xsk_rs_rx_take(l.rx, d, 4);
+		for (uint32_t i = 0; i < n && i < 2; i++) {
+			const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
+
+			good &= d[i].addr / FSIZE == (i ? 9u : 7u) && p && frame_matches(p, d[i].len, 1 + i);
+		}
+		CHECK(n == 2 && good, "frames 1 and 2 landed byte-exact in the two submitted frames (7, 9)");
+	}
+	live_down(&l);
+}
+
+/*
+ * tx_submit likewise: every TX slot holds a valid descriptor of a test frame
+ * (seq 100+), so whatever the kernel is handed beyond what was reserved would
+ * reach the peer.
+ */
+static void row_tx_submit(void)
+{
+	static const uint32_t sent[] = { 0, 1 };
+	struct live l;
+	uint32_t idx;
+
+	VOID_MSG(xsk_rs_tx_submit(NULL, 1), "handle is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	peer_drain(ctx.peer);
+	for (uint32_t i = 0; i < RING; i++)
+		*xsk_rs_tx_desc(l.tx, i) = tx_frame(&l, 100 + i, 100 + i);
+	VOID_MSG(xsk_rs_tx_submit(l.tx, 5), "0 reserved");
+	kick(l.sock);
+	peer_gets(NULL, 0, "tx_submit(5) with nothing reserved");
+	VALUE(comp_ready(&l, 1, SETTLE_MS), 0);
+	if (CHECK(xsk_rs_tx_reserve(l.tx, 2, &idx) == 2, "tx_reserve(2)")) {
+		*xsk_rs_tx_desc(l.tx, idx) = tx_frame(&l, 10, 0);
+		*xsk_rs_tx_desc(l.tx, idx + 1) = tx_frame(&l, 11, 1);
+		VOID_MSG(xsk_rs_tx_submit(l.tx, UINT32_MAX), "2 reserved");
+		comp_ready(&l, 2, WAIT_MS);
+		VALUE(comp_ready(&l, 3, SETTLE_MS), 2);
+		peer_gets(sent, 2, "tx_submit(UINT32_MAX) after reserving 2");
+	}
+	live_down(&l);
+}
+
+static void row_fill_needs_wakeup(void)
+{
+	struct live l;
+
+	ZERO_MSG(xsk_rs_fill_needs_wakeup(NULL), "handle is NULL");
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		int w = xsk_rs_fill_needs_wakeup(l.fill);
+
+		CHECK(w == 0 || w == 1, "fill_needs_wakeup on a live ring is 0 or 1 (got %d)", w);
+		live_down(&l);
+	}
+}
+
+static void row_tx_needs_wakeup(void)
+{
+	struct live l;
+
+	ZERO_MSG(xsk_rs_tx_needs_wakeup(NULL), "handle is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		int w = xsk_rs_tx_needs_wakeup(l.tx);
+
+		CHECK(w == 0 || w == 1, "tx_needs_wakeup on a live ring is 0 or 1 (got %d)", w);
+		live_down(&l);
+	}
+}
+
+/*
+ * fill_put: NULL arguments, then a hostile address. The kernel skips a fill
+ * entry outside the UMEM (UINT64_MAX) and takes the next one: one frame from
+ * the peer lands in the valid frame.
+ */
+static void row_fill_put(void)
+{
+	uint64_t addrs[RING + 1];
+	xsk_rs_desc d[2];
+	struct live l;
+	uint32_t n;
+
+	for (uint32_t i = 0; i <= RING; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	ZERO_MSG(xsk_rs_fill_put(NULL, addrs, 1), "handle is NULL");
+	if (umem_up(&l)) {
+		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, 1), "array is NULL");
+		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), "array is NULL");
+		VALUE(xsk_rs_fill_put(l.fill, NULL, 0), 0);
+		VALUE(xsk_rs_fill_put(l.fill, addrs, 0), 0);
+		VALUE(xsk_rs_fill_put(l.fill, addrs, RING + 1), RING); /* as many as fit */
+		VALUE(xsk_rs_fill_put(l.fill, addrs, 1), 0);
+		live_down(&l);
+	}
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		addrs[0] = UINT64_MAX;
+		addrs[1] = 5 * FSIZE;
+		VALUE(xsk_rs_fill_put(l.fill, addrs, 2), 2);
+		peer_burst(0, 1);
+		VALUE(rx_ready(&l, 1, WAIT_MS), 1);
+		n = xsk_rs_rx_take(l.rx, d, 2);
+		CHECK(n == 1 && d[0].addr / FSIZE == 5 && frame_matches(xsk_rs_umem_data(l.umem, d[0].addr), d[0].len, 0),
+		      "a fill address of UINT64_MAX is skipped: the frame landed in frame 5");
+		live_down(&l);
+	}
+}
+
+/*
+ * tx_put: NULL arguments, then descriptors the kernel must reject (address
+ * UINT64_MAX, a buffer over the UMEM's end, length UINT32_MAX, every
+ * unknown option bit) ahead of one valid frame: tx_invalid_descs counts exactly 4,
+ * the peer receives only the valid one.
+ */
+static void row_tx_put(void)
+{
+	static const uint32_t valid[] = { 7 };
+	const uint64_t size = (uint64_t)FRAMES * FSIZE;
+	xsk_rs_desc d[RING + 1];
+	xsk_rs_stats st = { 0 };
+	uint64_t deadline;
+	struct live l;
+
+	memset(d, 0, sizeof(d));
+	ZERO_MSG(xsk_rs_tx_put(NULL, d, 1), "handle is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, 1), "array is NULL");
+	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, UINT32_MAX), "array is NULL");
+	VALUE(xsk_rs_tx_put(l.tx, NULL, 0), 0);
+	peer_drain(ctx.peer);
+	d[0] = (xsk_rs_desc){ .addr = UINT64_MAX, .len = 60 };
+	d[1] = (xsk_rs_desc){ .addr = size - 30, .len = 60 };
+	d[2] = (xsk_rs_desc){ .addr = 0, .len = UINT32_MAX };
+	d[3] = tx_frame(&l, 20, 99);
+	d[3].options = UINT32_MAX & ~1u; /* not XDP_PKT_CONTD: that would take the next one with it */
+	d[4] = tx_frame(&l, 21, 7);
+	VALUE(xsk_rs_tx_put(l.tx, d, 5), 5);
+	/* Copy mode stops a batch at an invalid descriptor: kick until all are seen. */
+	deadline = now_ms() + WAIT_MS;
+	do {
+		kick(l.sock);
+		sleep_ms(5);
+		xsk_rs_socket_stats(l.sock, &st);
+	} while (st.tx_invalid_descs < 4 && now_ms() < deadline);
+	comp_ready(&l, 5, SETTLE_MS);
+	xsk_rs_socket_stats(l.sock, &st);
+	VALUE(st.tx_invalid_descs, 4);
+	peer_gets(valid, 1, "4 invalid TX descriptors and 1 valid one");
+	live_down(&l);
+}
+
+/* ---- rows: consumer rings ----------------------------------------------- */
+
+/* peek: NULL ring/idx, 0 and UINT32_MAX; three entries wait. */
+#define PEEK_ROW(peek, ring)                                                                    \
+	do {                                                                                    \
+		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
+		ZERO_MSG(peek(NULL, 1, &idx), "handle is NULL");                                \
+		ZERO_MSG(peek(ring, 1, NULL), "idx is NULL");                                   \
+		ZERO_MSG(peek(ring, UINT32_MAX, NULL), "idx is NULL");                          \
+		VALUE(peek(ring, 0, &idx), 0);                                                  \
+		CHECK(idx == UNTOUCHED, "peek of 0 leaves *idx alone");                         \
+		VALUE(peek(ring, UINT32_MAX, &idx), 3); /* the refused calls took nothing */    \
+		VALUE(peek(ring, UINT32_MAX, &idx2), 0);                                        \
+		CHECK(idx2 == UNTOUCHED, "a peek that finds nothing leaves *idx alone");        \
+	} while (0)
+
+static void row_comp_peek(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		PEEK_ROW(xsk_rs_comp_peek, l.comp);
+	live_down(&l);
+}
+
+static void row_rx_peek(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		PEEK_ROW(xsk_rs_rx_peek, l.rx);
+	live_down(&l);
+}
+
+/*
+ * release: a release with nothing peeked frees nothing (the next peek sees
+ * all three at the same index); a release of UINT32_MAX after peeking 1
+ * releases 1 (the next peek starts one further and sees two).
+ */
+#define RELEASE_ROW(peek, release, cancel, ring)                                                \
+	do {                                                                                    \
+		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED, i2 = UNTOUCHED;                        \
+		VOID_MSG(release(NULL, 1), "handle is NULL");                                   \
+		CHECK(peek(ring, 1, &i0) == 1, "peek 1");                                       \
+		cancel(ring, 1);                                                                \
+		VOID_MSG(release(ring, 2), "0 peeked");                                         \
+		VALUE(peek(ring, UINT32_MAX, &i1), 3);                                          \
+		CHECK(i1 == i0, "  at the same index");                                         \
+		cancel(ring, 2);                                                                \
+		VOID_MSG(release(ring, UINT32_MAX), "1 peeked");                                \
+		VALUE(peek(ring, UINT32_MAX, &i2), 2);                                          \
+		CHECK(i2 == i0 + 1, "  starting one further (%u after %u)", i2, i0);            \
+		VOID_MSG(release(ring, 3), "2 peeked");                                         \
+		VALUE(peek(ring, UINT32_MAX, &i2), 0);                                          \
+	} while (0)
+
+static void row_comp_release(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		RELEASE_ROW(xsk_rs_comp_peek, xsk_rs_comp_release, xsk_rs_comp_cancel, l.comp);
+	live_down(&l);
+}
+
+static void row_rx_release(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		RELEASE_ROW(xsk_rs_rx_peek, xsk_rs_rx_release, xsk_rs_rx_cancel, l.rx);
+	live_down(&l);
+}
+
+/*
+ * cancel: with nothing peeked it rewinds nothing; after peeking 3 and
+ * releasing 1, a cancel of UINT32_MAX rewinds only the 2 still peeked (an
+ * unclamped one would hand out released entries and more than were produced).
+ */
+#define CANCEL_ROW(peek, release, cancel, ring)                                                 \
+	do {                                                                                    \
+		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED;                                        \
+		VOID_MSG(cancel(NULL, 1), "handle is NULL");                                    \
+		VOID_MSG(cancel(ring, 5), "0 peeked");                                          \
+		VALUE(peek(ring, UINT32_MAX, &i0), 3);                                          \
+		release(ring, 1);                                                               \
+		VOID_MSG(cancel(ring, UINT32_MAX), "2 peeked");                                 \
+		VALUE(peek(ring, UINT32_MAX, &i1), 2);                                          \
+		CHECK(i1 == i0 + 1, "  the two unreleased ones again (%u after %u)", i1, i0);   \
+		release(ring, 2);                                                               \
+	} while (0)
+
+static void row_comp_cancel(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		CANCEL_ROW(xsk_rs_comp_peek, xsk_rs_comp_release, xsk_rs_comp_cancel, l.comp);
+	live_down(&l);
+}
+
+static void row_rx_cancel(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		CANCEL_ROW(xsk_rs_rx_peek, xsk_rs_rx_release, xsk_rs_rx_cancel, l.rx);
+	live_down(&l);
+}
+
+/* take: NULL ring/array, 0, and ring size + 1 with room for it. */
+#define TAKE_ROW(take, ring, type)                                                              \
+	do {                                                                                    \
+		type out[RING + 1];                                                             \
+		ZERO_MSG(take(NULL, out, 1), "handle is NULL");                                 \
+		ZERO_MSG(take(ring, NULL, 1), "array is NULL");                                 \
+		ZERO_MSG(take(ring, NULL, UINT32_MAX), "array is NULL");                        \
+		VALUE(take(ring, NULL, 0), 0);                                                  \
+		VALUE(take(ring, out, 0), 0);                                                   \
+		VALUE(take(ring, out, RING + 1), 3); /* the refused calls took nothing */       \
+		VALUE(take(ring, out, RING + 1), 0);                                            \
+	} while (0)
+
+static void row_comp_take(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		TAKE_ROW(xsk_rs_comp_take, l.comp, uint64_t);
+	live_down(&l);
+}
+
+static void row_rx_take(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		TAKE_ROW(xsk_rs_rx_take, l.rx, xsk_rs_desc);
+	live_down(&l);
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+/*
+ * One row per exported function. ROW(f) takes f's address, so a row for a
+ * function the header no longer declares does not compile; run.sh fails for
+ * an exported function that has no row here.
+ */
+struct row {
+	const char *name;
+	void (*fn)(void); /* the library function: ties the row to its declaration */
+	void (*run)(void);
+};
+
+#define ROW(f, r) { #f, (void (*)(void))f, r }
+
+static const struct row rows[] = {
+	ROW(xsk_rs_version, row_version),
+	ROW(xsk_rs_last_error, row_last_error),
+	ROW(xsk_rs_strerror, row_strerror),
+	ROW(xsk_rs_umem_config_init, row_umem_config_init),
+	ROW(xsk_rs_umem_create, row_umem_create),
+	ROW(xsk_rs_umem_create_with_area, row_umem_create_with_area),
+	ROW(xsk_rs_umem_destroy, row_umem_destroy),
+	ROW(xsk_rs_umem_area, row_umem_area),
+	ROW(xsk_rs_umem_size, row_umem_size),
+	ROW(xsk_rs_umem_frame_size, row_umem_frame_size),
+	ROW(xsk_rs_umem_frame_count, row_umem_frame_count),
+	ROW(xsk_rs_umem_data, row_umem_data),
+	ROW(xsk_rs_umem_fd, row_umem_fd),
+	ROW(xsk_rs_umem_fill, row_umem_fill),
+	ROW(xsk_rs_umem_comp, row_umem_comp),
+	ROW(xsk_rs_socket_config_init, row_socket_config_init),
+	ROW(xsk_rs_socket_create, row_socket_create),
+	ROW(xsk_rs_socket_destroy, row_socket_destroy),
+	ROW(xsk_rs_socket_rx, row_socket_rx),
+	ROW(xsk_rs_socket_tx, row_socket_tx),
+	ROW(xsk_rs_socket_fd, row_socket_fd),
+	ROW(xsk_rs_socket_kick, row_socket_kick),
+	ROW(xsk_rs_socket_poll, row_socket_poll),
+	ROW(xsk_rs_socket_stats, row_socket_stats),
+	ROW(xsk_rs_socket_xdp_mode, row_socket_xdp_mode),
+	ROW(xsk_rs_socket_is_zerocopy, row_socket_is_zerocopy),
+	ROW(xsk_rs_socket_update_xskmap, row_socket_update_xskmap),
+	ROW(xsk_rs_fill_reserve, row_fill_reserve),
+	ROW(xsk_rs_fill_addr, row_fill_addr),
+	ROW(xsk_rs_fill_submit, row_fill_submit),
+	ROW(xsk_rs_fill_needs_wakeup, row_fill_needs_wakeup),
+	ROW(xsk_rs_fill_put, row_fill_put),
+	ROW(xsk_rs_tx_reserve, row_tx_reserve),
+	ROW(xsk_rs_tx_desc, row_tx_desc),
+	ROW(xsk_rs_tx_submit, row_tx_submit),
+	ROW(xsk_rs_tx_needs_wakeup, row_tx_needs_wakeup),
+	ROW(xsk_rs_tx_put, row_tx_put),
+	ROW(xsk_rs_comp_peek, row_comp_peek),
+	ROW(xsk_rs_comp_addr, row_comp_addr),
+	ROW(xsk_rs_comp_release, row_comp_release),
+	ROW(xsk_rs_comp_cancel, row_comp_cancel),
+	ROW(xsk_rs_comp_take, row_comp_take),
+	ROW(xsk_rs_rx_peek, row_rx_peek),
+	ROW(xsk_rs_rx_desc, row_rx_desc),
+	ROW(xsk_rs_rx_release, row_rx_release),
+	ROW(xsk_rs_rx_cancel, row_rx_cancel),
+	ROW(xsk_rs_rx_take, row_rx_take),
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	harness_name = "hostile_test";
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < NROWS; i++)
+			printf("%s\n", rows[i].name);
+		return 0;
+	}
+	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
+		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n       %s --list\n", argv[0], argv[0]);
+		return 2;
+	}
+	ctx.ns_a = argv[1];
+	ctx.if_a = argv[2];
+	ctx.ns_b = argv[3];
+	ctx.if_b = argv[4];
+	ctx.mode = !strcmp(argv[5], "skb") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
+	ctx.fd_a = open_netns(ctx.ns_a);
+	ctx.fd_b = open_netns(ctx.ns_b);
+	enter_netns(ctx.fd_b, ctx.ns_b);
+	ctx.peer = peer_open(ctx.if_b);
+	enter_netns(ctx.fd_a, ctx.ns_a);
+	printf("hostile_test: libxsk_rs %s, %s/%s <-> %s/%s, XDP mode %s, %zu rows\n", xsk_rs_version(), ctx.ns_a,
+	       ctx.if_a, ctx.ns_b, ctx.if_b, argv[5], NROWS);
+
+	for (i = 0; i < NROWS; i++) {
+		unsigned before = passed + failed;
+
+		cur = rows[i].name;
+		section(cur);
+		rows[i].run();
+		cur = rows[i].name;
+		CHECK(passed + failed > before, "%s: the row made %u checks", cur, passed + failed - before);
+	}
+	peer_drain(ctx.peer);
+	close(ctx.peer);
+	close(ctx.fd_a);
+	close(ctx.fd_b);
+	printf("hostile_test: %zu rows\n", NROWS);
+	printf("hostile_test: %u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
