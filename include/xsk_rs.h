@@ -290,7 +290,8 @@ uint64_t *xsk_rs_fill_addr(struct xsk_rs_fill *r, uint32_t idx);
 
 /**
  * Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
- * was reserved and not yet submitted.
+ * was reserved and not yet submitted; a larger `n` leaves a message in
+ * `xsk_rs_last_error()`.
  */
 void xsk_rs_fill_submit(struct xsk_rs_fill *r, uint32_t n);
 
@@ -313,7 +314,8 @@ struct xsk_rs_desc *xsk_rs_tx_desc(struct xsk_rs_tx *r, uint32_t idx);
 
 /**
  * Hands the next `n` reserved TX descriptors to the kernel (capped at what was
- * reserved). In copy mode, follow with `xsk_rs_socket_kick`.
+ * reserved; a larger `n` leaves a message). In copy mode, follow with
+ * `xsk_rs_socket_kick`.
  */
 void xsk_rs_tx_submit(struct xsk_rs_tx *r, uint32_t n);
 
@@ -337,13 +339,13 @@ const uint64_t *xsk_rs_comp_addr(const struct xsk_rs_comp *r, uint32_t idx);
 
 /**
  * Gives the next `n` peeked completion entries back to the kernel (capped at
- * what was peeked and not yet released).
+ * what was peeked and not yet released; a larger `n` leaves a message).
  */
 void xsk_rs_comp_release(struct xsk_rs_comp *r, uint32_t n);
 
 /**
  * Un-peeks the last `n` peeked, unreleased completion entries, so that the
- * next peek returns them again.
+ * next peek returns them again (capped; a larger `n` leaves a message).
  */
 void xsk_rs_comp_cancel(struct xsk_rs_comp *r, uint32_t n);
 
@@ -360,14 +362,16 @@ uint32_t xsk_rs_rx_peek(struct xsk_rs_rx *r, uint32_t n, uint32_t *idx);
 const struct xsk_rs_desc *xsk_rs_rx_desc(const struct xsk_rs_rx *r, uint32_t idx);
 
 /**
- * Gives the next `n` peeked RX descriptors back to the kernel (capped). The
+ * Gives the next `n` peeked RX descriptors back to the kernel (capped; a
+ * larger `n` leaves a message). The
  * frames themselves stay the application's until it puts them on the fill or
  * TX ring.
  */
 void xsk_rs_rx_release(struct xsk_rs_rx *r, uint32_t n);
 
 /**
- * Un-peeks the last `n` peeked, unreleased RX descriptors.
+ * Un-peeks the last `n` peeked, unreleased RX descriptors (capped; a larger
+ * `n` leaves a message).
  */
 void xsk_rs_rx_cancel(struct xsk_rs_rx *r, uint32_t n);
 
@@ -456,7 +460,8 @@ int xsk_rs_socket_fd(const struct xsk_rs_socket *sock);
  * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
  * Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
  * in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
- * errors. Returns 0 or a negative errno.
+ * errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
+ * another negative errno.
  */
 int xsk_rs_socket_kick(struct xsk_rs_socket *sock);
 

@@ -66,7 +66,8 @@ pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
 }
 
 /// Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
-/// was reserved and not yet submitted.
+/// was reserved and not yet submitted; a larger `n` leaves a message in
+/// `xsk_rs_last_error()`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) {
     ffi_guard!((), { submit("xsk_rs_fill_submit", r.cast::<ProdRing<u64>>(), n) })
@@ -93,7 +94,8 @@ pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_des
 }
 
 /// Hands the next `n` reserved TX descriptors to the kernel (capped at what was
-/// reserved). In copy mode, follow with `xsk_rs_socket_kick`.
+/// reserved; a larger `n` leaves a message). In copy mode, follow with
+/// `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) {
     ffi_guard!((), { submit("xsk_rs_tx_submit", r.cast::<ProdRing<Desc>>(), n) })
@@ -121,14 +123,14 @@ pub extern "C" fn xsk_rs_comp_addr(r: *const xsk_rs_comp, idx: u32) -> *const u6
 }
 
 /// Gives the next `n` peeked completion entries back to the kernel (capped at
-/// what was peeked and not yet released).
+/// what was peeked and not yet released; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) {
     ffi_guard!((), { release("xsk_rs_comp_release", r.cast::<ConsRing<u64>>(), n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased completion entries, so that the
-/// next peek returns them again.
+/// next peek returns them again (capped; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) {
     ffi_guard!((), { cancel("xsk_rs_comp_cancel", r.cast::<ConsRing<u64>>(), n) })
@@ -148,7 +150,8 @@ pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs
     ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_rx_desc", r.cast::<ConsRing<Desc>>(), idx).cast() })
 }
 
-/// Gives the next `n` peeked RX descriptors back to the kernel (capped). The
+/// Gives the next `n` peeked RX descriptors back to the kernel (capped; a
+/// larger `n` leaves a message). The
 /// frames themselves stay the application's until it puts them on the fill or
 /// TX ring.
 #[no_mangle]
@@ -156,7 +159,8 @@ pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) {
     ffi_guard!((), { release("xsk_rs_rx_release", r.cast::<ConsRing<Desc>>(), n) })
 }
 
-/// Un-peeks the last `n` peeked, unreleased RX descriptors.
+/// Un-peeks the last `n` peeked, unreleased RX descriptors (capped; a larger
+/// `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
     ffi_guard!((), { cancel("xsk_rs_rx_cancel", r.cast::<ConsRing<Desc>>(), n) })

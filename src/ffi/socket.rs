@@ -211,7 +211,8 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
 /// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
 /// Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
 /// in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
-/// errors. Returns 0 or a negative errno.
+/// errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
+/// another negative errno.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_kick";
