@@ -183,7 +183,8 @@ typedef struct xsk_rs_socket_config {
  */
 typedef struct xsk_rs_stats {
     /**
-     * Packets dropped for other reasons (e.g. did not fit the frame).
+     * Packets dropped for other reasons: did not fit the frame, or (in copy
+     * mode, together with `rx_fill_ring_empty_descs`) found no frame.
      */
     uint64_t rx_dropped;
     /**
@@ -230,7 +231,11 @@ typedef struct xsk_rs_umem_config {
     uint32_t frame_size;
     /**
      * Bytes left free before received data in each frame (default 0); must be
-     * below `frame_size - 256`.
+     * below `frame_size - 256`. The kernel keeps 256 bytes
+     * (`XDP_PACKET_HEADROOM`) in front of these: in aligned mode received data
+     * starts `256 + frame_headroom` bytes into its frame (`addr % frame_size`),
+     * and longer packets than `frame_size - 256 - frame_headroom` are dropped
+     * (counted in `rx_dropped`).
      */
     uint32_t frame_headroom;
     /**

@@ -71,7 +71,8 @@ impl SocketConfig {
 /// The kernel's `XDP_STATISTICS` counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Dropped for other reasons (e.g. the frame could not hold the packet).
+    /// Dropped for other reasons: the frame could not hold the packet, or (in
+    /// copy mode, together with `rx_fill_ring_empty_descs`) there was no frame.
     pub rx_dropped: u64,
     /// Dropped because of an invalid fill descriptor.
     pub rx_invalid_descs: u64,

@@ -34,7 +34,12 @@ pub struct UmemConfig {
     /// Bytes per frame: a power of two from 2048 to the page size (aligned mode),
     /// or any size in that range with [`UMEM_UNALIGNED_CHUNKS`].
     pub frame_size: u32,
-    /// Bytes left free at the start of every received frame, before the packet.
+    /// Bytes left free in every received frame, after the kernel's own
+    /// [`XDP_PACKET_HEADROOM`]: in aligned mode a received packet starts
+    /// `XDP_PACKET_HEADROOM + frame_headroom` bytes into its frame (that is
+    /// `desc.addr % frame_size`), and a packet longer than
+    /// `frame_size - XDP_PACKET_HEADROOM - frame_headroom` is dropped (counted
+    /// in `rx_dropped`).
     pub frame_headroom: u32,
     /// Fill ring entries (power of two). Lend the kernel at most half this
     /// many frames at once. The kernel publishes how far it has consumed the

@@ -80,7 +80,8 @@ impl TryFrom<xsk_rs_socket_config> for SocketConfig {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct xsk_rs_stats {
-    /// Packets dropped for other reasons (e.g. did not fit the frame).
+    /// Packets dropped for other reasons: did not fit the frame, or (in copy
+    /// mode, together with `rx_fill_ring_empty_descs`) found no frame.
     pub rx_dropped: u64,
     /// Packets dropped because of an invalid fill descriptor.
     pub rx_invalid_descs: u64,

@@ -30,7 +30,11 @@ pub struct xsk_rs_umem_config {
     /// `XSK_RS_UMEM_UNALIGNED_CHUNKS` any size from 2048 to the page size.
     pub frame_size: u32,
     /// Bytes left free before received data in each frame (default 0); must be
-    /// below `frame_size - 256`.
+    /// below `frame_size - 256`. The kernel keeps 256 bytes
+    /// (`XDP_PACKET_HEADROOM`) in front of these: in aligned mode received data
+    /// starts `256 + frame_headroom` bytes into its frame (`addr % frame_size`),
+    /// and longer packets than `frame_size - 256 - frame_headroom` are dropped
+    /// (counted in `rx_dropped`).
     pub frame_headroom: u32,
     /// Fill ring entries, a power of two (default 2048). Lend the kernel at most
     /// half this many frames at once. The kernel publishes how far it has
