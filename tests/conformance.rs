@@ -114,6 +114,7 @@ in_both_modes! {
     stat_rx_ring_full: 1,
     stat_fill_ring_empty: 1,
     program_cleanup_two_sockets: 3,
+    program_cleanup_shared_queue: 1,
     own_program_drops_half: 1,
     teardown_hundred_cycles: 1,
 }
@@ -759,10 +760,8 @@ fn tx_queue_reaching(mode: XdpMode, rxq: u32) -> u32 {
 
 /// Two sockets on one interface, on RX queues 0 and 1 of veth1 (which has a
 /// third queue so that generic XDP can be reached on queue 1, see
-/// [`tx_queue_reaching`]). Why not two sockets on one queue: xsk_rs shares a
-/// UMEM only among sockets of one queue, and those share the queue's one
-/// XSKMAP slot, which points at the newest of them; so only sockets on
-/// different queues can both receive at once.
+/// [`tx_queue_reaching`]), so that both receive at once: sockets on one
+/// queue share its one XSKMAP slot ([`program_cleanup_shared_queue`]).
 fn program_cleanup_two_sockets(pair: &VethPair, mode: XdpMode) {
     let senders =
         [0, 1].map(|q| End::open(pair, Side::A, Setup::new(mode).tx_only().queue(tx_queue_reaching(mode, q))));
@@ -782,6 +781,29 @@ fn program_cleanup_two_sockets(pair: &VethPair, mode: XdpMode) {
     a0.pump(Some(Dir { pkts: &numbered(3000..3010, varied_len), flow: &Flow::default() }), None, Wake::Kick);
     b1.assert_quiet();
     receivers[1] = None;
+    assert_detached(&pair.ns_b, &pair.if_b, format!("{mode}, after the last socket"));
+}
+
+/// Two sockets on one queue, sharing a UMEM: the newer one owns the queue's
+/// XSKMAP slot; destroying it hands the slot back to the older one, which
+/// keeps receiving; destroying both leaves no program.
+fn program_cleanup_shared_queue(pair: &VethPair, mode: XdpMode) {
+    let mut a = End::open(pair, Side::A, Setup::new(mode).tx_only());
+    let b = End::open(pair, Side::B, Setup::new(mode));
+    let ifname = pair.if_b.clone();
+    // The UMEM is not Sync: the End moves into the namespace thread and back.
+    let (mut b, newer) = in_ns(&pair.ns_b, move || {
+        let s = Socket::new(&ifname, 0, &b.umem, &Setup::new(mode).sock);
+        (b, s.unwrap_or_else(|e| panic!("{mode}: second socket on the queue: {e}")))
+    });
+    let older = std::mem::replace(&mut b.sock, newer);
+    let pkts = numbered(0..100, varied_len);
+    transfer(&mut a, &mut b, &pkts, &pkts, Wake::Kick);
+    drop(std::mem::replace(&mut b.sock, older));
+    assert!(xdp_attached(&pair.ns_b, &pair.if_b), "{mode}: program gone while a socket remains");
+    let pkts = numbered(100..200, varied_len);
+    transfer(&mut a, &mut b, &pkts, &pkts, Wake::Kick);
+    drop(b);
     assert_detached(&pair.ns_b, &pair.if_b, format!("{mode}, after the last socket"));
 }
 

@@ -41,9 +41,10 @@ struct Entry {
     link: Link,
     _prog: Program,
     map: XskMap,
-    /// Which socket fd each queue's slot points at, so that a socket removes
-    /// its own slot only (a later socket on the same queue may have replaced it).
-    slots: HashMap<u32, RawFd>,
+    /// The sockets bound to each queue, oldest first; the map slot points at
+    /// the last. A socket leaving the slot hands it back to the newest one
+    /// still there, so sockets sharing a queue never strand each other.
+    slots: HashMap<u32, Vec<RawFd>>,
 }
 
 impl Registry {
@@ -207,20 +208,37 @@ impl Attachment {
         let mut reg = registry();
         map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;
         if let Some(e) = self.entry(&mut reg) {
-            e.slots.insert(queue_id, xsk_fd);
+            let fds = e.slots.entry(queue_id).or_default();
+            fds.retain(|&fd| fd != xsk_fd);
+            fds.push(xsk_fd);
         }
         Ok(())
     }
 
-    /// Empties `queue_id` of the shared map if it still points at `xsk_fd`.
+    /// Takes `xsk_fd` out of `queue_id`. If the slot pointed at it, the slot
+    /// goes back to the newest socket still on the queue, or is emptied.
     /// Best effort: closing a socket removes it from the map anyway, but the
     /// first socket on a UMEM is the UMEM's fd, which stays open.
     pub(crate) fn remove(&self, queue_id: u32, xsk_fd: RawFd) {
         let mut reg = registry();
         let Some(e) = self.entry(&mut reg) else { return };
-        if e.slots.get(&queue_id) == Some(&xsk_fd) {
-            e.slots.remove(&queue_id);
-            let _ = map::delete(self.map_fd, queue_id, &self.ifname);
+        let Some(fds) = e.slots.get_mut(&queue_id) else { return };
+        let was_current = fds.last() == Some(&xsk_fd);
+        fds.retain(|&fd| fd != xsk_fd);
+        if !was_current {
+            return;
+        }
+        let what = format!("the XSKMAP of {}", self.ifname);
+        match fds.last() {
+            // Every fd listed belongs to a live socket: each removes itself
+            // here before it closes.
+            Some(&next) => {
+                let _ = map::update(self.map_fd, queue_id, next, &what);
+            }
+            None => {
+                e.slots.remove(&queue_id);
+                let _ = map::delete(self.map_fd, queue_id, &self.ifname);
+            }
         }
     }
 
