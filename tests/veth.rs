@@ -5,8 +5,6 @@
 mod common;
 
 use common::{frame_seq, in_ns, test_frame, xdp_attached, PacketSocket, VethPair};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP};
@@ -281,74 +279,4 @@ fn foreign_program_is_left_alone() {
         let sock = Socket::new(&ifname, 0, &umem, &none).unwrap();
         sock.update_xskmap(std::os::fd::AsRawFd::as_raw_fd(&map.fd())).unwrap();
     });
-}
-
-/// Child-process entry for `sigkill_leaves_no_program`: holds a bound socket
-/// until killed. Runs only when the parent sets XSKRS_CHILD_NS.
-#[test]
-#[ignore = "helper process for sigkill_leaves_no_program"]
-fn child_hold_socket() {
-    let (Ok(ns), Ok(ifname)) = (std::env::var("XSKRS_CHILD_NS"), std::env::var("XSKRS_CHILD_IF")) else {
-        return;
-    };
-    let mode = match std::env::var("XSKRS_CHILD_MODE").as_deref() {
-        Ok("drv") => XdpMode::Drv,
-        _ => XdpMode::Skb,
-    };
-    let _held = in_ns(&ns, move || {
-        let mut umem = Umem::new(&small_umem(4096, 0)).unwrap();
-        let sock = Socket::new(&ifname, 0, &umem, &SocketConfig { xdp_mode: mode, ..Default::default() }).unwrap();
-        let addrs: Vec<u64> = (0..64).map(|i| i * 4096).collect();
-        umem.fill().put(&addrs);
-        (umem, sock)
-    });
-    println!("READY");
-    loop {
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
-#[test]
-fn sigkill_leaves_no_program() {
-    if !common::require_root() {
-        return;
-    }
-    let pair = VethPair::new();
-    for mode in ["skb", "drv"] {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_hold_socket", "--ignored", "--nocapture", "--test-threads=1"])
-            .env("XSKRS_CHILD_NS", &pair.ns_a)
-            .env("XSKRS_CHILD_IF", &pair.if_a)
-            .env("XSKRS_CHILD_MODE", mode)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The harness prints READY after its own "test ... " prefix. Read on a
-        // side thread so that a child that never gets ready fails the test
-        // instead of hanging it.
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let ready = BufReader::new(out).lines().any(|l| l.is_ok_and(|l| l.trim_end().ends_with("READY")));
-            let _ = tx.send(ready);
-        });
-        let ready = rx.recv_timeout(Duration::from_secs(30)).unwrap_or(false);
-        if !ready {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{mode}: child never bound its socket");
-        }
-        assert!(xdp_attached(&pair.ns_a, &pair.if_a), "{mode}: child's program not attached");
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert!(!xdp_attached(&pair.ns_a, &pair.if_a), "{mode}: program survived SIGKILL");
-        // The next process (here: this one) binds the queue at once.
-        let ifname = pair.if_a.clone();
-        let t = Instant::now();
-        pair.run_in_a(move || {
-            let umem = Umem::new(&small_umem(4096, 0)).unwrap();
-            Socket::new(&ifname, 0, &umem, &SocketConfig::default()).expect("bind after the killed process");
-        });
-        eprintln!("{mode}: re-bind after SIGKILL took {:?}", t.elapsed());
-    }
 }
