@@ -24,8 +24,8 @@
 //! Built with `RUSTFLAGS="--cfg loom"`, the ring's two primitives, the index
 //! atomics and the entry slots (module `sync`), come from
 //! [loom](https://docs.rs/loom), and `loom_tests` runs a producer and a consumer
-//! thread over one heap ring through every interleaving and every outcome the
-//! C11 memory model allows for them. A slot read before the producer's release
+//! thread over one heap ring through their interleavings (up to a preemption
+//! bound) and the values the C11 memory model lets each load see. A slot read before the producer's release
 //! of it has been acquired, or a slot overwritten before the consumer's release
 //! of it, is reported as a causality violation. Everything above the two
 //! primitives, all of `Raw`, `Cursor`, `ProdRing` and `ConsRing`, is the code
@@ -468,6 +468,8 @@ impl<T: Copy> ProdRing<T> {
 
     /// Reserves up to `items.len()` slots, copies `items` in and submits them.
     /// Returns how many were queued (fewer when the ring is nearly full).
+    /// Submit any open [`Self::reserve`] first: `put` submits in ring order,
+    /// so it would publish those reserved slots and hold back as many of its own.
     #[inline]
     pub fn put(&mut self, items: &[T]) -> u32 {
         let want = u32::try_from(items.len()).unwrap_or(u32::MAX);
@@ -575,7 +577,9 @@ impl<T: Copy> ConsRing<T> {
         n
     }
 
-    /// Copies up to `out.len()` entries out and releases them.
+    /// Copies up to `out.len()` entries out and releases them. Release any
+    /// open [`Self::peek`] first: `take` releases in ring order, so it would
+    /// give back those peeked entries and keep as many of its own.
     #[inline]
     pub fn take(&mut self, out: &mut [T]) -> u32 {
         let want = u32::try_from(out.len()).unwrap_or(u32::MAX);
@@ -602,6 +606,7 @@ impl<T: Copy> ConsRing<T> {
 #[cfg(all(test, not(loom)))]
 pub(crate) mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Plays the kernel's side of a ring in tests.
     pub(crate) struct Peer<'a, T: Copy> {
@@ -768,6 +773,140 @@ pub(crate) mod tests {
         assert_eq!(c.take(&mut out), 2);
         assert_eq!(&out[..2], &descs[4..]);
         assert_eq!(c.take(&mut out), 0);
+    }
+
+    /// A count for a ring op: mostly around the ring size, sometimes any u32.
+    fn count(size: u32) -> impl Strategy<Value = u32> {
+        prop_oneof![4 => 0..=size + 2, 1 => any::<u32>()]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Reserve(u32),
+        Submit(u32),
+        Put(u32),
+        Peek(u32),
+        Release(u32),
+        Cancel(u32),
+        Take(u32),
+    }
+
+    proptest! {
+        /// Any u32 index names a slot inside the entries array: the one at
+        /// `idx & (size - 1)`, shared by every index congruent to it.
+        #[test]
+        fn any_index_stays_in_the_ring(shift in 0u32..=12, idx: u32, lap: u32, v: u64) {
+            let size = 1u32 << shift;
+            let raw = Raw::<u64>::heap(size, 0);
+            let mut p = ProdRing::from_raw(raw.share());
+            let c = ConsRing::from_raw(raw);
+            let base = c.slot(0) as usize;
+            let want = base + (idx & (size - 1)) as usize * 8;
+            prop_assert_eq!(p.slot(idx) as usize, want);
+            prop_assert_eq!(c.slot(idx) as usize, want);
+            p.set(idx, v);
+            prop_assert_eq!(c.get(idx.wrapping_add(lap.wrapping_mul(size))), v);
+        }
+
+        /// Any sequence of ring calls with any counts, on both sides of one
+        /// ring, against a model of four counters: reserved, submitted,
+        /// peeked, released. Reserve is all-or-nothing, submit/release/
+        /// cancel clamp, put/take/peek go partial, and item k (written when
+        /// reserved) is read back as k.
+        #[test]
+        fn ring_calls_match_the_counting_model(
+            shift in 0u32..=4,
+            start in prop_oneof![any::<u32>(), (u32::MAX - 40)..=u32::MAX],
+            ops in prop::collection::vec(
+                (0u8..7, count(16)).prop_map(|(k, n)| match k {
+                    0 => Op::Reserve(n),
+                    1 => Op::Submit(n),
+                    2 => Op::Put(n),
+                    3 => Op::Peek(n),
+                    4 => Op::Release(n),
+                    5 => Op::Cancel(n),
+                    _ => Op::Take(n),
+                }),
+                0..60,
+            ),
+        ) {
+            let size = 1u32 << shift;
+            let raw = Raw::<u64>::heap(size, start);
+            let mut p = ProdRing::from_raw(raw.share());
+            let mut c = ConsRing::from_raw(raw);
+            // Counts of items since `start`; item k sits at index start + k.
+            let (mut reserved, mut submitted, mut peeked, mut released) = (0u64, 0u64, 0u64, 0u64);
+            let at = |k: u64| start.wrapping_add(k as u32);
+            for op in ops {
+                match op {
+                    Op::Reserve(n) => {
+                        let free = size as u64 - (reserved - released);
+                        let got = p.reserve(n);
+                        if n > 0 && n as u64 <= free {
+                            prop_assert_eq!(got, Some(at(reserved)));
+                            for k in reserved..reserved + n as u64 {
+                                p.set(at(k), k);
+                            }
+                            reserved += n as u64;
+                        } else {
+                            prop_assert_eq!(got, None);
+                        }
+                    }
+                    Op::Submit(n) => {
+                        let m = (n as u64).min(reserved - submitted);
+                        prop_assert_eq!(p.submit(n) as u64, m);
+                        submitted += m;
+                    }
+                    Op::Put(n) => {
+                        let n = n.min(64);
+                        let items: Vec<u64> = (reserved..reserved + n as u64).collect();
+                        let m = (n as u64).min(size as u64 - (reserved - released));
+                        prop_assert_eq!(p.put(&items) as u64, m);
+                        // put submits m entries: after a reserve that was not
+                        // submitted, the reserved ones first, so the last of
+                        // its own wait for the next submit.
+                        reserved += m;
+                        submitted += m;
+                    }
+                    Op::Peek(n) => {
+                        let (m, idx) = c.peek(n);
+                        let want = (n as u64).min(submitted - peeked);
+                        prop_assert_eq!(m as u64, want);
+                        if m > 0 {
+                            prop_assert_eq!(idx, at(peeked));
+                        }
+                        for i in 0..m {
+                            prop_assert_eq!(c.get(idx.wrapping_add(i)), peeked + i as u64);
+                        }
+                        peeked += want;
+                    }
+                    Op::Release(n) => {
+                        let m = (n as u64).min(peeked - released);
+                        prop_assert_eq!(c.release(n) as u64, m);
+                        released += m;
+                    }
+                    Op::Cancel(n) => {
+                        let m = (n as u64).min(peeked - released);
+                        prop_assert_eq!(c.cancel(n) as u64, m);
+                        peeked -= m;
+                    }
+                    Op::Take(n) => {
+                        let mut out = vec![u64::MAX; n.min(64) as usize];
+                        let want = (out.len() as u64).min(submitted - peeked);
+                        prop_assert_eq!(c.take(&mut out) as u64, want);
+                        let expect: Vec<u64> = (peeked..peeked + want).collect();
+                        prop_assert_eq!(&out[..want as usize], &expect[..]);
+                        // take releases `want` entries: after a peek that was
+                        // not released, the peeked ones first (as put/submit).
+                        peeked += want;
+                        released += want;
+                    }
+                }
+                prop_assert_eq!(p.raw.producer().load(Ordering::Relaxed), at(submitted));
+                prop_assert_eq!(c.raw.consumer().load(Ordering::Relaxed), at(released));
+                prop_assert_eq!((p.in_flight() as u64, c.ready() as u64), (submitted - released, submitted - peeked));
+            }
+        }
     }
 
     #[test]
