@@ -778,6 +778,10 @@ fn packets_reach_the_socket(mode: XdpMode) {
 
         let xsk = RawXsk::bind(dev.ifindex, 0);
         att.insert(0, xsk.fd.as_raw_fd()).unwrap();
+        // The unbound socket leaves as a Socket does on drop; otherwise the
+        // slot would go back to it when the bound one is removed below.
+        att.remove(0, unbound.as_raw_fd());
+        drop(unbound);
 
         let sent: Vec<Vec<u8>> = (1..=3).map(frame).collect();
         for f in &sent {
