@@ -225,7 +225,8 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t frame_count;
     /**
-     * Bytes per frame: 2048 or 4096 (default 4096); with
+     * Bytes per frame: a power of two from 2048 to the page size, so 2048 or
+     * 4096 with 4 KiB pages (default 4096); with
      * `XSK_RS_UMEM_UNALIGNED_CHUNKS` any size from 2048 to the page size.
      */
     uint32_t frame_size;
@@ -383,25 +384,29 @@ void xsk_rs_rx_cancel(struct xsk_rs_rx *r, uint32_t n);
 /**
  * Puts up to `n` frame addresses from `addrs` on the fill ring in one call
  * (reserve + copy + submit). Returns how many were queued: fewer than `n` when
- * the ring is nearly full; 0 for NULL arguments.
+ * the ring is nearly full; 0, with a message, for NULL arguments or while a
+ * `xsk_rs_fill_reserve` is not yet submitted (the ring publishes in order).
  */
 uint32_t xsk_rs_fill_put(struct xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
 
 /**
  * Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
- * how many were queued. In copy mode, follow with `xsk_rs_socket_kick`.
+ * how many were queued; 0, with a message, while a `xsk_rs_tx_reserve` is not
+ * yet submitted. In copy mode, follow with `xsk_rs_socket_kick`.
  */
 uint32_t xsk_rs_tx_put(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
 
 /**
  * Copies up to `max` completed frame addresses into `addrs` and releases them
- * in one call (peek + copy + release). Returns how many.
+ * in one call (peek + copy + release). Returns how many; 0, with a message,
+ * while a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
  */
 uint32_t xsk_rs_comp_take(struct xsk_rs_comp *r, uint64_t *addrs, uint32_t max);
 
 /**
  * Copies up to `max` received descriptors into `descs` and releases them in one
- * call. Returns how many. The frames stay the application's.
+ * call. Returns how many; 0, with a message, while a `xsk_rs_rx_peek` is not
+ * yet released. The frames stay the application's.
  */
 uint32_t xsk_rs_rx_take(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t max);
 

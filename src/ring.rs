@@ -455,7 +455,7 @@ impl<T: Copy> ProdRing<T> {
     /// kernel stale slots.
     #[inline]
     pub fn submit(&mut self, n: u32) -> u32 {
-        let pending = self.cur.cached_prod.wrapping_sub(self.cur.published);
+        let pending = self.reserved();
         let n = n.min(pending);
         if n > 0 {
             self.cur.published = self.cur.published.wrapping_add(n);
@@ -467,11 +467,14 @@ impl<T: Copy> ProdRing<T> {
     }
 
     /// Reserves up to `items.len()` slots, copies `items` in and submits them.
-    /// Returns how many were queued (fewer when the ring is nearly full).
-    /// Submit any open [`Self::reserve`] first: `put` submits in ring order,
-    /// so it would publish those reserved slots and hold back as many of its own.
+    /// Returns how many were queued (fewer when the ring is nearly full), and
+    /// 0 while a [`Self::reserve`] is open: the ring publishes in order, so
+    /// `put` would hand the kernel those slots, perhaps not yet written.
     #[inline]
     pub fn put(&mut self, items: &[T]) -> u32 {
+        if self.reserved() != 0 {
+            return 0;
+        }
         let want = u32::try_from(items.len()).unwrap_or(u32::MAX);
         let n = want.min(self.free(want));
         if n == 0 {
@@ -487,6 +490,12 @@ impl<T: Copy> ProdRing<T> {
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// Slots reserved and not yet submitted.
+    #[inline(always)]
+    pub fn reserved(&self) -> u32 {
+        self.cur.cached_prod.wrapping_sub(self.cur.published)
     }
 
     /// Entries submitted and not yet consumed by the kernel.
@@ -556,7 +565,7 @@ impl<T: Copy> ConsRing<T> {
     /// peeked and not yet released.
     #[inline]
     pub fn release(&mut self, n: u32) -> u32 {
-        let pending = self.cur.cached_cons.wrapping_sub(self.cur.published);
+        let pending = self.peeked();
         let n = n.min(pending);
         if n > 0 {
             self.cur.published = self.cur.published.wrapping_add(n);
@@ -571,17 +580,20 @@ impl<T: Copy> ConsRing<T> {
     /// Clamped to what was peeked and not yet released.
     #[inline]
     pub fn cancel(&mut self, n: u32) -> u32 {
-        let pending = self.cur.cached_cons.wrapping_sub(self.cur.published);
+        let pending = self.peeked();
         let n = n.min(pending);
         self.cur.cached_cons = self.cur.cached_cons.wrapping_sub(n);
         n
     }
 
-    /// Copies up to `out.len()` entries out and releases them. Release any
-    /// open [`Self::peek`] first: `take` releases in ring order, so it would
-    /// give back those peeked entries and keep as many of its own.
+    /// Copies up to `out.len()` entries out and releases them. Returns how
+    /// many, and 0 while a [`Self::peek`] is open: the ring releases in order,
+    /// so `take` would give the kernel back those entries, perhaps still in use.
     #[inline]
     pub fn take(&mut self, out: &mut [T]) -> u32 {
+        if self.peeked() != 0 {
+            return 0;
+        }
         let want = u32::try_from(out.len()).unwrap_or(u32::MAX);
         let (n, idx) = self.peek(want);
         if n == 0 {
@@ -595,6 +607,12 @@ impl<T: Copy> ConsRing<T> {
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// Entries peeked and not yet released.
+    #[inline(always)]
+    pub fn peeked(&self) -> u32 {
+        self.cur.cached_cons.wrapping_sub(self.cur.published)
     }
 
     /// Entries the kernel has produced that we have not peeked yet.
@@ -860,11 +878,14 @@ pub(crate) mod tests {
                     Op::Put(n) => {
                         let n = n.min(64);
                         let items: Vec<u64> = (reserved..reserved + n as u64).collect();
-                        let m = (n as u64).min(size as u64 - (reserved - released));
+                        // put refuses while a reserve is open (it would
+                        // publish those slots before its own).
+                        let m = if reserved != submitted {
+                            0
+                        } else {
+                            (n as u64).min(size as u64 - (reserved - released))
+                        };
                         prop_assert_eq!(p.put(&items) as u64, m);
-                        // put submits m entries: after a reserve that was not
-                        // submitted, the reserved ones first, so the last of
-                        // its own wait for the next submit.
                         reserved += m;
                         submitted += m;
                     }
@@ -892,12 +913,14 @@ pub(crate) mod tests {
                     }
                     Op::Take(n) => {
                         let mut out = vec![u64::MAX; n.min(64) as usize];
-                        let want = (out.len() as u64).min(submitted - peeked);
+                        // take refuses while a peek is open (it would
+                        // release those entries before its own).
+                        let want =
+                            if peeked != released { 0 } else { (out.len() as u64).min(submitted - peeked) };
                         prop_assert_eq!(c.take(&mut out) as u64, want);
                         let expect: Vec<u64> = (peeked..peeked + want).collect();
                         prop_assert_eq!(&out[..want as usize], &expect[..]);
-                        // take releases `want` entries: after a peek that was
-                        // not released, the peeked ones first (as put/submit).
+                        prop_assert!(out[want as usize..].iter().all(|&v| v == u64::MAX));
                         peeked += want;
                         released += want;
                     }

@@ -184,12 +184,17 @@ const MIN_SZ: usize = size_of::<usize>() + size_of::<u32>();
 /// Largest `sz` the library takes (a guard against uninitialised structs).
 const MAX_SZ: usize = 4096;
 
+/// A size the header's contract takes: in range, and whole u32 fields (every
+/// field after `sz` is a u32, so any other size would cut one).
+fn sz_ok(sz: usize) -> bool {
+    (MIN_SZ..=MAX_SZ).contains(&sz) && sz % size_of::<u32>() == 0
+}
+
 fn sz_value() -> impl Strategy<Value = usize> {
     prop_oneof![
         4 => 0usize..=MAX_SZ + 64,
         2 => (MIN_SZ / 4..=12).prop_map(|w| w * 4),
-        // Sizes that cut a field: its low bytes are the caller's, the rest
-        // stay the defaults' (what init writes for the same sz).
+        // Small sizes, among them ones that cut a field (refused).
         2 => 0usize..=48,
         1 => any::<usize>(),
         1 => prop::sample::select(vec![0, 7, 8, 11, 12, MAX_SZ, MAX_SZ + 1, usize::MAX]),
@@ -209,7 +214,7 @@ fn check_config_init(
     let cap = sz.min(MAX_SZ + 64) + 64;
     let mut buf = vec![0xA5u8; cap];
     let rc = init(buf.as_mut_ptr(), sz);
-    if !(MIN_SZ..=MAX_SZ).contains(&sz) {
+    if !sz_ok(sz) {
         prop_assert_eq!(rc, -libc::EINVAL);
         prop_assert!(last_error().contains(&format!("sz {sz}")), "{}", last_error());
         prop_assert!(buf.iter().all(|&b| b == 0xA5), "refused init wrote to the struct");
@@ -307,13 +312,13 @@ impl RawConfig {
         b.extend_from_slice(&self.fields);
         b.resize(ours, 0);
         b.extend_from_slice(&self.tail);
-        let len = if (MIN_SZ..=MAX_SZ).contains(&self.sz) { self.sz } else { size_of::<usize>() };
+        let len = if sz_ok(self.sz) { self.sz } else { size_of::<usize>() };
         b.resize(len, 0);
         b
     }
 
     /// The config the library should use: the defaults, overwritten by the
-    /// caller's bytes up to `min(sz, ours)` (a field cut by `sz` mixes both).
+    /// caller's bytes up to `min(sz, ours)`.
     fn effective<T: Copy>(&self, defaults: &T) -> T {
         let ours = size_of::<T>();
         let mut d = bytes_of(defaults);
@@ -326,7 +331,7 @@ impl RawConfig {
 
     /// Why the library must refuse to read this struct, if it must.
     fn read_refusal(&self, ours: usize) -> Option<String> {
-        if !(MIN_SZ..=MAX_SZ).contains(&self.sz) {
+        if !sz_ok(self.sz) {
             return Some(format!("config sz {}", self.sz));
         }
         let b = self.bytes(ours);

@@ -114,9 +114,12 @@ pub(crate) trait SizedConfig: Copy {
 const MAX_CONFIG_SZ: usize = 4096;
 
 /// Whether `sz` can be the size of a config struct: at least `sz` itself and
-/// one field.
+/// one field, and not cutting a field. Every field after `sz` is a `u32`, in
+/// this version and any later one, so a size that is not a multiple of 4 would
+/// mix the caller's bytes of a field with the default's.
 fn config_sz_ok(sz: usize) -> bool {
-    (std::mem::size_of::<usize>() + std::mem::size_of::<u32>()..=MAX_CONFIG_SZ).contains(&sz)
+    let field = std::mem::size_of::<u32>();
+    (std::mem::size_of::<usize>() + field..=MAX_CONFIG_SZ).contains(&sz) && sz % field == 0
 }
 
 /// Fills a caller's config of `sz` bytes (the caller's `sizeof`) with the

@@ -168,28 +168,32 @@ pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call
 /// (reserve + copy + submit). Returns how many were queued: fewer than `n` when
-/// the ring is nearly full; 0 for NULL arguments.
+/// the ring is nearly full; 0, with a message, for NULL arguments or while a
+/// `xsk_rs_fill_reserve` is not yet submitted (the ring publishes in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> u32 {
     ffi_guard!(0, { put("xsk_rs_fill_put", r.cast::<ProdRing<u64>>(), addrs, n) })
 }
 
 /// Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
-/// how many were queued. In copy mode, follow with `xsk_rs_socket_kick`.
+/// how many were queued; 0, with a message, while a `xsk_rs_tx_reserve` is not
+/// yet submitted. In copy mode, follow with `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> u32 {
     ffi_guard!(0, { put("xsk_rs_tx_put", r.cast::<ProdRing<Desc>>(), descs.cast::<Desc>(), n) })
 }
 
 /// Copies up to `max` completed frame addresses into `addrs` and releases them
-/// in one call (peek + copy + release). Returns how many.
+/// in one call (peek + copy + release). Returns how many; 0, with a message,
+/// while a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> u32 {
     ffi_guard!(0, { take("xsk_rs_comp_take", r.cast::<ConsRing<u64>>(), addrs, max) })
 }
 
 /// Copies up to `max` received descriptors into `descs` and releases them in one
-/// call. Returns how many. The frames stay the application's.
+/// call. Returns how many; 0, with a message, while a `xsk_rs_rx_peek` is not
+/// yet released. The frames stay the application's.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> u32 {
     ffi_guard!(0, { take("xsk_rs_rx_take", r.cast::<ConsRing<Desc>>(), descs.cast::<Desc>(), max) })
@@ -246,6 +250,13 @@ fn clamped(func: &str, n: u32, done: u32, held: &str, verb: &str) {
     refuse(func, &format!("n {n} is more than the {done} {held}; {verb} {done}"), ())
 }
 
+/// Refuses a put/take while a reserve/peek is open: the ring publishes in
+/// order, so the batch call would hand over the open entries instead of its own.
+#[cold]
+fn open_batch(func: &str, open: u32, held: &str, verb: &str) -> u32 {
+    refuse(func, &format!("{open} entries {held}; {verb} them first"), 0)
+}
+
 #[inline(always)]
 fn prod_wakeup<T: Copy>(func: &str, r: *const ProdRing<T>) -> c_int {
     // SAFETY: as above.
@@ -264,6 +275,9 @@ fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32
     }
     if items.is_null() {
         return refuse(func, "array is NULL", 0);
+    }
+    if r.reserved() != 0 {
+        return open_batch(func, r.reserved(), "reserved and not yet submitted", "submit");
     }
     // SAFETY: the caller passes n readable entries.
     r.put(unsafe { std::slice::from_raw_parts(items, n as usize) })
@@ -330,6 +344,9 @@ fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 
     }
     if out.is_null() {
         return refuse(func, "array is NULL", 0);
+    }
+    if r.peeked() != 0 {
+        return open_batch(func, r.peeked(), "peeked and not yet released", "release or cancel");
     }
     // SAFETY: the caller passes room for max entries.
     r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) })

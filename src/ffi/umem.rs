@@ -26,7 +26,8 @@ pub struct xsk_rs_umem_config {
     /// Number of frames (default 4096). With `xsk_rs_umem_create_with_area`,
     /// 0 means as many as fit in the area.
     pub frame_count: u32,
-    /// Bytes per frame: 2048 or 4096 (default 4096); with
+    /// Bytes per frame: a power of two from 2048 to the page size, so 2048 or
+    /// 4096 with 4 KiB pages (default 4096); with
     /// `XSK_RS_UMEM_UNALIGNED_CHUNKS` any size from 2048 to the page size.
     pub frame_size: u32,
     /// Bytes left free before received data in each frame (default 0); must be

@@ -1132,7 +1132,12 @@ static void row_fill_put(void)
 		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), "array is NULL");
 		VALUE(xsk_rs_fill_put(l.fill, NULL, 0), 0);
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 0), 0);
-		VALUE(xsk_rs_fill_put(l.fill, addrs, RING + 1), RING); /* as many as fit */
+		/* An open reserve would be published ahead of the put's own entries. */
+		VALUE(xsk_rs_fill_reserve(l.fill, 1, &n), 1);
+		*xsk_rs_fill_addr(l.fill, n) = addrs[RING];
+		ZERO_MSG(xsk_rs_fill_put(l.fill, addrs, 1), "reserved and not yet submitted");
+		xsk_rs_fill_submit(l.fill, 1);
+		VALUE(xsk_rs_fill_put(l.fill, addrs, RING + 1), RING - 1); /* as many as fit */
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 1), 0);
 		live_down(&l);
 	}
@@ -1304,10 +1309,14 @@ static void row_rx_cancel(void)
 }
 
 /* take: NULL ring/array, 0, and ring size + 1 with room for it. */
-#define TAKE_ROW(take, ring, type)                                                              \
+#define TAKE_ROW(take, peek, cancel, ring, type)                                                \
 	do {                                                                                    \
 		type out[RING + 1];                                                             \
+		uint32_t at;                                                                    \
 		ZERO_MSG(take(NULL, out, 1), "handle is NULL");                                 \
+		VALUE(peek(ring, 1, &at), 1); /* an open peek: take would release it first */   \
+		ZERO_MSG(take(ring, out, 1), "peeked and not yet released");                    \
+		cancel(ring, 1);                                                                \
 		ZERO_MSG(take(ring, NULL, 1), "array is NULL");                                 \
 		ZERO_MSG(take(ring, NULL, UINT32_MAX), "array is NULL");                        \
 		VALUE(take(ring, NULL, 0), 0);                                                  \
@@ -1321,7 +1330,7 @@ static void row_comp_take(void)
 	struct live l;
 
 	if (comp_three(&l))
-		TAKE_ROW(xsk_rs_comp_take, l.comp, uint64_t);
+		TAKE_ROW(xsk_rs_comp_take, xsk_rs_comp_peek, xsk_rs_comp_cancel, l.comp, uint64_t);
 	live_down(&l);
 }
 
@@ -1330,7 +1339,7 @@ static void row_rx_take(void)
 	struct live l;
 
 	if (rx_three(&l))
-		TAKE_ROW(xsk_rs_rx_take, l.rx, xsk_rs_desc);
+		TAKE_ROW(xsk_rs_rx_take, xsk_rs_rx_peek, xsk_rs_rx_cancel, l.rx, xsk_rs_desc);
 	live_down(&l);
 }
 
