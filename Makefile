@@ -4,10 +4,14 @@
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
-#   make test                             header check, cargo test, install to a temporary
-#                                         prefix, exported-symbol check, C tests, then the C
-#                                         examples, Go and Python bindings built against
-#                                         that prefix only and run on veth
+#   make test                             header check, cargo test (unit, veth, selftest
+#                                         scenarios, SIGKILL trials, 60 s soak per mode, short
+#                                         fuzz), loom, install to a temporary prefix,
+#                                         exported-symbol check, C tests (plain, ASan+UBSan,
+#                                         valgrind), then the C examples, Go and Python
+#                                         bindings built against that prefix only, on veth
+#   make soak                             the long variants: a 10-minute soak per XDP mode
+#                                         (SOAK_SECS=), 100000 fuzz cases (FUZZ_CASES=), loom
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
@@ -24,6 +28,9 @@ INSTALL ?= install
 # with DESTDIR (a staging tree) or when set empty (`make install LDCONFIG=`).
 LDCONFIG ?= ldconfig
 TEST_THREADS ?= 2
+# make soak: seconds of traffic per XDP mode, and property-test cases.
+SOAK_SECS ?= 600
+FUZZ_CASES ?= 100000
 
 LIB := xsk_rs
 # The [package] version, e.g. 0.1.0; its first field is the soname's major,
@@ -54,7 +61,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: all release staticlib install uninstall check-header test test-tools demo bench-go clean
+.PHONY: all release staticlib install uninstall check-header test test-tools loom soak demo bench-go clean
 
 all: release
 
@@ -114,8 +121,18 @@ test-tools:
 TEST_INSTALL = $(MAKE) install DESTDIR= LDCONFIG= \
 	LIBDIR=$(1)/lib INCLUDEDIR=$(1)/include PKGCONFIGDIR=$(1)/lib/pkgconfig PREFIX=$(1)
 
+# The ring's loom models: the same ring code with loom's atomics and cells
+# (cfg(loom) swaps only those), in their own target dir so the --cfg does not
+# invalidate the normal build. The models are small enough to explore fully.
+loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(TARGET_DIR)/loom $(CARGO) test --release --lib loom
+
+# cargo test runs, among the rest, the selftest scenarios (tests/conformance.rs),
+# the SIGKILL trials (tests/crash.rs), a 60 s soak per mode (tests/soak.rs;
+# XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
 test: test-tools check-header
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
+	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
 	$(call TEST_INSTALL,$(TEST_PREFIX))
 	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(REALNAME) $(TEST_PREFIX)/include/$(LIB).h
@@ -123,6 +140,12 @@ test: test-tools check-header
 		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
+
+soak:
+	XSK_RS_SOAK_SECS=$(SOAK_SECS) $(CARGO) test --release --test soak -- --test-threads=2
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --test fuzz -- --test-threads=$(TEST_THREADS)
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --lib ring::tests -- --test-threads=$(TEST_THREADS)
+	$(MAKE) loom
 
 demo: all
 	rm -rf $(DEMO_PREFIX)

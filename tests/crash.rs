@@ -127,10 +127,9 @@ fn crash_child() {
     let ucfg = UmemConfig {
         frame_count: FRAMES,
         frame_size: FRAME_SIZE,
-        frame_headroom: 0,
         fill_size: RING,
         comp_size: RING,
-        flags: 0,
+        ..Default::default()
     };
     let mut umem = Umem::new(&ucfg).expect("child: umem");
     let scfg = SocketConfig { rx_size: RING, tx_size: RING, xdp_mode: mode, ..SocketConfig::default() };

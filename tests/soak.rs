@@ -133,10 +133,9 @@ impl Side {
             let ucfg = UmemConfig {
                 frame_count: FRAMES,
                 frame_size: FRAME_SIZE,
-                frame_headroom: 0,
                 fill_size: RING,
                 comp_size: RING,
-                flags: 0,
+                ..Default::default()
             };
             let umem = Umem::new(&ucfg).expect("umem");
             let scfg = SocketConfig { rx_size: RING, tx_size: RING, xdp_mode: mode, ..SocketConfig::default() };
