@@ -142,7 +142,7 @@ test: test-tools check-header
 	bash tests/reach/run.sh $(TEST_PREFIX)
 
 soak:
-	XSK_RS_SOAK_SECS=$(SOAK_SECS) $(CARGO) test --release --test soak -- --test-threads=2
+	XSK_RS_SOAK_SECS=$(SOAK_SECS) $(CARGO) test --release --test soak -- --test-threads=2 --nocapture
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --test fuzz -- --test-threads=$(TEST_THREADS)
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release --lib ring::tests -- --test-threads=$(TEST_THREADS)
 	$(MAKE) loom

@@ -24,10 +24,11 @@
 //! Built with `RUSTFLAGS="--cfg loom"`, the ring's two primitives, the index
 //! atomics and the entry slots (module `sync`), come from
 //! [loom](https://docs.rs/loom), and `loom_tests` runs a producer and a consumer
-//! thread over one heap ring through their interleavings (up to a preemption
-//! bound) and the values the C11 memory model lets each load see. A slot read before the producer's release
-//! of it has been acquired, or a slot overwritten before the consumer's release
-//! of it, is reported as a causality violation. Everything above the two
+//! thread over one heap ring through all their interleavings and all the values
+//! the C11 memory model lets each load see (`LOOM_MAX_PREEMPTIONS` bounds the
+//! search for a quicker run). A slot read before the producer's release of it
+//! has been acquired, or a slot overwritten before the consumer's release of
+//! it, is reported as a causality violation. Everything above the two
 //! primitives, all of `Raw`, `Cursor`, `ProdRing` and `ConsRing`, is the code
 //! that runs over the kernel's mmap. Run it with
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib loom`.
