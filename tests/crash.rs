@@ -30,15 +30,15 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use xsk_rs::ring::Desc;
-use xsk_rs::socket::{Socket, SocketConfig};
-use xsk_rs::umem::{Umem, UmemConfig};
+use xsk_rs::socket::Socket;
+use xsk_rs::umem::Umem;
 use xsk_rs::xdp::XdpMode;
 
 /// Frames [0, RX_FRAMES) serve RX, the rest TX.
-const FRAMES: u32 = 4096;
+const FRAMES: u32 = common::TRAFFIC_FRAMES;
 const RX_FRAMES: u32 = 2048;
-const FRAME_SIZE: u32 = 2048;
-const RING: u32 = 2048;
+const FRAME_SIZE: u32 = common::TRAFFIC_FRAME_SIZE;
+const RING: u32 = common::TRAFFIC_RING;
 /// Frames lent to the fill ring at once: half of it (see UmemConfig::fill_size).
 const LEND: u32 = RING / 2;
 /// Longest random wait between READY and the kill.
@@ -124,15 +124,8 @@ fn crash_child() {
     let kind = Kind::parse(&std::env::var("XSKRS_CRASH_KIND").unwrap_or_else(|_| "rx".into()));
 
     let t0 = Instant::now();
-    let ucfg = UmemConfig {
-        frame_count: FRAMES,
-        frame_size: FRAME_SIZE,
-        fill_size: RING,
-        comp_size: RING,
-        ..Default::default()
-    };
+    let (ucfg, scfg) = common::traffic_configs(mode);
     let mut umem = Umem::new(&ucfg).expect("child: umem");
-    let scfg = SocketConfig { rx_size: RING, tx_size: RING, xdp_mode: mode, ..SocketConfig::default() };
     let mut sock = Socket::new(&ifname, 0, &umem, &scfg).expect("child: socket after the previous child was killed");
     println!("BOUND {}", t0.elapsed().as_micros());
 

@@ -43,13 +43,13 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use xsk_rs::ring::Desc;
-use xsk_rs::socket::{Socket, SocketConfig, Stats};
-use xsk_rs::umem::{Umem, UmemConfig, XDP_PACKET_HEADROOM};
+use xsk_rs::socket::{Socket, Stats};
+use xsk_rs::umem::{Umem, XDP_PACKET_HEADROOM};
 use xsk_rs::xdp::XdpMode;
 
-const FRAMES: u32 = 4096;
-const FRAME_SIZE: u32 = 2048;
-const RING: u32 = 2048;
+const FRAMES: u32 = common::TRAFFIC_FRAMES;
+const FRAME_SIZE: u32 = common::TRAFFIC_FRAME_SIZE;
+const RING: u32 = common::TRAFFIC_RING;
 /// Frames lent to the fill ring at most: half of it (UmemConfig::fill_size).
 /// The RX ring (RING entries) is larger than that, so it can never overflow:
 /// every RX entry holds a lent frame. That matters for the accounting: a packet
@@ -130,15 +130,8 @@ impl Side {
     fn open(ns: &str, ifname: &str, name: char, mode: XdpMode) -> Side {
         let ifname = ifname.to_string();
         let (sock, umem) = in_ns(ns, move || {
-            let ucfg = UmemConfig {
-                frame_count: FRAMES,
-                frame_size: FRAME_SIZE,
-                fill_size: RING,
-                comp_size: RING,
-                ..Default::default()
-            };
+            let (ucfg, scfg) = common::traffic_configs(mode);
             let umem = Umem::new(&ucfg).expect("umem");
-            let scfg = SocketConfig { rx_size: RING, tx_size: RING, xdp_mode: mode, ..SocketConfig::default() };
             let sock = Socket::new(&ifname, 0, &umem, &scfg).expect("socket");
             (sock, umem)
         });

@@ -415,3 +415,28 @@ impl PacketSocket {
         self.fd.as_raw_fd()
     }
 }
+
+/// Frames, frame size and ring depth of the long-running traffic tests
+/// (tests/crash.rs, tests/soak.rs).
+pub const TRAFFIC_FRAMES: u32 = 4096;
+pub const TRAFFIC_FRAME_SIZE: u32 = 2048;
+pub const TRAFFIC_RING: u32 = 2048;
+
+/// UMEM and socket configs with the traffic tests' geometry: every ring
+/// [`TRAFFIC_RING`] deep, RX and TX, the built-in program in `mode`.
+pub fn traffic_configs(mode: xsk_rs::xdp::XdpMode) -> (xsk_rs::umem::UmemConfig, xsk_rs::socket::SocketConfig) {
+    let umem = xsk_rs::umem::UmemConfig {
+        frame_count: TRAFFIC_FRAMES,
+        frame_size: TRAFFIC_FRAME_SIZE,
+        fill_size: TRAFFIC_RING,
+        comp_size: TRAFFIC_RING,
+        ..Default::default()
+    };
+    let sock = xsk_rs::socket::SocketConfig {
+        rx_size: TRAFFIC_RING,
+        tx_size: TRAFFIC_RING,
+        xdp_mode: mode,
+        ..Default::default()
+    };
+    (umem, sock)
+}
