@@ -558,26 +558,43 @@ fn poll_drives_tx(pair: &VethPair, mode: XdpMode) {
     eprintln!("{mode}: 1000 packets sent by poll(POLLOUT) alone in {took:?}");
 }
 
-/// poll(POLLIN) times out on an empty RX ring. On a full RX ring that the
-/// application never releases it does not: the ring is readable, so poll
-/// returns at once, and later packets are dropped as `rx_ring_full`.
+/// poll(POLLIN) times out on an empty RX ring, and when every packet sent is
+/// too long for the frame (what the selftest's POLL_RXQ_FULL sends). On a full
+/// RX ring that the application never releases it does not: the ring is
+/// readable, so poll returns at once, and later packets count as `rx_ring_full`.
 fn poll_rx_timeout(pair: &VethPair, mode: XdpMode) {
+    // poll(POLLIN, 500) on b must return `want`; returns how long it took.
+    let poll = |b: &End, want: i32, what: &str| {
+        let t = Instant::now();
+        assert_eq!(b.sock.poll(libc::POLLIN, 500).unwrap(), want, "{mode}: poll(POLLIN) on {what}");
+        let took = t.elapsed();
+        match want {
+            0 => assert!(took >= Duration::from_millis(490), "{mode}: poll on {what} gave up after {took:?} of 500 ms"),
+            _ => assert!(took < Duration::from_millis(400), "{mode}: poll on {what} waited {took:?}"),
+        }
+        took
+    };
     let mut a = End::open(pair, Side::A, Setup::new(mode).tx_only());
-    let mut b = End::open(pair, Side::B, Setup::new(mode).rx_only().rx_ring(16));
-    let t = Instant::now();
-    assert_eq!(b.sock.poll(libc::POLLIN, 500).unwrap(), 0, "poll(POLLIN) on an empty RX ring");
-    let waited = t.elapsed();
-    assert!(waited >= Duration::from_millis(490), "poll returned 0 after only {waited:?} of 500 ms");
+    // 2 KiB frames with 1 KiB headroom hold 768 bytes of packet.
+    let mut b = End::open(pair, Side::B, Setup::new(mode).rx_only().rx_ring(16).frames(2048, 1024));
+    let empty = poll(&b, 0, "an empty RX ring");
 
-    let pkts = numbered(0..20, varied_len);
+    // The selftest's POLL_RXQ_FULL: only packets too long for the frame are
+    // sent, none reaches the RX ring, and the receiver's poll times out.
+    a.pump(Some(Dir { pkts: &numbered(0..20, |_| 1000), flow: &Flow::default() }), None, Wake::Kick);
+    assert_eq!(b.settled_stats(|s| s.rx_dropped >= 20), only(|s| s.rx_dropped = 20));
+    let dropped = poll(&b, 0, "an RX ring that got only packets too long for the frame");
+
+    // An RX ring that is full and never released is readable at once.
+    let pkts = numbered(20..40, |seq| 60 + seq as usize * 10);
     a.pump(Some(Dir { pkts: &pkts, flow: &Flow::default() }), None, Wake::Kick);
     let st = b.settled_stats(|s| s.rx_ring_full >= 4);
-    assert_eq!(st, only(|s| s.rx_ring_full = 4));
-    let t = Instant::now();
-    assert_eq!(b.sock.poll(libc::POLLIN, 500).unwrap(), 1, "poll(POLLIN) on a full RX ring");
-    let full = t.elapsed();
-    assert!(full < Duration::from_millis(400), "poll on a full RX ring waited {full:?}");
-    eprintln!("{mode}: poll(POLLIN, 500) returned 0 after {waited:?} when empty, 1 after {full:?} when full");
+    assert_eq!(st, only(|s| (s.rx_dropped, s.rx_ring_full) = (20, 4)));
+    let full = poll(&b, 1, "a full RX ring");
+    eprintln!(
+        "{mode}: poll(POLLIN, 500) gave 0 after {empty:?} (empty ring), 0 after {dropped:?} (packets too long), \
+         1 after {full:?} (full ring)"
+    );
     assert_eq!(b.sock.rx().unwrap().ready(), 16);
     b.pump(None, Some(Dir { pkts: &pkts[..16], flow: &Flow::default() }), Wake::Kick);
 }
