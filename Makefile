@@ -11,7 +11,7 @@
 #                                         valgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth
 #   make soak                             the long variants: a 10-minute soak per XDP mode
-#                                         (SOAK_SECS=), 100000 fuzz cases (FUZZ_CASES=), loom
+#                                         (SOAK_SECS=), 10^6 cases per property (FUZZ_CASES=), loom
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
@@ -30,7 +30,7 @@ LDCONFIG ?= ldconfig
 TEST_THREADS ?= 2
 # make soak: seconds of traffic per XDP mode, and property-test cases.
 SOAK_SECS ?= 600
-FUZZ_CASES ?= 100000
+FUZZ_CASES ?= 1000000
 
 LIB := xsk_rs
 # The [package] version, e.g. 0.1.0; its first field is the soname's major,
