@@ -29,10 +29,11 @@
  *    on one ring are a data race that nothing detects.
  *  - Different rings may be used at the same time from different threads;
  *    fill+RX on one thread and TX+completion on another is the intended split.
- *  - xsk_rs_socket_kick, _poll, _stats, _fd, _xdp_mode, _is_zerocopy and
- *    _update_xskmap, and the UMEM getters (_area, _size, _frame_size,
- *    _frame_count, _data, _fd, _fill, _comp) may run concurrently with each
- *    other and with ring calls.
+ *  - xsk_rs_socket_kick, _poll, _stats, _fd, _rx, _tx, _xdp_mode,
+ *    _is_zerocopy and _update_xskmap, and the UMEM getters (_area, _size,
+ *    _frame_size, _frame_count, _data, _fd, _fill, _comp) may run
+ *    concurrently with each other and with ring calls (e.g. one thread kicks
+ *    TX while another drains RX).
  *  - Creating and destroying different objects may run concurrently, also
  *    several sockets on one UMEM (the library serialises what they share).
  *  - Must not overlap: destroying a socket with any call on it or its rings;

@@ -2,6 +2,7 @@
 //! and/or TX ring, and (unless the caller brings its own) the process's shared
 //! redirect program steering that queue's packets to it.
 
+use std::cell::UnsafeCell;
 use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
 use crate::ring::{RxRing, TxRing};
@@ -95,8 +96,11 @@ enum SockFd {
 
 /// An AF_XDP socket bound to `(interface, queue)`.
 pub struct Socket {
-    rx: Option<RxRing>,
-    tx: Option<TxRing>,
+    // Each ring in its own cell (which also keeps the Option's tag outside
+    // it), so that the C ABI can hand out a ring pointer that stays valid while
+    // other calls borrow the Socket shared (see `rx_ptr`).
+    rx: Option<UnsafeCell<RxRing>>,
+    tx: Option<UnsafeCell<TxRing>>,
     fd: SockFd,
     xdp: Option<Attachment>,
     umem: Arc<UmemShared>,
@@ -191,22 +195,22 @@ impl Socket {
         let fd = self.fd();
         let off = mmap_offsets(fd)?;
         if cfg.rx_size > 0 {
-            self.rx = Some(RxRing::map(
+            self.rx = Some(UnsafeCell::new(RxRing::map(
                 fd,
                 libc::XDP_PGOFF_RX_RING as u64,
                 &off.rx,
                 cfg.rx_size,
                 &format!("{ctx}: rx ring"),
-            )?);
+            )?));
         }
         if cfg.tx_size > 0 {
-            self.tx = Some(TxRing::map(
+            self.tx = Some(UnsafeCell::new(TxRing::map(
                 fd,
                 libc::XDP_PGOFF_TX_RING as u64,
                 &off.tx,
                 cfg.tx_size,
                 &format!("{ctx}: tx ring"),
-            )?);
+            )?));
         }
         Ok(())
     }
@@ -221,17 +225,30 @@ impl Socket {
 
     /// The RX ring, if the socket has one.
     pub fn rx(&mut self) -> Option<&mut RxRing> {
-        self.rx.as_mut()
+        self.rx.as_mut().map(UnsafeCell::get_mut)
     }
 
     /// The TX ring, if the socket has one.
     pub fn tx(&mut self) -> Option<&mut TxRing> {
-        self.tx.as_mut()
+        self.tx.as_mut().map(UnsafeCell::get_mut)
     }
 
     /// Both rings at once.
     pub fn rings(&mut self) -> (Option<&mut RxRing>, Option<&mut TxRing>) {
-        (self.rx.as_mut(), self.tx.as_mut())
+        (self.rx.as_mut().map(UnsafeCell::get_mut), self.tx.as_mut().map(UnsafeCell::get_mut))
+    }
+
+    /// The RX ring for the C ABI, or NULL: one thread may use it while others
+    /// call `&self` methods such as kick and poll (the rings are not `Sync`;
+    /// the C caller keeps each one to a thread at a time, as the header says).
+    /// Valid while `self` is.
+    pub(crate) fn rx_ptr(&self) -> *mut RxRing {
+        self.rx.as_ref().map_or(std::ptr::null_mut(), UnsafeCell::get)
+    }
+
+    /// The TX ring for the C ABI, or NULL (as [`Self::rx_ptr`]).
+    pub(crate) fn tx_ptr(&self) -> *mut TxRing {
+        self.tx.as_ref().map_or(std::ptr::null_mut(), UnsafeCell::get)
     }
 
     pub fn ifname(&self) -> &str {

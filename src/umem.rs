@@ -13,6 +13,7 @@ use crate::ring::{CompRing, FillRing};
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
+use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -212,9 +213,11 @@ impl UmemShared {
 
 /// A registered UMEM with its fill and completion rings.
 pub struct Umem {
-    // Rings first: they unmap before the fd and area go.
-    fill: FillRing,
-    comp: CompRing,
+    // Rings first: they unmap before the fd and area go. Each sits in its own
+    // cell so that the C ABI can hand out a ring pointer that stays valid while
+    // other calls borrow the Umem shared (see `fill_ptr`).
+    fill: UnsafeCell<FillRing>,
+    comp: UnsafeCell<CompRing>,
     shared: Arc<UmemShared>,
 }
 
@@ -298,7 +301,7 @@ impl Umem {
         let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
         let netns = crate::netdev::current_netns()?;
         let shared = UmemShared { fd, netns, area, cfg, sockets: AtomicUsize::new(0), state: Mutex::default() };
-        Ok(Umem { fill, comp, shared: Arc::new(shared) })
+        Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
     }
 
     pub(crate) fn shared(&self) -> &Arc<UmemShared> {
@@ -378,17 +381,29 @@ impl Umem {
 
     /// The fill ring.
     pub fn fill(&mut self) -> &mut FillRing {
-        &mut self.fill
+        self.fill.get_mut()
     }
 
     /// The completion ring.
     pub fn comp(&mut self) -> &mut CompRing {
-        &mut self.comp
+        self.comp.get_mut()
     }
 
     /// Both rings at once (they are used from one thread, or split across two).
     pub fn rings(&mut self) -> (&mut FillRing, &mut CompRing) {
-        (&mut self.fill, &mut self.comp)
+        (self.fill.get_mut(), self.comp.get_mut())
+    }
+
+    /// The fill ring for the C ABI, which lets one thread use it while others
+    /// call `&self` methods (the rings are not `Sync`; the C caller keeps each
+    /// one to a thread at a time, as the header says). Valid while `self` is.
+    pub(crate) fn fill_ptr(&self) -> *mut FillRing {
+        self.fill.get()
+    }
+
+    /// The completion ring for the C ABI (as [`Self::fill_ptr`]).
+    pub(crate) fn comp_ptr(&self) -> *mut CompRing {
+        self.comp.get()
     }
 
     /// Sockets currently created on this UMEM.

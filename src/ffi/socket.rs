@@ -2,7 +2,6 @@
 
 use super::umem::umem_ref;
 use super::{c_str, fail, ffi_guard, init_config, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
-use crate::ring::{RxRing, TxRing};
 use crate::socket::{Socket, SocketConfig};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_short};
@@ -99,9 +98,6 @@ unsafe fn sock_ref<'a>(p: *const xsk_rs_socket) -> Option<&'a Socket> {
     p.cast::<Socket>().as_ref()
 }
 
-unsafe fn sock_mut<'a>(p: *mut xsk_rs_socket) -> Option<&'a mut Socket> {
-    p.cast::<Socket>().as_mut()
-}
 
 /// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
 /// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`. Call it as
@@ -179,8 +175,8 @@ pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_rx {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_mut(sock) } {
-            Some(s) => s.rx().map_or(std::ptr::null_mut(), |r| (r as *mut RxRing).cast()),
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.rx_ptr().cast(),
             None => null_handle("xsk_rs_socket_rx", std::ptr::null_mut()),
         }
     })
@@ -191,8 +187,8 @@ pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_tx {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_mut(sock) } {
-            Some(s) => s.tx().map_or(std::ptr::null_mut(), |r| (r as *mut TxRing).cast()),
+        match unsafe { sock_ref(sock) } {
+            Some(s) => s.tx_ptr().cast(),
             None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
         }
     })

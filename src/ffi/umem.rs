@@ -1,7 +1,6 @@
 //! C ABI for UMEMs: `xsk_rs_umem_*`.
 
 use super::{fail, ffi_guard, init_config, misuse, null_handle, read_config, set_last_error, SizedConfig};
-use crate::ring::{CompRing, FillRing};
 use crate::umem::{Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
 
@@ -83,12 +82,6 @@ impl From<xsk_rs_umem_config> for UmemConfig {
 /// `p` is NULL or a live handle from `xsk_rs_umem_create*`.
 pub(crate) unsafe fn umem_ref<'a>(p: *const xsk_rs_umem) -> Option<&'a Umem> {
     p.cast::<Umem>().as_ref()
-}
-
-/// # Safety
-/// As for [`umem_ref`], and no other reference to the UMEM is live.
-pub(crate) unsafe fn umem_mut<'a>(p: *mut xsk_rs_umem) -> Option<&'a mut Umem> {
-    p.cast::<Umem>().as_mut()
 }
 
 /// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
@@ -244,8 +237,8 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_mut(umem) } {
-            Some(u) => (u.fill() as *mut FillRing).cast(),
+        match unsafe { umem_ref(umem) } {
+            Some(u) => u.fill_ptr().cast(),
             None => null_handle("xsk_rs_umem_fill", std::ptr::null_mut()),
         }
     })
@@ -255,8 +248,8 @@ pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_comp(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_comp {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_mut(umem) } {
-            Some(u) => (u.comp() as *mut CompRing).cast(),
+        match unsafe { umem_ref(umem) } {
+            Some(u) => u.comp_ptr().cast(),
             None => null_handle("xsk_rs_umem_comp", std::ptr::null_mut()),
         }
     })
