@@ -8,7 +8,7 @@
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
 #                                         fuzz), loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
-#                                         valgrind), then the C examples, Go and Python
+#                                         valgrind, helgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth
 #   make soak                             the long variants: a 10-minute soak per XDP mode
 #                                         (SOAK_SECS=), 10^6 cases per property (FUZZ_CASES=), loom

@@ -1,6 +1,7 @@
 /*
- * harness.h: what the C tests share (abi_test.c, hostile_test.c): counted
- * checks, the test frame layout of tests/common/mod.rs, moving between network
+ * harness.h: what the C tests share (abi_test.c, hostile_test.c,
+ * threads_test.c): counted checks, the test frame layout of
+ * tests/common/mod.rs, moving between network
  * namespaces, the AF_PACKET peer on the other end of the veth pair, and the
  * XDP attachment as ip(8) reports it. Header-only (static inline), so each test
  * stays one translation unit built with the strict flags of tests/c/run.sh.

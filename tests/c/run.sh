@@ -6,12 +6,13 @@
 # Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
 # -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c
-# (shared, and with ASan+UBSan), header_cpp.cpp (C++17), and the C example in
-# README.md. hostile_test must have a row for every function the library
-# exports and the header declares, and no other. Then, on a veth pair between
-# two namespaces made for this run, abi_test and hostile_test run in skb and
-# drv mode, plain, under ASan+UBSan and under valgrind (errors and leaks
-# fatal in both); abi_test also statically linked; the README example
+# and threads_test.c (shared, and with ASan+UBSan), header_cpp.cpp (C++17),
+# and the C example in README.md. hostile_test must have a row for every
+# function the library exports and the header declares, and no other. Then, on
+# a veth pair between two namespaces made for this run, abi_test, hostile_test
+# and threads_test run in skb and drv mode, plain, under ASan+UBSan and under
+# valgrind (errors and leaks fatal in both); threads_test also under helgrind
+# (a data race is fatal); abi_test also statically linked; the README example
 # receives frames from a peer; and after each run the interface must carry no
 # XDP program.
 #
@@ -53,15 +54,19 @@ step "abi_test.c builds against the shared library" "$work/build-abi.log" \
 step "hostile_test.c builds against the shared library" "$work/build-hostile.log" \
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/hostile_test.c" -o "$work/hostile_test" $libs
 
+# shellcheck disable=SC2086
+step "threads_test.c builds against the shared library" "$work/build-threads.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/threads_test.c" -o "$work/threads_test" $libs -pthread
+
 # ASan+UBSan: the tests are instrumented, the Rust library is not, but every
 # malloc goes through ASan, so LeakSanitizer sees the library's leaks too.
 # -fno-sanitize-recover: the first UBSan report ends the run.
 # shellcheck disable=SC2054 # the comma belongs to -fsanitize
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-for t in abi_test hostile_test; do
+for t in abi_test hostile_test threads_test; do
 	# shellcheck disable=SC2086
 	step "$t.c builds with ASan+UBSan" "$work/build-$t-asan.log" \
-		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs
+		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs -pthread
 done
 
 # Coverage: one hostile_test row per exported function, no row for anything
@@ -170,13 +175,20 @@ vg_supp=()
 # shellcheck disable=SC2054 # the comma belongs to --errors-for-leak-kinds
 vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible "${vg_supp[@]}")
 
-for t in abi_test hostile_test; do
+# helgrind: threads_test drives one socket from three threads at once, as the
+# header allows; any unsynchronised access between them, in the test or inside
+# the library, is a reported race and fails the run.
+hg=(valgrind --tool=helgrind --error-exitcode=1)
+
+for t in abi_test hostile_test threads_test; do
 	[[ -x $work/$t ]] || continue
 	for mode in skb drv; do
 		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"
 		[[ -x $work/$t-asan ]] &&
 			run_case "$t-asan-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t-asan"
 		run_case "$t-valgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${vg[@]}" "$work/$t"
+		[[ $t == threads_test ]] &&
+			run_case "$t-helgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${hg[@]}" "$work/$t"
 	done
 done
 if [[ -x $work/abi_test_static ]]; then
