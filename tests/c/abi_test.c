@@ -764,7 +764,7 @@ int main(int argc, char **argv)
 	fd_a = open_netns(ctx.ns_a);
 	fd_b = open_netns(ctx.ns_b);
 	enter_netns(fd_b, ctx.ns_b);
-	ctx.peer = peer_open(ctx.if_b);
+	ctx.peer = peer_open(ctx.if_b, PEER_RCVBUF);
 	enter_netns(fd_a, ctx.ns_a);
 	printf("abi_test: libxsk_rs %s, %s/%s <-> %s/%s, XDP mode %s\n", xsk_rs_version(), ctx.ns_a, ctx.if_a,
 	       ctx.ns_b, ctx.if_b, argv[5]);

@@ -1,7 +1,7 @@
 /*
- * harness.h: what the C tests share (abi_test.c, hostile_test.c,
- * threads_test.c): counted checks, the test frame layout of
- * tests/common/mod.rs, moving between network
+ * harness.h: what the C tests and their peer tools share (abi_test.c,
+ * hostile_test.c, threads_test.c, peer_send.c, peer_recv.c): counted checks,
+ * the test frame layout of tests/common/mod.rs, moving between network
  * namespaces, the AF_PACKET peer on the other end of the veth pair, and the
  * XDP attachment as ip(8) reports it. Header-only (static inline), so each test
  * stays one translation unit built with the strict flags of tests/c/run.sh.
@@ -104,6 +104,7 @@ static inline void sleep_ms(unsigned ms)
 #define TEST_HDR_LEN 18 /* Ethernet header + 4-byte sequence number */
 #define MAX_FRAME 1500
 #define WAIT_MS 5000
+#define PEER_RCVBUF (8 << 20) /* the tests' peer: room for their bursts */
 
 static const uint8_t dst_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
 static const uint8_t src_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
@@ -177,23 +178,33 @@ static inline void enter_netns(int fd, const char *ns)
 	}
 }
 
-static inline int peer_open(const char *ifname)
+/*
+ * An AF_PACKET socket bound to `ifname` in the calling thread's namespace, with
+ * a receive buffer of `rcvbuf` bytes (the tests send whole bursts before
+ * reading them back). Exits with 2 and a message when that is impossible.
+ */
+static inline int peer_open(const char *ifname, int rcvbuf)
 {
 	struct sockaddr_ll sll;
 	unsigned ifindex = if_nametoindex(ifname);
-	int fd, rcvbuf = 8 << 20;
+	int fd;
 
 	if (!ifindex) {
 		fprintf(stderr, "%s: peer interface %s: %s\n", harness_name, ifname, strerror(errno));
 		exit(2);
 	}
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	/* Protocol 0: nothing is queued until bind() picks the interface. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "%s: AF_PACKET socket: %s\n", harness_name, strerror(errno));
 		exit(2);
 	}
-	/* The tests transmit a whole burst before reading it back. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	/* SO_RCVBUFFORCE passes the rmem_max limit, with CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0) {
+		fprintf(stderr, "%s: SO_RCVBUF %d: %s\n", harness_name, rcvbuf, strerror(errno));
+		exit(2);
+	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);

@@ -1433,7 +1433,7 @@ int main(int argc, char **argv)
 	ctx.fd_a = open_netns(ctx.ns_a);
 	ctx.fd_b = open_netns(ctx.ns_b);
 	enter_netns(ctx.fd_b, ctx.ns_b);
-	ctx.peer = peer_open(ctx.if_b);
+	ctx.peer = peer_open(ctx.if_b, PEER_RCVBUF);
 	enter_netns(ctx.fd_a, ctx.ns_a);
 	printf("hostile_test: libxsk_rs %s, %s/%s <-> %s/%s, XDP mode %s, %zu rows\n", xsk_rs_version(), ctx.ns_a,
 	       ctx.if_a, ctx.ns_b, ctx.if_b, argv[5], NROWS);

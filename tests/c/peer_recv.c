@@ -28,38 +28,14 @@
  *
  * (kernel_drops: frames the AF_PACKET socket itself lost, PACKET_STATISTICS).
  * Exits 0 only when exactly COUNT frames arrived and all were as expected;
- * 1 otherwise; 2 for bad usage.
+ * 1 otherwise; 2 for bad usage or an interface it cannot open.
  */
-#define _GNU_SOURCE /* getopt, clock_gettime with -std=c11 */
+#define _GNU_SOURCE /* getopt, clock_gettime, setns with -std=c11 */
+#include "harness.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <poll.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#define ETHERTYPE 0x88B5
 #define MAX_REPORTS 10 /* mismatches described on stderr */
-
-static const uint8_t mac1[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
-static const uint8_t mac2[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int usage(const char *argv0)
 {
@@ -86,26 +62,27 @@ static const char *check(const uint8_t *p, size_t len, unsigned long k, unsigned
 {
 	uint32_t seq;
 
-	if (len < 18 || (want_len && len != want_len)) {
-		snprintf(why, why_sz, "length %zu, expected %lu", len, want_len ? want_len : 18ul);
+	if (len < TEST_HDR_LEN || (want_len && len != want_len)) {
+		snprintf(why, why_sz, "length %zu, expected %lu", len, want_len ? want_len : (unsigned long)TEST_HDR_LEN);
 		return why;
 	}
-	if (memcmp(p, swapped ? mac1 : mac2, 6) || memcmp(p + 6, swapped ? mac2 : mac1, 6)) {
+	if (memcmp(p, swapped ? src_mac : dst_mac, 6) || memcmp(p + 6, swapped ? dst_mac : src_mac, 6)) {
 		snprintf(why, why_sz, "MACs %02x:%02x:%02x:%02x:%02x:%02x > %02x:%02x:%02x:%02x:%02x:%02x%s", p[6],
 			 p[7], p[8], p[9], p[10], p[11], p[0], p[1], p[2], p[3], p[4], p[5],
 			 swapped ? " (expected swapped)" : "");
 		return why;
 	}
-	seq = (uint32_t)p[14] << 24 | (uint32_t)p[15] << 16 | (uint32_t)p[16] << 8 | p[17];
+	seq = frame_seq(p);
 	if (seq != (uint32_t)k) {
 		snprintf(why, why_sz, "sequence %u, expected %lu", seq, k);
 		return why;
 	}
-	for (size_t i = 0; i + 18 < len; i++) {
+	for (size_t i = 0; i + TEST_HDR_LEN < len; i++) {
 		uint8_t want = (uint8_t)((fixed ? 0 : seq * 131u) + i * 7u + 1u);
 
-		if (p[18 + i] != want) {
-			snprintf(why, why_sz, "byte %zu is 0x%02x, expected 0x%02x", 18 + i, p[18 + i], want);
+		if (p[TEST_HDR_LEN + i] != want) {
+			snprintf(why, why_sz, "byte %zu is 0x%02x, expected 0x%02x", TEST_HDR_LEN + i, p[TEST_HDR_LEN + i],
+				 want);
 			return why;
 		}
 	}
@@ -119,10 +96,8 @@ int main(int argc, char **argv)
 	static uint8_t buf[65536];
 	struct tpacket_stats tps;
 	socklen_t tps_len = sizeof(tps);
-	struct sockaddr_ll sll;
-	long long deadline;
-	unsigned ifindex;
-	int opt, fd, rcvbuf = 64 << 20;
+	uint64_t deadline;
+	int opt, fd;
 
 	while ((opt = getopt(argc, argv, "l:p:xt:w:")) != -1) {
 		switch (opt) {
@@ -156,45 +131,23 @@ int main(int argc, char **argv)
 	if (argc - optind != 2 || !parse_num(argv[optind + 1], 0xffffffffUL, &count) || count == 0)
 		return usage(argv[0]);
 
-	ifindex = if_nametoindex(argv[optind]);
-	if (!ifindex) {
-		fprintf(stderr, "peer_recv: %s: %s\n", argv[optind], strerror(errno));
-		return 1;
-	}
-	/* Protocol 0: nothing is queued until bind() picks the interface. */
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		perror("peer_recv: AF_PACKET socket");
-		return 1;
-	}
-	/* Room for a burst: the senders do not wait for us. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0) {
-		perror("peer_recv: SO_RCVBUF");
-		return 1;
-	}
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
-		perror("peer_recv: bind");
-		return 1;
-	}
+	harness_name = "peer_recv";
+	/* Room for a whole burst: the senders do not wait for us. */
+	fd = peer_open(argv[optind], 64 << 20);
 	fprintf(stderr, "ready\n");
 	fflush(stderr);
 
-	deadline = now_ms() + (long long)timeout_ms;
+	deadline = now_ms() + timeout_ms;
 	for (;;) {
 		struct sockaddr_ll from;
 		socklen_t from_len = sizeof(from);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		uint64_t t = now_ms(), left = deadline > t ? deadline - t : 0;
 		char why[160];
 		ssize_t len;
 		int rc;
 
-		if (left <= 0)
+		if (left == 0)
 			break;
 		rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 		if (rc < 0 && errno != EINTR) {
@@ -211,8 +164,8 @@ int main(int argc, char **argv)
 			perror("peer_recv: recvfrom");
 			return 1;
 		}
-		if (from.sll_pkttype == PACKET_OUTGOING || len < 14 || buf[12] != (ETHERTYPE >> 8) ||
-		    buf[13] != (ETHERTYPE & 0xff))
+		if (from.sll_pkttype == PACKET_OUTGOING || len < 14 || buf[12] != (TEST_ETHERTYPE >> 8) ||
+		    buf[13] != (TEST_ETHERTYPE & 0xff))
 			continue;
 		if (frames == count) {
 			if (extra++ < MAX_REPORTS)
@@ -230,7 +183,7 @@ int main(int argc, char **argv)
 			/* Done: linger for extras, or stop now. */
 			if (!linger_ms)
 				break;
-			deadline = now_ms() + (long long)linger_ms;
+			deadline = now_ms() + linger_ms;
 		}
 	}
 

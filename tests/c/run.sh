@@ -116,8 +116,9 @@ step "README.md has a C example between the markers" "$work/extract.log" readme_
 	step "README example builds" "$work/build-readme.log" \
 		gcc "${strict_c[@]}" -O2 $cflags "$work/readme_example.c" -o "$work/readme_example" $libs
 
+# shellcheck disable=SC2086
 step "peer_send.c builds" "$work/build-peer.log" \
-	gcc "${strict_c[@]}" -O2 "$here/peer_send.c" -o "$work/peer_send"
+	gcc "${strict_c[@]}" -O2 $cflags "$here/peer_send.c" -o "$work/peer_send"
 
 [[ -x $work/header_cpp ]] &&
 	step "header_cpp runs" "$work/run-cpp.log" env LD_LIBRARY_PATH="$libdir" "$work/header_cpp"

@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 	fd_a = open_netns(argv[1]);
 	fd_b = open_netns(argv[3]);
 	enter_netns(fd_b, argv[3]);
-	r.peer = peer_open(argv[4]);
+	r.peer = peer_open(argv[4], PEER_RCVBUF);
 	enter_netns(fd_a, argv[1]);
 
 	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));

@@ -18,15 +18,12 @@
 #   misuse  no such interface -> 1 and the library's message; -z on veth -> 1;
 #           bad options -> 2.
 # After every run that may attach XDP, no program may be left on either end.
-# tests/c/peer_recv.c is built here, into $bin.
+# run.sh builds tests/c/peer_recv.c (and peer_send.c) into $bin.
 # Variables and helpers come from run.sh; functions run through step().
 # shellcheck shell=bash disable=SC2317,SC2154
 
 bench_n=1000	 # frames per rxdrop/l2fwd case (peer_send bursts them)
 bench_tx_n=5000 # frames per txonly case
-
-step "peer_recv.c builds" "$work/build-peer-recv.log" \
-	gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 "$repo/tests/c/peer_recv.c" -o "$bin/peer_recv"
 
 # bench_rxdrop TAG XDP API ARGS...: rxdrop -n N receives exactly N of
 # peer_send's frames.
@@ -53,6 +50,16 @@ bench_rxdrop_case desc-drv-busy-nowakeup drv desc -W
 bench_rxdrop_case desc-auto-copy-2048 auto desc -c -f 2048 -b 16 -q 0
 bench_rxdrop_case batch-auto-batch1 auto batch -b 1
 
+# peer_ok RC RRC ROUT N: xsk_bench (RC) and peer_recv (RRC) exited 0, and
+# peer_recv's result line (in ROUT) says exactly N frames, all as expected.
+peer_ok() {
+	local rc=$1 rrc=$2 rout=$3 n=$4
+	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc"; return 1; }
+	[[ $rrc -eq 0 ]] || { echo "peer_recv exited with $rrc"; return 1; }
+	grep -qx "peer_recv: frames=$n expected=$n bad=0 extra=0 kernel_drops=0" "$rout" ||
+		{ echo "peer_recv's result line is not the expected one"; return 1; }
+}
+
 # bench_txonly TAG LEN API ARGS...: peer_recv gets exactly N frames of LEN
 # bytes, in order, with xsk_bench's payload.
 bench_txonly() {
@@ -67,10 +74,7 @@ bench_txonly() {
 		-d 20 "$@" >"$out" 2>"$err" || rc=$?
 	wait "$rpid" || rrc=$?
 	cat "$out" "$err" "$rout" "$rerr"
-	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc"; return 1; }
-	[[ $rrc -eq 0 ]] || { echo "peer_recv exited with $rrc"; return 1; }
-	grep -qx "peer_recv: frames=$bench_tx_n expected=$bench_tx_n bad=0 extra=0 kernel_drops=0" "$rout" ||
-		{ echo "peer_recv's result line is not the expected one"; return 1; }
+	peer_ok "$rc" "$rrc" "$rout" "$bench_tx_n" || return 1
 	summary_expect "$out" mode=txonly ifname="$if_a" xdp=none bind=copy api="$api" \
 		rx_pkts=0 tx_pkts="$bench_tx_n" tx_invalid_descs=0
 }
@@ -103,10 +107,7 @@ bench_l2fwd() {
 	wait "$pid" || rc=$?
 	wait "$rpid" || rrc=$?
 	cat "$out" "$err" "$rout" "$rerr"
-	[[ $rc -eq 0 ]] || { echo "xsk_bench exited with $rc"; return 1; }
-	[[ $rrc -eq 0 ]] || { echo "peer_recv exited with $rrc"; return 1; }
-	grep -qx "peer_recv: frames=$bench_n expected=$bench_n bad=0 extra=0 kernel_drops=0" "$rout" ||
-		{ echo "peer_recv's result line is not the expected one"; return 1; }
+	peer_ok "$rc" "$rrc" "$rout" "$bench_n" || return 1
 	summary_expect "$out" mode=l2fwd ifname="$if_b" xdp="${xdp/auto/drv}" bind=copy api="$api" \
 		rx_pkts="$bench_n" tx_pkts="$bench_n" tx_invalid_descs=0 rx_invalid_descs=0
 }

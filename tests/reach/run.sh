@@ -38,8 +38,14 @@ parts=(bench dump dlopen go python readme)
 bin="$work/bin"
 step "c-examples build against $prefix" "$work/build-examples.log" \
 	make -C "$repo/c-examples" O="$bin"
-step "peer_send.c builds" "$work/build-peer.log" \
-	gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 "$repo/tests/c/peer_send.c" -o "$bin/peer_send"
+# The peers share tests/c/harness.h, which includes the installed header (for
+# types only: they do not link the library).
+for peer in peer_send peer_recv; do
+	# shellcheck disable=SC2046 # word splitting of the cflags is intended
+	step "$peer.c builds" "$work/build-$peer.log" \
+		gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 $(pkg-config --cflags xsk_rs) \
+		"$repo/tests/c/$peer.c" -o "$bin/$peer"
+done
 
 need_root
 ns_a="xskrs-r-$$-a" ns_b="xskrs-r-$$-b" if_a=veth0 if_b=veth1
