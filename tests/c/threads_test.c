@@ -38,6 +38,7 @@ struct run {
 	int peer;
 	atomic_uint rx_taken; /* frames the rx thread has taken so far */
 	atomic_uint peer_got; /* frames the main thread has read back at the peer */
+	atomic_int rx_ready; /* the rx thread has lent its frames to the fill ring */
 	atomic_int done;
 	/* results, read by main after the joins */
 	unsigned rx_bad, rx_first_bad, rx_got, rx_fill_short, rx_errors;
@@ -61,6 +62,7 @@ static void *rx_thread(void *arg)
 		if (xsk_rs_fill_put(fill, addrs, BATCH) != BATCH)
 			r->rx_fill_short++;
 	}
+	atomic_store(&r->rx_ready, 1);
 	while (r->rx_got < COUNT && now_ms() < deadline) {
 		uint32_t n = xsk_rs_rx_take(rx, d, BATCH);
 
@@ -161,6 +163,9 @@ static void *peer_thread(void *arg)
 	struct run *r = arg;
 	uint64_t deadline = now_ms() + 4 * WAIT_MS;
 
+	/* Before the fill ring has frames, every frame would be dropped. */
+	while (!atomic_load(&r->rx_ready) && now_ms() < deadline)
+		sleep_ms(1);
 	while (r->peer_sent < COUNT && now_ms() < deadline) {
 		if (r->peer_sent - atomic_load(&r->rx_taken) >= AHEAD) {
 			sleep_ms(1);
