@@ -250,8 +250,9 @@ fn clamped(func: &str, n: u32, done: u32, held: &str, verb: &str) {
     refuse(func, &format!("n {n} is more than the {done} {held}; {verb} {done}"), ())
 }
 
-/// Refuses a put/take while a reserve/peek is open: the ring publishes in
-/// order, so the batch call would hand over the open entries instead of its own.
+/// Explains a put/take that the ring refused because a reserve/peek is open
+/// (it publishes in order, so the batch call would hand over the open entries
+/// instead of its own). Off the hot path: only after the ring returned 0.
 #[cold]
 fn open_batch(func: &str, open: u32, held: &str, verb: &str) -> u32 {
     refuse(func, &format!("{open} entries {held}; {verb} them first"), 0)
@@ -276,11 +277,12 @@ fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32
     if items.is_null() {
         return refuse(func, "array is NULL", 0);
     }
-    if r.reserved() != 0 {
+    // SAFETY: the caller passes n readable entries.
+    let done = r.put(unsafe { std::slice::from_raw_parts(items, n as usize) });
+    if done == 0 && r.reserved() != 0 {
         return open_batch(func, r.reserved(), "reserved and not yet submitted", "submit");
     }
-    // SAFETY: the caller passes n readable entries.
-    r.put(unsafe { std::slice::from_raw_parts(items, n as usize) })
+    done
 }
 
 #[inline(always)]
@@ -345,9 +347,10 @@ fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 
     if out.is_null() {
         return refuse(func, "array is NULL", 0);
     }
-    if r.peeked() != 0 {
+    // SAFETY: the caller passes room for max entries.
+    let done = r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) });
+    if done == 0 && r.peeked() != 0 {
         return open_batch(func, r.peeked(), "peeked and not yet released", "release or cancel");
     }
-    // SAFETY: the caller passes room for max entries.
-    r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) })
+    done
 }
