@@ -1,0 +1,640 @@
+#!/usr/bin/env python3
+"""Turn benchmark results (JSON Lines) into BENCHMARKS.md and a PNG chart.
+
+    python3 bench/report.py RESULTS.jsonl --md BENCHMARKS.md --png bench/mpps.png
+
+Run by `make bench` after the runs. Every line of RESULTS.jsonl is one JSON
+object whose "kind" is one of:
+
+  meta   the machine and the configuration (at most one line)
+  rate   one throughput run: scenario, mode, batch, lib, api, run, mpps, pkts, secs
+  setup  one set-up time: lib, mode, run, ms, umem_ms, socket_ms
+  ipp    callgrind count of a packet loop: scenario, lib, api, batch, instr, pkts
+  go     one Go-vs-C rxdrop run: impl (go|c), mode, run, mpps
+
+The headline comparison is xsk_rs api=batch against libxdp api=inline; any
+other (lib, api) pair in the input gets columns of its own. Kinds that are
+absent give a one-line "no data" section, so a quick run that produced only
+some kinds still renders. The output depends on the input only (the date is
+the one in the meta line, rows and columns are sorted), so the same input
+gives the same markdown. Malformed input exits 1 with file:line.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+
+BASE = ("libxdp", "inline")  # the reference every ratio divides by
+HEAD = ("xsk_rs", "batch")  # the path the targets are about
+
+SCENARIOS = ["rxdrop", "txonly", "l2fwd"]
+MODES = ["skb", "drv"]
+LIBS = ["libxdp", "xsk_rs"]
+APIS = ["inline", "desc", "batch"]
+IMPLS = ["c", "go"]
+
+# Targets from the issue.
+MIN_RATE_RATIO = 1.00
+MIN_SETUP_SPEEDUP = 10.0
+MAX_IPP_RATIO = 1.00
+MIN_GO_RATIO = 0.80
+
+# Field types per kind. "num" is an int or a finite float; bools are neither.
+FIELDS = {
+    "rate": {"scenario": "str", "mode": "mode", "batch": "pos", "lib": "lib",
+             "api": "str", "run": "int", "mpps": "num", "pkts": "int", "secs": "num"},
+    "setup": {"lib": "lib", "mode": "mode", "run": "int", "ms": "num",
+              "umem_ms": "num", "socket_ms": "num"},
+    "ipp": {"scenario": "str", "lib": "lib", "api": "str", "batch": "pos",
+            "instr": "int", "pkts": "pos"},
+    "go": {"impl": "impl", "mode": "mode", "run": "int", "mpps": "num"},
+}
+# Meta fields are all optional (a missing one prints as "?"), but typed.
+META_FIELDS = {
+    "date": "str", "kernel": "str", "cpu": "str", "cores": "int", "mem_gib": "num",
+    "libxdp": "str", "libbpf": "str", "xsk_rs": "str", "gcc": "str",
+    "runs": "int", "secs": "num", "pkt_size": "int", "frame_size": "int",
+    "ring": "int", "fill": "int", "frames": "int", "generator": "str",
+    "notes": "strlist",
+}
+# What identifies one record of a kind; a second record with the same
+# identity is an error, not something to average silently.
+IDENTITY = {
+    "rate": ("scenario", "mode", "batch", "lib", "api", "run"),
+    "setup": ("lib", "mode", "run"),
+    "ipp": ("scenario", "lib", "api", "batch"),
+    "go": ("impl", "mode", "run"),
+}
+
+
+class ReportError(Exception):
+    """Malformed input or a missing tool: the message is printed, exit 1."""
+
+
+# ---------------------------------------------------------------- input
+
+
+def type_ok(value, kind):
+    if isinstance(value, bool):
+        return False
+    if kind == "str":
+        return isinstance(value, str) and value != ""
+    if kind == "int":
+        return isinstance(value, int) and value >= 0
+    if kind == "pos":
+        return isinstance(value, int) and value > 0
+    if kind == "num":
+        return isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+    if kind == "strlist":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "mode":
+        return value in MODES
+    if kind == "lib":
+        return value in LIBS
+    if kind == "impl":
+        return value in IMPLS
+    raise AssertionError(kind)
+
+
+TYPE_TEXT = {
+    "str": "a non-empty string", "int": "an integer >= 0", "pos": "an integer > 0",
+    "num": "a finite number >= 0", "strlist": "a list of strings",
+    "mode": "one of " + "|".join(MODES), "lib": "one of " + "|".join(LIBS),
+    "impl": "one of " + "|".join(IMPLS),
+}
+
+
+def check_fields(obj, fields, required):
+    for name, kind in fields.items():
+        if name not in obj:
+            if required:
+                raise ReportError(f'"{obj["kind"]}" line lacks "{name}"')
+            continue
+        if not type_ok(obj[name], kind):
+            raise ReportError(f'"{name}" must be {TYPE_TEXT[kind]}, got {json.dumps(obj[name])}')
+
+
+def load(path):
+    """Read RESULTS.jsonl into {"meta": dict or None, kind: [records]}."""
+    data = {"meta": None, "rate": [], "setup": [], "ipp": [], "go": []}
+    seen = {}
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise ReportError(f"{path}: {e.strerror}")
+    with f:
+        for lineno, raw in enumerate(f, 1):
+            where = f"{path}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ReportError(f"{where}: not UTF-8: {e.reason} at byte {e.start}")
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ReportError(f"{where}: bad JSON: {e.msg} (column {e.colno})")
+            except ValueError as e:
+                raise ReportError(f"{where}: bad JSON: {e}")
+            if not isinstance(obj, dict):
+                raise ReportError(f"{where}: expected a JSON object")
+            kind = obj.get("kind")
+            try:
+                if kind == "meta":
+                    if data["meta"] is not None:
+                        raise ReportError(f"a second meta line (the first is line {seen['meta']})")
+                    check_fields(obj, META_FIELDS, required=False)
+                    data["meta"] = obj
+                    seen["meta"] = lineno
+                elif kind in FIELDS:
+                    check_fields(obj, FIELDS[kind], required=True)
+                    key = (kind,) + tuple(obj[k] for k in IDENTITY[kind])
+                    if key in seen:
+                        raise ReportError(f'repeats the "{kind}" record of line {seen[key]}')
+                    seen[key] = lineno
+                    data[kind].append(obj)
+                else:
+                    raise ReportError(f'unknown "kind": {json.dumps(kind)}')
+            except ReportError as e:
+                raise ReportError(f"{where}: {e}")
+    return data
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def order(value, known):
+    """Sort key: known values in their given order, then the rest by name."""
+    return (known.index(value), "") if value in known else (len(known), str(value))
+
+
+def pair_key(pair):
+    lib, api = pair
+    return (order(lib, LIBS), order(api, APIS))
+
+
+def row_key(row):
+    scenario, mode, batch = row
+    return (order(scenario, SCENARIOS), order(mode, MODES), batch)
+
+
+def row_name(row):
+    scenario, mode, batch = row
+    return f"{scenario} {mode} b{batch}"
+
+
+def ratio(num, den):
+    return num / den if den else None
+
+
+def f3(x):
+    return "–" if x is None else f"{x:.3f}"
+
+
+def f2(x):
+    return "–" if x is None else f"{x:.2f}"
+
+
+def f1(x):
+    return "–" if x is None else f"{x:.1f}"
+
+
+def table(header, rows, align=None):
+    """A markdown table; align is a string of 'l'/'r' per column."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def rate_summary(rates):
+    """{(scenario, mode, batch): {(lib, api): [mpps, ...]}}"""
+    out = {}
+    for r in rates:
+        row = (r["scenario"], r["mode"], r["batch"])
+        out.setdefault(row, {}).setdefault((r["lib"], r["api"]), []).append(r["mpps"])
+    return out
+
+
+def headline_ratios(summary):
+    """[(row, xsk_rs batch median / libxdp inline median)] for rows with both."""
+    out = []
+    for row in sorted(summary, key=row_key):
+        runs = summary[row]
+        if BASE in runs and HEAD in runs:
+            r = ratio(statistics.median(runs[HEAD]), statistics.median(runs[BASE]))
+            if r is not None:
+                out.append((row, r))
+    return out
+
+
+def setup_speedups(setups):
+    """{mode: libxdp median ms / xsk_rs median ms} for modes with both libs."""
+    out = {}
+    for mode in sorted({s["mode"] for s in setups}, key=lambda m: order(m, MODES)):
+        ms = {lib: [s["ms"] for s in setups if s["mode"] == mode and s["lib"] == lib]
+              for lib in LIBS}
+        if ms["libxdp"] and ms["xsk_rs"]:
+            r = ratio(statistics.median(ms["libxdp"]), statistics.median(ms["xsk_rs"]))
+            if r is not None:
+                out[mode] = r
+    return out
+
+
+def ipp_table(ipps):
+    """{(scenario, batch): {(lib, api): instructions per packet}}"""
+    out = {}
+    for r in ipps:
+        out.setdefault((r["scenario"], r["batch"]), {})[(r["lib"], r["api"])] = r["instr"] / r["pkts"]
+    return out
+
+
+def ipp_row_key(row):
+    return (order(row[0], SCENARIOS), row[1])
+
+
+def go_runs(gos, mode):
+    """[(run, c mpps or None, go mpps or None)] sorted by run."""
+    by_run = {}
+    for g in gos:
+        if g["mode"] == mode:
+            by_run.setdefault(g["run"], {})[g["impl"]] = g["mpps"]
+    return [(run, v.get("c"), v.get("go")) for run, v in sorted(by_run.items())]
+
+
+def go_modes(gos):
+    return sorted({g["mode"] for g in gos}, key=lambda m: order(m, MODES))
+
+
+def go_median_ratio(runs):
+    """Median of the per-run Go/C ratios, as bench/go_rxdrop.sh computes it."""
+    ratios = [ratio(go, c) for _, c, go in runs if c is not None and go is not None]
+    ratios = [r for r in ratios if r is not None]
+    return statistics.median(ratios) if ratios else None
+
+
+# ---------------------------------------------------------------- sections
+
+
+def meta_get(meta, name):
+    if meta is None or name not in meta:
+        return "?"
+    return str(meta[name])
+
+
+def section_header(meta):
+    date = meta_get(meta, "date")
+    return [
+        "# xsk_rs benchmarks",
+        "",
+        f"_Generated by `make bench` on {date} by bench/report.py, do not edit._",
+        "",
+    ]
+
+
+def section_machine(meta):
+    lines = ["## Machine", ""]
+    if meta is None:
+        return lines + ["No meta record in the input.", ""]
+    g = lambda name: meta_get(meta, name)  # noqa: E731
+    lines += [
+        f"- Kernel: {g('kernel')}",
+        f"- CPU: {g('cpu')}, {g('cores')} cores",
+        f"- Memory: {g('mem_gib')} GiB",
+        f"- Libraries: libxdp {g('libxdp')}, libbpf {g('libbpf')}, xsk_rs {g('xsk_rs')}, gcc {g('gcc')}",
+        f"- Config: {g('frames')} frames of {g('frame_size')} B, rings {g('ring')} "
+        f"(fill {g('fill')}), packets of {g('pkt_size')} B",
+        f"- Runs: {g('runs')} × {g('secs')} s per library and scenario, libraries alternating",
+        f"- Generator: {g('generator')}",
+    ]
+    notes = meta.get("notes") or []
+    if notes:
+        lines.append("- Notes:")
+        lines += [f"  - {n}" for n in notes]
+    return lines + [""]
+
+
+def pass_miss(ok):
+    return "PASS" if ok else "MISS"
+
+
+NO_DATA = "–"
+
+
+def target_rate(data):
+    name = f"(a) xsk_rs batch / libxdp inline median Mpps ≥ {MIN_RATE_RATIO:.2f} on every scenario"
+    summary = rate_summary(data["rate"])
+    ratios = headline_ratios(summary)
+    if not ratios:
+        return [[name, "no data", NO_DATA]]
+    row, worst = min(ratios, key=lambda x: x[1])
+    measured = f"min {worst:.3f} ({row_name(row)}) over {len(ratios)} of {len(summary)} scenarios"
+    if worst < MIN_RATE_RATIO:
+        result = "MISS"
+    elif len(ratios) < len(summary):
+        # A scenario without both sides is not known to pass.
+        result = "INCOMPLETE"
+    else:
+        result = "PASS"
+    return [[name, measured, result]]
+
+
+def target_setup(data):
+    name = f"(b) set-up ≥ {MIN_SETUP_SPEEDUP:.0f}× faster than libxdp (median ms libxdp / xsk_rs)"
+    speedups = setup_speedups(data["setup"])
+    modes = sorted({s["mode"] for s in data["setup"]}, key=lambda m: order(m, MODES))
+    if not modes:
+        return [[name, "no data", NO_DATA]]
+    rows = []
+    for mode in modes:
+        if mode in speedups:
+            r = speedups[mode]
+            rows.append([f"{name}, {mode}", f"{r:.1f}×", pass_miss(r >= MIN_SETUP_SPEEDUP)])
+        else:
+            rows.append([f"{name}, {mode}", "only one library measured", NO_DATA])
+    return rows
+
+
+def target_ipp(data):
+    name = "(c) instructions/packet of xsk_rs batch ≤ libxdp inline"
+    ipp = ipp_table(data["ipp"])
+    if not ipp:
+        return [[name, "no data", NO_DATA]]
+    rows = []
+    for row in sorted(ipp, key=ipp_row_key):
+        label = f"{name}, {row[0]} b{row[1]}"
+        if BASE in ipp[row] and HEAD in ipp[row]:
+            base, head = ipp[row][BASE], ipp[row][HEAD]
+            rows.append([label, f"{head:.1f} vs {base:.1f} ({head / base:.3f})",
+                         pass_miss(head <= base * MAX_IPP_RATIO)])
+        else:
+            rows.append([label, "not both paths counted", NO_DATA])
+    return rows
+
+
+def target_go(data):
+    name = f"(d) Go batch path ≥ {MIN_GO_RATIO:.1f}× C (median of per-run Go/C)"
+    modes = go_modes(data["go"])
+    if not modes:
+        return [[name, "no data", NO_DATA]]
+    rows = []
+    for mode in modes:
+        r = go_median_ratio(go_runs(data["go"], mode))
+        if r is not None:
+            rows.append([f"{name}, {mode}", f"{r:.3f}", pass_miss(r >= MIN_GO_RATIO)])
+        else:
+            rows.append([f"{name}, {mode}", "no run with both Go and C", NO_DATA])
+    return rows
+
+
+def section_targets(data):
+    rows = target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data)
+    return ["## Targets", ""] + table(["Target", "Measured", "Result"], rows, "lll") + [""]
+
+
+def spread(values, runs):
+    text = f"{min(values):.3f}–{max(values):.3f}"
+    if runs is None or len(values) != runs:
+        text += f" (n={len(values)})"
+    return text
+
+
+def section_throughput(data, png_link):
+    lines = ["## Throughput", ""]
+    summary = rate_summary(data["rate"])
+    if not summary:
+        return lines + ["No throughput results in the input.", ""]
+    meta = data["meta"] or {}
+    runs = meta.get("runs")
+    pairs = {p for per_row in summary.values() for p in per_row}
+    extra = sorted(pairs - {BASE, HEAD}, key=pair_key)
+
+    header = ["Scenario", "Mode", "Batch",
+              "libxdp inline Mpps", "spread", "xsk_rs batch Mpps", "spread", "xsk_rs/libxdp"]
+    for lib, api in extra:
+        header += [f"{lib} {api} Mpps", f"{lib} {api}/libxdp"]
+    rows = []
+    for row in sorted(summary, key=row_key):
+        per = summary[row]
+        med = {p: statistics.median(v) for p, v in per.items()}
+        cells = [row[0], row[1], str(row[2])]
+        for p in (BASE, HEAD):
+            cells += [f3(med.get(p)), spread(per[p], runs) if p in per else "–"]
+        cells.append(f2(ratio(med[HEAD], med[BASE])) if HEAD in med and BASE in med else "–")
+        for p in extra:
+            cells.append(f3(med.get(p)))
+            cells.append(f2(ratio(med[p], med[BASE])) if p in med and BASE in med else "–")
+        rows.append(cells)
+    lines += table(header, rows, "lll" + "r" * (len(header) - 3))
+    lines += [
+        "",
+        "Median over the runs; spread is min–max (n = runs when it differs from the "
+        "configured count). Ratios divide medians by the libxdp inline median.",
+        "",
+    ]
+    if png_link:
+        lines += [f"![Median Mpps per scenario, min–max error bars]({png_link})", ""]
+    return lines
+
+
+def section_setup(data):
+    lines = ["## Set-up time", ""]
+    setups = data["setup"]
+    if not setups:
+        return lines + ["No set-up results in the input.", ""]
+    lines += [
+        "Time from before UMEM creation until the first packet is received.",
+        "",
+    ]
+    speedups = setup_speedups(setups)
+    rows = []
+    modes = sorted({s["mode"] for s in setups}, key=lambda m: order(m, MODES))
+    for mode in modes:
+        for lib in LIBS:
+            these = [s for s in setups if s["mode"] == mode and s["lib"] == lib]
+            if not these:
+                continue
+            ms = [s["ms"] for s in these]
+            speedup = f"{speedups[mode]:.1f}×" if lib == "xsk_rs" and mode in speedups else "–"
+            rows.append([lib, mode, str(len(these)),
+                         f2(statistics.median(ms)), f2(min(ms)), f2(max(ms)),
+                         f2(statistics.median(s["umem_ms"] for s in these)),
+                         f2(statistics.median(s["socket_ms"] for s in these)),
+                         speedup])
+    header = ["Library", "Mode", "Runs", "median ms", "min ms", "max ms",
+              "median UMEM ms", "median socket ms", "libxdp/xsk_rs"]
+    return lines + table(header, rows, "ll" + "r" * 7) + [""]
+
+
+def section_ipp(data):
+    lines = ["## Instructions per packet", ""]
+    ipp = ipp_table(data["ipp"])
+    if not ipp:
+        return lines + ["No instruction counts in the input.", ""]
+    lines += [
+        "User-space instructions of the packet loop (callgrind) divided by the packets it handled.",
+        "",
+    ]
+    pairs = sorted({p for per in ipp.values() for p in per}, key=pair_key)
+    others = [p for p in pairs if p != BASE]
+    header = ["Scenario", "Batch"] + [f"{lib} {api}" for lib, api in pairs]
+    header += [f"{lib} {api}/libxdp" for lib, api in others]
+    rows = []
+    for row in sorted(ipp, key=ipp_row_key):
+        per = ipp[row]
+        cells = [row[0], str(row[1])] + [f1(per.get(p)) for p in pairs]
+        for p in others:
+            cells.append(f2(ratio(per[p], per[BASE])) if p in per and BASE in per else "–")
+        rows.append(cells)
+    return lines + table(header, rows, "ll" + "r" * (len(header) - 2)) + [""]
+
+
+def section_go(data):
+    lines = ["## Go vs C", ""]
+    gos = data["go"]
+    if not gos:
+        return lines + ["No Go-vs-C results in the input.", ""]
+    lines += [
+        "rxdrop through the Go binding against the C `xsk_bench rxdrop -a batch`, "
+        "taking turns on the same veth pair.",
+        "",
+    ]
+    rows = []
+    for mode in go_modes(gos):
+        runs = go_runs(gos, mode)
+        for run, c, go in runs:
+            r = ratio(go, c) if c is not None and go is not None else None
+            rows.append([mode, str(run), f3(c), f3(go), f3(r)])
+        cs = [c for _, c, _ in runs if c is not None]
+        gs = [g for _, _, g in runs if g is not None]
+        rows.append([f"**{mode} median**", "",
+                     f3(statistics.median(cs) if cs else None),
+                     f3(statistics.median(gs) if gs else None),
+                     f3(go_median_ratio(runs))])
+    header = ["Mode", "Run", "C Mpps", "Go Mpps", "Go/C"]
+    lines += table(header, rows, "llrrr")
+    lines += ["", "The median row's Go/C is the median of the per-run ratios.", ""]
+    return lines
+
+
+# ---------------------------------------------------------------- chart
+
+
+def import_pyplot():
+    """matplotlib with the Agg backend. The bench script installs it with apt
+    (python3-matplotlib), which puts it where only the system interpreter
+    looks; a python3 of the same version from elsewhere on PATH (pyenv) gets
+    that directory added rather than failing."""
+    try:
+        import matplotlib
+    except ImportError:
+        dist = "/usr/lib/python3/dist-packages"
+        if sys.version_info[:2] == (3, 11) and os.path.isdir(dist) and dist not in sys.path:
+            sys.path.append(dist)
+        try:
+            import matplotlib
+        except ImportError:
+            raise ReportError(
+                f"matplotlib is not importable by {sys.executable}; "
+                "install python3-matplotlib (apt) or run with /usr/bin/python3")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def draw_chart(data, png_path):
+    """Grouped bars of median Mpps per scenario row: libxdp inline and xsk_rs
+    batch, with min–max error bars. Returns False when there is nothing to draw."""
+    summary = rate_summary(data["rate"])
+    rows = [row for row in sorted(summary, key=row_key)
+            if BASE in summary[row] or HEAD in summary[row]]
+    if not rows:
+        return False
+    plt = import_pyplot()
+    fig, ax = plt.subplots(figsize=(14, 5), dpi=100)
+    width = 0.38
+    series = [(BASE, "libxdp inline", "#7f7f7f", -width / 2),
+              (HEAD, "xsk_rs batch", "#1f77b4", width / 2)]
+    for pair, label, color, offset in series:
+        xs, heights, low, high = [], [], [], []
+        for i, row in enumerate(rows):
+            values = summary[row].get(pair)
+            if not values:
+                continue
+            med = statistics.median(values)
+            xs.append(i + offset)
+            heights.append(med)
+            low.append(med - min(values))
+            high.append(max(values) - med)
+        if not xs:
+            continue
+        ax.bar(xs, heights, width, yerr=[low, high], capsize=3, label=label,
+               color=color, error_kw={"elinewidth": 1, "ecolor": "black"})
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([row_name(r) for r in rows], rotation=30, ha="right")
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylabel("Mpps")
+    # Headroom above the tallest error bar, so the legend does not cover a bar.
+    ax.set_ylim(0, max(max(v) for row in rows for v in summary[row].values()) * 1.15)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    meta = data["meta"]
+    ax.set_title(f"AF_XDP median Mpps (min–max bars), kernel {meta_get(meta, 'kernel')}, "
+                 f"{meta_get(meta, 'date')}")
+    ax.legend(loc="best", ncols=2)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(png_path)), exist_ok=True)
+    # No software/date metadata, so the same input gives the same file.
+    fig.savefig(png_path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------- main
+
+
+def render(data, png_link):
+    lines = []
+    lines += section_header(data["meta"])
+    lines += section_machine(data["meta"])
+    lines += section_targets(data)
+    lines += section_throughput(data, png_link)
+    lines += section_setup(data)
+    lines += section_ipp(data)
+    lines += section_go(data)
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Write BENCHMARKS.md and a chart from bench results.")
+    ap.add_argument("results", help="JSON Lines file written by the bench runs")
+    ap.add_argument("--md", required=True, help="markdown file to write")
+    ap.add_argument("--png", required=True, help="chart to write (linked from the markdown)")
+    args = ap.parse_args()
+    try:
+        data = load(args.results)
+        drawn = draw_chart(data, args.png)
+    except ReportError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 1
+    png_link = None
+    if drawn:
+        md_dir = os.path.dirname(os.path.abspath(args.md))
+        png_link = os.path.relpath(os.path.abspath(args.png), md_dir).replace(os.sep, "/")
+    else:
+        print("report.py: no throughput results, no chart written", file=sys.stderr)
+    text = render(data, png_link)
+    with open(args.md, "w", encoding="utf-8") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
