@@ -14,6 +14,11 @@
 #                                         (SOAK_SECS=), 10^6 cases per property (FUZZ_CASES=), loom
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
+#   make bench                            libxdp against xsk_rs on the same work in one run
+#                                         (bench/run.sh: throughput, set-up time, instructions
+#                                         per packet, Go against C); rewrites BENCHMARKS.md and
+#                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
+#                                         report stays in build/bench
 #   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
 #   make clean
 
@@ -61,7 +66,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: all release staticlib install uninstall check-header test test-tools loom soak demo bench-go clean
+.PHONY: all release staticlib install uninstall check-header test test-tools loom soak demo bench bench-go clean
 
 all: release
 
@@ -151,6 +156,12 @@ demo: all
 	rm -rf $(DEMO_PREFIX)
 	$(call TEST_INSTALL,$(DEMO_PREFIX))
 	bash c-examples/demo.sh $(DEMO_PREFIX)
+
+BENCH_QUICK ?=
+bench: all
+	rm -rf $(BENCH_PREFIX)
+	$(call TEST_INSTALL,$(BENCH_PREFIX))
+	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q)
 
 bench-go: all
 	rm -rf $(BENCH_PREFIX)

@@ -3,7 +3,7 @@
 # it imitates, `xsk_bench rxdrop -a batch`, both built against an installed
 # libxsk_rs, on a veth pair between two namespaces made for this run.
 #
-#   bench/go_rxdrop.sh PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p]
+#   bench/go_rxdrop.sh PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p] [-j FILE]
 #
 # `xsk_bench txonly` in namespace A generates traffic for the whole run. In
 # namespace B the C receiver and the Go receiver then take turns (only one
@@ -18,6 +18,9 @@
 # and CPU ns/pkt then is what a packet costs each of them, which tells more
 # than the rate when the generator, not the receiver, is the limit.
 #
+# -j FILE appends each run's rate to FILE as a JSON line
+# ({"kind":"go","impl":"c"|"go",...}, what bench/run.sh collects).
+#
 # Defaults: -d 5 -r 3 -m drv. VERBOSE=1 also prints every run's summary line
 # (rx_ring_full there shows a receiver that did not keep up with the
 # generator). Needs root (namespaces, veth, XDP) and go.
@@ -28,15 +31,16 @@ repo=$(cd "$here/.." && pwd)
 min_ratio=0.80
 
 usage() {
-	echo "usage: $0 PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p]" >&2
+	echo "usage: $0 PREFIX [-d SECONDS] [-r ROUNDS] [-m drv|skb] [-p] [-j FILE]" >&2
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
 prefix=$1
 shift
-secs=5 rounds=3 mode=drv poll=()
-while getopts "d:r:m:p" opt; do
+secs=5 rounds=3 mode=drv poll=() json=""
+while getopts "d:r:m:pj:" opt; do
 	case $opt in
+	j) json=$OPTARG ;;
 	p) poll=(-p) ;;
 	d) secs=$OPTARG ;;
 	r) rounds=$OPTARG ;;
@@ -111,6 +115,14 @@ for ((r = 1; r <= rounds; r++)); do
 	fi
 	ratio=$(awk -v g="$g" -v c="$c" 'BEGIN { printf "%.3f", g / c }')
 	printf '%-6s %14s %14s %8s %14s %14s\n' "$r" "$c" "$g" "$ratio" "$c_cpu" "$g_cpu"
+	if [[ -n $json ]]; then
+		for impl in c go; do
+			pps=$c
+			[[ $impl == go ]] && pps=$g
+			printf '{"kind":"go","impl":"%s","mode":"%s","run":%d,"mpps":%s}\n' "$impl" "$mode" "$r" \
+				"$(awk -v p="$pps" 'BEGIN { printf "%.4f", p / 1e6 }')" >>"$json"
+		done
+	fi
 	c_all+=("$c") go_all+=("$g") ratios+=("$ratio") c_cpu_all+=("$c_cpu") g_cpu_all+=("$g_cpu")
 	c="" g=""
 done

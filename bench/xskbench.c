@@ -1,0 +1,486 @@
+/*
+ * xskbench: one AF_XDP packet loop, compiled once per library so that libxdp
+ * and xsk_rs do exactly the same work (bench/run.sh builds and runs it).
+ *
+ *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
+ *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]
+ *
+ * The backend header (backend_libxdp.h or backend_xsk_rs.h, chosen by
+ * -DXSKBENCH_LIBXDP) supplies struct bk, bk_open_umem/_socket, bk_close and
+ * the ring steps the loops are written in:
+ *   rx_begin(b, max) -> n   rx_at(b, i)        rx_end(b, n)
+ *   comp_begin(b, max) -> n comp_at(b, i)      comp_end(b, n)
+ *   fill_begin(b, n) -> n|0 fill_set(b, i, a)  fill_end(b, n) -> placed
+ *   tx_begin(b, n) -> n|0   tx_set(b, i, a, l) tx_end(b, n) -> placed
+ * For libxdp these are its inline peek/reserve/submit/release; xsk_rs has a
+ * per-descriptor flavour (the same steps as library calls) and a batch flavour
+ * (take/put with arrays, where *_end may place fewer than n). The loops below
+ * are the only code that moves packets, and they are the same text for all.
+ *
+ * Geometry (both libraries): 4096 frames of 4096 bytes, fill and completion
+ * rings of 2048, RX and TX rings of 2048, need_wakeup, copy mode (veth has no
+ * zero-copy), the library's own XDP program in the given mode. Receiving
+ * scenarios lend 1024 frames (half the fill ring, so handing a frame back
+ * never finds the fill ring full).
+ *
+ * rxdrop  every received frame goes back to the fill ring
+ * txonly  frames written once at start (LEN bytes, a destination MAC no host
+ *         has, so the peer drops them at once); the loop reclaims completions
+ *         and sends BATCH at a time; counts completed frames
+ * l2fwd   receive, swap the MACs, send back out; completions refill the fill
+ *         ring; counts forwarded frames
+ * setup   time from before UMEM creation until the first packet is received
+ *         (something must be sending to IFNAME); prints the phases
+ *
+ * Timing: a WARMUP (default 1 s) then SECONDS (default 2) measured by
+ * ITIMER_REAL, so the loop makes no clock call; or, with -n, run until
+ * PACKETS were counted (what callgrind runs use: receiving scenarios then
+ * first wait 200 ms for the peer to fill the RX ring with the lent frames, so
+ * that PACKETS <= 1024 are processed without an empty poll). Output: one JSON line on
+ * stdout, {"kind":"rate"|"setup", ...}. Exit 0, 1 on failure (message on
+ * stderr), 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/if_xdp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define BENCH_FRAMES 4096u
+#define BENCH_FRAME_SIZE 4096u
+#define BENCH_FILL_SIZE 2048u
+#define BENCH_COMP_SIZE 2048u
+#define BENCH_RING_SIZE 2048u
+#define BENCH_LEND (BENCH_FILL_SIZE / 2)
+#define BENCH_BATCH_MAX 1024u
+
+#ifdef XSKBENCH_LIBXDP
+#include "backend_libxdp.h"
+#else
+#include "backend_xsk_rs.h"
+#endif
+
+enum scenario { RXDROP, TXONLY, L2FWD, SETUP };
+static const char *const scenario_names[] = { "rxdrop", "txonly", "l2fwd", "setup" };
+
+struct opts {
+	enum scenario scenario;
+	const char *ifname;
+	uint32_t queue;
+	bool drv;
+	uint32_t batch;
+	uint32_t len;
+	double warmup, secs;
+	uint64_t packets;
+};
+
+/* The loop's count and the timer's snapshots of it. */
+static volatile uint64_t counted;
+static volatile sig_atomic_t stop, phase;
+static uint64_t snap_count[2];
+static struct timespec snap_time[2];
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (phase < 2) {
+		snap_count[phase] = counted;
+		clock_gettime(CLOCK_MONOTONIC, &snap_time[phase]);
+		phase++;
+	}
+	if (phase == 2)
+		stop = 1;
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double secs_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static double ms_since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return secs_between(a, &now) * 1e3;
+}
+
+static int usage(const char *why)
+{
+	fprintf(stderr,
+		"xskbench: %s\n"
+		"usage: xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE] [-b BATCH]\n"
+		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]\n",
+		why);
+	return 2;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	*o = (struct opts){ .batch = 64, .len = 64, .warmup = 1.0, .secs = 2.0 };
+	if (argc < 2)
+		return usage("no scenario");
+	for (c = 0; c < 4 && strcmp(argv[1], scenario_names[c]); c++)
+		;
+	if (c == 4)
+		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
+	o->scenario = (enum scenario)c;
+	optind = 2;
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:")) != -1) {
+		switch (c) {
+		case 'i': o->ifname = optarg; break;
+		case 'q': o->queue = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'm':
+			if (strcmp(optarg, "drv") && strcmp(optarg, "skb"))
+				return usage("-m takes skb or drv");
+			o->drv = !strcmp(optarg, "drv");
+			break;
+		case 'b': o->batch = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'w': o->warmup = atof(optarg); break;
+		case 'd': o->secs = atof(optarg); break;
+		case 'n': o->packets = strtoull(optarg, NULL, 0); break;
+		case 's': o->len = (uint32_t)strtoul(optarg, NULL, 0); break;
+		default: return usage("unknown option");
+		}
+	}
+	if (!o->ifname)
+		return usage("-i IFNAME is required");
+	if (o->batch < 1 || o->batch > BENCH_BATCH_MAX)
+		return usage("-b takes 1..1024");
+	if (o->len < 60 || o->len > BENCH_FRAME_SIZE)
+		return usage("-s takes 60..4096");
+	if (o->secs <= 0 || o->warmup < 0)
+		return usage("-d must be > 0 and -w >= 0");
+	return 0;
+}
+
+/* A kick: sendto for TX, recvfrom for a fill ring that asks for a wakeup. */
+static inline void kick_tx(struct bk *b)
+{
+	if (tx_needs_wakeup(b))
+		sendto(bk_fd(b), NULL, 0, MSG_DONTWAIT, NULL, 0);
+}
+
+static inline void kick_fill(struct bk *b)
+{
+	if (fill_needs_wakeup(b))
+		recvfrom(bk_fd(b), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+/* Hands the n addresses at(src, i) to the fill ring, however many rounds the
+ * ring takes (with this geometry it always has room). */
+#define FILL_FROM(b, n, AT)                                             \
+	do {                                                            \
+		uint32_t done_ = 0;                                     \
+		while (done_ < (n)) {                                   \
+			uint32_t f_ = fill_begin((b), (n) - done_);     \
+			if (!f_) {                                      \
+				kick_fill(b);                           \
+				continue;                               \
+			}                                               \
+			for (uint32_t i_ = 0; i_ < f_; i_++)            \
+				fill_set((b), i_, AT(done_ + i_));      \
+			done_ += fill_end((b), f_);                     \
+		}                                                       \
+	} while (0)
+
+static uint64_t loop_limit(const struct opts *o)
+{
+	return o->packets ? o->packets : UINT64_MAX;
+}
+
+static void rxdrop(struct bk *b, const struct opts *o)
+{
+	const uint64_t limit = loop_limit(o);
+	uint64_t n_total = 0;
+
+	while (!stop && n_total < limit) {
+		uint32_t n = rx_begin(b, o->batch);
+
+		if (!n) {
+			kick_fill(b);
+			continue;
+		}
+#define RX_ADDR(i) (rx_at(b, (i))->addr)
+		FILL_FROM(b, n, RX_ADDR);
+#undef RX_ADDR
+		rx_end(b, n);
+		n_total += n;
+		counted = n_total;
+	}
+}
+
+static void txonly(struct bk *b, const struct opts *o)
+{
+	static uint64_t free_frames[BENCH_FRAMES];
+	const uint64_t limit = loop_limit(o);
+	uint32_t nfree = 0;
+	uint64_t done = 0;
+
+	for (uint32_t i = 0; i < BENCH_FRAMES; i++)
+		free_frames[nfree++] = (uint64_t)(BENCH_FRAMES - 1 - i) * BENCH_FRAME_SIZE;
+	while (!stop && done < limit) {
+		uint32_t c = comp_begin(b, o->batch);
+
+		for (uint32_t i = 0; i < c; i++)
+			free_frames[nfree++] = comp_at(b, i);
+		comp_end(b, c);
+		done += c;
+		counted = done;
+
+		uint32_t n = nfree < o->batch ? nfree : o->batch;
+
+		if (n && tx_begin(b, n)) {
+			for (uint32_t i = 0; i < n; i++)
+				tx_set(b, i, free_frames[nfree - 1 - i], o->len);
+			nfree -= tx_end(b, n);
+		}
+		kick_tx(b);
+	}
+}
+
+static void swap_macs(uint8_t *p)
+{
+	uint8_t tmp[6];
+
+	memcpy(tmp, p, 6);
+	memcpy(p, p + 6, 6);
+	memcpy(p + 6, tmp, 6);
+}
+
+static void l2fwd(struct bk *b, const struct opts *o)
+{
+	const uint64_t limit = loop_limit(o);
+	uint8_t *area = bk_area(b);
+	uint64_t done = 0;
+
+	while (!stop && done < limit) {
+		uint32_t c = comp_begin(b, o->batch);
+
+		if (c) {
+#define COMP_ADDR(i) comp_at(b, (i))
+			FILL_FROM(b, c, COMP_ADDR);
+#undef COMP_ADDR
+			comp_end(b, c);
+		}
+
+		uint32_t n = rx_begin(b, o->batch), sent = 0;
+
+		while (sent < n) {
+			uint32_t t = tx_begin(b, n - sent);
+
+			if (!t) {
+				sendto(bk_fd(b), NULL, 0, MSG_DONTWAIT, NULL, 0);
+				continue;
+			}
+			for (uint32_t i = 0; i < t; i++) {
+				const struct xdp_desc *d = rx_at(b, sent + i);
+
+				swap_macs(area + d->addr);
+				tx_set(b, i, d->addr, d->len);
+			}
+			sent += tx_end(b, t);
+		}
+		done += n;
+		counted = done;
+		if (n)
+			rx_end(b, n);
+		else
+			kick_fill(b);
+		kick_tx(b);
+	}
+}
+
+/* The packet loop: callgrind runs count instructions from here down
+ * (--toggle-collect=bench_loop). */
+__attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
+{
+	switch (o->scenario) {
+	case RXDROP: rxdrop(b, o); break;
+	case TXONLY: txonly(b, o); break;
+	case L2FWD: l2fwd(b, o); break;
+	case SETUP: break;
+	}
+}
+
+static void write_frames(struct bk *b, uint32_t len)
+{
+	static const uint8_t head[14] = {
+		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x02, /* no host has this MAC: the peer drops */
+		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x01, 0x88, 0xb5,
+	};
+	uint8_t *area = bk_area(b);
+
+	for (uint32_t f = 0; f < BENCH_FRAMES; f++) {
+		uint8_t *p = area + (size_t)f * BENCH_FRAME_SIZE;
+
+		memcpy(p, head, sizeof(head));
+		for (uint32_t i = sizeof(head); i < len; i++)
+			p[i] = (uint8_t)(i * 7 + f);
+	}
+}
+
+static int lend_frames(struct bk *b)
+{
+	uint32_t n = BENCH_LEND, idx = 0;
+
+	while (idx < n) {
+		uint32_t f = fill_begin(b, n - idx);
+
+		if (!f)
+			return -1;
+		for (uint32_t i = 0; i < f; i++)
+			fill_set(b, i, (uint64_t)(idx + i) * BENCH_FRAME_SIZE);
+		idx += fill_end(b, f);
+	}
+	return 0;
+}
+
+static int run_setup(const struct opts *o)
+{
+	struct bk b;
+	char err[512];
+	struct timespec t0;
+	double umem_ms, socket_ms, total_ms;
+	struct pollfd pfd;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (bk_open_umem(&b, err, sizeof(err))) {
+		fprintf(stderr, "xskbench: %s\n", err);
+		return 1;
+	}
+	umem_ms = ms_since(&t0);
+	if (lend_frames(&b)) {
+		fprintf(stderr, "xskbench: fill ring refused the first frames\n");
+		bk_close(&b);
+		return 1;
+	}
+	if (bk_open_socket(&b, o->ifname, o->queue, o->drv, err, sizeof(err))) {
+		fprintf(stderr, "xskbench: %s\n", err);
+		return 1;
+	}
+	socket_ms = ms_since(&t0) - umem_ms;
+	pfd = (struct pollfd){ .fd = bk_fd(&b), .events = POLLIN };
+	for (;;) {
+		uint32_t n = rx_begin(&b, 1);
+
+		if (n) {
+			rx_end(&b, n);
+			break;
+		}
+		if (ms_since(&t0) > 5000) {
+			fprintf(stderr, "xskbench: setup: no packet within 5 s\n");
+			bk_close(&b);
+			return 1;
+		}
+		poll(&pfd, 1, 1);
+	}
+	total_ms = ms_since(&t0);
+	printf("{\"kind\":\"setup\",\"lib\":\"%s\",\"api\":\"%s\",\"mode\":\"%s\",\"ms\":%.3f,\"umem_ms\":%.3f,"
+	       "\"socket_ms\":%.3f}\n",
+	       BENCH_LIB, BENCH_API, o->drv ? "drv" : "skb", total_ms, umem_ms, socket_ms);
+	bk_close(&b);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct bk b;
+	char err[512];
+	struct xdp_statistics st = { 0 };
+	int rc = parse(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.scenario == SETUP)
+		return run_setup(&o);
+	/* The fill ring is the UMEM's: frames are lent before the socket is bound,
+	 * so the first packets find them. */
+	if (bk_open_umem(&b, err, sizeof(err))) {
+		fprintf(stderr, "xskbench: %s\n", err);
+		return 1;
+	}
+	if (o.scenario == TXONLY)
+		write_frames(&b, o.len);
+	else if (lend_frames(&b)) {
+		fprintf(stderr, "xskbench: fill ring refused the first frames\n");
+		bk_close(&b);
+		return 1;
+	}
+	if (bk_open_socket(&b, o.ifname, o.queue, o.drv, err, sizeof(err))) {
+		fprintf(stderr, "xskbench: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "ready\n");
+	if (!o.packets) {
+		struct itimerval warm = { .it_value = { .tv_sec = (time_t)o.warmup,
+							 .tv_usec = (suseconds_t)((o.warmup - (double)(time_t)o.warmup) * 1e6) } };
+		struct itimerval run = { .it_interval = { .tv_sec = (time_t)o.secs,
+							  .tv_usec = (suseconds_t)((o.secs - (double)(time_t)o.secs) * 1e6) } };
+
+		signal(SIGALRM, on_alarm);
+		run.it_value = warm.it_value;
+		if (!run.it_value.tv_sec && !run.it_value.tv_usec)
+			run.it_value.tv_usec = 1;
+		setitimer(ITIMER_REAL, &run, NULL);
+	} else {
+		/* Instruction counts (callgrind) want a loop that never spins on an
+		 * empty ring: let the peer fill the RX ring with every lent frame
+		 * first (-n then should not exceed BENCH_LEND). */
+		if (o.scenario != TXONLY)
+			usleep(200 * 1000);
+		clock_gettime(CLOCK_MONOTONIC, &snap_time[0]);
+	}
+	bench_loop(&b, &o);
+	if (o.packets) {
+		snap_count[1] = counted;
+		clock_gettime(CLOCK_MONOTONIC, &snap_time[1]);
+	} else if (phase < 2) {
+		fprintf(stderr, "xskbench: interrupted before the measurement ended\n");
+		bk_close(&b);
+		return 1;
+	}
+	bk_stats(&b, &st);
+	{
+		double secs = secs_between(&snap_time[0], &snap_time[1]);
+		uint64_t pkts = snap_count[1] - snap_count[0];
+
+		printf("{\"kind\":\"rate\",\"scenario\":\"%s\",\"mode\":\"%s\",\"batch\":%" PRIu32
+		       ",\"lib\":\"%s\",\"api\":\"%s\",\"mpps\":%.4f,\"pkts\":%" PRIu64 ",\"secs\":%.3f"
+		       ",\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu"
+		       ",\"tx_ring_empty_descs\":%llu}\n",
+		       scenario_names[o.scenario], o.drv ? "drv" : "skb", o.batch, BENCH_LIB, BENCH_API,
+		       secs > 0 ? (double)pkts / secs / 1e6 : 0.0, pkts, secs, (unsigned long long)st.rx_dropped,
+		       (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty_descs,
+		       (unsigned long long)st.tx_ring_empty_descs);
+	}
+	bk_close(&b);
+	return 0;
+}
