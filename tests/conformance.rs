@@ -169,7 +169,13 @@ impl Setup {
                 comp_size: FRAMES,
                 flags: 0,
             },
-            sock: SocketConfig { rx_size: RX_SIZE, tx_size: TX_SIZE, bind_flags: BIND_NEED_WAKEUP, xdp_mode: mode },
+            sock: SocketConfig {
+                rx_size: RX_SIZE,
+                tx_size: TX_SIZE,
+                bind_flags: BIND_NEED_WAKEUP,
+                xdp_mode: mode,
+                tx_budget: 0,
+            },
             queue: 0,
             lend: FRAMES / 2,
         }
