@@ -496,7 +496,8 @@ struct xsk_rs_tx *xsk_rs_socket_tx(struct xsk_rs_socket *sock);
 int xsk_rs_socket_fd(const struct xsk_rs_socket *sock);
 
 /**
- * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
+ * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
+ * in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
  * Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
  * in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
  * errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or

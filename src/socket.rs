@@ -325,7 +325,8 @@ impl Socket {
         self.xdp.as_ref().map_or(XdpMode::None, |x| x.mode())
     }
 
-    /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`).
+    /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`);
+    /// in copy mode it sends at most the socket's TX budget ([`SocketConfig::tx_budget`]).
     /// `EAGAIN`, `EBUSY`, `ENOBUFS` and `ENETDOWN` mean "try again later" and are
     /// not errors. A socket without a TX ring is refused: the kernel answers it
     /// with `ENOBUFS`, which would otherwise pass for "try again" forever.

@@ -235,7 +235,8 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
     })
 }
 
-/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
+/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
+/// in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
 /// Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
 /// in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
 /// errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
