@@ -51,20 +51,10 @@ done
 [[ $OPTIND -gt $# ]] || usage
 [[ $secs =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || usage
 [[ $mode == drv || $mode == skb ]] || usage
-if [[ $(id -u) -ne 0 ]]; then
-	echo "go_rxdrop.sh: needs root (network namespaces, a veth pair, XDP)" >&2
-	exit 1
-fi
-
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
-use_prefix "$prefix"
-lib_init go-bench
-bin=$work/bin
-mkdir -p "$bin"
-
-echo "building xsk_bench and the Go rxdrop example against $prefix"
-make -s -C "$repo/c-examples" O="$bin" "$bin/xsk_bench"
+bench_init go-bench "$prefix"
+echo "building the Go rxdrop example"
 go_offline
 (cd "$repo/bindings/go" && go build -o "$bin/go_rxdrop" ./examples/rxdrop)
 
@@ -94,8 +84,6 @@ run_one() {
 	cpu=$(awk -v p="$pkts" '{ printf "%.0f", ($1 + $2) * 1e9 / p }' "$work/$name.time")
 	echo "$pps $cpu"
 }
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "rxdrop over veth, xdp $mode, ${poll[*]:-busy loop}, $rounds rounds of $secs s, generator: xsk_bench txonly -s 64"
 printf '%-6s %14s %14s %8s %14s %14s\n' round "C rx_pps" "Go rx_pps" Go/C "C CPU ns/pkt" "Go CPU ns/pkt"

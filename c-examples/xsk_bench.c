@@ -3,8 +3,8 @@
  * in the manner of the kernel's xdpsock sample.
  *
  *   xsk_bench MODE -i IFNAME [-q QUEUE] [-m auto|skb|drv] [-c | -z] [-W] [-p]
- *             [-a batch|desc] [-b BATCH] [-f 2048|4096] [-s PKT_SIZE]
- *             [-d SECONDS] [-n COUNT]
+ *             [-a batch|desc] [-b BATCH] [-B BUDGET] [-f 2048|4096]
+ *             [-s PKT_SIZE] [-d SECONDS] [-n COUNT]
  *
  * MODE is one of
  *   rxdrop  receive and drop: every frame goes straight back to the fill ring
@@ -25,6 +25,9 @@
  *               tx_put, comp_take) or desc (reserve/peek, one slot accessor
  *               per descriptor, submit/release)
  *   -b BATCH    descriptors per ring operation, 1..2048 (default 64)
+ *   -B BUDGET   TX descriptors one kick sends in copy mode (the socket's
+ *               tx_budget, XDP_MAX_TX_SKB_BUDGET, Linux 6.17): 32..2048, or 0
+ *               (default) for the library's default; the kernel's own is 32
  *   -f SIZE     UMEM frame size, 2048 or 4096 (default 4096)
  *   -s LEN      txonly packet length, 60..frame size (default 64)
  *   -d SECONDS  run this long; 0 (default) runs until SIGINT/SIGTERM
@@ -102,7 +105,7 @@ struct opts {
 	uint32_t queue;
 	uint32_t xdp_mode;
 	bool copy, zerocopy, need_wakeup, use_poll, desc_api;
-	uint32_t batch, frame_size, pkt_size;
+	uint32_t batch, tx_budget, frame_size, pkt_size;
 	uint64_t duration_s, count; /* 0: no limit */
 };
 
@@ -161,7 +164,8 @@ static int usage(const char *argv0, const char *why)
 	}
 	fprintf(stderr,
 		"usage: %s rxdrop|txonly|l2fwd -i IFNAME [-q QUEUE] [-m auto|skb|drv] [-c|-z] [-W] [-p]\n"
-		"       [-a batch|desc] [-b BATCH] [-f 2048|4096] [-s PKT_SIZE] [-d SECONDS] [-n COUNT]\n"
+		"       [-a batch|desc] [-b BATCH] [-B BUDGET] [-f 2048|4096] [-s PKT_SIZE] [-d SECONDS]\n"
+		"       [-n COUNT]\n"
 		"  -i IFNAME   interface (in the current network namespace)\n"
 		"  -q QUEUE    queue id (default 0)\n"
 		"  -m MODE     XDP mode auto, skb or drv (default auto; txonly attaches none)\n"
@@ -171,13 +175,15 @@ static int usage(const char *argv0, const char *why)
 		"  -a API      batch (default: fill_put/rx_take/tx_put/comp_take) or desc\n"
 		"              (reserve/peek, per-descriptor accessors, submit/release)\n"
 		"  -b BATCH    descriptors per ring operation, 1..%u (default 64)\n"
+		"  -B BUDGET   TX descriptors per kick in copy mode, %u..%u, or 0 for the\n"
+		"              library's default (default 0; needs Linux 6.17)\n"
 		"  -f SIZE     frame size 2048 or 4096 (default 4096)\n"
 		"  -s LEN      txonly packet length, 60..frame size (default 64)\n"
 		"  -d SECONDS  duration, 0 = until Ctrl-C (default 0)\n"
 		"  -n COUNT    stop after COUNT packets received (rxdrop, l2fwd) or sent (txonly)\n"
 		"Prints a stats: line each second and a summary: line at the end (stdout),\n"
 		"\"ready\" on stderr once bound.\n",
-		argv0, RING);
+		argv0, RING, XSK_RS_TX_BUDGET_MIN, RING);
 	return 2;
 }
 
@@ -226,7 +232,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return usage(argv[0], "mode must be rxdrop, txonly or l2fwd");
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "i:q:m:czWpa:b:f:s:d:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:q:m:czWpa:b:B:f:s:d:n:h")) != -1) {
 		switch (opt) {
 		case 'i':
 			o->ifname = optarg;
@@ -270,6 +276,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (!parse_u64(optarg, 1, RING, &v))
 				return usage(argv[0], "-b takes 1..2048");
 			o->batch = (uint32_t)v;
+			break;
+		case 'B':
+			if (!parse_u64(optarg, 0, RING, &v) || (v != 0 && v < XSK_RS_TX_BUDGET_MIN))
+				return usage(argv[0], "-B takes 0 or 32..2048");
+			o->tx_budget = (uint32_t)v;
 			break;
 		case 'f':
 			if (!parse_u64(optarg, 2048, 4096, &v) || (v != 2048 && v != 4096))
@@ -339,6 +350,8 @@ static void setup(struct bench *b)
 	scfg.tx_size = o->mode == RXDROP ? 0 : RING;
 	/* txonly's socket has no RX ring, so the library attaches no program. */
 	scfg.xdp_mode = o->xdp_mode;
+	/* Not for rxdrop, which has no TX ring to budget. */
+	scfg.tx_budget = o->mode == RXDROP ? 0 : o->tx_budget;
 	scfg.bind_flags = (o->need_wakeup ? XSK_RS_BIND_NEED_WAKEUP : 0) | (o->copy ? XSK_RS_BIND_COPY : 0) |
 			  (o->zerocopy ? XSK_RS_BIND_ZEROCOPY : 0);
 	snprintf(what, sizeof(what), "cannot open a socket on %s queue %" PRIu32, o->ifname, o->queue);
@@ -702,11 +715,12 @@ int main(int argc, char **argv)
 		die("asking for the XDP mode failed", xm);
 	fprintf(stderr,
 		"xsk_bench: libxsk_rs %s, %s on %s queue %" PRIu32 ", xdp %s, %s, need_wakeup %s, %s, api %s, "
-		"batch %" PRIu32 ", frame %" PRIu32 ", packet %" PRIu32 "\n",
+		"batch %" PRIu32 ", tx budget %" PRIu32 "%s, frame %" PRIu32 ", packet %" PRIu32 "\n",
 		xsk_rs_version(), mode_names[b.o.mode], b.o.ifname, b.o.queue,
 		xdp_names[xm], zc ? "zero-copy" : "copy",
 		b.o.need_wakeup ? "on" : "off", b.o.use_poll ? "poll" : "busy loop", b.o.desc_api ? "desc" : "batch",
-		b.o.batch, b.o.frame_size, b.o.pkt_size);
+		b.o.batch, b.o.tx_budget, b.o.tx_budget ? "" : " (the library's default)", b.o.frame_size,
+		b.o.pkt_size);
 	fprintf(stderr, "ready\n");
 	fflush(stderr);
 

@@ -89,6 +89,12 @@
 #define XSK_RS_BIND_NEED_WAKEUP (1 << 3)
 
 /**
+ * The smallest non-zero `xsk_rs_socket_config.tx_budget`, and the kernel's
+ * own budget when none is set.
+ */
+#define XSK_RS_TX_BUDGET_MIN 32
+
+/**
  * Frames may start at any byte; ring addresses carry an offset in bits 48-63
  * (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
  */
@@ -177,6 +183,27 @@ typedef struct xsk_rs_socket_config {
      * `XSK_RS_XDP_MODE_*` (default `XSK_RS_XDP_MODE_AUTO`).
      */
     uint32_t xdp_mode;
+    /**
+     * Most TX descriptors one kick sends (the kernel's
+     * `XDP_MAX_TX_SKB_BUDGET`, Linux 6.17). It matters in copy mode (the only
+     * mode on veth): each `xsk_rs_socket_kick` (and each poll that drives TX)
+     * sends at most this many descriptors and returns, so with the kernel's
+     * own 32 a batch of 256 takes 8 kicks. No effect in zero-copy mode, where
+     * the driver paces TX.
+     *
+     * 0 (default): the library's default, currently as many as the TX ring
+     * holds; on a kernel without the option it quietly stays the kernel's 32.
+     * Otherwise `XSK_RS_TX_BUDGET_MIN` (32) to `tx_size`, and the socket needs
+     * a TX ring; anything else is refused with -EINVAL, and a kernel without
+     * the option refuses any non-zero value with -EOPNOTSUPP.
+     */
+    uint32_t tx_budget;
+    /**
+     * Must be 0 (`xsk_rs_socket_config_init` sets it): it keeps the struct
+     * free of padding, and a later version may give it a meaning with 0 as
+     * its default.
+     */
+    uint32_t reserved;
 } xsk_rs_socket_config;
 
 /**
@@ -413,7 +440,8 @@ uint32_t xsk_rs_rx_take(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t
 
 /**
  * Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
- * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`. Call it as
+ * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
+ * library's default). Call it as
  * `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
  * than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
  * this header keeps working with a later library whose struct is longer.
@@ -468,7 +496,8 @@ struct xsk_rs_tx *xsk_rs_socket_tx(struct xsk_rs_socket *sock);
 int xsk_rs_socket_fd(const struct xsk_rs_socket *sock);
 
 /**
- * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
+ * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
+ * in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
  * Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
  * in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
  * errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or

@@ -2,12 +2,13 @@
 //! and/or TX ring, and (unless the caller brings its own) the process's shared
 //! redirect program steering that queue's packets to it.
 
-use std::cell::UnsafeCell;
 use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
 use crate::ring::{RxRing, TxRing};
+use crate::sys;
 use crate::umem::{check_ring_size, getsockopt, mmap_offsets, setsockopt, BindKey, FdState, Umem, UmemShared};
 use crate::xdp::{self, Attachment, XdpMode};
+use std::cell::UnsafeCell;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,11 +21,21 @@ pub const BIND_ZEROCOPY: u32 = libc::XDP_ZEROCOPY as u32;
 pub const BIND_NEED_WAKEUP: u32 = libc::XDP_USE_NEED_WAKEUP as u32;
 const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
 
+/// The smallest TX budget the kernel takes, and the one it uses when none is
+/// set (`TX_BATCH_SIZE` in net/xdp/xsk.c).
+pub const MIN_TX_BUDGET: u32 = 32;
+
+/// The TX budget of a socket whose `tx_budget` is 0, before it is clamped to
+/// the socket's TX ring: `u32::MAX` gives every socket its whole ring, the
+/// most the kernel allows. This is the one place the default is chosen.
+pub const DEFAULT_TX_BUDGET: u32 = u32::MAX;
+const _: () = assert!(DEFAULT_TX_BUDGET >= MIN_TX_BUDGET);
+
 /// How long a bind keeps retrying while the kernel is still releasing the
 /// queue from a socket closed just before (it does so asynchronously).
 const BIND_BUSY_RETRY: Duration = Duration::from_secs(2);
 
-/// Socket ring sizes, bind flags and XDP program mode.
+/// Socket ring sizes, bind flags, XDP program mode and TX budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketConfig {
     /// RX ring entries: a power of two, or 0 for a TX-only socket. At least as
@@ -38,16 +49,34 @@ pub struct SocketConfig {
     pub bind_flags: u32,
     /// Which XDP program steers packets to the socket.
     pub xdp_mode: XdpMode,
+    /// Most TX descriptors one kick sends (`XDP_MAX_TX_SKB_BUDGET`, Linux
+    /// 6.17). It matters in copy mode (the only mode on veth), where each
+    /// [`Socket::kick`] (and each poll that drives TX) sends at most this many
+    /// descriptors and returns: with the kernel's own 32, a batch of 256 takes
+    /// 8 syscalls. In zero-copy mode the driver paces TX and this has no effect.
+    ///
+    /// 0 means the library's default: [`DEFAULT_TX_BUDGET`] clamped to the TX
+    /// ring, currently the whole ring; on a kernel without the option that
+    /// default quietly stays the kernel's 32. Any other value must lie in
+    /// [`MIN_TX_BUDGET`]`..=tx_size` and needs a TX ring; a kernel without the
+    /// option refuses it (`NotSupported`).
+    pub tx_budget: u32,
 }
 
 impl Default for SocketConfig {
     fn default() -> Self {
-        SocketConfig { rx_size: 2048, tx_size: 2048, bind_flags: BIND_NEED_WAKEUP, xdp_mode: XdpMode::Auto }
+        SocketConfig {
+            rx_size: 2048,
+            tx_size: 2048,
+            bind_flags: BIND_NEED_WAKEUP,
+            xdp_mode: XdpMode::Auto,
+            tx_budget: 0,
+        }
     }
 }
 
 impl SocketConfig {
-    /// Checks ring sizes and flags, naming the bad value.
+    /// Checks ring sizes, flags and TX budget, naming the bad value.
     pub fn validate(&self) -> Result<()> {
         check_ring_size("rx ring", self.rx_size, true)?;
         check_ring_size("tx ring", self.tx_size, true)?;
@@ -65,7 +94,30 @@ impl SocketConfig {
         if f & BIND_COPY != 0 && f & BIND_ZEROCOPY != 0 {
             return Err(Error::invalid(format!("bind flags {f:#x}: COPY and ZEROCOPY exclude each other")));
         }
+        let b = self.tx_budget;
+        if b != 0 && self.tx_size == 0 {
+            return Err(Error::invalid(format!("tx budget {b}: the socket has no tx ring (tx_size 0); leave it 0")));
+        }
+        if b != 0 && !(MIN_TX_BUDGET..=self.tx_size).contains(&b) {
+            return Err(Error::invalid(format!(
+                "tx budget {b} is outside {MIN_TX_BUDGET}..={} (the tx ring size), or 0 for the default",
+                self.tx_size
+            )));
+        }
         Ok(())
+    }
+
+    /// The TX budget the socket asks the kernel for: `tx_budget`, or for 0
+    /// [`DEFAULT_TX_BUDGET`] clamped to the TX ring. `None` when it asks for
+    /// none: no TX ring, or a default on a ring smaller than [`MIN_TX_BUDGET`]
+    /// (the kernel takes no budget above the ring, and its own 32 already
+    /// covers such a ring).
+    pub fn resolved_tx_budget(&self) -> Option<u32> {
+        if self.tx_budget != 0 {
+            return Some(self.tx_budget);
+        }
+        let b = DEFAULT_TX_BUDGET.min(self.tx_size);
+        (b >= MIN_TX_BUDGET).then_some(b)
     }
 }
 
@@ -147,6 +199,7 @@ impl Socket {
         let fd = match st.bound {
             None => {
                 set_rings(shared.fd(), cfg, &mut st, &ctx)?;
+                set_tx_budget(shared.fd(), cfg, &ctx)?;
                 bind(shared.fd(), &dev, queue_id, cfg.bind_flags as u16, 0, &ctx)?;
                 st.bound = Some(key);
                 st.fd_in_use = true;
@@ -163,6 +216,9 @@ impl Socket {
             // The UMEM's fd is bound here and free again (its socket was
             // destroyed): take it over with the rings it already has.
             Some(_) if !st.fd_in_use && st.rx_size == Some(cfg.rx_size) && st.tx_size == Some(cfg.tx_size) => {
+                // The budget stays on the fd: set this config's, whatever the
+                // last socket had.
+                set_tx_budget(shared.fd(), cfg, &ctx)?;
                 st.fd_in_use = true;
                 SockFd::Umem(shared.fd())
             }
@@ -175,6 +231,7 @@ impl Socket {
                 // SAFETY: fresh fd.
                 let own = unsafe { OwnedFd::from_raw_fd(raw) };
                 set_rings(raw, cfg, &mut FdState::default(), &ctx)?;
+                set_tx_budget(raw, cfg, &ctx)?;
                 // Shared sockets may not pass mode flags: they inherit the first socket's.
                 bind(raw, &dev, queue_id, libc::XDP_SHARED_UMEM, shared.fd() as u32, &ctx)?;
                 SockFd::Own(own)
@@ -268,7 +325,8 @@ impl Socket {
         self.xdp.as_ref().map_or(XdpMode::None, |x| x.mode())
     }
 
-    /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`).
+    /// Tells the kernel to process the TX ring (`sendto` with `MSG_DONTWAIT`);
+    /// in copy mode it sends at most the socket's TX budget ([`SocketConfig::tx_budget`]).
     /// `EAGAIN`, `EBUSY`, `ENOBUFS` and `ENETDOWN` mean "try again later" and are
     /// not errors. A socket without a TX ring is refused: the kernel answers it
     /// with `ENOBUFS`, which would otherwise pass for "try again" forever.
@@ -378,6 +436,26 @@ fn set_rings(fd: RawFd, cfg: &SocketConfig, st: &mut FdState, ctx: &str) -> Resu
     Ok(())
 }
 
+/// Sets the TX budget on `fd`, whose TX ring must be set already (the kernel
+/// checks the budget against it; bound or not does not matter). A kernel
+/// without the option answers `ENOPROTOOPT`: the default then stays the
+/// kernel's, an explicit budget is refused.
+fn set_tx_budget(fd: RawFd, cfg: &SocketConfig, ctx: &str) -> Result<()> {
+    let Some(b) = cfg.resolved_tx_budget() else { return Ok(()) };
+    match setsockopt(fd, sys::XDP_MAX_TX_SKB_BUDGET, &b, &format!("{ctx}: set tx budget {b}")) {
+        Err(e) if e.errno() == libc::ENOPROTOOPT => {
+            if cfg.tx_budget == 0 {
+                return Ok(());
+            }
+            Err(Error::NotSupported(format!(
+                "{ctx}: tx budget {b}: this kernel lacks XDP_MAX_TX_SKB_BUDGET (needs Linux 6.17); \
+                 leave tx_budget 0 to run with the kernel's fixed 32 per kick"
+            )))
+        }
+        r => r,
+    }
+}
+
 /// `bind(2)`, retrying `EBUSY` for a bounded time: the kernel frees a queue
 /// from a closed socket asynchronously, so an immediate re-bind may see it busy.
 fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx: &str) -> Result<()> {
@@ -429,8 +507,12 @@ mod tests {
     #[test]
     fn defaults_match_the_contract() {
         let d = SocketConfig::default();
-        assert_eq!((d.rx_size, d.tx_size, d.bind_flags, d.xdp_mode), (2048, 2048, BIND_NEED_WAKEUP, XdpMode::Auto));
+        assert_eq!(
+            (d.rx_size, d.tx_size, d.bind_flags, d.xdp_mode, d.tx_budget),
+            (2048, 2048, BIND_NEED_WAKEUP, XdpMode::Auto, 0)
+        );
         d.validate().unwrap();
+        assert_eq!(d.resolved_tx_budget(), Some(DEFAULT_TX_BUDGET.min(2048)));
         assert_eq!((BIND_COPY, BIND_ZEROCOPY, BIND_NEED_WAKEUP), (2, 4, 8));
     }
 
@@ -449,5 +531,46 @@ mod tests {
         assert!(msg(SocketConfig { bind_flags: BIND_COPY | BIND_ZEROCOPY, ..d }).contains("exclude"));
         SocketConfig { rx_size: 0, ..d }.validate().unwrap();
         SocketConfig { tx_size: 0, bind_flags: 0, ..d }.validate().unwrap();
+        assert!(msg(SocketConfig { tx_budget: 31, ..d }).contains("tx budget 31 is outside 32..=2048"));
+        assert!(msg(SocketConfig { tx_budget: 2049, ..d }).contains("tx budget 2049 is outside 32..=2048"));
+        assert!(msg(SocketConfig { tx_size: 64, tx_budget: 128, ..d }).contains("tx budget 128 is outside 32..=64"));
+        assert!(
+            msg(SocketConfig { tx_size: 0, tx_budget: 64, ..d }).contains("tx budget 64: the socket has no tx ring")
+        );
+        // A small ring takes no explicit budget at all: the kernel's range is empty.
+        assert!(msg(SocketConfig { tx_size: 16, tx_budget: 32, ..d }).contains("tx budget 32 is outside 32..=16"));
+        for b in [32, 33, 100, 2048] {
+            SocketConfig { tx_budget: b, ..d }.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn tx_budget_resolution() {
+        let d = SocketConfig::default();
+        let r = |tx_size, tx_budget| SocketConfig { tx_size, tx_budget, ..d }.resolved_tx_budget();
+        assert_eq!(r(2048, 100), Some(100));
+        assert_eq!(r(512, 0), Some(DEFAULT_TX_BUDGET.min(512)));
+        assert_eq!(r(32, 0), Some(32));
+        // Below the kernel's minimum the default asks for nothing; without a
+        // TX ring there is nothing to ask.
+        assert_eq!(r(16, 0), None);
+        assert_eq!(r(0, 0), None);
+    }
+
+    /// A kernel without the option answers ENOPROTOOPT, as any socket answers
+    /// an unknown SOL_XDP option: a UDP socket stands in for an old kernel.
+    #[test]
+    fn tx_budget_on_a_kernel_without_the_option() {
+        // SAFETY: plain socket(2); ownership taken right away.
+        let fd = unsafe { OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)) };
+        let d = SocketConfig::default();
+        set_tx_budget(fd.as_raw_fd(), &d, "ctx").expect("the default is quietly left to the kernel");
+        let e = set_tx_budget(fd.as_raw_fd(), &SocketConfig { tx_budget: 64, ..d }, "ctx").unwrap_err();
+        assert_eq!(e.errno(), libc::EOPNOTSUPP);
+        let m = e.to_string();
+        assert!(
+            m.starts_with("ctx: tx budget 64: ") && m.contains("lacks XDP_MAX_TX_SKB_BUDGET (needs Linux 6.17)"),
+            "{m}"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! this crate uses, the BPF instruction encoding, and `struct ethtool_channels`.
 //!
 //! AF_XDP's own structs and constants (`sockaddr_xdp`, `xdp_umem_reg`,
-//! `xdp_mmap_offsets`, `xdp_statistics`, `XDP_*`) come from `libc`.
+//! `xdp_mmap_offsets`, `xdp_statistics`, `XDP_*`) come from `libc`, except the
+//! socket options newer than it (below).
 //!
 //! Each `bpf_attr` variant below is the prefix of the kernel's union that one
 //! command reads. The kernel copies `size` bytes and treats the rest as zero, so a
@@ -12,6 +13,12 @@
 
 /// `struct xdp_desc`: one RX/TX ring entry. Same layout as the C ABI's `xsk_rs_desc`.
 pub use libc::xdp_desc;
+
+/// `SOL_XDP` option (Linux 6.17): most TX descriptors one send syscall makes
+/// the copy-mode transmit path send, a `u32` in `[32, TX ring entries]`. The
+/// kernel answers `EACCES` outside that range or before the TX ring is set,
+/// `EINVAL` for a length other than 4, and older kernels `ENOPROTOOPT`.
+pub const XDP_MAX_TX_SKB_BUDGET: libc::c_int = 9;
 
 // bpf(2) commands.
 pub const BPF_MAP_CREATE: libc::c_int = 0;

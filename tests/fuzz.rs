@@ -114,8 +114,9 @@ fn umem_violations(c: &UmemConfig) -> Vec<String> {
 }
 
 /// Same for a socket: ring sizes a power of two or 0 but not both 0; bind
-/// flags only COPY, ZEROCOPY, NEED_WAKEUP, and not COPY with ZEROCOPY.
-fn socket_violations(rx: u32, tx: u32, flags: u32) -> Vec<String> {
+/// flags only COPY, ZEROCOPY, NEED_WAKEUP, and not COPY with ZEROCOPY; TX
+/// budget 0 (the default) or 32..=tx_size, which needs a TX ring.
+fn socket_violations(rx: u32, tx: u32, flags: u32, budget: u32) -> Vec<String> {
     let mut v = Vec::new();
     for (name, s) in [("rx ring size", rx), ("tx ring size", tx)] {
         if s != 0 && !s.is_power_of_two() {
@@ -129,7 +130,20 @@ fn socket_violations(rx: u32, tx: u32, flags: u32) -> Vec<String> {
     if flags & !known != 0 || (flags & BIND_COPY != 0 && flags & BIND_ZEROCOPY != 0) {
         v.push(format!("bind flags {flags:#x}"));
     }
+    if budget != 0 && !(32..=tx).contains(&budget) {
+        v.push(format!("tx budget {budget}"));
+    }
     v
+}
+
+/// A TX budget: often at the edges of 32..=tx ring, or 0.
+fn budget_u32() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        2 => edgy_u32(),
+        2 => prop::sample::select(vec![0u32, 31, 32, 33, 63, 64, 65, 100]),
+        1 => (0u32..12).prop_map(|s| 1 << s),
+        1 => (0u32..12).prop_map(|s| (1 << s) + 1),
+    ]
 }
 
 /// A rejection must name one of the violated fields with its value.
@@ -154,10 +168,14 @@ proptest! {
 
     #[test]
     fn socket_config_validate_accepts_exactly_the_documented_domain(
-        rx in edgy_u32(), tx in edgy_u32(), bind_flags in flags_u32(), mode in 0u32..4,
+        rx in edgy_u32(), tx in pow2_u32(), bind_flags in flags_u32(), mode in 0u32..4, budget in budget_u32(),
+        near_tx in prop::option::of(-2i64..=2),
     ) {
-        let c = SocketConfig { rx_size: rx, tx_size: tx, bind_flags, xdp_mode: XdpMode::try_from(mode).unwrap() };
-        let want = socket_violations(rx, tx, bind_flags);
+        // Often right at the TX ring's size, where the upper limit sits.
+        let tx_budget = near_tx.map_or(budget, |d| (tx as i64 + d).clamp(0, u32::MAX as i64) as u32);
+        let xdp_mode = XdpMode::try_from(mode).unwrap();
+        let c = SocketConfig { rx_size: rx, tx_size: tx, bind_flags, xdp_mode, tx_budget };
+        let want = socket_violations(rx, tx, bind_flags, tx_budget);
         match c.validate() {
             Ok(()) => prop_assert!(want.is_empty(), "accepted {c:?} despite {want:?}"),
             Err(e) => {
@@ -353,6 +371,17 @@ fn raw_config(field_words: usize) -> impl Strategy<Value = RawConfig> {
     (sz_value(), fields, tail).prop_map(|(sz, fields, tail)| RawConfig { sz, fields, tail })
 }
 
+/// A raw socket config whose last word, `reserved`, is 0 half the time, so
+/// that the fields before it are judged too and not just the reserved word.
+fn socket_raw_config() -> impl Strategy<Value = RawConfig> {
+    (raw_config(6), any::<bool>()).prop_map(|(mut raw, zero)| {
+        if zero {
+            raw.fields[20..24].fill(0);
+        }
+        raw
+    })
+}
+
 proptest! {
     #[test]
     fn umem_config_init_writes_only_sz_bytes(sz in sz_value()) {
@@ -423,7 +452,7 @@ fn socket_create_reads_the_config_within_sz() {
     let g = Guarded::new();
     let mut runner = runner();
     runner
-        .run(&raw_config(4), |raw| {
+        .run(&socket_raw_config(), |raw| {
             let cfg = g.place(&raw.bytes(ours)).cast::<xsk_rs_socket_config>();
             let mut out: *mut xsk_rs_socket = ptr::null_mut();
             let rc = xsk_rs_socket_create(&mut out, c"xskrs-fuzz-nx".as_ptr(), 0, umem_ptr, cfg);
@@ -436,9 +465,12 @@ fn socket_create_reads_the_config_within_sz() {
                 return Ok(());
             }
             let e = raw.effective(&defaults);
-            let mut want = socket_violations(e.rx_size, e.tx_size, e.bind_flags);
+            let mut want = socket_violations(e.rx_size, e.tx_size, e.bind_flags, e.tx_budget);
             if e.xdp_mode > 3 {
                 want.push(format!("XDP mode {}", e.xdp_mode));
+            }
+            if e.reserved != 0 {
+                want.push(format!("reserved is {:#x}", e.reserved));
             }
             if want.is_empty() {
                 prop_assert_eq!(rc, -libc::ENODEV, "{}", msg);

@@ -21,6 +21,9 @@
 #                          frame every 100 ms; CMD must exit 0 having printed
 #                          at least 3 lines "received 100 bytes"
 #   go_offline             export Go settings that never download anything
+#   bench_init NAME DIR    for bench/ scripts: exits 1 without root, then
+#                          use_prefix DIR, lib_init NAME, xsk_bench in $bin
+#   median                 the median of the numbers on stdin, one a line
 #   summary_field FILE KEY, summary_expect FILE KEY=VALUE...
 #                          read / check the "summary: k=v ..." line of
 #                          xsk_bench and the Go rxdrop example
@@ -182,6 +185,23 @@ go_offline() {
 	export GOPROXY=off GOFLAGS=-mod=readonly CGO_ENABLED=1
 	export GOCACHE=${GOCACHE:-$repo_dir/build/go-cache} GOPATH=${GOPATH:-$repo_dir/build/go-path}
 }
+
+bench_init() {
+	local repo_dir
+	repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "$(basename "$0"): needs root (network namespaces, a veth pair, XDP)" >&2
+		exit 1
+	fi
+	use_prefix "$2"
+	lib_init "$1"
+	bin=$work/bin
+	mkdir -p "$bin"
+	echo "building xsk_bench against $prefix"
+	make -s -C "$repo_dir/c-examples" O="$bin" "$bin/xsk_bench"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # summary_field FILE KEY: KEY's value in FILE's "summary: k=v ..." line (the
 # format of xsk_bench and the Go rxdrop example).

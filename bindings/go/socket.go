@@ -25,6 +25,12 @@ type SocketConfig struct {
 	BindFlags    uint32
 	NoNeedWakeup bool
 	XDPMode      XDPMode
+	// TxBudget is the most TX descriptors one Kick sends in copy mode
+	// (XDP_MAX_TX_SKB_BUDGET, Linux 6.17): 0 means the library's default
+	// (currently the whole TX ring), otherwise TxBudgetMin to the TX ring
+	// size. A kernel without the option refuses a non-zero value with
+	// EOPNOTSUPP.
+	TxBudget uint32
 }
 
 // Socket is an AF_XDP socket bound to one queue of one interface. See the
@@ -70,6 +76,7 @@ func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Sock
 	}
 	c.bind_flags = C.uint32_t(flags)
 	c.xdp_mode = C.uint32_t(cfg.XDPMode)
+	c.tx_budget = C.uint32_t(cfg.TxBudget)
 	cname := C.CString(ifname)
 	defer C.free(unsafe.Pointer(cname))
 	r := C.xskrs_go_socket_create(cname, C.uint32_t(queue), umem.h, c)

@@ -106,6 +106,10 @@ const (
 	BindNeedWakeup uint32 = C.XSK_RS_BIND_NEED_WAKEUP
 )
 
+// TxBudgetMin is the smallest non-zero SocketConfig.TxBudget, and the
+// kernel's own budget when none is set.
+const TxBudgetMin uint32 = C.XSK_RS_TX_BUDGET_MIN
+
 // UmemUnalignedChunks is the UmemConfig.Flags value that lets frames start at
 // any byte (XDP_UMEM_UNALIGNED_CHUNK_FLAG); ring addresses then carry an
 // offset in bits 48-63, which Frame and FrameStart understand.

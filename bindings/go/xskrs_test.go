@@ -373,7 +373,8 @@ func TestTransmit(t *testing.T) {
 	const count = 40
 	p := newPair(t)
 	pr := newPeer(t, p.nsA, p.ifA)
-	u, s := openIn(t, p.nsB, p.ifB, UmemConfig{FrameCount: 64, FrameSize: 2048}, SocketConfig{NoRx: true})
+	// An explicit TX budget reaches the library (the socket would refuse a bad one).
+	u, s := openIn(t, p.nsB, p.ifB, UmemConfig{FrameCount: 64, FrameSize: 2048}, SocketConfig{NoRx: true, TxBudget: 64})
 	descs := make([]Desc, count)
 	for seq := uint32(0); seq < count; seq++ {
 		addr := uint64(seq) * uint64(u.FrameSize())
@@ -610,6 +611,11 @@ func TestErrors(t *testing.T) {
 		// Neither ring: EINVAL.
 		if _, err := NewSocket(p.ifB, 0, u, SocketConfig{NoRx: true, NoTx: true}); !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("a socket without rings: %v", err)
+		}
+		// A TX budget below the kernel's minimum: EINVAL, named.
+		_, err = NewSocket(p.ifB, 0, u, SocketConfig{TxBudget: TxBudgetMin - 1})
+		if !errors.Is(err, syscall.EINVAL) || !errors.As(err, &xe) || !strings.Contains(xe.Msg, "tx budget 31") {
+			t.Errorf("TxBudget 31: %v", err)
 		}
 		if u.Fd() < 0 || u.Fill([]uint64{0}) != 1 {
 			t.Error("the UMEM did not stay open after EBUSY")

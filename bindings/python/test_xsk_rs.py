@@ -132,7 +132,7 @@ class LibraryTests(Base):
             "xsk_rs_socket_config": xsk_rs.SocketConfig, "xsk_rs_stats": xsk_rs._CStats,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
-                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS"]
+                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS"]
         lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "%s"' % self.header,
                  "int main(void) {"]
         expect = []
@@ -182,9 +182,9 @@ class LibraryTests(Base):
         self.assertEqual((u.sz, u.frame_count, u.frame_size, u.frame_headroom, u.fill_size, u.comp_size, u.flags),
                          (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 2048, 2048, 0))
         s = xsk_rs._config(xsk_rs.SocketConfig, lib.xsk_rs_socket_config_init, {"rx_size": 0})
-        self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode),
+        self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.reserved),
                          (ctypes.sizeof(xsk_rs.SocketConfig), 0, 2048, xsk_rs.BIND_NEED_WAKEUP,
-                          xsk_rs.XDP_MODE_AUTO))
+                          xsk_rs.XDP_MODE_AUTO, 0, 0))
 
     def test_load_twice(self):
         path = xsk_rs.library()[1]
@@ -379,8 +379,10 @@ class VethTests(Base):
         want = [test_frame(1000 + seq, n) for seq, n in enumerate(lengths)]
         # TX only, and XDP_MODE_NONE: nothing is attached, and no frame can be
         # redirected to a socket without an RX ring. (xsk_rs 0.1.0 attaches its
-        # program for TX-only sockets too unless the mode is NONE.)
-        umem, sock = self.open_pair(frame_count=64, rx_size=0, xdp_mode=xsk_rs.XDP_MODE_NONE)
+        # program for TX-only sockets too unless the mode is NONE.) An explicit
+        # TX budget reaches the library.
+        umem, sock = self.open_pair(frame_count=64, rx_size=0, xdp_mode=xsk_rs.XDP_MODE_NONE,
+                                    tx_budget=xsk_rs.TX_BUDGET_MIN)
         with umem, sock, self.peer() as peer:
             self.assertFalse(self.xdp_on(self.ns_a, self.if_a), "XDP_MODE_NONE attached XDP")
             descs = []
@@ -490,7 +492,8 @@ class VethTests(Base):
         self.assertIn("frame size 1000", cm.exception.strerror)
         with self.netns(self.ns_a), xsk_rs.Umem(frame_count=64, frame_size=FRAME) as umem:
             for args, words in [({"rx_size": 1000}, "1000"), ({"queue": 3}, "queue 3"),
-                                ({"rx_size": 0, "tx_size": 0}, "")]:
+                                ({"rx_size": 0, "tx_size": 0}, ""), ({"tx_budget": 31}, "tx budget 31"),
+                                ({"tx_size": 64, "tx_budget": 65}, "tx budget 65")]:
                 queue = args.pop("queue", 0)
                 with self.subTest(args=args, queue=queue):
                     with self.assertRaises(OSError) as cm:

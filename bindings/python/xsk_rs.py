@@ -80,6 +80,7 @@ XDP_MODE_NONE = 3
 BIND_COPY = 1 << 1
 BIND_ZEROCOPY = 1 << 2
 BIND_NEED_WAKEUP = 1 << 3
+TX_BUDGET_MIN = 32
 UMEM_UNALIGNED_CHUNKS = 1 << 0
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
@@ -114,6 +115,8 @@ class SocketConfig(ctypes.Structure):
         ("tx_size", ctypes.c_uint32),
         ("bind_flags", ctypes.c_uint32),
         ("xdp_mode", ctypes.c_uint32),
+        ("tx_budget", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
     ]
 
 
@@ -494,18 +497,23 @@ class Socket:
     """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
 
     Arguments left as None keep the library's defaults (xsk_rs_socket_config_init:
-    RX and TX rings of 2048, BIND_NEED_WAKEUP, XDP_MODE_AUTO). rx_size=0 makes a
-    TX-only socket (no XDP program attached); tx_size=0 an RX-only one. The
+    RX and TX rings of 2048, BIND_NEED_WAKEUP, XDP_MODE_AUTO, TX budget 0). rx_size=0
+    makes a TX-only socket (no XDP program attached); tx_size=0 an RX-only one.
+    tx_budget is the most TX descriptors one kick sends in copy mode (Linux 6.17,
+    XDP_MAX_TX_SKB_BUDGET): 0 for the library's default (currently the whole TX
+    ring), else TX_BUDGET_MIN (32) to tx_size; a kernel without the option refuses
+    a non-zero value with EOPNOTSUPP. The
     interface is looked up in the calling thread's network namespace, which must
     be the one the Umem was created in."""
 
-    def __init__(self, ifname, queue, umem, rx_size=None, tx_size=None, bind_flags=None, xdp_mode=None):
+    def __init__(self, ifname, queue, umem, rx_size=None, tx_size=None, bind_flags=None, xdp_mode=None,
+                 tx_budget=None):
         self._h = None
         if not isinstance(umem, Umem):
             raise TypeError("xsk_rs: Socket needs a Umem, not %s" % type(umem).__name__)
         lib = _L()
         cfg = _config(SocketConfig, lib.xsk_rs_socket_config_init, dict(
-            rx_size=rx_size, tx_size=tx_size, bind_flags=bind_flags, xdp_mode=xdp_mode))
+            rx_size=rx_size, tx_size=tx_size, bind_flags=bind_flags, xdp_mode=xdp_mode, tx_budget=tx_budget))
         h = _SOCK()
         name = os.fsencode(ifname)
         _check(lib.xsk_rs_socket_create(ctypes.byref(h), name, queue, umem._handle(), ctypes.byref(cfg)))

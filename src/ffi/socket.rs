@@ -30,6 +30,10 @@ pub const XSK_RS_BIND_ZEROCOPY: u32 = 1 << 2;
 /// Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`).
 pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
 
+/// The smallest non-zero `xsk_rs_socket_config.tx_budget`, and the kernel's
+/// own budget when none is set.
+pub const XSK_RS_TX_BUDGET_MIN: u32 = 32;
+
 /// Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
 /// fields; `sz` lets the struct grow in later versions.
 #[repr(C)]
@@ -48,6 +52,23 @@ pub struct xsk_rs_socket_config {
     pub bind_flags: u32,
     /// `XSK_RS_XDP_MODE_*` (default `XSK_RS_XDP_MODE_AUTO`).
     pub xdp_mode: u32,
+    /// Most TX descriptors one kick sends (the kernel's
+    /// `XDP_MAX_TX_SKB_BUDGET`, Linux 6.17). It matters in copy mode (the only
+    /// mode on veth): each `xsk_rs_socket_kick` (and each poll that drives TX)
+    /// sends at most this many descriptors and returns, so with the kernel's
+    /// own 32 a batch of 256 takes 8 kicks. No effect in zero-copy mode, where
+    /// the driver paces TX.
+    ///
+    /// 0 (default): the library's default, currently as many as the TX ring
+    /// holds; on a kernel without the option it quietly stays the kernel's 32.
+    /// Otherwise `XSK_RS_TX_BUDGET_MIN` (32) to `tx_size`, and the socket needs
+    /// a TX ring; anything else is refused with -EINVAL, and a kernel without
+    /// the option refuses any non-zero value with -EOPNOTSUPP.
+    pub tx_budget: u32,
+    /// Must be 0 (`xsk_rs_socket_config_init` sets it): it keeps the struct
+    /// free of padding, and a later version may give it a meaning with 0 as
+    /// its default.
+    pub reserved: u32,
 }
 
 impl SizedConfig for xsk_rs_socket_config {
@@ -59,6 +80,8 @@ impl SizedConfig for xsk_rs_socket_config {
             tx_size: d.tx_size,
             bind_flags: d.bind_flags,
             xdp_mode: d.xdp_mode as u32,
+            tx_budget: d.tx_budget,
+            reserved: 0,
         }
     }
 }
@@ -66,11 +89,18 @@ impl SizedConfig for xsk_rs_socket_config {
 impl TryFrom<xsk_rs_socket_config> for SocketConfig {
     type Error = crate::Error;
     fn try_from(c: xsk_rs_socket_config) -> crate::Result<Self> {
+        if c.reserved != 0 {
+            return Err(crate::Error::invalid(format!(
+                "config field reserved is {:#x}; it must be 0 (xsk_rs_socket_config_init sets it)",
+                c.reserved
+            )));
+        }
         Ok(SocketConfig {
             rx_size: c.rx_size,
             tx_size: c.tx_size,
             bind_flags: c.bind_flags,
             xdp_mode: XdpMode::try_from(c.xdp_mode)?,
+            tx_budget: c.tx_budget,
         })
     }
 }
@@ -98,9 +128,9 @@ unsafe fn sock_ref<'a>(p: *const xsk_rs_socket) -> Option<&'a Socket> {
     p.cast::<Socket>().as_ref()
 }
 
-
 /// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
-/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`. Call it as
+/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
+/// library's default). Call it as
 /// `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
 /// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
 /// this header keeps working with a later library whose struct is longer.
@@ -205,7 +235,8 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
     })
 }
 
-/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking).
+/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
+/// in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
 /// Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
 /// in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
 /// errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
@@ -308,7 +339,7 @@ pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socket::{BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+    use crate::socket::{BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY, MIN_TX_BUDGET};
 
     // cbindgen only emits literal constants, so they are written out above;
     // these tie them to the core's (and so the kernel's) values.
@@ -321,5 +352,29 @@ mod tests {
         assert_eq!(XSK_RS_BIND_COPY, BIND_COPY);
         assert_eq!(XSK_RS_BIND_ZEROCOPY, BIND_ZEROCOPY);
         assert_eq!(XSK_RS_BIND_NEED_WAKEUP, BIND_NEED_WAKEUP);
+        assert_eq!(XSK_RS_TX_BUDGET_MIN, MIN_TX_BUDGET);
+    }
+
+    /// The struct has no padding (every byte is a field the caller sets or
+    /// init zeroes), and a caller built before `tx_budget` existed passes a
+    /// shorter `sz`: it gets the default budget whatever lies past its struct.
+    #[test]
+    fn tx_budget_is_appended_and_optional() {
+        use super::super::read_config;
+        assert_eq!(std::mem::size_of::<xsk_rs_socket_config>(), 32);
+        assert_eq!(std::mem::offset_of!(xsk_rs_socket_config, tx_budget), 24);
+        let mut old = xsk_rs_socket_config::defaults();
+        old.sz = 24;
+        old.tx_budget = 7;
+        old.reserved = 9;
+        let got = unsafe { read_config("t", &old) }.unwrap();
+        let cfg = SocketConfig::try_from(got).unwrap();
+        assert_eq!(cfg, SocketConfig::default());
+        let mut new = xsk_rs_socket_config::defaults();
+        new.tx_budget = 64;
+        assert_eq!(SocketConfig::try_from(new).unwrap().tx_budget, 64);
+        new.reserved = 1;
+        let e = SocketConfig::try_from(new).unwrap_err();
+        assert!(e.to_string().contains("reserved is 0x1"), "{e}");
     }
 }

@@ -742,6 +742,19 @@ static void row_socket_create(void)
 	SOCK_BAD(bind_flags, XSK_RS_BIND_COPY | XSK_RS_BIND_ZEROCOPY, -EINVAL, "exclude each other");
 	SOCK_BAD(xdp_mode, 4, -EINVAL, "XDP mode 4");
 	SOCK_BAD(xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
+	/* TX budget: 0 or XSK_RS_TX_BUDGET_MIN..tx_size (2048), with a TX ring */
+	SOCK_BAD(tx_budget, 1, -EINVAL, "tx budget 1");
+	SOCK_BAD(tx_budget, XSK_RS_TX_BUDGET_MIN - 1, -EINVAL, "tx budget 31");
+	SOCK_BAD(tx_budget, 2049, -EINVAL, "tx budget 2049 is outside 32..=2048");
+	SOCK_BAD(tx_budget, UINT32_MAX, -EINVAL, "tx budget 4294967295");
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.xdp_mode = ctx.mode;
+	c.tx_size = 0;
+	c.tx_budget = 64;
+	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "tx budget 64: the socket has no tx ring",
+		     "socket_create tx_budget without a TX ring");
+	SOCK_BAD(reserved, 1, -EINVAL, "reserved is 0x1");
+	SOCK_BAD(reserved, UINT32_MAX, -EINVAL, "reserved is 0xffffffff");
 	/* veth has no zero-copy: refused after the rings were set on the UMEM's fd */
 	SOCK_BAD(bind_flags, XSK_RS_BIND_ZEROCOPY, -EOPNOTSUPP, "zero-copy");
 	/* a UMEM made in another network namespace */
@@ -755,6 +768,26 @@ static void row_socket_create(void)
 			     "socket_create with a UMEM of another namespace");
 		VALUE(xsk_rs_umem_destroy(foreign), 0);
 	}
+	/* A program built before tx_budget existed passes a shorter sz: what lies past it is not read, and
+	 * the budget is the default. Then the largest explicit budget, the TX ring's size. */
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.xdp_mode = ctx.mode;
+	c.sz = offsetof(xsk_rs_socket_config, tx_budget);
+	c.tx_budget = 1;
+	c.reserved = UNTOUCHED;
+	rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
+	CHECK(rc == 0 && s, "socket_create with an old header's sz %zu ignores the fields past it (rc %d%s%s)", c.sz,
+	      rc, rc ? ": " : "", rc ? errmsg() : "");
+	xsk_rs_socket_destroy(s);
+	s = NULL;
+	xsk_rs_socket_config_init(&c, sizeof(c));
+	c.xdp_mode = ctx.mode;
+	c.tx_budget = c.tx_size;
+	rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
+	CHECK(rc == 0 && s, "socket_create with tx_budget = tx_size %u (rc %d%s%s)", c.tx_size, rc, rc ? ": " : "",
+	      rc ? errmsg() : "");
+	xsk_rs_socket_destroy(s);
+	s = NULL;
 	/* After all that, the same UMEM still takes a socket (same ring sizes as the zero-copy try). */
 	xsk_rs_socket_config_init(&c, sizeof(c));
 	c.xdp_mode = ctx.mode;

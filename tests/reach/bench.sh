@@ -8,7 +8,8 @@
 #           at least once, plus -c, -f 2048, -b, -q.
 #   txonly  xsk_bench txonly -n N -s LEN on $if_a, peer_recv on $if_b: exactly
 #           N frames of LEN bytes, sequence 0..N-1 in order, xsk_bench's fixed
-#           payload, nothing extra; both API paths.
+#           payload, nothing extra; both API paths, and -B 32 (the kernel's
+#           own TX budget) next to the library's default.
 #   l2fwd   xsk_bench l2fwd -n N on $if_b, peer_send N frames from $ns_a,
 #           peer_recv on $if_a: N frames back with the MACs swapped and every
 #           other byte as sent; both API paths.
@@ -88,6 +89,7 @@ bench_txonly_case batch-60 60 batch
 bench_txonly_case desc-1514-poll 1514 desc -p -f 2048
 bench_txonly_case batch-64-nowakeup-poll 64 batch -W -p -b 256
 bench_txonly_case desc-200-nowakeup 200 desc -W -b 7
+bench_txonly_case batch-64-budget32 64 batch -b 256 -B 32
 
 # bench_l2fwd TAG XDP API ARGS...: N frames from peer_send come back with
 # their MACs swapped and nothing else changed.
@@ -228,5 +230,7 @@ step "xsk_bench -s 59: exit 2" "$work/bench-s59.log" bench_status 2 "-s takes" t
 step "xsk_bench -s beyond -f: exit 2" "$work/bench-sbig.log" \
 	bench_status 2 "must not exceed the frame size" txonly -i "$if_b" -f 2048 -s 3000
 step "xsk_bench -b 0: exit 2" "$work/bench-b0.log" bench_status 2 "-b takes" rxdrop -i "$if_b" -b 0
+step "xsk_bench -B 31: exit 2" "$work/bench-B31.log" bench_status 2 "-B takes" txonly -i "$if_b" -B 31
+step "xsk_bench -B 2049: exit 2" "$work/bench-B2049.log" bench_status 2 "-B takes" txonly -i "$if_b" -B 2049
 step "xsk_bench -h: exit 0 with the usage" "$work/bench-help.log" bench_status 0 "usage:" -h
 step "no XDP program left after the misuse runs" "$work/bench-misuse-xdp.log" no_xdp_on_pair
