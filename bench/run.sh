@@ -71,13 +71,10 @@ fi
 
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
-use_prefix "$prefix_arg"
-lib_init bench
+bench_init bench "$prefix_arg"
 mkdir -p "$out"
 results=$out/results.jsonl
 : >"$results"
-bin=$work/bin
-mkdir -p "$bin"
 
 # --- builds -----------------------------------------------------------------
 # -z now: symbols are bound at start, so no lazy PLT resolution lands inside
@@ -91,7 +88,6 @@ cc "${cflags[@]}" -DXSKBENCH_API_BATCH "$here/xskbench.c" -o "$bin/xskbench-batc
 	$(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
 # shellcheck disable=SC2046
 cc "${cflags[@]}" "$here/xskbench.c" -o "$bin/xskbench-desc" $(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
-make -s -C "$repo/c-examples" O="$bin" "$bin/xsk_bench"
 
 ns_a="xskrs-bench-$$-a" ns_b="xskrs-bench-$$-b" if_a=veth0 if_b=veth1
 make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
