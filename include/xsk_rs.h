@@ -439,6 +439,40 @@ uint32_t xsk_rs_comp_take(struct xsk_rs_comp *r, uint64_t *addrs, uint32_t max);
 uint32_t xsk_rs_rx_take(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t max);
 
 /**
+ * Reserves up to `n` fill slots that follow one another in memory, for
+ * writing in place: as many as are free, but no further than the ring's end
+ * (the next call continues from its start). Returns how many and points
+ * `*slots` at the first; 0 (and `*slots` untouched) when the ring is full,
+ * `n` is 0 or an argument is NULL. Write `(*slots)[0]` .. `(*slots)[count-1]`,
+ * then `xsk_rs_fill_submit(r, count)`. The batch path without copies or
+ * per-entry calls.
+ */
+uint32_t xsk_rs_fill_reserve_span(struct xsk_rs_fill *r, uint32_t n, uint64_t **slots);
+
+/**
+ * Reserves up to `n` TX descriptors that follow one another in memory (as
+ * `xsk_rs_fill_reserve_span`); fill `(*slots)[0..count)`, then
+ * `xsk_rs_tx_submit(r, count)`.
+ */
+uint32_t xsk_rs_tx_reserve_span(struct xsk_rs_tx *r, uint32_t n, struct xsk_rs_desc **slots);
+
+/**
+ * Takes up to `n` completed frame addresses that follow one another in
+ * memory, for reading in place: as many as are ready, but no further than the
+ * ring's end. Returns how many and points `*entries` at the first; 0 (and
+ * `*entries` untouched) when none are ready, `n` is 0 or an argument is NULL.
+ * Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)`.
+ */
+uint32_t xsk_rs_comp_peek_span(struct xsk_rs_comp *r, uint32_t n, const uint64_t **entries);
+
+/**
+ * Takes up to `n` received descriptors that follow one another in memory (as
+ * `xsk_rs_comp_peek_span`); read `(*entries)[0..count)`, then
+ * `xsk_rs_rx_release(r, count)`.
+ */
+uint32_t xsk_rs_rx_peek_span(struct xsk_rs_rx *r, uint32_t n, const struct xsk_rs_desc **entries);
+
+/**
  * Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
  * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
  * library's default). Call it as

@@ -436,6 +436,25 @@ impl<T: Copy> ProdRing<T> {
         Some(idx)
     }
 
+    /// Reserves up to `n` slots that follow one another in ring memory: as
+    /// many as are free, but no further than the ring's end (the next call
+    /// continues from its start). Returns how many and the first one's
+    /// free-running index; [`Self::slot`] of that index points at all of them.
+    /// Submit them with [`Self::submit`] as for [`Self::reserve`]. This is
+    /// the in-place batch: the caller writes the slots directly, with neither
+    /// a copy nor an index mask per entry.
+    #[inline]
+    pub fn reserve_run(&mut self, n: u32) -> (u32, u32) {
+        let idx = self.cur.cached_prod;
+        let want = n.min(self.raw.size - (idx & self.raw.mask));
+        if want == 0 {
+            return (0, idx);
+        }
+        let got = want.min(self.free(want));
+        self.cur.cached_prod = idx.wrapping_add(got);
+        (got, idx)
+    }
+
     /// The slot for a free-running index. Any index is safe: it is masked into
     /// the ring. Writing a slot that was not reserved has no effect the kernel
     /// will see unless it is later reserved and submitted.
@@ -547,6 +566,23 @@ impl<T: Copy> ConsRing<T> {
         let idx = self.cur.cached_cons;
         self.cur.cached_cons = idx.wrapping_add(n);
         (n, idx)
+    }
+
+    /// Takes up to `n` entries that follow one another in ring memory: as many
+    /// as are ready, but no further than the ring's end (the next call
+    /// continues from its start). Returns how many and the first one's
+    /// free-running index; [`Self::slot`] of that index points at all of them.
+    /// Release them with [`Self::release`] as for [`Self::peek`].
+    #[inline]
+    pub fn peek_run(&mut self, n: u32) -> (u32, u32) {
+        let idx = self.cur.cached_cons;
+        let want = n.min(self.raw.size - (idx & self.raw.mask));
+        if want == 0 {
+            return (0, idx);
+        }
+        let got = want.min(self.avail(want));
+        self.cur.cached_cons = idx.wrapping_add(got);
+        (got, idx)
     }
 
     /// The slot for a free-running index (masked, so always in bounds).
@@ -665,6 +701,50 @@ pub(crate) mod tests {
 
     fn cons_at<T: Copy + Default>(size: u32, start: u32) -> ConsRing<T> {
         ConsRing::from_raw(Raw::heap(size, start))
+    }
+
+    /// Spans stop at the ring's end and at the free/ready count, hand out
+    /// entries in order across the wrap, and the kernel's side sees exactly
+    /// what was written in place.
+    #[test]
+    fn spans_stop_at_the_ring_end_and_carry_on_after_it() {
+        // Start 5 slots before the u32 wrap, so indices and ring wrap together.
+        let start = u32::MAX - 4;
+        let raw = Raw::<u64>::heap(8, start);
+        let kernel = raw.share();
+        let mut c = ConsRing::from_raw(raw.share());
+        let mut p = ProdRing::from_raw(raw);
+        let peer_p = Peer { raw: &kernel };
+        assert_eq!(p.reserve_run(0), (0, start));
+        // start & 7 == 3: five slots to the ring's end.
+        let (n, idx) = p.reserve_run(8);
+        assert_eq!((n, idx), (5, start));
+        let run = p.slot(idx);
+        for i in 0..n {
+            // SAFETY: the run's n slots are in bounds.
+            unsafe { run.add(i as usize).write(100 + i as u64) };
+        }
+        let (m, idx2) = p.reserve_run(8);
+        assert_eq!((m, idx2), (3, start.wrapping_add(5)), "the rest, from the ring's start");
+        assert_eq!(p.slot(idx2), p.slot(0), "a new run starts at entry 0");
+        for i in 0..m {
+            unsafe { p.slot(idx2).add(i as usize).write(200 + i as u64) };
+        }
+        assert_eq!(p.reserve_run(1).0, 0, "ring full");
+        assert_eq!(p.submit(8), 8);
+        assert_eq!(peer_p.consume(8), vec![100, 101, 102, 103, 104, 200, 201, 202]);
+
+        // The consumer side, over the same entries (the kernel consumed them,
+        // so the consumer ring's producer index says 8 are ready).
+        let (n, idx) = c.peek_run(16);
+        assert_eq!(n, 5, "stops at the ring's end");
+        let got: Vec<u64> = (0..n).map(|i| unsafe { c.slot(idx).add(i as usize).read() }).collect();
+        assert_eq!(got, vec![100, 101, 102, 103, 104]);
+        assert_eq!(c.peek_run(2), (2, start.wrapping_add(5)), "then from the start, at most n");
+        assert_eq!(c.peek_run(8).0, 1);
+        assert_eq!(c.peek_run(8).0, 0, "nothing left");
+        assert_eq!(c.release(8), 8);
+        assert_eq!(c.raw.consumer().load(Ordering::Relaxed), start.wrapping_add(8));
     }
 
     #[test]

@@ -10,10 +10,10 @@
 use crate::error::{Error, Result};
 use crate::netdev::NetnsId;
 use crate::ring::{CompRing, FillRing};
+use std::cell::UnsafeCell;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
-use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -199,6 +199,44 @@ pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max
     ffi_guard!(0, { take("xsk_rs_rx_take", r.cast::<ConsRing<Desc>>(), descs.cast::<Desc>(), max) })
 }
 
+/// Reserves up to `n` fill slots that follow one another in memory, for
+/// writing in place: as many as are free, but no further than the ring's end
+/// (the next call continues from its start). Returns how many and points
+/// `*slots` at the first; 0 (and `*slots` untouched) when the ring is full,
+/// `n` is 0 or an argument is NULL. Write `(*slots)[0]` .. `(*slots)[count-1]`,
+/// then `xsk_rs_fill_submit(r, count)`. The batch path without copies or
+/// per-entry calls.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> u32 {
+    ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", r.cast::<ProdRing<u64>>(), n, slots) })
+}
+
+/// Reserves up to `n` TX descriptors that follow one another in memory (as
+/// `xsk_rs_fill_reserve_span`); fill `(*slots)[0..count)`, then
+/// `xsk_rs_tx_submit(r, count)`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut *mut xsk_rs_desc) -> u32 {
+    ffi_guard!(0, { reserve_span("xsk_rs_tx_reserve_span", r.cast::<ProdRing<Desc>>(), n, slots.cast()) })
+}
+
+/// Takes up to `n` completed frame addresses that follow one another in
+/// memory, for reading in place: as many as are ready, but no further than the
+/// ring's end. Returns how many and points `*entries` at the first; 0 (and
+/// `*entries` untouched) when none are ready, `n` is 0 or an argument is NULL.
+/// Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> u32 {
+    ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", r.cast::<ConsRing<u64>>(), n, entries) })
+}
+
+/// Takes up to `n` received descriptors that follow one another in memory (as
+/// `xsk_rs_comp_peek_span`); read `(*entries)[0..count)`, then
+/// `xsk_rs_rx_release(r, count)`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *const xsk_rs_desc) -> u32 {
+    ffi_guard!(0, { peek_span("xsk_rs_rx_peek_span", r.cast::<ConsRing<Desc>>(), n, entries.cast()) })
+}
+
 // Shared bodies. A ring handle is a pointer to the ring inside its owner; NULL
 // is the only invalid value we can detect.
 
@@ -353,4 +391,35 @@ fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 
         return open_batch(func, r.peeked(), "peeked and not yet released", "release or cancel");
     }
     done
+}
+
+#[inline(always)]
+fn reserve_span<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, slots: *mut *mut T) -> u32 {
+    // SAFETY: r is NULL or a ring handle from its owner.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if slots.is_null() {
+        return refuse(func, "slots is NULL", 0);
+    }
+    let (got, first) = r.reserve_run(n);
+    if got > 0 {
+        // SAFETY: slots checked non-NULL. The got entries from slot(first) on
+        // lie before the ring's end, so the caller's run stays in bounds.
+        unsafe { slots.write(r.slot(first)) };
+    }
+    got
+}
+
+#[inline(always)]
+fn peek_span<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, entries: *mut *const T) -> u32 {
+    // SAFETY: as above.
+    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+    if entries.is_null() {
+        return refuse(func, "entries is NULL", 0);
+    }
+    let (got, first) = r.peek_run(n);
+    if got > 0 {
+        // SAFETY: entries checked non-NULL; the run ends before the ring's end.
+        unsafe { entries.write(r.slot(first)) };
+    }
+    got
 }
