@@ -1,5 +1,8 @@
 /*
- * The xsk_rs side of xskbench, in two flavours chosen at compile time:
+ * The xsk_rs side of xskbench, in three flavours chosen at compile time:
+ *   XSKBENCH_API_SPAN   xsk_rs_*_reserve_span / *_peek_span: one call per
+ *                       batch for a run of entries read and written in place,
+ *                       then submit / release
  *   XSKBENCH_API_BATCH  xsk_rs_fill_put / rx_take / tx_put / comp_take: one
  *                       call per batch, descriptors copied to or from arrays
  *   otherwise           reserve / peek, one accessor call per descriptor
@@ -22,7 +25,12 @@ struct bk {
 	xsk_rs_rx *rx;
 	xsk_rs_tx *tx;
 	uint8_t *area;
-#ifdef XSKBENCH_API_BATCH
+#if defined(XSKBENCH_API_SPAN)
+	uint64_t *fqs;
+	const uint64_t *cqs;
+	const xsk_rs_desc *rxs;
+	xsk_rs_desc *txs;
+#elif defined(XSKBENCH_API_BATCH)
 	uint64_t fqa[BENCH_BATCH_MAX];
 	uint64_t cqa[BENCH_BATCH_MAX];
 	xsk_rs_desc rxd[BENCH_BATCH_MAX];
@@ -111,7 +119,33 @@ static int bk_stats(struct bk *b, struct xdp_statistics *st)
 static inline bool fill_needs_wakeup(struct bk *b) { return xsk_rs_fill_needs_wakeup(b->fq); }
 static inline bool tx_needs_wakeup(struct bk *b) { return xsk_rs_tx_needs_wakeup(b->tx); }
 
-#ifdef XSKBENCH_API_BATCH
+#if defined(XSKBENCH_API_SPAN)
+#define BENCH_API "span"
+
+/* A span stops at the ring's end: *_begin may grant fewer than asked, and the
+ * loops carry on with the rest. */
+static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return xsk_rs_rx_peek_span(b->rx, max, &b->rxs); }
+static inline const struct xdp_desc *rx_at(struct bk *b, uint32_t i) { return (const struct xdp_desc *)&b->rxs[i]; }
+static inline void rx_end(struct bk *b, uint32_t n) { xsk_rs_rx_release(b->rx, n); }
+
+static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return xsk_rs_comp_peek_span(b->cq, max, &b->cqs); }
+static inline uint64_t comp_at(struct bk *b, uint32_t i) { return b->cqs[i]; }
+static inline void comp_end(struct bk *b, uint32_t n) { xsk_rs_comp_release(b->cq, n); }
+
+static inline uint32_t fill_begin(struct bk *b, uint32_t n) { return xsk_rs_fill_reserve_span(b->fq, n, &b->fqs); }
+static inline void fill_set(struct bk *b, uint32_t i, uint64_t addr) { b->fqs[i] = addr; }
+static inline uint32_t fill_end(struct bk *b, uint32_t n) { xsk_rs_fill_submit(b->fq, n); return n; }
+
+static inline uint32_t tx_begin(struct bk *b, uint32_t n) { return xsk_rs_tx_reserve_span(b->tx, n, &b->txs); }
+static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
+{
+	b->txs[i].addr = addr;
+	b->txs[i].len = len;
+	b->txs[i].options = 0;
+}
+static inline uint32_t tx_end(struct bk *b, uint32_t n) { xsk_rs_tx_submit(b->tx, n); return n; }
+
+#elif defined(XSKBENCH_API_BATCH)
 #define BENCH_API "batch"
 
 static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return xsk_rs_rx_take(b->rx, b->rxd, max); }

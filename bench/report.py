@@ -12,7 +12,7 @@ object whose "kind" is one of:
   ipp    callgrind count of a packet loop: scenario, lib, api, batch, instr, pkts
   go     one Go-vs-C rxdrop run: impl (go|c), mode, run, mpps
 
-The headline comparison is xsk_rs api=batch against libxdp api=inline; any
+The headline comparison is xsk_rs api=span against libxdp api=inline; any
 other (lib, api) pair in the input gets columns of its own. Kinds that are
 absent give a one-line "no data" section, so a quick run that produced only
 some kinds still renders. The output depends on the input only (the date is
@@ -28,12 +28,12 @@ import statistics
 import sys
 
 BASE = ("libxdp", "inline")  # the reference every ratio divides by
-HEAD = ("xsk_rs", "batch")  # the path the targets are about
+HEAD = ("xsk_rs", "span")  # the path the targets are about: in-place batch calls
 
 SCENARIOS = ["rxdrop", "txonly", "l2fwd"]
 MODES = ["skb", "drv"]
 LIBS = ["libxdp", "xsk_rs"]
-APIS = ["inline", "desc", "batch"]
+APIS = ["inline", "span", "batch", "desc"]
 IMPLS = ["c", "go"]
 
 # Targets from the issue.
@@ -222,7 +222,7 @@ def rate_summary(rates):
 
 
 def headline_ratios(summary):
-    """[(row, xsk_rs batch median / libxdp inline median)] for rows with both."""
+    """[(row, xsk_rs span median / libxdp inline median)] for rows with both."""
     out = []
     for row in sorted(summary, key=row_key):
         runs = summary[row]
@@ -327,7 +327,7 @@ NO_DATA = "–"
 
 
 def target_rate(data):
-    name = f"(a) xsk_rs batch / libxdp inline median Mpps ≥ {MIN_RATE_RATIO:.2f} on every scenario"
+    name = f"(a) xsk_rs span / libxdp inline median Mpps ≥ {MIN_RATE_RATIO:.2f} on every scenario"
     summary = rate_summary(data["rate"])
     ratios = headline_ratios(summary)
     if not ratios:
@@ -361,7 +361,7 @@ def target_setup(data):
 
 
 def target_ipp(data):
-    name = "(c) instructions/packet of xsk_rs batch ≤ libxdp inline"
+    name = "(c) instructions/packet of xsk_rs span (batch path) ≤ libxdp inline"
     ipp = ipp_table(data["ipp"])
     if not ipp:
         return [[name, "no data", NO_DATA]]
@@ -415,7 +415,7 @@ def section_throughput(data, png_link):
     extra = sorted(pairs - {BASE, HEAD}, key=pair_key)
 
     header = ["Scenario", "Mode", "Batch",
-              "libxdp inline Mpps", "spread", "xsk_rs batch Mpps", "spread", "xsk_rs/libxdp"]
+              "libxdp inline Mpps", "spread", "xsk_rs span Mpps", "spread", "xsk_rs/libxdp"]
     for lib, api in extra:
         header += [f"{lib} {api} Mpps", f"{lib} {api}/libxdp"]
     rows = []
@@ -559,7 +559,7 @@ def draw_chart(data, png_path):
     fig, ax = plt.subplots(figsize=(14, 5), dpi=100)
     width = 0.38
     series = [(BASE, "libxdp inline", "#7f7f7f", -width / 2),
-              (HEAD, "xsk_rs batch", "#1f77b4", width / 2)]
+              (HEAD, "xsk_rs span", "#1f77b4", width / 2)]
     for pair, label, color, offset in series:
         xs, heights, low, high = [], [], [], []
         for i, row in enumerate(rows):

@@ -10,11 +10,13 @@
  * the ring steps the loops are written in:
  *   rx_begin(b, max) -> n   rx_at(b, i)        rx_end(b, n)
  *   comp_begin(b, max) -> n comp_at(b, i)      comp_end(b, n)
- *   fill_begin(b, n) -> n|0 fill_set(b, i, a)  fill_end(b, n) -> placed
- *   tx_begin(b, n) -> n|0   tx_set(b, i, a, l) tx_end(b, n) -> placed
+ *   fill_begin(b, n) -> <=n fill_set(b, i, a)  fill_end(b, n) -> placed
+ *   tx_begin(b, n) -> <=n   tx_set(b, i, a, l) tx_end(b, n) -> placed
  * For libxdp these are its inline peek/reserve/submit/release; xsk_rs has a
- * per-descriptor flavour (the same steps as library calls) and a batch flavour
- * (take/put with arrays, where *_end may place fewer than n). The loops below
+ * span flavour (in-place runs of entries, which stop at the ring's end, so
+ * *_begin may grant fewer than asked), a batch flavour (take/put with arrays,
+ * where *_end may place fewer than n) and a per-descriptor flavour (the
+ * reserve/peek steps as library calls). The loops below
  * are the only code that moves packets, and they are the same text for all.
  *
  * Geometry (both libraries): 4096 frames of 4096 bytes, fill and completion
@@ -253,11 +255,12 @@ static void txonly(struct bk *b, const struct opts *o)
 
 		uint32_t n = nfree < o->batch ? nfree : o->batch;
 
-		if (n && tx_begin(b, n)) {
-			for (uint32_t i = 0; i < n; i++)
-				tx_set(b, i, free_frames[nfree - 1 - i], o->len);
-			nfree -= tx_end(b, n);
-		}
+		uint32_t t = n ? tx_begin(b, n) : 0;
+
+		for (uint32_t i = 0; i < t; i++)
+			tx_set(b, i, free_frames[nfree - 1 - i], o->len);
+		if (t)
+			nfree -= tx_end(b, t);
 		kick_tx(b);
 	}
 }
