@@ -308,6 +308,56 @@ static int comp_three(struct live *l)
 	return 1;
 }
 
+/*
+ * RX socket whose fill ring the kernel has used up to slot n: frames 0..n-1
+ * lent, n+1 frames sent. Frames 0..n-1 (seq 0..n-1) wait on the RX ring; the
+ * last one is dropped for want of a frame, and looking for one made the kernel
+ * publish how far it has consumed the fill ring (it does so only when it runs
+ * out), so all RING fill slots are free again.
+ */
+static int rx_fill_used_up(struct live *l, uint32_t n)
+{
+	xsk_rs_stats st = { 0 };
+	uint64_t addrs[RING], deadline;
+
+	if (!live_up(l, RING, 0, ctx.mode))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	if (!CHECK(xsk_rs_fill_put(l->fill, addrs, n) == n, "fixture: fill_put(%u)", n))
+		return 0;
+	peer_burst(0, n + 1);
+	if (!CHECK(rx_ready(l, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
+		return 0;
+	deadline = now_ms() + WAIT_MS;
+	while (xsk_rs_socket_stats(l->sock, &st) == 0 && st.rx_dropped == 0 && now_ms() < deadline)
+		sleep_ms(5);
+	return CHECK(st.rx_dropped == 1, "fixture: frame %u dropped on the used-up fill ring (rx_dropped %llu)", n,
+		     (unsigned long long)st.rx_dropped);
+}
+
+/*
+ * TX-only socket that sent frames 0..n-1 (from frames 10..) and had all n
+ * completions taken back: TX and completion rings empty, their indices at slot n.
+ */
+static int tx_done(struct live *l, uint32_t n)
+{
+	xsk_rs_desc d[RING];
+	uint64_t c[RING];
+
+	if (!live_up(l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return 0;
+	peer_drain(ctx.peer);
+	for (uint32_t i = 0; i < n; i++)
+		d[i] = tx_frame(l, 10 + i, i);
+	if (!CHECK(xsk_rs_tx_put(l->tx, d, n) == n, "fixture: tx_put(%u)", n) ||
+	    !CHECK(comp_ready(l, n, WAIT_MS) == n, "fixture: %u completions", n) ||
+	    !CHECK(xsk_rs_comp_take(l->comp, c, RING) == n, "fixture: comp_take of %u", n))
+		return 0;
+	peer_drain(ctx.peer);
+	return 1;
+}
+
 /* ---- rows: library ------------------------------------------------------ */
 
 static void row_version(void)
@@ -1376,6 +1426,224 @@ static void row_rx_take(void)
 	live_down(&l);
 }
 
+/* ---- rows: span calls --------------------------------------------------- */
+
+/*
+ * A span call hands out entries that follow one another in ring memory, so it
+ * stops at the ring's end. Each row below sets its ring's index to slot 40 or
+ * 8 with all slots free (or 30 entries ready across the end) and asks for
+ * UINT32_MAX: it must get the run up to the end, then the rest from slot 0,
+ * then nothing, every pointer inside the ring; the put/take of the ring
+ * refuses while the run is open; and what was written or read in place is
+ * what the kernel took or gave, in ring order.
+ */
+
+#define SPAN_UNTOUCHED(type) ((type *)(uintptr_t)UNTOUCHED)
+
+/* NULL ring, NULL out-param, n 0: nothing taken, *out left alone. */
+#define SPAN_ARGS(span, ring, type, what)                                                       \
+	do {                                                                                    \
+		type *p_ = SPAN_UNTOUCHED(type);                                                \
+		ZERO_MSG(span(NULL, 1, &p_), "handle is NULL");                                 \
+		ZERO_MSG(span(NULL, UINT32_MAX, NULL), "handle is NULL");                       \
+		ZERO_MSG(span(ring, 1, NULL), what);                                            \
+		ZERO_MSG(span(ring, UINT32_MAX, NULL), what);                                   \
+		VALUE(span(ring, 0, &p_), 0);                                                   \
+		CHECK(p_ == SPAN_UNTOUCHED(type), #span ": refused calls and n 0 leave *out alone"); \
+	} while (0)
+
+/* Which slot of the ring at `base` p points at, for messages (p may point anywhere). */
+static long long slot_of(const void *p, const void *base, size_t entry)
+{
+	return ((long long)(intptr_t)p - (long long)(intptr_t)base) / (long long)entry;
+}
+
+/*
+ * The span call returned `got` entries at p; it should be `want` at slot
+ * `from` of the ring at base, and end inside the ring.
+ */
+#define SPAN_AT(got, p, base, want, from, what)                                                 \
+	CHECK((got) == (want) && (p) == (base) + (from) && (p) + (got) <= (base) + RING,         \
+	      "%s: %u entries at slot %lld (want %u at slot %u)", what, got,                     \
+	      slot_of(p, base, sizeof(*(base))), (unsigned)(want), (unsigned)(from))
+
+/*
+ * The put/take call `call` refuses while a span is open, naming how many
+ * entries are open; the message is that function's.
+ */
+#define OPEN_REFUSES(fn, call, what)                                                            \
+	do {                                                                                    \
+		const char *row_ = cur;                                                         \
+		cur = #fn;                                                                      \
+		ZERO_MSG(call, what);                                                           \
+		cur = row_;                                                                     \
+	} while (0)
+
+/*
+ * The kernel has used the fill ring up to slot 8 and published that: all 64
+ * slots are free, 56 of them before the ring's end.
+ */
+static void row_fill_reserve_span(void)
+{
+	uint64_t *s1 = SPAN_UNTOUCHED(uint64_t), *s2 = SPAN_UNTOUCHED(uint64_t), *s3 = SPAN_UNTOUCHED(uint64_t);
+	uint64_t *base, one = 0;
+	xsk_rs_desc d[RING + 1];
+	uint32_t n1, n2, n, good = 0;
+	struct live l;
+
+	if (!rx_fill_used_up(&l, 8)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_fill_reserve_span, l.fill, uint64_t, "slots is NULL");
+	base = xsk_rs_fill_addr(l.fill, 0);
+	n1 = xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s1);
+	SPAN_AT(n1, s1, base, RING - 8, 8, "UINT32_MAX with 64 free: up to the ring's end");
+	n2 = xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s2);
+	SPAN_AT(n2, s2, base, 8, 0, "UINT32_MAX again: the 8 still free, from slot 0");
+	VALUE(xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s3), 0);
+	CHECK(s3 == SPAN_UNTOUCHED(uint64_t), "on the full ring: 0, *slots left alone");
+	OPEN_REFUSES(xsk_rs_fill_put, xsk_rs_fill_put(l.fill, &one, 1), "64 entries reserved and not yet submitted");
+	/* Frames 0..7 on the RX ring make way; packets 8.. land in frames 8.. in ring order. */
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 8);
+	for (uint32_t i = 0; i < n1; i++)
+		s1[i] = (uint64_t)(8 + i) * FSIZE;
+	for (uint32_t i = 0; i < n2; i++)
+		s2[i] = (uint64_t)(8 + n1 + i) * FSIZE;
+	xsk_rs_fill_submit(l.fill, n1 + n2);
+	peer_burst(8, n1 + n2);
+	VALUE(rx_ready(&l, RING, WAIT_MS), RING);
+	n = xsk_rs_rx_take(l.rx, d, RING + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
+
+		good += d[i].addr / FSIZE == 8 + i && p && frame_matches(p, d[i].len, 8 + i);
+	}
+	CHECK(n == RING && good == RING, "the %u addresses written in place took packets 8..71 in order (%u of %u)",
+	      RING, good, n);
+	live_down(&l);
+}
+
+/* The kernel has sent and completed 40 descriptors: the ring is empty, its index at slot 40. */
+static void row_tx_reserve_span(void)
+{
+	xsk_rs_desc *s1 = SPAN_UNTOUCHED(xsk_rs_desc), *s2 = SPAN_UNTOUCHED(xsk_rs_desc);
+	xsk_rs_desc *s3 = SPAN_UNTOUCHED(xsk_rs_desc), *base, one;
+	uint32_t seqs[RING], n1, n2;
+	struct live l;
+
+	if (!tx_done(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_tx_reserve_span, l.tx, xsk_rs_desc, "slots is NULL");
+	base = xsk_rs_tx_desc(l.tx, 0);
+	n1 = xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s1);
+	SPAN_AT(n1, s1, base, RING - 40, 40, "UINT32_MAX with 64 free: up to the ring's end");
+	n2 = xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s2);
+	SPAN_AT(n2, s2, base, 40, 0, "UINT32_MAX again: the 40 still free, from slot 0");
+	VALUE(xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s3), 0);
+	CHECK(s3 == SPAN_UNTOUCHED(xsk_rs_desc), "on the full ring: 0, *slots left alone");
+	one = tx_frame(&l, 99, 99);
+	OPEN_REFUSES(xsk_rs_tx_put, xsk_rs_tx_put(l.tx, &one, 1), "64 entries reserved and not yet submitted");
+	/* Every TX slot gets a frame: whatever the kernel sends comes from these writes. */
+	for (uint32_t i = 0; i < n1 + n2; i++) {
+		seqs[i] = 100 + i;
+		*(i < n1 ? &s1[i] : &s2[i - n1]) = tx_frame(&l, 100 + i, seqs[i]);
+	}
+	xsk_rs_tx_submit(l.tx, n1 + n2);
+	VALUE(comp_ready(&l, RING, WAIT_MS), RING);
+	peer_gets(seqs, n1 + n2, "64 descriptors written in place, across the ring's end");
+	live_down(&l);
+}
+
+/*
+ * 40 completions taken, then 30 frames sent: their completions wait in slots
+ * 40..63 and 0..5.
+ */
+static void row_comp_peek_span(void)
+{
+	const uint64_t *e1 = SPAN_UNTOUCHED(const uint64_t), *e2 = SPAN_UNTOUCHED(const uint64_t);
+	const uint64_t *e3 = SPAN_UNTOUCHED(const uint64_t), *base;
+	xsk_rs_desc d[30];
+	uint64_t c[RING];
+	uint32_t n1, n2, good = 0;
+	struct live l;
+
+	if (!tx_done(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_comp_peek_span, l.comp, const uint64_t, "entries is NULL");
+	VALUE(xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const uint64_t), "none ready: 0, *entries left alone");
+	for (uint32_t i = 0; i < 30; i++)
+		d[i] = tx_frame(&l, 60 + i, 40 + i);
+	VALUE(xsk_rs_tx_put(l.tx, d, 30), 30);
+	VALUE(comp_ready(&l, 30, WAIT_MS), 30);
+	base = xsk_rs_comp_addr(l.comp, 0);
+	n1 = xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e1);
+	SPAN_AT(n1, e1, base, 24, 40, "UINT32_MAX with 30 ready: up to the ring's end");
+	n2 = xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e2);
+	SPAN_AT(n2, e2, base, 6, 0, "UINT32_MAX again: the other 6, from slot 0");
+	VALUE(xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const uint64_t), "all peeked: 0, *entries left alone");
+	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++)
+		good += (i < n1 ? e1[i] : e2[i - n1]) == d[i].addr;
+	CHECK(good == 30, "read in place: the 30 frames' addresses in the order sent (%u right)", good);
+	OPEN_REFUSES(xsk_rs_comp_take, xsk_rs_comp_take(l.comp, c, RING), "30 entries peeked and not yet released");
+	xsk_rs_comp_release(l.comp, n1 + n2);
+	VALUE(xsk_rs_comp_take(l.comp, c, RING), 0);
+	peer_drain(ctx.peer);
+	live_down(&l);
+}
+
+/*
+ * 40 frames received and taken, 30 more lent and received: they wait in RX
+ * slots 40..63 and 0..5.
+ */
+static void row_rx_peek_span(void)
+{
+	const xsk_rs_desc *e1 = SPAN_UNTOUCHED(const xsk_rs_desc), *e2 = SPAN_UNTOUCHED(const xsk_rs_desc);
+	const xsk_rs_desc *e3 = SPAN_UNTOUCHED(const xsk_rs_desc), *base;
+	xsk_rs_desc d[RING];
+	uint64_t addrs[30];
+	uint32_t n1, n2, good = 0;
+	struct live l;
+
+	if (!rx_fill_used_up(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_rx_peek_span, l.rx, const xsk_rs_desc, "entries is NULL");
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 40);
+	VALUE(xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const xsk_rs_desc), "none ready: 0, *entries left alone");
+	for (uint32_t i = 0; i < 30; i++)
+		addrs[i] = (uint64_t)(40 + i) * FSIZE;
+	VALUE(xsk_rs_fill_put(l.fill, addrs, 30), 30);
+	peer_burst(40, 30);
+	VALUE(rx_ready(&l, 30, WAIT_MS), 30);
+	base = xsk_rs_rx_desc(l.rx, 0);
+	n1 = xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e1);
+	SPAN_AT(n1, e1, base, 24, 40, "UINT32_MAX with 30 ready: up to the ring's end");
+	n2 = xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e2);
+	SPAN_AT(n2, e2, base, 6, 0, "UINT32_MAX again: the other 6, from slot 0");
+	VALUE(xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const xsk_rs_desc), "all peeked: 0, *entries left alone");
+	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++) {
+		const xsk_rs_desc *e = i < n1 ? &e1[i] : &e2[i - n1];
+		const uint8_t *p = xsk_rs_umem_data(l.umem, e->addr);
+
+		good += e->addr / FSIZE == 40 + i && p && frame_matches(p, e->len, 40 + i);
+	}
+	CHECK(good == 30, "read in place: packets 40..69 byte-exact in frames 40..69, in order (%u right)", good);
+	OPEN_REFUSES(xsk_rs_rx_take, xsk_rs_rx_take(l.rx, d, RING), "30 entries peeked and not yet released");
+	xsk_rs_rx_release(l.rx, n1 + n2);
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 0);
+	live_down(&l);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -1424,21 +1692,25 @@ static const struct row rows[] = {
 	ROW(xsk_rs_fill_submit, row_fill_submit),
 	ROW(xsk_rs_fill_needs_wakeup, row_fill_needs_wakeup),
 	ROW(xsk_rs_fill_put, row_fill_put),
+	ROW(xsk_rs_fill_reserve_span, row_fill_reserve_span),
 	ROW(xsk_rs_tx_reserve, row_tx_reserve),
 	ROW(xsk_rs_tx_desc, row_tx_desc),
 	ROW(xsk_rs_tx_submit, row_tx_submit),
 	ROW(xsk_rs_tx_needs_wakeup, row_tx_needs_wakeup),
 	ROW(xsk_rs_tx_put, row_tx_put),
+	ROW(xsk_rs_tx_reserve_span, row_tx_reserve_span),
 	ROW(xsk_rs_comp_peek, row_comp_peek),
 	ROW(xsk_rs_comp_addr, row_comp_addr),
 	ROW(xsk_rs_comp_release, row_comp_release),
 	ROW(xsk_rs_comp_cancel, row_comp_cancel),
 	ROW(xsk_rs_comp_take, row_comp_take),
+	ROW(xsk_rs_comp_peek_span, row_comp_peek_span),
 	ROW(xsk_rs_rx_peek, row_rx_peek),
 	ROW(xsk_rs_rx_desc, row_rx_desc),
 	ROW(xsk_rs_rx_release, row_rx_release),
 	ROW(xsk_rs_rx_cancel, row_rx_cancel),
 	ROW(xsk_rs_rx_take, row_rx_take),
+	ROW(xsk_rs_rx_peek_span, row_rx_peek_span),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
