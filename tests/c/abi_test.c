@@ -119,6 +119,28 @@ static uint64_t frame_base(uint64_t addr, uint32_t fsize)
 	return addr - addr % fsize;
 }
 
+/* The peer receives test frames 0..n-1, byte-exact and in order. */
+static void peer_gets_in_order(uint32_t n)
+{
+	uint8_t buf[MAX_FRAME];
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		int len = peer_recv(ctx.peer, buf, WAIT_MS);
+
+		if (len < 0) {
+			printf("  frame %u did not arrive at the peer\n", i);
+			break;
+		}
+		if (frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
+			printf("  peer frame %u: got seq %u len %d (want len %u)\n", i, frame_seq(buf), len,
+			       frame_len(i));
+			break;
+		}
+	}
+	CHECK(i == n, "peer received %u/%u frames byte-exact and in order", i, n);
+}
+
 /* ---- (0) basics --------------------------------------------------------- */
 
 static void test_basics(void)
@@ -403,8 +425,7 @@ static void test_tx_per_desc(void)
 {
 	struct fixture f;
 	uint8_t seen[NFRAMES] = { 0 };
-	uint8_t buf[MAX_FRAME];
-	uint32_t idx, i, sent = 0, done = 0, dup = 0, stray = 0, ok = 0;
+	uint32_t idx, i, sent = 0, done = 0, dup = 0, stray = 0;
 	uint64_t base, deadline;
 	int kicks_ok = 1, cancel_ok = -1;
 
@@ -467,21 +488,7 @@ static void test_tx_per_desc(void)
 	      NFRAMES, sent, done, dup, stray);
 	CHECK(cancel_ok == 1, "comp_cancel returns peeked entries to the ring");
 
-	for (i = 0; i < NFRAMES; i++) {
-		int len = peer_recv(ctx.peer, buf, WAIT_MS);
-
-		if (len < 0) {
-			printf("  frame %u did not arrive at the peer\n", i);
-			break;
-		}
-		if (frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
-			printf("  peer frame %u: got seq %u len %d (want len %u)\n", i, frame_seq(buf), len,
-			       frame_len(i));
-			break;
-		}
-		ok++;
-	}
-	CHECK(ok == NFRAMES, "peer received %u/%u frames byte-exact and in order", ok, NFRAMES);
+	peer_gets_in_order(NFRAMES);
 	fixture_down(&f);
 }
 
@@ -506,8 +513,7 @@ static void test_batch(void)
 	uint64_t addrs[B_RING];
 	xsk_rs_desc descs[B_TX];
 	uint8_t seen[B_TX] = { 0 };
-	uint8_t buf[MAX_FRAME];
-	uint32_t i, n, got = 0, bad = 0, sent = 0, done = 0, stray = 0, ok = 0, partial = 0, refill_ok = 1;
+	uint32_t i, n, got = 0, bad = 0, sent = 0, done = 0, stray = 0, partial = 0, refill_ok = 1;
 	uint64_t size = (uint64_t)B_FRAMES * B_FSIZE, deadline;
 	void *area;
 	int rc, kicks_ok = 1;
@@ -610,16 +616,7 @@ static void test_batch(void)
 	CHECK(sent == B_TX && done == B_TX && stray == 0,
 	      "comp_take returned every one of %u addresses once (sent %u, completed %u, %u stray)", B_TX, sent,
 	      done, stray);
-	for (i = 0; i < B_TX; i++) {
-		int len = peer_recv(ctx.peer, buf, WAIT_MS);
-
-		if (len < 0 || frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
-			printf("  peer frame %u: %s\n", i, len < 0 ? "missing" : "wrong");
-			break;
-		}
-		ok++;
-	}
-	CHECK(ok == B_TX, "peer received %u/%u frames byte-exact and in order", ok, B_TX);
+	peer_gets_in_order(B_TX);
 
 	xsk_rs_socket_destroy(sock);
 destroy_umem:
@@ -714,24 +711,6 @@ static int lend_by_spans(xsk_rs_fill *fill, struct spans *s, const uint64_t *add
 	return 1;
 }
 
-/* Entries ready on the RX ring once `want` are or WAIT_MS passed (peek, then cancel). */
-static uint32_t rx_wait(struct fixture *f, uint32_t want)
-{
-	uint64_t deadline = now_ms() + WAIT_MS;
-	uint32_t idx, n;
-
-	for (;;) {
-		n = xsk_rs_rx_peek(f->rx, UINT32_MAX, &idx);
-		xsk_rs_rx_cancel(f->rx, n);
-		if (n >= want || now_ms() >= deadline)
-			return n;
-		if (n)
-			sleep_ms(1);
-		else
-			xsk_rs_socket_poll(f->sock, POLLIN, 20);
-	}
-}
-
 /* Completions ready once `want` are or WAIT_MS passed, kicking TX meanwhile. */
 static uint32_t comp_wait(struct fixture *f, uint32_t want, int *kicks_ok)
 {
@@ -794,7 +773,7 @@ static void test_span_rx(void)
 			if (!peer_send(ctx.peer, sent))
 				CHECK(0, "peer send %u: %s", sent, strerror(errno));
 		/* The whole round first, so that every span's length is known. */
-		ready = rx_wait(&f, S_ROUND);
+		ready = rx_ready(f.rx, f.sock, S_ROUND, WAIT_MS);
 		if (ready != S_ROUND) {
 			CHECK(0, "round %u: %u frames ready (want %u)", sent / S_ROUND, ready, S_ROUND);
 			break;
@@ -872,8 +851,7 @@ static void test_span_tx(void)
 	struct spans ts = { .ring = "tx" }, cs = { .ring = "comp" };
 	const xsk_rs_desc *tbase;
 	const uint64_t *cbase, *e;
-	uint8_t buf[MAX_FRAME];
-	uint32_t i, sent = 0, done = 0, bad = 0, peer_ok = 0;
+	uint32_t i, sent = 0, done = 0, bad = 0;
 	struct fixture f;
 	int ok = 1, kicks_ok = 1;
 
@@ -938,16 +916,7 @@ static void test_span_tx(void)
 	e = (const uint64_t *)(uintptr_t)0xdeadbeefu;
 	CHECK(xsk_rs_comp_peek_span(f.comp, UINT32_MAX, &e) == 0 && e == (const uint64_t *)(uintptr_t)0xdeadbeefu,
 	      "no completion left over; comp_peek_span on the empty ring leaves *entries alone");
-	for (i = 0; i < S_FRAMES; i++) {
-		int len = peer_recv(ctx.peer, buf, WAIT_MS);
-
-		if (len < 0 || frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
-			printf("  peer frame %u: %s\n", i, len < 0 ? "missing" : "wrong");
-			break;
-		}
-		peer_ok++;
-	}
-	CHECK(peer_ok == S_FRAMES, "peer received %u/%u frames byte-exact and in order", peer_ok, S_FRAMES);
+	peer_gets_in_order(S_FRAMES);
 	fixture_down(&f);
 }
 

@@ -211,21 +211,6 @@ static void kick(xsk_rs_socket *s)
 		CHECK(0, "fixture: kick: %d: %s", rc, errmsg());
 }
 
-/* Entries ready on the RX ring after waiting up to ms for `want` (peek + cancel). */
-static uint32_t rx_ready(struct live *l, uint32_t want, unsigned ms)
-{
-	uint64_t deadline = now_ms() + ms;
-	uint32_t idx, n;
-
-	for (;;) {
-		n = xsk_rs_rx_peek(l->rx, UINT32_MAX, &idx);
-		xsk_rs_rx_cancel(l->rx, n);
-		if (n >= want || now_ms() >= deadline)
-			return n;
-		xsk_rs_socket_poll(l->sock, POLLIN, 20);
-	}
-}
-
 /* Completions ready after kicking for up to ms until there are `want`. */
 static uint32_t comp_ready(struct live *l, uint32_t want, unsigned ms)
 {
@@ -288,7 +273,7 @@ static int rx_three(struct live *l)
 		addrs[i] = (uint64_t)i * FSIZE;
 	xsk_rs_fill_put(l->fill, addrs, 8);
 	peer_burst(0, 3);
-	return CHECK(rx_ready(l, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
+	return CHECK(rx_ready(l->rx, l->sock, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
 }
 
 /* TX-only socket with three completions (frames 10..12, seq 0..2). */
@@ -327,7 +312,7 @@ static int rx_fill_used_up(struct live *l, uint32_t n)
 	if (!CHECK(xsk_rs_fill_put(l->fill, addrs, n) == n, "fixture: fill_put(%u)", n))
 		return 0;
 	peer_burst(0, n + 1);
-	if (!CHECK(rx_ready(l, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
+	if (!CHECK(rx_ready(l->rx, l->sock, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
 		return 0;
 	deadline = now_ms() + WAIT_MS;
 	while (xsk_rs_socket_stats(l->sock, &st) == 0 && st.rx_dropped == 0 && now_ms() < deadline)
@@ -1118,14 +1103,14 @@ static void row_fill_submit(void)
 		return;
 	VOID_MSG(xsk_rs_fill_submit(l.fill, 5), "0 reserved");
 	peer_burst(0, 1);
-	VALUE(rx_ready(&l, 1, SETTLE_MS), 0);
+	VALUE(rx_ready(l.rx, l.sock, 1, SETTLE_MS), 0);
 	if (CHECK(xsk_rs_fill_reserve(l.fill, 2, &idx) == 2, "fill_reserve(2)")) {
 		*xsk_rs_fill_addr(l.fill, idx) = 7 * FSIZE;
 		*xsk_rs_fill_addr(l.fill, idx + 1) = 9 * FSIZE;
 		VOID_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), "2 reserved");
 		peer_burst(1, 3);
-		rx_ready(&l, 2, WAIT_MS);
-		VALUE(rx_ready(&l, 3, SETTLE_MS), 2);
+		rx_ready(l.rx, l.sock, 2, WAIT_MS);
+		VALUE(rx_ready(l.rx, l.sock, 3, SETTLE_MS), 2);
 		n = xsk_rs_rx_take(l.rx, d, 4);
 		for (uint32_t i = 0; i < n && i < 2; i++) {
 			const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
@@ -1229,7 +1214,7 @@ static void row_fill_put(void)
 		addrs[1] = 5 * FSIZE;
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 2), 2);
 		peer_burst(0, 1);
-		VALUE(rx_ready(&l, 1, WAIT_MS), 1);
+		VALUE(rx_ready(l.rx, l.sock, 1, WAIT_MS), 1);
 		n = xsk_rs_rx_take(l.rx, d, 2);
 		CHECK(n == 1 && d[0].addr / FSIZE == 5 && frame_matches(xsk_rs_umem_data(l.umem, d[0].addr), d[0].len, 0),
 		      "a fill address of UINT64_MAX is skipped: the frame landed in frame 5");
@@ -1480,12 +1465,28 @@ static long long slot_of(const void *p, const void *base, size_t entry)
 	} while (0)
 
 /*
+ * Asks `span` for UINT32_MAX three times: the first run (p1, n1) must be the
+ * `first` entries from slot `from` up to the ring's end, the second (p2, n2)
+ * the `second` entries from slot 0, the third nothing, with *out left alone.
+ */
+#define SPAN_WRAP(span, ring, type, base, p1, n1, first, from, p2, n2, second)                  \
+	do {                                                                                    \
+		type *p3_ = SPAN_UNTOUCHED(type);                                               \
+		n1 = span(ring, UINT32_MAX, &p1);                                               \
+		SPAN_AT(n1, p1, base, first, from, #span "(UINT32_MAX): up to the ring's end"); \
+		n2 = span(ring, UINT32_MAX, &p2);                                               \
+		SPAN_AT(n2, p2, base, second, 0, #span "(UINT32_MAX) again: the rest, from slot 0"); \
+		VALUE(span(ring, UINT32_MAX, &p3_), 0);                                         \
+		CHECK(p3_ == SPAN_UNTOUCHED(type), "then 0, *out left alone");                  \
+	} while (0)
+
+/*
  * The kernel has used the fill ring up to slot 8 and published that: all 64
  * slots are free, 56 of them before the ring's end.
  */
 static void row_fill_reserve_span(void)
 {
-	uint64_t *s1 = SPAN_UNTOUCHED(uint64_t), *s2 = SPAN_UNTOUCHED(uint64_t), *s3 = SPAN_UNTOUCHED(uint64_t);
+	uint64_t *s1 = SPAN_UNTOUCHED(uint64_t), *s2 = SPAN_UNTOUCHED(uint64_t);
 	uint64_t *base, one = 0;
 	xsk_rs_desc d[RING + 1];
 	uint32_t n1, n2, n, good = 0;
@@ -1497,12 +1498,8 @@ static void row_fill_reserve_span(void)
 	}
 	SPAN_ARGS(xsk_rs_fill_reserve_span, l.fill, uint64_t, "slots is NULL");
 	base = xsk_rs_fill_addr(l.fill, 0);
-	n1 = xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s1);
-	SPAN_AT(n1, s1, base, RING - 8, 8, "UINT32_MAX with 64 free: up to the ring's end");
-	n2 = xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s2);
-	SPAN_AT(n2, s2, base, 8, 0, "UINT32_MAX again: the 8 still free, from slot 0");
-	VALUE(xsk_rs_fill_reserve_span(l.fill, UINT32_MAX, &s3), 0);
-	CHECK(s3 == SPAN_UNTOUCHED(uint64_t), "on the full ring: 0, *slots left alone");
+	/* 64 free: 56 up to the end, then the 8 left from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_fill_reserve_span, l.fill, uint64_t, base, s1, n1, RING - 8, 8, s2, n2, 8);
 	OPEN_REFUSES(xsk_rs_fill_put, xsk_rs_fill_put(l.fill, &one, 1), "64 entries reserved and not yet submitted");
 	/* Frames 0..7 on the RX ring make way; packets 8.. land in frames 8.. in ring order. */
 	VALUE(xsk_rs_rx_take(l.rx, d, RING), 8);
@@ -1512,7 +1509,7 @@ static void row_fill_reserve_span(void)
 		s2[i] = (uint64_t)(8 + n1 + i) * FSIZE;
 	xsk_rs_fill_submit(l.fill, n1 + n2);
 	peer_burst(8, n1 + n2);
-	VALUE(rx_ready(&l, RING, WAIT_MS), RING);
+	VALUE(rx_ready(l.rx, l.sock, RING, WAIT_MS), RING);
 	n = xsk_rs_rx_take(l.rx, d, RING + 1);
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
@@ -1528,7 +1525,7 @@ static void row_fill_reserve_span(void)
 static void row_tx_reserve_span(void)
 {
 	xsk_rs_desc *s1 = SPAN_UNTOUCHED(xsk_rs_desc), *s2 = SPAN_UNTOUCHED(xsk_rs_desc);
-	xsk_rs_desc *s3 = SPAN_UNTOUCHED(xsk_rs_desc), *base, one;
+	xsk_rs_desc *base, one;
 	uint32_t seqs[RING], n1, n2;
 	struct live l;
 
@@ -1538,12 +1535,8 @@ static void row_tx_reserve_span(void)
 	}
 	SPAN_ARGS(xsk_rs_tx_reserve_span, l.tx, xsk_rs_desc, "slots is NULL");
 	base = xsk_rs_tx_desc(l.tx, 0);
-	n1 = xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s1);
-	SPAN_AT(n1, s1, base, RING - 40, 40, "UINT32_MAX with 64 free: up to the ring's end");
-	n2 = xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s2);
-	SPAN_AT(n2, s2, base, 40, 0, "UINT32_MAX again: the 40 still free, from slot 0");
-	VALUE(xsk_rs_tx_reserve_span(l.tx, UINT32_MAX, &s3), 0);
-	CHECK(s3 == SPAN_UNTOUCHED(xsk_rs_desc), "on the full ring: 0, *slots left alone");
+	/* 64 free: 24 up to the end, then the 40 left from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_tx_reserve_span, l.tx, xsk_rs_desc, base, s1, n1, RING - 40, 40, s2, n2, 40);
 	one = tx_frame(&l, 99, 99);
 	OPEN_REFUSES(xsk_rs_tx_put, xsk_rs_tx_put(l.tx, &one, 1), "64 entries reserved and not yet submitted");
 	/* Every TX slot gets a frame: whatever the kernel sends comes from these writes. */
@@ -1582,12 +1575,8 @@ static void row_comp_peek_span(void)
 	VALUE(xsk_rs_tx_put(l.tx, d, 30), 30);
 	VALUE(comp_ready(&l, 30, WAIT_MS), 30);
 	base = xsk_rs_comp_addr(l.comp, 0);
-	n1 = xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e1);
-	SPAN_AT(n1, e1, base, 24, 40, "UINT32_MAX with 30 ready: up to the ring's end");
-	n2 = xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e2);
-	SPAN_AT(n2, e2, base, 6, 0, "UINT32_MAX again: the other 6, from slot 0");
-	VALUE(xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e3), 0);
-	CHECK(e3 == SPAN_UNTOUCHED(const uint64_t), "all peeked: 0, *entries left alone");
+	/* 30 ready: 24 up to the end, then the other 6 from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_comp_peek_span, l.comp, const uint64_t, base, e1, n1, 24, 40, e2, n2, 6);
 	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++)
 		good += (i < n1 ? e1[i] : e2[i - n1]) == d[i].addr;
 	CHECK(good == 30, "read in place: the 30 frames' addresses in the order sent (%u right)", good);
@@ -1623,14 +1612,10 @@ static void row_rx_peek_span(void)
 		addrs[i] = (uint64_t)(40 + i) * FSIZE;
 	VALUE(xsk_rs_fill_put(l.fill, addrs, 30), 30);
 	peer_burst(40, 30);
-	VALUE(rx_ready(&l, 30, WAIT_MS), 30);
+	VALUE(rx_ready(l.rx, l.sock, 30, WAIT_MS), 30);
 	base = xsk_rs_rx_desc(l.rx, 0);
-	n1 = xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e1);
-	SPAN_AT(n1, e1, base, 24, 40, "UINT32_MAX with 30 ready: up to the ring's end");
-	n2 = xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e2);
-	SPAN_AT(n2, e2, base, 6, 0, "UINT32_MAX again: the other 6, from slot 0");
-	VALUE(xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e3), 0);
-	CHECK(e3 == SPAN_UNTOUCHED(const xsk_rs_desc), "all peeked: 0, *entries left alone");
+	/* 30 ready: 24 up to the end, then the other 6 from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_rx_peek_span, l.rx, const xsk_rs_desc, base, e1, n1, 24, 40, e2, n2, 6);
 	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++) {
 		const xsk_rs_desc *e = i < n1 ? &e1[i] : &e2[i - n1];
 		const uint8_t *p = xsk_rs_umem_data(l.umem, e->addr);
