@@ -63,8 +63,11 @@ static int create_socket(xsk_rs_socket **out, const char *ifname, uint32_t q, xs
 	return rc;
 }
 
-/* A UMEM (cfg NULL: defaults) and a socket on if_a queue 0 in ctx.mode. */
-static int fixture_up(struct fixture *f, const xsk_rs_umem_config *ucfg)
+/*
+ * A UMEM (cfg NULL: defaults) and a socket on if_a queue 0 in ctx.mode, with
+ * RX and TX rings of `ring` entries (0: the defaults).
+ */
+static int fixture_up(struct fixture *f, const xsk_rs_umem_config *ucfg, uint32_t ring)
 {
 	xsk_rs_socket_config scfg;
 	int rc;
@@ -75,6 +78,8 @@ static int fixture_up(struct fixture *f, const xsk_rs_umem_config *ucfg)
 		return 0;
 	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.xdp_mode = ctx.mode;
+	if (ring)
+		scfg.rx_size = scfg.tx_size = ring;
 	rc = create_socket(&f->sock, ctx.if_a, 0, f->umem, &scfg);
 	if (!CHECK(rc == 0 && f->sock, "socket_create on %s queue 0 (rc %d%s%s)", ctx.if_a, rc, rc ? ": " : "",
 		   rc ? errmsg() : "")) {
@@ -112,6 +117,28 @@ static int kick(xsk_rs_socket *s)
 static uint64_t frame_base(uint64_t addr, uint32_t fsize)
 {
 	return addr - addr % fsize;
+}
+
+/* The peer receives test frames 0..n-1, byte-exact and in order. */
+static void peer_gets_in_order(uint32_t n)
+{
+	uint8_t buf[MAX_FRAME];
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		int len = peer_recv(ctx.peer, buf, WAIT_MS);
+
+		if (len < 0) {
+			printf("  frame %u did not arrive at the peer\n", i);
+			break;
+		}
+		if (frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
+			printf("  peer frame %u: got seq %u len %d (want len %u)\n", i, frame_seq(buf), len,
+			       frame_len(i));
+			break;
+		}
+	}
+	CHECK(i == n, "peer received %u/%u frames byte-exact and in order", i, n);
 }
 
 /* ---- (0) basics --------------------------------------------------------- */
@@ -314,7 +341,7 @@ static void test_rx_per_desc(void)
 	int cancel_ok = -1, state;
 
 	section("rx, per-descriptor API");
-	if (!fixture_up(&f, NULL))
+	if (!fixture_up(&f, NULL, 0))
 		return;
 	state = xdp_state(ctx.ns_a, ctx.if_a);
 	CHECK(state == ctx.expect_state, "XDP program attached in %s mode (ip shows %s)",
@@ -398,13 +425,12 @@ static void test_tx_per_desc(void)
 {
 	struct fixture f;
 	uint8_t seen[NFRAMES] = { 0 };
-	uint8_t buf[MAX_FRAME];
-	uint32_t idx, i, sent = 0, done = 0, dup = 0, stray = 0, ok = 0;
+	uint32_t idx, i, sent = 0, done = 0, dup = 0, stray = 0;
 	uint64_t base, deadline;
 	int kicks_ok = 1, cancel_ok = -1;
 
 	section("tx, per-descriptor API");
-	if (!fixture_up(&f, NULL))
+	if (!fixture_up(&f, NULL, 0))
 		return;
 	peer_drain(ctx.peer);
 	/* TX frames live in the upper half of the UMEM, one per frame. */
@@ -462,21 +488,7 @@ static void test_tx_per_desc(void)
 	      NFRAMES, sent, done, dup, stray);
 	CHECK(cancel_ok == 1, "comp_cancel returns peeked entries to the ring");
 
-	for (i = 0; i < NFRAMES; i++) {
-		int len = peer_recv(ctx.peer, buf, WAIT_MS);
-
-		if (len < 0) {
-			printf("  frame %u did not arrive at the peer\n", i);
-			break;
-		}
-		if (frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
-			printf("  peer frame %u: got seq %u len %d (want len %u)\n", i, frame_seq(buf), len,
-			       frame_len(i));
-			break;
-		}
-		ok++;
-	}
-	CHECK(ok == NFRAMES, "peer received %u/%u frames byte-exact and in order", ok, NFRAMES);
+	peer_gets_in_order(NFRAMES);
 	fixture_down(&f);
 }
 
@@ -501,8 +513,7 @@ static void test_batch(void)
 	uint64_t addrs[B_RING];
 	xsk_rs_desc descs[B_TX];
 	uint8_t seen[B_TX] = { 0 };
-	uint8_t buf[MAX_FRAME];
-	uint32_t i, n, got = 0, bad = 0, sent = 0, done = 0, stray = 0, ok = 0, partial = 0, refill_ok = 1;
+	uint32_t i, n, got = 0, bad = 0, sent = 0, done = 0, stray = 0, partial = 0, refill_ok = 1;
 	uint64_t size = (uint64_t)B_FRAMES * B_FSIZE, deadline;
 	void *area;
 	int rc, kicks_ok = 1;
@@ -605,22 +616,308 @@ static void test_batch(void)
 	CHECK(sent == B_TX && done == B_TX && stray == 0,
 	      "comp_take returned every one of %u addresses once (sent %u, completed %u, %u stray)", B_TX, sent,
 	      done, stray);
-	for (i = 0; i < B_TX; i++) {
-		int len = peer_recv(ctx.peer, buf, WAIT_MS);
-
-		if (len < 0 || frame_seq(buf) != i || !frame_matches(buf, (uint32_t)len, i)) {
-			printf("  peer frame %u: %s\n", i, len < 0 ? "missing" : "wrong");
-			break;
-		}
-		ok++;
-	}
-	CHECK(ok == B_TX, "peer received %u/%u frames byte-exact and in order", ok, B_TX);
+	peer_gets_in_order(B_TX);
 
 	xsk_rs_socket_destroy(sock);
 destroy_umem:
 	CHECK_RC(xsk_rs_umem_destroy(umem), 0);
 unmap:
 	munmap(area, size);
+}
+
+/* ---- (g) span calls, in place across the rings' ends -------------------- */
+
+#define S_RING 64       /* every ring */
+#define S_FSIZE 2048    /* UMEM frame size */
+#define S_UMEM 256      /* UMEM frames */
+#define S_LENT 32       /* RX frames lent: half the fill ring, as the header asks */
+#define S_ROUND 20      /* frames per round: fewer than are lent, so none is dropped */
+#define S_FRAMES 260    /* frames each way: 13 rounds, four times past each ring's end */
+#define S_TX_FIRST 64   /* TX frames: UMEM frames 64..127, one per seq modulo 64 */
+
+/*
+ * How many entries the span calls ask for, in turn: all there are, and counts
+ * that end a span before, at and past the ring's end.
+ */
+static uint32_t span_ask(uint32_t call)
+{
+	static const uint32_t asks[] = { UINT32_MAX, 7, 16, 1, 40 };
+
+	return asks[call % (sizeof(asks) / sizeof(asks[0]))];
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* One ring's spans, as the test counts them. */
+struct spans {
+	const char *ring;
+	uint32_t at;    /* entries through the ring so far: its free-running index */
+	uint32_t calls; /* span calls */
+	uint32_t cut;   /* spans that the ring's end cut short of what was asked and there */
+	uint32_t wrong; /* spans of the wrong length or place */
+};
+
+/*
+ * A span call returned `got` entries at p, of `asked`, with `there` entries
+ * known to be free or ready; the ring's entries start at base. It must hold
+ * exactly min(asked, there, the entries before the ring's end) and start
+ * where the last span ended: after a span up to the end, at entry 0.
+ */
+static int span_ok(struct spans *s, uint32_t got, const void *p, const void *base, size_t entry, uint32_t asked,
+		   uint32_t there)
+{
+	uint32_t slot = s->at % S_RING, room = S_RING - slot;
+	uint32_t want = min_u32(min_u32(asked, there), room);
+	const char *at = (const char *)base + (size_t)slot * entry;
+
+	s->calls++;
+	if (got != want || (got && (const char *)p != at)) {
+		if (s->wrong++ < 5)
+			printf("  %s span %u: asked %u with %u there at slot %u: got %u at slot %lld (want %u)\n",
+			       s->ring, s->calls, asked, there, slot, got,
+			       got ? ((long long)(intptr_t)p - (long long)(intptr_t)base) / (long long)entry : -1LL,
+			       want);
+		return 0;
+	}
+	s->cut += room < min_u32(asked, there);
+	s->at += got;
+	return 1;
+}
+
+/*
+ * Lends addrs[0..n) to the kernel through fill spans, each asking for all
+ * that is left. With at most half the fill ring lent all of it is free (the
+ * kernel's late consumer index holds at most the other half), so each span
+ * holds what is left or what lies before the ring's end.
+ */
+static int lend_by_spans(xsk_rs_fill *fill, struct spans *s, const uint64_t *addrs, uint32_t n)
+{
+	const uint64_t *base = xsk_rs_fill_addr(fill, 0);
+
+	while (n) {
+		uint64_t *slots = NULL;
+		uint32_t got = xsk_rs_fill_reserve_span(fill, n, &slots);
+
+		if (!span_ok(s, got, slots, base, sizeof(*base), n, n))
+			return 0;
+		memcpy(slots, addrs, got * sizeof(*addrs));
+		xsk_rs_fill_submit(fill, got);
+		addrs += got;
+		n -= got;
+	}
+	return 1;
+}
+
+/* Completions ready once `want` are or WAIT_MS passed, kicking TX meanwhile. */
+static uint32_t comp_wait(struct fixture *f, uint32_t want, int *kicks_ok)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+	uint32_t idx, n;
+
+	for (;;) {
+		n = xsk_rs_comp_peek(f->comp, UINT32_MAX, &idx);
+		xsk_rs_comp_cancel(f->comp, n);
+		if (n >= want || now_ms() >= deadline)
+			return n;
+		if (xsk_rs_tx_needs_wakeup(f->tx))
+			*kicks_ok &= kick(f->sock);
+		sleep_ms(1);
+	}
+}
+
+static int span_fixture_up(struct fixture *f)
+{
+	xsk_rs_umem_config ucfg;
+
+	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
+	ucfg.frame_count = S_UMEM;
+	ucfg.frame_size = S_FSIZE;
+	ucfg.fill_size = ucfg.comp_size = S_RING;
+	return fixture_up(f, &ucfg, S_RING);
+}
+
+/*
+ * RX through spans only: frames 0..31 lent with fill_reserve_span, and every
+ * received frame lent again the same way, span by span. The peer sends 260
+ * frames in rounds of 20; once a round is on the RX ring it is read in place
+ * with rx_peek_span, asking for counts that vary. Every span's length and
+ * place is known exactly, so each is checked, as is every frame's seq and
+ * bytes and that it landed in a frame that was lent.
+ */
+static void test_span_rx(void)
+{
+	struct spans rs = { .ring = "rx" }, fs = { .ring = "fill" };
+	const xsk_rs_desc *base, *e;
+	uint64_t addrs[S_LENT];
+	uint8_t lent[S_LENT];
+	uint32_t i, sent = 0, got = 0, bad = 0, nlent = 0;
+	struct fixture f;
+	int ok;
+
+	section("span calls: rx (fill_reserve_span, rx_peek_span), 64-entry rings that wrap");
+	if (!span_fixture_up(&f))
+		return;
+	base = xsk_rs_rx_desc(f.rx, 0);
+	for (i = 0; i < S_LENT; i++) {
+		addrs[i] = (uint64_t)i * S_FSIZE;
+		lent[i] = 1;
+	}
+	ok = lend_by_spans(f.fill, &fs, addrs, S_LENT);
+	while (ok && sent < S_FRAMES) {
+		uint32_t left = S_ROUND, ready;
+
+		for (i = 0; i < S_ROUND; i++, sent++)
+			if (!peer_send(ctx.peer, sent))
+				CHECK(0, "peer send %u: %s", sent, strerror(errno));
+		/* The whole round first, so that every span's length is known. */
+		ready = rx_ready(f.rx, f.sock, S_ROUND, WAIT_MS);
+		if (ready != S_ROUND) {
+			CHECK(0, "round %u: %u frames ready (want %u)", sent / S_ROUND, ready, S_ROUND);
+			break;
+		}
+		while (ok && left) {
+			uint32_t ask = span_ask(rs.calls), n;
+
+			e = NULL;
+			n = xsk_rs_rx_peek_span(f.rx, ask, &e);
+			if (!(ok = span_ok(&rs, n, e, base, sizeof(*base), ask, left)))
+				break;
+			for (i = 0; i < n; i++, got++) {
+				const xsk_rs_desc *d = &e[i];
+				const uint8_t *p = xsk_rs_umem_data(f.umem, d->addr);
+				uint64_t k = d->addr / S_FSIZE;
+
+				if (k >= S_LENT || !lent[k] || !p || d->addr % S_FSIZE + d->len > S_FSIZE || d->options ||
+				    !frame_matches(p, d->len, got)) {
+					if (bad++ < 5)
+						printf("  frame %u: addr %llu len %u options %u seq %u (want len %u in a lent frame)\n",
+						       got, (unsigned long long)d->addr, d->len, d->options,
+						       p ? frame_seq(p) : 0, frame_len(got));
+				}
+				addrs[i] = frame_base(d->addr, S_FSIZE);
+			}
+			xsk_rs_rx_release(f.rx, n);
+			left -= n;
+			for (i = 0; i < n; i++) {
+				if (addrs[i] / S_FSIZE < S_LENT)
+					lent[addrs[i] / S_FSIZE] = 0;
+			}
+			/* Lend them again; lent[] marks them once they are on the fill ring. */
+			ok = lend_by_spans(f.fill, &fs, addrs, n);
+			for (i = 0; i < n; i++) {
+				if (addrs[i] / S_FSIZE < S_LENT)
+					lent[addrs[i] / S_FSIZE] = 1;
+			}
+		}
+	}
+	CHECK(got == S_FRAMES && bad == 0,
+	      "rx_peek_span: %u frames (60..1500 bytes) read in place byte-exact and in order, each in a lent frame "
+	      "(got %u, %u bad)", S_FRAMES, got, bad);
+	CHECK(ok && rs.wrong == 0,
+	      "%u rx spans: each as long as asked, ready or up to the ring's end, and where the last one ended",
+	      rs.calls);
+	CHECK(rs.cut >= 2, "%u rx spans cut short by the ring's end, each followed by one from entry 0", rs.cut);
+	CHECK(fs.wrong == 0 && fs.cut >= 2,
+	      "fill_reserve_span: %u spans of the right length and place (%u wrong), %u cut short by the ring's end",
+	      fs.calls, fs.wrong, fs.cut);
+	for (i = 0; i < S_LENT; i++)
+		nlent += lent[i];
+	CHECK(nlent == S_LENT, "all %u frames are lent again (%u)", S_LENT, nlent);
+	e = (const xsk_rs_desc *)(uintptr_t)0xdeadbeefu;
+	CHECK(xsk_rs_rx_peek_span(f.rx, UINT32_MAX, &e) == 0 && e == (const xsk_rs_desc *)(uintptr_t)0xdeadbeefu,
+	      "nothing else arrived; rx_peek_span on the empty ring leaves *entries alone");
+	fixture_down(&f);
+}
+
+/* The UMEM address of TX frame `seq`. */
+static uint64_t span_tx_addr(uint32_t seq)
+{
+	return (uint64_t)(S_TX_FIRST + seq % S_RING) * S_FSIZE;
+}
+
+/*
+ * TX through spans only: 260 frames in rounds of 20, each written in place
+ * into tx_reserve_span runs asking for counts that vary, submitted and
+ * kicked; once the round has completed its addresses are read in place with
+ * comp_peek_span. Every span's length and place is checked, the completions
+ * must come back in the order sent, and the peer must receive every frame
+ * byte-exact and in order.
+ */
+static void test_span_tx(void)
+{
+	struct spans ts = { .ring = "tx" }, cs = { .ring = "comp" };
+	const xsk_rs_desc *tbase;
+	const uint64_t *cbase, *e;
+	uint32_t i, sent = 0, done = 0, bad = 0;
+	struct fixture f;
+	int ok = 1, kicks_ok = 1;
+
+	section("span calls: tx (tx_reserve_span, comp_peek_span), 64-entry rings that wrap");
+	if (!span_fixture_up(&f))
+		return;
+	peer_drain(ctx.peer);
+	tbase = xsk_rs_tx_desc(f.tx, 0);
+	cbase = xsk_rs_comp_addr(f.comp, 0);
+	while (ok && sent < S_FRAMES) {
+		uint32_t left = S_ROUND, ready;
+
+		/* Each round starts on an empty TX ring. */
+		while (ok && left) {
+			uint32_t ask = min_u32(span_ask(ts.calls), left), n;
+			xsk_rs_desc *slots = NULL;
+
+			n = xsk_rs_tx_reserve_span(f.tx, ask, &slots);
+			if (!(ok = span_ok(&ts, n, slots, tbase, sizeof(*tbase), ask, S_RING - (S_ROUND - left))))
+				break;
+			for (i = 0; i < n; i++, sent++) {
+				slots[i].addr = span_tx_addr(sent);
+				slots[i].len = frame_len(sent);
+				slots[i].options = 0;
+				make_frame(xsk_rs_umem_data(f.umem, slots[i].addr), sent, slots[i].len);
+			}
+			xsk_rs_tx_submit(f.tx, n);
+			left -= n;
+		}
+		if (!ok)
+			break;
+		ready = comp_wait(&f, S_ROUND, &kicks_ok);
+		if (ready != S_ROUND) {
+			CHECK(0, "round %u: %u completions (want %u)", sent / S_ROUND, ready, S_ROUND);
+			break;
+		}
+		for (left = S_ROUND; ok && left;) {
+			uint32_t ask = span_ask(cs.calls), n;
+
+			e = NULL;
+			n = xsk_rs_comp_peek_span(f.comp, ask, &e);
+			if (!(ok = span_ok(&cs, n, e, cbase, sizeof(*cbase), ask, left)))
+				break;
+			for (i = 0; i < n; i++, done++) {
+				if (e[i] != span_tx_addr(done) && bad++ < 5)
+					printf("  completion %u: addr %llu (want %llu)\n", done, (unsigned long long)e[i],
+					       (unsigned long long)span_tx_addr(done));
+			}
+			xsk_rs_comp_release(f.comp, n);
+			left -= n;
+		}
+	}
+	CHECK(kicks_ok, "every kick succeeded");
+	CHECK(sent == S_FRAMES && done == S_FRAMES && bad == 0,
+	      "comp_peek_span: the %u addresses read in place, in the order sent (sent %u, completed %u, %u wrong)",
+	      S_FRAMES, sent, done, bad);
+	CHECK(ok && ts.wrong == 0 && cs.wrong == 0,
+	      "%u tx and %u comp spans: each as long as asked, free or ready, or up to the ring's end, and where "
+	      "the last one ended", ts.calls, cs.calls);
+	CHECK(ts.cut >= 2 && cs.cut >= 2,
+	      "the ring's end cut %u tx and %u comp spans short, each followed by one from entry 0", ts.cut, cs.cut);
+	e = (const uint64_t *)(uintptr_t)0xdeadbeefu;
+	CHECK(xsk_rs_comp_peek_span(f.comp, UINT32_MAX, &e) == 0 && e == (const uint64_t *)(uintptr_t)0xdeadbeefu,
+	      "no completion left over; comp_peek_span on the empty ring leaves *entries alone");
+	peer_gets_in_order(S_FRAMES);
+	fixture_down(&f);
 }
 
 /* ---- (d) statistics ----------------------------------------------------- */
@@ -651,7 +948,7 @@ static void test_stats(void)
 	int rc;
 
 	section("stats");
-	if (!fixture_up(&f, NULL))
+	if (!fixture_up(&f, NULL, 0))
 		return;
 	memset(&st, 0xff, sizeof(st));
 	rc = xsk_rs_socket_stats(f.sock, &st);
@@ -774,6 +1071,8 @@ int main(int argc, char **argv)
 	test_rx_per_desc();
 	test_tx_per_desc();
 	test_batch();
+	test_span_rx();
+	test_span_tx();
 	test_stats();
 	test_nothing_left();
 

@@ -2,9 +2,10 @@
  * harness.h: what the C tests and their peer tools share (abi_test.c,
  * hostile_test.c, threads_test.c, peer_send.c, peer_recv.c): counted checks,
  * the test frame layout of tests/common/mod.rs, moving between network
- * namespaces, the AF_PACKET peer on the other end of the veth pair, and the
- * XDP attachment as ip(8) reports it. Header-only (static inline), so each test
- * stays one translation unit built with the strict flags of tests/c/run.sh.
+ * namespaces, the AF_PACKET peer on the other end of the veth pair, waiting
+ * for the RX ring, and the XDP attachment as ip(8) reports it. Header-only
+ * (static inline), so each test stays one translation unit built with the
+ * strict flags of tests/c/run.sh.
  *
  * The including file defines _GNU_SOURCE first and sets `harness_name` for
  * diagnostics.
@@ -263,6 +264,30 @@ static inline void peer_drain(int fd)
 
 	while (peer_recv(fd, buf, 50) >= 0)
 		;
+}
+
+/* ---- waiting on the RX ring ---------------------------------------------- */
+
+/*
+ * Entries ready on the RX ring once there are `want`, or when ms have passed.
+ * Counted with peek and cancel, so nothing is taken.
+ */
+static inline uint32_t rx_ready(xsk_rs_rx *rx, xsk_rs_socket *sock, uint32_t want, unsigned ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	uint32_t idx, n;
+
+	for (;;) {
+		n = xsk_rs_rx_peek(rx, UINT32_MAX, &idx);
+		xsk_rs_rx_cancel(rx, n);
+		if (n >= want || now_ms() >= deadline)
+			return n;
+		/* poll() returns at once while anything is ready: then just wait a little. */
+		if (n)
+			sleep_ms(1);
+		else
+			xsk_rs_socket_poll(sock, POLLIN, 20);
+	}
 }
 
 /* ---- XDP attachment, as ip(8) reports it -------------------------------- */

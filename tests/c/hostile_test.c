@@ -211,21 +211,6 @@ static void kick(xsk_rs_socket *s)
 		CHECK(0, "fixture: kick: %d: %s", rc, errmsg());
 }
 
-/* Entries ready on the RX ring after waiting up to ms for `want` (peek + cancel). */
-static uint32_t rx_ready(struct live *l, uint32_t want, unsigned ms)
-{
-	uint64_t deadline = now_ms() + ms;
-	uint32_t idx, n;
-
-	for (;;) {
-		n = xsk_rs_rx_peek(l->rx, UINT32_MAX, &idx);
-		xsk_rs_rx_cancel(l->rx, n);
-		if (n >= want || now_ms() >= deadline)
-			return n;
-		xsk_rs_socket_poll(l->sock, POLLIN, 20);
-	}
-}
-
 /* Completions ready after kicking for up to ms until there are `want`. */
 static uint32_t comp_ready(struct live *l, uint32_t want, unsigned ms)
 {
@@ -288,7 +273,7 @@ static int rx_three(struct live *l)
 		addrs[i] = (uint64_t)i * FSIZE;
 	xsk_rs_fill_put(l->fill, addrs, 8);
 	peer_burst(0, 3);
-	return CHECK(rx_ready(l, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
+	return CHECK(rx_ready(l->rx, l->sock, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
 }
 
 /* TX-only socket with three completions (frames 10..12, seq 0..2). */
@@ -303,6 +288,56 @@ static int comp_three(struct live *l)
 		d[i] = tx_frame(l, 10 + i, i);
 	xsk_rs_tx_put(l->tx, d, 3);
 	if (!CHECK(comp_ready(l, 3, WAIT_MS) == 3, "fixture: 3 completions wait on the completion ring"))
+		return 0;
+	peer_drain(ctx.peer);
+	return 1;
+}
+
+/*
+ * RX socket whose fill ring the kernel has used up to slot n: frames 0..n-1
+ * lent, n+1 frames sent. Frames 0..n-1 (seq 0..n-1) wait on the RX ring; the
+ * last one is dropped for want of a frame, and looking for one made the kernel
+ * publish how far it has consumed the fill ring (it does so only when it runs
+ * out), so all RING fill slots are free again.
+ */
+static int rx_fill_used_up(struct live *l, uint32_t n)
+{
+	xsk_rs_stats st = { 0 };
+	uint64_t addrs[RING], deadline;
+
+	if (!live_up(l, RING, 0, ctx.mode))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	if (!CHECK(xsk_rs_fill_put(l->fill, addrs, n) == n, "fixture: fill_put(%u)", n))
+		return 0;
+	peer_burst(0, n + 1);
+	if (!CHECK(rx_ready(l->rx, l->sock, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
+		return 0;
+	deadline = now_ms() + WAIT_MS;
+	while (xsk_rs_socket_stats(l->sock, &st) == 0 && st.rx_dropped == 0 && now_ms() < deadline)
+		sleep_ms(5);
+	return CHECK(st.rx_dropped == 1, "fixture: frame %u dropped on the used-up fill ring (rx_dropped %llu)", n,
+		     (unsigned long long)st.rx_dropped);
+}
+
+/*
+ * TX-only socket that sent frames 0..n-1 (from frames 10..) and had all n
+ * completions taken back: TX and completion rings empty, their indices at slot n.
+ */
+static int tx_done(struct live *l, uint32_t n)
+{
+	xsk_rs_desc d[RING];
+	uint64_t c[RING];
+
+	if (!live_up(l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return 0;
+	peer_drain(ctx.peer);
+	for (uint32_t i = 0; i < n; i++)
+		d[i] = tx_frame(l, 10 + i, i);
+	if (!CHECK(xsk_rs_tx_put(l->tx, d, n) == n, "fixture: tx_put(%u)", n) ||
+	    !CHECK(comp_ready(l, n, WAIT_MS) == n, "fixture: %u completions", n) ||
+	    !CHECK(xsk_rs_comp_take(l->comp, c, RING) == n, "fixture: comp_take of %u", n))
 		return 0;
 	peer_drain(ctx.peer);
 	return 1;
@@ -1068,14 +1103,14 @@ static void row_fill_submit(void)
 		return;
 	VOID_MSG(xsk_rs_fill_submit(l.fill, 5), "0 reserved");
 	peer_burst(0, 1);
-	VALUE(rx_ready(&l, 1, SETTLE_MS), 0);
+	VALUE(rx_ready(l.rx, l.sock, 1, SETTLE_MS), 0);
 	if (CHECK(xsk_rs_fill_reserve(l.fill, 2, &idx) == 2, "fill_reserve(2)")) {
 		*xsk_rs_fill_addr(l.fill, idx) = 7 * FSIZE;
 		*xsk_rs_fill_addr(l.fill, idx + 1) = 9 * FSIZE;
 		VOID_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), "2 reserved");
 		peer_burst(1, 3);
-		rx_ready(&l, 2, WAIT_MS);
-		VALUE(rx_ready(&l, 3, SETTLE_MS), 2);
+		rx_ready(l.rx, l.sock, 2, WAIT_MS);
+		VALUE(rx_ready(l.rx, l.sock, 3, SETTLE_MS), 2);
 		n = xsk_rs_rx_take(l.rx, d, 4);
 		for (uint32_t i = 0; i < n && i < 2; i++) {
 			const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
@@ -1179,7 +1214,7 @@ static void row_fill_put(void)
 		addrs[1] = 5 * FSIZE;
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 2), 2);
 		peer_burst(0, 1);
-		VALUE(rx_ready(&l, 1, WAIT_MS), 1);
+		VALUE(rx_ready(l.rx, l.sock, 1, WAIT_MS), 1);
 		n = xsk_rs_rx_take(l.rx, d, 2);
 		CHECK(n == 1 && d[0].addr / FSIZE == 5 && frame_matches(xsk_rs_umem_data(l.umem, d[0].addr), d[0].len, 0),
 		      "a fill address of UINT64_MAX is skipped: the frame landed in frame 5");
@@ -1376,6 +1411,224 @@ static void row_rx_take(void)
 	live_down(&l);
 }
 
+/* ---- rows: span calls --------------------------------------------------- */
+
+/*
+ * A span call hands out entries that follow one another in ring memory, so it
+ * stops at the ring's end. Each row below sets its ring's index to slot 40 or
+ * 8 with all slots free (or 30 entries ready across the end) and asks for
+ * UINT32_MAX: it must get the run up to the end, then the rest from slot 0,
+ * then nothing, every pointer inside the ring; the put/take of the ring
+ * refuses while the run is open; and what was written or read in place is
+ * what the kernel took or gave, in ring order.
+ */
+
+#define SPAN_UNTOUCHED(type) ((type *)(uintptr_t)UNTOUCHED)
+
+/* NULL ring, NULL out-param, n 0: nothing taken, *out left alone. */
+#define SPAN_ARGS(span, ring, type, what)                                                       \
+	do {                                                                                    \
+		type *p_ = SPAN_UNTOUCHED(type);                                                \
+		ZERO_MSG(span(NULL, 1, &p_), "handle is NULL");                                 \
+		ZERO_MSG(span(NULL, UINT32_MAX, NULL), "handle is NULL");                       \
+		ZERO_MSG(span(ring, 1, NULL), what);                                            \
+		ZERO_MSG(span(ring, UINT32_MAX, NULL), what);                                   \
+		VALUE(span(ring, 0, &p_), 0);                                                   \
+		CHECK(p_ == SPAN_UNTOUCHED(type), #span ": refused calls and n 0 leave *out alone"); \
+	} while (0)
+
+/* Which slot of the ring at `base` p points at, for messages (p may point anywhere). */
+static long long slot_of(const void *p, const void *base, size_t entry)
+{
+	return ((long long)(intptr_t)p - (long long)(intptr_t)base) / (long long)entry;
+}
+
+/*
+ * The span call returned `got` entries at p; it should be `want` at slot
+ * `from` of the ring at base, and end inside the ring.
+ */
+#define SPAN_AT(got, p, base, want, from, what)                                                 \
+	CHECK((got) == (want) && (p) == (base) + (from) && (p) + (got) <= (base) + RING,         \
+	      "%s: %u entries at slot %lld (want %u at slot %u)", what, got,                     \
+	      slot_of(p, base, sizeof(*(base))), (unsigned)(want), (unsigned)(from))
+
+/*
+ * The put/take call `call` refuses while a span is open, naming how many
+ * entries are open; the message is that function's.
+ */
+#define OPEN_REFUSES(fn, call, what)                                                            \
+	do {                                                                                    \
+		const char *row_ = cur;                                                         \
+		cur = #fn;                                                                      \
+		ZERO_MSG(call, what);                                                           \
+		cur = row_;                                                                     \
+	} while (0)
+
+/*
+ * Asks `span` for UINT32_MAX three times: the first run (p1, n1) must be the
+ * `first` entries from slot `from` up to the ring's end, the second (p2, n2)
+ * the `second` entries from slot 0, the third nothing, with *out left alone.
+ */
+#define SPAN_WRAP(span, ring, type, base, p1, n1, first, from, p2, n2, second)                  \
+	do {                                                                                    \
+		type *p3_ = SPAN_UNTOUCHED(type);                                               \
+		n1 = span(ring, UINT32_MAX, &p1);                                               \
+		SPAN_AT(n1, p1, base, first, from, #span "(UINT32_MAX): up to the ring's end"); \
+		n2 = span(ring, UINT32_MAX, &p2);                                               \
+		SPAN_AT(n2, p2, base, second, 0, #span "(UINT32_MAX) again: the rest, from slot 0"); \
+		VALUE(span(ring, UINT32_MAX, &p3_), 0);                                         \
+		CHECK(p3_ == SPAN_UNTOUCHED(type), "then 0, *out left alone");                  \
+	} while (0)
+
+/*
+ * The kernel has used the fill ring up to slot 8 and published that: all 64
+ * slots are free, 56 of them before the ring's end.
+ */
+static void row_fill_reserve_span(void)
+{
+	uint64_t *s1 = SPAN_UNTOUCHED(uint64_t), *s2 = SPAN_UNTOUCHED(uint64_t);
+	uint64_t *base, one = 0;
+	xsk_rs_desc d[RING + 1];
+	uint32_t n1, n2, n, good = 0;
+	struct live l;
+
+	if (!rx_fill_used_up(&l, 8)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_fill_reserve_span, l.fill, uint64_t, "slots is NULL");
+	base = xsk_rs_fill_addr(l.fill, 0);
+	/* 64 free: 56 up to the end, then the 8 left from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_fill_reserve_span, l.fill, uint64_t, base, s1, n1, RING - 8, 8, s2, n2, 8);
+	OPEN_REFUSES(xsk_rs_fill_put, xsk_rs_fill_put(l.fill, &one, 1), "64 entries reserved and not yet submitted");
+	/* Frames 0..7 on the RX ring make way; packets 8.. land in frames 8.. in ring order. */
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 8);
+	for (uint32_t i = 0; i < n1; i++)
+		s1[i] = (uint64_t)(8 + i) * FSIZE;
+	for (uint32_t i = 0; i < n2; i++)
+		s2[i] = (uint64_t)(8 + n1 + i) * FSIZE;
+	xsk_rs_fill_submit(l.fill, n1 + n2);
+	peer_burst(8, n1 + n2);
+	VALUE(rx_ready(l.rx, l.sock, RING, WAIT_MS), RING);
+	n = xsk_rs_rx_take(l.rx, d, RING + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
+
+		good += d[i].addr / FSIZE == 8 + i && p && frame_matches(p, d[i].len, 8 + i);
+	}
+	CHECK(n == RING && good == RING, "the %u addresses written in place took packets 8..71 in order (%u of %u)",
+	      RING, good, n);
+	live_down(&l);
+}
+
+/* The kernel has sent and completed 40 descriptors: the ring is empty, its index at slot 40. */
+static void row_tx_reserve_span(void)
+{
+	xsk_rs_desc *s1 = SPAN_UNTOUCHED(xsk_rs_desc), *s2 = SPAN_UNTOUCHED(xsk_rs_desc);
+	xsk_rs_desc *base, one;
+	uint32_t seqs[RING], n1, n2;
+	struct live l;
+
+	if (!tx_done(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_tx_reserve_span, l.tx, xsk_rs_desc, "slots is NULL");
+	base = xsk_rs_tx_desc(l.tx, 0);
+	/* 64 free: 24 up to the end, then the 40 left from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_tx_reserve_span, l.tx, xsk_rs_desc, base, s1, n1, RING - 40, 40, s2, n2, 40);
+	one = tx_frame(&l, 99, 99);
+	OPEN_REFUSES(xsk_rs_tx_put, xsk_rs_tx_put(l.tx, &one, 1), "64 entries reserved and not yet submitted");
+	/* Every TX slot gets a frame: whatever the kernel sends comes from these writes. */
+	for (uint32_t i = 0; i < n1 + n2; i++) {
+		seqs[i] = 100 + i;
+		*(i < n1 ? &s1[i] : &s2[i - n1]) = tx_frame(&l, 100 + i, seqs[i]);
+	}
+	xsk_rs_tx_submit(l.tx, n1 + n2);
+	VALUE(comp_ready(&l, RING, WAIT_MS), RING);
+	peer_gets(seqs, n1 + n2, "64 descriptors written in place, across the ring's end");
+	live_down(&l);
+}
+
+/*
+ * 40 completions taken, then 30 frames sent: their completions wait in slots
+ * 40..63 and 0..5.
+ */
+static void row_comp_peek_span(void)
+{
+	const uint64_t *e1 = SPAN_UNTOUCHED(const uint64_t), *e2 = SPAN_UNTOUCHED(const uint64_t);
+	const uint64_t *e3 = SPAN_UNTOUCHED(const uint64_t), *base;
+	xsk_rs_desc d[30];
+	uint64_t c[RING];
+	uint32_t n1, n2, good = 0;
+	struct live l;
+
+	if (!tx_done(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_comp_peek_span, l.comp, const uint64_t, "entries is NULL");
+	VALUE(xsk_rs_comp_peek_span(l.comp, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const uint64_t), "none ready: 0, *entries left alone");
+	for (uint32_t i = 0; i < 30; i++)
+		d[i] = tx_frame(&l, 60 + i, 40 + i);
+	VALUE(xsk_rs_tx_put(l.tx, d, 30), 30);
+	VALUE(comp_ready(&l, 30, WAIT_MS), 30);
+	base = xsk_rs_comp_addr(l.comp, 0);
+	/* 30 ready: 24 up to the end, then the other 6 from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_comp_peek_span, l.comp, const uint64_t, base, e1, n1, 24, 40, e2, n2, 6);
+	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++)
+		good += (i < n1 ? e1[i] : e2[i - n1]) == d[i].addr;
+	CHECK(good == 30, "read in place: the 30 frames' addresses in the order sent (%u right)", good);
+	OPEN_REFUSES(xsk_rs_comp_take, xsk_rs_comp_take(l.comp, c, RING), "30 entries peeked and not yet released");
+	xsk_rs_comp_release(l.comp, n1 + n2);
+	VALUE(xsk_rs_comp_take(l.comp, c, RING), 0);
+	peer_drain(ctx.peer);
+	live_down(&l);
+}
+
+/*
+ * 40 frames received and taken, 30 more lent and received: they wait in RX
+ * slots 40..63 and 0..5.
+ */
+static void row_rx_peek_span(void)
+{
+	const xsk_rs_desc *e1 = SPAN_UNTOUCHED(const xsk_rs_desc), *e2 = SPAN_UNTOUCHED(const xsk_rs_desc);
+	const xsk_rs_desc *e3 = SPAN_UNTOUCHED(const xsk_rs_desc), *base;
+	xsk_rs_desc d[RING];
+	uint64_t addrs[30];
+	uint32_t n1, n2, good = 0;
+	struct live l;
+
+	if (!rx_fill_used_up(&l, 40)) {
+		live_down(&l);
+		return;
+	}
+	SPAN_ARGS(xsk_rs_rx_peek_span, l.rx, const xsk_rs_desc, "entries is NULL");
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 40);
+	VALUE(xsk_rs_rx_peek_span(l.rx, UINT32_MAX, &e3), 0);
+	CHECK(e3 == SPAN_UNTOUCHED(const xsk_rs_desc), "none ready: 0, *entries left alone");
+	for (uint32_t i = 0; i < 30; i++)
+		addrs[i] = (uint64_t)(40 + i) * FSIZE;
+	VALUE(xsk_rs_fill_put(l.fill, addrs, 30), 30);
+	peer_burst(40, 30);
+	VALUE(rx_ready(l.rx, l.sock, 30, WAIT_MS), 30);
+	base = xsk_rs_rx_desc(l.rx, 0);
+	/* 30 ready: 24 up to the end, then the other 6 from slot 0, then none. */
+	SPAN_WRAP(xsk_rs_rx_peek_span, l.rx, const xsk_rs_desc, base, e1, n1, 24, 40, e2, n2, 6);
+	for (uint32_t i = 0; i < n1 + n2 && n1 + n2 <= 30; i++) {
+		const xsk_rs_desc *e = i < n1 ? &e1[i] : &e2[i - n1];
+		const uint8_t *p = xsk_rs_umem_data(l.umem, e->addr);
+
+		good += e->addr / FSIZE == 40 + i && p && frame_matches(p, e->len, 40 + i);
+	}
+	CHECK(good == 30, "read in place: packets 40..69 byte-exact in frames 40..69, in order (%u right)", good);
+	OPEN_REFUSES(xsk_rs_rx_take, xsk_rs_rx_take(l.rx, d, RING), "30 entries peeked and not yet released");
+	xsk_rs_rx_release(l.rx, n1 + n2);
+	VALUE(xsk_rs_rx_take(l.rx, d, RING), 0);
+	live_down(&l);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -1424,21 +1677,25 @@ static const struct row rows[] = {
 	ROW(xsk_rs_fill_submit, row_fill_submit),
 	ROW(xsk_rs_fill_needs_wakeup, row_fill_needs_wakeup),
 	ROW(xsk_rs_fill_put, row_fill_put),
+	ROW(xsk_rs_fill_reserve_span, row_fill_reserve_span),
 	ROW(xsk_rs_tx_reserve, row_tx_reserve),
 	ROW(xsk_rs_tx_desc, row_tx_desc),
 	ROW(xsk_rs_tx_submit, row_tx_submit),
 	ROW(xsk_rs_tx_needs_wakeup, row_tx_needs_wakeup),
 	ROW(xsk_rs_tx_put, row_tx_put),
+	ROW(xsk_rs_tx_reserve_span, row_tx_reserve_span),
 	ROW(xsk_rs_comp_peek, row_comp_peek),
 	ROW(xsk_rs_comp_addr, row_comp_addr),
 	ROW(xsk_rs_comp_release, row_comp_release),
 	ROW(xsk_rs_comp_cancel, row_comp_cancel),
 	ROW(xsk_rs_comp_take, row_comp_take),
+	ROW(xsk_rs_comp_peek_span, row_comp_peek_span),
 	ROW(xsk_rs_rx_peek, row_rx_peek),
 	ROW(xsk_rs_rx_desc, row_rx_desc),
 	ROW(xsk_rs_rx_release, row_rx_release),
 	ROW(xsk_rs_rx_cancel, row_rx_cancel),
 	ROW(xsk_rs_rx_take, row_rx_take),
+	ROW(xsk_rs_rx_peek_span, row_rx_peek_span),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
