@@ -445,7 +445,9 @@ uint32_t xsk_rs_rx_take(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t
  * `*slots` at the first; 0 (and `*slots` untouched) when the ring is full,
  * `n` is 0 or an argument is NULL. Write `(*slots)[0]` .. `(*slots)[count-1]`,
  * then `xsk_rs_fill_submit(r, count)`. The batch path without copies or
- * per-entry calls.
+ * per-entry calls. A span shorter than `n` does not mean the ring is full: at
+ * the ring's end, call again for the rest. Until submitted, a span counts as
+ * a reserve: `xsk_rs_fill_put` refuses, as it does while a reserve is open.
  */
 uint32_t xsk_rs_fill_reserve_span(struct xsk_rs_fill *r, uint32_t n, uint64_t **slots);
 
@@ -461,7 +463,10 @@ uint32_t xsk_rs_tx_reserve_span(struct xsk_rs_tx *r, uint32_t n, struct xsk_rs_d
  * memory, for reading in place: as many as are ready, but no further than the
  * ring's end. Returns how many and points `*entries` at the first; 0 (and
  * `*entries` untouched) when none are ready, `n` is 0 or an argument is NULL.
- * Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)`.
+ * Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)` (or
+ * `xsk_rs_comp_cancel` to read them again later). A span shorter than `n`
+ * does not mean the ring is empty: at the ring's end, call again for the
+ * rest. Until released, a span counts as a peek: `xsk_rs_comp_take` refuses.
  */
 uint32_t xsk_rs_comp_peek_span(struct xsk_rs_comp *r, uint32_t n, const uint64_t **entries);
 

@@ -205,7 +205,9 @@ pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max
 /// `*slots` at the first; 0 (and `*slots` untouched) when the ring is full,
 /// `n` is 0 or an argument is NULL. Write `(*slots)[0]` .. `(*slots)[count-1]`,
 /// then `xsk_rs_fill_submit(r, count)`. The batch path without copies or
-/// per-entry calls.
+/// per-entry calls. A span shorter than `n` does not mean the ring is full: at
+/// the ring's end, call again for the rest. Until submitted, a span counts as
+/// a reserve: `xsk_rs_fill_put` refuses, as it does while a reserve is open.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> u32 {
     ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", r.cast::<ProdRing<u64>>(), n, slots) })
@@ -223,7 +225,10 @@ pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut 
 /// memory, for reading in place: as many as are ready, but no further than the
 /// ring's end. Returns how many and points `*entries` at the first; 0 (and
 /// `*entries` untouched) when none are ready, `n` is 0 or an argument is NULL.
-/// Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)`.
+/// Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)` (or
+/// `xsk_rs_comp_cancel` to read them again later). A span shorter than `n`
+/// does not mean the ring is empty: at the ring's end, call again for the
+/// rest. Until released, a span counts as a peek: `xsk_rs_comp_take` refuses.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> u32 {
     ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", r.cast::<ConsRing<u64>>(), n, entries) })
