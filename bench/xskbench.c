@@ -138,8 +138,24 @@ static int usage(const char *why)
 	return 2;
 }
 
+/* A whole decimal or 0x number in [min, max], or false. */
+static bool parse_num(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
+	double v;
+
 	int c;
 
 	*o = (struct opts){ .batch = 64, .len = 64, .warmup = 1.0, .secs = 2.0 };
@@ -154,28 +170,44 @@ static int parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
-		case 'q': o->queue = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'q':
+			if (!parse_num(optarg, 0, UINT32_MAX, &v) || v != (uint32_t)v)
+				return usage("-q takes a queue id");
+			o->queue = (uint32_t)v;
+			break;
 		case 'm':
 			if (strcmp(optarg, "drv") && strcmp(optarg, "skb"))
 				return usage("-m takes skb or drv");
 			o->drv = !strcmp(optarg, "drv");
 			break;
-		case 'b': o->batch = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'w': o->warmup = atof(optarg); break;
-		case 'd': o->secs = atof(optarg); break;
-		case 'n': o->packets = strtoull(optarg, NULL, 0); break;
-		case 's': o->len = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'b':
+			if (!parse_num(optarg, 1, BENCH_BATCH_MAX, &v) || v != (uint32_t)v)
+				return usage("-b takes 1..1024");
+			o->batch = (uint32_t)v;
+			break;
+		case 'w':
+			if (!parse_num(optarg, 0, 3600, &o->warmup))
+				return usage("-w takes 0..3600 seconds");
+			break;
+		case 'd':
+			if (!parse_num(optarg, 0.001, 3600, &o->secs))
+				return usage("-d takes 0.001..3600 seconds");
+			break;
+		case 'n':
+			if (!parse_num(optarg, 1, 1e15, &v) || v != (double)(uint64_t)v)
+				return usage("-n takes a packet count");
+			o->packets = (uint64_t)v;
+			break;
+		case 's':
+			if (!parse_num(optarg, 60, BENCH_FRAME_SIZE, &v) || v != (uint32_t)v)
+				return usage("-s takes 60..4096");
+			o->len = (uint32_t)v;
+			break;
 		default: return usage("unknown option");
 		}
 	}
 	if (!o->ifname)
 		return usage("-i IFNAME is required");
-	if (o->batch < 1 || o->batch > BENCH_BATCH_MAX)
-		return usage("-b takes 1..1024");
-	if (o->len < 60 || o->len > BENCH_FRAME_SIZE)
-		return usage("-s takes 60..4096");
-	if (o->secs <= 0 || o->warmup < 0)
-		return usage("-d must be > 0 and -w >= 0");
 	return 0;
 }
 
