@@ -84,7 +84,7 @@ static int bk_open_socket(struct bk *b, const char *ifname, uint32_t queue, bool
 static uint8_t *bk_area(struct bk *b) { return b->area; }
 static int bk_fd(struct bk *b) { return xsk_socket__fd(b->xsk); }
 
-/* Only the bench's idle path asks; libxdp has no stats call of its own. */
+/* The kernel's counters for the final line; libxdp has no stats call of its own. */
 static int bk_stats(struct bk *b, struct xdp_statistics *st)
 {
 	socklen_t len = sizeof(*st);

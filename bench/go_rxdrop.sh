@@ -48,11 +48,10 @@ while getopts "d:r:m:pj:" opt; do
 	*) usage ;;
 	esac
 done
-[[ $OPTIND -gt $# ]] || usage
-[[ $secs =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || usage
-[[ $mode == drv || $mode == skb ]] || usage
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+[[ $OPTIND -gt $# ]] || usage
+bench_args "$secs" "$rounds" "$mode" || usage
 bench_init go-bench "$prefix"
 echo "building the Go rxdrop example"
 go_offline

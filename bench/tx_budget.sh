@@ -47,11 +47,10 @@ while getopts "d:r:m:b:B:" opt; do
 	*) usage ;;
 	esac
 done
-[[ $OPTIND -gt $# ]] || usage
-[[ $secs =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || usage
-[[ $mode == drv || $mode == skb ]] || usage
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+[[ $OPTIND -gt $# ]] || usage
+bench_args "$secs" "$rounds" "$mode" || usage
 bench_init tx-budget-bench "$prefix"
 
 ns_a="xskrs-tb-$$-a" ns_b="xskrs-tb-$$-b" if_a=veth0 if_b=veth1

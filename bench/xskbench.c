@@ -138,7 +138,8 @@ static int usage(const char *why)
 	return 2;
 }
 
-/* A whole decimal or 0x number in [min, max], or false. */
+/* A number (strtod: decimal, hex or with a fraction) in [min, max] with
+ * nothing after it, or false. */
 static bool parse_num(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -152,9 +153,20 @@ static bool parse_num(const char *s, double min, double max, double *out)
 	return true;
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+/* A whole number in [min, max] (max at most 2^53, exact in a double). */
+static bool parse_int(const char *s, double min, double max, uint64_t *out)
 {
 	double v;
+
+	if (!parse_num(s, min, max, &v) || v != (double)(uint64_t)v)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	uint64_t v;
 
 	int c;
 
@@ -171,7 +183,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'q':
-			if (!parse_num(optarg, 0, UINT32_MAX, &v) || v != (uint32_t)v)
+			if (!parse_int(optarg, 0, UINT32_MAX, &v))
 				return usage("-q takes a queue id");
 			o->queue = (uint32_t)v;
 			break;
@@ -181,7 +193,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->drv = !strcmp(optarg, "drv");
 			break;
 		case 'b':
-			if (!parse_num(optarg, 1, BENCH_BATCH_MAX, &v) || v != (uint32_t)v)
+			if (!parse_int(optarg, 1, BENCH_BATCH_MAX, &v))
 				return usage("-b takes 1..1024");
 			o->batch = (uint32_t)v;
 			break;
@@ -194,12 +206,11 @@ static int parse(int argc, char **argv, struct opts *o)
 				return usage("-d takes 0.001..3600 seconds");
 			break;
 		case 'n':
-			if (!parse_num(optarg, 1, 1e15, &v) || v != (double)(uint64_t)v)
+			if (!parse_int(optarg, 1, 1e15, &o->packets))
 				return usage("-n takes a packet count");
-			o->packets = (uint64_t)v;
 			break;
 		case 's':
-			if (!parse_num(optarg, 60, BENCH_FRAME_SIZE, &v) || v != (uint32_t)v)
+			if (!parse_int(optarg, 60, BENCH_FRAME_SIZE, &v))
 				return usage("-s takes 60..4096");
 			o->len = (uint32_t)v;
 			break;

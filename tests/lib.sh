@@ -23,6 +23,9 @@
 #   go_offline             export Go settings that never download anything
 #   bench_init NAME DIR    for bench/ scripts: exits 1 without root, then
 #                          use_prefix DIR, lib_init NAME, xsk_bench in $bin
+#   bench_args SECS ROUNDS MODE
+#                          for bench/ scripts: true if SECS and ROUNDS are
+#                          positive integers and MODE is skb or drv
 #   median                 the median of the numbers on stdin, one a line
 #   summary_field FILE KEY, summary_expect FILE KEY=VALUE...
 #                          read / check the "summary: k=v ..." line of
@@ -184,6 +187,10 @@ go_offline() {
 	repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 	export GOPROXY=off GOFLAGS=-mod=readonly CGO_ENABLED=1
 	export GOCACHE=${GOCACHE:-$repo_dir/build/go-cache} GOPATH=${GOPATH:-$repo_dir/build/go-path}
+}
+
+bench_args() {
+	[[ $1 =~ ^[1-9][0-9]*$ && $2 =~ ^[1-9][0-9]*$ && ($3 == drv || $3 == skb) ]]
 }
 
 bench_init() {
