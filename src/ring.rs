@@ -394,14 +394,22 @@ unsafe impl<T: Send> Send for ConsRing<T> {}
 
 impl<T: Copy> ProdRing<T> {
     fn from_raw(raw: Raw<T>) -> Self {
-        let prod = raw.producer().load(Ordering::Relaxed);
-        let cons = raw.consumer().load(Ordering::Acquire);
-        let cur = Cursor { cached_prod: prod, cached_cons: cons.wrapping_add(raw.size), published: prod };
-        ProdRing { raw, cur: CachePadded::new(cur), _t: PhantomData }
+        let mut r = ProdRing { raw, cur: CachePadded::new(Cursor::default()), _t: PhantomData };
+        r.resync();
+        r
     }
 
     pub(crate) fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
         Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
+    }
+
+    /// Starts the local view afresh from the shared indices, as on a ring just
+    /// mapped: entries reserved and never submitted are forgotten. For a
+    /// mapping handed from one socket to the next (`umem::FdState`).
+    pub(crate) fn resync(&mut self) {
+        let prod = self.raw.producer().load(Ordering::Relaxed);
+        let cons = self.raw.consumer().load(Ordering::Acquire);
+        *self.cur = Cursor { cached_prod: prod, cached_cons: cons.wrapping_add(self.raw.size), published: prod };
     }
 
     /// Number of entries in the ring.
@@ -526,14 +534,22 @@ impl<T: Copy> ProdRing<T> {
 
 impl<T: Copy> ConsRing<T> {
     fn from_raw(raw: Raw<T>) -> Self {
-        let cons = raw.consumer().load(Ordering::Relaxed);
-        let prod = raw.producer().load(Ordering::Acquire);
-        let cur = Cursor { cached_prod: prod, cached_cons: cons, published: cons };
-        ConsRing { raw, cur: CachePadded::new(cur), _t: PhantomData }
+        let mut r = ConsRing { raw, cur: CachePadded::new(Cursor::default()), _t: PhantomData };
+        r.resync();
+        r
     }
 
     pub(crate) fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
         Raw::map(fd, pgoff, off, size, what).map(Self::from_raw)
+    }
+
+    /// Starts the local view afresh from the shared indices, as on a ring just
+    /// mapped: entries peeked and never released are handed out again. For a
+    /// mapping handed from one socket to the next (`umem::FdState`).
+    pub(crate) fn resync(&mut self) {
+        let cons = self.raw.consumer().load(Ordering::Relaxed);
+        let prod = self.raw.producer().load(Ordering::Acquire);
+        *self.cur = Cursor { cached_prod: prod, cached_cons: cons, published: cons };
     }
 
     /// Number of entries in the ring.
@@ -745,6 +761,39 @@ pub(crate) mod tests {
         assert_eq!(c.peek_run(8).0, 0, "nothing left");
         assert_eq!(c.release(8), 8);
         assert_eq!(c.raw.consumer().load(Ordering::Relaxed), start.wrapping_add(8));
+    }
+
+    /// A ring handed to a new user (the UMEM fd's rings, from one socket to
+    /// the next) starts from the shared indices: what the last user reserved
+    /// and never submitted is forgotten, what it peeked and never released is
+    /// handed out again, and published entries stay published.
+    #[test]
+    fn resync_starts_from_the_shared_indices() {
+        let start = u32::MAX - 1;
+        let mut p = prod_at::<u64>(8, start);
+        assert_eq!(p.reserve(5), Some(start));
+        for i in 0..5 {
+            // SAFETY: the five reserved slots are in bounds.
+            unsafe { p.slot(start.wrapping_add(i)).write(10 + i as u64) };
+        }
+        assert_eq!(p.submit(2), 2);
+        p.resync();
+        assert_eq!(p.in_flight(), 2, "submitted entries stay in flight");
+        assert_eq!(p.submit(1), 0, "nothing reserved any more");
+        assert_eq!(p.reserve(7), None, "two slots still belong to the kernel");
+        assert_eq!(p.reserve(6), Some(start.wrapping_add(2)), "reserve carries on after the published entries");
+        assert_eq!(Peer { raw: &p.raw }.consume(8), vec![10, 11]);
+
+        let mut c = cons_at::<u64>(8, start);
+        assert_eq!(Peer { raw: &c.raw }.produce(&[1, 2, 3, 4]), 4);
+        assert_eq!(c.peek(3), (3, start));
+        assert_eq!(c.release(1), 1);
+        c.resync();
+        assert_eq!(c.release(1), 0, "nothing peeked any more");
+        let (n, idx) = c.peek(8);
+        assert_eq!((n, idx), (3, start.wrapping_add(1)), "the unreleased entries again");
+        let got: Vec<u64> = (0..n).map(|i| unsafe { c.slot(idx.wrapping_add(i)).read() }).collect();
+        assert_eq!(got, vec![2, 3, 4]);
     }
 
     #[test]

@@ -195,15 +195,24 @@ impl Socket {
 
         // The fd decision and its setup happen under the UMEM's lock: they read
         // and change what the UMEM's fd has been through.
+        //
+        // Every ring is mapped before its fd is bound: kernels before 6.x
+        // refuse to map a bound socket's rings (`xsk_mmap` answers EBUSY), so
+        // the UMEM's fd keeps its mappings from socket to socket.
         let mut st = shared.state();
-        let fd = match st.bound {
+        let (fd, rx, tx) = match st.bound {
             None => {
                 set_rings(shared.fd(), cfg, &mut st, &ctx)?;
                 set_tx_budget(shared.fd(), cfg, &ctx)?;
-                bind(shared.fd(), &dev, queue_id, cfg.bind_flags as u16, 0, &ctx)?;
+                let (rx, tx) = umem_fd_rings(shared.fd(), cfg, &mut st, &ctx)?;
+                if let Err(e) = bind(shared.fd(), &dev, queue_id, cfg.bind_flags as u16, 0, &ctx) {
+                    // Still unbound, and the sizes stay set: a retry binds these.
+                    (st.rx_ring, st.tx_ring) = (rx, tx);
+                    return Err(e);
+                }
                 st.bound = Some(key);
                 st.fd_in_use = true;
-                SockFd::Umem(shared.fd())
+                (SockFd::Umem(shared.fd()), rx, tx)
             }
             Some(k) if k != key => {
                 return Err(Error::NotSupported(format!(
@@ -219,8 +228,9 @@ impl Socket {
                 // The budget stays on the fd: set this config's, whatever the
                 // last socket had.
                 set_tx_budget(shared.fd(), cfg, &ctx)?;
+                let (rx, tx) = umem_fd_rings(shared.fd(), cfg, &mut st, &ctx)?;
                 st.fd_in_use = true;
-                SockFd::Umem(shared.fd())
+                (SockFd::Umem(shared.fd()), rx, tx)
             }
             Some(_) => {
                 // SAFETY: plain socket(2); ownership taken right away.
@@ -232,44 +242,21 @@ impl Socket {
                 let own = unsafe { OwnedFd::from_raw_fd(raw) };
                 set_rings(raw, cfg, &mut FdState::default(), &ctx)?;
                 set_tx_budget(raw, cfg, &ctx)?;
+                let (rx, tx) = map_rings(raw, cfg, &ctx)?;
                 // Shared sockets may not pass mode flags: they inherit the first socket's.
                 bind(raw, &dev, queue_id, libc::XDP_SHARED_UMEM, shared.fd() as u32, &ctx)?;
-                SockFd::Own(own)
+                (SockFd::Own(own), rx, tx)
             }
         };
         drop(st);
         shared.socket_added();
         // From here on, Drop undoes everything.
-        let mut sock = Socket { rx: None, tx: None, fd, xdp, umem: shared, dev, queue_id };
-        sock.map_rings(cfg, &ctx)?;
+        let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
+        let sock = Socket { rx, tx, fd, xdp, umem: shared, dev, queue_id };
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
         }
         Ok(sock)
-    }
-
-    fn map_rings(&mut self, cfg: &SocketConfig, ctx: &str) -> Result<()> {
-        let fd = self.fd();
-        let off = mmap_offsets(fd)?;
-        if cfg.rx_size > 0 {
-            self.rx = Some(UnsafeCell::new(RxRing::map(
-                fd,
-                libc::XDP_PGOFF_RX_RING as u64,
-                &off.rx,
-                cfg.rx_size,
-                &format!("{ctx}: rx ring"),
-            )?));
-        }
-        if cfg.tx_size > 0 {
-            self.tx = Some(UnsafeCell::new(TxRing::map(
-                fd,
-                libc::XDP_PGOFF_TX_RING as u64,
-                &off.tx,
-                cfg.tx_size,
-                &format!("{ctx}: tx ring"),
-            )?));
-        }
-        Ok(())
     }
 
     /// The socket's fd (for poll/epoll; do not close it).
@@ -403,11 +390,46 @@ impl Drop for Socket {
         }
         if let SockFd::Umem(_) = self.fd {
             // The UMEM's fd stays bound (the kernel cannot unbind); a later
-            // socket on the same queue takes it over.
-            self.umem.state().fd_in_use = false;
+            // socket on the same queue takes it over, with these mappings.
+            let mut st = self.umem.state();
+            st.rx_ring = self.rx.take().map(UnsafeCell::into_inner);
+            st.tx_ring = self.tx.take().map(UnsafeCell::into_inner);
+            st.fd_in_use = false;
         }
         self.umem.socket_removed();
     }
+}
+
+/// Maps the RX and TX rings that `cfg` asks for from `fd`, whose ring sizes
+/// are set. Call it before `fd` is bound (see [`Socket::new`]).
+fn map_rings(fd: RawFd, cfg: &SocketConfig, ctx: &str) -> Result<(Option<RxRing>, Option<TxRing>)> {
+    let off = mmap_offsets(fd)?;
+    let rx = (cfg.rx_size > 0)
+        .then(|| RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, &format!("{ctx}: rx ring")))
+        .transpose()?;
+    let tx = (cfg.tx_size > 0)
+        .then(|| TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, &format!("{ctx}: tx ring")))
+        .transpose()?;
+    Ok((rx, tx))
+}
+
+/// The UMEM's fd's rings for a socket about to use that fd: the ones the fd
+/// keeps from an earlier socket (or a failed bind), started afresh, or, the
+/// first time, mapped now. `st`'s ring sizes equal `cfg`'s.
+fn umem_fd_rings(
+    fd: RawFd,
+    cfg: &SocketConfig,
+    st: &mut FdState,
+    ctx: &str,
+) -> Result<(Option<RxRing>, Option<TxRing>)> {
+    let kept = (cfg.rx_size == 0 || st.rx_ring.is_some()) && (cfg.tx_size == 0 || st.tx_ring.is_some());
+    if !kept {
+        return map_rings(fd, cfg, ctx);
+    }
+    let (mut rx, mut tx) = (st.rx_ring.take(), st.tx_ring.take());
+    rx.iter_mut().for_each(RxRing::resync);
+    tx.iter_mut().for_each(TxRing::resync);
+    Ok((rx, tx))
 }
 
 /// Sets the RX/TX ring sizes on `fd`, remembering them in `st` (the kernel lets

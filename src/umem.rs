@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::netdev::NetnsId;
-use crate::ring::{CompRing, FillRing};
+use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use std::cell::UnsafeCell;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -158,11 +158,16 @@ pub(crate) type BindKey = (NetnsId, u32, u32);
 
 /// What has been done to the UMEM's fd. The fd can be set up and bound only
 /// once; these fields let later sockets share it correctly.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub(crate) struct FdState {
     /// RX/TX ring sizes already set on the fd (the kernel lets each be set once).
     pub rx_size: Option<u32>,
     pub tx_size: Option<u32>,
+    /// The fd's RX/TX rings while no socket holds them. They are mapped once,
+    /// before the fd's first bind, and handed from socket to socket: kernels
+    /// before 6.x refuse to map the rings of a bound socket (`EBUSY`).
+    pub rx_ring: Option<RxRing>,
+    pub tx_ring: Option<TxRing>,
     /// Where the fd is bound, once it is.
     pub bound: Option<BindKey>,
     /// A live socket is using the fd as its own.
