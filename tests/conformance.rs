@@ -902,33 +902,63 @@ const BUDGET_QUEUED: u32 = 512;
 /// 256 with 256, and all 512 with the default (the TX ring, 1024). Last, a
 /// socket that takes over the UMEM's fd from the default one, with budget
 /// 32, sends 32 again: the budget stays on the fd, so it is set anew.
+///
+/// A kernel before 6.17 has no budget option: there an explicit budget is
+/// refused with EOPNOTSUPP naming the version it needs, also on a socket
+/// taking over the UMEM's fd (which stays usable), and the default sends the
+/// kernel's fixed 32 per kick.
 fn tx_budget_per_kick(pair: &VethPair, mode: XdpMode) {
+    let has_budget = common::kernel_at_least(6, 17);
     let mut rx = Setup::new(mode).rx_ring(1024).lend(1024);
     rx.umem = UmemConfig { frame_count: 2048, fill_size: 2048, comp_size: 2048, ..rx.umem };
     let mut b = End::open(pair, Side::B, rx.rx_only());
     let mut tx = Setup::new(mode).tx_only().frames(2048, 0);
     tx.umem = UmemConfig { frame_count: 2 * BUDGET_QUEUED, comp_size: 1024, ..tx.umem };
     tx.sock.tx_size = 1024;
+    let sent = |cfg: &SocketConfig| if has_budget { cfg.resolved_tx_budget().unwrap() } else { 32 };
     let mut seq = 0;
     let mut a = None;
     for budget in [32, 256, 0] {
         drop(a.take());
         let cfg = SocketConfig { tx_budget: budget, ..tx.sock };
+        if !has_budget && budget != 0 {
+            let umem = tx.umem;
+            let e = in_ns(&pair.ns_a, || Socket::new(&pair.if_a, 0, &Umem::new(&umem).unwrap(), &cfg).err());
+            assert_budget_refused(e, budget, mode);
+            continue;
+        }
         let mut end = End::open(pair, Side::A, Setup { sock: cfg, ..tx });
-        one_kick(&mut end, &mut b, &mut seq, cfg.resolved_tx_budget().unwrap(), &format!("{mode}, tx_budget {budget}"));
+        one_kick(&mut end, &mut b, &mut seq, sent(&cfg), &format!("{mode}, tx_budget {budget}"));
         a = Some(end);
     }
     let End { sock, umem, free_tx, name } = a.unwrap();
     drop(sock);
-    let (ifname, cfg) = (pair.if_a.clone(), SocketConfig { tx_budget: 32, ..tx.sock });
+    let ifname = pair.if_a.clone();
+    let (cfg_32, cfg_default) = (SocketConfig { tx_budget: 32, ..tx.sock }, tx.sock);
     let (umem, sock) = in_ns(&pair.ns_a, move || {
-        let s = Socket::new(&ifname, 0, &umem, &cfg).unwrap_or_else(|e| panic!("{name}: socket on the same umem: {e}"));
-        (umem, s)
+        let s = match Socket::new(&ifname, 0, &umem, &cfg_32) {
+            Err(e) if !has_budget => {
+                assert_budget_refused(Some(e), 32, mode);
+                Socket::new(&ifname, 0, &umem, &cfg_default)
+            }
+            r => r,
+        };
+        (umem, s.unwrap_or_else(|e| panic!("{name}: socket on the same umem: {e}")))
     });
     assert_eq!(sock.fd(), umem.fd(), "{mode}: the new socket took over the umem's fd");
     let who = format!("{mode}, tx_budget 32 on the fd of the default one");
     let mut a = End { sock, umem, free_tx, name: who.clone() };
     one_kick(&mut a, &mut b, &mut seq, 32, &who);
+}
+
+/// On a kernel without `XDP_MAX_TX_SKB_BUDGET`, an explicit budget is refused
+/// by name and with the version that has it.
+fn assert_budget_refused(e: Option<xsk_rs::Error>, budget: u32, mode: XdpMode) {
+    let (major, minor) = common::kernel_version();
+    let e = e.unwrap_or_else(|| panic!("{mode}: tx_budget {budget} accepted by Linux {major}.{minor}, which lacks it"));
+    assert_eq!(e.errno(), libc::EOPNOTSUPP, "{mode}: tx_budget {budget}: {e}");
+    let m = e.to_string();
+    assert!(m.contains(&format!("tx budget {budget}")) && m.contains("needs Linux 6.17"), "{mode}: {m}");
 }
 
 /// Queues [`BUDGET_QUEUED`] packets on `a`, kicks once, and checks that the

@@ -46,6 +46,26 @@ pub fn require_root() -> bool {
     false
 }
 
+/// The running kernel's `(major, minor)`, from `uname -r` (e.g. 6.1.0-50-cloud-amd64).
+pub fn kernel_version() -> (u32, u32) {
+    // SAFETY: utsname is plain bytes; uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: u is a valid utsname.
+    assert_eq!(unsafe { libc::uname(&mut u) }, 0, "uname: {}", io::Error::last_os_error());
+    // SAFETY: the kernel NUL-terminates the release string.
+    let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy().into_owned();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).map(|p| p.parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor),
+        _ => panic!("cannot read a kernel version from uname release {release:?}"),
+    }
+}
+
+/// True when the running kernel is at least `major.minor`.
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    kernel_version() >= (major, minor)
+}
+
 fn in_ci() -> bool {
     matches!(std::env::var("CI"), Ok(v) if !v.is_empty() && v != "false" && v != "0")
 }
