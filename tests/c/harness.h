@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,19 @@ static inline const char *errmsg(void)
 	const char *m = xsk_rs_last_error();
 
 	return m ? m : "(no message)";
+}
+
+/* 1 when the running kernel is at least major.minor (uname's release, e.g. 6.1.0-50-cloud-amd64). */
+static inline int kernel_at_least(unsigned major, unsigned minor)
+{
+	struct utsname u;
+	unsigned ma = 0, mi = 0;
+
+	if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &ma, &mi) != 2) {
+		fprintf(stderr, "cannot read the kernel version from uname\n");
+		exit(2);
+	}
+	return ma > major || (ma == major && mi >= minor);
 }
 
 static inline uint64_t now_ms(void)

@@ -818,11 +818,17 @@ static void row_socket_create(void)
 	xsk_rs_socket_config_init(&c, sizeof(c));
 	c.xdp_mode = ctx.mode;
 	c.tx_budget = c.tx_size;
-	rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
-	CHECK(rc == 0 && s, "socket_create with tx_budget = tx_size %u (rc %d%s%s)", c.tx_size, rc, rc ? ": " : "",
-	      rc ? errmsg() : "");
-	xsk_rs_socket_destroy(s);
-	s = NULL;
+	if (kernel_at_least(6, 17)) {
+		rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
+		CHECK(rc == 0 && s, "socket_create with tx_budget = tx_size %u (rc %d%s%s)", c.tx_size, rc,
+		      rc ? ": " : "", rc ? errmsg() : "");
+		xsk_rs_socket_destroy(s);
+		s = NULL;
+	} else {
+		/* XDP_MAX_TX_SKB_BUDGET came in 6.17: before, an explicit budget is refused by name. */
+		sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EOPNOTSUPP, "needs Linux 6.17",
+			     "socket_create with tx_budget on a kernel before 6.17");
+	}
 	/* After all that, the same UMEM still takes a socket (same ring sizes as the zero-copy try). */
 	xsk_rs_socket_config_init(&c, sizeof(c));
 	c.xdp_mode = ctx.mode;
