@@ -72,7 +72,8 @@ impl Error {
             libc::EBUSY => Error::Busy(msg),
             libc::EOPNOTSUPP => Error::NotSupported(msg),
             libc::EPERM => Error::PermissionDenied(format!(
-                "{msg} (AF_XDP needs CAP_NET_RAW, and CAP_BPF with CAP_NET_ADMIN for the XDP program)"
+                "{msg} (AF_XDP needs CAP_NET_RAW, and CAP_BPF with CAP_NET_ADMIN for the XDP program; \
+                 Linux 5.10 and older also charge BPF maps and programs to RLIMIT_MEMLOCK)"
             )),
             _ => Error::Os { context, source: text },
         }

@@ -4,11 +4,14 @@
 
 use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
-use crate::ring::{RxRing, TxRing};
+use crate::ring::{Desc, RxRing, TxRing};
 use crate::sys;
-use crate::umem::{check_ring_size, getsockopt, mmap_offsets, setsockopt, BindKey, FdState, Umem, UmemShared};
+use crate::umem::{
+    check_ring_size, getsockopt, mmap_offsets, set_ring_size, setsockopt, BindKey, FdState, Umem, UmemShared,
+};
 use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
+use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,7 +199,7 @@ impl Socket {
         // The fd decision and its setup happen under the UMEM's lock: they read
         // and change what the UMEM's fd has been through.
         //
-        // Every ring is mapped before its fd is bound: kernels before 6.x
+        // Every ring is mapped before its fd is bound: kernels before 6.4
         // refuse to map a bound socket's rings (`xsk_mmap` answers EBUSY), so
         // the UMEM's fd keeps its mappings from socket to socket.
         let mut st = shared.state();
@@ -424,6 +427,7 @@ fn umem_fd_rings(
 ) -> Result<(Option<RxRing>, Option<TxRing>)> {
     let kept = (cfg.rx_size == 0 || st.rx_ring.is_some()) && (cfg.tx_size == 0 || st.tx_ring.is_some());
     if !kept {
+        debug_assert!(st.bound.is_none(), "a bound umem fd keeps the rings it was bound with");
         return map_rings(fd, cfg, ctx);
     }
     let (mut rx, mut tx) = (st.rx_ring.take(), st.tx_ring.take());
@@ -449,7 +453,7 @@ fn set_rings(fd: RawFd, cfg: &SocketConfig, st: &mut FdState, ctx: &str) -> Resu
             }
             None => {
                 if size > 0 {
-                    setsockopt(fd, opt, &size, &format!("{ctx}: set {name} ring size {size}"))?;
+                    set_ring_size(fd, opt, size, size_of::<Desc>(), &format!("{ctx}: {name}"))?;
                 }
                 *have = Some(size);
             }

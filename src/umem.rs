@@ -165,7 +165,7 @@ pub(crate) struct FdState {
     pub tx_size: Option<u32>,
     /// The fd's RX/TX rings while no socket holds them. They are mapped once,
     /// before the fd's first bind, and handed from socket to socket: kernels
-    /// before 6.x refuse to map the rings of a bound socket (`EBUSY`).
+    /// before 6.4 refuse to map the rings of a bound socket (`EBUSY`).
     pub rx_ring: Option<RxRing>,
     pub tx_ring: Option<TxRing>,
     /// Where the fd is bound, once it is.
@@ -299,8 +299,8 @@ impl Umem {
             tx_metadata_len: 0,
         };
         setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
-        setsockopt(raw, libc::XDP_UMEM_FILL_RING, &cfg.fill_size, "set fill ring size")?;
-        setsockopt(raw, libc::XDP_UMEM_COMPLETION_RING, &cfg.comp_size, "set completion ring size")?;
+        set_ring_size(raw, libc::XDP_UMEM_FILL_RING, cfg.fill_size, size_of::<u64>(), "fill")?;
+        set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, cfg.comp_size, size_of::<u64>(), "completion")?;
         let off = mmap_offsets(raw)?;
         let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
         let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
@@ -441,6 +441,26 @@ pub(crate) fn setsockopt<T>(fd: RawFd, opt: libc::c_int, value: &T, what: &str) 
         return Err(Error::last_os(what));
     }
     Ok(())
+}
+
+/// Sets the size of the `name` ring (`XDP_*_RING`) on `fd`: `size` entries of
+/// `entry_size` bytes. Kernels before 6.3 allocate a ring as physically
+/// contiguous pages, so a large ring (4 MiB or more with 4 KiB pages: 2^18
+/// RX/TX or 2^19 fill/completion entries), or a smaller one in fragmented
+/// memory, fails there with ENOMEM; the message says so.
+pub(crate) fn set_ring_size(fd: RawFd, opt: libc::c_int, size: u32, entry_size: usize, name: &str) -> Result<()> {
+    let what = format!("set {name} ring size {size}");
+    match setsockopt(fd, opt, &size, &what) {
+        Err(e) if e.errno() == libc::ENOMEM => Err(Error::from_errno(
+            format!(
+                "{what}: the kernel could not allocate {} KiB for it (kernels before 6.3 need a ring in \
+                 physically contiguous pages, 4 MiB at most; use a smaller ring)",
+                (size as usize * entry_size) >> 10
+            ),
+            libc::ENOMEM,
+        )),
+        r => r,
+    }
 }
 
 /// `getsockopt(SOL_XDP, opt)` into a zeroed T; returns T and the length the

@@ -280,3 +280,36 @@ fn foreign_program_is_left_alone() {
         sock.update_xskmap(std::os::fd::AsRawFd::as_raw_fd(&map.fd())).unwrap();
     });
 }
+
+/// Rings of 4 MiB and more: since Linux 6.3 the kernel allocates rings with
+/// vmalloc and takes them; before, a ring must be physically contiguous pages
+/// of at most 4 MiB, and the refusal says so instead of a bare ENOMEM. The
+/// UMEM's fill ring (2^19 entries of 8 bytes) and the socket's RX ring (2^18
+/// descriptors of 16 bytes) are each just over 4 MiB with their header.
+#[test]
+fn rings_of_4_mib_work_or_name_the_kernel_limit() {
+    if !common::require_root() {
+        return;
+    }
+    let big = common::kernel_at_least(6, 3);
+    let pair = VethPair::new();
+    let ifname = pair.if_a.clone();
+    pair.run_in_a(move || {
+        let expect_limit = |e: xsk_rs::Error, what: &str| {
+            assert!(!big, "{what}: refused by a kernel that allocates rings with vmalloc: {e}");
+            assert_eq!(e.errno(), libc::ENOMEM, "{what}: {e}");
+            assert!(e.to_string().contains("kernels before 6.3 need a ring in physically contiguous pages"), "{e}");
+        };
+        let cfg = UmemConfig { fill_size: 1 << 19, ..small_umem(4096, 0) };
+        match Umem::new(&cfg) {
+            Ok(_) => assert!(big, "a 2^19-entry fill ring on a kernel before 6.3"),
+            Err(e) => expect_limit(e, "fill ring of 2^19"),
+        }
+        let umem = Umem::new(&small_umem(4096, 0)).unwrap();
+        let scfg = SocketConfig { rx_size: 1 << 18, tx_size: 0, ..SocketConfig::default() };
+        match Socket::new(&ifname, 0, &umem, &scfg) {
+            Ok(_) => assert!(big, "a 2^18-entry rx ring on a kernel before 6.3"),
+            Err(e) => expect_limit(e, "rx ring of 2^18"),
+        }
+    });
+}

@@ -12,8 +12,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 /// own programs loaded through the same call.
 const LICENSE: &std::ffi::CStr = c"Dual MIT/GPL";
 
-/// Size of the verifier log buffer used when a load fails. The kernel keeps the
-/// end of the log when it overflows (6.4+), which is where the reason is.
+/// Size of the verifier log buffer used when a load fails. When the log
+/// overflows, kernels since 6.4 keep its end, which is where the reason is;
+/// older ones keep its beginning and fail with ENOSPC.
 const LOG_SIZE: usize = 64 * 1024;
 
 /// At most this much of the verifier log goes into an error message.
