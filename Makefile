@@ -10,6 +10,11 @@
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
 #                                         valgrind, helgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth
+#   make test-kernels [KERNELS=6.1|6.12]  the focused suite of tests/kernels/suite (veth, selftest
+#                                         scenarios, SIGKILL, C ABI tests) inside Debian's 6.1 and
+#                                         6.12 cloud kernels under qemu, on veth pairs in the guest;
+#                                         installs qemu & co. with apt-get, caches the kernels in
+#                                         build/kernels (tests/kernels/run.sh lists its knobs)
 #   make soak                             the long variants: a 10-minute soak per XDP mode
 #                                         (SOAK_SECS=), 10^6 cases per property (FUZZ_CASES=), loom
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
@@ -55,6 +60,7 @@ BUILD := build
 TEST_PREFIX := $(CURDIR)/$(BUILD)/test-prefix
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/demo-prefix
 BENCH_PREFIX := $(CURDIR)/$(BUILD)/bench-prefix
+KERNELS_PREFIX := $(CURDIR)/$(BUILD)/kernels/prefix
 
 # The .pc stays relocatable when the directories sit under the prefix.
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
@@ -66,7 +72,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: all release staticlib install uninstall check-header test test-tools loom soak demo bench bench-go clean
+.PHONY: all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
 
 all: release
 
@@ -145,6 +151,12 @@ test: test-tools check-header
 		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
+
+# The C tests are built in the guest's image against this prefix, as in make test.
+test-kernels:
+	rm -rf $(KERNELS_PREFIX)
+	$(call TEST_INSTALL,$(KERNELS_PREFIX))
+	bash tests/kernels/run.sh $(KERNELS_PREFIX)
 
 soak:
 	XSK_RS_SOAK_SECS=$(SOAK_SECS) $(CARGO) test --release --test soak -- --test-threads=2 --nocapture
