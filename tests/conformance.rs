@@ -962,16 +962,19 @@ fn assert_budget_refused(e: Option<xsk_rs::Error>, budget: u32, mode: XdpMode) {
 }
 
 /// Queues [`BUDGET_QUEUED`] packets on `a`, kicks once, and checks that the
-/// kernel took exactly `min(budget, queued)`, that as many complete, and
-/// that `b` receives just those; then drains the rest, so that the next
-/// round starts with empty rings.
+/// kernel sent exactly `min(budget, queued)`, and that `b` receives just
+/// those; then drains the rest, so that the next round starts with empty
+/// rings.
 ///
-/// The count is the TX ring's consumer, read right after the kick returned
-/// and again 200 ms later: copy-mode TX runs only inside the syscall (no
-/// workqueue carries on), so the count cannot move in between. 30 runs, also
-/// with both CPUs busy, gave the same counts every time, in both modes: the
-/// receiving veth frees each skb before the next is sent, so neither the
-/// socket's send buffer nor veth's 256-entry ring cuts a kick short.
+/// The count is the completions 200 ms after the kick: copy-mode TX runs only
+/// inside the syscall (no workqueue carries on), and each sent packet's
+/// completion is posted when veth frees its skb. Not the TX ring's consumer
+/// index: kernels before 6.17 publish it lazily, when their cached view of
+/// the ring runs dry, so after a kick that sent 32 of 512 it still read 0 on
+/// 6.1 and 6.12. 30 runs on 6.18, also with both CPUs busy, gave the same
+/// counts every time, in both modes: the receiving veth frees each skb before
+/// the next is sent, so neither the socket's send buffer nor veth's 256-entry
+/// ring cuts a kick short.
 fn one_kick(a: &mut End, b: &mut End, seq: &mut u32, budget: u32, who: &str) {
     let want = budget.min(BUDGET_QUEUED) as usize;
     let pkts = numbered(*seq..*seq + BUDGET_QUEUED, |_| 60);
@@ -982,19 +985,18 @@ fn one_kick(a: &mut End, b: &mut End, seq: &mut u32, budget: u32, who: &str) {
     }
     assert!(a.sock.tx().unwrap().needs_wakeup(), "{who}: copy mode asks for a kick");
     a.sock.kick().unwrap();
-    let taken = BUDGET_QUEUED - a.sock.tx().unwrap().in_flight();
     std::thread::sleep(Duration::from_millis(200));
-    let later = BUDGET_QUEUED - a.sock.tx().unwrap().in_flight();
-    eprintln!("{who}: one kick took {taken} of {BUDGET_QUEUED} descriptors, {later} after 200 ms");
-    assert_eq!((taken as usize, later as usize), (want, want), "{who}: descriptors one kick took (at once, 200 ms on)");
     let mut done = 0;
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while done < want && Instant::now() < deadline {
+    loop {
         let c = a.completions();
+        if c.is_empty() {
+            break;
+        }
         done += c.len();
         a.free_tx.extend_from_slice(&c);
     }
-    assert_eq!(done, want, "{who}: completions");
+    eprintln!("{who}: one kick sent {done} of {BUDGET_QUEUED} descriptors");
+    assert_eq!(done, want, "{who}: descriptors one kick sent (completions 200 ms on)");
     let mut got = 0;
     let deadline = Instant::now() + Duration::from_secs(2);
     while got < want && Instant::now() < deadline {
