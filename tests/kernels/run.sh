@@ -433,7 +433,9 @@ for name in "${names[@]}"; do
 	echo
 done
 
-# The failed tests' output: what the guest printed between the test's markers.
+# The failed tests' output: what the guest printed between the test's
+# markers. The C tests print a line per check, so of theirs only the failed
+# checks and the tally; of the rest, the end (a Rust test's panic is there).
 for kver in "${kvers[@]}"; do
 	for name in "${names[@]}"; do
 		[[ ${result[$kver,$name]} == PASS* ]] && continue
@@ -442,7 +444,13 @@ for kver in "${kvers[@]}"; do
 		awk -v b="XSKRS-BEGIN $name" -v e="XSKRS-TEST $name " '
 			$0 == b { on = 1; next }
 			index($0, e) == 1 { on = 0 }
-			on' "$out/$kver/console.log" | tail -n 40 | cut -c 1-300
+			on' "$out/$kver/console.log" >"$stage/failed.out"
+		if grep -q '^  FAIL ' "$stage/failed.out"; then
+			grep '^  FAIL ' "$stage/failed.out" | head -n 30
+			grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed' "$stage/failed.out" || true
+		else
+			tail -n 40 "$stage/failed.out"
+		fi | cut -c 1-300
 	done
 done
 
