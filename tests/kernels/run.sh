@@ -334,14 +334,13 @@ boot() {
 	wait "$pid" || rc=$?
 	rm -f "$stage/timeout-$kver.pid"
 	tr -d '\r' <"$dir/console.raw" >"$dir/console.log"
-	rm -f "$dir/console.raw"
 	echo "$rc" >"$dir/qemu.rc"
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$dir/wall"
 }
 
 phase "booting ${#kvers[@]} kernel(s), $jobs at once, $smp CPU(s) each"
 for kver in "${kvers[@]}"; do
-	rm -f "$out/$kver"/{console.log,qemu.rc,qemu.err,wall}
+	rm -f "$out/$kver"/{console.raw,console.log,kernel.log,qemu.rc,qemu.err,wall}
 done
 if [[ ${VERBOSE:-} == 1 ]]; then
 	for kver in "${kvers[@]}"; do
@@ -358,6 +357,8 @@ for i in "${!kvers[@]}"; do
 		batch=()
 	fi
 done
+# Let tail -F show the last lines before cleanup() stops it.
+[[ ${VERBOSE:-} == 1 ]] && sleep 1
 
 # ---- report --------------------------------------------------------------
 
