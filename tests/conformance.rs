@@ -606,8 +606,18 @@ fn poll_rx_timeout(pair: &VethPair, mode: XdpMode) {
     b.pump(None, Some(Dir { pkts: &pkts[..16], flow: &Flow::default() }), Wake::Kick);
 }
 
+/// Whether the kernel hands an invalid TX descriptor back on the completion
+/// ring, and rejects a zero-length one. Measured in the kernel matrix: 6.1
+/// does neither (it skips an invalid descriptor without a completion, and
+/// takes a zero-length one as valid); 6.12 and 6.18 do both. Kernels between
+/// were not measured.
+fn invalid_tx_completes() -> bool {
+    common::kernel_at_least(6, 12)
+}
+
 /// Only invalid descriptors on the TX ring: poll(POLLOUT) makes the kernel
 /// consume them, reports the socket writable, sends nothing, counts them all.
+/// Where the kernel completes invalid descriptors, all of them complete.
 fn poll_tx_only_invalid(pair: &VethPair, mode: XdpMode) {
     let mut a = End::open(pair, Side::A, Setup::new(mode).tx_only());
     let mut b = End::open(pair, Side::B, Setup::new(mode).rx_only());
@@ -615,7 +625,8 @@ fn poll_tx_only_invalid(pair: &VethPair, mode: XdpMode) {
     let descs: Vec<Desc> = (0..8).map(|i| Desc { addr: size + i * 4096, len: 64, options: 0 }).collect();
     let mut done = a.send_raw(&descs, Wake::Poll);
     done.sort_unstable();
-    assert_eq!(done, descs.iter().map(|d| d.addr).collect::<Vec<_>>(), "completions of the invalid descriptors");
+    let want = if invalid_tx_completes() { descs.iter().map(|d| d.addr).collect() } else { vec![] };
+    assert_eq!(done, want, "completions of the invalid descriptors");
     assert_eq!(a.stats().tx_invalid_descs, 8);
     b.assert_quiet();
     assert_eq!(b.stats(), Stats::default());
@@ -632,8 +643,13 @@ enum Tx {
 
 /// Queues `plan` in order; every invalid descriptor is counted in
 /// `tx_invalid_descs`, every valid one arrives intact and in order, and every
-/// descriptor comes back on the completion ring.
+/// descriptor comes back on the completion ring. On a kernel that does not
+/// complete invalid descriptors ([`invalid_tx_completes`]) exactly the others
+/// complete, and a zero-length descriptor counts as valid (it completes, and
+/// nothing arrives).
 fn tx_mix(a: &mut End, b: &mut End, plan: &[Tx]) {
+    let new_kernel = invalid_tx_completes();
+    let rejected = |d: &Desc| new_kernel || d.len != 0;
     let descs: Vec<Desc> = plan
         .iter()
         .map(|t| match *t {
@@ -643,17 +659,22 @@ fn tx_mix(a: &mut End, b: &mut End, plan: &[Tx]) {
         .collect();
     let valid: Vec<Pkt> = plan.iter().filter_map(|t| if let Tx::Valid(_, p) = t { Some(*p) } else { None }).collect();
     let invalid: Vec<&str> =
-        plan.iter().filter_map(|t| if let Tx::Invalid(w, _) = t { Some(*w) } else { None }).collect();
+        plan.iter().filter_map(|t| if let Tx::Invalid(w, d) = t { rejected(d).then_some(*w) } else { None }).collect();
     let before = a.stats().tx_invalid_descs;
     let mut done = a.send_raw(&descs, Wake::Kick);
     b.pump(None, Some(Dir { pkts: &valid, flow: &Flow::default() }), Wake::Kick);
     b.assert_quiet();
     let counted = a.stats().tx_invalid_descs - before;
     assert_eq!(counted, invalid.len() as u64, "tx_invalid_descs for {invalid:?}");
-    let mut all: Vec<u64> = descs.iter().map(|d| d.addr).collect();
+    let mut all: Vec<u64> = plan
+        .iter()
+        .zip(&descs)
+        .filter(|(t, d)| new_kernel || !matches!(t, Tx::Invalid(_, _)) || !rejected(d))
+        .map(|(_, d)| d.addr)
+        .collect();
     all.sort_unstable();
     done.sort_unstable();
-    assert_eq!(done, all, "every descriptor, valid or not, completes once");
+    assert_eq!(done, all, "every descriptor completes once (invalid ones only where the kernel completes them)");
 }
 
 /// Aligned mode: address 0 and an offset inside a frame are fine; a length
@@ -685,7 +706,8 @@ fn invalid_tx_descs_aligned(pair: &VethPair, mode: XdpMode) {
             good(frame + 9 * fs, 61),
         ];
         tx_mix(&mut a, &mut b, &plan);
-        assert_eq!(a.stats().tx_invalid_descs, 5, "{fs}-byte frames");
+        let rejected = if invalid_tx_completes() { 5 } else { 4 };
+        assert_eq!(a.stats().tx_invalid_descs, rejected, "{fs}-byte frames");
     }
 }
 
