@@ -45,6 +45,13 @@ pub struct xsk_rs_rx {
 
 /// The TX ring of a socket (application produces packets to send).
 /// Borrowed from its socket. Single producer: one thread at a time may use it.
+///
+/// A descriptor the kernel rejects (`len` 0 or beyond the frame, a buffer
+/// outside the UMEM or across a frame boundary in aligned mode) is counted in
+/// `tx_invalid_descs`. Linux 6.12 and later (as measured; 6.1 does not) also
+/// return its address on the completion ring. On 6.1 the frame never comes
+/// back that way and a zero-length descriptor is sent as valid: check
+/// descriptors before queuing them.
 pub struct xsk_rs_tx {
     _opaque: [u8; 0],
 }
