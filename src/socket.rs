@@ -425,12 +425,13 @@ fn umem_fd_rings(
     st: &mut FdState,
     ctx: &str,
 ) -> Result<(Option<RxRing>, Option<TxRing>)> {
-    let kept = (cfg.rx_size == 0 || st.rx_ring.is_some()) && (cfg.tx_size == 0 || st.tx_ring.is_some());
+    let (mut rx, mut tx) = (st.rx_ring.take(), st.tx_ring.take());
+    let kept = (cfg.rx_size == 0 || rx.is_some()) && (cfg.tx_size == 0 || tx.is_some());
     if !kept {
         debug_assert!(st.bound.is_none(), "a bound umem fd keeps the rings it was bound with");
+        drop((rx, tx));
         return map_rings(fd, cfg, ctx);
     }
-    let (mut rx, mut tx) = (st.rx_ring.take(), st.tx_ring.take());
     rx.iter_mut().for_each(RxRing::resync);
     tx.iter_mut().for_each(TxRing::resync);
     Ok((rx, tx))

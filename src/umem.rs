@@ -176,6 +176,9 @@ pub(crate) struct FdState {
 
 /// The parts of a UMEM that sockets keep alive: fd, area, geometry.
 pub(crate) struct UmemShared {
+    // The state first: the RX/TX mappings it may keep go before the fd and
+    // the area (each mapping holds the socket on its own; this is for order).
+    state: Mutex<FdState>,
     fd: OwnedFd,
     /// Namespace the fd was created in: the kernel resolves a bind's ifindex
     /// there, so sockets must look their interface up in the same one.
@@ -183,11 +186,11 @@ pub(crate) struct UmemShared {
     area: Area,
     cfg: UmemConfig,
     sockets: AtomicUsize,
-    state: Mutex<FdState>,
 }
 
 // SAFETY: the area pointer is only handed out, never dereferenced here; the
-// rest is an fd, atomics and a mutex.
+// rest is an fd, an atomic, and a mutex around plain state and rings that are
+// Send.
 unsafe impl Send for UmemShared {}
 // SAFETY: as above.
 unsafe impl Sync for UmemShared {}
@@ -305,7 +308,7 @@ impl Umem {
         let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
         let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
         let netns = crate::netdev::current_netns()?;
-        let shared = UmemShared { fd, netns, area, cfg, sockets: AtomicUsize::new(0), state: Mutex::default() };
+        let shared = UmemShared { state: Mutex::default(), fd, netns, area, cfg, sockets: AtomicUsize::new(0) };
         Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
     }
 
@@ -453,8 +456,8 @@ pub(crate) fn set_ring_size(fd: RawFd, opt: libc::c_int, size: u32, entry_size: 
     match setsockopt(fd, opt, &size, &what) {
         Err(e) if e.errno() == libc::ENOMEM => Err(Error::from_errno(
             format!(
-                "{what}: the kernel could not allocate {} KiB for it (kernels before 6.3 need a ring in \
-                 physically contiguous pages, 4 MiB at most; use a smaller ring)",
+                "{what}: the kernel could not allocate its {} KiB of entries and header (kernels before 6.3 \
+                 need a ring in physically contiguous pages, 4 MiB at most; use a smaller ring)",
                 (size as usize * entry_size) >> 10
             ),
             libc::ENOMEM,

@@ -283,6 +283,13 @@ fn link_attach_errors() {
         let peer = Link::attach(&prog, veth1.ifindex, XdpMode::Skb).unwrap();
         assert_eq!(ns.xdp_prog("veth1").unwrap().0, "xdpgeneric");
         drop((link, peer));
+        // Closing a link fd detaches at once, unless a child that another test
+        // thread is spawning (an `ip` command) still holds a copy of it until
+        // its exec: allow two seconds, as tests/conformance.rs does.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while (ns.xdp_prog("veth0"), ns.xdp_prog("veth1")) != (None, None) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert_eq!((ns.xdp_prog("veth0"), ns.xdp_prog("veth1")), (None, None));
     });
 }

@@ -51,13 +51,15 @@ echo "XSKRS-BOOTED $(cut -d' ' -f1 /proc/uptime) $(uname -r)"
 passed=0 failed=0
 out=/tmp/test.out
 
-# run NAME CMD...: CMD's output goes to the console and to $out; its status to
-# /tmp/rc. Returns 0; the caller judges.
+# run CMD...: CMD's output goes to $out and then to the console; its status to
+# /tmp/rc. Returns 0; the caller judges. Written to a file, not through a pipe:
+# a child that outlives a killed test (one spawned through ip netns exec)
+# would hold a pipe open and stall the guest past the test's time limit.
 run() {
-	(
-		timeout -s KILL "$TEST_TIMEOUT" "$@" 2>&1 </dev/null
-		echo $? >/tmp/rc
-	) | tee "$out"
+	rm -f /tmp/rc
+	timeout -s KILL "$TEST_TIMEOUT" "$@" >"$out" 2>&1 </dev/null
+	echo $? >/tmp/rc
+	cat "$out"
 }
 
 xdp_left() {
@@ -65,18 +67,24 @@ xdp_left() {
 		grep -Eq '(^|[[:space:]])(xdp|xdpgeneric|xdpdrv|xdpoffload|xdpmulti|prog/xdp[a-z]*)([[:space:]]|$)'
 }
 
-# rust_test BINARY TEST: one test of an integration-test binary, by exact name.
-rust_test() {
-	run "/xskrs/bin/$1" --exact "$2" --test-threads=1 --nocapture
+# status_why: sets why to what the last run's exit status says went wrong, or "".
+status_why() {
 	rc=$(cat /tmp/rc)
 	if [ "$rc" = 137 ]; then
 		why="killed after ${TEST_TIMEOUT} s"
 	elif [ "$rc" != 0 ]; then
 		why="exit status $rc"
-	elif ! grep -q '^test result: ok\. 1 passed;' "$out"; then
-		why="ran no test of that name"
 	else
 		why=""
+	fi
+}
+
+# rust_test BINARY TEST: one test of an integration-test binary, by exact name.
+rust_test() {
+	run "/xskrs/bin/$1" --exact "$2" --test-threads=1 --nocapture
+	status_why
+	if [ -z "$why" ] && ! grep -q '^test result: ok\. 1 passed;' "$out"; then
+		why="ran no test of that name"
 	fi
 }
 
@@ -95,11 +103,9 @@ c_test() {
 		ip -n $ns_b link set dev veth1 up || why="veth pair failed"
 	if [ -z "$why" ]; then
 		run "/xskrs/bin/$1" $ns_a veth0 $ns_b veth1 "$2"
-		rc=$(cat /tmp/rc)
-		if [ "$rc" = 137 ]; then
-			why="killed after ${TEST_TIMEOUT} s"
-		elif [ "$rc" != 0 ]; then
-			why="exit status $rc"
+		status_why
+		if [ -n "$why" ]; then
+			:
 		elif ! grep -Eq "^$1: [0-9]+ passed, 0 failed\$" "$out"; then
 			why="no '$1: N passed, 0 failed' line"
 		elif xdp_left $ns_a veth0; then
