@@ -28,12 +28,6 @@ const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
 /// set (`TX_BATCH_SIZE` in net/xdp/xsk.c).
 pub const MIN_TX_BUDGET: u32 = 32;
 
-/// The TX budget of a socket whose `tx_budget` is 0, before it is clamped to
-/// the socket's TX ring: `u32::MAX` gives every socket its whole ring, the
-/// most the kernel allows. This is the one place the default is chosen.
-pub const DEFAULT_TX_BUDGET: u32 = u32::MAX;
-const _: () = assert!(DEFAULT_TX_BUDGET >= MIN_TX_BUDGET);
-
 /// How long a bind keeps retrying while the kernel is still releasing the
 /// queue from a socket closed just before (it does so asynchronously).
 const BIND_BUSY_RETRY: Duration = Duration::from_secs(2);
@@ -58,8 +52,8 @@ pub struct SocketConfig {
     /// descriptors and returns: with the kernel's own 32, a batch of 256 takes
     /// 8 syscalls. In zero-copy mode the driver paces TX and this has no effect.
     ///
-    /// 0 means the library's default: [`DEFAULT_TX_BUDGET`] clamped to the TX
-    /// ring, currently the whole ring; on a kernel without the option that
+    /// 0 means the library's default: the whole TX ring, the most the kernel
+    /// allows (`bench/tx_budget.sh` found nothing faster); on a kernel without the option that
     /// default quietly stays the kernel's 32. Any other value must lie in
     /// [`MIN_TX_BUDGET`]`..=tx_size` and needs a TX ring; a kernel without the
     /// option refuses it (`NotSupported`).
@@ -111,7 +105,7 @@ impl SocketConfig {
     }
 
     /// The TX budget the socket asks the kernel for: `tx_budget`, or for 0
-    /// [`DEFAULT_TX_BUDGET`] clamped to the TX ring. `None` when it asks for
+    /// the TX ring's size. `None` when it asks for
     /// none: no TX ring, or a default on a ring smaller than [`MIN_TX_BUDGET`]
     /// (the kernel takes no budget above the ring, and its own 32 already
     /// covers such a ring).
@@ -119,8 +113,7 @@ impl SocketConfig {
         if self.tx_budget != 0 {
             return Some(self.tx_budget);
         }
-        let b = DEFAULT_TX_BUDGET.min(self.tx_size);
-        (b >= MIN_TX_BUDGET).then_some(b)
+        (self.tx_size >= MIN_TX_BUDGET).then_some(self.tx_size)
     }
 }
 
@@ -539,7 +532,7 @@ mod tests {
             (2048, 2048, BIND_NEED_WAKEUP, XdpMode::Auto, 0)
         );
         d.validate().unwrap();
-        assert_eq!(d.resolved_tx_budget(), Some(DEFAULT_TX_BUDGET.min(2048)));
+        assert_eq!(d.resolved_tx_budget(), Some(2048));
         assert_eq!((BIND_COPY, BIND_ZEROCOPY, BIND_NEED_WAKEUP), (2, 4, 8));
     }
 
@@ -576,7 +569,7 @@ mod tests {
         let d = SocketConfig::default();
         let r = |tx_size, tx_budget| SocketConfig { tx_size, tx_budget, ..d }.resolved_tx_budget();
         assert_eq!(r(2048, 100), Some(100));
-        assert_eq!(r(512, 0), Some(DEFAULT_TX_BUDGET.min(512)));
+        assert_eq!(r(512, 0), Some(512));
         assert_eq!(r(32, 0), Some(32));
         // Below the kernel's minimum the default asks for nothing; without a
         // TX ring there is nothing to ask.
