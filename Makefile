@@ -4,7 +4,8 @@
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
-#   make test                             header check, cargo test (unit, veth, selftest
+#   make lint                             cargo clippy --all-targets -D warnings, cargo fmt --check
+#   make test                             header check, lint, cargo test (unit, veth, selftest
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
 #                                         fuzz), loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
@@ -72,7 +73,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
+.PHONY: lint all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
 
 all: release
 
@@ -141,7 +142,7 @@ loom:
 # cargo test runs, among the rest, the selftest scenarios (tests/conformance.rs),
 # the SIGKILL trials (tests/crash.rs), a 60 s soak per mode (tests/soak.rs;
 # XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
-test: test-tools check-header
+test: test-tools check-header lint
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
 	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
@@ -151,6 +152,11 @@ test: test-tools check-header
 		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
+
+# Style gates, first in make test: any clippy warning or unformatted file fails it.
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --check
 
 # The C tests are built in the guest's image against this prefix, as in make test.
 test-kernels:
