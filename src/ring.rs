@@ -520,6 +520,13 @@ impl<T: Copy> ProdRing<T> {
         self.raw.needs_wakeup()
     }
 
+    /// Free slots, at most `nb`: the cached view when it has `nb`, else a
+    /// fresh read of the kernel's consumer index (libxdp's `xsk_prod_nb_free`).
+    #[inline]
+    pub fn nb_free(&mut self, nb: u32) -> u32 {
+        self.free(nb).min(nb)
+    }
+
     /// Slots reserved and not yet submitted.
     #[inline(always)]
     pub fn reserved(&self) -> u32 {
@@ -660,6 +667,14 @@ impl<T: Copy> ConsRing<T> {
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// Entries ready to peek, at most `nb`: the cached view when it has `nb`,
+    /// else a fresh read of the kernel's producer index (libxdp's
+    /// `xsk_cons_nb_avail`).
+    #[inline]
+    pub fn nb_avail(&mut self, nb: u32) -> u32 {
+        self.avail(nb).min(nb)
     }
 
     /// Entries peeked and not yet released.

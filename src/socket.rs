@@ -303,6 +303,13 @@ impl Socket {
         self.queue_id
     }
 
+    /// The fd of the built-in program's XSKMAP that steers this socket's
+    /// queue (shared by this process's sockets on the interface; do not
+    /// close it), or `None` when the library attached nothing.
+    pub fn xskmap_fd(&self) -> Option<RawFd> {
+        self.xdp.as_ref().map(Attachment::map_fd)
+    }
+
     /// The mode the built-in program really runs in (`Skb` or `Drv`), or `None`.
     pub fn xdp_mode(&self) -> XdpMode {
         self.xdp.as_ref().map_or(XdpMode::None, |x| x.mode())

@@ -348,14 +348,21 @@ impl Umem {
         i as u64 * self.shared.cfg.frame_size as u64
     }
 
+    /// The address of the frame that ring address `addr` lies in: in aligned
+    /// mode `addr - addr % frame_size`; in unaligned mode the chunk's base
+    /// address, [`extract_addr`] (the offset in the top 16 bits dropped).
+    pub fn frame_start(&self, addr: u64) -> u64 {
+        if self.shared.cfg.flags & UMEM_UNALIGNED_CHUNKS != 0 {
+            extract_addr(addr)
+        } else {
+            addr - addr % self.shared.cfg.frame_size as u64
+        }
+    }
+
     /// Offset in the area that a ring address refers to (unaligned mode packs an
     /// offset into the top 16 bits), if it lies inside the area.
     pub fn offset_of(&self, addr: u64) -> Option<usize> {
-        let off = if self.shared.cfg.flags & UMEM_UNALIGNED_CHUNKS != 0 {
-            (addr & libc::XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >> libc::XSK_UNALIGNED_BUF_OFFSET_SHIFT)
-        } else {
-            addr
-        };
+        let off = if self.shared.cfg.flags & UMEM_UNALIGNED_CHUNKS != 0 { add_offset_to_addr(addr) } else { addr };
         (off < self.size()).then_some(off as usize)
     }
 
@@ -432,6 +439,21 @@ impl Umem {
             ))),
         }
     }
+}
+
+/// Unaligned mode: the base address of a ring address (its low 48 bits).
+pub fn extract_addr(addr: u64) -> u64 {
+    addr & libc::XSK_UNALIGNED_BUF_ADDR_MASK
+}
+
+/// Unaligned mode: the offset a ring address carries in its top 16 bits.
+pub fn extract_offset(addr: u64) -> u64 {
+    addr >> libc::XSK_UNALIGNED_BUF_OFFSET_SHIFT
+}
+
+/// Unaligned mode: the area offset a ring address refers to (base plus offset).
+pub fn add_offset_to_addr(addr: u64) -> u64 {
+    extract_addr(addr) + extract_offset(addr)
 }
 
 /// `setsockopt(SOL_XDP, opt, value)`.
@@ -529,6 +551,12 @@ mod tests {
     fn unaligned_allows_any_size_in_range() {
         let d = UmemConfig { flags: UMEM_UNALIGNED_CHUNKS, frame_size: 3000, ..Default::default() };
         d.validate().unwrap();
+    }
+
+    #[test]
+    fn unaligned_address_helpers() {
+        let a = (0x123u64 << 48) | 0x4000;
+        assert_eq!((extract_addr(a), extract_offset(a), add_offset_to_addr(a)), (0x4000, 0x123, 0x4123));
     }
 
     #[test]

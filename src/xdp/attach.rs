@@ -251,8 +251,7 @@ impl Attachment {
         self.mode
     }
 
-    /// The shared map's fd (tests check that attachments share it).
-    #[cfg(test)]
+    /// The shared map's fd: valid while this attachment lives.
     pub(crate) fn map_fd(&self) -> RawFd {
         self.map_fd
     }
