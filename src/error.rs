@@ -79,6 +79,19 @@ impl Error {
         }
     }
 
+    /// The same error with `ctx` in front of its message.
+    pub(crate) fn context(self, ctx: &str) -> Error {
+        let pre = |m: String| format!("{ctx}: {m}");
+        match self {
+            Error::InvalidArgument(m) => Error::InvalidArgument(pre(m)),
+            Error::NoDevice(m) => Error::NoDevice(pre(m)),
+            Error::Busy(m) => Error::Busy(pre(m)),
+            Error::NotSupported(m) => Error::NotSupported(pre(m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(pre(m)),
+            Error::Os { context, source } => Error::Os { context: pre(context), source },
+        }
+    }
+
     pub(crate) fn invalid(msg: impl Into<String>) -> Error {
         Error::InvalidArgument(msg.into())
     }
@@ -96,6 +109,14 @@ mod tests {
         assert_eq!(Error::NotSupported("x".into()).errno(), libc::EOPNOTSUPP);
         assert_eq!(Error::from_errno("op", libc::ENOMEM).errno(), libc::ENOMEM);
         assert_eq!(Error::from_errno("op", libc::EPERM).errno(), libc::EPERM);
+    }
+
+    #[test]
+    fn context_goes_in_front_and_keeps_the_errno() {
+        let e = Error::from_errno("bind", libc::ENOMEM).context("socket on x");
+        assert_eq!((e.errno(), e.to_string().starts_with("socket on x: bind: ")), (libc::ENOMEM, true), "{e}");
+        let e = Error::Busy("b".into()).context("c");
+        assert_eq!((e.errno(), e.to_string()), (libc::EBUSY, "c: b".to_string()));
     }
 
     #[test]

@@ -537,6 +537,18 @@ impl<T: Copy> ProdRing<T> {
     pub fn in_flight(&self) -> u32 {
         self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire))
     }
+
+    /// Submits to `to` the entries submitted here and not yet consumed (at
+    /// most `to`'s free room), in order: for a ring that is being replaced
+    /// by a fresh one before the kernel ever read it.
+    pub(crate) fn move_submitted_to(&mut self, to: &mut ProdRing<T>) {
+        let n = self.in_flight().min(self.raw.size);
+        let first = self.cur.published.wrapping_sub(n);
+        // SAFETY: slot_ref() is always in bounds; these entries were written
+        // before they were submitted.
+        let items: Vec<T> = (0..n).map(|i| unsafe { self.raw.slot_ref(first.wrapping_add(i)).read() }).collect();
+        to.put(&items);
+    }
 }
 
 impl<T: Copy> ConsRing<T> {

@@ -4,17 +4,12 @@
 
 use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
-use crate::ring::{Desc, RxRing, TxRing};
-use crate::sys;
-use crate::umem::{
-    check_ring_size, getsockopt, mmap_offsets, set_ring_size, setsockopt, BindKey, FdState, Umem, UmemShared,
-};
+use crate::ring::{RxRing, TxRing};
+use crate::umem::{check_ring_size, getsockopt, is_zerocopy, Bound, Claim, SockFd, Umem, UmemShared};
 use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
-use std::mem::size_of;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// `XDP_COPY`: force copy mode.
 pub const BIND_COPY: u32 = libc::XDP_COPY as u32;
@@ -27,10 +22,6 @@ const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
 /// The smallest TX budget the kernel takes, and the one it uses when none is
 /// set (`TX_BATCH_SIZE` in net/xdp/xsk.c).
 pub const MIN_TX_BUDGET: u32 = 32;
-
-/// How long a bind keeps retrying while the kernel is still releasing the
-/// queue from a socket closed just before (it does so asynchronously).
-const BIND_BUSY_RETRY: Duration = Duration::from_secs(2);
 
 /// Socket ring sizes, bind flags, XDP program mode and TX budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,13 +126,6 @@ pub struct Stats {
     pub tx_ring_empty_descs: u64,
 }
 
-/// Which fd the socket uses: its own, or the UMEM's (the first socket on a
-/// UMEM must be the UMEM's fd; it stays open as long as the UMEM does).
-enum SockFd {
-    Own(OwnedFd),
-    Umem(RawFd),
-}
-
 /// An AF_XDP socket bound to `(interface, queue)`.
 pub struct Socket {
     // Each ring in its own cell (which also keeps the Option's tag outside
@@ -154,6 +138,7 @@ pub struct Socket {
     umem: Arc<UmemShared>,
     dev: Netdev,
     queue_id: u32,
+    bound: Bound,
 }
 
 impl Socket {
@@ -179,7 +164,6 @@ impl Socket {
                  create the umem on a thread in the interface's namespace"
             )));
         }
-        let key: BindKey = (dev.netns, dev.ifindex, queue_id);
 
         // Steer first: if the interface carries a foreign program, fail before
         // anything is bound.
@@ -188,67 +172,10 @@ impl Socket {
             _ if cfg.rx_size == 0 => None,
             mode => Some(Attachment::acquire(&dev, mode)?),
         };
-
-        // The fd decision and its setup happen under the UMEM's lock: they read
-        // and change what the UMEM's fd has been through.
-        //
-        // Every ring is mapped before its fd is bound: kernels before 6.4
-        // refuse to map a bound socket's rings (`xsk_mmap` answers EBUSY), so
-        // the UMEM's fd keeps its mappings from socket to socket.
-        let mut st = shared.state();
-        let (fd, rx, tx) = match st.bound {
-            None => {
-                set_rings(shared.fd(), cfg, &mut st, &ctx)?;
-                set_tx_budget(shared.fd(), cfg, &ctx)?;
-                let (rx, tx) = umem_fd_rings(shared.fd(), cfg, &mut st, &ctx)?;
-                if let Err(e) = bind(shared.fd(), &dev, queue_id, cfg.bind_flags as u16, 0, &ctx) {
-                    // Still unbound, and the sizes stay set: a retry binds these.
-                    (st.rx_ring, st.tx_ring) = (rx, tx);
-                    return Err(e);
-                }
-                st.bound = Some(key);
-                st.fd_in_use = true;
-                (SockFd::Umem(shared.fd()), rx, tx)
-            }
-            Some(k) if k != key => {
-                return Err(Error::NotSupported(format!(
-                    "{ctx}: this umem is bound to another queue or interface (ifindex {} queue {}); \
-                     sharing a umem across queues needs per-queue fill/completion rings, which xsk_rs \
-                     does not offer yet: create one umem per queue",
-                    k.1, k.2
-                )));
-            }
-            // The UMEM's fd is bound here and free again (its socket was
-            // destroyed): take it over with the rings it already has.
-            Some(_) if !st.fd_in_use && st.rx_size == Some(cfg.rx_size) && st.tx_size == Some(cfg.tx_size) => {
-                // The budget stays on the fd: set this config's, whatever the
-                // last socket had.
-                set_tx_budget(shared.fd(), cfg, &ctx)?;
-                let (rx, tx) = umem_fd_rings(shared.fd(), cfg, &mut st, &ctx)?;
-                st.fd_in_use = true;
-                (SockFd::Umem(shared.fd()), rx, tx)
-            }
-            Some(_) => {
-                // SAFETY: plain socket(2); ownership taken right away.
-                let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-                if raw < 0 {
-                    return Err(Error::last_os(format!("{ctx}: socket(AF_XDP)")));
-                }
-                // SAFETY: fresh fd.
-                let own = unsafe { OwnedFd::from_raw_fd(raw) };
-                set_rings(raw, cfg, &mut FdState::default(), &ctx)?;
-                set_tx_budget(raw, cfg, &ctx)?;
-                let (rx, tx) = map_rings(raw, cfg, &ctx)?;
-                // Shared sockets may not pass mode flags: they inherit the first socket's.
-                bind(raw, &dev, queue_id, libc::XDP_SHARED_UMEM, shared.fd() as u32, &ctx)?;
-                (SockFd::Own(own), rx, tx)
-            }
-        };
-        drop(st);
-        shared.socket_added();
+        let Claim { fd, rx, tx, bound } = umem.claim(&dev, queue_id, cfg, &ctx)?;
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
-        let sock = Socket { rx, tx, fd, xdp, umem: shared, dev, queue_id };
+        let sock = Socket { rx, tx, fd, xdp, umem: Arc::clone(umem.shared()), dev, queue_id, bound };
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
         }
@@ -257,10 +184,7 @@ impl Socket {
 
     /// The socket's fd (for poll/epoll; do not close it).
     pub fn fd(&self) -> RawFd {
-        match &self.fd {
-            SockFd::Own(f) => f.as_raw_fd(),
-            SockFd::Umem(f) => *f,
-        }
+        self.fd.raw()
     }
 
     /// The RX ring, if the socket has one.
@@ -366,9 +290,13 @@ impl Socket {
 
     /// Whether the socket runs in zero-copy mode (`XDP_OPTIONS`).
     pub fn is_zerocopy(&self) -> Result<bool> {
-        // SAFETY: xdp_options is one u32.
-        let (o, _) = unsafe { getsockopt::<libc::xdp_options>(self.fd(), libc::XDP_OPTIONS, "get xdp options")? };
-        Ok(o.flags & libc::XDP_OPTIONS_ZEROCOPY != 0)
+        is_zerocopy(self.fd())
+    }
+
+    /// The `BIND_*` flags in force for the socket: its own for the first
+    /// socket on a UMEM, the first socket's for every later one.
+    pub fn bind_flags(&self) -> u32 {
+        self.bound.flags
     }
 
     /// Inserts this socket into a caller-owned XSKMAP at its queue id (for
@@ -391,139 +319,8 @@ impl Drop for Socket {
         if let Some(x) = &self.xdp {
             x.remove(self.queue_id, self.fd());
         }
-        if let SockFd::Umem(_) = self.fd {
-            // The UMEM's fd stays bound (the kernel cannot unbind); a later
-            // socket on the same queue takes it over, with these mappings.
-            let mut st = self.umem.state();
-            st.rx_ring = self.rx.take().map(UnsafeCell::into_inner);
-            st.tx_ring = self.tx.take().map(UnsafeCell::into_inner);
-            st.fd_in_use = false;
-        }
-        self.umem.socket_removed();
-    }
-}
-
-/// Maps the RX and TX rings that `cfg` asks for from `fd`, whose ring sizes
-/// are set. Call it before `fd` is bound (see [`Socket::new`]).
-fn map_rings(fd: RawFd, cfg: &SocketConfig, ctx: &str) -> Result<(Option<RxRing>, Option<TxRing>)> {
-    let off = mmap_offsets(fd)?;
-    let rx = (cfg.rx_size > 0)
-        .then(|| RxRing::map(fd, libc::XDP_PGOFF_RX_RING as u64, &off.rx, cfg.rx_size, &format!("{ctx}: rx ring")))
-        .transpose()?;
-    let tx = (cfg.tx_size > 0)
-        .then(|| TxRing::map(fd, libc::XDP_PGOFF_TX_RING as u64, &off.tx, cfg.tx_size, &format!("{ctx}: tx ring")))
-        .transpose()?;
-    Ok((rx, tx))
-}
-
-/// The UMEM's fd's rings for a socket about to use that fd: the ones the fd
-/// keeps from an earlier socket (or a failed bind), started afresh, or, the
-/// first time, mapped now. `st`'s ring sizes equal `cfg`'s.
-fn umem_fd_rings(
-    fd: RawFd,
-    cfg: &SocketConfig,
-    st: &mut FdState,
-    ctx: &str,
-) -> Result<(Option<RxRing>, Option<TxRing>)> {
-    let (mut rx, mut tx) = (st.rx_ring.take(), st.tx_ring.take());
-    let kept = (cfg.rx_size == 0 || rx.is_some()) && (cfg.tx_size == 0 || tx.is_some());
-    if !kept {
-        debug_assert!(st.bound.is_none(), "a bound umem fd keeps the rings it was bound with");
-        drop((rx, tx));
-        return map_rings(fd, cfg, ctx);
-    }
-    rx.iter_mut().for_each(RxRing::resync);
-    tx.iter_mut().for_each(TxRing::resync);
-    Ok((rx, tx))
-}
-
-/// Sets the RX/TX ring sizes on `fd`, remembering them in `st` (the kernel lets
-/// each ring be set once per fd, so a retry after a failed bind must reuse them).
-fn set_rings(fd: RawFd, cfg: &SocketConfig, st: &mut FdState, ctx: &str) -> Result<()> {
-    for (size, have, opt, name) in [
-        (cfg.rx_size, &mut st.rx_size, libc::XDP_RX_RING, "rx"),
-        (cfg.tx_size, &mut st.tx_size, libc::XDP_TX_RING, "tx"),
-    ] {
-        match *have {
-            Some(s) if s == size => {}
-            Some(s) => {
-                return Err(Error::invalid(format!(
-                    "{ctx}: an earlier failed socket on this umem set its {name} ring to {s} entries; \
-                     the kernel allows that once per umem, so ask for {s} or use a new umem"
-                )))
-            }
-            None => {
-                if size > 0 {
-                    set_ring_size(fd, opt, size, size_of::<Desc>(), &format!("{ctx}: {name}"))?;
-                }
-                *have = Some(size);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Sets the TX budget on `fd`, whose TX ring must be set already (the kernel
-/// checks the budget against it; bound or not does not matter). A kernel
-/// without the option answers `ENOPROTOOPT`: the default then stays the
-/// kernel's, an explicit budget is refused.
-fn set_tx_budget(fd: RawFd, cfg: &SocketConfig, ctx: &str) -> Result<()> {
-    let Some(b) = cfg.resolved_tx_budget() else { return Ok(()) };
-    match setsockopt(fd, sys::XDP_MAX_TX_SKB_BUDGET, &b, &format!("{ctx}: set tx budget {b}")) {
-        Err(e) if e.errno() == libc::ENOPROTOOPT => {
-            if cfg.tx_budget == 0 {
-                return Ok(());
-            }
-            Err(Error::NotSupported(format!(
-                "{ctx}: tx budget {b}: this kernel lacks XDP_MAX_TX_SKB_BUDGET (needs Linux 6.17); \
-                 leave tx_budget 0 to run with the kernel's fixed 32 per kick"
-            )))
-        }
-        r => r,
-    }
-}
-
-/// `bind(2)`, retrying `EBUSY` for a bounded time: the kernel frees a queue
-/// from a closed socket asynchronously, so an immediate re-bind may see it busy.
-fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx: &str) -> Result<()> {
-    let sa = libc::sockaddr_xdp {
-        sxdp_family: libc::AF_XDP as u16,
-        sxdp_flags: flags,
-        sxdp_ifindex: dev.ifindex,
-        sxdp_queue_id: queue_id,
-        sxdp_shared_umem_fd: shared_fd,
-    };
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    loop {
-        // SAFETY: sa is a valid sockaddr_xdp and the length is its size.
-        let rc = unsafe {
-            libc::bind(fd, (&sa as *const libc::sockaddr_xdp).cast(), std::mem::size_of_val(&sa) as libc::socklen_t)
-        };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = errno();
-        if e == libc::EBUSY && start.elapsed() < BIND_BUSY_RETRY {
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
-            continue;
-        }
-        return Err(match e {
-            libc::EBUSY => Error::Busy(format!(
-                "{ctx}: bind: queue is in use by another AF_XDP socket (still busy after {} ms)",
-                start.elapsed().as_millis()
-            )),
-            libc::EOPNOTSUPP if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: the driver of {} does not support zero-copy AF_XDP; use copy mode",
-                dev.name
-            )),
-            libc::EINVAL if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: zero-copy refused by the driver of {} (EINVAL); use copy mode",
-                dev.name
-            )),
-            _ => Error::from_errno(format!("{ctx}: bind"), e),
-        });
+        let fd = std::mem::replace(&mut self.fd, SockFd::Umem(-1));
+        self.umem.release(fd, self.rx.take().map(UnsafeCell::into_inner), self.tx.take().map(UnsafeCell::into_inner));
     }
 }
 
@@ -582,22 +379,5 @@ mod tests {
         // TX ring there is nothing to ask.
         assert_eq!(r(16, 0), None);
         assert_eq!(r(0, 0), None);
-    }
-
-    /// A kernel without the option answers ENOPROTOOPT, as any socket answers
-    /// an unknown SOL_XDP option: a UDP socket stands in for an old kernel.
-    #[test]
-    fn tx_budget_on_a_kernel_without_the_option() {
-        // SAFETY: plain socket(2); ownership taken right away.
-        let fd = unsafe { OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)) };
-        let d = SocketConfig::default();
-        set_tx_budget(fd.as_raw_fd(), &d, "ctx").expect("the default is quietly left to the kernel");
-        let e = set_tx_budget(fd.as_raw_fd(), &SocketConfig { tx_budget: 64, ..d }, "ctx").unwrap_err();
-        assert_eq!(e.errno(), libc::EOPNOTSUPP);
-        let m = e.to_string();
-        assert!(
-            m.starts_with("ctx: tx budget 64: ") && m.contains("lacks XDP_MAX_TX_SKB_BUDGET (needs Linux 6.17)"),
-            "{m}"
-        );
     }
 }

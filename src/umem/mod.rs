@@ -7,12 +7,17 @@
 //! the fd, the area, the fill and completion rings, and the record of what the
 //! fd has been bound to.
 
+mod fd;
+
+pub(crate) use fd::{is_zerocopy, Bound, Claim, SockFd};
+use fd::{FdState, XskFd};
+
 use crate::error::{Error, Result};
 use crate::netdev::NetnsId;
-use crate::ring::{CompRing, FillRing, RxRing, TxRing};
+use crate::ring::{CompRing, FillRing};
 use std::cell::UnsafeCell;
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -144,6 +149,13 @@ struct Area {
     owned: bool,
 }
 
+// SAFETY: an Area is an address range and a flag; this code never reads or
+// writes through `base` (it only hands the pointer out and unmaps it once, on
+// drop), so moving or sharing the value across threads cannot race.
+unsafe impl Send for Area {}
+// SAFETY: as above.
+unsafe impl Sync for Area {}
+
 impl Drop for Area {
     fn drop(&mut self) {
         if self.owned {
@@ -153,33 +165,12 @@ impl Drop for Area {
     }
 }
 
-/// Where a UMEM's own fd is bound: `(netns, ifindex, queue)`.
-pub(crate) type BindKey = (NetnsId, u32, u32);
-
-/// What has been done to the UMEM's fd. The fd can be set up and bound only
-/// once; these fields let later sockets share it correctly.
-#[derive(Default)]
-pub(crate) struct FdState {
-    /// RX/TX ring sizes already set on the fd (the kernel lets each be set once).
-    pub rx_size: Option<u32>,
-    pub tx_size: Option<u32>,
-    /// The fd's RX/TX rings while no socket holds them. They are mapped once,
-    /// before the fd's first bind, and handed from socket to socket: kernels
-    /// before 6.4 refuse to map the rings of a bound socket (`EBUSY`).
-    pub rx_ring: Option<RxRing>,
-    pub tx_ring: Option<TxRing>,
-    /// Where the fd is bound, once it is.
-    pub bound: Option<BindKey>,
-    /// A live socket is using the fd as its own.
-    pub fd_in_use: bool,
-}
-
 /// The parts of a UMEM that sockets keep alive: fd, area, geometry.
 pub(crate) struct UmemShared {
-    // The state first: the RX/TX mappings it may keep go before the fd and
-    // the area (each mapping holds the socket on its own; this is for order).
+    // The state first: it holds the fd, and the RX/TX mappings it may keep
+    // go before the fd and the area (each mapping holds the socket on its
+    // own; this is for order).
     state: Mutex<FdState>,
-    fd: OwnedFd,
     /// Namespace the fd was created in: the kernel resolves a bind's ifindex
     /// there, so sockets must look their interface up in the same one.
     netns: NetnsId,
@@ -188,25 +179,14 @@ pub(crate) struct UmemShared {
     sockets: AtomicUsize,
 }
 
-// SAFETY: the area pointer is only handed out, never dereferenced here; the
-// rest is an fd, an atomic, and a mutex around plain state and rings that are
-// Send.
-unsafe impl Send for UmemShared {}
-// SAFETY: as above.
-unsafe impl Sync for UmemShared {}
-
 impl UmemShared {
-    pub(crate) fn fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-
     pub(crate) fn netns(&self) -> NetnsId {
         self.netns
     }
 
     /// The fd's state; a poisoned lock only means a panic elsewhere, the data is
     /// still consistent because every update is a single assignment.
-    pub(crate) fn state(&self) -> MutexGuard<'_, FdState> {
+    fn state(&self) -> MutexGuard<'_, FdState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -283,33 +263,31 @@ impl Umem {
     }
 
     fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
-        // SAFETY: plain socket(2); ownership taken right away.
-        let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if raw < 0 {
-            return Err(Error::last_os("socket(AF_XDP)"));
-        }
-        // SAFETY: raw is a fresh fd nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-
-        // The whole struct, tx_metadata_len included: with a shorter optlen the
-        // kernel reads only the v1 prefix and silently drops `flags`.
-        let reg = libc::xdp_umem_reg {
-            addr: area.base.as_ptr() as u64,
-            len: area.len as u64,
-            chunk_size: cfg.frame_size,
-            headroom: cfg.frame_headroom,
-            flags: cfg.flags,
-            tx_metadata_len: 0,
-        };
-        setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
-        set_ring_size(raw, libc::XDP_UMEM_FILL_RING, cfg.fill_size, size_of::<u64>(), "fill")?;
-        set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, cfg.comp_size, size_of::<u64>(), "completion")?;
-        let off = mmap_offsets(raw)?;
-        let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
-        let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
         let netns = crate::netdev::current_netns()?;
-        let shared = UmemShared { state: Mutex::default(), fd, netns, area, cfg, sockets: AtomicUsize::new(0) };
+        let (fd, fill, comp) = register_fd(&area, &cfg, netns)?;
+        let shared = UmemShared { state: Mutex::new(FdState::new(fd)), netns, area, cfg, sockets: AtomicUsize::new(0) };
         Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
+    }
+
+    /// Registers the UMEM anew on a fresh fd, for a fd that was set up by a
+    /// socket that then failed to bind (the kernel lets ring sizes be set once
+    /// per fd). The fill ring's submitted entries move to the new fill ring;
+    /// entries reserved and not yet submitted are forgotten. The completion
+    /// ring is empty (nothing was ever sent).
+    fn renew(&self, st: &mut FdState, ctx: &str) -> Result<()> {
+        debug_assert!(st.bound().is_none() && self.socket_count() == 0);
+        let (fd, mut fill, comp) =
+            register_fd(&self.shared.area, &self.shared.cfg, self.shared.netns).map_err(|e| e.context(ctx))?;
+        // SAFETY: no socket exists (the fd never bound), so the only other
+        // users of the rings are this Umem's owner, who is inside the call
+        // that borrows it (Rust), or must not use them concurrently with
+        // socket creation (the C contract on xsk_rs_socket_create).
+        let (old_fill, old_comp) = unsafe { (&mut *self.fill.get(), &mut *self.comp.get()) };
+        old_fill.move_submitted_to(&mut fill);
+        *old_fill = fill;
+        *old_comp = comp;
+        st.renew(fd);
+        Ok(())
     }
 
     pub(crate) fn shared(&self) -> &Arc<UmemShared> {
@@ -338,9 +316,11 @@ impl Umem {
         self.shared.cfg.frame_headroom
     }
 
-    /// The UMEM's AF_XDP fd (the first socket on this UMEM binds it).
+    /// The UMEM's AF_XDP fd (the first socket on this UMEM binds it). It
+    /// changes only when a socket fails to bind it and a later one asks for
+    /// other ring sizes (see [`fd`](self::fd)).
     pub fn fd(&self) -> RawFd {
-        self.shared.fd()
+        self.shared.state().fd()
     }
 
     /// Address of frame `i` (aligned layout: `i * frame_size`).
@@ -454,6 +434,30 @@ pub fn extract_offset(addr: u64) -> u64 {
 /// Unaligned mode: the area offset a ring address refers to (base plus offset).
 pub fn add_offset_to_addr(addr: u64) -> u64 {
     extract_addr(addr) + extract_offset(addr)
+}
+
+/// Opens an AF_XDP fd, registers `area` on it and sets up and maps its fill
+/// and completion rings.
+fn register_fd(area: &Area, cfg: &UmemConfig, netns: NetnsId) -> Result<(XskFd, FillRing, CompRing)> {
+    let fd = XskFd::open(netns, "")?;
+    let raw = fd.raw();
+    // The whole struct, tx_metadata_len included: with a shorter optlen the
+    // kernel reads only the v1 prefix and silently drops `flags`.
+    let reg = libc::xdp_umem_reg {
+        addr: area.base.as_ptr() as u64,
+        len: area.len as u64,
+        chunk_size: cfg.frame_size,
+        headroom: cfg.frame_headroom,
+        flags: cfg.flags,
+        tx_metadata_len: 0,
+    };
+    setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
+    set_ring_size(raw, libc::XDP_UMEM_FILL_RING, cfg.fill_size, size_of::<u64>(), "fill")?;
+    set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, cfg.comp_size, size_of::<u64>(), "completion")?;
+    let off = mmap_offsets(raw)?;
+    let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
+    let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
+    Ok((fd, fill, comp))
 }
 
 /// `setsockopt(SOL_XDP, opt, value)`.
