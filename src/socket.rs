@@ -5,7 +5,9 @@
 use crate::error::{errno, Error, Result};
 use crate::netdev::Netdev;
 use crate::ring::{RxRing, TxRing};
-use crate::umem::{check_ring_size, getsockopt, is_zerocopy, Bound, Claim, SockFd, Umem, UmemShared};
+use crate::umem::{
+    check_ring_size, getsockopt, is_zerocopy, ring_for, Bound, Claim, SockFd, Umem, UmemShared, DEFAULT_FRAMES,
+};
 use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
 use std::os::fd::RawFd;
@@ -52,18 +54,30 @@ pub struct SocketConfig {
 }
 
 impl Default for SocketConfig {
+    /// The rings of [`SocketConfig::lending`] for a default UMEM's
+    /// [`DEFAULT_FRAMES`] (RX and TX of 4096), `BIND_NEED_WAKEUP`, mode
+    /// `Auto`, the default TX budget.
     fn default() -> Self {
-        SocketConfig {
-            rx_size: 2048,
-            tx_size: 2048,
-            bind_flags: BIND_NEED_WAKEUP,
-            xdp_mode: XdpMode::Auto,
-            tx_budget: 0,
-        }
+        SocketConfig::lending(DEFAULT_FRAMES).expect("the default frame count is lendable")
     }
 }
 
 impl SocketConfig {
+    /// A socket whose RX and TX rings each hold `frames` frames (rounded up to
+    /// a power of two), so that every frame of a UMEM sized with
+    /// [`crate::umem::UmemConfig::lending`] can be lent to the fill ring, or
+    /// be on the TX ring, at once; the other fields are the defaults.
+    pub fn lending(frames: u32) -> Result<SocketConfig> {
+        let ring = ring_for(frames)?;
+        Ok(SocketConfig {
+            rx_size: ring,
+            tx_size: ring,
+            bind_flags: BIND_NEED_WAKEUP,
+            xdp_mode: XdpMode::Auto,
+            tx_budget: 0,
+        })
+    }
+
     /// Checks ring sizes, flags and TX budget, naming the bad value.
     pub fn validate(&self) -> Result<()> {
         check_ring_size("rx ring", self.rx_size, true)?;
@@ -333,16 +347,17 @@ mod tests {
         let d = SocketConfig::default();
         assert_eq!(
             (d.rx_size, d.tx_size, d.bind_flags, d.xdp_mode, d.tx_budget),
-            (2048, 2048, BIND_NEED_WAKEUP, XdpMode::Auto, 0)
+            (4096, 4096, BIND_NEED_WAKEUP, XdpMode::Auto, 0)
         );
         d.validate().unwrap();
-        assert_eq!(d.resolved_tx_budget(), Some(2048));
+        assert_eq!(d.resolved_tx_budget(), Some(4096));
+        assert_eq!(SocketConfig::lending(3000).unwrap(), SocketConfig { rx_size: 4096, tx_size: 4096, ..d });
         assert_eq!((BIND_COPY, BIND_ZEROCOPY, BIND_NEED_WAKEUP), (2, 4, 8));
     }
 
     #[test]
     fn bad_configs_are_named() {
-        let d = SocketConfig::default();
+        let d = SocketConfig { rx_size: 2048, tx_size: 2048, ..SocketConfig::default() };
         let msg = |c: SocketConfig| {
             let e = c.validate().unwrap_err();
             assert_eq!(e.errno(), libc::EINVAL);

@@ -51,7 +51,8 @@ pub struct UmemConfig {
     /// many frames at once. The kernel publishes how far it has consumed the
     /// fill ring at the end of each receive batch, just after the RX entries,
     /// so a frame handed back the moment it arrives can find a full ring still
-    /// full; the spare half guarantees room.
+    /// full; the spare half guarantees room. [`UmemConfig::lending`] sizes it
+    /// for a number of frames.
     pub fill_size: u32,
     /// Completion ring entries (power of two).
     pub comp_size: u32,
@@ -59,16 +60,46 @@ pub struct UmemConfig {
     pub flags: u32,
 }
 
+/// Frames in a default UMEM; the default rings let every one of them be lent
+/// at once ([`UmemConfig::lending`], [`crate::socket::SocketConfig::lending`]).
+pub const DEFAULT_FRAMES: u32 = 4096;
+
 impl Default for UmemConfig {
+    /// [`DEFAULT_FRAMES`] frames of 4096 bytes with the rings of
+    /// [`UmemConfig::lending`]: a fill ring of 8192, a completion ring of 4096.
     fn default() -> Self {
-        UmemConfig {
-            frame_count: 4096,
+        UmemConfig::lending(DEFAULT_FRAMES).expect("the default frame count is lendable")
+    }
+}
+
+/// The ring size that holds `frames` entries: the next power of two.
+pub(crate) fn ring_for(frames: u32) -> Result<u32> {
+    frames
+        .checked_next_power_of_two()
+        .filter(|&n| frames > 0 && n <= MAX_LEND.next_power_of_two())
+        .ok_or_else(|| Error::invalid(format!("cannot size rings to lend {frames} frames: lend 1 to {MAX_LEND}")))
+}
+
+/// The most frames [`UmemConfig::lending`] sizes rings for: its fill ring of
+/// twice that many 8-byte entries is then 8 GiB.
+pub const MAX_LEND: u32 = 1 << 29;
+
+impl UmemConfig {
+    /// A UMEM of `frames` frames of 4096 bytes whose rings let every frame be
+    /// lent to the kernel at once: a fill ring twice `frames` (the kernel may
+    /// need the spare half, see [`UmemConfig::fill_size`]) and a completion
+    /// ring of `frames`, each rounded up to a power of two. Pair it with
+    /// [`crate::socket::SocketConfig::lending`] for the socket's rings.
+    pub fn lending(frames: u32) -> Result<UmemConfig> {
+        let ring = ring_for(frames)?;
+        Ok(UmemConfig {
+            frame_count: frames,
             frame_size: 4096,
             frame_headroom: 0,
-            fill_size: 2048,
-            comp_size: 2048,
+            fill_size: ring * 2,
+            comp_size: ring,
             flags: 0,
-        }
+        })
     }
 }
 
@@ -533,9 +564,23 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let d = UmemConfig::default();
-        assert_eq!((d.frame_count, d.frame_size, d.fill_size, d.comp_size), (4096, 4096, 2048, 2048));
+        assert_eq!((d.frame_count, d.frame_size, d.fill_size, d.comp_size), (4096, 4096, 8192, 4096));
         d.validate().unwrap();
         UmemConfig { frame_size: 2048, ..d }.validate().unwrap();
+    }
+
+    #[test]
+    fn lending_sizes_the_rings_for_every_frame() {
+        let c = UmemConfig::lending(1000).unwrap();
+        assert_eq!((c.frame_count, c.fill_size, c.comp_size), (1000, 2048, 1024));
+        c.validate().unwrap();
+        let c = UmemConfig::lending(1).unwrap();
+        assert_eq!((c.fill_size, c.comp_size), (2, 1));
+        assert!(UmemConfig::lending(MAX_LEND).is_ok());
+        for bad in [0, MAX_LEND + 1, u32::MAX] {
+            let e = UmemConfig::lending(bad).unwrap_err();
+            assert!(e.to_string().contains(&format!("lend {bad} frames")), "{e}");
+        }
     }
 
     #[test]
