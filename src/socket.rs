@@ -272,8 +272,19 @@ impl Socket {
         }
         match errno() {
             libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN | libc::EINTR => Ok(()),
+            libc::ENXIO => Err(self.gone("kick tx")),
             e => Err(Error::from_errno(format!("kick tx on {} queue {}", self.dev.name, self.queue_id), e)),
         }
+    }
+
+    /// The error for a socket the kernel has unbound for good (`ENXIO`): its
+    /// interface was deleted or moved to another network namespace.
+    fn gone(&self, what: &str) -> Error {
+        Error::NoDevice(format!(
+            "{what} on {} queue {}: the interface was deleted or moved to another network namespace, and the \
+             kernel unbound the socket for good; destroy it and its umem and create new ones",
+            self.dev.name, self.queue_id
+        ))
     }
 
     /// `poll(2)` on the socket: `Ok(n > 0)` when ready, `Ok(0)` on timeout.

@@ -293,10 +293,12 @@ fn a_umem_whose_interface_went_away_says_so() {
     }
     for how in ["deleted", "moved"] {
         let pair = VethPair::new();
-        let umem = in_ns(&pair.ns_a, || {
+        let (umem, live) = in_ns(&pair.ns_a, || {
             let umem = Umem::new(&small_umem()).unwrap();
             drop(Socket::new("veth0", 0, &umem, &rings(64, 64)).unwrap());
-            umem
+            // A second socket (on the UMEM's fd again) outlives the interface.
+            let live = Socket::new("veth0", 0, &umem, &rings(64, 64)).unwrap();
+            (umem, live)
         });
         let ip = |args: &[&str]| {
             let ok = Command::new("ip").args(args).status().unwrap().success();
@@ -310,9 +312,17 @@ fn a_umem_whose_interface_went_away_says_so() {
             ip(&["-n", &pair.ns_b, "link", "set", "veth0", "netns", &pair.ns_a]);
         }
         ip(&["-n", &pair.ns_a, "link", "set", "veth0", "up"]);
-        let e = in_ns(&pair.ns_a, move || Socket::new("veth0", 0, &umem, &rings(64, 64)).err().expect("refused"));
+        // Mode none: a device moved away and back keeps the program that the
+        // live socket's attachment put there (under its new ifindex).
+        let none = SocketConfig { xdp_mode: XdpMode::None, ..rings(64, 64) };
+        let e = in_ns(&pair.ns_a, move || Socket::new("veth0", 0, &umem, &none).err().expect("refused"));
         assert_eq!(e.errno(), libc::ENODEV, "{how}: {e}");
         let m = e.to_string();
         assert!(m.contains("deleted or moved") && m.contains("create a new umem"), "{how}: {m}");
+        // The socket that outlived its interface says the same when kicked
+        // (before: "kick tx on veth0 queue 0: No such device or address").
+        let e = live.kick().unwrap_err();
+        assert_eq!(e.errno(), libc::ENODEV, "{how}: {e}");
+        assert!(e.to_string().contains("deleted or moved"), "{how}: {e}");
     }
 }
