@@ -25,6 +25,10 @@ pub enum Error {
     /// Not allowed: missing CAP_NET_RAW / CAP_BPF / CAP_NET_ADMIN (`EPERM`).
     #[error("{0}")]
     PermissionDenied(String),
+    /// An object a forked child inherited from its parent, which only the
+    /// parent can use (`EBADFD`; see the `fork` rule in the C header).
+    #[error("{0}")]
+    Inherited(String),
     /// Any other failed system call, with what was being done.
     #[error("{context}: {source}")]
     Os {
@@ -51,6 +55,7 @@ impl Error {
             Error::Busy(_) => libc::EBUSY,
             Error::NotSupported(_) => libc::EOPNOTSUPP,
             Error::PermissionDenied(_) => libc::EPERM,
+            Error::Inherited(_) => libc::EBADFD,
             Error::Os { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
         }
     }
@@ -88,6 +93,7 @@ impl Error {
             Error::Busy(m) => Error::Busy(pre(m)),
             Error::NotSupported(m) => Error::NotSupported(pre(m)),
             Error::PermissionDenied(m) => Error::PermissionDenied(pre(m)),
+            Error::Inherited(m) => Error::Inherited(pre(m)),
             Error::Os { context, source } => Error::Os { context: pre(context), source },
         }
     }

@@ -1,6 +1,7 @@
 //! xsk_rs: AF_XDP sockets without libbpf.
 pub mod error;
 pub mod ffi;
+mod fork;
 pub mod netdev;
 pub mod ring;
 pub mod socket;

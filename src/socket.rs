@@ -3,6 +3,7 @@
 //! redirect program steering that queue's packets to it.
 
 use crate::error::{errno, Error, Result};
+use crate::fork::Owner;
 use crate::netdev::Netdev;
 use crate::ring::{RxRing, TxRing};
 use crate::umem::{
@@ -153,6 +154,7 @@ pub struct Socket {
     dev: Netdev,
     queue_id: u32,
     bound: Bound,
+    owner: Owner,
 }
 
 impl Socket {
@@ -169,6 +171,7 @@ impl Socket {
         let dev = Netdev::lookup(ifname)?;
         dev.check_queue(queue_id)?;
         let ctx = format!("socket on {ifname} queue {queue_id}");
+        umem.shared().owner().check(&ctx)?;
         let shared = Arc::clone(umem.shared());
         if shared.netns() != dev.netns {
             // The UMEM's fd would resolve the ifindex in its own namespace, where
@@ -189,7 +192,7 @@ impl Socket {
         let Claim { fd, rx, tx, bound } = umem.claim(&dev, queue_id, cfg, &ctx)?;
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
-        let sock = Socket { rx, tx, fd, xdp, umem: Arc::clone(umem.shared()), dev, queue_id, bound };
+        let sock = Socket { rx, tx, fd, xdp, umem: shared, dev, queue_id, bound, owner: Owner::current() };
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
         }
@@ -259,6 +262,7 @@ impl Socket {
     /// not errors. A socket without a TX ring is refused: the kernel answers it
     /// with `ENOBUFS`, which would otherwise pass for "try again" forever.
     pub fn kick(&self) -> Result<()> {
+        self.owner.check("kick tx")?;
         if self.tx.is_none() {
             return Err(Error::invalid(format!(
                 "kick tx on {} queue {}: the socket has no tx ring (created with tx_size 0)",
@@ -289,6 +293,7 @@ impl Socket {
 
     /// `poll(2)` on the socket: `Ok(n > 0)` when ready, `Ok(0)` on timeout.
     pub fn poll(&self, events: i16, timeout_ms: i32) -> Result<i32> {
+        self.owner.check("poll")?;
         let mut pfd = libc::pollfd { fd: self.fd(), events, revents: 0 };
         // SAFETY: one valid pollfd.
         let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
@@ -301,6 +306,7 @@ impl Socket {
     /// The kernel's counters. Kernels older than 5.9 report only the first
     /// three; the rest read 0.
     pub fn stats(&self) -> Result<Stats> {
+        self.owner.check("get statistics")?;
         // SAFETY: xdp_statistics is plain integers.
         let (s, _) = unsafe { getsockopt::<libc::xdp_statistics>(self.fd(), libc::XDP_STATISTICS, "get statistics")? };
         Ok(Stats {
@@ -315,6 +321,7 @@ impl Socket {
 
     /// Whether the socket runs in zero-copy mode (`XDP_OPTIONS`).
     pub fn is_zerocopy(&self) -> Result<bool> {
+        self.owner.check("get xdp options")?;
         is_zerocopy(self.fd())
     }
 
@@ -328,6 +335,7 @@ impl Socket {
     /// sockets created with `XdpMode::None`). Refused for a socket without an
     /// RX ring: packets redirected to it would have nowhere to go.
     pub fn update_xskmap(&self, map_fd: RawFd) -> Result<()> {
+        self.owner.check("update xskmap")?;
         if self.rx.is_none() {
             return Err(Error::invalid(format!(
                 "update xskmap: socket on {} queue {} has no rx ring; only sockets created with rx_size > 0 \
@@ -341,6 +349,13 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        if self.owner.inherited() {
+            // A forked child's copy: its fd and rings are inert there (see
+            // `crate::fork`); free them without touching the parent's XSKMAP
+            // or the UMEM's state, whose lock another thread of the parent
+            // may have held at fork.
+            return;
+        }
         if let Some(x) = &self.xdp {
             x.remove(self.queue_id, self.fd());
         }

@@ -25,6 +25,7 @@
 
 use super::{mmap_offsets, set_ring_size, setsockopt, Umem, UmemShared};
 use crate::error::{errno, Error, Result};
+use crate::fork::{Owner, ProcessFd};
 use crate::netdev::{Netdev, NetnsId};
 use crate::ring::{Desc, RxRing, TxRing};
 use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
@@ -49,32 +50,42 @@ const RELEASED_SLOTS: usize = 8;
 /// An AF_XDP socket fd of this process, counted per network namespace so that
 /// a busy queue's holder can be told apart from this process's own sockets.
 pub(crate) struct XskFd {
-    fd: OwnedFd,
+    fd: ProcessFd,
     netns: NetnsId,
+    owner: Owner,
 }
 
 impl XskFd {
     /// `socket(AF_XDP)` in the calling thread's namespace `netns`.
     pub(crate) fn open(netns: NetnsId, ctx: &str) -> Result<XskFd> {
-        // SAFETY: plain socket(2); ownership taken right away.
-        let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if raw < 0 {
-            return Err(Error::last_os(format!("{ctx}socket(AF_XDP)")));
-        }
-        // SAFETY: raw is a fresh fd nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = ProcessFd::open(|| {
+            // SAFETY: plain socket(2); ownership taken right away.
+            let raw = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+            if raw < 0 {
+                return Err(Error::last_os(format!("{ctx}socket(AF_XDP)")));
+            }
+            // SAFETY: raw is a fresh fd nobody else owns.
+            Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+        })?;
         queues().count(netns, 1);
-        Ok(XskFd { fd, netns })
+        Ok(XskFd { fd, netns, owner: Owner::current() })
     }
 
     pub(crate) fn raw(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
+
+    /// The process that opened it.
+    pub(crate) fn owner(&self) -> Owner {
+        self.owner
+    }
 }
 
 impl Drop for XskFd {
     fn drop(&mut self) {
-        queues().count(self.netns, -1);
+        if !self.owner.inherited() {
+            queues().count(self.netns, -1);
+        }
     }
 }
 
@@ -83,13 +94,13 @@ impl Drop for XskFd {
 /// Plain vectors and an array: a process has a handful of each, and with
 /// nothing open they hold no heap memory that a leak checker could report
 /// once a C program unloads the library.
-struct Queues {
+pub(crate) struct Queues {
     held: Vec<BindKey>,
     released: [Option<(BindKey, Instant)>; RELEASED_SLOTS],
     ours: Vec<(NetnsId, usize)>,
 }
 
-fn queues() -> MutexGuard<'static, Queues> {
+pub(crate) fn queues() -> MutexGuard<'static, Queues> {
     static QUEUES: Mutex<Queues> =
         Mutex::new(Queues { held: Vec::new(), released: [None; RELEASED_SLOTS], ours: Vec::new() });
     // Every update is complete before anything that could panic.
@@ -109,6 +120,13 @@ enum Holder {
 }
 
 impl Queues {
+    /// In a forked child: the parent's queues and sockets are not the child's.
+    pub(crate) fn forget_inherited(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.held));
+        std::mem::forget(std::mem::take(&mut self.ours));
+        self.released = [None; RELEASED_SLOTS];
+    }
+
     /// Adds `delta` to this process's AF_XDP sockets in `netns`.
     fn count(&mut self, netns: NetnsId, delta: isize) {
         match self.ours.iter().position(|(n, _)| *n == netns) {
@@ -235,8 +253,9 @@ impl FdState {
 
 impl Drop for FdState {
     fn drop(&mut self) {
-        if let Some(b) = self.bound {
-            queues().note_released(b.key);
+        match self.bound {
+            Some(b) if !self.fd.owner().inherited() => queues().note_released(b.key),
+            _ => {}
         }
     }
 }

@@ -9,17 +9,18 @@
 
 mod fd;
 
-pub(crate) use fd::{is_zerocopy, Bound, Claim, SockFd};
+pub(crate) use fd::{is_zerocopy, queues, Bound, Claim, Queues, SockFd};
 use fd::{FdState, XskFd};
 
 use crate::error::{Error, Result};
+use crate::fork::{self, Owner};
 use crate::netdev::NetnsId;
 use crate::ring::{CompRing, FillRing};
 use std::cell::UnsafeCell;
 use std::mem::size_of;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// `XDP_UMEM_UNALIGNED_CHUNK_FLAG`: frames may start anywhere; RX/TX addresses
@@ -176,8 +177,9 @@ impl UmemConfig {
 struct Area {
     base: NonNull<u8>,
     len: usize,
-    /// Mapped by us (unmapped on drop) or lent by the caller.
-    owned: bool,
+    /// Mapped by us (unmapped on drop; `None` when lent by the caller), in
+    /// the process that did.
+    owned: Option<Owner>,
 }
 
 // SAFETY: an Area is an address range and a flag; this code never reads or
@@ -189,9 +191,9 @@ unsafe impl Sync for Area {}
 
 impl Drop for Area {
     fn drop(&mut self) {
-        if self.owned {
-            // SAFETY: base/len are our own mmap; the last user is gone.
-            unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+        if let Some(owner) = self.owned {
+            // Our own mmap; the last user is gone.
+            fork::unmap(self.base.as_ptr().cast(), self.len, owner);
         }
     }
 }
@@ -208,9 +210,18 @@ pub(crate) struct UmemShared {
     area: Area,
     cfg: UmemConfig,
     sockets: AtomicUsize,
+    owner: Owner,
+    /// The fd's number, readable without the state's lock (which a forked
+    /// child must never wait for); changed only by `renew`, under the lock.
+    fd_number: AtomicI32,
 }
 
 impl UmemShared {
+    /// The process that created the UMEM: the only one that can use it.
+    pub(crate) fn owner(&self) -> Owner {
+        self.owner
+    }
+
     pub(crate) fn netns(&self) -> NetnsId {
         self.netns
     }
@@ -260,7 +271,12 @@ impl Umem {
         if base == libc::MAP_FAILED {
             return Err(Error::last_os(format!("mmap umem area of {len} bytes")));
         }
-        let area = Area { base: NonNull::new(base.cast()).expect("mmap gave NULL"), len, owned: true };
+        // A forked child gets zeroed memory here instead of a copy: the
+        // kernel would otherwise copy every pinned page of the area at fork.
+        // SAFETY: advice on our own fresh mapping.
+        unsafe { libc::madvise(base, len, libc::MADV_DONTFORK) };
+        let owner = fork::track_mapping(base, len);
+        let area = Area { base: NonNull::new(base.cast()).expect("mmap gave NULL"), len, owned: Some(owner) };
         Self::register(area, *cfg)
     }
 
@@ -290,13 +306,22 @@ impl Umem {
             )));
         }
         let len = cfg.area_len()?;
-        Self::register(Area { base, len, owned: false }, cfg)
+        Self::register(Area { base, len, owned: None }, cfg)
     }
 
     fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
         let netns = crate::netdev::current_netns()?;
         let (fd, fill, comp) = register_fd(&area, &cfg, netns)?;
-        let shared = UmemShared { state: Mutex::new(FdState::new(fd)), netns, area, cfg, sockets: AtomicUsize::new(0) };
+        let raw = fd.raw();
+        let shared = UmemShared {
+            state: Mutex::new(FdState::new(fd)),
+            netns,
+            area,
+            cfg,
+            sockets: AtomicUsize::new(0),
+            owner: Owner::current(),
+            fd_number: AtomicI32::new(raw),
+        };
         Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
     }
 
@@ -317,6 +342,7 @@ impl Umem {
         old_fill.move_submitted_to(&mut fill);
         *old_fill = fill;
         *old_comp = comp;
+        self.shared.fd_number.store(fd.raw(), Ordering::Release);
         st.renew(fd);
         Ok(())
     }
@@ -351,7 +377,7 @@ impl Umem {
     /// changes only when a socket fails to bind it and a later one asks for
     /// other ring sizes (see [`fd`](self::fd)).
     pub fn fd(&self) -> RawFd {
-        self.shared.state().fd()
+        self.shared.fd_number.load(Ordering::Acquire)
     }
 
     /// Address of frame `i` (aligned layout: `i * frame_size`).

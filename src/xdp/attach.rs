@@ -48,6 +48,14 @@ struct Entry {
 }
 
 impl Registry {
+    /// In a forked child: the parent's programs are not the child's (their
+    /// link fds are /dev/null there, see `crate::fork`); it starts afresh,
+    /// and its inherited attachments find no entry.
+    pub(crate) fn forget_inherited(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.entries));
+        self.released = Default::default();
+    }
+
     fn live(&mut self, key: Key) -> Option<&mut Entry> {
         self.entries.iter_mut().rev().find(|e| e.key == key)
     }
@@ -89,7 +97,7 @@ impl Entry {
 }
 
 #[derive(Default)]
-struct Registry {
+pub(crate) struct Registry {
     next_serial: u64,
     /// The entries still referenced, oldest first; per key only the last one is
     /// live, earlier ones have lost their device and wait for their last
@@ -107,7 +115,7 @@ struct Registry {
 /// A panic while it is held (there is no code path that panics there, but a
 /// poisoned lock must not wedge a C program for good) leaves the counts intact,
 /// so poisoning is ignored.
-fn registry() -> MutexGuard<'static, Registry> {
+pub(crate) fn registry() -> MutexGuard<'static, Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner)
 }

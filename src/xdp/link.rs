@@ -12,15 +12,18 @@
 
 use super::{bpf_fd, Program, XdpMode};
 use crate::error::{Error, Result};
+use crate::fork::ProcessFd;
 use crate::sys;
 use std::ffi::CStr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 /// An XDP program attached to one interface for as long as this value (its fd)
 /// lives.
 #[derive(Debug)]
 pub struct Link {
-    fd: OwnedFd,
+    /// A forked child gets /dev/null in its place, so that only this process
+    /// keeps the program attached.
+    fd: ProcessFd,
     ifindex: u32,
     mode: XdpMode,
 }
@@ -80,7 +83,7 @@ pub(crate) fn attach_named(prog: &Program, ifindex: u32, name: &str, mode: XdpMo
             flags,
         };
         // SAFETY: attr is the LINK_CREATE layout and carries no pointers.
-        let fd = unsafe { bpf_fd(sys::BPF_LINK_CREATE, &mut attr) }?;
+        let fd = ProcessFd::open(|| unsafe { bpf_fd(sys::BPF_LINK_CREATE, &mut attr) })?;
         Ok(Link { fd, ifindex, mode })
     };
     let (tried, result) = match mode {

@@ -23,7 +23,7 @@ mod map;
 mod program;
 
 #[cfg_attr(not(test), allow(unused_imports))]
-pub(crate) use attach::Attachment;
+pub(crate) use attach::{registry, Attachment, Registry};
 pub use link::Link;
 pub use map::{update_xskmap, XskMap};
 pub use program::{redirect_insns, Program};
