@@ -275,7 +275,6 @@ impl Drop for Attachment {
     }
 }
 
-/// Entries (live or waiting for their last reference) this process has for `dev`.
 /// A duplicate of the live link fd for `dev`, as a child caught between fork
 /// and exec would hold it.
 #[cfg(test)]
@@ -286,6 +285,7 @@ pub(super) fn dup_link_fd(dev: &Netdev) -> std::os::fd::OwnedFd {
     e.link.fd().try_clone_to_owned().expect("dup link fd")
 }
 
+/// Entries (live or waiting for their last reference) this process has for `dev`.
 #[cfg(test)]
 pub(super) fn entries_for(dev: &Netdev) -> usize {
     let key = (dev.netns, dev.ifindex);
