@@ -125,14 +125,14 @@ pub(crate) struct Attachment {
     /// The shared map's fd. It stays open while this reference exists: the entry
     /// is dropped only after `refs` reaches zero, which needs this value's Drop.
     map_fd: RawFd,
-    max_entries: u32,
     mode: XdpMode,
 }
 
 impl Attachment {
     /// Attach this process's redirect program to `dev` in `mode` (Auto/Skb/Drv,
     /// never None), or share the one this process already has there. Sockets on
-    /// one interface share one program + one XskMap sized `dev.max_queues`.
+    /// one interface share one program + one XskMap sized `dev.max_queues`,
+    /// the most queues the device can ever have.
     ///
     /// Must be called from a thread in the namespace `dev` was looked up in, as
     /// the kernel resolves the ifindex in the caller's namespace.
@@ -187,24 +187,14 @@ impl Attachment {
     }
 
     fn of(key: Key, ifname: &str, e: &Entry) -> Attachment {
-        Attachment {
-            key,
-            serial: e.serial,
-            ifname: ifname.to_string(),
-            map_fd: e.map.fd().as_raw_fd(),
-            max_entries: e.map.max_entries(),
-            mode: e.mode,
-        }
+        Attachment { key, serial: e.serial, ifname: ifname.to_string(), map_fd: e.map.fd().as_raw_fd(), mode: e.mode }
     }
 
     /// Points `queue_id` of the shared map at the bound AF_XDP socket `xsk_fd`.
+    /// The map has a slot for every queue the device can have (see
+    /// [`Netdev::max_queues`]), so a queue that passed [`Netdev::check_queue`]
+    /// always fits.
     pub(crate) fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {
-        if queue_id >= self.max_entries {
-            return Err(Error::invalid(format!(
-                "interface {}: queue {queue_id} is beyond the device's {} possible queues",
-                self.ifname, self.max_entries
-            )));
-        }
         let mut reg = registry();
         map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;
         if let Some(e) = self.entry(&mut reg) {
