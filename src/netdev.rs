@@ -1,13 +1,13 @@
 //! The network interface a socket binds to: its index, the network namespace it
-//! was looked up in, and its queues.
+//! was looked up in, its queues and its MTU.
 //!
 //! Everything here is resolved in the calling thread's network namespace (a socket
 //! and a bpf link both take the namespace of the thread that creates them), so a
 //! process whose threads sit in different namespaces gets the right device. That
 //! rules out sysfs: `/sys/class/net` shows the namespace `/sys` was mounted in,
 //! not the calling thread's. The lookup asks the kernel through one socket
-//! created on the calling thread instead: rtnetlink `RTM_GETLINK` for the index
-//! and the queues the device was created with, and `ETHTOOL_GCHANNELS`
+//! created on the calling thread instead: rtnetlink `RTM_GETLINK` for the index,
+//! the MTU and the queues the device was created with, and `ETHTOOL_GCHANNELS`
 //! (where the driver has it) for the queues in use.
 
 use crate::error::{Error, Result};
@@ -17,6 +17,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Identity of a network namespace: `(st_dev, st_ino)` of `/proc/thread-self/ns/net`.
 pub type NetnsId = (u64, u64);
+
+/// Ethernet header: what the kernel's forwarding check adds to the MTU
+/// (`dev->hard_header_len` of an Ethernet device).
+const ETH_HLEN: u32 = 14;
+/// One 802.1Q tag, which the same check also allows (`VLAN_HLEN`).
+const VLAN_HLEN: u32 = 4;
 
 /// A network interface as seen from the calling thread's namespace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +40,8 @@ pub struct Netdev {
     /// `num_tx_queues`): the counts in use never exceed it, so an XSKMAP of this
     /// size has a slot for every queue a socket can ever bind.
     pub max_queues: u32,
+    /// The interface MTU: the most bytes of payload after the Ethernet header.
+    pub mtu: u32,
 }
 
 impl Netdev {
@@ -45,7 +53,8 @@ impl Netdev {
     ///
     /// ```no_run
     /// let dev = xsk_rs::netdev::Netdev::lookup("veth0")?;
-    /// println!("{}: {} rx / {} tx queues", dev.name, dev.rx_queues, dev.tx_queues);
+    /// println!("{}: {} rx / {} tx queues, MTU {}, frames up to {} bytes",
+    ///          dev.name, dev.rx_queues, dev.tx_queues, dev.mtu, dev.max_frame_len());
     /// # Ok::<(), xsk_rs::Error>(())
     /// ```
     pub fn lookup(name: &str) -> Result<Netdev> {
@@ -79,6 +88,7 @@ impl Netdev {
             rx_queues,
             tx_queues,
             max_queues: num_rx.max(num_tx),
+            mtu: link.mtu,
         })
     }
 
@@ -125,6 +135,20 @@ impl Netdev {
             )));
         }
         Ok(())
+    }
+
+    /// The longest frame, Ethernet header included (no FCS), that a receiver
+    /// with this MTU takes: MTU + 14 (Ethernet header) + 4 (one VLAN tag).
+    ///
+    /// That is the allowance of the kernel's forwarding check
+    /// (`is_skb_forwardable` in `linux/netdevice.h`), which a veth applies to
+    /// each frame on the receiving end, against the peer's MTU. AF_XDP itself
+    /// does not check lengths against the MTU: a longer frame is sent and
+    /// completed, `tx_invalid_descs` stays 0, and the receiver drops it (on
+    /// veth, counted in the peer's `rx_dropped`). Physical NICs differ by
+    /// driver; few pass frames longer than this.
+    pub fn max_frame_len(&self) -> u32 {
+        self.mtu.saturating_add(ETH_HLEN + VLAN_HLEN)
     }
 
     /// "1 queue" or "1 rx queue and 2 tx queues".
@@ -180,6 +204,7 @@ pub fn current_netns() -> Result<NetnsId> {
 #[derive(Debug, Default, PartialEq, Eq)]
 struct LinkInfo {
     ifindex: u32,
+    mtu: u32,
     /// `None` when the kernel leaves the attribute out (`IFLA_NUM_RX_QUEUES`
     /// needs `CONFIG_RPS`).
     num_rx: Option<u32>,
@@ -276,6 +301,7 @@ fn parse_link(msg: &[u8]) -> std::result::Result<LinkInfo, i32> {
         }
         let value = || u32_at(msg, at + 4).filter(|_| alen >= 8).ok_or(BAD);
         match atype {
+            sys::IFLA_MTU => link.mtu = value()?,
             sys::IFLA_NUM_TX_QUEUES => link.num_tx = Some(value()?),
             sys::IFLA_NUM_RX_QUEUES => link.num_rx = Some(value()?),
             _ => {}
@@ -355,7 +381,15 @@ mod tests {
     }
 
     fn dev(rx: u32, tx: u32) -> Netdev {
-        Netdev { name: "veth0".into(), ifindex: 2, netns: (0, 0), rx_queues: rx, tx_queues: tx, max_queues: rx.max(tx) }
+        Netdev {
+            name: "veth0".into(),
+            ifindex: 2,
+            netns: (0, 0),
+            rx_queues: rx,
+            tx_queues: tx,
+            max_queues: rx.max(tx),
+            mtu: 1500,
+        }
     }
 
     #[test]
@@ -384,6 +418,13 @@ mod tests {
         assert!(e.to_string().contains("queue 3 has no tx") && e.to_string().contains("tx_size 0"), "{e}");
     }
 
+    #[test]
+    fn max_frame_len_is_mtu_plus_ethernet_and_vlan_headers() {
+        assert_eq!(dev(1, 1).max_frame_len(), 1518);
+        assert_eq!(Netdev { mtu: 9000, ..dev(1, 1) }.max_frame_len(), 9018);
+        assert_eq!(Netdev { mtu: u32::MAX, ..dev(1, 1) }.max_frame_len(), u32::MAX);
+    }
+
     /// Builds an RTM_NEWLINK answer: header, ifinfomsg, `(type, u32)` attributes.
     fn newlink(ifindex: u32, attrs: &[(u16, u32)]) -> Vec<u8> {
         let mut m = vec![0u8; sys::NLMSG_HDRLEN + sys::IFINFOMSG_LEN];
@@ -405,9 +446,9 @@ mod tests {
 
     #[test]
     fn parse_link_reads_the_attributes_it_needs() {
-        let m = newlink(7, &[(sys::IFLA_NUM_TX_QUEUES, 2), (sys::IFLA_NUM_RX_QUEUES, 1)]);
-        assert_eq!(parse_link(&m), Ok(LinkInfo { ifindex: 7, num_rx: Some(1), num_tx: Some(2) }));
-        let no_rps = newlink(3, &[(sys::IFLA_NUM_TX_QUEUES, 1)]);
+        let m = newlink(7, &[(sys::IFLA_MTU, 9000), (sys::IFLA_NUM_TX_QUEUES, 2), (sys::IFLA_NUM_RX_QUEUES, 1)]);
+        assert_eq!(parse_link(&m), Ok(LinkInfo { ifindex: 7, mtu: 9000, num_rx: Some(1), num_tx: Some(2) }));
+        let no_rps = newlink(3, &[(sys::IFLA_MTU, 1500), (sys::IFLA_NUM_TX_QUEUES, 1)]);
         assert_eq!(parse_link(&no_rps).unwrap().num_rx, None);
 
         let mut err = vec![0u8; sys::NLMSG_HDRLEN + 4];
@@ -426,10 +467,11 @@ mod tests {
     }
 
     #[test]
-    fn loopback_has_a_queue() {
+    fn loopback_has_a_queue_and_an_mtu() {
         let lo = Netdev::lookup("lo").unwrap();
         assert_eq!(lo.ifindex, 1);
         assert_eq!((lo.rx_queues, lo.tx_queues), (1, 1), "lo has no ethtool channels and one queue each way");
+        assert!(lo.mtu >= 1500, "lo MTU {}", lo.mtu);
         assert!(lo.check_queue(1, false, true).is_err());
         assert!(lo.check_queue(0, true, true).is_ok());
     }

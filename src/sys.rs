@@ -222,6 +222,7 @@ pub const NLMSG_HDRLEN: usize = 16;
 pub const IFINFOMSG_LEN: usize = 16;
 /// `IFLA_*` attributes of `RTM_NEWLINK` (`enum` in `linux/if_link.h`).
 pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_MTU: u16 = 4;
 /// `dev->num_tx_queues` / `num_rx_queues`: the queues the device was created
 /// with, which the counts in use (`real_num_*_queues`) never exceed.
 pub const IFLA_NUM_TX_QUEUES: u16 = 31;

@@ -1,6 +1,7 @@
 //! The interface side of a socket, against real devices in namespaces the test
 //! creates: which queues a socket may bind (veth with more TX than RX queues, a
-//! macvlan without ethtool channels), and the lookup's errors.
+//! macvlan without ethtool channels), the MTU and the longest frame a veth
+//! peer takes, and the lookup's errors.
 
 mod common;
 
@@ -232,4 +233,34 @@ fn missing_device_is_enodev() {
     let e = in_ns(&pair.ns_a, || xsk_rs::netdev::Netdev::lookup("veth1")).expect_err("veth1 is not in a");
     assert_eq!(e.errno(), libc::ENODEV, "{e}");
     assert!(e.to_string().contains("veth1") && e.to_string().contains("no such device"), "{e}");
+}
+
+/// The MTU comes from the calling thread's namespace (the test process's own
+/// namespace has no veth0 at all), and `max_frame_len()` is exactly what a veth
+/// peer of that MTU takes: a frame of that length arrives, one byte more is
+/// sent, completed, and dropped by the peer.
+#[test]
+fn frames_up_to_max_frame_len_reach_the_peer() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    ip_in(&pair.ns_a, &["link", "set", "veth0", "mtu", "1400"]);
+    ip_in(&pair.ns_b, &["link", "set", "veth1", "mtu", "1400"]);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let (dev, mut sock, mut umem) = pair.run_in_a(|| {
+        let dev = xsk_rs::netdev::Netdev::lookup("veth0").unwrap();
+        let umem = umem();
+        let sock = Socket::new("veth0", 0, &umem, &TX_ONLY).unwrap();
+        (dev, sock, umem)
+    });
+    assert_eq!(dev.mtu, 1400);
+    let max = dev.max_frame_len() as usize;
+    assert_eq!(max, 1400 + 14 + 4);
+    let (fits, over, after) = (test_frame(1, max), test_frame(2, max + 1), test_frame(3, 60));
+    send_all(&mut sock, &mut umem, &[fits.clone(), over, after.clone()]);
+    // Sent in order: once frame 3 is in, frame 2 is gone for good.
+    let got = receive(&peer, 2, Duration::from_secs(5));
+    assert_eq!(got.iter().map(|f| frame_seq(f)).collect::<Vec<_>>(), [Some(1), Some(3)], "frame 2 is dropped");
+    assert_eq!(got, [fits, after]);
 }
