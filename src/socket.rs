@@ -169,7 +169,7 @@ impl Socket {
     pub fn new(ifname: &str, queue_id: u32, umem: &Umem, cfg: &SocketConfig) -> Result<Socket> {
         cfg.validate()?;
         let dev = Netdev::lookup(ifname)?;
-        dev.check_queue(queue_id)?;
+        dev.check_queue(queue_id, cfg.rx_size > 0, cfg.tx_size > 0)?;
         let ctx = format!("socket on {ifname} queue {queue_id}");
         umem.shared().owner().check(&ctx)?;
         let shared = Arc::clone(umem.shared());

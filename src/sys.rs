@@ -1,5 +1,6 @@
 //! Kernel ABI that the `libc` crate does not carry: the pieces of `union bpf_attr`
-//! this crate uses, the BPF instruction encoding, and `struct ethtool_channels`.
+//! this crate uses, the BPF instruction encoding, `struct ethtool_channels`, and
+//! the rtnetlink request and attributes of a device lookup.
 //!
 //! AF_XDP's own structs and constants (`sockaddr_xdp`, `xdp_umem_reg`,
 //! `xdp_mmap_offsets`, `xdp_statistics`, `XDP_*`) come from `libc`, except the
@@ -213,6 +214,41 @@ pub struct ethtool_channels {
     pub combined_count: u32,
 }
 
+// rtnetlink: an `RTM_GETLINK` for one device by name, answered by an
+// `RTM_NEWLINK` (`nlmsghdr`, `ifinfomsg`, then attributes) or an `NLMSG_ERROR`.
+
+/// `nlmsghdr` is 16 bytes, and so is the `ifinfomsg` that follows it.
+pub const NLMSG_HDRLEN: usize = 16;
+pub const IFINFOMSG_LEN: usize = 16;
+/// `IFLA_*` attributes of `RTM_NEWLINK` (`enum` in `linux/if_link.h`).
+pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_MTU: u16 = 4;
+/// `dev->num_tx_queues` / `num_rx_queues`: the queues the device was created
+/// with, which the counts in use (`real_num_*_queues`) never exceed.
+pub const IFLA_NUM_TX_QUEUES: u16 = 31;
+pub const IFLA_NUM_RX_QUEUES: u16 = 32;
+
+/// `RTM_GETLINK` request: `nlmsghdr`, a zeroed `ifinfomsg` (index 0: look up by
+/// name), and one `IFLA_IFNAME` attribute carrying the NUL-padded name.
+#[repr(C)]
+#[derive(Default, Debug)]
+pub struct rtm_getlink_by_name {
+    pub nlmsg_len: u32,
+    pub nlmsg_type: u16,
+    pub nlmsg_flags: u16,
+    pub nlmsg_seq: u32,
+    pub nlmsg_pid: u32,
+    pub ifi_family: u8,
+    pub _ifi_pad: u8,
+    pub ifi_type: u16,
+    pub ifi_index: i32,
+    pub ifi_flags: u32,
+    pub ifi_change: u32,
+    pub rta_len: u16,
+    pub rta_type: u16,
+    pub ifname: [u8; 16],
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +267,9 @@ mod tests {
         assert_eq!(std::mem::offset_of!(bpf_link_info_xdp, xdp_ifindex), 16);
         assert_eq!(size_of::<bpf_attr_link_create>(), 16);
         assert_eq!(size_of::<bpf_attr_map_create>(), 44);
+        assert_eq!(size_of::<libc::nlmsghdr>(), NLMSG_HDRLEN);
+        assert_eq!(size_of::<libc::ifinfomsg>(), IFINFOMSG_LEN);
+        assert_eq!(std::mem::offset_of!(rtm_getlink_by_name, rta_len), NLMSG_HDRLEN + IFINFOMSG_LEN);
+        assert_eq!(size_of::<rtm_getlink_by_name>(), 52);
     }
 }

@@ -4,7 +4,8 @@
 //! The registry is a plain map under a mutex, and references are counted under
 //! that lock: creating and closing the kernel objects happens under it too, so
 //! two threads can never both attach (the second would get EBUSY from the kernel)
-//! or share an entry that is being torn down.
+//! or share an entry that is being torn down. Nothing sleeps under it: every
+//! create and destroy of the process takes it.
 
 use super::{link, map, obj_info, Link, Program, XdpMode, XskMap};
 use crate::error::{Error, Result};
@@ -19,7 +20,8 @@ use std::time::{Duration, Instant};
 /// detached from the interface. Closing our link fd detaches at once only if no
 /// one else holds the file: a child being spawned by another thread has a copy
 /// of every fd until its exec closes the CLOEXEC ones, and the link lives until
-/// then. A foreign program is never waited for.
+/// then. A foreign program is never waited for, and the wait is spent
+/// without the registry lock.
 const OWN_DETACH_GRACE: Duration = Duration::from_secs(1);
 /// How many recent detaches the registry remembers for that grace period.
 const RELEASED_SLOTS: usize = 8;
@@ -133,14 +135,14 @@ pub(crate) struct Attachment {
     /// The shared map's fd. It stays open while this reference exists: the entry
     /// is dropped only after `refs` reaches zero, which needs this value's Drop.
     map_fd: RawFd,
-    max_entries: u32,
     mode: XdpMode,
 }
 
 impl Attachment {
     /// Attach this process's redirect program to `dev` in `mode` (Auto/Skb/Drv,
     /// never None), or share the one this process already has there. Sockets on
-    /// one interface share one program + one XskMap sized `dev.max_queues`.
+    /// one interface share one program + one XskMap sized `dev.max_queues`,
+    /// the most queues the device can ever have.
     ///
     /// Must be called from a thread in the namespace `dev` was looked up in, as
     /// the kernel resolves the ifindex in the caller's namespace.
@@ -156,63 +158,79 @@ impl Attachment {
             )));
         }
         let key = (dev.netns, dev.ifindex);
-        let mut reg = registry();
-
-        if let Some(live) = reg.live(key) {
-            if live.attached() {
-                if mode != XdpMode::Auto && mode != live.mode {
-                    return Err(Error::Busy(format!(
-                        "interface {}: this process already has its XDP program there in {} mode, \
-                         {} mode was asked for (all sockets on one interface share one program)",
-                        dev.name, live.mode, mode
-                    )));
-                }
-                live.refs += 1;
-                return Ok(Attachment::of(key, &dev.name, live));
-            }
-        }
-
-        // Nothing usable yet: create all three. On any failure, what was created
-        // so far is closed by the `?` returns, leaving the interface as it was.
-        let map = XskMap::create(dev.max_queues)?;
-        let prog = Program::redirect(&map)?;
+        // Created on the first pass that finds nothing to share, and kept
+        // across retries.
+        let mut fresh: Option<(XskMap, Program)> = None;
         let started = Instant::now();
-        let link = loop {
+        loop {
+            let mut reg = registry();
+            if let Some(live) = reg.live(key) {
+                if live.attached() {
+                    if mode != XdpMode::Auto && mode != live.mode {
+                        return Err(Error::Busy(format!(
+                            "interface {}: this process already has its XDP program there in {} mode, \
+                             {} mode was asked for (all sockets on one interface share one program)",
+                            dev.name, live.mode, mode
+                        )));
+                    }
+                    live.refs += 1;
+                    return Ok(Attachment::of(key, &dev.name, live));
+                }
+            }
+
+            // Nothing usable yet: create all three. On any failure, what was
+            // created so far is closed by the `?` returns, leaving the
+            // interface as it was.
+            let (map, prog) = match fresh.take() {
+                Some(objs) => objs,
+                None => {
+                    let map = XskMap::create(dev.max_queues)?;
+                    let prog = Program::redirect(&map)?;
+                    (map, prog)
+                }
+            };
             match link::attach_named(&prog, dev.ifindex, &dev.name, mode) {
+                Ok(link) => {
+                    reg.forget_released(key);
+                    let serial = reg.next_serial;
+                    reg.next_serial += 1;
+                    let entry = Entry {
+                        key,
+                        serial,
+                        refs: 1,
+                        mode: link.mode(),
+                        link,
+                        _prog: prog,
+                        map,
+                        slots: HashMap::new(),
+                    };
+                    let attachment = Attachment::of(key, &dev.name, &entry);
+                    reg.entries.push(entry);
+                    return Ok(attachment);
+                }
+                // Our own link may still be going away (OWN_DETACH_GRACE).
+                // Wait without the lock: it serialises every create and
+                // destroy of the process. Another thread may attach here in
+                // the meantime; the next pass then shares its program.
                 Err(Error::Busy(_)) if started.elapsed() < OWN_DETACH_GRACE && reg.recently_released(key) => {
+                    drop(reg);
+                    fresh = Some((map, prog));
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                other => break other?,
+                Err(e) => return Err(e),
             }
-        };
-        reg.forget_released(key);
-        let serial = reg.next_serial;
-        reg.next_serial += 1;
-        let entry = Entry { key, serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
-        let attachment = Attachment::of(key, &dev.name, &entry);
-        reg.entries.push(entry);
-        Ok(attachment)
+        }
     }
 
     fn of(key: Key, ifname: &str, e: &Entry) -> Attachment {
-        Attachment {
-            key,
-            serial: e.serial,
-            ifname: ifname.to_string(),
-            map_fd: e.map.fd().as_raw_fd(),
-            max_entries: e.map.max_entries(),
-            mode: e.mode,
-        }
+        Attachment { key, serial: e.serial, ifname: ifname.to_string(), map_fd: e.map.fd().as_raw_fd(), mode: e.mode }
     }
 
     /// Points `queue_id` of the shared map at the bound AF_XDP socket `xsk_fd`.
+    /// The map has a slot for every queue the device can have (see
+    /// [`Netdev::max_queues`]), so a queue that passed [`Netdev::check_queue`]
+    /// always fits.
     pub(crate) fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {
-        if queue_id >= self.max_entries {
-            return Err(Error::invalid(format!(
-                "interface {}: queue {queue_id} is beyond the device's {} possible queues",
-                self.ifname, self.max_entries
-            )));
-        }
         let mut reg = registry();
         map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;
         if let Some(e) = self.entry(&mut reg) {
@@ -283,7 +301,6 @@ impl Drop for Attachment {
     }
 }
 
-/// Entries (live or waiting for their last reference) this process has for `dev`.
 /// A duplicate of the live link fd for `dev`, as a child caught between fork
 /// and exec would hold it.
 #[cfg(test)]
@@ -294,6 +311,7 @@ pub(super) fn dup_link_fd(dev: &Netdev) -> std::os::fd::OwnedFd {
     e.link.fd().try_clone_to_owned().expect("dup link fd")
 }
 
+/// Entries (live or waiting for their last reference) this process has for `dev`.
 #[cfg(test)]
 pub(super) fn entries_for(dev: &Netdev) -> usize {
     let key = (dev.netns, dev.ifindex);

@@ -110,10 +110,7 @@ pub fn update_xskmap(map_fd: RawFd, queue_id: u32, xsk_fd: RawFd) -> Result<()> 
 }
 
 fn check_queue(queue_id: u32, max_entries: u32, map: &str) -> Result<()> {
-    if queue_id >= max_entries {
-        return Err(Error::invalid(format!("queue {queue_id} does not fit XSKMAP {map:?} ({max_entries} entries)")));
-    }
-    Ok(())
+    crate::netdev::check_range(queue_id, max_entries, &format!("XSKMAP {map:?}"), format_args!("{max_entries} entries"))
 }
 
 /// `map[queue_id] = xsk_fd`; `map` names the map in messages.

@@ -22,7 +22,6 @@ mod link;
 mod map;
 mod program;
 
-#[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use attach::{registry, Attachment, Registry};
 pub use link::Link;
 pub use map::{update_xskmap, XskMap};

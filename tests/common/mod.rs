@@ -80,6 +80,14 @@ fn ip(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `ip -n NS ARGS` (e.g. to add a macvlan or set an MTU in a test's
+/// namespace), panicking with ip's stderr when it fails.
+pub fn ip_in(ns: &str, args: &[&str]) -> String {
+    let mut all = vec!["-n", ns];
+    all.extend_from_slice(args);
+    ip(&all)
+}
+
 /// `ip netns add` mounts /run/netns on first use; two processes (or threads)
 /// doing that first mount at once can stack two mounts. Serialising the adds
 /// within this process avoids that for parallel tests in one binary.
@@ -148,6 +156,38 @@ impl VethPair {
             "numtxqueues",
             &q,
         ]);
+        ip(&["-n", &pair.ns_a, "link", "set", "dev", &pair.if_a, "up"]);
+        ip(&["-n", &pair.ns_b, "link", "set", "dev", &pair.if_b, "up"]);
+        pair
+    }
+
+    /// A pair whose ends each have `rx` RX and `tx` TX queues, for devices
+    /// whose queue counts differ (e.g. 1 RX and 2 TX: queue 1 can send but
+    /// never receive).
+    pub fn with_rx_tx(rx: u32, tx: u32) -> VethPair {
+        assert!(rx >= 1 && tx >= 1, "a veth needs at least one queue each way");
+        let n = PAIR_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let base = format!("xskrs-{}-{n}", std::process::id());
+        let mut pair = VethPair {
+            ns_a: format!("{base}-a"),
+            ns_b: format!("{base}-b"),
+            if_a: "veth0".to_string(),
+            if_b: "veth1".to_string(),
+            queues: rx.max(tx),
+            created: Vec::new(),
+        };
+        for ns in [pair.ns_a.clone(), pair.ns_b.clone()] {
+            add_netns(&ns);
+            pair.created.push(ns.clone());
+            disable_ipv6(&ns);
+        }
+        let (rx, tx) = (rx.to_string(), tx.to_string());
+        let counts = ["numrxqueues", rx.as_str(), "numtxqueues", tx.as_str()];
+        let mut args = vec!["-n", &pair.ns_a, "link", "add", &pair.if_a];
+        args.extend(counts);
+        args.extend(["type", "veth", "peer", "name", &pair.if_b, "netns", &pair.ns_b]);
+        args.extend(counts);
+        ip(&args);
         ip(&["-n", &pair.ns_a, "link", "set", "dev", &pair.if_a, "up"]);
         ip(&["-n", &pair.ns_b, "link", "set", "dev", &pair.if_b, "up"]);
         pair
