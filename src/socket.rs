@@ -167,11 +167,11 @@ impl Socket {
     /// Sockets sharing one UMEM must use the same interface and queue; they
     /// inherit the first socket's bind flags.
     pub fn new(ifname: &str, queue_id: u32, umem: &Umem, cfg: &SocketConfig) -> Result<Socket> {
+        umem.shared().owner().check(&format!("socket on {ifname} queue {queue_id}"))?;
         cfg.validate()?;
         let dev = Netdev::lookup(ifname)?;
         dev.check_queue(queue_id, cfg.rx_size > 0, cfg.tx_size > 0)?;
         let ctx = format!("socket on {ifname} queue {queue_id}");
-        umem.shared().owner().check(&ctx)?;
         let shared = Arc::clone(umem.shared());
         if shared.netns() != dev.netns {
             // The UMEM's fd would resolve the ifindex in its own namespace, where

@@ -89,12 +89,13 @@ pub(crate) fn attach_named(prog: &Program, ifindex: u32, name: &str, mode: XdpMo
     let (tried, result) = match mode {
         XdpMode::Skb | XdpMode::Drv => (mode, try_mode(mode)),
         // Native first: it runs before any skb is allocated. Falling back only on
-        // EOPNOTSUPP ("driver has no ndo_bpf") cannot hide somebody else's
-        // program: a generic one makes the native attempt fail with EEXIST, or,
-        // if the kernel asks the driver first, makes the generic retry fail with
-        // EBUSY.
+        // EOPNOTSUPP ("driver has no ndo_bpf") or ENOSPC (the driver cannot
+        // run native XDP with its current queues: veth with fewer RX queues
+        // than its peer has TX queues) cannot hide somebody else's program: a
+        // generic one makes the native attempt fail with EEXIST, or, if the
+        // kernel asks the driver first, makes the generic retry fail with EBUSY.
         XdpMode::Auto => match try_mode(XdpMode::Drv) {
-            Err(libc::EOPNOTSUPP) => (XdpMode::Skb, try_mode(XdpMode::Skb)),
+            Err(libc::EOPNOTSUPP | libc::ENOSPC) => (XdpMode::Skb, try_mode(XdpMode::Skb)),
             other => (XdpMode::Drv, other),
         },
         XdpMode::None => {
