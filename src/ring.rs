@@ -169,6 +169,14 @@ impl Drop for Backing {
     }
 }
 
+/// Words of [`HEAP_GUARD`] after a heap ring's entries: room for a batch call
+/// that overruns the ring to leave a trace.
+#[cfg(test)]
+const HEAP_GUARD_WORDS: usize = 64;
+/// What a heap ring's guard words hold, and no ring entry in the tests does.
+#[cfg(test)]
+const HEAP_GUARD: u64 = 0x6775_6172_645f_5f21;
+
 /// Pointers into one ring's memory, and the ring's geometry.
 struct Raw<T> {
     producer: NonNull<AtomicU32>,
@@ -234,7 +242,10 @@ impl<T: Copy> Raw<T> {
         assert!(std::mem::align_of::<Slot<T>>() <= 8);
         let header = 3 * 64;
         let words = (header + size as usize * size_of::<Slot<T>>()).div_ceil(8);
-        let mut mem = vec![0u64; words];
+        // Guard words after the entries, for tests that check nothing reaches
+        // past the ring (`guards_intact`).
+        let mut mem = vec![0u64; words + HEAP_GUARD_WORDS];
+        mem[words..].fill(HEAP_GUARD);
         let base = mem.as_mut_ptr().cast::<u8>();
         // SAFETY: all offsets are inside `mem`, which the ring keeps alive.
         let at = |o: usize| unsafe { NonNull::new_unchecked(base.add(o)) };
@@ -259,6 +270,20 @@ impl<T: Copy> Raw<T> {
             size,
             _backing: Backing::Heap(std::sync::Arc::new(mem)),
         }
+    }
+
+    /// Whether the guard words after a heap ring's entries still hold
+    /// [`HEAP_GUARD`]: no write reached past the ring.
+    #[cfg(test)]
+    fn guards_intact(&self) -> bool {
+        let Backing::Heap(mem) = &self._backing else { panic!("only heap rings have guards") };
+        let base = mem.as_ptr() as usize;
+        let end = self.entries.as_ptr() as usize + self.size as usize * size_of::<Slot<T>>();
+        let first = (end - base).div_ceil(8);
+        // SAFETY: the guard words lie inside `mem` (see `heap`), and no ring
+        // call writes them (which is what this checks), so plain reads race
+        // with nothing.
+        (first..first + HEAP_GUARD_WORDS).all(|w| unsafe { mem.as_ptr().add(w).read_volatile() } == HEAP_GUARD)
     }
 
     /// The same heap ring once more, for the other side of the protocol.
@@ -347,10 +372,12 @@ impl<T: Copy> Raw<T> {
 #[derive(Default, Debug)]
 struct Cursor {
     /// Producer ring: next index to hand out by `reserve`.
-    /// Consumer ring: last producer index seen.
+    /// Consumer ring: the end of the ready entries as last seen (the producer
+    /// index, when that index is sane; see `ConsRing::avail`).
     cached_prod: u32,
-    /// Producer ring: last consumer index seen, plus the ring size (so that
-    /// `cached_cons - cached_prod` is the free space).
+    /// Producer ring: the end of the free space as last seen, so that
+    /// `cached_cons - cached_prod` is the free space (the consumer index plus
+    /// the ring size, when that index is sane; see `ProdRing::free`).
     /// Consumer ring: next index to hand out by `peek`.
     cached_cons: u32,
     /// The index value we last stored to shared memory (producer index for a
@@ -409,7 +436,9 @@ impl<T: Copy> ProdRing<T> {
     pub(crate) fn resync(&mut self) {
         let prod = self.raw.producer().load(Ordering::Relaxed);
         let cons = self.raw.consumer().load(Ordering::Acquire);
-        *self.cur = Cursor { cached_prod: prod, cached_cons: cons.wrapping_add(self.raw.size), published: prod };
+        // Clamped as in `free`, with nothing reserved.
+        let free = cons.wrapping_add(self.raw.size).wrapping_sub(prod).min(self.raw.size);
+        *self.cur = Cursor { cached_prod: prod, cached_cons: prod.wrapping_add(free), published: prod };
     }
 
     /// Number of entries in the ring.
@@ -418,7 +447,8 @@ impl<T: Copy> ProdRing<T> {
     }
 
     /// Free slots, refreshing the cached consumer index only when the cached
-    /// view has fewer than `want`.
+    /// view has fewer than `want`. Never more than the slots not already
+    /// reserved, so at most `size` slots are reserved at any time.
     #[inline(always)]
     fn free(&mut self, want: u32) -> u32 {
         let free = self.cur.cached_cons.wrapping_sub(self.cur.cached_prod);
@@ -428,8 +458,19 @@ impl<T: Copy> ProdRing<T> {
         // Acquire pairs with the kernel's release of the consumer index: once we
         // see it, the kernel has finished reading the slots it passed.
         let cons = self.raw.consumer().load(Ordering::Acquire);
-        self.cur.cached_cons = cons.wrapping_add(self.raw.size);
-        self.cur.cached_cons.wrapping_sub(self.cur.cached_prod)
+        // That index is a word in shared memory that anything mapping the ring
+        // can write (a stray store, a forked child); like the kernel with the
+        // indices user space writes (`xsk_queue.h`), trust it for nothing but
+        // a count, and bound the count. A sane index gives
+        // 0 <= free <= size - reserved; the `min` keeps any other value there,
+        // so no reserve or batch copy can reach past the ring. The fast path
+        // above needs no check: the clamped count is what it reads back.
+        let free = cons
+            .wrapping_add(self.raw.size)
+            .wrapping_sub(self.cur.cached_prod)
+            .min(self.raw.size.saturating_sub(self.reserved()));
+        self.cur.cached_cons = self.cur.cached_prod.wrapping_add(free);
+        free
     }
 
     /// Reserves exactly `n` slots, or none. Returns the first slot's
@@ -533,9 +574,10 @@ impl<T: Copy> ProdRing<T> {
         self.cur.cached_prod.wrapping_sub(self.cur.published)
     }
 
-    /// Entries submitted and not yet consumed by the kernel.
+    /// Entries submitted and not yet consumed by the kernel (at most the ring's
+    /// size, whatever the shared consumer index holds).
     pub fn in_flight(&self) -> u32 {
-        self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire))
+        self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire)).min(self.raw.size)
     }
 }
 
@@ -556,7 +598,9 @@ impl<T: Copy> ConsRing<T> {
     pub(crate) fn resync(&mut self) {
         let cons = self.raw.consumer().load(Ordering::Relaxed);
         let prod = self.raw.producer().load(Ordering::Acquire);
-        *self.cur = Cursor { cached_prod: prod, cached_cons: cons, published: cons };
+        // Clamped as in `avail`, with nothing peeked.
+        let avail = prod.wrapping_sub(cons).min(self.raw.size);
+        *self.cur = Cursor { cached_prod: cons.wrapping_add(avail), cached_cons: cons, published: cons };
     }
 
     /// Number of entries in the ring.
@@ -565,7 +609,8 @@ impl<T: Copy> ConsRing<T> {
     }
 
     /// Entries ready to read, refreshing the cached producer index only when the
-    /// cached view has fewer than `want`.
+    /// cached view has fewer than `want`. Never more than the entries not
+    /// already peeked, so at most `size` entries are peeked at any time.
     #[inline(always)]
     fn avail(&mut self, want: u32) -> u32 {
         let avail = self.cur.cached_prod.wrapping_sub(self.cur.cached_cons);
@@ -574,8 +619,13 @@ impl<T: Copy> ConsRing<T> {
         }
         // Acquire pairs with the kernel's release of the producer index: the
         // entries it covers are fully written once we see it.
-        self.cur.cached_prod = self.raw.producer().load(Ordering::Acquire);
-        self.cur.cached_prod.wrapping_sub(self.cur.cached_cons)
+        let prod = self.raw.producer().load(Ordering::Acquire);
+        // Untrusted, as the consumer index in `ProdRing::free`: a sane index
+        // gives 0 <= avail <= size - peeked, and the `min` keeps any other
+        // value there, so no peek or batch copy can reach past the ring.
+        let avail = prod.wrapping_sub(self.cur.cached_cons).min(self.raw.size.saturating_sub(self.peeked()));
+        self.cur.cached_prod = self.cur.cached_cons.wrapping_add(avail);
+        avail
     }
 
     /// Takes up to `n` entries for reading. Returns how many and the first
@@ -683,9 +733,12 @@ impl<T: Copy> ConsRing<T> {
         self.cur.cached_cons.wrapping_sub(self.cur.published)
     }
 
-    /// Entries the kernel has produced that we have not peeked yet.
+    /// Entries the kernel has produced that we have not peeked yet (at most the
+    /// ring's size less what is peeked, whatever the shared producer index
+    /// holds).
     pub fn ready(&self) -> u32 {
-        self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons)
+        let ready = self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons);
+        ready.min(self.raw.size.saturating_sub(self.peeked()))
     }
 }
 
@@ -723,6 +776,14 @@ pub(crate) mod tests {
         }
         fn set_flags(&self, v: u32) {
             unsafe { self.raw.flags.unwrap().as_ref() }.store(v, Ordering::Relaxed);
+        }
+        /// A stray write to the shared producer index.
+        fn set_producer(&self, v: u32) {
+            self.raw.producer().store(v, Ordering::Release);
+        }
+        /// A stray write to the shared consumer index.
+        fn set_consumer(&self, v: u32) {
+            self.raw.consumer().store(v, Ordering::Release);
         }
     }
 
@@ -1073,6 +1134,121 @@ pub(crate) mod tests {
                 prop_assert_eq!(p.raw.producer().load(Ordering::Relaxed), at(submitted));
                 prop_assert_eq!(c.raw.consumer().load(Ordering::Relaxed), at(released));
                 prop_assert_eq!((p.in_flight() as u64, c.ready() as u64), (submitted - released, submitted - peeked));
+            }
+        }
+    }
+
+    /// A peer index that no correct peer could have written (a stray write,
+    /// a forked child) never makes a call hand out or copy more than the ring
+    /// holds: batch copies stay inside the entries array, and what is
+    /// reserved, or peeked, at any one time never exceeds the ring's size.
+    #[test]
+    fn corrupt_peer_indices_stay_inside_the_ring() {
+        let items: Vec<u64> = (0..24).collect();
+
+        // Producer side. A consumer index 12 ahead of our producer index
+        // claims 20 free slots in an 8-entry ring (a copy of 20 from entry 0
+        // wraps once and runs 4 entries past the end).
+        let raw = Raw::<u64>::heap(8, 0);
+        let kernel = raw.share();
+        let peer = Peer { raw: &kernel };
+        let mut p = ProdRing::from_raw(raw);
+        peer.set_consumer(12);
+        let n = p.put(&items);
+        assert!(kernel.guards_intact(), "put wrote past the ring");
+        assert_eq!(n, 8, "put queued more than the ring holds");
+        // A consumer index far from the producer's claims nearly 2^32 free.
+        peer.set_consumer(u32::MAX / 2);
+        assert!(p.nb_free(u32::MAX) <= 8 && p.in_flight() <= 8);
+        assert_eq!(p.reserve(9), None, "reserve handed out more than the ring");
+        assert_eq!(p.reserve(6), Some(8));
+        assert_eq!(p.reserve(3), None, "only 2 slots are not reserved");
+        assert_eq!(p.reserve_run(8), (2, 14), "a run never goes past what is not reserved");
+        assert_eq!(p.reserve_run(8).0, 0);
+        assert_eq!(p.submit(8), 8);
+        assert!(kernel.guards_intact());
+
+        // Consumer side. A producer index 20 ahead of our consumer index
+        // claims 20 entries ready in an 8-entry ring.
+        let raw = Raw::<u64>::heap(8, 0);
+        let kernel = raw.share();
+        let peer = Peer { raw: &kernel };
+        let mut c = ConsRing::from_raw(raw);
+        assert_eq!(peer.produce(&items), 8);
+        peer.set_producer(20);
+        let mut out = [0u64; 24];
+        let n = c.take(&mut out);
+        assert!(!out.contains(&HEAP_GUARD), "take copied from past the ring");
+        assert_eq!(n, 8, "take copied more than the ring holds");
+        assert_eq!(&out[..8], &items[..8]);
+        peer.set_producer(u32::MAX / 2);
+        assert!(c.nb_avail(u32::MAX) <= 8 && c.ready() <= 8);
+        assert_eq!(c.peek(20), (8, 8), "peek handed out more than the ring");
+        assert_eq!(c.peek(20).0, 0, "the ring's 8 entries are all peeked");
+        assert_eq!(c.cancel(3), 3);
+        assert_eq!(c.peek_run(20), (3, 13), "a run never goes past what is not peeked");
+        assert_eq!(c.release(20), 8);
+        assert!(kernel.guards_intact());
+    }
+
+    proptest! {
+        /// Any ring calls on both sides of one ring, with stray writes of any
+        /// value to either shared index in between (absolute, or a few steps
+        /// from the other index): no call hands out or copies more than the
+        /// ring holds, no run reaches past its end, no copy touches memory
+        /// past it, and the counts a caller can see stay within its size.
+        #[test]
+        fn corrupt_indices_never_reach_past_the_ring(
+            shift in 0u32..=4,
+            start: u32,
+            ops in prop::collection::vec((0u8..11, count(16), any::<u32>()), 0..80),
+        ) {
+            let size = 1u32 << shift;
+            let raw = Raw::<u64>::heap(size, start);
+            let kernel = raw.share();
+            let peer = Peer { raw: &kernel };
+            let mut p = ProdRing::from_raw(raw.share());
+            let mut c = ConsRing::from_raw(raw);
+            let (lo, hi) = (c.slot(0) as usize, c.slot(0) as usize + size as usize * 8);
+            let in_ring = |at: usize, n: u32| lo <= at && at + n as usize * 8 <= hi;
+            for (k, n, v) in ops {
+                // A value near the other index, or any value.
+                let near = |other: u32| if v & 1 == 0 { other.wrapping_add((v >> 1) % 64).wrapping_sub(32) } else { v };
+                match k {
+                    0 => {
+                        if let Some(idx) = p.reserve(n) {
+                            prop_assert!(n <= size);
+                            (0..n).for_each(|i| p.set(idx.wrapping_add(i), u64::from(i)));
+                        }
+                    }
+                    1 => prop_assert!(p.submit(n) <= size),
+                    2 => {
+                        let items: Vec<u64> = (0..u64::from(n.min(64))).collect();
+                        prop_assert!(p.put(&items) <= size);
+                    }
+                    3 => {
+                        let (got, idx) = p.reserve_run(n);
+                        prop_assert!(in_ring(p.slot(idx) as usize, got));
+                    }
+                    4 => prop_assert!(c.peek(n).0 <= size),
+                    5 => prop_assert!(c.release(n) <= size),
+                    6 => {
+                        let mut out = vec![0u64; n.min(64) as usize];
+                        prop_assert!(c.take(&mut out) <= size);
+                        prop_assert!(!out.contains(&HEAP_GUARD), "take copied from past the ring");
+                    }
+                    7 => {
+                        let (got, idx) = c.peek_run(n);
+                        prop_assert!(in_ring(c.slot(idx) as usize, got));
+                    }
+                    8 => prop_assert!(c.cancel(n) <= size),
+                    9 => peer.set_consumer(near(kernel.producer().load(Ordering::Relaxed))),
+                    _ => peer.set_producer(near(kernel.consumer().load(Ordering::Relaxed))),
+                }
+                prop_assert!(kernel.guards_intact(), "a call wrote past the ring");
+                prop_assert!(p.reserved() <= size && c.peeked() <= size);
+                prop_assert!(p.in_flight() <= size && c.ready() <= size);
+                prop_assert!(p.nb_free(u32::MAX) <= size && c.nb_avail(u32::MAX) <= size);
             }
         }
     }
