@@ -105,7 +105,8 @@ mod sync {
         /// Copies `n` entries from `src` into the slots from `dst` on.
         ///
         /// # Safety
-        /// `dst` has `n` live slots, `src` `n` readable entries.
+        /// `dst` has `n` live slots; `src` is aligned and valid for reads of
+        /// `n` initialised entries, none of them in those slots.
         #[inline(always)]
         pub(super) unsafe fn copy_in(src: *const T, dst: *mut Slot<T>, n: usize) {
             #[cfg(not(all(test, loom)))]
@@ -119,7 +120,9 @@ mod sync {
         /// Copies `n` entries out of the slots from `src` on into `dst`.
         ///
         /// # Safety
-        /// `src` has `n` live slots, `dst` room for `n` entries.
+        /// `src` has `n` live slots; `dst` is aligned and valid for writes of
+        /// `n` entries (initialised or not: it is only written), none of them
+        /// in those slots.
         #[inline(always)]
         pub(super) unsafe fn copy_out(src: *mut Slot<T>, dst: *mut T, n: usize) {
             #[cfg(not(all(test, loom)))]
@@ -345,25 +348,54 @@ impl<T: Copy> Raw<T> {
         })
     }
 
-    /// Copies `n` entries starting at ring index `idx` into or out of `buf`,
-    /// in at most two runs (before and after the wrap).
+    /// Splits `n <= size` entries from ring index `idx` on into the run
+    /// before the ring's end and the run after the wrap: returns the first
+    /// run's start slot and length, and the second's length (it starts at
+    /// entry 0). Both runs lie in the entries array: `start + first <= size`,
+    /// and `rest = n - first` is 0 unless `first = size - start`, so
+    /// `rest <= start` when `n <= size`.
     #[inline(always)]
-    fn copy(&self, idx: u32, n: u32, buf: *mut T, into_ring: bool) {
+    fn runs(&self, idx: u32, n: u32) -> (usize, usize, usize) {
+        debug_assert!(n <= self.size, "a copy of {n} entries into a ring of {}", self.size);
         let start = idx & self.mask;
-        let first = n.min(self.size - start) as usize;
-        let rest = n as usize - first;
-        // SAFETY: start + first <= size and rest <= start, so both runs stay in
-        // the entries array; `buf` holds n entries (callers pass slices).
+        let first = n.min(self.size - start);
+        (start as usize, first as usize, (n - first) as usize)
+    }
+
+    /// Copies `n` entries from `src` into the ring from index `idx` (masked)
+    /// on, in at most two runs (before and after the wrap).
+    ///
+    /// # Safety
+    /// `n <= size`; `src` is aligned and valid for reads of `n` initialised
+    /// `T`s, none of them inside this ring's entries.
+    #[inline(always)]
+    unsafe fn copy_in(&self, idx: u32, src: *const T, n: u32) {
+        let (start, first, rest) = self.runs(idx, n);
+        let base = self.entries.as_ptr();
+        // SAFETY: both runs lie in the entries array (`runs`, given n <= size);
+        // `src` holds n entries and does not overlap them (the caller's
+        // contract).
         unsafe {
-            let at = self.entries.as_ptr().add(start as usize);
-            let base = self.entries.as_ptr();
-            if into_ring {
-                Slot::copy_in(buf, at, first);
-                Slot::copy_in(buf.add(first), base, rest);
-            } else {
-                Slot::copy_out(at, buf, first);
-                Slot::copy_out(base, buf.add(first), rest);
-            }
+            Slot::copy_in(src, base.add(start), first);
+            Slot::copy_in(src.add(first), base, rest);
+        }
+    }
+
+    /// Copies `n` entries out of the ring from index `idx` (masked) on into
+    /// `dst`, in at most two runs (before and after the wrap). Only writes
+    /// `dst`.
+    ///
+    /// # Safety
+    /// `n <= size`; `dst` is aligned and valid for writes of `n` `T`s (it
+    /// need not be initialised), none of them inside this ring's entries.
+    #[inline(always)]
+    unsafe fn copy_out(&self, idx: u32, dst: *mut T, n: u32) {
+        let (start, first, rest) = self.runs(idx, n);
+        let base = self.entries.as_ptr();
+        // SAFETY: as in `copy_in`, with `dst` valid for n writes.
+        unsafe {
+            Slot::copy_out(base.add(start), dst, first);
+            Slot::copy_out(base, dst.add(first), rest);
         }
     }
 }
@@ -504,18 +536,32 @@ impl<T: Copy> ProdRing<T> {
         (got, idx)
     }
 
-    /// The slot for a free-running index. Any index is safe: it is masked into
-    /// the ring. Writing a slot that was not reserved has no effect the kernel
-    /// will see unless it is later reserved and submitted.
+    /// The slot for a free-running index. Any index can be passed: it is
+    /// masked into the ring, so the pointer is always inside the entries
+    /// array (and so is a run from [`Self::reserve_run`]).
+    ///
+    /// Which slots to write: those reserved and not yet submitted (from
+    /// [`Self::reserve`] or [`Self::reserve_run`] up to [`Self::submit`]).
+    /// A slot submitted and not yet consumed belongs to the kernel, which may
+    /// read it at any moment: writing it changes or tears the entry the
+    /// kernel takes (a wrong frame address, a wrong descriptor). A free slot
+    /// (consumed and not reserved again) is harmless to write, but nothing
+    /// reads it until it is reserved and written anew. Only a reserved index
+    /// tells you which kind a slot is.
     #[inline(always)]
     pub fn slot(&mut self, idx: u32) -> *mut T {
         self.raw.slot_mut(idx)
     }
 
-    /// Writes `value` into the slot at `idx` (masked).
+    /// Writes `value` into the slot at `idx` (masked). Write only slots
+    /// reserved and not yet submitted: see [`Self::slot`].
     #[inline(always)]
     pub fn set(&mut self, idx: u32, value: T) {
-        // SAFETY: slot_mut() is always in bounds.
+        // SAFETY: slot_mut() is in bounds and aligned. A slot the kernel is
+        // reading (the caller's mistake, see `slot`) gets a wrong entry, but
+        // the kernel is no thread of this program, so no data race arises.
+        // (The heap rings of unit tests have a thread as their peer; those
+        // tests write reserved slots only, and loom checks that they do.)
         unsafe { self.raw.slot_mut(idx).write(value) }
     }
 
@@ -541,16 +587,36 @@ impl<T: Copy> ProdRing<T> {
     /// `put` would hand the kernel those slots, perhaps not yet written.
     #[inline]
     pub fn put(&mut self, items: &[T]) -> u32 {
+        let n = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        // SAFETY: a slice is aligned, initialised and readable for its length
+        // (n may be less). It cannot lie in this ring's entries: those are
+        // reachable only through `slot`'s raw pointers, and a slice made from
+        // them would promise that nothing writes them while it lives, which
+        // the ring does.
+        unsafe { self.put_from(items.as_ptr(), n) }
+    }
+
+    /// [`Self::put`] from a pointer and a count, for callers that hold no
+    /// slice (the C ABI): copies up to `n` entries from `items` in and
+    /// submits them. Returns how many were queued, as [`Self::put`] does.
+    ///
+    /// # Safety
+    /// Unless `n` is 0 (then `items` is not used), `items` is aligned and
+    /// valid for reads of `n` initialised `T`s, and none of them lies in this
+    /// ring's own entries.
+    #[inline]
+    pub unsafe fn put_from(&mut self, items: *const T, n: u32) -> u32 {
         if self.reserved() != 0 {
             return 0;
         }
-        let want = u32::try_from(items.len()).unwrap_or(u32::MAX);
-        let n = want.min(self.free(want));
+        let n = n.min(self.free(n));
         if n == 0 {
             return 0;
         }
         let idx = self.cur.cached_prod;
-        self.raw.copy(idx, n, items.as_ptr() as *mut T, true);
+        // SAFETY: n <= free <= size (`free` bounds it whatever the shared
+        // index holds); `items` per our caller's contract.
+        unsafe { self.raw.copy_in(idx, items, n) };
         self.cur.cached_prod = idx.wrapping_add(n);
         self.submit(n)
     }
@@ -658,16 +724,23 @@ impl<T: Copy> ConsRing<T> {
         (got, idx)
     }
 
-    /// The slot for a free-running index (masked, so always in bounds).
+    /// The slot for a free-running index (masked, so always inside the
+    /// entries array, and so is a run from [`Self::peek_run`]). Read only
+    /// entries peeked and not yet released: the kernel may be writing any
+    /// other slot, so its entry may be stale or torn.
     #[inline(always)]
     pub fn slot(&self, idx: u32) -> *const T {
         self.raw.slot_ref(idx)
     }
 
-    /// Reads the entry at `idx` (masked).
+    /// Reads the entry at `idx` (masked). Read only entries peeked and not
+    /// yet released: see [`Self::slot`].
     #[inline(always)]
     pub fn get(&self, idx: u32) -> T {
-        // SAFETY: slot_ref() is always in bounds.
+        // SAFETY: slot_ref() is in bounds and aligned. An entry the kernel is
+        // writing (the caller's mistake) reads stale or torn, but the entries
+        // are u64 and Desc, for which every bit pattern is a value, and the
+        // kernel is no thread of this program (as in `ProdRing::set`).
         unsafe { self.raw.slot_ref(idx).read() }
     }
 
@@ -701,15 +774,35 @@ impl<T: Copy> ConsRing<T> {
     /// so `take` would give the kernel back those entries, perhaps still in use.
     #[inline]
     pub fn take(&mut self, out: &mut [T]) -> u32 {
+        let max = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        // SAFETY: a mutable slice is aligned and writable for its length (max
+        // may be less), and it cannot alias the entries, which `&mut`
+        // promises no one else reads or writes while it lives.
+        unsafe { self.take_to(out.as_mut_ptr(), max) }
+    }
+
+    /// [`Self::take`] into a pointer and a count, for callers whose buffer
+    /// may be uninitialised (the C ABI): copies up to `max` entries out to
+    /// `out` and releases them. Returns how many, as [`Self::take`] does.
+    /// Only writes `out`, never reads it, and writes only the entries it
+    /// returns.
+    ///
+    /// # Safety
+    /// Unless `max` is 0 (then `out` is not used), `out` is aligned and valid
+    /// for writes of `max` `T`s (initialised or not), and none of them lies
+    /// in this ring's own entries.
+    #[inline]
+    pub unsafe fn take_to(&mut self, out: *mut T, max: u32) -> u32 {
         if self.peeked() != 0 {
             return 0;
         }
-        let want = u32::try_from(out.len()).unwrap_or(u32::MAX);
-        let (n, idx) = self.peek(want);
+        let (n, idx) = self.peek(max);
         if n == 0 {
             return 0;
         }
-        self.raw.copy(idx, n, out.as_mut_ptr(), false);
+        // SAFETY: n <= avail <= size (`avail` bounds it whatever the shared
+        // index holds); `out` per our caller's contract.
+        unsafe { self.raw.copy_out(idx, out, n) };
         self.release(n)
     }
 
@@ -1251,6 +1344,39 @@ pub(crate) mod tests {
                 prop_assert!(p.nb_free(u32::MAX) <= size && c.nb_avail(u32::MAX) <= size);
             }
         }
+    }
+
+    /// The pointer forms of the batch calls, as the C ABI uses them:
+    /// `take_to` fills an uninitialised buffer and writes only the entries it
+    /// returns, `put_from` reads only `n` entries, and a count of 0 never
+    /// touches the pointer (NULL is fine then).
+    #[test]
+    fn take_to_and_put_from_touch_only_their_entries() {
+        let mut p = prod_at::<Desc>(8, u32::MAX - 2);
+        let mut c = cons_at::<Desc>(8, u32::MAX - 2);
+        let descs: Vec<Desc> = (0..5).map(|i| Desc { addr: i << 12, len: 60 + i as u32, options: 0 }).collect();
+        // SAFETY: a 0 count never reads the pointer.
+        assert_eq!(unsafe { p.put_from(std::ptr::null(), 0) }, 0);
+        // SAFETY: descs holds 5 readable entries; we pass 3.
+        assert_eq!(unsafe { p.put_from(descs.as_ptr(), 3) }, 3);
+        assert_eq!(Peer { raw: &p.raw }.consume(8), descs[..3]);
+        assert_eq!(Peer { raw: &c.raw }.produce(&descs), 5);
+
+        // SAFETY: a 0 count never writes the pointer.
+        assert_eq!(unsafe { c.take_to(std::ptr::null_mut(), 0) }, 0);
+        let mut buf = [std::mem::MaybeUninit::<Desc>::uninit(); 4];
+        // SAFETY: buf has room for 4 Descs; take_to only writes them.
+        let n = unsafe { c.take_to(buf.as_mut_ptr().cast(), 4) };
+        assert_eq!(n, 4);
+        // SAFETY: take_to initialised the n entries it returned.
+        let got: Vec<Desc> = buf[..4].iter().map(|d| unsafe { d.assume_init() }).collect();
+        assert_eq!(got, descs[..4]);
+
+        let sentinel = Desc { addr: u64::MAX, len: u32::MAX, options: u32::MAX };
+        let mut out = [sentinel; 4];
+        // SAFETY: out has room for 4.
+        assert_eq!(unsafe { c.take_to(out.as_mut_ptr(), 4) }, 1);
+        assert_eq!(out, [descs[4], sentinel, sentinel, sentinel], "only the entry taken is written");
     }
 
     #[test]
