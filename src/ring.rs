@@ -200,16 +200,26 @@ impl<T: Copy> Raw<T> {
             return Err(Error::NotSupported(format!("{what}: a --cfg loom build cannot map kernel rings")));
         }
         let len = off.desc as usize + size as usize * size_of::<T>();
+        // The ring offsets need more than 32 bits (the completion ring's is
+        // 0x180000000), so the call is the one whose offset is 64-bit on
+        // every target: glibc's mmap64 (a 32-bit glibc's mmap takes a 32-bit
+        // off_t), musl's mmap (its off_t is always 64-bit).
+        let pgoff = libc::off64_t::try_from(pgoff)
+            .map_err(|_| Error::invalid(format!("{what}: mmap offset {pgoff:#x} exceeds off64_t")))?;
+        #[cfg(not(target_env = "gnu"))]
+        use libc::mmap;
+        #[cfg(target_env = "gnu")]
+        use libc::mmap64 as mmap;
         // SAFETY: a fresh shared mapping of the socket's ring; the kernel checks
         // that `len` fits the ring it allocated for `pgoff`.
         let base = unsafe {
-            libc::mmap(
+            mmap(
                 ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_POPULATE,
                 fd,
-                pgoff as libc::off_t,
+                pgoff,
             )
         };
         if base == libc::MAP_FAILED {
