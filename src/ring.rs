@@ -39,6 +39,8 @@ use std::marker::PhantomData;
 use std::mem::size_of;
 use std::os::fd::RawFd;
 use std::ptr::{self, NonNull};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use sync::{AtomicU32, Ordering, Slot};
 
 /// The primitives the ring is built from: std's atomics and plain memory in
@@ -180,12 +182,47 @@ const HEAP_GUARD_WORDS: usize = 64;
 #[cfg(test)]
 const HEAP_GUARD: u64 = 0x6775_6172_645f_5f21;
 
+/// Whether need_wakeup is in force for a ring: whether the socket the ring
+/// belongs to was bound with `XDP_USE_NEED_WAKEUP` (for a UMEM's fill and
+/// completion rings, the UMEM's first bind, whose flags the kernel keeps for
+/// the UMEM). Only then does the kernel maintain the ring's
+/// `XDP_RING_NEED_WAKEUP` bit; otherwise the bit means nothing (some kernels
+/// set it at bind, others never), and the ring reports "wakeup needed"
+/// always, so that a program that kicks only when told never stalls.
+///
+/// A ring reads its gate on every `needs_wakeup()`; whoever owns the ring
+/// keeps a clone ([`ProdRing::wakeup_gate`], [`ConsRing::wakeup_gate`]) and
+/// flips it. The flip is one atomic store into a word outside the ring, so it
+/// needs no access to the ring itself: it is sound while another thread uses
+/// the ring through a `&mut` (the C ABI's fill ring, flipped at the UMEM fd's
+/// first bind from code that holds only the `Umem`). A ring starts "not in
+/// force".
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WakeupGate(Arc<AtomicBool>);
+
+impl WakeupGate {
+    /// Says whether need_wakeup is in force for the ring(s) reading this gate.
+    /// Relaxed: the gate orders nothing; a ring that reads the old value
+    /// once more reports "wakeup needed" once more, which costs a syscall.
+    pub(crate) fn set_in_force(&self, in_force: bool) {
+        self.0.store(in_force, Ordering::Relaxed);
+    }
+
+    /// Whether need_wakeup is in force (see [`Self::set_in_force`]).
+    #[inline(always)]
+    pub(crate) fn in_force(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Pointers into one ring's memory, and the ring's geometry.
 struct Raw<T> {
     producer: NonNull<AtomicU32>,
     consumer: NonNull<AtomicU32>,
     /// `None` only for test rings without a flags word.
     flags: Option<NonNull<AtomicU32>>,
+    /// Whether the flags word's `XDP_RING_NEED_WAKEUP` bit is in force.
+    wakeup: WakeupGate,
     entries: NonNull<Slot<T>>,
     mask: u32,
     size: u32,
@@ -237,6 +274,7 @@ impl<T: Copy> Raw<T> {
             entries: at(off.desc).cast(),
             mask: size - 1,
             size,
+            wakeup: WakeupGate::default(),
             _backing: Backing::Mmap { base, len },
         })
     }
@@ -281,6 +319,7 @@ impl<T: Copy> Raw<T> {
             entries,
             mask: size - 1,
             size,
+            wakeup: WakeupGate::default(),
             _backing: Backing::Heap(std::sync::Arc::new(mem)),
         }
     }
@@ -310,6 +349,7 @@ impl<T: Copy> Raw<T> {
             entries: self.entries,
             mask: self.mask,
             size: self.size,
+            wakeup: self.wakeup.clone(),
             _backing: Backing::Heap(std::sync::Arc::clone(mem)),
         }
     }
@@ -348,14 +388,16 @@ impl<T: Copy> Raw<T> {
         unsafe { Slot::read_ptr(self.entry(idx)) }
     }
 
+    /// "Wakeup needed" unless need_wakeup is in force, then the kernel's bit.
     #[inline(always)]
     fn needs_wakeup(&self) -> bool {
         // The kernel sets and clears this bit on its own schedule; a plain
         // (relaxed) read is what the protocol asks for.
-        self.flags.is_some_and(|f| {
-            // SAFETY: points into the backing.
-            unsafe { f.as_ref() }.load(Ordering::Relaxed) & XDP_RING_NEED_WAKEUP != 0
-        })
+        !self.wakeup.in_force()
+            || self.flags.is_some_and(|f| {
+                // SAFETY: points into the backing.
+                unsafe { f.as_ref() }.load(Ordering::Relaxed) & XDP_RING_NEED_WAKEUP != 0
+            })
     }
 
     /// Splits `n <= size` entries from ring index `idx` on into the run
@@ -631,10 +673,32 @@ impl<T: Copy> ProdRing<T> {
         self.submit(n)
     }
 
-    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    /// Whether a syscall is needed for the kernel to make progress on this
+    /// ring. With need_wakeup in force (the socket, or for a UMEM's rings the
+    /// UMEM's first socket, was bound with `XDP_USE_NEED_WAKEUP`): whether
+    /// the kernel set `XDP_RING_NEED_WAKEUP`. Otherwise always true: the
+    /// kernel then keeps no such bit, and the ring has no other way to know.
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// The gate that says whether need_wakeup is in force for this ring (see
+    /// `WakeupGate`); a new ring's says "not in force". Take it while
+    /// nothing else uses the ring (right after mapping it), keep it, and flip
+    /// it at bind: the flip never touches the ring, so it may race with the
+    /// ring's user.
+    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    pub(crate) fn wakeup_gate(&self) -> WakeupGate {
+        self.raw.wakeup.clone()
+    }
+
+    /// Says whether need_wakeup is in force for this ring, for an owner that
+    /// holds the ring exclusively (an RX/TX ring before it is handed out);
+    /// otherwise flip a gate from [`Self::wakeup_gate`].
+    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
+        self.raw.wakeup.set_in_force(in_force);
     }
 
     /// Free slots, at most `nb`: the cached view when it has `nb`, else a
@@ -816,10 +880,32 @@ impl<T: Copy> ConsRing<T> {
         self.release(n)
     }
 
-    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    /// Whether a syscall is needed for the kernel to make progress on this
+    /// ring. With need_wakeup in force (the socket, or for a UMEM's rings the
+    /// UMEM's first socket, was bound with `XDP_USE_NEED_WAKEUP`): whether
+    /// the kernel set `XDP_RING_NEED_WAKEUP`. Otherwise always true: the
+    /// kernel then keeps no such bit, and the ring has no other way to know.
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// The gate that says whether need_wakeup is in force for this ring (see
+    /// `WakeupGate`); a new ring's says "not in force". Take it while
+    /// nothing else uses the ring (right after mapping it), keep it, and flip
+    /// it at bind: the flip never touches the ring, so it may race with the
+    /// ring's user.
+    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    pub(crate) fn wakeup_gate(&self) -> WakeupGate {
+        self.raw.wakeup.clone()
+    }
+
+    /// Says whether need_wakeup is in force for this ring, for an owner that
+    /// holds the ring exclusively (an RX/TX ring before it is handed out);
+    /// otherwise flip a gate from [`Self::wakeup_gate`].
+    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
+        self.raw.wakeup.set_in_force(in_force);
     }
 
     /// Entries ready to peek, at most `nb`: the cached view when it has `nb`,
@@ -1391,10 +1477,59 @@ pub(crate) mod tests {
 
     #[test]
     fn needs_wakeup_reads_the_flag() {
-        let p = prod_at::<u64>(8, 0);
+        let mut p = prod_at::<u64>(8, 0);
+        p.set_need_wakeup_in_force(true);
         assert!(!p.needs_wakeup());
         Peer { raw: &p.raw }.set_flags(XDP_RING_NEED_WAKEUP);
         assert!(p.needs_wakeup());
+    }
+
+    /// Until told that need_wakeup is in force, a ring reports "wakeup
+    /// needed" whatever its flags word holds (kernels differ in whether they
+    /// set the bit at a bind without `XDP_USE_NEED_WAKEUP`); once told, it
+    /// reports the kernel's bit. Both ring kinds, and both ways of telling:
+    /// the gate (as for a UMEM's fill ring) and the ring (as for RX/TX).
+    #[test]
+    fn needs_wakeup_is_true_unless_need_wakeup_is_in_force() {
+        let p = prod_at::<u64>(8, 0);
+        let mut c = cons_at::<Desc>(8, 0);
+        let set_flags = |p: &ProdRing<u64>, c: &ConsRing<Desc>, v: u32| {
+            Peer { raw: &p.raw }.set_flags(v);
+            Peer { raw: &c.raw }.set_flags(v);
+        };
+        for flags in [0, XDP_RING_NEED_WAKEUP] {
+            set_flags(&p, &c, flags);
+            assert!(p.needs_wakeup() && c.needs_wakeup(), "a new ring, flags {flags:#x}: wakeup needed");
+        }
+        let gate = p.wakeup_gate();
+        gate.set_in_force(true);
+        c.set_need_wakeup_in_force(true);
+        assert!(gate.in_force() && c.wakeup_gate().in_force());
+        for flags in [0, XDP_RING_NEED_WAKEUP, 0] {
+            set_flags(&p, &c, flags);
+            assert_eq!((p.needs_wakeup(), c.needs_wakeup()), (flags != 0, flags != 0), "in force, flags {flags:#x}");
+        }
+        gate.set_in_force(false);
+        c.set_need_wakeup_in_force(false);
+        assert!(p.needs_wakeup() && c.needs_wakeup(), "no longer in force: wakeup needed, flags 0");
+    }
+
+    /// The gate is flipped from another thread while this one uses the ring
+    /// through `&mut` (the C ABI's fill ring at the UMEM fd's first bind):
+    /// the ring sees the flip without its owner touching the ring.
+    #[test]
+    fn wakeup_gate_flips_while_the_ring_is_in_use() {
+        let mut p = prod_at::<u64>(8, 0);
+        let gate = p.wakeup_gate();
+        let flipper = std::thread::spawn(move || gate.set_in_force(true));
+        let mut rounds = 0u64;
+        while p.needs_wakeup() {
+            assert_eq!(p.put(&[rounds]), 1);
+            assert_eq!(Peer { raw: &p.raw }.consume(1), [rounds]);
+            rounds += 1;
+        }
+        flipper.join().unwrap();
+        assert!(p.wakeup_gate().in_force());
     }
 
     #[test]
