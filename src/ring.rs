@@ -476,7 +476,44 @@ struct Cursor {
 pub struct ProdRing<T> {
     raw: Raw<T>,
     cur: CachePadded<Cursor>,
+    /// What `put` checks each entry against: only a TX ring can have one
+    /// ([`ProdRing::set_max_len`]).
+    limit: Option<Limit<T>>,
     _t: PhantomData<T>,
+}
+
+/// A length limit for the entries `put` queues.
+struct Limit<T> {
+    max: u32,
+    /// How many of the `n` entries from `items` on come before the first
+    /// longer than `max` (`n` if none is). Reads only those entries, and
+    /// nothing when `n` is 0.
+    ///
+    /// Safety: `items` is valid for reads of `n` entries.
+    within: unsafe fn(items: *const T, n: u32, max: u32) -> u32,
+}
+
+/// [`Limit::within`] for TX descriptors.
+///
+/// # Safety
+/// `items` is valid for reads of `n` descriptors.
+unsafe fn descs_within(items: *const Desc, n: u32, max: u32) -> u32 {
+    // SAFETY: i < n (the caller's contract).
+    (0..n).find(|&i| unsafe { (*items.add(i as usize)).len } > max).unwrap_or(n)
+}
+
+/// Why a TX ring's `put` stopped before a descriptor: its `len` is over the
+/// ring's limit ([`ProdRing::max_len`]). The `index` descriptors before it
+/// were queued; it and those after it were not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("descriptor {index}: len {len} is over the tx ring's limit of {max} bytes; the {index} before it were queued")]
+pub struct TooLong {
+    /// Its index in the caller's array, which is also how many were queued.
+    pub index: u32,
+    /// Its length.
+    pub len: u32,
+    /// The ring's limit.
+    pub max: u32,
 }
 
 /// A ring that user space consumes from: the completion ring (`u64`) and the RX
@@ -505,7 +542,7 @@ unsafe impl<T: Send> Send for ConsRing<T> {}
 
 impl<T: Copy> ProdRing<T> {
     fn from_raw(raw: Raw<T>) -> Self {
-        let mut r = ProdRing { raw, cur: CachePadded::new(Cursor::default()), _t: PhantomData };
+        let mut r = ProdRing { raw, cur: CachePadded::new(Cursor::default()), limit: None, _t: PhantomData };
         r.resync();
         r
     }
@@ -634,7 +671,9 @@ impl<T: Copy> ProdRing<T> {
     }
 
     /// Reserves up to `items.len()` slots, copies `items` in and submits them.
-    /// Returns how many were queued (fewer when the ring is nearly full), and
+    /// Returns how many were queued: fewer when the ring is nearly full or,
+    /// on a TX ring with a length limit, when a descriptor is over it (see
+    /// [`ProdRing::set_max_len`]; [`ProdRing::put_checked`] says which), and
     /// 0 while a [`Self::reserve`] is open: the ring publishes in order, so
     /// `put` would hand the kernel those slots, perhaps not yet written.
     #[inline]
@@ -661,7 +700,17 @@ impl<T: Copy> ProdRing<T> {
         if self.reserved() != 0 {
             return 0;
         }
-        let n = n.min(self.free(n));
+        let mut n = n.min(self.free(n));
+        // Only a TX ring can have a limit. The size test is a constant: for
+        // the fill ring's u64 entries this block is compiled out, so its put
+        // pays nothing for the check.
+        if size_of::<T>() == size_of::<Desc>() {
+            if let Some(limit) = &self.limit {
+                // SAFETY: n is at most what the caller passed, so `items`
+                // holds n readable entries.
+                n = unsafe { (limit.within)(items, n, limit.max) };
+            }
+        }
         if n == 0 {
             return 0;
         }
@@ -718,6 +767,61 @@ impl<T: Copy> ProdRing<T> {
     /// size, whatever the shared consumer index holds).
     pub fn in_flight(&self) -> u32 {
         self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire)).min(self.raw.size)
+    }
+}
+
+impl ProdRing<Desc> {
+    /// The longest descriptor (`len`, in bytes) that [`Self::put`] queues:
+    /// `u32::MAX`, no limit, unless [`Self::set_max_len`] set one.
+    #[inline]
+    pub fn max_len(&self) -> u32 {
+        self.limit.as_ref().map_or(u32::MAX, |l| l.max)
+    }
+
+    /// Sets the longest descriptor that the batch calls ([`Self::put`],
+    /// [`Self::put_from`], [`Self::put_checked`]) queue: they stop before the
+    /// first descriptor whose `len` is over `max`, queue those before it, and
+    /// return their count. `u32::MAX` removes the limit. The socket sets it to
+    /// what its interface can send: the kernel queues a longer frame, reports
+    /// it completed, and the device drops it without a trace in the socket's
+    /// statistics. The in-place path ([`Self::reserve`], [`Self::slot`],
+    /// [`Self::submit`]) is not checked.
+    pub fn set_max_len(&mut self, max: u32) {
+        self.limit = (max != u32::MAX).then_some(Limit { max, within: descs_within });
+    }
+
+    /// [`Self::put`], saying why it stopped short when a descriptor's length
+    /// was the reason: `Ok(queued)` (fewer than `descs.len()` when the ring
+    /// is nearly full, 0 while a [`Self::reserve`] is open), or
+    /// `Err(TooLong)` for the first descriptor over [`Self::max_len`], after
+    /// queueing the ones before it.
+    #[inline]
+    pub fn put_checked(&mut self, descs: &[Desc]) -> std::result::Result<u32, TooLong> {
+        let n = u32::try_from(descs.len()).unwrap_or(u32::MAX);
+        // SAFETY: as in `put`.
+        unsafe { self.put_checked_from(descs.as_ptr(), n) }
+    }
+
+    /// [`Self::put_checked`] from a pointer and a count (the C ABI).
+    ///
+    /// # Safety
+    /// As for [`Self::put_from`].
+    #[inline]
+    pub unsafe fn put_checked_from(&mut self, descs: *const Desc, n: u32) -> std::result::Result<u32, TooLong> {
+        if self.reserved() != 0 {
+            return Ok(0);
+        }
+        // SAFETY: our caller's contract is put_from's.
+        let queued = unsafe { self.put_from(descs, n) };
+        if queued < n {
+            // SAFETY: queued < n, so the entry is one of the n readable ones.
+            let len = unsafe { (*descs.add(queued as usize)).len };
+            let max = self.max_len();
+            if len > max {
+                return Err(TooLong { index: queued, len, max });
+            }
+        }
+        Ok(queued)
     }
 }
 
@@ -1473,6 +1577,55 @@ pub(crate) mod tests {
         // SAFETY: out has room for 4.
         assert_eq!(unsafe { c.take_to(out.as_mut_ptr(), 4) }, 1);
         assert_eq!(out, [descs[4], sentinel, sentinel, sentinel], "only the entry taken is written");
+    }
+
+    /// A TX ring with a length limit: the batch calls stop before the first
+    /// descriptor over it and queue the ones before; `put_checked` says
+    /// which one and why; a full ring or an open reserve is no length
+    /// error; the in-place path is not checked; `u32::MAX` lifts the limit.
+    #[test]
+    fn tx_put_stops_before_a_descriptor_over_the_limit() {
+        let d = |addr: u64, len: u32| Desc { addr, len, options: 0 };
+        let mut tx = prod_at::<Desc>(8, u32::MAX - 1);
+        let kernel = |tx: &ProdRing<Desc>| Peer { raw: &tx.raw }.consume(8);
+        assert_eq!(tx.max_len(), u32::MAX, "no limit by default");
+        assert_eq!(tx.put(&[d(0, 9000)]), 1);
+        assert_eq!(kernel(&tx), [d(0, 9000)]);
+
+        tx.set_max_len(1518);
+        assert_eq!(tx.max_len(), 1518);
+        let batch = [d(1, 60), d(2, 1518), d(3, 1519), d(4, 60)];
+        assert_eq!(tx.put(&batch), 2, "stops before the 1519-byte descriptor");
+        assert_eq!(kernel(&tx), batch[..2]);
+        assert_eq!(tx.put_checked(&batch[2..]), Err(TooLong { index: 0, len: 1519, max: 1518 }));
+        assert_eq!(tx.in_flight(), 0, "nothing queued");
+        assert_eq!(tx.put_checked(&batch), Err(TooLong { index: 2, len: 1519, max: 1518 }));
+        assert_eq!(kernel(&tx), batch[..2]);
+        // SAFETY: batch holds 4 readable descriptors.
+        assert_eq!(unsafe { tx.put_from(batch.as_ptr(), 4) }, 2);
+        assert_eq!(unsafe { tx.put_checked_from(batch[3..].as_ptr(), 1) }, Ok(1));
+        assert_eq!(kernel(&tx), [batch[0], batch[1], batch[3]]);
+
+        // A full ring stops put short without a length error.
+        assert_eq!(tx.put(&[d(5, 60); 7]), 7);
+        assert_eq!(tx.put_checked(&[d(6, 60), d(7, 60)]), Ok(1));
+        assert_eq!(kernel(&tx).len(), 8);
+        // An open reserve makes put queue nothing, and that is no length error.
+        let idx = tx.reserve(1).unwrap();
+        assert_eq!(tx.put_checked(&[d(8, 9000)]), Ok(0));
+        // The in-place path is not checked.
+        tx.set(idx, d(9, 9000));
+        assert_eq!(tx.submit(1), 1);
+        assert_eq!(kernel(&tx), [d(9, 9000)]);
+
+        tx.set_max_len(u32::MAX);
+        assert_eq!(tx.max_len(), u32::MAX);
+        assert_eq!(tx.put_checked(&[d(10, 9000)]), Ok(1), "limit lifted");
+        let err = TooLong { index: 2, len: 1519, max: 1518 };
+        assert_eq!(
+            err.to_string(),
+            "descriptor 2: len 1519 is over the tx ring's limit of 1518 bytes; the 2 before it were queued"
+        );
     }
 
     #[test]
