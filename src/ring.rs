@@ -160,12 +160,14 @@ enum Backing {
     Mmap { base: NonNull<libc::c_void>, len: usize },
     /// Heap memory for tests, aligned for the atomics; shared by the producer
     /// and the consumer side of one test ring.
-    #[cfg_attr(not(test), allow(dead_code))]
-    Heap(#[allow(dead_code)] std::sync::Arc<Vec<u64>>),
+    #[cfg(test)]
+    Heap(Arc<Vec<u64>>),
 }
 
 impl Drop for Backing {
     fn drop(&mut self) {
+        // Irrefutable outside tests, where Heap does not exist.
+        #[cfg_attr(not(test), allow(irrefutable_let_patterns))]
         if let Backing::Mmap { base, len } = *self {
             // SAFETY: base/len are exactly what mmap returned; nothing borrows the
             // ring any more because its owner is being dropped.
@@ -320,13 +322,13 @@ impl<T: Copy> Raw<T> {
             mask: size - 1,
             size,
             wakeup: WakeupGate::default(),
-            _backing: Backing::Heap(std::sync::Arc::new(mem)),
+            _backing: Backing::Heap(Arc::new(mem)),
         }
     }
 
     /// Whether the guard words after a heap ring's entries still hold
     /// [`HEAP_GUARD`]: no write reached past the ring.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn guards_intact(&self) -> bool {
         let Backing::Heap(mem) = &self._backing else { panic!("only heap rings have guards") };
         let base = mem.as_ptr() as usize;
@@ -350,7 +352,7 @@ impl<T: Copy> Raw<T> {
             mask: self.mask,
             size: self.size,
             wakeup: self.wakeup.clone(),
-            _backing: Backing::Heap(std::sync::Arc::clone(mem)),
+            _backing: Backing::Heap(Arc::clone(mem)),
         }
     }
 
@@ -737,7 +739,10 @@ impl<T: Copy> ProdRing<T> {
     /// nothing else uses the ring (right after mapping it), keep it, and flip
     /// it at bind: the flip never touches the ring, so it may race with the
     /// ring's user.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
     pub(crate) fn wakeup_gate(&self) -> WakeupGate {
         self.raw.wakeup.clone()
     }
@@ -745,7 +750,10 @@ impl<T: Copy> ProdRing<T> {
     /// Says whether need_wakeup is in force for this ring, for an owner that
     /// holds the ring exclusively (an RX/TX ring before it is handed out);
     /// otherwise flip a gate from [`Self::wakeup_gate`].
-    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
     pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
         self.raw.wakeup.set_in_force(in_force);
     }
@@ -999,7 +1007,10 @@ impl<T: Copy> ConsRing<T> {
     /// nothing else uses the ring (right after mapping it), keep it, and flip
     /// it at bind: the flip never touches the ring, so it may race with the
     /// ring's user.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
     pub(crate) fn wakeup_gate(&self) -> WakeupGate {
         self.raw.wakeup.clone()
     }
@@ -1007,7 +1018,10 @@ impl<T: Copy> ConsRing<T> {
     /// Says whether need_wakeup is in force for this ring, for an owner that
     /// holds the ring exclusively (an RX/TX ring before it is handed out);
     /// otherwise flip a gate from [`Self::wakeup_gate`].
-    #[cfg_attr(not(test), expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)"))]
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
     pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
         self.raw.wakeup.set_in_force(in_force);
     }
