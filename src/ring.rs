@@ -184,13 +184,17 @@ const HEAP_GUARD_WORDS: usize = 64;
 #[cfg(test)]
 const HEAP_GUARD: u64 = 0x6775_6172_645f_5f21;
 
-/// Whether need_wakeup is in force for a ring: whether the socket the ring
-/// belongs to was bound with `XDP_USE_NEED_WAKEUP` (for a UMEM's fill and
-/// completion rings, the UMEM's first bind, whose flags the kernel keeps for
-/// the UMEM). Only then does the kernel maintain the ring's
-/// `XDP_RING_NEED_WAKEUP` bit; otherwise the bit means nothing (some kernels
-/// set it at bind, others never), and the ring reports "wakeup needed"
-/// always, so that a program that kicks only when told never stalls.
+/// Whether need_wakeup is in force for a ring: whether the kernel's buffer
+/// pool behind it uses `XDP_USE_NEED_WAKEUP`. Only then does the kernel
+/// maintain the ring's `XDP_RING_NEED_WAKEUP` bit; otherwise the bit means
+/// nothing (some kernels set it at bind, others never), and the ring reports
+/// "wakeup needed" always, so that a program that kicks only when told never
+/// stalls. The pool's setting comes from the bind of the UMEM's first socket:
+/// a later socket sharing the UMEM inherits it whatever flags it passes (on
+/// another queue or device only since the kernel's 2022 fix "xsk: inherit
+/// need_wakeup flag for shared sockets"; before it, such a socket's pool has
+/// need_wakeup off). When in doubt, leave the gate "not in force": that
+/// costs syscalls, while a gate wrongly "in force" can stall the program.
 ///
 /// A ring reads its gate on every `needs_wakeup()`; whoever owns the ring
 /// keeps a clone ([`ProdRing::wakeup_gate`], [`ConsRing::wakeup_gate`]) and
