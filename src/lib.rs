@@ -1,4 +1,12 @@
 //! xsk_rs: AF_XDP sockets without libbpf.
+
+// The UMEM and ring layouts, area sizes (usize) and mmap offsets are built and
+// tested on 64-bit targets only; no 32-bit target is in CI.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!(
+    "xsk_rs is 64-bit only: its UMEM and ring layouts, area sizes and mmap offsets are tested only on 64-bit targets"
+);
+
 pub mod error;
 pub mod ffi;
 mod fork;

@@ -39,6 +39,8 @@ use std::marker::PhantomData;
 use std::mem::size_of;
 use std::os::fd::RawFd;
 use std::ptr::{self, NonNull};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use sync::{AtomicU32, Ordering, Slot};
 
 /// The primitives the ring is built from: std's atomics and plain memory in
@@ -105,7 +107,8 @@ mod sync {
         /// Copies `n` entries from `src` into the slots from `dst` on.
         ///
         /// # Safety
-        /// `dst` has `n` live slots, `src` `n` readable entries.
+        /// `dst` has `n` live slots; `src` is aligned and valid for reads of
+        /// `n` initialised entries, none of them in those slots.
         #[inline(always)]
         pub(super) unsafe fn copy_in(src: *const T, dst: *mut Slot<T>, n: usize) {
             #[cfg(not(all(test, loom)))]
@@ -119,7 +122,9 @@ mod sync {
         /// Copies `n` entries out of the slots from `src` on into `dst`.
         ///
         /// # Safety
-        /// `src` has `n` live slots, `dst` room for `n` entries.
+        /// `src` has `n` live slots; `dst` is aligned and valid for writes of
+        /// `n` entries (initialised or not: it is only written), none of them
+        /// in those slots.
         #[inline(always)]
         pub(super) unsafe fn copy_out(src: *mut Slot<T>, dst: *mut T, n: usize) {
             #[cfg(not(all(test, loom)))]
@@ -155,17 +160,64 @@ enum Backing {
     Mmap { base: NonNull<libc::c_void>, len: usize },
     /// Heap memory for tests, aligned for the atomics; shared by the producer
     /// and the consumer side of one test ring.
-    #[cfg_attr(not(test), allow(dead_code))]
-    Heap(#[allow(dead_code)] std::sync::Arc<Vec<u64>>),
+    #[cfg(test)]
+    Heap(Arc<Vec<u64>>),
 }
 
 impl Drop for Backing {
     fn drop(&mut self) {
+        // Irrefutable outside tests, where Heap does not exist.
+        #[cfg_attr(not(test), allow(irrefutable_let_patterns))]
         if let Backing::Mmap { base, len } = *self {
             // SAFETY: base/len are exactly what mmap returned; nothing borrows the
             // ring any more because its owner is being dropped.
             unsafe { libc::munmap(base.as_ptr(), len) };
         }
+    }
+}
+
+/// Words of [`HEAP_GUARD`] after a heap ring's entries: room for a batch call
+/// that overruns the ring to leave a trace.
+#[cfg(test)]
+const HEAP_GUARD_WORDS: usize = 64;
+/// What a heap ring's guard words hold, and no ring entry in the tests does.
+#[cfg(test)]
+const HEAP_GUARD: u64 = 0x6775_6172_645f_5f21;
+
+/// Whether need_wakeup is in force for a ring: whether the kernel's buffer
+/// pool behind it uses `XDP_USE_NEED_WAKEUP`. Only then does the kernel
+/// maintain the ring's `XDP_RING_NEED_WAKEUP` bit; otherwise the bit means
+/// nothing (some kernels set it at bind, others never), and the ring reports
+/// "wakeup needed" always, so that a program that kicks only when told never
+/// stalls. The pool's setting comes from the bind of the UMEM's first socket:
+/// a later socket sharing the UMEM inherits it whatever flags it passes (on
+/// another queue or device only since the kernel's 2022 fix "xsk: inherit
+/// need_wakeup flag for shared sockets"; before it, such a socket's pool has
+/// need_wakeup off). When in doubt, leave the gate "not in force": that
+/// costs syscalls, while a gate wrongly "in force" can stall the program.
+///
+/// A ring reads its gate on every `needs_wakeup()`; whoever owns the ring
+/// keeps a clone ([`ProdRing::wakeup_gate`], [`ConsRing::wakeup_gate`]) and
+/// flips it. The flip is one atomic store into a word outside the ring, so it
+/// needs no access to the ring itself: it is sound while another thread uses
+/// the ring through a `&mut` (the C ABI's fill ring, flipped at the UMEM fd's
+/// first bind from code that holds only the `Umem`). A ring starts "not in
+/// force".
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WakeupGate(Arc<AtomicBool>);
+
+impl WakeupGate {
+    /// Says whether need_wakeup is in force for the ring(s) reading this gate.
+    /// Relaxed: the gate orders nothing; a ring that reads the old value
+    /// once more reports "wakeup needed" once more, which costs a syscall.
+    pub(crate) fn set_in_force(&self, in_force: bool) {
+        self.0.store(in_force, Ordering::Relaxed);
+    }
+
+    /// Whether need_wakeup is in force (see [`Self::set_in_force`]).
+    #[inline(always)]
+    pub(crate) fn in_force(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -175,6 +227,8 @@ struct Raw<T> {
     consumer: NonNull<AtomicU32>,
     /// `None` only for test rings without a flags word.
     flags: Option<NonNull<AtomicU32>>,
+    /// Whether the flags word's `XDP_RING_NEED_WAKEUP` bit is in force.
+    wakeup: WakeupGate,
     entries: NonNull<Slot<T>>,
     mask: u32,
     size: u32,
@@ -189,16 +243,26 @@ impl<T: Copy> Raw<T> {
             return Err(Error::NotSupported(format!("{what}: a --cfg loom build cannot map kernel rings")));
         }
         let len = off.desc as usize + size as usize * size_of::<T>();
+        // The ring offsets need more than 32 bits (the completion ring's is
+        // 0x180000000), so the call is the one whose offset is 64-bit on
+        // every target: glibc's mmap64 (a 32-bit glibc's mmap takes a 32-bit
+        // off_t), musl's mmap (its off_t is always 64-bit).
+        let pgoff = libc::off64_t::try_from(pgoff)
+            .map_err(|_| Error::invalid(format!("{what}: mmap offset {pgoff:#x} exceeds off64_t")))?;
+        #[cfg(not(target_env = "gnu"))]
+        use libc::mmap;
+        #[cfg(target_env = "gnu")]
+        use libc::mmap64 as mmap;
         // SAFETY: a fresh shared mapping of the socket's ring; the kernel checks
         // that `len` fits the ring it allocated for `pgoff`.
         let base = unsafe {
-            libc::mmap(
+            mmap(
                 ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_POPULATE,
                 fd,
-                pgoff as libc::off_t,
+                pgoff,
             )
         };
         if base == libc::MAP_FAILED {
@@ -216,6 +280,7 @@ impl<T: Copy> Raw<T> {
             entries: at(off.desc).cast(),
             mask: size - 1,
             size,
+            wakeup: WakeupGate::default(),
             _backing: Backing::Mmap { base, len },
         })
     }
@@ -234,7 +299,10 @@ impl<T: Copy> Raw<T> {
         assert!(std::mem::align_of::<Slot<T>>() <= 8);
         let header = 3 * 64;
         let words = (header + size as usize * size_of::<Slot<T>>()).div_ceil(8);
-        let mut mem = vec![0u64; words];
+        // Guard words after the entries, for tests that check nothing reaches
+        // past the ring (`guards_intact`).
+        let mut mem = vec![0u64; words + HEAP_GUARD_WORDS];
+        mem[words..].fill(HEAP_GUARD);
         let base = mem.as_mut_ptr().cast::<u8>();
         // SAFETY: all offsets are inside `mem`, which the ring keeps alive.
         let at = |o: usize| unsafe { NonNull::new_unchecked(base.add(o)) };
@@ -257,8 +325,23 @@ impl<T: Copy> Raw<T> {
             entries,
             mask: size - 1,
             size,
-            _backing: Backing::Heap(std::sync::Arc::new(mem)),
+            wakeup: WakeupGate::default(),
+            _backing: Backing::Heap(Arc::new(mem)),
         }
+    }
+
+    /// Whether the guard words after a heap ring's entries still hold
+    /// [`HEAP_GUARD`]: no write reached past the ring.
+    #[cfg(all(test, not(loom)))]
+    fn guards_intact(&self) -> bool {
+        let Backing::Heap(mem) = &self._backing else { panic!("only heap rings have guards") };
+        let base = mem.as_ptr() as usize;
+        let end = self.entries.as_ptr() as usize + self.size as usize * size_of::<Slot<T>>();
+        let first = (end - base).div_ceil(8);
+        // SAFETY: the guard words lie inside `mem` (see `heap`), and no ring
+        // call writes them (which is what this checks), so plain reads race
+        // with nothing.
+        (first..first + HEAP_GUARD_WORDS).all(|w| unsafe { mem.as_ptr().add(w).read_volatile() } == HEAP_GUARD)
     }
 
     /// The same heap ring once more, for the other side of the protocol.
@@ -272,7 +355,8 @@ impl<T: Copy> Raw<T> {
             entries: self.entries,
             mask: self.mask,
             size: self.size,
-            _backing: Backing::Heap(std::sync::Arc::clone(mem)),
+            wakeup: self.wakeup.clone(),
+            _backing: Backing::Heap(Arc::clone(mem)),
         }
     }
 
@@ -310,35 +394,66 @@ impl<T: Copy> Raw<T> {
         unsafe { Slot::read_ptr(self.entry(idx)) }
     }
 
+    /// "Wakeup needed" unless need_wakeup is in force, then the kernel's bit.
     #[inline(always)]
     fn needs_wakeup(&self) -> bool {
         // The kernel sets and clears this bit on its own schedule; a plain
         // (relaxed) read is what the protocol asks for.
-        self.flags.is_some_and(|f| {
-            // SAFETY: points into the backing.
-            unsafe { f.as_ref() }.load(Ordering::Relaxed) & XDP_RING_NEED_WAKEUP != 0
-        })
+        !self.wakeup.in_force()
+            || self.flags.is_some_and(|f| {
+                // SAFETY: points into the backing.
+                unsafe { f.as_ref() }.load(Ordering::Relaxed) & XDP_RING_NEED_WAKEUP != 0
+            })
     }
 
-    /// Copies `n` entries starting at ring index `idx` into or out of `buf`,
-    /// in at most two runs (before and after the wrap).
+    /// Splits `n <= size` entries from ring index `idx` on into the run
+    /// before the ring's end and the run after the wrap: returns the first
+    /// run's start slot and length, and the second's length (it starts at
+    /// entry 0). Both runs lie in the entries array: `start + first <= size`,
+    /// and `rest = n - first` is 0 unless `first = size - start`, so
+    /// `rest <= start` when `n <= size`.
     #[inline(always)]
-    fn copy(&self, idx: u32, n: u32, buf: *mut T, into_ring: bool) {
+    fn runs(&self, idx: u32, n: u32) -> (usize, usize, usize) {
+        debug_assert!(n <= self.size, "a copy of {n} entries into a ring of {}", self.size);
         let start = idx & self.mask;
-        let first = n.min(self.size - start) as usize;
-        let rest = n as usize - first;
-        // SAFETY: start + first <= size and rest <= start, so both runs stay in
-        // the entries array; `buf` holds n entries (callers pass slices).
+        let first = n.min(self.size - start);
+        (start as usize, first as usize, (n - first) as usize)
+    }
+
+    /// Copies `n` entries from `src` into the ring from index `idx` (masked)
+    /// on, in at most two runs (before and after the wrap).
+    ///
+    /// # Safety
+    /// `n <= size`; `src` is aligned and valid for reads of `n` initialised
+    /// `T`s, none of them inside this ring's entries.
+    #[inline(always)]
+    unsafe fn copy_in(&self, idx: u32, src: *const T, n: u32) {
+        let (start, first, rest) = self.runs(idx, n);
+        let base = self.entries.as_ptr();
+        // SAFETY: both runs lie in the entries array (`runs`, given n <= size);
+        // `src` holds n entries and does not overlap them (the caller's
+        // contract).
         unsafe {
-            let at = self.entries.as_ptr().add(start as usize);
-            let base = self.entries.as_ptr();
-            if into_ring {
-                Slot::copy_in(buf, at, first);
-                Slot::copy_in(buf.add(first), base, rest);
-            } else {
-                Slot::copy_out(at, buf, first);
-                Slot::copy_out(base, buf.add(first), rest);
-            }
+            Slot::copy_in(src, base.add(start), first);
+            Slot::copy_in(src.add(first), base, rest);
+        }
+    }
+
+    /// Copies `n` entries out of the ring from index `idx` (masked) on into
+    /// `dst`, in at most two runs (before and after the wrap). Only writes
+    /// `dst`.
+    ///
+    /// # Safety
+    /// `n <= size`; `dst` is aligned and valid for writes of `n` `T`s (it
+    /// need not be initialised), none of them inside this ring's entries.
+    #[inline(always)]
+    unsafe fn copy_out(&self, idx: u32, dst: *mut T, n: u32) {
+        let (start, first, rest) = self.runs(idx, n);
+        let base = self.entries.as_ptr();
+        // SAFETY: as in `copy_in`, with `dst` valid for n writes.
+        unsafe {
+            Slot::copy_out(base.add(start), dst, first);
+            Slot::copy_out(base, dst.add(first), rest);
         }
     }
 }
@@ -347,10 +462,12 @@ impl<T: Copy> Raw<T> {
 #[derive(Default, Debug)]
 struct Cursor {
     /// Producer ring: next index to hand out by `reserve`.
-    /// Consumer ring: last producer index seen.
+    /// Consumer ring: the end of the ready entries as last seen (the producer
+    /// index, when that index is sane; see `ConsRing::avail`).
     cached_prod: u32,
-    /// Producer ring: last consumer index seen, plus the ring size (so that
-    /// `cached_cons - cached_prod` is the free space).
+    /// Producer ring: the end of the free space as last seen, so that
+    /// `cached_cons - cached_prod` is the free space (the consumer index plus
+    /// the ring size, when that index is sane; see `ProdRing::free`).
     /// Consumer ring: next index to hand out by `peek`.
     cached_cons: u32,
     /// The index value we last stored to shared memory (producer index for a
@@ -365,7 +482,44 @@ struct Cursor {
 pub struct ProdRing<T> {
     raw: Raw<T>,
     cur: CachePadded<Cursor>,
+    /// What `put` checks each entry against: only a TX ring can have one
+    /// ([`ProdRing::set_max_len`]).
+    limit: Option<Limit<T>>,
     _t: PhantomData<T>,
+}
+
+/// A length limit for the entries `put` queues.
+struct Limit<T> {
+    max: u32,
+    /// How many of the `n` entries from `items` on come before the first
+    /// longer than `max` (`n` if none is). Reads only those entries, and
+    /// nothing when `n` is 0.
+    ///
+    /// Safety: `items` is valid for reads of `n` entries.
+    within: unsafe fn(items: *const T, n: u32, max: u32) -> u32,
+}
+
+/// [`Limit::within`] for TX descriptors.
+///
+/// # Safety
+/// `items` is valid for reads of `n` descriptors.
+unsafe fn descs_within(items: *const Desc, n: u32, max: u32) -> u32 {
+    // SAFETY: i < n (the caller's contract).
+    (0..n).find(|&i| unsafe { (*items.add(i as usize)).len } > max).unwrap_or(n)
+}
+
+/// Why a TX ring's `put` stopped before a descriptor: its `len` is over the
+/// ring's limit ([`ProdRing::max_len`]). The `index` descriptors before it
+/// were queued; it and those after it were not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("descriptor {index}: len {len} is over the tx ring's limit of {max} bytes; the {index} before it were queued")]
+pub struct TooLong {
+    /// Its index in the caller's array, which is also how many were queued.
+    pub index: u32,
+    /// Its length.
+    pub len: u32,
+    /// The ring's limit.
+    pub max: u32,
 }
 
 /// A ring that user space consumes from: the completion ring (`u64`) and the RX
@@ -394,7 +548,7 @@ unsafe impl<T: Send> Send for ConsRing<T> {}
 
 impl<T: Copy> ProdRing<T> {
     fn from_raw(raw: Raw<T>) -> Self {
-        let mut r = ProdRing { raw, cur: CachePadded::new(Cursor::default()), _t: PhantomData };
+        let mut r = ProdRing { raw, cur: CachePadded::new(Cursor::default()), limit: None, _t: PhantomData };
         r.resync();
         r
     }
@@ -409,7 +563,9 @@ impl<T: Copy> ProdRing<T> {
     pub(crate) fn resync(&mut self) {
         let prod = self.raw.producer().load(Ordering::Relaxed);
         let cons = self.raw.consumer().load(Ordering::Acquire);
-        *self.cur = Cursor { cached_prod: prod, cached_cons: cons.wrapping_add(self.raw.size), published: prod };
+        // Clamped as in `free`, with nothing reserved.
+        let free = cons.wrapping_add(self.raw.size).wrapping_sub(prod).min(self.raw.size);
+        *self.cur = Cursor { cached_prod: prod, cached_cons: prod.wrapping_add(free), published: prod };
     }
 
     /// Number of entries in the ring.
@@ -418,7 +574,8 @@ impl<T: Copy> ProdRing<T> {
     }
 
     /// Free slots, refreshing the cached consumer index only when the cached
-    /// view has fewer than `want`.
+    /// view has fewer than `want`. Never more than the slots not already
+    /// reserved, so at most `size` slots are reserved at any time.
     #[inline(always)]
     fn free(&mut self, want: u32) -> u32 {
         let free = self.cur.cached_cons.wrapping_sub(self.cur.cached_prod);
@@ -428,8 +585,19 @@ impl<T: Copy> ProdRing<T> {
         // Acquire pairs with the kernel's release of the consumer index: once we
         // see it, the kernel has finished reading the slots it passed.
         let cons = self.raw.consumer().load(Ordering::Acquire);
-        self.cur.cached_cons = cons.wrapping_add(self.raw.size);
-        self.cur.cached_cons.wrapping_sub(self.cur.cached_prod)
+        // That index is a word in shared memory that anything mapping the ring
+        // can write (a stray store, a forked child); like the kernel with the
+        // indices user space writes (`xsk_queue.h`), trust it for nothing but
+        // a count, and bound the count. A sane index gives
+        // 0 <= free <= size - reserved; the `min` keeps any other value there,
+        // so no reserve or batch copy can reach past the ring. The fast path
+        // above needs no check: the clamped count is what it reads back.
+        let free = cons
+            .wrapping_add(self.raw.size)
+            .wrapping_sub(self.cur.cached_prod)
+            .min(self.raw.size.saturating_sub(self.reserved()));
+        self.cur.cached_cons = self.cur.cached_prod.wrapping_add(free);
+        free
     }
 
     /// Reserves exactly `n` slots, or none. Returns the first slot's
@@ -463,18 +631,32 @@ impl<T: Copy> ProdRing<T> {
         (got, idx)
     }
 
-    /// The slot for a free-running index. Any index is safe: it is masked into
-    /// the ring. Writing a slot that was not reserved has no effect the kernel
-    /// will see unless it is later reserved and submitted.
+    /// The slot for a free-running index. Any index can be passed: it is
+    /// masked into the ring, so the pointer is always inside the entries
+    /// array (and so is a run from [`Self::reserve_run`]).
+    ///
+    /// Which slots to write: those reserved and not yet submitted (from
+    /// [`Self::reserve`] or [`Self::reserve_run`] up to [`Self::submit`]).
+    /// A slot submitted and not yet consumed belongs to the kernel, which may
+    /// read it at any moment: writing it changes or tears the entry the
+    /// kernel takes (a wrong frame address, a wrong descriptor). A free slot
+    /// (consumed and not reserved again) is harmless to write, but nothing
+    /// reads it until it is reserved and written anew. Only a reserved index
+    /// tells you which kind a slot is.
     #[inline(always)]
     pub fn slot(&mut self, idx: u32) -> *mut T {
         self.raw.slot_mut(idx)
     }
 
-    /// Writes `value` into the slot at `idx` (masked).
+    /// Writes `value` into the slot at `idx` (masked). Write only slots
+    /// reserved and not yet submitted: see [`Self::slot`].
     #[inline(always)]
     pub fn set(&mut self, idx: u32, value: T) {
-        // SAFETY: slot_mut() is always in bounds.
+        // SAFETY: slot_mut() is in bounds and aligned. A slot the kernel is
+        // reading (the caller's mistake, see `slot`) gets a wrong entry, but
+        // the kernel is no thread of this program, so no data race arises.
+        // (The heap rings of unit tests have a thread as their peer; those
+        // tests write reserved slots only, and loom checks that they do.)
         unsafe { self.raw.slot_mut(idx).write(value) }
     }
 
@@ -495,29 +677,89 @@ impl<T: Copy> ProdRing<T> {
     }
 
     /// Reserves up to `items.len()` slots, copies `items` in and submits them.
-    /// Returns how many were queued (fewer when the ring is nearly full), and
+    /// Returns how many were queued: fewer when the ring is nearly full or,
+    /// on a TX ring with a length limit, when a descriptor is over it (see
+    /// [`ProdRing::set_max_len`]; [`ProdRing::put_checked`] says which), and
     /// 0 while a [`Self::reserve`] is open: the ring publishes in order, so
     /// `put` would hand the kernel those slots, perhaps not yet written.
     #[inline]
     pub fn put(&mut self, items: &[T]) -> u32 {
+        let n = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        // SAFETY: a slice is aligned, initialised and readable for its length
+        // (n may be less). It cannot lie in this ring's entries: those are
+        // reachable only through `slot`'s raw pointers, and a slice made from
+        // them would promise that nothing writes them while it lives, which
+        // the ring does.
+        unsafe { self.put_from(items.as_ptr(), n) }
+    }
+
+    /// [`Self::put`] from a pointer and a count, for callers that hold no
+    /// slice (the C ABI): copies up to `n` entries from `items` in and
+    /// submits them. Returns how many were queued, as [`Self::put`] does.
+    ///
+    /// # Safety
+    /// Unless `n` is 0 (then `items` is not used), `items` is aligned and
+    /// valid for reads of `n` initialised `T`s, and none of them lies in this
+    /// ring's own entries.
+    #[inline]
+    pub unsafe fn put_from(&mut self, items: *const T, n: u32) -> u32 {
         if self.reserved() != 0 {
             return 0;
         }
-        let want = u32::try_from(items.len()).unwrap_or(u32::MAX);
-        let n = want.min(self.free(want));
+        let mut n = n.min(self.free(n));
+        // Only a TX ring can have a limit. The size test is a constant: for
+        // the fill ring's u64 entries this block is compiled out, so its put
+        // pays nothing for the check.
+        if size_of::<T>() == size_of::<Desc>() {
+            if let Some(limit) = &self.limit {
+                // SAFETY: n is at most what the caller passed, so `items`
+                // holds n readable entries.
+                n = unsafe { (limit.within)(items, n, limit.max) };
+            }
+        }
         if n == 0 {
             return 0;
         }
         let idx = self.cur.cached_prod;
-        self.raw.copy(idx, n, items.as_ptr() as *mut T, true);
+        // SAFETY: n <= free <= size (`free` bounds it whatever the shared
+        // index holds); `items` per our caller's contract.
+        unsafe { self.raw.copy_in(idx, items, n) };
         self.cur.cached_prod = idx.wrapping_add(n);
         self.submit(n)
     }
 
-    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    /// Whether a syscall is needed for the kernel to make progress on this
+    /// ring. With need_wakeup in force (the socket, or for a UMEM's rings the
+    /// UMEM's first socket, was bound with `XDP_USE_NEED_WAKEUP`): whether
+    /// the kernel set `XDP_RING_NEED_WAKEUP`. Otherwise always true: the
+    /// kernel then keeps no such bit, and the ring has no other way to know.
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// The gate that says whether need_wakeup is in force for this ring (see
+    /// `WakeupGate`); a new ring's says "not in force". Take it while
+    /// nothing else uses the ring (right after mapping it), keep it, and flip
+    /// it at bind: the flip never touches the ring, so it may race with the
+    /// ring's user.
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
+    pub(crate) fn wakeup_gate(&self) -> WakeupGate {
+        self.raw.wakeup.clone()
+    }
+
+    /// Says whether need_wakeup is in force for this ring, for an owner that
+    /// holds the ring exclusively (an RX/TX ring before it is handed out);
+    /// otherwise flip a gate from [`Self::wakeup_gate`].
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
+    pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
+        self.raw.wakeup.set_in_force(in_force);
     }
 
     /// Free slots, at most `nb`: the cached view when it has `nb`, else a
@@ -533,9 +775,65 @@ impl<T: Copy> ProdRing<T> {
         self.cur.cached_prod.wrapping_sub(self.cur.published)
     }
 
-    /// Entries submitted and not yet consumed by the kernel.
+    /// Entries submitted and not yet consumed by the kernel (at most the ring's
+    /// size, whatever the shared consumer index holds).
     pub fn in_flight(&self) -> u32 {
-        self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire))
+        self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire)).min(self.raw.size)
+    }
+}
+
+impl ProdRing<Desc> {
+    /// The longest descriptor (`len`, in bytes) that [`Self::put`] queues:
+    /// `u32::MAX`, no limit, unless [`Self::set_max_len`] set one.
+    #[inline]
+    pub fn max_len(&self) -> u32 {
+        self.limit.as_ref().map_or(u32::MAX, |l| l.max)
+    }
+
+    /// Sets the longest descriptor that the batch calls ([`Self::put`],
+    /// [`Self::put_from`], [`Self::put_checked`]) queue: they stop before the
+    /// first descriptor whose `len` is over `max`, queue those before it, and
+    /// return their count. `u32::MAX` removes the limit. The socket sets it to
+    /// what its interface can send: the kernel queues a longer frame, reports
+    /// it completed, and the device drops it without a trace in the socket's
+    /// statistics. The in-place path ([`Self::reserve`], [`Self::slot`],
+    /// [`Self::submit`]) is not checked.
+    pub fn set_max_len(&mut self, max: u32) {
+        self.limit = (max != u32::MAX).then_some(Limit { max, within: descs_within });
+    }
+
+    /// [`Self::put`], saying why it stopped short when a descriptor's length
+    /// was the reason: `Ok(queued)` (fewer than `descs.len()` when the ring
+    /// is nearly full, 0 while a [`Self::reserve`] is open), or
+    /// `Err(TooLong)` for the first descriptor over [`Self::max_len`], after
+    /// queueing the ones before it.
+    #[inline]
+    pub fn put_checked(&mut self, descs: &[Desc]) -> std::result::Result<u32, TooLong> {
+        let n = u32::try_from(descs.len()).unwrap_or(u32::MAX);
+        // SAFETY: as in `put`.
+        unsafe { self.put_checked_from(descs.as_ptr(), n) }
+    }
+
+    /// [`Self::put_checked`] from a pointer and a count (the C ABI).
+    ///
+    /// # Safety
+    /// As for [`Self::put_from`].
+    #[inline]
+    pub unsafe fn put_checked_from(&mut self, descs: *const Desc, n: u32) -> std::result::Result<u32, TooLong> {
+        if self.reserved() != 0 {
+            return Ok(0);
+        }
+        // SAFETY: our caller's contract is put_from's.
+        let queued = unsafe { self.put_from(descs, n) };
+        if queued < n {
+            // SAFETY: queued < n, so the entry is one of the n readable ones.
+            let len = unsafe { (*descs.add(queued as usize)).len };
+            let max = self.max_len();
+            if len > max {
+                return Err(TooLong { index: queued, len, max });
+            }
+        }
+        Ok(queued)
     }
 
     /// Submits to `to` the entries submitted here and not yet consumed (at
@@ -568,7 +866,9 @@ impl<T: Copy> ConsRing<T> {
     pub(crate) fn resync(&mut self) {
         let cons = self.raw.consumer().load(Ordering::Relaxed);
         let prod = self.raw.producer().load(Ordering::Acquire);
-        *self.cur = Cursor { cached_prod: prod, cached_cons: cons, published: cons };
+        // Clamped as in `avail`, with nothing peeked.
+        let avail = prod.wrapping_sub(cons).min(self.raw.size);
+        *self.cur = Cursor { cached_prod: cons.wrapping_add(avail), cached_cons: cons, published: cons };
     }
 
     /// Number of entries in the ring.
@@ -577,7 +877,8 @@ impl<T: Copy> ConsRing<T> {
     }
 
     /// Entries ready to read, refreshing the cached producer index only when the
-    /// cached view has fewer than `want`.
+    /// cached view has fewer than `want`. Never more than the entries not
+    /// already peeked, so at most `size` entries are peeked at any time.
     #[inline(always)]
     fn avail(&mut self, want: u32) -> u32 {
         let avail = self.cur.cached_prod.wrapping_sub(self.cur.cached_cons);
@@ -586,8 +887,13 @@ impl<T: Copy> ConsRing<T> {
         }
         // Acquire pairs with the kernel's release of the producer index: the
         // entries it covers are fully written once we see it.
-        self.cur.cached_prod = self.raw.producer().load(Ordering::Acquire);
-        self.cur.cached_prod.wrapping_sub(self.cur.cached_cons)
+        let prod = self.raw.producer().load(Ordering::Acquire);
+        // Untrusted, as the consumer index in `ProdRing::free`: a sane index
+        // gives 0 <= avail <= size - peeked, and the `min` keeps any other
+        // value there, so no peek or batch copy can reach past the ring.
+        let avail = prod.wrapping_sub(self.cur.cached_cons).min(self.raw.size.saturating_sub(self.peeked()));
+        self.cur.cached_prod = self.cur.cached_cons.wrapping_add(avail);
+        avail
     }
 
     /// Takes up to `n` entries for reading. Returns how many and the first
@@ -620,16 +926,23 @@ impl<T: Copy> ConsRing<T> {
         (got, idx)
     }
 
-    /// The slot for a free-running index (masked, so always in bounds).
+    /// The slot for a free-running index (masked, so always inside the
+    /// entries array, and so is a run from [`Self::peek_run`]). Read only
+    /// entries peeked and not yet released: the kernel may be writing any
+    /// other slot, so its entry may be stale or torn.
     #[inline(always)]
     pub fn slot(&self, idx: u32) -> *const T {
         self.raw.slot_ref(idx)
     }
 
-    /// Reads the entry at `idx` (masked).
+    /// Reads the entry at `idx` (masked). Read only entries peeked and not
+    /// yet released: see [`Self::slot`].
     #[inline(always)]
     pub fn get(&self, idx: u32) -> T {
-        // SAFETY: slot_ref() is always in bounds.
+        // SAFETY: slot_ref() is in bounds and aligned. An entry the kernel is
+        // writing (the caller's mistake) reads stale or torn, but the entries
+        // are u64 and Desc, for which every bit pattern is a value, and the
+        // kernel is no thread of this program (as in `ProdRing::set`).
         unsafe { self.raw.slot_ref(idx).read() }
     }
 
@@ -663,22 +976,70 @@ impl<T: Copy> ConsRing<T> {
     /// so `take` would give the kernel back those entries, perhaps still in use.
     #[inline]
     pub fn take(&mut self, out: &mut [T]) -> u32 {
+        let max = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        // SAFETY: a mutable slice is aligned and writable for its length (max
+        // may be less), and it cannot alias the entries, which `&mut`
+        // promises no one else reads or writes while it lives.
+        unsafe { self.take_to(out.as_mut_ptr(), max) }
+    }
+
+    /// [`Self::take`] into a pointer and a count, for callers whose buffer
+    /// may be uninitialised (the C ABI): copies up to `max` entries out to
+    /// `out` and releases them. Returns how many, as [`Self::take`] does.
+    /// Only writes `out`, never reads it, and writes only the entries it
+    /// returns.
+    ///
+    /// # Safety
+    /// Unless `max` is 0 (then `out` is not used), `out` is aligned and valid
+    /// for writes of `max` `T`s (initialised or not), and none of them lies
+    /// in this ring's own entries.
+    #[inline]
+    pub unsafe fn take_to(&mut self, out: *mut T, max: u32) -> u32 {
         if self.peeked() != 0 {
             return 0;
         }
-        let want = u32::try_from(out.len()).unwrap_or(u32::MAX);
-        let (n, idx) = self.peek(want);
+        let (n, idx) = self.peek(max);
         if n == 0 {
             return 0;
         }
-        self.raw.copy(idx, n, out.as_mut_ptr(), false);
+        // SAFETY: n <= avail <= size (`avail` bounds it whatever the shared
+        // index holds); `out` per our caller's contract.
+        unsafe { self.raw.copy_out(idx, out, n) };
         self.release(n)
     }
 
-    /// Whether the kernel asked for a wakeup (`XDP_RING_NEED_WAKEUP`).
+    /// Whether a syscall is needed for the kernel to make progress on this
+    /// ring. With need_wakeup in force (the socket, or for a UMEM's rings the
+    /// UMEM's first socket, was bound with `XDP_USE_NEED_WAKEUP`): whether
+    /// the kernel set `XDP_RING_NEED_WAKEUP`. Otherwise always true: the
+    /// kernel then keeps no such bit, and the ring has no other way to know.
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.raw.needs_wakeup()
+    }
+
+    /// The gate that says whether need_wakeup is in force for this ring (see
+    /// `WakeupGate`); a new ring's says "not in force". Take it while
+    /// nothing else uses the ring (right after mapping it), keep it, and flip
+    /// it at bind: the flip never touches the ring, so it may race with the
+    /// ring's user.
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
+    pub(crate) fn wakeup_gate(&self) -> WakeupGate {
+        self.raw.wakeup.clone()
+    }
+
+    /// Says whether need_wakeup is in force for this ring, for an owner that
+    /// holds the ring exclusively (an RX/TX ring before it is handed out);
+    /// otherwise flip a gate from [`Self::wakeup_gate`].
+    #[cfg_attr(
+        any(not(test), loom),
+        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
+    )]
+    pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
+        self.raw.wakeup.set_in_force(in_force);
     }
 
     /// Entries ready to peek, at most `nb`: the cached view when it has `nb`,
@@ -695,9 +1056,12 @@ impl<T: Copy> ConsRing<T> {
         self.cur.cached_cons.wrapping_sub(self.cur.published)
     }
 
-    /// Entries the kernel has produced that we have not peeked yet.
+    /// Entries the kernel has produced that we have not peeked yet (at most the
+    /// ring's size less what is peeked, whatever the shared producer index
+    /// holds).
     pub fn ready(&self) -> u32 {
-        self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons)
+        let ready = self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons);
+        ready.min(self.raw.size.saturating_sub(self.peeked()))
     }
 }
 
@@ -735,6 +1099,14 @@ pub(crate) mod tests {
         }
         fn set_flags(&self, v: u32) {
             unsafe { self.raw.flags.unwrap().as_ref() }.store(v, Ordering::Relaxed);
+        }
+        /// A stray write to the shared producer index.
+        fn set_producer(&self, v: u32) {
+            self.raw.producer().store(v, Ordering::Release);
+        }
+        /// A stray write to the shared consumer index.
+        fn set_consumer(&self, v: u32) {
+            self.raw.consumer().store(v, Ordering::Release);
         }
     }
 
@@ -1089,12 +1461,258 @@ pub(crate) mod tests {
         }
     }
 
+    /// A peer index that no correct peer could have written (a stray write,
+    /// a forked child) never makes a call hand out or copy more than the ring
+    /// holds: batch copies stay inside the entries array, and what is
+    /// reserved, or peeked, at any one time never exceeds the ring's size.
+    #[test]
+    fn corrupt_peer_indices_stay_inside_the_ring() {
+        let items: Vec<u64> = (0..24).collect();
+
+        // Producer side. A consumer index 12 ahead of our producer index
+        // claims 20 free slots in an 8-entry ring (a copy of 20 from entry 0
+        // wraps once and runs 4 entries past the end).
+        let raw = Raw::<u64>::heap(8, 0);
+        let kernel = raw.share();
+        let peer = Peer { raw: &kernel };
+        let mut p = ProdRing::from_raw(raw);
+        peer.set_consumer(12);
+        let n = p.put(&items);
+        assert!(kernel.guards_intact(), "put wrote past the ring");
+        assert_eq!(n, 8, "put queued more than the ring holds");
+        // A consumer index far from the producer's claims nearly 2^32 free.
+        peer.set_consumer(u32::MAX / 2);
+        assert!(p.nb_free(u32::MAX) <= 8 && p.in_flight() <= 8);
+        assert_eq!(p.reserve(9), None, "reserve handed out more than the ring");
+        assert_eq!(p.reserve(6), Some(8));
+        assert_eq!(p.reserve(3), None, "only 2 slots are not reserved");
+        assert_eq!(p.reserve_run(8), (2, 14), "a run never goes past what is not reserved");
+        assert_eq!(p.reserve_run(8).0, 0);
+        assert_eq!(p.submit(8), 8);
+        assert!(kernel.guards_intact());
+
+        // Consumer side. A producer index 20 ahead of our consumer index
+        // claims 20 entries ready in an 8-entry ring.
+        let raw = Raw::<u64>::heap(8, 0);
+        let kernel = raw.share();
+        let peer = Peer { raw: &kernel };
+        let mut c = ConsRing::from_raw(raw);
+        assert_eq!(peer.produce(&items), 8);
+        peer.set_producer(20);
+        let mut out = [0u64; 24];
+        let n = c.take(&mut out);
+        assert!(!out.contains(&HEAP_GUARD), "take copied from past the ring");
+        assert_eq!(n, 8, "take copied more than the ring holds");
+        assert_eq!(&out[..8], &items[..8]);
+        peer.set_producer(u32::MAX / 2);
+        assert!(c.nb_avail(u32::MAX) <= 8 && c.ready() <= 8);
+        assert_eq!(c.peek(20), (8, 8), "peek handed out more than the ring");
+        assert_eq!(c.peek(20).0, 0, "the ring's 8 entries are all peeked");
+        assert_eq!(c.cancel(3), 3);
+        assert_eq!(c.peek_run(20), (3, 13), "a run never goes past what is not peeked");
+        assert_eq!(c.release(20), 8);
+        assert!(kernel.guards_intact());
+    }
+
+    proptest! {
+        /// Any ring calls on both sides of one ring, with stray writes of any
+        /// value to either shared index in between (absolute, or a few steps
+        /// from the other index): no call hands out or copies more than the
+        /// ring holds, no run reaches past its end, no copy touches memory
+        /// past it, and the counts a caller can see stay within its size.
+        #[test]
+        fn corrupt_indices_never_reach_past_the_ring(
+            shift in 0u32..=4,
+            start: u32,
+            ops in prop::collection::vec((0u8..11, count(16), any::<u32>()), 0..80),
+        ) {
+            let size = 1u32 << shift;
+            let raw = Raw::<u64>::heap(size, start);
+            let kernel = raw.share();
+            let peer = Peer { raw: &kernel };
+            let mut p = ProdRing::from_raw(raw.share());
+            let mut c = ConsRing::from_raw(raw);
+            let (lo, hi) = (c.slot(0) as usize, c.slot(0) as usize + size as usize * 8);
+            let in_ring = |at: usize, n: u32| lo <= at && at + n as usize * 8 <= hi;
+            for (k, n, v) in ops {
+                // A value near the other index, or any value.
+                let near = |other: u32| if v & 1 == 0 { other.wrapping_add((v >> 1) % 64).wrapping_sub(32) } else { v };
+                match k {
+                    0 => {
+                        if let Some(idx) = p.reserve(n) {
+                            prop_assert!(n <= size);
+                            (0..n).for_each(|i| p.set(idx.wrapping_add(i), u64::from(i)));
+                        }
+                    }
+                    1 => prop_assert!(p.submit(n) <= size),
+                    2 => {
+                        let items: Vec<u64> = (0..u64::from(n.min(64))).collect();
+                        prop_assert!(p.put(&items) <= size);
+                    }
+                    3 => {
+                        let (got, idx) = p.reserve_run(n);
+                        prop_assert!(in_ring(p.slot(idx) as usize, got));
+                    }
+                    4 => prop_assert!(c.peek(n).0 <= size),
+                    5 => prop_assert!(c.release(n) <= size),
+                    6 => {
+                        let mut out = vec![0u64; n.min(64) as usize];
+                        prop_assert!(c.take(&mut out) <= size);
+                        prop_assert!(!out.contains(&HEAP_GUARD), "take copied from past the ring");
+                    }
+                    7 => {
+                        let (got, idx) = c.peek_run(n);
+                        prop_assert!(in_ring(c.slot(idx) as usize, got));
+                    }
+                    8 => prop_assert!(c.cancel(n) <= size),
+                    9 => peer.set_consumer(near(kernel.producer().load(Ordering::Relaxed))),
+                    _ => peer.set_producer(near(kernel.consumer().load(Ordering::Relaxed))),
+                }
+                prop_assert!(kernel.guards_intact(), "a call wrote past the ring");
+                prop_assert!(p.reserved() <= size && c.peeked() <= size);
+                prop_assert!(p.in_flight() <= size && c.ready() <= size);
+                prop_assert!(p.nb_free(u32::MAX) <= size && c.nb_avail(u32::MAX) <= size);
+            }
+        }
+    }
+
+    /// The pointer forms of the batch calls, as the C ABI uses them:
+    /// `take_to` fills an uninitialised buffer and writes only the entries it
+    /// returns, `put_from` reads only `n` entries, and a count of 0 never
+    /// touches the pointer (NULL is fine then).
+    #[test]
+    fn take_to_and_put_from_touch_only_their_entries() {
+        let mut p = prod_at::<Desc>(8, u32::MAX - 2);
+        let mut c = cons_at::<Desc>(8, u32::MAX - 2);
+        let descs: Vec<Desc> = (0..5).map(|i| Desc { addr: i << 12, len: 60 + i as u32, options: 0 }).collect();
+        // SAFETY: a 0 count never reads the pointer.
+        assert_eq!(unsafe { p.put_from(std::ptr::null(), 0) }, 0);
+        // SAFETY: descs holds 5 readable entries; we pass 3.
+        assert_eq!(unsafe { p.put_from(descs.as_ptr(), 3) }, 3);
+        assert_eq!(Peer { raw: &p.raw }.consume(8), descs[..3]);
+        assert_eq!(Peer { raw: &c.raw }.produce(&descs), 5);
+
+        // SAFETY: a 0 count never writes the pointer.
+        assert_eq!(unsafe { c.take_to(std::ptr::null_mut(), 0) }, 0);
+        let mut buf = [std::mem::MaybeUninit::<Desc>::uninit(); 4];
+        // SAFETY: buf has room for 4 Descs; take_to only writes them.
+        let n = unsafe { c.take_to(buf.as_mut_ptr().cast(), 4) };
+        assert_eq!(n, 4);
+        // SAFETY: take_to initialised the n entries it returned.
+        let got: Vec<Desc> = buf[..4].iter().map(|d| unsafe { d.assume_init() }).collect();
+        assert_eq!(got, descs[..4]);
+
+        let sentinel = Desc { addr: u64::MAX, len: u32::MAX, options: u32::MAX };
+        let mut out = [sentinel; 4];
+        // SAFETY: out has room for 4.
+        assert_eq!(unsafe { c.take_to(out.as_mut_ptr(), 4) }, 1);
+        assert_eq!(out, [descs[4], sentinel, sentinel, sentinel], "only the entry taken is written");
+    }
+
+    /// A TX ring with a length limit: the batch calls stop before the first
+    /// descriptor over it and queue the ones before; `put_checked` says
+    /// which one and why; a full ring or an open reserve is no length
+    /// error; the in-place path is not checked; `u32::MAX` lifts the limit.
+    #[test]
+    fn tx_put_stops_before_a_descriptor_over_the_limit() {
+        let d = |addr: u64, len: u32| Desc { addr, len, options: 0 };
+        let mut tx = prod_at::<Desc>(8, u32::MAX - 1);
+        let kernel = |tx: &ProdRing<Desc>| Peer { raw: &tx.raw }.consume(8);
+        assert_eq!(tx.max_len(), u32::MAX, "no limit by default");
+        assert_eq!(tx.put(&[d(0, 9000)]), 1);
+        assert_eq!(kernel(&tx), [d(0, 9000)]);
+
+        tx.set_max_len(1518);
+        assert_eq!(tx.max_len(), 1518);
+        let batch = [d(1, 60), d(2, 1518), d(3, 1519), d(4, 60)];
+        assert_eq!(tx.put(&batch), 2, "stops before the 1519-byte descriptor");
+        assert_eq!(kernel(&tx), batch[..2]);
+        assert_eq!(tx.put_checked(&batch[2..]), Err(TooLong { index: 0, len: 1519, max: 1518 }));
+        assert_eq!(tx.in_flight(), 0, "nothing queued");
+        assert_eq!(tx.put_checked(&batch), Err(TooLong { index: 2, len: 1519, max: 1518 }));
+        assert_eq!(kernel(&tx), batch[..2]);
+        // SAFETY: batch holds 4 readable descriptors.
+        assert_eq!(unsafe { tx.put_from(batch.as_ptr(), 4) }, 2);
+        assert_eq!(unsafe { tx.put_checked_from(batch[3..].as_ptr(), 1) }, Ok(1));
+        assert_eq!(kernel(&tx), [batch[0], batch[1], batch[3]]);
+
+        // A full ring stops put short without a length error.
+        assert_eq!(tx.put(&[d(5, 60); 7]), 7);
+        assert_eq!(tx.put_checked(&[d(6, 60), d(7, 60)]), Ok(1));
+        assert_eq!(kernel(&tx).len(), 8);
+        // An open reserve makes put queue nothing, and that is no length error.
+        let idx = tx.reserve(1).unwrap();
+        assert_eq!(tx.put_checked(&[d(8, 9000)]), Ok(0));
+        // The in-place path is not checked.
+        tx.set(idx, d(9, 9000));
+        assert_eq!(tx.submit(1), 1);
+        assert_eq!(kernel(&tx), [d(9, 9000)]);
+
+        tx.set_max_len(u32::MAX);
+        assert_eq!(tx.max_len(), u32::MAX);
+        assert_eq!(tx.put_checked(&[d(10, 9000)]), Ok(1), "limit lifted");
+        let err = TooLong { index: 2, len: 1519, max: 1518 };
+        assert_eq!(
+            err.to_string(),
+            "descriptor 2: len 1519 is over the tx ring's limit of 1518 bytes; the 2 before it were queued"
+        );
+    }
+
     #[test]
     fn needs_wakeup_reads_the_flag() {
-        let p = prod_at::<u64>(8, 0);
+        let mut p = prod_at::<u64>(8, 0);
+        p.set_need_wakeup_in_force(true);
         assert!(!p.needs_wakeup());
         Peer { raw: &p.raw }.set_flags(XDP_RING_NEED_WAKEUP);
         assert!(p.needs_wakeup());
+    }
+
+    /// Until told that need_wakeup is in force, a ring reports "wakeup
+    /// needed" whatever its flags word holds (kernels differ in whether they
+    /// set the bit at a bind without `XDP_USE_NEED_WAKEUP`); once told, it
+    /// reports the kernel's bit. Both ring kinds, and both ways of telling:
+    /// the gate (as for a UMEM's fill ring) and the ring (as for RX/TX).
+    #[test]
+    fn needs_wakeup_is_true_unless_need_wakeup_is_in_force() {
+        let p = prod_at::<u64>(8, 0);
+        let mut c = cons_at::<Desc>(8, 0);
+        let set_flags = |p: &ProdRing<u64>, c: &ConsRing<Desc>, v: u32| {
+            Peer { raw: &p.raw }.set_flags(v);
+            Peer { raw: &c.raw }.set_flags(v);
+        };
+        for flags in [0, XDP_RING_NEED_WAKEUP] {
+            set_flags(&p, &c, flags);
+            assert!(p.needs_wakeup() && c.needs_wakeup(), "a new ring, flags {flags:#x}: wakeup needed");
+        }
+        let gate = p.wakeup_gate();
+        gate.set_in_force(true);
+        c.set_need_wakeup_in_force(true);
+        assert!(gate.in_force() && c.wakeup_gate().in_force());
+        for flags in [0, XDP_RING_NEED_WAKEUP, 0] {
+            set_flags(&p, &c, flags);
+            assert_eq!((p.needs_wakeup(), c.needs_wakeup()), (flags != 0, flags != 0), "in force, flags {flags:#x}");
+        }
+        gate.set_in_force(false);
+        c.set_need_wakeup_in_force(false);
+        assert!(p.needs_wakeup() && c.needs_wakeup(), "no longer in force: wakeup needed, flags 0");
+    }
+
+    /// The gate is flipped from another thread while this one uses the ring
+    /// through `&mut` (the C ABI's fill ring at the UMEM fd's first bind):
+    /// the ring sees the flip without its owner touching the ring.
+    #[test]
+    fn wakeup_gate_flips_while_the_ring_is_in_use() {
+        let mut p = prod_at::<u64>(8, 0);
+        let gate = p.wakeup_gate();
+        let flipper = std::thread::spawn(move || gate.set_in_force(true));
+        let mut rounds = 0u64;
+        while p.needs_wakeup() {
+            assert_eq!(p.put(&[rounds]), 1);
+            assert_eq!(Peer { raw: &p.raw }.consume(1), [rounds]);
+            rounds += 1;
+        }
+        flipper.join().unwrap();
+        assert!(p.wakeup_gate().in_force());
     }
 
     #[test]
