@@ -34,6 +34,7 @@
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib loom`.
 
 use crate::error::{Error, Result};
+use crate::fork::{self, Owner};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
 use std::mem::size_of;
@@ -156,8 +157,9 @@ const XDP_RING_NEED_WAKEUP: u32 = libc::XDP_RING_NEED_WAKEUP;
 
 /// Where a ring's memory comes from.
 enum Backing {
-    /// `mmap` of an AF_XDP socket; unmapped on drop.
-    Mmap { base: NonNull<libc::c_void>, len: usize },
+    /// `mmap` of an AF_XDP socket, by `owner`; unmapped on drop. Tracked for
+    /// fork: a child gets zeroed memory in its place (see `crate::fork`).
+    Mmap { base: NonNull<libc::c_void>, len: usize, owner: Owner },
     /// Heap memory for tests, aligned for the atomics; shared by the producer
     /// and the consumer side of one test ring.
     #[cfg(test)]
@@ -168,10 +170,10 @@ impl Drop for Backing {
     fn drop(&mut self) {
         // Irrefutable outside tests, where Heap does not exist.
         #[cfg_attr(not(test), allow(irrefutable_let_patterns))]
-        if let Backing::Mmap { base, len } = *self {
-            // SAFETY: base/len are exactly what mmap returned; nothing borrows the
-            // ring any more because its owner is being dropped.
-            unsafe { libc::munmap(base.as_ptr(), len) };
+        if let Backing::Mmap { base, len, owner } = *self {
+            // Exactly what mmap returned; nothing borrows the ring any more
+            // because its owner is being dropped.
+            fork::unmap(base.as_ptr(), len, owner);
         }
     }
 }
@@ -268,6 +270,7 @@ impl<T: Copy> Raw<T> {
         if base == libc::MAP_FAILED {
             return Err(Error::last_os(format!("{what}: mmap of {size} entries")));
         }
+        let owner = fork::track_mapping(base, len);
         let base = NonNull::new(base).expect("mmap returned NULL without failing");
         let at = |o: u64| {
             // SAFETY: every offset the kernel reports lies inside the mapping.
@@ -281,7 +284,7 @@ impl<T: Copy> Raw<T> {
             mask: size - 1,
             size,
             wakeup: WakeupGate::default(),
-            _backing: Backing::Mmap { base, len },
+            _backing: Backing::Mmap { base, len, owner },
         })
     }
 
@@ -743,10 +746,6 @@ impl<T: Copy> ProdRing<T> {
     /// nothing else uses the ring (right after mapping it), keep it, and flip
     /// it at bind: the flip never touches the ring, so it may race with the
     /// ring's user.
-    #[cfg_attr(
-        any(not(test), loom),
-        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
-    )]
     pub(crate) fn wakeup_gate(&self) -> WakeupGate {
         self.raw.wakeup.clone()
     }
@@ -754,10 +753,6 @@ impl<T: Copy> ProdRing<T> {
     /// Says whether need_wakeup is in force for this ring, for an owner that
     /// holds the ring exclusively (an RX/TX ring before it is handed out);
     /// otherwise flip a gate from [`Self::wakeup_gate`].
-    #[cfg_attr(
-        any(not(test), loom),
-        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
-    )]
     pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
         self.raw.wakeup.set_in_force(in_force);
     }
@@ -779,6 +774,18 @@ impl<T: Copy> ProdRing<T> {
     /// size, whatever the shared consumer index holds).
     pub fn in_flight(&self) -> u32 {
         self.cur.published.wrapping_sub(self.raw.consumer().load(Ordering::Acquire)).min(self.raw.size)
+    }
+
+    /// Submits to `to` the entries submitted here and not yet consumed (at
+    /// most `to`'s free room), in order: for a ring that is being replaced
+    /// by a fresh one before the kernel ever read it.
+    pub(crate) fn move_submitted_to(&mut self, to: &mut ProdRing<T>) {
+        let n = self.in_flight().min(self.raw.size);
+        let first = self.cur.published.wrapping_sub(n);
+        // SAFETY: slot_ref() is always in bounds; these entries were written
+        // before they were submitted.
+        let items: Vec<T> = (0..n).map(|i| unsafe { self.raw.slot_ref(first.wrapping_add(i)).read() }).collect();
+        to.put(&items);
     }
 }
 
@@ -834,18 +841,6 @@ impl ProdRing<Desc> {
             }
         }
         Ok(queued)
-    }
-
-    /// Submits to `to` the entries submitted here and not yet consumed (at
-    /// most `to`'s free room), in order: for a ring that is being replaced
-    /// by a fresh one before the kernel ever read it.
-    pub(crate) fn move_submitted_to(&mut self, to: &mut ProdRing<T>) {
-        let n = self.in_flight().min(self.raw.size);
-        let first = self.cur.published.wrapping_sub(n);
-        // SAFETY: slot_ref() is always in bounds; these entries were written
-        // before they were submitted.
-        let items: Vec<T> = (0..n).map(|i| unsafe { self.raw.slot_ref(first.wrapping_add(i)).read() }).collect();
-        to.put(&items);
     }
 }
 
@@ -1023,10 +1018,6 @@ impl<T: Copy> ConsRing<T> {
     /// nothing else uses the ring (right after mapping it), keep it, and flip
     /// it at bind: the flip never touches the ring, so it may race with the
     /// ring's user.
-    #[cfg_attr(
-        any(not(test), loom),
-        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
-    )]
     pub(crate) fn wakeup_gate(&self) -> WakeupGate {
         self.raw.wakeup.clone()
     }
@@ -1034,10 +1025,6 @@ impl<T: Copy> ConsRing<T> {
     /// Says whether need_wakeup is in force for this ring, for an owner that
     /// holds the ring exclusively (an RX/TX ring before it is handed out);
     /// otherwise flip a gate from [`Self::wakeup_gate`].
-    #[cfg_attr(
-        any(not(test), loom),
-        expect(dead_code, reason = "the socket and UMEM code call it once wired (issue 12 item 3)")
-    )]
     pub(crate) fn set_need_wakeup_in_force(&mut self, in_force: bool) {
         self.raw.wakeup.set_in_force(in_force);
     }

@@ -259,7 +259,19 @@ fn frames_up_to_max_frame_len_reach_the_peer() {
     let max = dev.max_frame_len() as usize;
     assert_eq!(max, 1400 + 14 + 4);
     let (fits, over, after) = (test_frame(1, max), test_frame(2, max + 1), test_frame(3, 60));
+    // The socket's TX ring knows the limit: the batch put refuses a longer
+    // frame and says why.
+    let tx = sock.tx().unwrap();
+    assert_eq!(tx.max_len() as usize, max);
+    let too_long = Desc { addr: umem.frame_addr(0), len: max as u32 + 1, options: 0 };
+    let e = tx.put_checked(&[too_long]).unwrap_err();
+    assert_eq!((e.index, e.len as usize, e.max as usize), (0, max + 1, max));
+    assert_eq!(tx.put(&[too_long]), 0);
+    // What the kernel itself does with it, the limit lifted: completes it,
+    // counts nothing, and the device drops it.
+    tx.set_max_len(u32::MAX);
     send_all(&mut sock, &mut umem, &[fits.clone(), over, after.clone()]);
+    assert_eq!(sock.stats().unwrap().tx_invalid_descs, 0);
     // Sent in order: once frame 3 is in, frame 2 is gone for good.
     let got = receive(&peer, 2, Duration::from_secs(5));
     assert_eq!(got.iter().map(|f| frame_seq(f)).collect::<Vec<_>>(), [Some(1), Some(3)], "frame 2 is dropped");

@@ -27,7 +27,7 @@ use super::{mmap_offsets, set_ring_size, setsockopt, Umem, UmemShared};
 use crate::error::{errno, Error, Result};
 use crate::fork::{Owner, ProcessFd};
 use crate::netdev::{Netdev, NetnsId};
-use crate::ring::{Desc, RxRing, TxRing};
+use crate::ring::{Desc, RxRing, TxRing, WakeupGate};
 use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use crate::sys;
 use std::mem::size_of;
@@ -226,13 +226,17 @@ pub(crate) struct FdState {
     bound: Option<Bound>,
     /// A live socket is using the fd as its own.
     fd_in_use: bool,
+    /// The fill and completion rings' need_wakeup gates, flipped at the fd's
+    /// bind (the rings themselves may be in use on another thread then).
+    gates: (WakeupGate, WakeupGate),
     // Last: the rings above are unmapped before the fd closes.
     fd: XskFd,
 }
 
 impl FdState {
-    pub(crate) fn new(fd: XskFd) -> FdState {
-        FdState { rx_size: None, tx_size: None, rx_ring: None, tx_ring: None, bound: None, fd_in_use: false, fd }
+    /// The state of a fresh `fd` whose fill and completion rings have `gates`.
+    pub(crate) fn new(fd: XskFd, gates: (WakeupGate, WakeupGate)) -> FdState {
+        FdState { rx_size: None, tx_size: None, rx_ring: None, tx_ring: None, bound: None, fd_in_use: false, gates, fd }
     }
 
     pub(crate) fn fd(&self) -> RawFd {
@@ -245,9 +249,9 @@ impl FdState {
 
     /// Starts over on a fresh fd, for a fd that never bound. The old fd's
     /// parked rings are unmapped before it closes.
-    pub(crate) fn renew(&mut self, fd: XskFd) {
+    pub(crate) fn renew(&mut self, fd: XskFd, gates: (WakeupGate, WakeupGate)) {
         debug_assert!(self.bound.is_none() && !self.fd_in_use);
-        *self = FdState::new(fd);
+        *self = FdState::new(fd, gates);
     }
 }
 
@@ -295,7 +299,7 @@ impl Umem {
         let shared = self.shared();
         let key: BindKey = (dev.netns, dev.ifindex, queue_id);
         let mut st = shared.state();
-        let claim = match st.bound {
+        let mut claim = match st.bound {
             None => self.claim_fresh(&mut st, dev, key, cfg, ctx)?,
             Some(b) => {
                 check_alive(&st, b, ctx)?;
@@ -328,6 +332,17 @@ impl Umem {
                 }
             }
         };
+        // Every socket on a UMEM has its pool's need_wakeup (the kernel takes
+        // no flags for a shared bind), and rings handed over from an earlier
+        // socket get this one's settings afresh.
+        let nw = claim.bound.need_wakeup();
+        if let Some(rx) = &mut claim.rx {
+            rx.set_need_wakeup_in_force(nw);
+        }
+        if let Some(tx) = &mut claim.tx {
+            tx.set_need_wakeup_in_force(nw);
+            tx.set_max_len(dev.max_frame_len());
+        }
         shared.socket_added();
         Ok(claim)
     }
@@ -359,6 +374,10 @@ impl Umem {
         }
         let zerocopy = is_zerocopy(st.fd())?;
         let bound = Bound { key, flags: cfg.bind_flags, zerocopy };
+        // The kernel flags the fill ring when the pool it now has uses
+        // need_wakeup; until then the ring answered "wakeup needed".
+        st.gates.0.set_in_force(bound.need_wakeup());
+        st.gates.1.set_in_force(bound.need_wakeup());
         st.bound = Some(bound);
         st.fd_in_use = true;
         queues().note_held(key);

@@ -313,8 +313,9 @@ impl Umem {
         let netns = crate::netdev::current_netns()?;
         let (fd, fill, comp) = register_fd(&area, &cfg, netns)?;
         let raw = fd.raw();
+        let gates = (fill.wakeup_gate(), comp.wakeup_gate());
         let shared = UmemShared {
-            state: Mutex::new(FdState::new(fd)),
+            state: Mutex::new(FdState::new(fd, gates)),
             netns,
             area,
             cfg,
@@ -340,10 +341,11 @@ impl Umem {
         // socket creation (the C contract on xsk_rs_socket_create).
         let (old_fill, old_comp) = unsafe { (&mut *self.fill.get(), &mut *self.comp.get()) };
         old_fill.move_submitted_to(&mut fill);
+        let gates = (fill.wakeup_gate(), comp.wakeup_gate());
         *old_fill = fill;
         *old_comp = comp;
         self.shared.fd_number.store(fd.raw(), Ordering::Release);
-        st.renew(fd);
+        st.renew(fd, gates);
         Ok(())
     }
 
