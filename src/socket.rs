@@ -137,7 +137,11 @@ pub struct Stats {
     pub rx_ring_full: u64,
     /// Times the fill ring was empty when a packet arrived.
     pub rx_fill_ring_empty_descs: u64,
-    /// Times the TX ring was empty when the kernel looked.
+    /// Times the TX ring was empty when the kernel looked. The kernel looks
+    /// whenever the socket is woken for TX, and in copy mode every `poll`
+    /// does that: a socket that has a TX ring and only receives (the default
+    /// config has both rings) counts one here per poll. Create it with
+    /// `tx_size: 0` if it never sends.
     pub tx_ring_empty_descs: u64,
 }
 
@@ -164,8 +168,11 @@ impl Socket {
     /// redirect into.
     ///
     /// The interface is looked up in the calling thread's network namespace.
-    /// Sockets sharing one UMEM must use the same interface and queue; they
-    /// inherit the first socket's bind flags.
+    /// Sockets sharing one UMEM must use the same interface and queue, and run
+    /// with the first socket's bind flags (the kernel binds a shared socket
+    /// with none of its own): asking for zero-copy, copy mode or need_wakeup
+    /// that the first socket's bind does not have is refused, naming why;
+    /// asking for less is fine ([`Socket::bind_flags`] tells what is in force).
     pub fn new(ifname: &str, queue_id: u32, umem: &Umem, cfg: &SocketConfig) -> Result<Socket> {
         umem.shared().owner().check(&format!("socket on {ifname} queue {queue_id}"))?;
         cfg.validate()?;

@@ -411,3 +411,29 @@ fn wakeups_do_not_depend_on_the_kernel() {
         assert_eq!(got, frames.len(), "flags {flags:#x}");
     }
 }
+
+/// Item 17 of issue 12, as the Stats doc says: polling a socket that has a
+/// TX ring but only receives counts `tx_ring_empty_descs` (the kernel drives
+/// TX from poll in copy mode), with or without need_wakeup; a socket created
+/// without a TX ring counts nothing.
+#[test]
+fn polling_a_receive_only_socket_counts_tx_ring_empty() {
+    if !common::require_root() {
+        return;
+    }
+    for (tx_size, flags) in [(64, BIND_NEED_WAKEUP), (64, 0), (0, BIND_NEED_WAKEUP)] {
+        let pair = VethPair::new();
+        let scfg = SocketConfig { rx_size: 64, tx_size, bind_flags: flags, ..SocketConfig::default() };
+        let xsk = Xsk::open(&pair, XdpMode::Skb, small_umem(4096, 0), scfg);
+        for _ in 0..10 {
+            xsk.sock.poll(libc::POLLIN, 0).unwrap();
+        }
+        let empty = xsk.sock.stats().unwrap().tx_ring_empty_descs;
+        eprintln!("tx_size {tx_size} flags {flags:#x}: tx_ring_empty_descs {empty} after 10 polls");
+        if tx_size == 0 {
+            assert_eq!(empty, 0);
+        } else {
+            assert!(empty >= 10, "tx_size {tx_size} flags {flags:#x}: {empty}");
+        }
+    }
+}
