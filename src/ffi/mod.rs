@@ -75,10 +75,10 @@ pub(crate) fn refuse<T>(func: &str, what: &str, value: T) -> T {
     value
 }
 
-/// The message of [`refuse`], kept out of line and cold: were the formatting
-/// inlined, every hot-path ring call would carry its stack frame and saved
-/// registers (callgrind measured 60 instructions per `xsk_rs_rx_take` call
-/// with it inlined).
+/// The message of [`refuse`], kept out of line and cold: the hot-path ring
+/// calls inline `refuse`, and were the formatting inlined with it, each of
+/// them would set up its stack frame and save registers on every call, also
+/// on the success path.
 #[cold]
 #[inline(never)]
 fn refused(func: &str, what: &str) {
