@@ -17,6 +17,7 @@ use crate::error::Error;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr, CString};
 
+pub mod handle;
 mod ring;
 mod socket;
 mod umem;

@@ -5,6 +5,7 @@
 //! The signatures are written out one by one (cbindgen reads them); the bodies
 //! share the generic helpers at the bottom.
 
+use super::handle::{try_mut, try_ref};
 use super::{ffi_guard, null_handle, refuse};
 use crate::ring::{ConsRing, Desc, ProdRing};
 use std::ffi::c_int;
@@ -24,6 +25,30 @@ pub struct xsk_rs_desc {
 
 const _: () = assert!(std::mem::size_of::<xsk_rs_desc>() == std::mem::size_of::<Desc>());
 const _: () = assert!(std::mem::align_of::<xsk_rs_desc>() == std::mem::align_of::<Desc>());
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, addr) == std::mem::offset_of!(Desc, addr));
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, len) == std::mem::offset_of!(Desc, len));
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, options) == std::mem::offset_of!(Desc, options));
+
+// The one place where descriptors change type between C and the ring: the
+// asserts above make the two layouts one.
+fn desc_in(p: *const xsk_rs_desc) -> *const Desc {
+    p.cast()
+}
+fn desc_out(p: *mut xsk_rs_desc) -> *mut Desc {
+    p.cast()
+}
+fn desc_slot(p: *mut Desc) -> *mut xsk_rs_desc {
+    p.cast()
+}
+fn desc_entry(p: *const Desc) -> *const xsk_rs_desc {
+    p.cast()
+}
+fn desc_span_out(p: *mut *mut xsk_rs_desc) -> *mut *mut Desc {
+    p.cast()
+}
+fn desc_span_in(p: *mut *const xsk_rs_desc) -> *mut *const Desc {
+    p.cast()
+}
 
 /// The fill ring of a UMEM (application produces frame addresses for RX).
 /// Borrowed from its UMEM. Single producer: one thread at a time may use it.
@@ -62,14 +87,14 @@ pub struct xsk_rs_tx {
 /// then `xsk_rs_fill_submit(r, n)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_reserve(r: *mut xsk_rs_fill, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_fill_reserve", r.cast::<ProdRing<u64>>(), n, idx) })
+    ffi_guard!(0, { reserve("xsk_rs_fill_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The fill slot for index `idx` (masked into the ring, so never out of
 /// bounds); NULL only for a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
-    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_fill_addr", r.cast::<ProdRing<u64>>(), idx) })
+    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_fill_addr", unsafe { try_mut(r) }, idx) })
 }
 
 /// Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
@@ -77,27 +102,27 @@ pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
 /// `xsk_rs_last_error()`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_fill_submit", r.cast::<ProdRing<u64>>(), n) })
+    ffi_guard!((), { submit("xsk_rs_fill_submit", unsafe { try_mut(r) }, n) })
 }
 
 /// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries, else 0.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_needs_wakeup(r: *const xsk_rs_fill) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_fill_needs_wakeup", r.cast::<ProdRing<u64>>()) })
+    ffi_guard!(0, { prod_wakeup("xsk_rs_fill_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
 /// Reserves exactly `n` TX slots, or none (as `xsk_rs_fill_reserve`). Fill each
 /// descriptor with `xsk_rs_tx_desc(r, *idx + i)`, then `xsk_rs_tx_submit(r, n)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_reserve(r: *mut xsk_rs_tx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_tx_reserve", r.cast::<ProdRing<Desc>>(), n, idx) })
+    ffi_guard!(0, { reserve("xsk_rs_tx_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The TX descriptor slot for index `idx` (masked into the ring); NULL only for
 /// a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_desc {
-    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_tx_desc", r.cast::<ProdRing<Desc>>(), idx).cast() })
+    ffi_guard!(std::ptr::null_mut(), { desc_slot(prod_slot("xsk_rs_tx_desc", unsafe { try_mut(r) }, idx)) })
 }
 
 /// Hands the next `n` reserved TX descriptors to the kernel (capped at what was
@@ -105,13 +130,13 @@ pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_des
 /// `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_tx_submit", r.cast::<ProdRing<Desc>>(), n) })
+    ffi_guard!((), { submit("xsk_rs_tx_submit", unsafe { try_mut(r) }, n) })
 }
 
 /// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, else 0.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_tx_needs_wakeup", r.cast::<ProdRing<Desc>>()) })
+    ffi_guard!(0, { prod_wakeup("xsk_rs_tx_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
 /// Takes up to `n` completed frame addresses: returns how many (0 when none, or
@@ -119,42 +144,42 @@ pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
 /// Read them with `xsk_rs_comp_addr`, then `xsk_rs_comp_release`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_peek(r: *mut xsk_rs_comp, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_comp_peek", r.cast::<ConsRing<u64>>(), n, idx) })
+    ffi_guard!(0, { peek("xsk_rs_comp_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The completion entry at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_addr(r: *const xsk_rs_comp, idx: u32) -> *const u64 {
-    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_comp_addr", r.cast::<ConsRing<u64>>(), idx) })
+    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_comp_addr", unsafe { try_ref(r) }, idx) })
 }
 
 /// Gives the next `n` peeked completion entries back to the kernel (capped at
 /// what was peeked and not yet released; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { release("xsk_rs_comp_release", r.cast::<ConsRing<u64>>(), n) })
+    ffi_guard!((), { release("xsk_rs_comp_release", unsafe { try_mut(r) }, n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased completion entries, so that the
 /// next peek returns them again (capped; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_comp_cancel", r.cast::<ConsRing<u64>>(), n) })
+    ffi_guard!((), { cancel("xsk_rs_comp_cancel", unsafe { try_mut(r) }, n) })
 }
 
 /// Takes up to `n` received descriptors (as `xsk_rs_comp_peek`). Read them with
 /// `xsk_rs_rx_desc`, then `xsk_rs_rx_release`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_peek(r: *mut xsk_rs_rx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_rx_peek", r.cast::<ConsRing<Desc>>(), n, idx) })
+    ffi_guard!(0, { peek("xsk_rs_rx_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The RX descriptor at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs_desc {
-    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_rx_desc", r.cast::<ConsRing<Desc>>(), idx).cast() })
+    ffi_guard!(std::ptr::null(), { desc_entry(cons_slot("xsk_rs_rx_desc", unsafe { try_ref(r) }, idx)) })
 }
 
 /// Gives the next `n` peeked RX descriptors back to the kernel (capped; a
@@ -163,14 +188,14 @@ pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs
 /// TX ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { release("xsk_rs_rx_release", r.cast::<ConsRing<Desc>>(), n) })
+    ffi_guard!((), { release("xsk_rs_rx_release", unsafe { try_mut(r) }, n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased RX descriptors (capped; a larger
 /// `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_rx_cancel", r.cast::<ConsRing<Desc>>(), n) })
+    ffi_guard!((), { cancel("xsk_rs_rx_cancel", unsafe { try_mut(r) }, n) })
 }
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call
@@ -179,7 +204,7 @@ pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
 /// `xsk_rs_fill_reserve` is not yet submitted (the ring publishes in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_fill_put", r.cast::<ProdRing<u64>>(), addrs, n) })
+    ffi_guard!(0, { put("xsk_rs_fill_put", unsafe { try_mut(r) }, addrs, n) })
 }
 
 /// Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
@@ -187,7 +212,7 @@ pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32
 /// yet submitted. In copy mode, follow with `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_tx_put", r.cast::<ProdRing<Desc>>(), descs.cast::<Desc>(), n) })
+    ffi_guard!(0, { put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
 }
 
 /// Copies up to `max` completed frame addresses into `addrs` and releases them
@@ -195,7 +220,7 @@ pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n:
 /// while a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_comp_take", r.cast::<ConsRing<u64>>(), addrs, max) })
+    ffi_guard!(0, { take("xsk_rs_comp_take", unsafe { try_mut(r) }, addrs, max) })
 }
 
 /// Copies up to `max` received descriptors into `descs` and releases them in one
@@ -203,7 +228,7 @@ pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u3
 /// yet released. The frames stay the application's.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_rx_take", r.cast::<ConsRing<Desc>>(), descs.cast::<Desc>(), max) })
+    ffi_guard!(0, { take("xsk_rs_rx_take", unsafe { try_mut(r) }, desc_out(descs), max) })
 }
 
 /// Reserves up to `n` fill slots that follow one another in memory, for
@@ -217,7 +242,7 @@ pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max
 /// a reserve: `xsk_rs_fill_put` refuses, as it does while a reserve is open.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", r.cast::<ProdRing<u64>>(), n, slots) })
+    ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", unsafe { try_mut(r) }, n, slots) })
 }
 
 /// Reserves up to `n` TX descriptors that follow one another in memory (as
@@ -225,7 +250,7 @@ pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *
 /// `xsk_rs_tx_submit(r, count)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut *mut xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_tx_reserve_span", r.cast::<ProdRing<Desc>>(), n, slots.cast()) })
+    ffi_guard!(0, { reserve_span("xsk_rs_tx_reserve_span", unsafe { try_mut(r) }, n, desc_span_out(slots)) })
 }
 
 /// Takes up to `n` completed frame addresses that follow one another in
@@ -238,7 +263,7 @@ pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut 
 /// rest. Until released, a span counts as a peek: `xsk_rs_comp_take` refuses.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", r.cast::<ConsRing<u64>>(), n, entries) })
+    ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", unsafe { try_mut(r) }, n, entries) })
 }
 
 /// Takes up to `n` received descriptors that follow one another in memory (as
@@ -246,16 +271,15 @@ pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *m
 /// `xsk_rs_rx_release(r, count)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *const xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_rx_peek_span", r.cast::<ConsRing<Desc>>(), n, entries.cast()) })
+    ffi_guard!(0, { peek_span("xsk_rs_rx_peek_span", unsafe { try_mut(r) }, n, desc_span_in(entries)) })
 }
 
-// Shared bodies. A ring handle is a pointer to the ring inside its owner; NULL
-// is the only invalid value we can detect.
+// Shared bodies. They get the ring behind the handle from `handle::try_mut` or
+// `try_ref`: None for NULL, the only invalid handle we can detect.
 
 #[inline(always)]
-fn reserve<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, idx: *mut u32) -> u32 {
-    // SAFETY: r is NULL or a ring handle from its owner.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn reserve<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32, idx: *mut u32) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if idx.is_null() {
         return refuse(func, "idx is NULL", 0);
     }
@@ -270,18 +294,16 @@ fn reserve<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, idx: *mut u32) -> u
 }
 
 #[inline(always)]
-fn prod_slot<T: Copy>(func: &str, r: *mut ProdRing<T>, idx: u32) -> *mut T {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
+fn prod_slot<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, idx: u32) -> *mut T {
+    match r {
         Some(r) => r.slot(idx),
         None => null_handle(func, std::ptr::null_mut()),
     }
 }
 
 #[inline(always)]
-fn submit<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
+fn submit<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32) {
+    match r {
         Some(r) => {
             let done = r.submit(n);
             if done < n {
@@ -309,18 +331,16 @@ fn open_batch(func: &str, open: u32, held: &str, verb: &str) -> u32 {
 }
 
 #[inline(always)]
-fn prod_wakeup<T: Copy>(func: &str, r: *const ProdRing<T>) -> c_int {
-    // SAFETY: as above.
-    match unsafe { r.as_ref() } {
+fn prod_wakeup<T: Copy>(func: &str, r: Option<&ProdRing<T>>) -> c_int {
+    match r {
         Some(r) => c_int::from(r.needs_wakeup()),
         None => null_handle(func, 0),
     }
 }
 
 #[inline(always)]
-fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn put<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, items: *const T, n: u32) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if n == 0 {
         return 0;
     }
@@ -336,9 +356,8 @@ fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32
 }
 
 #[inline(always)]
-fn peek<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, idx: *mut u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn peek<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32, idx: *mut u32) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if idx.is_null() {
         return refuse(func, "idx is NULL", 0);
     }
@@ -351,18 +370,16 @@ fn peek<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, idx: *mut u32) -> u32 
 }
 
 #[inline(always)]
-fn cons_slot<T: Copy>(func: &str, r: *const ConsRing<T>, idx: u32) -> *const T {
-    // SAFETY: as above.
-    match unsafe { r.as_ref() } {
+fn cons_slot<T: Copy>(func: &str, r: Option<&ConsRing<T>>, idx: u32) -> *const T {
+    match r {
         Some(r) => r.slot(idx),
         None => null_handle(func, std::ptr::null()),
     }
 }
 
 #[inline(always)]
-fn release<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
+fn release<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32) {
+    match r {
         Some(r) => {
             let done = r.release(n);
             if done < n {
@@ -374,9 +391,8 @@ fn release<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
 }
 
 #[inline(always)]
-fn cancel<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
+fn cancel<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32) {
+    match r {
         Some(r) => {
             let done = r.cancel(n);
             if done < n {
@@ -388,9 +404,8 @@ fn cancel<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
 }
 
 #[inline(always)]
-fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn take<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, out: *mut T, max: u32) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if max == 0 {
         return 0;
     }
@@ -406,9 +421,8 @@ fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 
 }
 
 #[inline(always)]
-fn reserve_span<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, slots: *mut *mut T) -> u32 {
-    // SAFETY: r is NULL or a ring handle from its owner.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn reserve_span<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32, slots: *mut *mut T) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if slots.is_null() {
         return refuse(func, "slots is NULL", 0);
     }
@@ -422,9 +436,8 @@ fn reserve_span<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, slots: *mut *m
 }
 
 #[inline(always)]
-fn peek_span<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, entries: *mut *const T) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn peek_span<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32, entries: *mut *const T) -> u32 {
+    let Some(r) = r else { return null_handle(func, 0) };
     if entries.is_null() {
         return refuse(func, "entries is NULL", 0);
     }

@@ -1,6 +1,6 @@
 //! C ABI for sockets: `xsk_rs_socket_*`.
 
-use super::umem::umem_ref;
+use super::handle::{to_box, to_ref, try_box, try_ref};
 use super::{c_str, fail, ffi_guard, init_config, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
 use crate::socket::{Socket, SocketConfig};
 use crate::xdp::XdpMode;
@@ -124,10 +124,6 @@ pub struct xsk_rs_stats {
     pub tx_ring_empty_descs: u64,
 }
 
-unsafe fn sock_ref<'a>(p: *const xsk_rs_socket) -> Option<&'a Socket> {
-    p.cast::<Socket>().as_ref()
-}
-
 /// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
 /// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
 /// library's default). Call it as
@@ -171,7 +167,7 @@ pub extern "C" fn xsk_rs_socket_create(
             Ok(s) => s,
             Err(e) => return e,
         };
-        let Some(umem) = (unsafe { umem_ref(umem) }) else { return misuse(F, "umem is NULL") };
+        let Some(umem) = (unsafe { try_ref(umem) }) else { return misuse(F, "umem is NULL") };
         let cfg = match unsafe { read_config(F, cfg) }.map(SocketConfig::try_from) {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return fail(F, e),
@@ -179,7 +175,7 @@ pub extern "C" fn xsk_rs_socket_create(
         };
         match Socket::new(ifname, queue_id, umem, &cfg) {
             Ok(s) => {
-                unsafe { *out = Box::into_raw(Box::new(s)).cast() };
+                unsafe { *out = to_box(s) };
                 0
             }
             Err(e) => fail(F, e),
@@ -193,10 +189,8 @@ pub extern "C" fn xsk_rs_socket_create(
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
     ffi_guard!((), {
-        if !sock.is_null() {
-            // SAFETY: a live handle from Box::into_raw.
-            drop(unsafe { Box::from_raw(sock.cast::<Socket>()) });
-        }
+        // SAFETY: NULL or a live handle from xsk_rs_socket_create.
+        drop(unsafe { try_box(sock) });
     })
 }
 
@@ -205,8 +199,8 @@ pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_rx {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_ref(sock) } {
-            Some(s) => s.rx_ptr().cast(),
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.rx_ptr()),
             None => null_handle("xsk_rs_socket_rx", std::ptr::null_mut()),
         }
     })
@@ -217,8 +211,8 @@ pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_tx {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_ref(sock) } {
-            Some(s) => s.tx_ptr().cast(),
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.tx_ptr()),
             None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
         }
     })
@@ -228,7 +222,7 @@ pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => s.fd(),
             None => misuse("xsk_rs_socket_fd", "sock is NULL"),
         }
@@ -245,7 +239,7 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
 pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_kick";
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.kick()),
             None => misuse(F, "sock is NULL"),
         }
@@ -258,7 +252,7 @@ pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
 pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, timeout_ms: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_poll";
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => s.poll(events, timeout_ms).unwrap_or_else(|e| fail(F, e)),
             None => misuse(F, "sock is NULL"),
         }
@@ -271,7 +265,7 @@ pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, 
 pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_rs_stats) -> c_int {
     const F: &str = "xsk_rs_socket_stats";
     ffi_guard!(-libc::EFAULT, {
-        let Some(s) = (unsafe { sock_ref(sock) }) else { return misuse(F, "sock is NULL") };
+        let Some(s) = (unsafe { try_ref(sock) }) else { return misuse(F, "sock is NULL") };
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -302,7 +296,7 @@ pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_
 pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_xdp_mode";
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => s.xdp_mode() as c_int,
             None => misuse(F, "sock is NULL"),
         }
@@ -314,7 +308,7 @@ pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
 pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_is_zerocopy";
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => s.is_zerocopy().map_or_else(|e| fail(F, e), c_int::from),
             None => misuse(F, "sock is NULL"),
         }
@@ -329,7 +323,7 @@ pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int
 pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_update_xskmap";
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+        match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.update_xskmap(map_fd)),
             None => misuse(F, "sock is NULL"),
         }

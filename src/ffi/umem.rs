@@ -1,5 +1,6 @@
 //! C ABI for UMEMs: `xsk_rs_umem_*`.
 
+use super::handle::{to_box, to_ref, try_box, try_ref};
 use super::{fail, ffi_guard, init_config, misuse, null_handle, read_config, set_last_error, SizedConfig};
 use crate::umem::{Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
@@ -76,14 +77,6 @@ impl From<xsk_rs_umem_config> for UmemConfig {
     }
 }
 
-/// The UMEM behind a handle, or None for NULL.
-///
-/// # Safety
-/// `p` is NULL or a live handle from `xsk_rs_umem_create*`.
-pub(crate) unsafe fn umem_ref<'a>(p: *const xsk_rs_umem) -> Option<&'a Umem> {
-    p.cast::<Umem>().as_ref()
-}
-
 /// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
 /// and completion rings of 2048, no flags. Call it as
 /// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
@@ -99,7 +92,7 @@ fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_
     match r {
         Ok(u) => {
             // SAFETY: the caller checked `out` is non-NULL.
-            unsafe { *out = Box::into_raw(Box::new(u)).cast() };
+            unsafe { *out = to_box(u) };
             0
         }
         Err(e) => fail(func, e),
@@ -162,12 +155,12 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
     const F: &str = "xsk_rs_umem_destroy";
     ffi_guard!(-libc::EFAULT, {
-        let Some(u) = (unsafe { umem_ref(umem) }) else { return 0 };
+        let Some(u) = (unsafe { try_ref(umem) }) else { return 0 };
         if let Err(e) = u.ensure_unused() {
             return fail(F, e);
         }
-        // SAFETY: a live handle from Box::into_raw, unused by any socket.
-        drop(unsafe { Box::from_raw(umem.cast::<Umem>()) });
+        // SAFETY: a live handle from xsk_rs_umem_create*, unused by any socket.
+        drop(unsafe { try_box(umem) });
         0
     })
 }
@@ -176,7 +169,7 @@ pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
+        match unsafe { try_ref(umem) } {
             Some(u) => u.area().cast(),
             None => null_handle("xsk_rs_umem_area", std::ptr::null_mut()),
         }
@@ -186,14 +179,14 @@ pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
 /// Registered size of the area in bytes (`frame_count * frame_size`); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_size(umem: *const xsk_rs_umem) -> u64 {
-    ffi_guard!(0, { unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
+    ffi_guard!(0, { unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
 }
 
 /// Bytes per frame; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
     ffi_guard!(0, {
-        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
+        unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
     })
 }
 
@@ -201,7 +194,7 @@ pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
     ffi_guard!(0, {
-        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
+        unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
     })
 }
 
@@ -211,7 +204,7 @@ pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
 pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut c_void {
     const F: &str = "xsk_rs_umem_data";
     ffi_guard!(std::ptr::null_mut(), {
-        let Some(u) = (unsafe { umem_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
+        let Some(u) = (unsafe { try_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
         match u.data_ptr(addr) {
             Some(p) => p.as_ptr().cast(),
             None => {
@@ -226,7 +219,7 @@ pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut 
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
     ffi_guard!(-libc::EFAULT, {
-        match unsafe { umem_ref(umem) } {
+        match unsafe { try_ref(umem) } {
             Some(u) => u.fd(),
             None => misuse("xsk_rs_umem_fd", "umem is NULL"),
         }
@@ -237,8 +230,8 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
-            Some(u) => u.fill_ptr().cast(),
+        match unsafe { try_ref(umem) } {
+            Some(u) => to_ref(u.fill_ptr()),
             None => null_handle("xsk_rs_umem_fill", std::ptr::null_mut()),
         }
     })
@@ -248,8 +241,8 @@ pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_comp(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_comp {
     ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
-            Some(u) => u.comp_ptr().cast(),
+        match unsafe { try_ref(umem) } {
+            Some(u) => to_ref(u.comp_ptr()),
             None => null_handle("xsk_rs_umem_comp", std::ptr::null_mut()),
         }
     })
