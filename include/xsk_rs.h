@@ -9,6 +9,8 @@
  * success. Calls that return a count or a pointer return 0 or NULL on misuse.
  * Either way xsk_rs_last_error() then describes the calling thread's failure
  * with context, e.g. "xsk_rs_socket_create: ... veth0: queue 3 out of range".
+ * A panic inside the library (a bug) never crosses into C: an int call
+ * returns -XSK_RS_ERR_PANIC, which is no errno, with the panic's message.
  *
  * Ownership: xsk_rs_umem and xsk_rs_socket are created by *_create and freed
  * by *_destroy (NULL is a no-op). Ring handles (xsk_rs_fill, xsk_rs_comp,
@@ -50,6 +52,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * Returned (as `-XSK_RS_ERR_PANIC`) by a call that caught a panic inside
+ * the library: a bug in libxsk_rs, never an answer from the kernel. Above
+ * every errno (Linux's are below 4096), so it cannot be mistaken for one;
+ * `xsk_rs_strerror` names it and `xsk_rs_last_error()` has the panic's
+ * message. A call returning a pointer returns NULL instead, and one returning
+ * an unsigned value its documented misuse value, both with the message.
+ */
+#define XSK_RS_ERR_PANIC 4096
 
 /**
  * Attach the built-in program natively, or in generic (skb) mode when the
@@ -310,8 +322,8 @@ const char *xsk_rs_version(void);
 const char *xsk_rs_last_error(void);
 
 /**
- * A static description of an errno value; `err` may be negative (as the
- * library returns it) or positive. Never NULL.
+ * A static description of an errno value or of `XSK_RS_ERR_PANIC`; `err` may
+ * be negative (as the library returns it) or positive. Never NULL.
  */
 const char *xsk_rs_strerror(int err);
 

@@ -5,7 +5,8 @@
 //! * fallible calls return 0 or a negative errno and leave a message in
 //!   `xsk_rs_last_error()`; out-params are written only on success;
 //! * calls without an error channel return 0 or NULL on misuse, also with a message;
-//! * no panic crosses the boundary: one becomes `-EFAULT`/0/NULL and a message.
+//! * no panic crosses the boundary: one becomes `-XSK_RS_ERR_PANIC` (NULL, or
+//!   an unsigned call's misuse value) and a message.
 
 #![allow(non_camel_case_types)]
 // C callers hand us raw pointers by design. Each is NULL-checked and its
@@ -26,9 +27,13 @@ pub use ring::*;
 pub use socket::*;
 pub use umem::*;
 
-/// Runs `$body` (which may `return` early) behind a panic boundary; a panic
-/// records a message and yields `$on_panic`.
+/// Runs `$body` (which may `return` early) behind a panic boundary: a panic
+/// records a message and yields the return type's [`PanicValue`] (or
+/// `$on_panic`, for a call whose type has another documented value).
 macro_rules! ffi_guard {
+    ($body:block) => {
+        $crate::ffi::ffi_guard!($crate::ffi::PanicValue::panic_value(), $body)
+    };
     ($on_panic:expr, $body:block) => {{
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
             Ok(v) => v,
@@ -40,6 +45,57 @@ macro_rules! ffi_guard {
     }};
 }
 pub(crate) use ffi_guard;
+
+/// Returned (as `-XSK_RS_ERR_PANIC`) by a call that caught a panic inside
+/// the library: a bug in libxsk_rs, never an answer from the kernel. Above
+/// every errno (Linux's are below 4096), so it cannot be mistaken for one;
+/// `xsk_rs_strerror` names it and `xsk_rs_last_error()` has the panic's
+/// message. A call returning a pointer returns NULL instead, and one returning
+/// an unsigned value its documented misuse value, both with the message.
+pub const XSK_RS_ERR_PANIC: c_int = 4096;
+// Linux's MAX_ERRNO is 4095.
+const _: () = assert!(XSK_RS_ERR_PANIC > 4095);
+
+/// What a call returns when a panic is caught inside it: for each return
+/// type, the documented value that no successful call returns.
+pub(crate) trait PanicValue {
+    fn panic_value() -> Self;
+}
+
+impl PanicValue for c_int {
+    fn panic_value() -> Self {
+        -XSK_RS_ERR_PANIC
+    }
+}
+
+/// The unsigned getters (`xsk_rs_umem_size`, ...): 0, their misuse value.
+impl PanicValue for u32 {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl PanicValue for u64 {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl<T> PanicValue for *const T {
+    fn panic_value() -> Self {
+        std::ptr::null()
+    }
+}
+
+impl<T> PanicValue for *mut T {
+    fn panic_value() -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl PanicValue for () {
+    fn panic_value() -> Self {}
+}
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -210,8 +266,8 @@ pub extern "C" fn xsk_rs_last_error() -> *const c_char {
     ffi_guard!(c"".as_ptr(), { LAST_ERROR.with(|l| l.borrow().as_ptr()) })
 }
 
-/// A static description of an errno value; `err` may be negative (as the
-/// library returns it) or positive. Never NULL.
+/// A static description of an errno value or of `XSK_RS_ERR_PANIC`; `err` may
+/// be negative (as the library returns it) or positive. Never NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
     let s: &'static CStr = match err.unsigned_abs() as c_int {
@@ -226,7 +282,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::EAGAIN => c"resource temporarily unavailable",
         libc::ENOMEM => c"out of memory",
         libc::EACCES => c"permission denied",
-        libc::EFAULT => c"bad address or internal error",
+        libc::EFAULT => c"bad address",
         libc::EBUSY => c"device or resource busy",
         libc::EEXIST => c"already exists",
         libc::ENODEV => c"no such device",
@@ -237,6 +293,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::EOPNOTSUPP => c"operation not supported",
         libc::ENETDOWN => c"network is down",
         libc::EAFNOSUPPORT => c"address family not supported (is AF_XDP enabled in the kernel?)",
+        XSK_RS_ERR_PANIC => c"internal error: a panic inside libxsk_rs (a bug; see xsk_rs_last_error())",
         _ => c"unknown error",
     };
     s.as_ptr()
@@ -289,16 +346,36 @@ mod tests {
         }
     }
 
+    /// A panic inside the guard of an int call gives -XSK_RS_ERR_PANIC (not
+    /// an errno, which a kernel failure could also give), which strerror
+    /// names, and leaves the panic's message; a pointer call gives NULL.
     #[test]
-    fn panics_become_messages() {
-        let r: c_int = ffi_guard!(-libc::EFAULT, {
-            if std::hint::black_box(true) {
-                panic!("boom");
-            }
-            0
-        });
-        assert_eq!(r, -libc::EFAULT);
+    fn panics_become_their_own_code() {
+        extern "C" fn int_call() -> c_int {
+            ffi_guard!({
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                0
+            })
+        }
+        extern "C" fn ptr_call() -> *const u8 {
+            ffi_guard!({
+                if std::hint::black_box(true) {
+                    panic!("bang {}", 7);
+                }
+                c"x".as_ptr().cast()
+            })
+        }
+        let r = int_call();
+        assert_eq!(r, -XSK_RS_ERR_PANIC);
         let msg = unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string();
-        assert!(msg.contains("boom"), "{msg}");
+        assert!(msg.contains("panic") && msg.contains("boom"), "{msg}");
+        let s = unsafe { CStr::from_ptr(xsk_rs_strerror(r)) }.to_str().unwrap();
+        assert!(s.contains("panic"), "{s}");
+        assert_eq!(unsafe { CStr::from_ptr(xsk_rs_strerror(XSK_RS_ERR_PANIC)) }.to_str().unwrap(), s);
+        assert!(ptr_call().is_null());
+        let msg = unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string();
+        assert!(msg.contains("bang 7"), "{msg}");
     }
 }

@@ -87,14 +87,14 @@ pub struct xsk_rs_tx {
 /// then `xsk_rs_fill_submit(r, n)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_reserve(r: *mut xsk_rs_fill, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_fill_reserve", unsafe { try_mut(r) }, n, idx) })
+    ffi_guard!({ reserve("xsk_rs_fill_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The fill slot for index `idx` (masked into the ring, so never out of
 /// bounds); NULL only for a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
-    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_fill_addr", unsafe { try_mut(r) }, idx) })
+    ffi_guard!({ prod_slot("xsk_rs_fill_addr", unsafe { try_mut(r) }, idx) })
 }
 
 /// Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
@@ -102,27 +102,27 @@ pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
 /// `xsk_rs_last_error()`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_fill_submit", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ submit("xsk_rs_fill_submit", unsafe { try_mut(r) }, n) })
 }
 
 /// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries, else 0.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_needs_wakeup(r: *const xsk_rs_fill) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_fill_needs_wakeup", unsafe { try_ref(r) }) })
+    ffi_guard!({ prod_wakeup("xsk_rs_fill_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
 /// Reserves exactly `n` TX slots, or none (as `xsk_rs_fill_reserve`). Fill each
 /// descriptor with `xsk_rs_tx_desc(r, *idx + i)`, then `xsk_rs_tx_submit(r, n)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_reserve(r: *mut xsk_rs_tx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_tx_reserve", unsafe { try_mut(r) }, n, idx) })
+    ffi_guard!({ reserve("xsk_rs_tx_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The TX descriptor slot for index `idx` (masked into the ring); NULL only for
 /// a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_desc {
-    ffi_guard!(std::ptr::null_mut(), { desc_slot(prod_slot("xsk_rs_tx_desc", unsafe { try_mut(r) }, idx)) })
+    ffi_guard!({ desc_slot(prod_slot("xsk_rs_tx_desc", unsafe { try_mut(r) }, idx)) })
 }
 
 /// Hands the next `n` reserved TX descriptors to the kernel (capped at what was
@@ -130,13 +130,13 @@ pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_des
 /// `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_tx_submit", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ submit("xsk_rs_tx_submit", unsafe { try_mut(r) }, n) })
 }
 
 /// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, else 0.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_tx_needs_wakeup", unsafe { try_ref(r) }) })
+    ffi_guard!({ prod_wakeup("xsk_rs_tx_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
 /// Takes up to `n` completed frame addresses: returns how many (0 when none, or
@@ -144,42 +144,42 @@ pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
 /// Read them with `xsk_rs_comp_addr`, then `xsk_rs_comp_release`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_peek(r: *mut xsk_rs_comp, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_comp_peek", unsafe { try_mut(r) }, n, idx) })
+    ffi_guard!({ peek("xsk_rs_comp_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The completion entry at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_addr(r: *const xsk_rs_comp, idx: u32) -> *const u64 {
-    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_comp_addr", unsafe { try_ref(r) }, idx) })
+    ffi_guard!({ cons_slot("xsk_rs_comp_addr", unsafe { try_ref(r) }, idx) })
 }
 
 /// Gives the next `n` peeked completion entries back to the kernel (capped at
 /// what was peeked and not yet released; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { release("xsk_rs_comp_release", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ release("xsk_rs_comp_release", unsafe { try_mut(r) }, n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased completion entries, so that the
 /// next peek returns them again (capped; a larger `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_comp_cancel", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ cancel("xsk_rs_comp_cancel", unsafe { try_mut(r) }, n) })
 }
 
 /// Takes up to `n` received descriptors (as `xsk_rs_comp_peek`). Read them with
 /// `xsk_rs_rx_desc`, then `xsk_rs_rx_release`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_peek(r: *mut xsk_rs_rx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_rx_peek", unsafe { try_mut(r) }, n, idx) })
+    ffi_guard!({ peek("xsk_rs_rx_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The RX descriptor at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs_desc {
-    ffi_guard!(std::ptr::null(), { desc_entry(cons_slot("xsk_rs_rx_desc", unsafe { try_ref(r) }, idx)) })
+    ffi_guard!({ desc_entry(cons_slot("xsk_rs_rx_desc", unsafe { try_ref(r) }, idx)) })
 }
 
 /// Gives the next `n` peeked RX descriptors back to the kernel (capped; a
@@ -188,14 +188,14 @@ pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs
 /// TX ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { release("xsk_rs_rx_release", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ release("xsk_rs_rx_release", unsafe { try_mut(r) }, n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased RX descriptors (capped; a larger
 /// `n` leaves a message).
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_rx_cancel", unsafe { try_mut(r) }, n) })
+    ffi_guard!({ cancel("xsk_rs_rx_cancel", unsafe { try_mut(r) }, n) })
 }
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call
@@ -204,7 +204,7 @@ pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
 /// `xsk_rs_fill_reserve` is not yet submitted (the ring publishes in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_fill_put", unsafe { try_mut(r) }, addrs, n) })
+    ffi_guard!({ put("xsk_rs_fill_put", unsafe { try_mut(r) }, addrs, n) })
 }
 
 /// Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
@@ -212,7 +212,7 @@ pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32
 /// yet submitted. In copy mode, follow with `xsk_rs_socket_kick`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
+    ffi_guard!({ put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
 }
 
 /// Copies up to `max` completed frame addresses into `addrs` and releases them
@@ -220,7 +220,7 @@ pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n:
 /// while a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_comp_take", unsafe { try_mut(r) }, addrs, max) })
+    ffi_guard!({ take("xsk_rs_comp_take", unsafe { try_mut(r) }, addrs, max) })
 }
 
 /// Copies up to `max` received descriptors into `descs` and releases them in one
@@ -228,7 +228,7 @@ pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u3
 /// yet released. The frames stay the application's.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_rx_take", unsafe { try_mut(r) }, desc_out(descs), max) })
+    ffi_guard!({ take("xsk_rs_rx_take", unsafe { try_mut(r) }, desc_out(descs), max) })
 }
 
 /// Reserves up to `n` fill slots that follow one another in memory, for
@@ -242,7 +242,7 @@ pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max
 /// a reserve: `xsk_rs_fill_put` refuses, as it does while a reserve is open.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", unsafe { try_mut(r) }, n, slots) })
+    ffi_guard!({ reserve_span("xsk_rs_fill_reserve_span", unsafe { try_mut(r) }, n, slots) })
 }
 
 /// Reserves up to `n` TX descriptors that follow one another in memory (as
@@ -250,7 +250,7 @@ pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *
 /// `xsk_rs_tx_submit(r, count)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut *mut xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_tx_reserve_span", unsafe { try_mut(r) }, n, desc_span_out(slots)) })
+    ffi_guard!({ reserve_span("xsk_rs_tx_reserve_span", unsafe { try_mut(r) }, n, desc_span_out(slots)) })
 }
 
 /// Takes up to `n` completed frame addresses that follow one another in
@@ -263,7 +263,7 @@ pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut 
 /// rest. Until released, a span counts as a peek: `xsk_rs_comp_take` refuses.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", unsafe { try_mut(r) }, n, entries) })
+    ffi_guard!({ peek_span("xsk_rs_comp_peek_span", unsafe { try_mut(r) }, n, entries) })
 }
 
 /// Takes up to `n` received descriptors that follow one another in memory (as
@@ -271,7 +271,7 @@ pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *m
 /// `xsk_rs_rx_release(r, count)`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *const xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_rx_peek_span", unsafe { try_mut(r) }, n, desc_span_in(entries)) })
+    ffi_guard!({ peek_span("xsk_rs_rx_peek_span", unsafe { try_mut(r) }, n, desc_span_in(entries)) })
 }
 
 // Shared bodies. They get the ring behind the handle from `handle::try_mut` or

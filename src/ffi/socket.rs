@@ -133,7 +133,7 @@ pub struct xsk_rs_stats {
 /// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: usize) -> c_int {
-    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })
+    ffi_guard!({ unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })
 }
 
 /// Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,
@@ -159,7 +159,7 @@ pub extern "C" fn xsk_rs_socket_create(
     cfg: *const xsk_rs_socket_config,
 ) -> c_int {
     const F: &str = "xsk_rs_socket_create";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -188,7 +188,7 @@ pub extern "C" fn xsk_rs_socket_create(
 /// closes its fd. Its ring handles become invalid. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
-    ffi_guard!((), {
+    ffi_guard!({
         // SAFETY: NULL or a live handle from xsk_rs_socket_create.
         drop(unsafe { try_box(sock) });
     })
@@ -198,7 +198,7 @@ pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
 /// socket has none (rx_size 0) or `sock` is NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_rx {
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => to_ref(s.rx_ptr()),
             None => null_handle("xsk_rs_socket_rx", std::ptr::null_mut()),
@@ -210,7 +210,7 @@ pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 /// socket has none (tx_size 0) or `sock` is NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_tx {
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => to_ref(s.tx_ptr()),
             None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
@@ -221,7 +221,7 @@ pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 /// The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => s.fd(),
             None => misuse("xsk_rs_socket_fd", "sock is NULL"),
@@ -238,7 +238,7 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_kick";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.kick()),
             None => misuse(F, "sock is NULL"),
@@ -251,7 +251,7 @@ pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, timeout_ms: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_poll";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => s.poll(events, timeout_ms).unwrap_or_else(|e| fail(F, e)),
             None => misuse(F, "sock is NULL"),
@@ -264,7 +264,7 @@ pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, 
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_rs_stats) -> c_int {
     const F: &str = "xsk_rs_socket_stats";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         let Some(s) = (unsafe { try_ref(sock) }) else { return misuse(F, "sock is NULL") };
         if out.is_null() {
             return misuse(F, "out is NULL");
@@ -295,7 +295,7 @@ pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_xdp_mode";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => s.xdp_mode() as c_int,
             None => misuse(F, "sock is NULL"),
@@ -307,7 +307,7 @@ pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_is_zerocopy";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => s.is_zerocopy().map_or_else(|e| fail(F, e), c_int::from),
             None => misuse(F, "sock is NULL"),
@@ -322,7 +322,7 @@ pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_update_xskmap";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.update_xskmap(map_fd)),
             None => misuse(F, "sock is NULL"),

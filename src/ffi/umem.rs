@@ -85,7 +85,7 @@ impl From<xsk_rs_umem_config> for UmemConfig {
 /// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
-    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
+    ffi_guard!({ unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
 }
 
 fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_int {
@@ -108,7 +108,7 @@ fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk_rs_umem_config) -> c_int {
     const F: &str = "xsk_rs_umem_create";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -132,7 +132,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
     cfg: *const xsk_rs_umem_config,
 ) -> c_int {
     const F: &str = "xsk_rs_umem_create_with_area";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -154,7 +154,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
     const F: &str = "xsk_rs_umem_destroy";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         let Some(u) = (unsafe { try_ref(umem) }) else { return 0 };
         if let Err(e) = u.ensure_unused() {
             return fail(F, e);
@@ -168,7 +168,7 @@ pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
 /// Start of the UMEM area; NULL for a NULL handle.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         match unsafe { try_ref(umem) } {
             Some(u) => u.area().cast(),
             None => null_handle("xsk_rs_umem_area", std::ptr::null_mut()),
@@ -179,13 +179,13 @@ pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
 /// Registered size of the area in bytes (`frame_count * frame_size`); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_size(umem: *const xsk_rs_umem) -> u64 {
-    ffi_guard!(0, { unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
+    ffi_guard!({ unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
 }
 
 /// Bytes per frame; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
-    ffi_guard!(0, {
+    ffi_guard!({
         unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
     })
 }
@@ -193,7 +193,7 @@ pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
 /// Number of frames; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
-    ffi_guard!(0, {
+    ffi_guard!({
         unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
     })
 }
@@ -203,7 +203,7 @@ pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut c_void {
     const F: &str = "xsk_rs_umem_data";
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         let Some(u) = (unsafe { try_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
         match u.data_ptr(addr) {
             Some(p) => p.as_ptr().cast(),
@@ -218,7 +218,7 @@ pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut 
 /// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         match unsafe { try_ref(umem) } {
             Some(u) => u.fd(),
             None => misuse("xsk_rs_umem_fd", "umem is NULL"),
@@ -229,7 +229,7 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
 /// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         match unsafe { try_ref(umem) } {
             Some(u) => to_ref(u.fill_ptr()),
             None => null_handle("xsk_rs_umem_fill", std::ptr::null_mut()),
@@ -240,7 +240,7 @@ pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs
 /// The UMEM's completion ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_comp(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_comp {
-    ffi_guard!(std::ptr::null_mut(), {
+    ffi_guard!({
         match unsafe { try_ref(umem) } {
             Some(u) => to_ref(u.comp_ptr()),
             None => null_handle("xsk_rs_umem_comp", std::ptr::null_mut()),

@@ -401,6 +401,12 @@ static void row_strerror(void)
 	CHECK(!strcmp(xsk_rs_strerror(EBUSY), xsk_rs_strerror(-EBUSY)), "either sign names the same error");
 	CHECK(!strcmp(xsk_rs_strerror(INT_MIN), "unknown error") && !strcmp(xsk_rs_strerror(4095), "unknown error"),
 	      "unknown values (INT_MIN, 4095) -> \"unknown error\"");
+	/* A caught panic has its own code, past every errno (Linux's end at 4095). */
+	CHECK(XSK_RS_ERR_PANIC > 4095 && strstr(xsk_rs_strerror(-XSK_RS_ERR_PANIC), "panic") &&
+		      !strcmp(xsk_rs_strerror(XSK_RS_ERR_PANIC), xsk_rs_strerror(-XSK_RS_ERR_PANIC)),
+	      "xsk_rs_strerror(-XSK_RS_ERR_PANIC) = \"%s\"", xsk_rs_strerror(-XSK_RS_ERR_PANIC));
+	CHECK(!strstr(xsk_rs_strerror(-EFAULT), "internal"), "-EFAULT is only EFAULT (\"%s\")",
+	      xsk_rs_strerror(-EFAULT));
 }
 
 /* ---- rows: configs ------------------------------------------------------ */
