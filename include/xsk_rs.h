@@ -316,8 +316,17 @@ const char *xsk_rs_version(void);
 /**
  * This thread's most recent failure message, with context (e.g.
  * `"xsk_rs_socket_create: socket on veth0 queue 3: interface veth0: queue 3 out of range (...)"`).
- * Never NULL; `""` before any failure. Owned by the library and valid until the
- * next failing call on the same thread. Successful calls do not clear it.
+ * Never NULL; `""` before any failure. Successful calls do not clear it.
+ *
+ * The pointer is the calling thread's own buffer, owned by the library and
+ * valid for as long as the thread lives: each failure on the thread
+ * overwrites the message in place, so a pointer taken before a failing call
+ * reads that call's message, as in
+ * `printf("%d: %s\n", xsk_rs_fill_put(...), xsk_rs_last_error())` whatever
+ * order the compiler evaluates the arguments in. Copy the text to keep it
+ * past the thread's next failure. Messages are cut at 1023 bytes (at a
+ * UTF-8 character boundary, ending in "..."). Any thread; it may also be
+ * called from a thread-local destructor.
  */
 const char *xsk_rs_last_error(void);
 

@@ -15,8 +15,8 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use crate::error::Error;
-use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::cell::UnsafeCell;
+use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
 mod ring;
@@ -97,16 +97,48 @@ impl PanicValue for () {
     fn panic_value() -> Self {}
 }
 
+/// Bytes of a message, with its NUL; a longer one is cut (see [`set_last_error`]).
+const LAST_ERROR_CAP: usize = 1024;
+
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The thread's last message, NUL-terminated. C holds pointers into it
+    /// across calls, so it is overwritten in place and never moved or freed
+    /// while the thread lives: a const initialiser and a type without drop
+    /// glue give a plain TLS slot with no destructor, alive from the
+    /// thread's start to its very end, also while other thread-locals'
+    /// destructors run.
+    static LAST_ERROR: UnsafeCell<[u8; LAST_ERROR_CAP]> = const { UnsafeCell::new([0; LAST_ERROR_CAP]) };
 }
 
-/// Stores `msg` as this thread's last error.
-pub(crate) fn set_last_error(msg: impl Into<String>) {
-    let mut bytes = msg.into().into_bytes();
-    bytes.retain(|&b| b != 0);
-    let c = CString::new(bytes).unwrap_or_default();
-    LAST_ERROR.with(|l| *l.borrow_mut() = c);
+/// Stores `msg` as this thread's last error, in place: a pointer C got from
+/// `xsk_rs_last_error()` earlier reads the new message. A message longer than
+/// the buffer is cut at a character boundary and ends in "..."; NUL bytes are
+/// dropped. Never panics, also during thread teardown (`try_with`).
+pub(crate) fn set_last_error(msg: impl AsRef<str>) {
+    let msg = msg.as_ref();
+    let room = LAST_ERROR_CAP - 1;
+    let (keep, tail) = if msg.len() <= room {
+        (msg, "")
+    } else {
+        let mut end = room - 3;
+        while !msg.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&msg[..end], "...")
+    };
+    let _ = LAST_ERROR.try_with(|buf| {
+        let dst = buf.get().cast::<u8>();
+        let mut n = 0;
+        for &b in keep.as_bytes().iter().chain(tail.as_bytes()).filter(|&&b| b != 0) {
+            // SAFETY: n < room: keep and tail together are at most room bytes.
+            // No Rust reference to the buffer exists; C only reads it, on this
+            // thread, between calls.
+            unsafe { dst.add(n).write(b) };
+            n += 1;
+        }
+        // SAFETY: n <= room < LAST_ERROR_CAP.
+        unsafe { dst.add(n).write(0) };
+    });
 }
 
 pub(crate) fn record_panic(payload: Box<dyn std::any::Any + Send>) {
@@ -259,11 +291,22 @@ pub extern "C" fn xsk_rs_version() -> *const c_char {
 
 /// This thread's most recent failure message, with context (e.g.
 /// `"xsk_rs_socket_create: socket on veth0 queue 3: interface veth0: queue 3 out of range (...)"`).
-/// Never NULL; `""` before any failure. Owned by the library and valid until the
-/// next failing call on the same thread. Successful calls do not clear it.
+/// Never NULL; `""` before any failure. Successful calls do not clear it.
+///
+/// The pointer is the calling thread's own buffer, owned by the library and
+/// valid for as long as the thread lives: each failure on the thread
+/// overwrites the message in place, so a pointer taken before a failing call
+/// reads that call's message, as in
+/// `printf("%d: %s\n", xsk_rs_fill_put(...), xsk_rs_last_error())` whatever
+/// order the compiler evaluates the arguments in. Copy the text to keep it
+/// past the thread's next failure. Messages are cut at 1023 bytes (at a
+/// UTF-8 character boundary, ending in "..."). Any thread; it may also be
+/// called from a thread-local destructor.
 #[no_mangle]
 pub extern "C" fn xsk_rs_last_error() -> *const c_char {
-    ffi_guard!(c"".as_ptr(), { LAST_ERROR.with(|l| l.borrow().as_ptr()) })
+    ffi_guard!(c"".as_ptr(), {
+        LAST_ERROR.try_with(|buf| buf.get().cast::<c_char>().cast_const()).unwrap_or(c"".as_ptr())
+    })
 }
 
 /// A static description of an errno value or of `XSK_RS_ERR_PANIC`; `err` may
@@ -335,6 +378,34 @@ mod tests {
             assert_eq!(read_config("t", &garbage).unwrap_err(), -libc::EINVAL);
             assert!(CStr::from_ptr(xsk_rs_last_error()).to_str().unwrap().contains("config sz 0"));
         }
+    }
+
+    fn last_error() -> String {
+        unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string()
+    }
+
+    /// One buffer per thread, overwritten in place; long messages are cut at
+    /// a character boundary, NULs dropped.
+    #[test]
+    fn last_error_is_a_thread_buffer() {
+        let p = xsk_rs_last_error();
+        set_last_error("first");
+        assert_eq!(xsk_rs_last_error(), p);
+        assert_eq!(unsafe { CStr::from_ptr(p) }, c"first");
+        set_last_error("a\0b");
+        assert_eq!(unsafe { CStr::from_ptr(p) }, c"ab");
+        let fits = "x".repeat(LAST_ERROR_CAP - 1);
+        set_last_error(&fits);
+        assert_eq!(last_error(), fits);
+        // 'é' is 2 bytes: at an odd offset the cut must step back one.
+        let long = format!("y{}", "é".repeat(LAST_ERROR_CAP));
+        set_last_error(&long);
+        let got = last_error();
+        assert!(got.len() < LAST_ERROR_CAP && got.ends_with("é..."), "{} bytes: {got}", got.len());
+        assert!(long.starts_with(got.trim_end_matches("...")));
+        let other = std::thread::spawn(|| (last_error(), xsk_rs_last_error() as usize)).join().unwrap();
+        assert_eq!(other.0, "");
+        assert_ne!(other.1, p as usize);
     }
 
     #[test]

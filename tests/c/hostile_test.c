@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -367,11 +368,48 @@ static void *fresh_thread_error(void *arg)
 	return NULL;
 }
 
+/*
+ * A failure inside a thread-local destructor that runs after the library's own
+ * thread-locals are gone (pthread key destructors run after the C++-style TLS
+ * destructors that Rust's thread_local! registers).
+ */
+static pthread_key_t late_key;
+static int late_rc = 1;
+static char late_msg[128];
+
+static void late_failure(void *arg)
+{
+	(void)arg;
+	late_rc = xsk_rs_umem_fd(NULL);
+	snprintf(late_msg, sizeof(late_msg), "%s", xsk_rs_last_error());
+}
+
+static void *thread_that_fails(void *arg)
+{
+	(void)arg;
+	xsk_rs_socket_fd(NULL); /* the thread's last error is in use */
+	pthread_setspecific(late_key, &late_key);
+	return NULL;
+}
+
+/* In a child, so that an abort cannot end the whole test: 0 when the late failure got its -EINVAL and message. */
+static int late_failure_child(void)
+{
+	pthread_t t;
+
+	if (pthread_key_create(&late_key, late_failure) != 0 || pthread_create(&t, NULL, thread_that_fails, NULL) != 0)
+		return 2;
+	pthread_join(t, NULL);
+	return late_rc == -EINVAL && !strcmp(late_msg, "xsk_rs_umem_fd: umem is NULL") ? 0 : 1;
+}
+
 static void row_last_error(void)
 {
-	char *other = NULL;
+	char *other = NULL, line[160];
 	pthread_t t;
-	const char *m;
+	const char *m, *early;
+	pid_t pid;
+	int status = 0;
 
 	/* Never NULL: "" on a thread that has seen no failure. */
 	if (CHECK(pthread_create(&t, NULL, fresh_thread_error, &other) == 0, "a second thread starts")) {
@@ -387,6 +425,32 @@ static void row_last_error(void)
 	xsk_rs_version();
 	xsk_rs_umem_config_init(&(xsk_rs_umem_config){ 0 }, sizeof(xsk_rs_umem_config));
 	CHECK(!strcmp(xsk_rs_last_error(), "xsk_rs_umem_fd: umem is NULL"), "successful calls leave it");
+
+	/*
+	 * The pointer stays valid for the thread's lifetime: a later failure
+	 * overwrites the message in place. (Before, it was freed by the next
+	 * failure: valgrind and ASan report the reads below.)
+	 */
+	early = xsk_rs_last_error();
+	xsk_rs_socket_kick(NULL);
+	CHECK(xsk_rs_last_error() == early && !strcmp(early, "xsk_rs_socket_kick: sock is NULL"),
+	      "a pointer taken before a failure reads that failure's message (\"%s\")", early);
+	/* The idiom: gcc evaluates the arguments right to left, so the pointer comes first. */
+	snprintf(line, sizeof(line), "%d: %s", xsk_rs_socket_poll(NULL, POLLIN, 0), xsk_rs_last_error());
+	CHECK(!strcmp(line, "-22: xsk_rs_socket_poll: sock is NULL"),
+	      "printf(\"%%d: %%s\", xsk_rs_socket_poll(NULL, ...), xsk_rs_last_error()) -> \"%s\"", line);
+
+	/* A failure in a thread-local destructor after the library's are gone: an error, not an abort. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(late_failure_child());
+	if (CHECK(pid > 0, "fork"))
+		waitpid(pid, &status, 0);
+	CHECK(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a failing call in a pthread key destructor at thread exit returns -EINVAL with its message (%s %d)",
+	      WIFSIGNALED(status) ? "killed by signal" : "exit status",
+	      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 static void row_strerror(void)
