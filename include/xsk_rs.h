@@ -12,6 +12,19 @@
  * A panic inside the library (a bug) never crosses into C: an int call
  * returns -XSK_RS_ERR_PANIC, which is no errno, with the panic's message.
  *
+ * Config structs (xsk_rs_umem_config, xsk_rs_socket_config) start with
+ * their own size, sz, set by *_config_init(&cfg, sizeof(cfg)); the rule that
+ * lets them grow, in this version and every later one:
+ *  - fields are only ever appended, and a struct has no implicit padding (a
+ *    gap is an explicit `reserved` field), so a later version can append a
+ *    field of any type, a uint64_t or a pointer included;
+ *  - the library accepts a sz that ends one of the fields it knows (an older
+ *    program: the fields past sz keep their defaults) or that is larger than
+ *    its own struct, up to 4096, when every byte past its own struct is 0 (a
+ *    newer program whose newer fields are at their defaults, which are 0);
+ *  - any other sz (one that cuts a field, or too small or too large) is
+ *    refused with -EINVAL.
+ *
  * Ownership: xsk_rs_umem and xsk_rs_socket are created by *_create and freed
  * by *_destroy (NULL is a no-op). Ring handles (xsk_rs_fill, xsk_rs_comp,
  * xsk_rs_rx, xsk_rs_tx) are borrowed from their UMEM or socket and are valid
@@ -176,11 +189,16 @@ typedef struct xsk_rs_desc {
 
 /**
  * Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
- * fields; `sz` lets the struct grow in later versions.
+ * fields. `sz` lets the struct grow in later versions, by the rule of the
+ * config structs (see the conventions at the top of this header): fields are
+ * only appended, with no implicit padding (any gap is a `reserved` field),
+ * and `sz` must be the end of a field this library knows, or larger than its
+ * struct with every byte past it 0.
  */
 typedef struct xsk_rs_socket_config {
     /**
-     * `sizeof(xsk_rs_socket_config)`, set by `xsk_rs_socket_config_init()`.
+     * `sizeof(xsk_rs_socket_config)` as the caller was built with it, set by
+     * `xsk_rs_socket_config_init()`.
      */
     size_t sz;
     /**
@@ -258,12 +276,16 @@ typedef struct xsk_rs_stats {
 
 /**
  * UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
- * fields. `sz` is set by init to `sizeof(xsk_rs_umem_config)` so that the
- * struct can grow in later versions without breaking built programs.
+ * fields. `sz` lets the struct grow in later versions without breaking built
+ * programs, by the rule of the config structs (see the conventions at the
+ * top of this header): fields are only appended, with no implicit padding
+ * (any gap is a `reserved` field), and `sz` must be the end of a field this
+ * library knows, or larger than its struct with every byte past it 0.
  */
 typedef struct xsk_rs_umem_config {
     /**
-     * `sizeof(xsk_rs_umem_config)`, set by `xsk_rs_umem_config_init()`.
+     * `sizeof(xsk_rs_umem_config)` as the caller was built with it, set by
+     * `xsk_rs_umem_config_init()`.
      */
     size_t sz;
     /**
@@ -510,9 +532,12 @@ uint32_t xsk_rs_rx_peek_span(struct xsk_rs_rx *r, uint32_t n, const struct xsk_r
  * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
  * library's default). Call it as
  * `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
- * than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
- * this header keeps working with a later library whose struct is longer.
- * Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+ * than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+ * version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+ * against this header keeps working with later libraries, and one built
+ * against a later header with this library. Returns 0, or -EINVAL (`cfg`
+ * NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+ * one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
  */
 int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
 
@@ -609,9 +634,12 @@ int xsk_rs_socket_update_xskmap(struct xsk_rs_socket *sock, int map_fd);
  * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
  * and completion rings of 2048, no flags. Call it as
  * `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
- * than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
- * this header keeps working with a later library whose struct is longer.
- * Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+ * than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+ * version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+ * against this header keeps working with later libraries, and one built
+ * against a later header with this library. Returns 0, or -EINVAL (`cfg`
+ * NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+ * one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
  */
 int xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg, size_t sz);
 

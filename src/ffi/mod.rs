@@ -205,21 +205,59 @@ pub(crate) unsafe fn c_str<'a>(func: &str, what: &str, s: *const c_char) -> Resu
 
 /// A config struct whose first field is its own size (libbpf's `sz` pattern):
 /// older callers pass a shorter struct, newer ones a longer one.
+///
+/// The rule, for this version and every later one: fields are only appended;
+/// the struct has no implicit padding (a `reserved` field fills any gap, so a
+/// later version can append a `u64` or a pointer on an 8-byte boundary); and
+/// `sz` is accepted when it is the end of one of the fields this version knows
+/// (an older caller's struct: the fields it lacks keep their defaults), or
+/// larger than this version's struct (a newer caller's) with every byte past
+/// ours 0. A `sz` that cuts a field would mix the caller's bytes of that field
+/// with the default's, so it is refused.
 pub(crate) trait SizedConfig: Copy {
     /// The defaults, with `sz` set to this library's size of the struct.
     fn defaults() -> Self;
+    /// `(offset, end)` of each field after `sz`, in order; written with
+    /// [`config_fields!`], which checks at compile time that they tile the
+    /// struct without padding.
+    const FIELDS: &'static [(usize, usize)];
+}
+
+/// `impl SizedConfig`'s `FIELDS` for `T { field: type, ... }`: every field
+/// after `sz`, in order. Pair it with
+/// `const _: () = assert!(fields_tile(T::FIELDS, size_of::<T>()));`, which
+/// fails the build when the list misses a field or a size, or the struct has
+/// padding.
+macro_rules! config_fields {
+    ($t:ty { $($f:ident: $ft:ty),+ $(,)? }) => {
+        const FIELDS: &'static [(usize, usize)] =
+            &[$((std::mem::offset_of!($t, $f), std::mem::offset_of!($t, $f) + std::mem::size_of::<$ft>())),+];
+    };
+}
+pub(crate) use config_fields;
+
+/// The compile-time half of [`config_fields!`]: `FIELDS` start right after
+/// `sz`, leave no gap, and end at `size`.
+pub(crate) const fn fields_tile(fields: &[(usize, usize)], size: usize) -> bool {
+    let mut at = std::mem::size_of::<usize>();
+    let mut i = 0;
+    while i < fields.len() {
+        if fields[i].0 != at {
+            return false;
+        }
+        at = fields[i].1;
+        i += 1;
+    }
+    at == size
 }
 
 /// Largest `sz` accepted: a guard against garbage in an uninitialised struct.
 const MAX_CONFIG_SZ: usize = 4096;
 
-/// Whether `sz` can be the size of a config struct: at least `sz` itself and
-/// one field, and not cutting a field. Every field after `sz` is a `u32`, in
-/// this version and any later one, so a size that is not a multiple of 4 would
-/// mix the caller's bytes of a field with the default's.
-fn config_sz_ok(sz: usize) -> bool {
-    let field = std::mem::size_of::<u32>();
-    (std::mem::size_of::<usize>() + field..=MAX_CONFIG_SZ).contains(&sz) && sz % field == 0
+/// Whether `sz` can be the size of a caller's `T` under the rule of
+/// [`SizedConfig`] (the zero tail of a longer one is checked by the caller).
+fn config_sz_ok<T: SizedConfig>(sz: usize) -> bool {
+    T::FIELDS.iter().any(|&(_, end)| end == sz) || (std::mem::size_of::<T>() < sz && sz <= MAX_CONFIG_SZ)
 }
 
 /// Fills a caller's config of `sz` bytes (the caller's `sizeof`) with the
@@ -235,8 +273,11 @@ pub(crate) unsafe fn init_config<T: SizedConfig>(func: &str, cfg: *mut T, sz: us
         return misuse(func, "cfg is NULL");
     }
     let ours = std::mem::size_of::<T>();
-    if !config_sz_ok(sz) {
-        return misuse(func, &format!("sz {sz} is not a struct size: pass sizeof(*cfg) ({ours} with this header)"));
+    if !config_sz_ok::<T>(sz) {
+        return misuse(
+            func,
+            &format!("sz {sz} is not a struct size (it cuts a field, or is too small or too large): pass sizeof(*cfg) ({ours} with this header)"),
+        );
     }
     let defaults = T::defaults();
     let dst = cfg.cast::<u8>();
@@ -261,11 +302,11 @@ pub(crate) unsafe fn read_config<T: SizedConfig>(func: &str, cfg: *const T) -> R
     }
     let ours = std::mem::size_of::<T>();
     let sz = cfg.cast::<usize>().read_unaligned();
-    if !config_sz_ok(sz) {
+    if !config_sz_ok::<T>(sz) {
         return Err(misuse(
             func,
             &format!(
-                "config sz {sz} is not a struct size (expected {ours}); initialise it with the *_config_init function"
+                "config sz {sz} is not a struct size (expected {ours}; it cuts a field, or is too small or too large); initialise it with the *_config_init function"
             ),
         ));
     }
@@ -346,37 +387,75 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
 mod tests {
     use super::*;
 
+    /// A struct as a later version might have it: a u64 appended after u32s.
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq)]
     struct Cfg {
         sz: usize,
         a: u32,
         b: u32,
+        c: u64,
     }
     impl SizedConfig for Cfg {
         fn defaults() -> Self {
-            Cfg { sz: std::mem::size_of::<Cfg>(), a: 1, b: 2 }
+            Cfg { sz: std::mem::size_of::<Cfg>(), a: 1, b: 2, c: 3 }
         }
+        config_fields!(Cfg { a: u32, b: u32, c: u64 });
+    }
+    const _: () = assert!(fields_tile(Cfg::FIELDS, std::mem::size_of::<Cfg>()));
+
+    /// The fields of a struct the caller passes as raw words (sz, then u32s).
+    fn words(w: &[u32]) -> *const Cfg {
+        w.as_ptr().cast()
     }
 
     #[test]
     fn sized_config_null_short_exact_long() {
         unsafe {
             assert_eq!(read_config::<Cfg>("t", std::ptr::null()).unwrap(), Cfg::defaults());
-            let exact = Cfg { sz: 16, a: 7, b: 9 };
-            assert_eq!(read_config("t", &exact).unwrap(), Cfg { sz: 16, a: 7, b: 9 });
-            // An old caller that only knew `a`.
-            let short = Cfg { sz: 12, a: 7, b: 999 };
-            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 16, a: 7, b: 2 });
-            // A newer caller with an extra zero field is fine; non-zero is not.
-            let long: [u32; 6] = [24, 0, 5, 6, 0, 0];
-            let got = read_config::<Cfg>("t", long.as_ptr().cast()).unwrap();
-            assert_eq!((got.a, got.b), (5, 6));
-            let long_bad: [u32; 6] = [24, 0, 5, 6, 1, 0];
-            assert_eq!(read_config::<Cfg>("t", long_bad.as_ptr().cast()).unwrap_err(), -libc::EINVAL);
-            let garbage = Cfg { sz: 0, a: 0, b: 0 };
-            assert_eq!(read_config("t", &garbage).unwrap_err(), -libc::EINVAL);
-            assert!(CStr::from_ptr(xsk_rs_last_error()).to_str().unwrap().contains("config sz 0"));
+            let exact = Cfg { sz: 24, a: 7, b: 9, c: 11 };
+            assert_eq!(read_config("t", &exact).unwrap(), exact);
+            // Older callers: one that knew only `a`, one that knew `a` and `b`.
+            let short = Cfg { sz: 12, a: 7, b: 999, c: 999 };
+            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 24, a: 7, b: 2, c: 3 });
+            let short = Cfg { sz: 16, a: 7, b: 8, c: 999 };
+            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 24, a: 7, b: 8, c: 3 });
+            // A newer caller with extra zero bytes is fine, whatever their size; non-zero is not.
+            let long: [u32; 8] = [28, 0, 5, 6, 9, 0, 0, 0xEE];
+            assert_eq!(read_config::<Cfg>("t", words(&long)).unwrap(), Cfg { sz: 24, a: 5, b: 6, c: 9 });
+            let long: [u32; 8] = [32, 0, 5, 6, 9, 0, 0, 0];
+            assert_eq!(read_config::<Cfg>("t", words(&long)).unwrap(), Cfg { sz: 24, a: 5, b: 6, c: 9 });
+            let long_bad: [u32; 8] = [32, 0, 5, 6, 9, 0, 0, 1];
+            assert_eq!(read_config::<Cfg>("t", words(&long_bad)).unwrap_err(), -libc::EINVAL);
+            assert!(last_error().contains("non-zero"), "{}", last_error());
+            // Sizes that cut a field: inside a u32, and 4 bytes into the u64
+            // (a multiple of 4, which the old every-field-is-a-u32 rule took).
+            for sz in [0, 8, 10, 13, 20, 23, MAX_CONFIG_SZ + 1, usize::MAX] {
+                let cut = Cfg { sz, a: 7, b: 8, c: 9 };
+                assert_eq!(read_config("t", &cut).unwrap_err(), -libc::EINVAL, "sz {sz}");
+                assert!(last_error().contains(&format!("config sz {sz} ")), "{}", last_error());
+            }
+        }
+    }
+
+    /// init accepts the same sizes as read, writes no more than `sz` bytes,
+    /// and zeroes what lies past this version's struct.
+    #[test]
+    fn sized_config_init_sizes() {
+        for sz in [12, 16, 24, 28, 40] {
+            let mut buf = [0xAAu8; 64];
+            let p = buf.as_mut_ptr().cast::<Cfg>();
+            assert_eq!(unsafe { init_config("t", p, sz) }, 0, "sz {sz}");
+            assert!(buf[sz..].iter().all(|&b| b == 0xAA), "sz {sz}: wrote past the struct");
+            assert!(buf[24.min(sz)..sz].iter().all(|&b| b == 0), "sz {sz}: tail not zeroed");
+            let got = unsafe { read_config("t", p.cast_const()) }.unwrap();
+            assert_eq!(got, Cfg::defaults(), "sz {sz}");
+        }
+        for sz in [0, 8, 11, 20, 22, MAX_CONFIG_SZ + 1] {
+            let mut buf = [0xAAu8; 64];
+            let p = buf.as_mut_ptr().cast::<Cfg>();
+            assert_eq!(unsafe { init_config("t", p, sz) }, -libc::EINVAL, "sz {sz}");
+            assert!(buf.iter().all(|&b| b == 0xAA), "sz {sz}: a refused init wrote");
         }
     }
 

@@ -1,7 +1,10 @@
 //! C ABI for sockets: `xsk_rs_socket_*`.
 
 use super::handle::{to_box, to_ref, try_box, try_ref};
-use super::{c_str, fail, ffi_guard, init_config, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
+use super::{
+    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, status,
+    xsk_rs_umem, SizedConfig,
+};
 use crate::socket::{Socket, SocketConfig};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_short};
@@ -35,11 +38,16 @@ pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
 pub const XSK_RS_TX_BUDGET_MIN: u32 = 32;
 
 /// Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
-/// fields; `sz` lets the struct grow in later versions.
+/// fields. `sz` lets the struct grow in later versions, by the rule of the
+/// config structs (see the conventions at the top of this header): fields are
+/// only appended, with no implicit padding (any gap is a `reserved` field),
+/// and `sz` must be the end of a field this library knows, or larger than its
+/// struct with every byte past it 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_socket_config {
-    /// `sizeof(xsk_rs_socket_config)`, set by `xsk_rs_socket_config_init()`.
+    /// `sizeof(xsk_rs_socket_config)` as the caller was built with it, set by
+    /// `xsk_rs_socket_config_init()`.
     pub sz: usize,
     /// RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
     /// least as many as the frames lent to the fill ring: when the RX ring is
@@ -72,6 +80,14 @@ pub struct xsk_rs_socket_config {
 }
 
 impl SizedConfig for xsk_rs_socket_config {
+    config_fields!(xsk_rs_socket_config {
+        rx_size: u32,
+        tx_size: u32,
+        bind_flags: u32,
+        xdp_mode: u32,
+        tx_budget: u32,
+        reserved: u32,
+    });
     fn defaults() -> Self {
         let d = SocketConfig::default();
         xsk_rs_socket_config {
@@ -85,6 +101,8 @@ impl SizedConfig for xsk_rs_socket_config {
         }
     }
 }
+
+const _: () = assert!(fields_tile(xsk_rs_socket_config::FIELDS, std::mem::size_of::<xsk_rs_socket_config>()));
 
 impl TryFrom<xsk_rs_socket_config> for SocketConfig {
     type Error = crate::Error;
@@ -128,9 +146,12 @@ pub struct xsk_rs_stats {
 /// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
 /// library's default). Call it as
 /// `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
-/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
-/// this header keeps working with a later library whose struct is longer.
-/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+/// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+/// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+/// against this header keeps working with later libraries, and one built
+/// against a later header with this library. Returns 0, or -EINVAL (`cfg`
+/// NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+/// one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: usize) -> c_int {
     ffi_guard!({ unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })

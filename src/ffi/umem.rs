@@ -1,7 +1,10 @@
 //! C ABI for UMEMs: `xsk_rs_umem_*`.
 
 use super::handle::{to_box, to_ref, try_box, try_ref};
-use super::{fail, ffi_guard, init_config, misuse, null_handle, read_config, set_last_error, SizedConfig};
+use super::{
+    config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, set_last_error,
+    SizedConfig,
+};
 use crate::umem::{Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
 
@@ -16,12 +19,16 @@ pub struct xsk_rs_umem {
 pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 
 /// UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
-/// fields. `sz` is set by init to `sizeof(xsk_rs_umem_config)` so that the
-/// struct can grow in later versions without breaking built programs.
+/// fields. `sz` lets the struct grow in later versions without breaking built
+/// programs, by the rule of the config structs (see the conventions at the
+/// top of this header): fields are only appended, with no implicit padding
+/// (any gap is a `reserved` field), and `sz` must be the end of a field this
+/// library knows, or larger than its struct with every byte past it 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_umem_config {
-    /// `sizeof(xsk_rs_umem_config)`, set by `xsk_rs_umem_config_init()`.
+    /// `sizeof(xsk_rs_umem_config)` as the caller was built with it, set by
+    /// `xsk_rs_umem_config_init()`.
     pub sz: usize,
     /// Number of frames (default 4096). With `xsk_rs_umem_create_with_area`,
     /// 0 means as many as fit in the area.
@@ -50,6 +57,14 @@ pub struct xsk_rs_umem_config {
 }
 
 impl SizedConfig for xsk_rs_umem_config {
+    config_fields!(xsk_rs_umem_config {
+        frame_count: u32,
+        frame_size: u32,
+        frame_headroom: u32,
+        fill_size: u32,
+        comp_size: u32,
+        flags: u32,
+    });
     fn defaults() -> Self {
         let d = UmemConfig::default();
         xsk_rs_umem_config {
@@ -63,6 +78,8 @@ impl SizedConfig for xsk_rs_umem_config {
         }
     }
 }
+
+const _: () = assert!(fields_tile(xsk_rs_umem_config::FIELDS, std::mem::size_of::<xsk_rs_umem_config>()));
 
 impl From<xsk_rs_umem_config> for UmemConfig {
     fn from(c: xsk_rs_umem_config) -> Self {
@@ -80,9 +97,12 @@ impl From<xsk_rs_umem_config> for UmemConfig {
 /// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
 /// and completion rings of 2048, no flags. Call it as
 /// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
-/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
-/// this header keeps working with a later library whose struct is longer.
-/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+/// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+/// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+/// against this header keeps working with later libraries, and one built
+/// against a later header with this library. Returns 0, or -EINVAL (`cfg`
+/// NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+/// one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
     ffi_guard!({ unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })

@@ -476,13 +476,17 @@ static void row_strerror(void)
 /* ---- rows: configs ------------------------------------------------------ */
 
 /*
- * For both *_config_init: NULL, sizes that cannot be a struct (0, 1, 11,
- * 4097, SIZE_MAX) are refused and leave the struct alone; a longer struct
- * (a newer header) gets zeros past what this library knows.
+ * For both *_config_init: NULL, and sizes that cannot be a struct (0, sz
+ * alone, sizes that cut a field, 4097, SIZE_MAX) are refused and leave the
+ * struct alone; sizes that end a field (an older header) or exceed the struct
+ * (a newer header, by 4 or 16 bytes) are filled up to sz and no further, and
+ * the bytes past what this library knows are zeroed.
  */
 #define CONFIG_INIT_ROW(fn, type)                                                               \
 	do {                                                                                    \
-		static const size_t bad[] = { 0, 1, 11, 4097, SIZE_MAX / 2, SIZE_MAX };         \
+		static const size_t bad[] = { 0, 1, 8, 11, 13, 14, sizeof(type) - 2, 4097,      \
+					      SIZE_MAX / 2, SIZE_MAX };                         \
+		static const size_t good[] = { 12, 16, sizeof(type) - 4, sizeof(type) + 4 };   \
 		_Alignas(type) unsigned char big[sizeof(type) + 16];                             \
 		unsigned char want[sizeof(type) + 16];                                          \
 		type *c = (type *)(void *)big;                                                  \
@@ -495,6 +499,13 @@ static void row_strerror(void)
 			FAILS(fn(c, bad[i]), -EINVAL, "sz");                                    \
 			memset(want, 0xa5, sizeof(want));                                       \
 			CHECK(!memcmp(big, want, sizeof(big)), "sz %zu: the struct is untouched", bad[i]); \
+		}                                                                               \
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {                          \
+			memset(big, 0xa5, sizeof(big));                                         \
+			VALUE(fn(c, good[i]), 0);                                               \
+			memset(want, 0xa5, sizeof(want));                                       \
+			CHECK(c->sz == good[i] && !memcmp(big + good[i], want, sizeof(big) - good[i]), \
+			      "sz %zu: recorded, nothing written past it", good[i]);            \
 		}                                                                               \
 		memset(big, 0xa5, sizeof(big));                                                 \
 		VALUE(fn(c, sizeof(big)), 0);                                                   \
