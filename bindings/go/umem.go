@@ -155,29 +155,38 @@ func (u *Umem) FrameStart(addr uint64) uint64 {
 
 // Fill puts frame addresses on the fill ring for the kernel to receive into,
 // in one call. It returns how many it queued: fewer than len(addrs) when the
-// ring is nearly full, 0 after Close. Fill ring: one goroutine at a time.
-func (u *Umem) Fill(addrs []uint64) int {
-	if u.fill == nil || len(addrs) == 0 {
-		return 0
+// ring is nearly full. The error is ErrClosed after Close, or an *Error when
+// the library refuses the call. Fill ring: one goroutine at a time.
+func (u *Umem) Fill(addrs []uint64) (int, error) {
+	if u.fill == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_fill_put(u.fill, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+	if len(addrs) == 0 {
+		return 0, nil
+	}
+	return count("Fill", C.xskrs_go_fill_put(u.fill, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
 }
 
 // FillNeedsWakeup reports whether the kernel wants a wakeup ((*Socket).Poll
 // with PollIn) to take fill entries. Fill ring: one goroutine at a time.
-func (u *Umem) FillNeedsWakeup() bool {
+func (u *Umem) FillNeedsWakeup() (bool, error) {
 	if u.fill == nil {
-		return false
+		return false, ErrClosed
 	}
-	return C.xsk_rs_fill_needs_wakeup(u.fill) != 0
+	n, err := count("FillNeedsWakeup", C.xskrs_go_fill_needs_wakeup(u.fill))
+	return n > 0, err
 }
 
 // Completed takes the addresses of frames the kernel has finished sending
-// into addrs, in one call, and returns how many (0 after Close). Completion
-// ring: one goroutine at a time.
-func (u *Umem) Completed(addrs []uint64) int {
-	if u.comp == nil || len(addrs) == 0 {
-		return 0
+// into addrs, in one call, and returns how many. The error is ErrClosed after
+// Close, or an *Error when the library refuses the call. Completion ring: one
+// goroutine at a time.
+func (u *Umem) Completed(addrs []uint64) (int, error) {
+	if u.comp == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_comp_take(u.comp, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+	if len(addrs) == 0 {
+		return 0, nil
+	}
+	return count("Completed", C.xskrs_go_comp_take(u.comp, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
 }

@@ -271,8 +271,8 @@ func fillAll(t *testing.T, u *Umem) {
 	for i := range addrs {
 		addrs[i] = uint64(i) * uint64(u.FrameSize())
 	}
-	if n := u.Fill(addrs); n != len(addrs) {
-		t.Fatalf("Fill took %d of %d frames", n, len(addrs))
+	if n, err := u.Fill(addrs); n != len(addrs) || err != nil {
+		t.Fatalf("Fill took %d of %d frames: %v", n, len(addrs), err)
 	}
 }
 
@@ -329,7 +329,10 @@ func TestReceive(t *testing.T) {
 				if _, err := s.WaitReadable(100 * time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
-				n := s.Receive(descs)
+				n, err := s.Receive(descs)
+				if err != nil {
+					t.Fatal(err)
+				}
 				addrs := make([]uint64, 0, n)
 				for _, d := range descs[:n] {
 					f := u.Frame(d.Addr, int(d.Len))
@@ -339,14 +342,14 @@ func TestReceive(t *testing.T) {
 					got = append(got, append([]byte(nil), f...))
 					addrs = append(addrs, u.FrameStart(d.Addr))
 				}
-				if m := u.Fill(addrs); m != n {
-					t.Fatalf("Fill took %d of %d", m, n)
+				if m, err := u.Fill(addrs); m != n || err != nil {
+					t.Fatalf("Fill took %d of %d: %v", m, n, err)
 				}
 			}
 			// Anything more would be a duplicate or a foreign frame.
 			time.Sleep(200 * time.Millisecond)
-			if n := s.Receive(descs); n != 0 {
-				t.Errorf("%d extra frames after the %d sent", n, count)
+			if n, err := s.Receive(descs); n != 0 || err != nil {
+				t.Errorf("%d extra frames after the %d sent (%v)", n, count, err)
 			}
 			checkFrames(t, "received", got, count)
 			st, err := s.Stats()
@@ -386,13 +389,23 @@ func TestTransmit(t *testing.T) {
 	done := map[uint64]bool{}
 	sent := 0
 	for end := time.Now().Add(3 * time.Second); len(done) < count && time.Now().Before(end); {
-		sent += s.Transmit(descs[sent:])
-		if s.TxNeedsWakeup() {
+		n, err := s.Transmit(descs[sent:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent += n
+		if w, err := s.TxNeedsWakeup(); err != nil {
+			t.Fatal(err)
+		} else if w {
 			if err := s.Kick(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, a := range comp[:u.Completed(comp)] {
+		c, err := u.Completed(comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range comp[:c] {
 			if done[a] {
 				t.Fatalf("address %#x completed twice", a)
 			}
@@ -434,8 +447,8 @@ func TestStatsFillRingEmpty(t *testing.T) {
 			if st.RxDropped != count || st.RxRingFull != 0 || st.RxInvalidDescs != 0 {
 				t.Errorf("counters: %+v", st)
 			}
-			if n := s.Receive(make([]Desc, 8)); n != 0 {
-				t.Errorf("received %d frames with an empty fill ring", n)
+			if n, err := s.Receive(make([]Desc, 8)); n != 0 || err != nil {
+				t.Errorf("received %d frames with an empty fill ring (%v)", n, err)
 			}
 		})
 	}
@@ -459,9 +472,9 @@ func TestStatsRxRingFull(t *testing.T) {
 			st.RxRingFull, count-ring, st.RxFillRingEmptyDescs)
 	}
 	descs := make([]Desc, 64)
-	n := s.Receive(descs)
-	if n != ring {
-		t.Fatalf("took %d frames from a full RX ring of %d", n, ring)
+	n, err := s.Receive(descs)
+	if n != ring || err != nil {
+		t.Fatalf("took %d frames from a full RX ring of %d (%v)", n, ring, err)
 	}
 	for i, d := range descs[:n] {
 		if f := u.Frame(d.Addr, int(d.Len)); !bytes.Equal(f, testFrame(uint32(i), 100)) {
@@ -531,23 +544,23 @@ func TestCloseTwice(t *testing.T) {
 	// Everything on closed objects fails softly.
 	d := make([]Desc, 4)
 	a := make([]uint64, 4)
-	if s.Receive(d) != 0 || s.Transmit(d) != 0 || u.Fill(a) != 0 || u.Completed(a) != 0 {
-		t.Error("batch calls on closed objects did something")
-	}
 	if s.Fd() != -1 || u.Fd() != -1 || u.Area() != nil || u.Frame(0, 1) != nil || u.FrameCount() != 0 {
 		t.Error("accessors on closed objects")
 	}
-	if s.TxNeedsWakeup() || u.FillNeedsWakeup() {
-		t.Error("wakeup flags on closed objects")
-	}
 	for name, err := range map[string]error{
-		"Kick":         s.Kick(),
-		"Stats":        second(s.Stats()),
-		"Poll":         second(s.Poll(PollIn, 0)),
-		"IsZerocopy":   second(s.IsZerocopy()),
-		"XDPMode":      second(s.XDPMode()),
-		"UpdateXskmap": s.UpdateXskmap(0),
-		"NewSocket":    second(NewSocket(p.ifB, 0, u, SocketConfig{})),
+		"Receive":         second(s.Receive(d)),
+		"Transmit":        second(s.Transmit(d)),
+		"Fill":            second(u.Fill(a)),
+		"Completed":       second(u.Completed(a)),
+		"TxNeedsWakeup":   second(s.TxNeedsWakeup()),
+		"FillNeedsWakeup": second(u.FillNeedsWakeup()),
+		"Kick":            s.Kick(),
+		"Stats":           second(s.Stats()),
+		"Poll":            second(s.Poll(PollIn, 0)),
+		"IsZerocopy":      second(s.IsZerocopy()),
+		"XDPMode":         second(s.XDPMode()),
+		"UpdateXskmap":    s.UpdateXskmap(0),
+		"NewSocket":       second(NewSocket(p.ifB, 0, u, SocketConfig{})),
 	} {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
@@ -617,8 +630,8 @@ func TestErrors(t *testing.T) {
 		if !errors.Is(err, syscall.EINVAL) || !errors.As(err, &xe) || !strings.Contains(xe.Msg, "tx budget 31") {
 			t.Errorf("TxBudget 31: %v", err)
 		}
-		if u.Fd() < 0 || u.Fill([]uint64{0}) != 1 {
-			t.Error("the UMEM did not stay open after EBUSY")
+		if n, err := u.Fill([]uint64{0}); u.Fd() < 0 || n != 1 || err != nil {
+			t.Errorf("the UMEM did not stay open after EBUSY: Fill %d, %v", n, err)
 		}
 		if err := s.Close(); err != nil {
 			return err
@@ -640,6 +653,33 @@ func TestErrors(t *testing.T) {
 
 // The message travels with its own failure even when many goroutines fail at
 // once (xsk_rs_last_error is per thread; the shim reads it in the same call).
+// A ring call the library refuses returns a negative errno, which the
+// package turns into an *Error, never a count: here Fill while a raw reserve
+// is open on the fill ring. A UMEM alone needs no interface.
+func TestRefusedRingCall(t *testing.T) {
+	needRoot(t)
+	u, err := NewUmem(UmemConfig{FrameCount: 16, FrameSize: 2048, FillSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if n := rawFillReserve(u, 1); n != 1 {
+		t.Fatalf("xsk_rs_fill_reserve(1) = %d", n)
+	}
+	n, err := u.Fill([]uint64{0})
+	var xe *Error
+	if n != 0 || !errors.Is(err, syscall.EINVAL) || !errors.As(err, &xe) ||
+		!strings.Contains(xe.Msg, "xsk_rs_fill_put: 1 entries reserved and not yet submitted") {
+		t.Errorf("Fill with a reserve open = %d, %v; want 0 and EINVAL with the library's message", n, err)
+	}
+	if n := rawFillSubmit(u, 2); n != 1 {
+		t.Errorf("xsk_rs_fill_submit(2) after reserving 1 = %d, want 1", n)
+	}
+	if n, err := u.Fill([]uint64{2048}); n != 1 || err != nil {
+		t.Errorf("Fill after the submit = %d, %v", n, err)
+	}
+}
+
 func TestErrorMessagesConcurrent(t *testing.T) {
 	needRoot(t)
 	var wg sync.WaitGroup

@@ -30,7 +30,10 @@ fallback to the search. If nothing is found, OSError says how to fix it.
 
 Errors: every failing library call raises OSError(errno, message), where
 message is xsk_rs_last_error(), e.g. "xsk_rs_socket_create: interface nosuch:
-no such device". The library keeps that text per OS thread. A ctypes call
+no such device". That includes the ring calls, which return a count, or a
+negative errno when the library refuses the call (fill, completed, receive,
+transmit, *_needs_wakeup); a panic inside the library (a bug) raises
+OSError(ERR_PANIC). The library keeps that text per OS thread. A ctypes call
 releases the GIL but runs on the calling OS thread, and other Python threads
 are other OS threads with their own message, so reading xsk_rs_last_error()
 right after the failing call on the same thread gives this call's message.
@@ -64,7 +67,7 @@ import warnings
 
 __all__ = [
     "XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE",
-    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS",
+    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
 ]
@@ -81,6 +84,7 @@ BIND_COPY = 1 << 1
 BIND_ZEROCOPY = 1 << 2
 BIND_NEED_WAKEUP = 1 << 3
 TX_BUDGET_MIN = 32
+ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
@@ -171,30 +175,30 @@ _FUNCS = [
     ("xsk_rs_version", ctypes.c_char_p, []),
     ("xsk_rs_last_error", ctypes.c_char_p, []),
     ("xsk_rs_strerror", ctypes.c_char_p, [_int]),
-    ("xsk_rs_fill_reserve", _u32, [_FILL, _u32, _P(_u32)]),
+    ("xsk_rs_fill_reserve", _int, [_FILL, _u32, _P(_u32)]),
     ("xsk_rs_fill_addr", _P(_u64), [_FILL, _u32]),
-    ("xsk_rs_fill_submit", None, [_FILL, _u32]),
+    ("xsk_rs_fill_submit", _int, [_FILL, _u32]),
     ("xsk_rs_fill_needs_wakeup", _int, [_FILL]),
-    ("xsk_rs_tx_reserve", _u32, [_TX, _u32, _P(_u32)]),
+    ("xsk_rs_tx_reserve", _int, [_TX, _u32, _P(_u32)]),
     ("xsk_rs_tx_desc", _P(Desc), [_TX, _u32]),
-    ("xsk_rs_tx_submit", None, [_TX, _u32]),
+    ("xsk_rs_tx_submit", _int, [_TX, _u32]),
     ("xsk_rs_tx_needs_wakeup", _int, [_TX]),
-    ("xsk_rs_comp_peek", _u32, [_COMP, _u32, _P(_u32)]),
+    ("xsk_rs_comp_peek", _int, [_COMP, _u32, _P(_u32)]),
     ("xsk_rs_comp_addr", _P(_u64), [_COMP, _u32]),
-    ("xsk_rs_comp_release", None, [_COMP, _u32]),
-    ("xsk_rs_comp_cancel", None, [_COMP, _u32]),
-    ("xsk_rs_rx_peek", _u32, [_RX, _u32, _P(_u32)]),
+    ("xsk_rs_comp_release", _int, [_COMP, _u32]),
+    ("xsk_rs_comp_cancel", _int, [_COMP, _u32]),
+    ("xsk_rs_rx_peek", _int, [_RX, _u32, _P(_u32)]),
     ("xsk_rs_rx_desc", _P(Desc), [_RX, _u32]),
-    ("xsk_rs_rx_release", None, [_RX, _u32]),
-    ("xsk_rs_rx_cancel", None, [_RX, _u32]),
-    ("xsk_rs_fill_put", _u32, [_FILL, _P(_u64), _u32]),
-    ("xsk_rs_tx_put", _u32, [_TX, _P(Desc), _u32]),
-    ("xsk_rs_comp_take", _u32, [_COMP, _P(_u64), _u32]),
-    ("xsk_rs_rx_take", _u32, [_RX, _P(Desc), _u32]),
-    ("xsk_rs_fill_reserve_span", _u32, [_FILL, _u32, _P(_P(_u64))]),
-    ("xsk_rs_tx_reserve_span", _u32, [_TX, _u32, _P(_P(Desc))]),
-    ("xsk_rs_comp_peek_span", _u32, [_COMP, _u32, _P(_P(_u64))]),
-    ("xsk_rs_rx_peek_span", _u32, [_RX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_rx_release", _int, [_RX, _u32]),
+    ("xsk_rs_rx_cancel", _int, [_RX, _u32]),
+    ("xsk_rs_fill_put", _int, [_FILL, _P(_u64), _u32]),
+    ("xsk_rs_tx_put", _int, [_TX, _P(Desc), _u32]),
+    ("xsk_rs_comp_take", _int, [_COMP, _P(_u64), _u32]),
+    ("xsk_rs_rx_take", _int, [_RX, _P(Desc), _u32]),
+    ("xsk_rs_fill_reserve_span", _int, [_FILL, _u32, _P(_P(_u64))]),
+    ("xsk_rs_tx_reserve_span", _int, [_TX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_comp_peek_span", _int, [_COMP, _u32, _P(_P(_u64))]),
+    ("xsk_rs_rx_peek_span", _int, [_RX, _u32, _P(_P(Desc))]),
     ("xsk_rs_socket_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_socket_create", _int, [_P(_SOCK), ctypes.c_char_p, _u32, _UMEM, _P(SocketConfig)]),
     ("xsk_rs_socket_destroy", None, [_SOCK]),
@@ -477,7 +481,7 @@ class Umem:
             arr = (_u64 * len(addrs))(*addrs)
         if len(arr) == 0:
             return 0
-        return self._lib.xsk_rs_fill_put(self._fill, arr, len(arr))
+        return _check(self._lib.xsk_rs_fill_put(self._fill, arr, len(arr)))
 
     def completed(self, max=64):
         """Takes up to max addresses of frames whose transmission completed
@@ -487,14 +491,14 @@ class Umem:
             return []
         if len(self._addrs) < max:
             self._addrs = (_u64 * max)()
-        n = self._lib.xsk_rs_comp_take(self._comp, self._addrs, max)
+        n = _check(self._lib.xsk_rs_comp_take(self._comp, self._addrs, max))
         return self._addrs[:n]
 
     @property
     def fill_needs_wakeup(self):
         """True if the kernel wants a poll() to take fill entries."""
         self._handle()
-        return self._lib.xsk_rs_fill_needs_wakeup(self._fill) == 1
+        return _check(self._lib.xsk_rs_fill_needs_wakeup(self._fill)) == 1
 
 
 class Socket:
@@ -593,7 +597,7 @@ class Socket:
         if len(self._descs) < max:
             self._descs = (Desc * max)()
         d = self._descs
-        n = self._lib.xsk_rs_rx_take(rx, d, max)
+        n = _check(self._lib.xsk_rs_rx_take(rx, d, max))
         return [(d[i].addr, d[i].len) for i in range(n)]
 
     def transmit(self, descs, kick=True):
@@ -609,15 +613,15 @@ class Socket:
             arr = (Desc * len(descs))()
             for i, d in enumerate(descs):
                 arr[i] = d if isinstance(d, Desc) else Desc(*d)
-        n = self._lib.xsk_rs_tx_put(tx, arr, len(arr)) if len(arr) else 0
-        if kick and self._lib.xsk_rs_tx_needs_wakeup(tx):
+        n = _check(self._lib.xsk_rs_tx_put(tx, arr, len(arr))) if len(arr) else 0
+        if kick and _check(self._lib.xsk_rs_tx_needs_wakeup(tx)):
             self.kick()
         return n
 
     @property
     def tx_needs_wakeup(self):
         """True if the kernel wants kick() to send what was queued."""
-        return self._lib.xsk_rs_tx_needs_wakeup(self._ring(self._tx, "TX")) == 1
+        return _check(self._lib.xsk_rs_tx_needs_wakeup(self._ring(self._tx, "TX"))) == 1
 
     def kick(self):
         """Wakes the kernel to send what is on the TX ring ("try again" answers

@@ -174,7 +174,8 @@ fn refused(func: &str, what: &str) {
     set_last_error(format!("{func}: {what}"));
 }
 
-/// A misuse (NULL pointer, bad argument) of a call that returns an errno: `-EINVAL`.
+/// A misuse (NULL pointer, bad argument) of a call that returns an int: `-EINVAL`.
+#[inline(always)]
 pub(crate) fn misuse(func: &str, what: &str) -> c_int {
     refuse(func, what, -libc::EINVAL)
 }

@@ -196,13 +196,14 @@ pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
     })
 }
 
-/// Registered size of the area in bytes (`frame_count * frame_size`); 0 for NULL.
+/// Registered size of the area in bytes (`frame_count * frame_size`, never 0);
+/// 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_size(umem: *const xsk_rs_umem) -> u64 {
     ffi_guard!({ unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
 }
 
-/// Bytes per frame; 0 for NULL.
+/// Bytes per frame (never 0); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
     ffi_guard!({
@@ -210,7 +211,7 @@ pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
     })
 }
 
-/// Number of frames; 0 for NULL.
+/// Number of frames (never 0); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
     ffi_guard!({

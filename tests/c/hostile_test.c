@@ -9,10 +9,12 @@
  * ring size + 1, UINT32_MAX, SIZE_MAX), unknown flags and modes, and ring
  * indices that were never reserved or peeked. What must come back:
  *
- *   - a call with an errno channel: exactly the documented negative errno, and
+ *   - an int call (an errno, a count, a flag): for misuse exactly the
+ *     documented negative errno, never a count such as 0, and
  *     xsk_rs_last_error() starting with "<function>: " and naming the argument;
- *   - a call without one (a count, a pointer, void): the documented value (0,
- *     NULL, or the clamped effect), and for misuse the same kind of message;
+ *     a submit/release/cancel of more than is held: what it did, and a message;
+ *   - a pointer call: NULL, and an unsigned getter: 0 (values neither has
+ *     otherwise), with the same kind of message;
  *   - never a crash, a leak, or a write to an out-param of a refused call.
  *
  * Where the effect is only visible to the kernel (a submit of more than was
@@ -102,7 +104,7 @@ static int msg_check(int line, int ok, const char *expr, long long got, const ch
 		msg_check(__LINE__, rc_ == (err), #call " == " #err, rc_, what);            \
 	} while (0)
 
-/* A count call refused: 0 and a message. */
+/* An unsigned getter refused: 0 (a value it never has otherwise) and a message. */
 #define ZERO_MSG(call, what)                                                                \
 	do {                                                                                \
 		unsigned long long v_;                                                      \
@@ -120,12 +122,13 @@ static int msg_check(int line, int ok, const char *expr, long long got, const ch
 		msg_check(__LINE__, p_ == NULL, #call " == NULL", p_ != NULL, what);        \
 	} while (0)
 
-/* A void call refused or clamped: a message. */
-#define VOID_MSG(call, what)                                                                \
+/* A count call that did less than asked (n was more than held): `want` and a message. */
+#define COUNT_MSG(call, want, what)                                                         \
 	do {                                                                                \
+		int v_;                                                                     \
 		prime();                                                                    \
-		call;                                                                       \
-		msg_check(__LINE__, 1, #call, 0, what);                                     \
+		v_ = (call);                                                                \
+		msg_check(__LINE__, v_ == (want), #call " == " #want, v_, what);            \
 	} while (0)
 
 /* A call whose documented value for this input is `want` (no message needed). */
@@ -219,8 +222,8 @@ static uint32_t comp_ready(struct live *l, uint32_t want, unsigned ms)
 	uint32_t idx, n;
 
 	for (;;) {
-		n = xsk_rs_comp_peek(l->comp, UINT32_MAX, &idx);
-		xsk_rs_comp_cancel(l->comp, n);
+		n = RING_COUNT(xsk_rs_comp_peek(l->comp, UINT32_MAX, &idx));
+		RING_COUNT(xsk_rs_comp_cancel(l->comp, n));
 		if (n >= want || now_ms() >= deadline)
 			return n;
 		kick(l->sock);
@@ -272,7 +275,7 @@ static int rx_three(struct live *l)
 		return 0;
 	for (int i = 0; i < 8; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	xsk_rs_fill_put(l->fill, addrs, 8);
+	RING_COUNT(xsk_rs_fill_put(l->fill, addrs, 8));
 	peer_burst(0, 3);
 	return CHECK(rx_ready(l->rx, l->sock, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
 }
@@ -287,7 +290,7 @@ static int comp_three(struct live *l)
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < 3; i++)
 		d[i] = tx_frame(l, 10 + i, i);
-	xsk_rs_tx_put(l->tx, d, 3);
+	RING_COUNT(xsk_rs_tx_put(l->tx, d, 3));
 	if (!CHECK(comp_ready(l, 3, WAIT_MS) == 3, "fixture: 3 completions wait on the completion ring"))
 		return 0;
 	peer_drain(ctx.peer);
@@ -310,7 +313,7 @@ static int rx_fill_used_up(struct live *l, uint32_t n)
 		return 0;
 	for (uint32_t i = 0; i < n; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	if (!CHECK(xsk_rs_fill_put(l->fill, addrs, n) == n, "fixture: fill_put(%u)", n))
+	if (!CHECK(RING_COUNT(xsk_rs_fill_put(l->fill, addrs, n)) == n, "fixture: fill_put(%u)", n))
 		return 0;
 	peer_burst(0, n + 1);
 	if (!CHECK(rx_ready(l->rx, l->sock, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
@@ -336,9 +339,9 @@ static int tx_done(struct live *l, uint32_t n)
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < n; i++)
 		d[i] = tx_frame(l, 10 + i, i);
-	if (!CHECK(xsk_rs_tx_put(l->tx, d, n) == n, "fixture: tx_put(%u)", n) ||
+	if (!CHECK(RING_COUNT(xsk_rs_tx_put(l->tx, d, n)) == n, "fixture: tx_put(%u)", n) ||
 	    !CHECK(comp_ready(l, n, WAIT_MS) == n, "fixture: %u completions", n) ||
-	    !CHECK(xsk_rs_comp_take(l->comp, c, RING) == n, "fixture: comp_take of %u", n))
+	    !CHECK(RING_COUNT(xsk_rs_comp_take(l->comp, c, RING)) == n, "fixture: comp_take of %u", n))
 		return 0;
 	peer_drain(ctx.peer);
 	return 1;
@@ -1086,12 +1089,12 @@ static void row_socket_update_xskmap(void)
 #define RESERVE_ROW(reserve, ring)                                                              \
 	do {                                                                                    \
 		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
-		ZERO_MSG(reserve(NULL, 1, &idx), "handle is NULL");                             \
-		ZERO_MSG(reserve(NULL, 0, NULL), "handle is NULL");                             \
-		ZERO_MSG(reserve(ring, 1, NULL), "idx is NULL");                                \
+		FAILS(reserve(NULL, 1, &idx), -EINVAL, "handle is NULL");                                     \
+		FAILS(reserve(NULL, 0, NULL), -EINVAL, "handle is NULL");                                     \
+		FAILS(reserve(ring, 1, NULL), -EINVAL, "idx is NULL");                                        \
 		VALUE(reserve(ring, 0, &idx), 0);                                               \
 		VALUE(reserve(ring, RING + 1, &idx), 0);                                        \
-		VALUE(reserve(ring, UINT32_MAX, &idx), 0);                                      \
+		FAILS(reserve(ring, UINT32_MAX, &idx), -EINVAL, "more than INT_MAX");           \
 		CHECK(idx == UNTOUCHED, "reserves of nothing leave *idx alone");                \
 		VALUE(reserve(ring, RING, &idx), RING); /* the refused calls took no slot */    \
 		VALUE(reserve(ring, 1, &idx2), 0);                                              \
@@ -1185,20 +1188,20 @@ static void row_fill_submit(void)
 	uint32_t idx, n;
 	int good = 1;
 
-	VOID_MSG(xsk_rs_fill_submit(NULL, 1), "handle is NULL");
+	FAILS(xsk_rs_fill_submit(NULL, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, RING, 0, ctx.mode))
 		return;
-	VOID_MSG(xsk_rs_fill_submit(l.fill, 5), "0 reserved");
+	COUNT_MSG(xsk_rs_fill_submit(l.fill, 5), 0, "0 reserved");
 	peer_burst(0, 1);
 	VALUE(rx_ready(l.rx, l.sock, 1, SETTLE_MS), 0);
-	if (CHECK(xsk_rs_fill_reserve(l.fill, 2, &idx) == 2, "fill_reserve(2)")) {
+	if (CHECK(RING_COUNT(xsk_rs_fill_reserve(l.fill, 2, &idx)) == 2, "fill_reserve(2)")) {
 		*xsk_rs_fill_addr(l.fill, idx) = 7 * FSIZE;
 		*xsk_rs_fill_addr(l.fill, idx + 1) = 9 * FSIZE;
-		VOID_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), "2 reserved");
+		COUNT_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), 2, "2 reserved");
 		peer_burst(1, 3);
 		rx_ready(l.rx, l.sock, 2, WAIT_MS);
 		VALUE(rx_ready(l.rx, l.sock, 3, SETTLE_MS), 2);
-		n = xsk_rs_rx_take(l.rx, d, 4);
+		n = RING_COUNT(xsk_rs_rx_take(l.rx, d, 4));
 		for (uint32_t i = 0; i < n && i < 2; i++) {
 			const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
 
@@ -1220,20 +1223,20 @@ static void row_tx_submit(void)
 	struct live l;
 	uint32_t idx;
 
-	VOID_MSG(xsk_rs_tx_submit(NULL, 1), "handle is NULL");
+	FAILS(xsk_rs_tx_submit(NULL, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
 		return;
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < RING; i++)
 		*xsk_rs_tx_desc(l.tx, i) = tx_frame(&l, 100 + i, 100 + i);
-	VOID_MSG(xsk_rs_tx_submit(l.tx, 5), "0 reserved");
+	COUNT_MSG(xsk_rs_tx_submit(l.tx, 5), 0, "0 reserved");
 	kick(l.sock);
 	peer_gets(NULL, 0, "tx_submit(5) with nothing reserved");
 	VALUE(comp_ready(&l, 1, SETTLE_MS), 0);
-	if (CHECK(xsk_rs_tx_reserve(l.tx, 2, &idx) == 2, "tx_reserve(2)")) {
+	if (CHECK(RING_COUNT(xsk_rs_tx_reserve(l.tx, 2, &idx)) == 2, "tx_reserve(2)")) {
 		*xsk_rs_tx_desc(l.tx, idx) = tx_frame(&l, 10, 0);
 		*xsk_rs_tx_desc(l.tx, idx + 1) = tx_frame(&l, 11, 1);
-		VOID_MSG(xsk_rs_tx_submit(l.tx, UINT32_MAX), "2 reserved");
+		COUNT_MSG(xsk_rs_tx_submit(l.tx, UINT32_MAX), 2, "2 reserved");
 		comp_ready(&l, 2, WAIT_MS);
 		VALUE(comp_ready(&l, 3, SETTLE_MS), 2);
 		peer_gets(sent, 2, "tx_submit(UINT32_MAX) after reserving 2");
@@ -1245,7 +1248,7 @@ static void row_fill_needs_wakeup(void)
 {
 	struct live l;
 
-	ZERO_MSG(xsk_rs_fill_needs_wakeup(NULL), "handle is NULL");
+	FAILS(xsk_rs_fill_needs_wakeup(NULL), -EINVAL, "handle is NULL");
 	if (live_up(&l, RING, 0, ctx.mode)) {
 		int w = xsk_rs_fill_needs_wakeup(l.fill);
 
@@ -1258,7 +1261,7 @@ static void row_tx_needs_wakeup(void)
 {
 	struct live l;
 
-	ZERO_MSG(xsk_rs_tx_needs_wakeup(NULL), "handle is NULL");
+	FAILS(xsk_rs_tx_needs_wakeup(NULL), -EINVAL, "handle is NULL");
 	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
 		int w = xsk_rs_tx_needs_wakeup(l.tx);
 
@@ -1281,17 +1284,17 @@ static void row_fill_put(void)
 
 	for (uint32_t i = 0; i <= RING; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	ZERO_MSG(xsk_rs_fill_put(NULL, addrs, 1), "handle is NULL");
+	FAILS(xsk_rs_fill_put(NULL, addrs, 1), -EINVAL, "handle is NULL");
 	if (umem_up(&l)) {
-		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, 1), "array is NULL");
-		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), "array is NULL");
+		FAILS(xsk_rs_fill_put(l.fill, NULL, 1), -EINVAL, "array is NULL");
+		FAILS(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), -EINVAL, "array is NULL");
 		VALUE(xsk_rs_fill_put(l.fill, NULL, 0), 0);
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 0), 0);
 		/* An open reserve would be published ahead of the put's own entries. */
 		VALUE(xsk_rs_fill_reserve(l.fill, 1, &n), 1);
 		*xsk_rs_fill_addr(l.fill, n) = addrs[RING];
-		ZERO_MSG(xsk_rs_fill_put(l.fill, addrs, 1), "reserved and not yet submitted");
-		xsk_rs_fill_submit(l.fill, 1);
+		FAILS(xsk_rs_fill_put(l.fill, addrs, 1), -EINVAL, "reserved and not yet submitted");
+		RING_COUNT(xsk_rs_fill_submit(l.fill, 1));
 		VALUE(xsk_rs_fill_put(l.fill, addrs, RING + 1), RING - 1); /* as many as fit */
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 1), 0);
 		live_down(&l);
@@ -1302,7 +1305,7 @@ static void row_fill_put(void)
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 2), 2);
 		peer_burst(0, 1);
 		VALUE(rx_ready(l.rx, l.sock, 1, WAIT_MS), 1);
-		n = xsk_rs_rx_take(l.rx, d, 2);
+		n = RING_COUNT(xsk_rs_rx_take(l.rx, d, 2));
 		CHECK(n == 1 && d[0].addr / FSIZE == 5 && frame_matches(xsk_rs_umem_data(l.umem, d[0].addr), d[0].len, 0),
 		      "a fill address of UINT64_MAX is skipped: the frame landed in frame 5");
 		live_down(&l);
@@ -1325,11 +1328,11 @@ static void row_tx_put(void)
 	struct live l;
 
 	memset(d, 0, sizeof(d));
-	ZERO_MSG(xsk_rs_tx_put(NULL, d, 1), "handle is NULL");
+	FAILS(xsk_rs_tx_put(NULL, d, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
 		return;
-	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, 1), "array is NULL");
-	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, UINT32_MAX), "array is NULL");
+	FAILS(xsk_rs_tx_put(l.tx, NULL, 1), -EINVAL, "array is NULL");
+	FAILS(xsk_rs_tx_put(l.tx, NULL, UINT32_MAX), -EINVAL, "array is NULL");
 	VALUE(xsk_rs_tx_put(l.tx, NULL, 0), 0);
 	peer_drain(ctx.peer);
 	d[0] = (xsk_rs_desc){ .addr = UINT64_MAX, .len = 60 };
@@ -1359,9 +1362,9 @@ static void row_tx_put(void)
 #define PEEK_ROW(peek, ring)                                                                    \
 	do {                                                                                    \
 		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
-		ZERO_MSG(peek(NULL, 1, &idx), "handle is NULL");                                \
-		ZERO_MSG(peek(ring, 1, NULL), "idx is NULL");                                   \
-		ZERO_MSG(peek(ring, UINT32_MAX, NULL), "idx is NULL");                          \
+		FAILS(peek(NULL, 1, &idx), -EINVAL, "handle is NULL");                                        \
+		FAILS(peek(ring, 1, NULL), -EINVAL, "idx is NULL");                                           \
+		FAILS(peek(ring, UINT32_MAX, NULL), -EINVAL, "idx is NULL");                                  \
 		VALUE(peek(ring, 0, &idx), 0);                                                  \
 		CHECK(idx == UNTOUCHED, "peek of 0 leaves *idx alone");                         \
 		VALUE(peek(ring, UINT32_MAX, &idx), 3); /* the refused calls took nothing */    \
@@ -1395,17 +1398,17 @@ static void row_rx_peek(void)
 #define RELEASE_ROW(peek, release, cancel, ring)                                                \
 	do {                                                                                    \
 		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED, i2 = UNTOUCHED;                        \
-		VOID_MSG(release(NULL, 1), "handle is NULL");                                   \
-		CHECK(peek(ring, 1, &i0) == 1, "peek 1");                                       \
-		cancel(ring, 1);                                                                \
-		VOID_MSG(release(ring, 2), "0 peeked");                                         \
+		FAILS(release(NULL, 1), -EINVAL, "handle is NULL");                                  \
+		CHECK(RING_COUNT(peek(ring, 1, &i0)) == 1, "peek 1");                           \
+		RING_COUNT(cancel(ring, 1));                                                    \
+		COUNT_MSG(release(ring, 2), 0, "0 peeked");                                       \
 		VALUE(peek(ring, UINT32_MAX, &i1), 3);                                          \
 		CHECK(i1 == i0, "  at the same index");                                         \
-		cancel(ring, 2);                                                                \
-		VOID_MSG(release(ring, UINT32_MAX), "1 peeked");                                \
+		RING_COUNT(cancel(ring, 2));                                                    \
+		COUNT_MSG(release(ring, UINT32_MAX), 1, "1 peeked");                                \
 		VALUE(peek(ring, UINT32_MAX, &i2), 2);                                          \
 		CHECK(i2 == i0 + 1, "  starting one further (%u after %u)", i2, i0);            \
-		VOID_MSG(release(ring, 3), "2 peeked");                                         \
+		COUNT_MSG(release(ring, 3), 2, "2 peeked");                                       \
 		VALUE(peek(ring, UINT32_MAX, &i2), 0);                                          \
 	} while (0)
 
@@ -1435,14 +1438,14 @@ static void row_rx_release(void)
 #define CANCEL_ROW(peek, release, cancel, ring)                                                 \
 	do {                                                                                    \
 		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED;                                        \
-		VOID_MSG(cancel(NULL, 1), "handle is NULL");                                    \
-		VOID_MSG(cancel(ring, 5), "0 peeked");                                          \
+		FAILS(cancel(NULL, 1), -EINVAL, "handle is NULL");                                  \
+		COUNT_MSG(cancel(ring, 5), 0, "0 peeked");                                        \
 		VALUE(peek(ring, UINT32_MAX, &i0), 3);                                          \
-		release(ring, 1);                                                               \
-		VOID_MSG(cancel(ring, UINT32_MAX), "2 peeked");                                 \
+		RING_COUNT(release(ring, 1));                                                   \
+		COUNT_MSG(cancel(ring, UINT32_MAX), 2, "2 peeked");                                 \
 		VALUE(peek(ring, UINT32_MAX, &i1), 2);                                          \
 		CHECK(i1 == i0 + 1, "  the two unreleased ones again (%u after %u)", i1, i0);   \
-		release(ring, 2);                                                               \
+		RING_COUNT(release(ring, 2));                                                   \
 	} while (0)
 
 static void row_comp_cancel(void)
@@ -1468,12 +1471,12 @@ static void row_rx_cancel(void)
 	do {                                                                                    \
 		type out[RING + 1];                                                             \
 		uint32_t at;                                                                    \
-		ZERO_MSG(take(NULL, out, 1), "handle is NULL");                                 \
+		FAILS(take(NULL, out, 1), -EINVAL, "handle is NULL");                                         \
 		VALUE(peek(ring, 1, &at), 1); /* an open peek: take would release it first */   \
-		ZERO_MSG(take(ring, out, 1), "peeked and not yet released");                    \
-		cancel(ring, 1);                                                                \
-		ZERO_MSG(take(ring, NULL, 1), "array is NULL");                                 \
-		ZERO_MSG(take(ring, NULL, UINT32_MAX), "array is NULL");                        \
+		FAILS(take(ring, out, 1), -EINVAL, "peeked and not yet released");                            \
+		RING_COUNT(cancel(ring, 1));                                                    \
+		FAILS(take(ring, NULL, 1), -EINVAL, "array is NULL");                                         \
+		FAILS(take(ring, NULL, UINT32_MAX), -EINVAL, "array is NULL");                                \
 		VALUE(take(ring, NULL, 0), 0);                                                  \
 		VALUE(take(ring, out, 0), 0);                                                   \
 		VALUE(take(ring, out, RING + 1), 3); /* the refused calls took nothing */       \
@@ -1516,10 +1519,10 @@ static void row_rx_take(void)
 #define SPAN_ARGS(span, ring, type, what)                                                       \
 	do {                                                                                    \
 		type *p_ = SPAN_UNTOUCHED(type);                                                \
-		ZERO_MSG(span(NULL, 1, &p_), "handle is NULL");                                 \
-		ZERO_MSG(span(NULL, UINT32_MAX, NULL), "handle is NULL");                       \
-		ZERO_MSG(span(ring, 1, NULL), what);                                            \
-		ZERO_MSG(span(ring, UINT32_MAX, NULL), what);                                   \
+		FAILS(span(NULL, 1, &p_), -EINVAL, "handle is NULL");                                         \
+		FAILS(span(NULL, UINT32_MAX, NULL), -EINVAL, "handle is NULL");                               \
+		FAILS(span(ring, 1, NULL), -EINVAL, what);                                                    \
+		FAILS(span(ring, UINT32_MAX, NULL), -EINVAL, what);                                           \
 		VALUE(span(ring, 0, &p_), 0);                                                   \
 		CHECK(p_ == SPAN_UNTOUCHED(type), #span ": refused calls and n 0 leave *out alone"); \
 	} while (0)
@@ -1547,7 +1550,7 @@ static long long slot_of(const void *p, const void *base, size_t entry)
 	do {                                                                                    \
 		const char *row_ = cur;                                                         \
 		cur = #fn;                                                                      \
-		ZERO_MSG(call, what);                                                           \
+		FAILS(call, -EINVAL, what);                                                                   \
 		cur = row_;                                                                     \
 	} while (0)
 
@@ -1559,9 +1562,9 @@ static long long slot_of(const void *p, const void *base, size_t entry)
 #define SPAN_WRAP(span, ring, type, base, p1, n1, first, from, p2, n2, second)                  \
 	do {                                                                                    \
 		type *p3_ = SPAN_UNTOUCHED(type);                                               \
-		n1 = span(ring, UINT32_MAX, &p1);                                               \
+		n1 = RING_COUNT(span(ring, UINT32_MAX, &p1));                                   \
 		SPAN_AT(n1, p1, base, first, from, #span "(UINT32_MAX): up to the ring's end"); \
-		n2 = span(ring, UINT32_MAX, &p2);                                               \
+		n2 = RING_COUNT(span(ring, UINT32_MAX, &p2));                                   \
 		SPAN_AT(n2, p2, base, second, 0, #span "(UINT32_MAX) again: the rest, from slot 0"); \
 		VALUE(span(ring, UINT32_MAX, &p3_), 0);                                         \
 		CHECK(p3_ == SPAN_UNTOUCHED(type), "then 0, *out left alone");                  \
@@ -1594,10 +1597,10 @@ static void row_fill_reserve_span(void)
 		s1[i] = (uint64_t)(8 + i) * FSIZE;
 	for (uint32_t i = 0; i < n2; i++)
 		s2[i] = (uint64_t)(8 + n1 + i) * FSIZE;
-	xsk_rs_fill_submit(l.fill, n1 + n2);
+	RING_COUNT(xsk_rs_fill_submit(l.fill, n1 + n2));
 	peer_burst(8, n1 + n2);
 	VALUE(rx_ready(l.rx, l.sock, RING, WAIT_MS), RING);
-	n = xsk_rs_rx_take(l.rx, d, RING + 1);
+	n = RING_COUNT(xsk_rs_rx_take(l.rx, d, RING + 1));
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
 
@@ -1631,7 +1634,7 @@ static void row_tx_reserve_span(void)
 		seqs[i] = 100 + i;
 		*(i < n1 ? &s1[i] : &s2[i - n1]) = tx_frame(&l, 100 + i, seqs[i]);
 	}
-	xsk_rs_tx_submit(l.tx, n1 + n2);
+	RING_COUNT(xsk_rs_tx_submit(l.tx, n1 + n2));
 	VALUE(comp_ready(&l, RING, WAIT_MS), RING);
 	peer_gets(seqs, n1 + n2, "64 descriptors written in place, across the ring's end");
 	live_down(&l);
@@ -1668,7 +1671,7 @@ static void row_comp_peek_span(void)
 		good += (i < n1 ? e1[i] : e2[i - n1]) == d[i].addr;
 	CHECK(good == 30, "read in place: the 30 frames' addresses in the order sent (%u right)", good);
 	OPEN_REFUSES(xsk_rs_comp_take, xsk_rs_comp_take(l.comp, c, RING), "30 entries peeked and not yet released");
-	xsk_rs_comp_release(l.comp, n1 + n2);
+	RING_COUNT(xsk_rs_comp_release(l.comp, n1 + n2));
 	VALUE(xsk_rs_comp_take(l.comp, c, RING), 0);
 	peer_drain(ctx.peer);
 	live_down(&l);
@@ -1711,7 +1714,7 @@ static void row_rx_peek_span(void)
 	}
 	CHECK(good == 30, "read in place: packets 40..69 byte-exact in frames 40..69, in order (%u right)", good);
 	OPEN_REFUSES(xsk_rs_rx_take, xsk_rs_rx_take(l.rx, d, RING), "30 entries peeked and not yet released");
-	xsk_rs_rx_release(l.rx, n1 + n2);
+	RING_COUNT(xsk_rs_rx_release(l.rx, n1 + n2));
 	VALUE(xsk_rs_rx_take(l.rx, d, RING), 0);
 	live_down(&l);
 }
