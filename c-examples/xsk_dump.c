@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 			const uint8_t *data = xsk_rs_umem_data(umem, descs[i].addr);
 			struct pcap_record_header rh;
 
-			addrs[i] = descs[i].addr - descs[i].addr % FRAME_SIZE;
+			addrs[i] = xsk_rs_umem_frame_start(umem, descs[i].addr);
 			if (failed || (count && packets == count))
 				continue; /* past the limit: only hand the frame back */
 			if (!data) {

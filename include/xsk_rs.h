@@ -14,8 +14,11 @@
  *    "none" or "no", never "misuse". Counts never exceed INT_MAX: a call that
  *    works on up to n entries treats a larger n as INT_MAX.
  *  - pointer: NULL.
- *  - unsigned getter of a value that is never 0 (xsk_rs_umem_size, ...): 0.
- *  - void: only xsk_rs_socket_destroy, which cannot fail.
+ *  - unsigned getter of a value that is never 0 (the UMEM's size, frame
+ *    size and frame count, the ring sizes): 0. xsk_rs_umem_frame_start:
+ *    UINT64_MAX.
+ *  - cannot fail: xsk_rs_socket_destroy (void), and the plain functions of
+ *    an address xsk_rs_umem_extract_addr, _extract_offset, _add_offset_to_addr.
  * Out-params are written only on success. After a failure or misuse,
  * xsk_rs_last_error() describes it with context, e.g.
  * "xsk_rs_socket_create: ... veth0: queue 3 out of range"; successes leave
@@ -49,18 +52,21 @@
  *    given a happens-before edge from your hand-off (mutex, queue, thread
  *    start).
  *  - Each ring is single-producer single-consumer: the application is one
- *    side, the kernel the other. All calls on one ring (fill: reserve, addr,
- *    submit, put, needs_wakeup; tx: reserve, desc, submit, put, needs_wakeup;
- *    comp and rx: peek, addr/desc, release, cancel, take) must come from one
- *    thread at a time. They take no lock and make no syscall, so two threads
- *    on one ring are a data race that nothing detects.
+ *    side, the kernel the other. All calls on one ring (fill and tx:
+ *    reserve, reserve_span, addr/desc, submit, put, needs_wakeup, nb_free,
+ *    size; comp and rx: peek, peek_span, addr/desc, release, cancel, take,
+ *    nb_avail, size) must come from one thread at a time. They take no lock
+ *    and make no syscall, so two threads on one ring are a data race that
+ *    nothing detects.
  *  - Different rings may be used at the same time from different threads;
  *    fill+RX on one thread and TX+completion on another is the intended split.
  *  - xsk_rs_socket_kick, _poll, _stats, _fd, _rx, _tx, _xdp_mode,
- *    _is_zerocopy and _update_xskmap, and the UMEM getters (_area, _size,
- *    _frame_size, _frame_count, _data, _fd, _fill, _comp) may run
+ *    _is_zerocopy, _update_xskmap, _queue_id, _ifindex and _xskmap_fd, and
+ *    the UMEM getters (_area, _size, _frame_size, _frame_count,
+ *    _frame_headroom, _frame_start, _data, _fd, _fill, _comp) may run
  *    concurrently with each other and with ring calls (e.g. one thread kicks
- *    TX while another drains RX).
+ *    TX while another drains RX). xsk_rs_umem_extract_addr, _extract_offset
+ *    and _add_offset_to_addr are plain functions of their argument.
  *  - Creating and destroying different objects may run concurrently, also
  *    several sockets on one UMEM (the library serialises what they share).
  *  - Must not overlap: destroying a socket with any call on it or its rings;
@@ -552,6 +558,54 @@ int xsk_rs_comp_peek_span(struct xsk_rs_comp *r, uint32_t n, const uint64_t **en
 int xsk_rs_rx_peek_span(struct xsk_rs_rx *r, uint32_t n, const struct xsk_rs_desc **entries);
 
 /**
+ * Entries in the fill ring (a power of two); 0 for a NULL ring. A call on
+ * the ring: one thread at a time, as for the others.
+ */
+uint32_t xsk_rs_fill_size(const struct xsk_rs_fill *r);
+
+/**
+ * Entries in the completion ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+ */
+uint32_t xsk_rs_comp_size(const struct xsk_rs_comp *r);
+
+/**
+ * Entries in the RX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+ */
+uint32_t xsk_rs_rx_size(const struct xsk_rs_rx *r);
+
+/**
+ * Entries in the TX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+ */
+uint32_t xsk_rs_tx_size(const struct xsk_rs_tx *r);
+
+/**
+ * Free fill slots, at most `nb` (libxdp's `xsk_prod_nb_free`): answered
+ * from the cached view when it has `nb` free, else after one read of the
+ * kernel's consumer index. Reserves nothing. -EINVAL for a NULL ring. A
+ * count above INT_MAX is asked as INT_MAX.
+ */
+int xsk_rs_fill_nb_free(struct xsk_rs_fill *r, uint32_t nb);
+
+/**
+ * Free TX slots, at most `nb` (as `xsk_rs_fill_nb_free`).
+ */
+int xsk_rs_tx_nb_free(struct xsk_rs_tx *r, uint32_t nb);
+
+/**
+ * Completed addresses ready to peek, at most `nb` (libxdp's
+ * `xsk_cons_nb_avail`): answered from the cached view when it has `nb`, else
+ * after one read of the kernel's producer index. Takes nothing. -EINVAL for
+ * a NULL ring.
+ */
+int xsk_rs_comp_nb_avail(struct xsk_rs_comp *r, uint32_t nb);
+
+/**
+ * Received descriptors ready to peek, at most `nb` (as
+ * `xsk_rs_comp_nb_avail`).
+ */
+int xsk_rs_rx_nb_avail(struct xsk_rs_rx *r, uint32_t nb);
+
+/**
  * Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
  * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
  * library's default). Call it as
@@ -655,6 +709,28 @@ int xsk_rs_socket_is_zerocopy(const struct xsk_rs_socket *sock);
 int xsk_rs_socket_update_xskmap(struct xsk_rs_socket *sock, int map_fd);
 
 /**
+ * The socket's queue id (as given to `xsk_rs_socket_create`); -EINVAL for
+ * NULL. Any thread.
+ */
+int xsk_rs_socket_queue_id(const struct xsk_rs_socket *sock);
+
+/**
+ * The index of the socket's interface (`if_nametoindex` in the namespace it
+ * was created in); -EINVAL for NULL. Any thread.
+ */
+int xsk_rs_socket_ifindex(const struct xsk_rs_socket *sock);
+
+/**
+ * The fd of the XSKMAP of the library's XDP program that steers this
+ * socket's queue (shared by this process's sockets on the interface; owned
+ * by the library: do not close it), e.g. to read it with bpf(2) or to put
+ * another socket of your own in it. -ENOENT, with a message, when the library
+ * attached nothing (`XSK_RS_XDP_MODE_NONE`, or a socket without an RX ring);
+ * -EINVAL for NULL. Valid until the socket is destroyed. Any thread.
+ */
+int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
+
+/**
  * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
  * and completion rings of 2048, no flags. Call it as
  * `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
@@ -715,6 +791,43 @@ uint32_t xsk_rs_umem_frame_size(const struct xsk_rs_umem *umem);
  * Number of frames (never 0); 0 for NULL.
  */
 uint32_t xsk_rs_umem_frame_count(const struct xsk_rs_umem *umem);
+
+/**
+ * Bytes left free before received data in each frame, as configured
+ * (`frame_headroom`; may be 0); -EINVAL for NULL. Received data starts
+ * `256 + headroom` bytes into its frame (`XDP_PACKET_HEADROOM`).
+ */
+int xsk_rs_umem_frame_headroom(const struct xsk_rs_umem *umem);
+
+/**
+ * The address of the frame that ring address `addr` lies in: the address to
+ * hand back on the fill ring (or reuse for TX) once its packet is done with.
+ * Aligned mode: `addr - addr % frame_size`; unaligned mode
+ * (`XSK_RS_UMEM_UNALIGNED_CHUNKS`): the chunk's base address,
+ * `xsk_rs_umem_extract_addr(addr)`. Arithmetic only: it does not check that
+ * `addr` lies inside the UMEM. `UINT64_MAX` (no address) for a NULL `umem`.
+ * Any thread.
+ */
+uint64_t xsk_rs_umem_frame_start(const struct xsk_rs_umem *umem, uint64_t addr);
+
+/**
+ * Unaligned mode: the base address a ring address carries in its low 48
+ * bits (libxdp's `xsk_umem__extract_addr`). A plain function of `addr`.
+ */
+uint64_t xsk_rs_umem_extract_addr(uint64_t addr);
+
+/**
+ * Unaligned mode: the offset a ring address carries in its top 16 bits
+ * (libxdp's `xsk_umem__extract_offset`). A plain function of `addr`.
+ */
+uint64_t xsk_rs_umem_extract_offset(uint64_t addr);
+
+/**
+ * Unaligned mode: the offset into the UMEM area that a ring address refers
+ * to, its base address plus its offset (libxdp's
+ * `xsk_umem__add_offset_to_addr`). A plain function of `addr`.
+ */
+uint64_t xsk_rs_umem_add_offset_to_addr(uint64_t addr);
 
 /**
  * Pointer to the byte at ring address `addr` (an RX descriptor's `addr`, a

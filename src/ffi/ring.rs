@@ -286,6 +286,62 @@ pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *
     ffi_guard!({ peek_span("xsk_rs_rx_peek_span", unsafe { try_mut(r) }, n, desc_span_in(entries)) })
 }
 
+/// Entries in the fill ring (a power of two); 0 for a NULL ring. A call on
+/// the ring: one thread at a time, as for the others.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_size(r: *const xsk_rs_fill) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_fill_size", unsafe { try_ref(r) }.map(ProdRing::size)) })
+}
+
+/// Entries in the completion ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_size(r: *const xsk_rs_comp) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_comp_size", unsafe { try_ref(r) }.map(ConsRing::size)) })
+}
+
+/// Entries in the RX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_size(r: *const xsk_rs_rx) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_rx_size", unsafe { try_ref(r) }.map(ConsRing::size)) })
+}
+
+/// Entries in the TX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_size(r: *const xsk_rs_tx) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_tx_size", unsafe { try_ref(r) }.map(ProdRing::size)) })
+}
+
+/// Free fill slots, at most `nb` (libxdp's `xsk_prod_nb_free`): answered
+/// from the cached view when it has `nb` free, else after one read of the
+/// kernel's consumer index. Reserves nothing. -EINVAL for a NULL ring. A
+/// count above INT_MAX is asked as INT_MAX.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_nb_free(r: *mut xsk_rs_fill, nb: u32) -> c_int {
+    ffi_guard!({ nb_free("xsk_rs_fill_nb_free", unsafe { try_mut(r) }, nb) })
+}
+
+/// Free TX slots, at most `nb` (as `xsk_rs_fill_nb_free`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_nb_free(r: *mut xsk_rs_tx, nb: u32) -> c_int {
+    ffi_guard!({ nb_free("xsk_rs_tx_nb_free", unsafe { try_mut(r) }, nb) })
+}
+
+/// Completed addresses ready to peek, at most `nb` (libxdp's
+/// `xsk_cons_nb_avail`): answered from the cached view when it has `nb`, else
+/// after one read of the kernel's producer index. Takes nothing. -EINVAL for
+/// a NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_nb_avail(r: *mut xsk_rs_comp, nb: u32) -> c_int {
+    ffi_guard!({ nb_avail("xsk_rs_comp_nb_avail", unsafe { try_mut(r) }, nb) })
+}
+
+/// Received descriptors ready to peek, at most `nb` (as
+/// `xsk_rs_comp_nb_avail`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_nb_avail(r: *mut xsk_rs_rx, nb: u32) -> c_int {
+    ffi_guard!({ nb_avail("xsk_rs_rx_nb_avail", unsafe { try_mut(r) }, nb) })
+}
+
 // Shared bodies. They get the ring behind the handle from `handle::try_mut` or
 // `try_ref`: None for NULL, the only invalid handle we can detect.
 //
@@ -478,4 +534,25 @@ fn peek_span<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32, entries: 
         unsafe { entries.write(r.slot(first)) };
     }
     count(got)
+}
+
+#[inline(always)]
+fn ring_size(func: &str, size: Option<u32>) -> u32 {
+    size.unwrap_or_else(|| null_handle(func, 0))
+}
+
+#[inline(always)]
+fn nb_free<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, nb: u32) -> c_int {
+    match r {
+        Some(r) => count(r.nb_free(up_to(nb))),
+        None => misuse(func, "handle is NULL"),
+    }
+}
+
+#[inline(always)]
+fn nb_avail<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, nb: u32) -> c_int {
+    match r {
+        Some(r) => count(r.nb_avail(up_to(nb))),
+        None => misuse(func, "handle is NULL"),
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::handle::{to_box, to_ref, try_box, try_ref};
 use super::{
-    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, status,
+    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, refuse, status,
     xsk_rs_umem, SizedConfig,
 };
 use crate::socket::{Socket, SocketConfig};
@@ -349,6 +349,59 @@ pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: 
             None => misuse(F, "sock is NULL"),
         }
     })
+}
+
+/// The socket's queue id (as given to `xsk_rs_socket_create`); -EINVAL for
+/// NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_queue_id(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_queue_id";
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_int(F, "queue id", s.queue_id()),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// The index of the socket's interface (`if_nametoindex` in the namespace it
+/// was created in); -EINVAL for NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_ifindex(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_ifindex";
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_int(F, "ifindex", s.ifindex()),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// The fd of the XSKMAP of the library's XDP program that steers this
+/// socket's queue (shared by this process's sockets on the interface; owned
+/// by the library: do not close it), e.g. to read it with bpf(2) or to put
+/// another socket of your own in it. -ENOENT, with a message, when the library
+/// attached nothing (`XSK_RS_XDP_MODE_NONE`, or a socket without an RX ring);
+/// -EINVAL for NULL. Valid until the socket is destroyed. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_xskmap_fd(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_xskmap_fd";
+    ffi_guard!({
+        match unsafe { try_ref(sock) }.map(Socket::xskmap_fd) {
+            Some(Some(fd)) => fd,
+            Some(None) => refuse(
+                F,
+                "the library attached no XDP program for this socket (mode NONE, or no rx ring), so it has no XSKMAP",
+                -libc::ENOENT,
+            ),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// A u32 the kernel keeps below 2^31 as an int, or -EOVERFLOW.
+fn to_int(func: &str, what: &str, v: u32) -> c_int {
+    c_int::try_from(v).unwrap_or_else(|_| refuse(func, &format!("{what} {v} does not fit an int"), -libc::EOVERFLOW))
 }
 
 #[cfg(test)]

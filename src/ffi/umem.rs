@@ -5,7 +5,7 @@ use super::{
     config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, set_last_error,
     SizedConfig,
 };
-use crate::umem::{Umem, UmemConfig};
+use crate::umem::{self, Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
 
 /// A registered UMEM: packet buffer area, fill ring and completion ring.
@@ -217,6 +217,61 @@ pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
     ffi_guard!({
         unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
     })
+}
+
+/// Bytes left free before received data in each frame, as configured
+/// (`frame_headroom`; may be 0); -EINVAL for NULL. Received data starts
+/// `256 + headroom` bytes into its frame (`XDP_PACKET_HEADROOM`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_headroom(umem: *const xsk_rs_umem) -> c_int {
+    const F: &str = "xsk_rs_umem_frame_headroom";
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
+            // Below frame_size - 256 <= the page size: it fits.
+            Some(u) => c_int::try_from(u.frame_headroom()).unwrap_or(c_int::MAX),
+            None => misuse(F, "umem is NULL"),
+        }
+    })
+}
+
+/// The address of the frame that ring address `addr` lies in: the address to
+/// hand back on the fill ring (or reuse for TX) once its packet is done with.
+/// Aligned mode: `addr - addr % frame_size`; unaligned mode
+/// (`XSK_RS_UMEM_UNALIGNED_CHUNKS`): the chunk's base address,
+/// `xsk_rs_umem_extract_addr(addr)`. Arithmetic only: it does not check that
+/// `addr` lies inside the UMEM. `UINT64_MAX` (no address) for a NULL `umem`.
+/// Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_start(umem: *const xsk_rs_umem, addr: u64) -> u64 {
+    const F: &str = "xsk_rs_umem_frame_start";
+    ffi_guard!(u64::MAX, {
+        match unsafe { try_ref(umem) } {
+            Some(u) => u.frame_start(addr),
+            None => null_handle(F, u64::MAX),
+        }
+    })
+}
+
+/// Unaligned mode: the base address a ring address carries in its low 48
+/// bits (libxdp's `xsk_umem__extract_addr`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_extract_addr(addr: u64) -> u64 {
+    ffi_guard!({ umem::extract_addr(addr) })
+}
+
+/// Unaligned mode: the offset a ring address carries in its top 16 bits
+/// (libxdp's `xsk_umem__extract_offset`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_extract_offset(addr: u64) -> u64 {
+    ffi_guard!({ umem::extract_offset(addr) })
+}
+
+/// Unaligned mode: the offset into the UMEM area that a ring address refers
+/// to, its base address plus its offset (libxdp's
+/// `xsk_umem__add_offset_to_addr`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_add_offset_to_addr(addr: u64) -> u64 {
+    ffi_guard!({ umem::add_offset_to_addr(addr) })
 }
 
 /// Pointer to the byte at ring address `addr` (an RX descriptor's `addr`, a

@@ -1719,6 +1719,294 @@ static void row_rx_peek_span(void)
 	live_down(&l);
 }
 
+/* ---- rows: getters ------------------------------------------------------ */
+
+/* A uint64_t call refused: `want` (a value it never has otherwise) and a message. */
+#define U64_MSG(call, want, what)                                                           \
+	do {                                                                                \
+		uint64_t v_;                                                                \
+		prime();                                                                    \
+		v_ = (call);                                                                \
+		msg_check(__LINE__, v_ == (want), #call " == " #want, (long long)v_, what); \
+	} while (0)
+
+/* A UMEM with fill 128 / comp 32 and a socket with RX 32 / TX 128: every ring a size of its own. */
+static int sizes_up(struct live *l)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_socket_config s;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	umem_cfg(&c);
+	c.fill_size = 128;
+	c.comp_size = 32;
+	rc = xsk_rs_umem_create(&l->umem, &c);
+	if (!CHECK(rc == 0, "fixture: umem_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	l->fill = xsk_rs_umem_fill(l->umem);
+	l->comp = xsk_rs_umem_comp(l->umem);
+	xsk_rs_socket_config_init(&s, sizeof(s));
+	s.rx_size = 32;
+	s.tx_size = 128;
+	s.xdp_mode = ctx.mode;
+	rc = xsk_rs_socket_create(&l->sock, ctx.if_a, 0, l->umem, &s);
+	if (!CHECK(rc == 0, "fixture: socket_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	l->rx = xsk_rs_socket_rx(l->sock);
+	l->tx = xsk_rs_socket_tx(l->sock);
+	return 1;
+}
+
+#define SIZE_ROW(fn, ring, want)                                                                \
+	do {                                                                                    \
+		struct live l_;                                                                 \
+		ZERO_MSG(fn(NULL), "handle is NULL");                                           \
+		if (sizes_up(&l_))                                                              \
+			VALUE(fn(l_.ring), want);                                               \
+		live_down(&l_);                                                                 \
+	} while (0)
+
+static void row_fill_size(void)
+{
+	SIZE_ROW(xsk_rs_fill_size, fill, 128);
+}
+
+static void row_comp_size(void)
+{
+	SIZE_ROW(xsk_rs_comp_size, comp, 32);
+}
+
+static void row_rx_size(void)
+{
+	SIZE_ROW(xsk_rs_rx_size, rx, 32);
+}
+
+static void row_tx_size(void)
+{
+	SIZE_ROW(xsk_rs_tx_size, tx, 128);
+}
+
+/* nb_free: at most nb, what is free (reserved slots are not), 0 for nb 0 -- not -EINVAL. */
+static void row_fill_nb_free(void)
+{
+	uint64_t addrs[8];
+	uint32_t idx;
+	struct live l;
+
+	for (uint32_t i = 0; i < 8; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	FAILS(xsk_rs_fill_nb_free(NULL, 1), -EINVAL, "handle is NULL");
+	FAILS(xsk_rs_fill_nb_free(NULL, 0), -EINVAL, "handle is NULL");
+	if (!umem_up(&l))
+		return;
+	VALUE(xsk_rs_fill_nb_free(l.fill, 0), 0);
+	VALUE(xsk_rs_fill_nb_free(l.fill, 5), 5);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING);
+	VALUE(xsk_rs_fill_put(l.fill, addrs, 8), 8);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING - 8);
+	VALUE(xsk_rs_fill_reserve(l.fill, 4, &idx), 4);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING - 12);
+	VALUE(xsk_rs_fill_nb_free(l.fill, RING - 12), RING - 12);
+	VALUE(xsk_rs_fill_submit(l.fill, 4), 4);
+	VALUE(xsk_rs_fill_nb_free(l.fill, RING), RING - 12); /* the kernel took nothing: no socket */
+	live_down(&l);
+}
+
+/* tx_nb_free: the slots come back once the kernel has sent what was queued. */
+static void row_tx_nb_free(void)
+{
+	xsk_rs_desc d[3];
+	struct live l;
+
+	FAILS(xsk_rs_tx_nb_free(NULL, 1), -EINVAL, "handle is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	peer_drain(ctx.peer);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING);
+	for (uint32_t i = 0; i < 3; i++)
+		d[i] = tx_frame(&l, 10 + i, i);
+	VALUE(xsk_rs_tx_put(l.tx, d, 3), 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING - 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, 2), 2);
+	VALUE(comp_ready(&l, 3, WAIT_MS), 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING);
+	peer_drain(ctx.peer);
+	live_down(&l);
+}
+
+/* nb_avail: at most nb of what waits; peeked entries are no longer available. */
+#define NB_AVAIL_ROW(nb_avail, peek, cancel, ring)                                              \
+	do {                                                                                    \
+		uint32_t at;                                                                    \
+		FAILS(nb_avail(NULL, 1), -EINVAL, "handle is NULL");                            \
+		VALUE(nb_avail(ring, 0), 0);                                                    \
+		VALUE(nb_avail(ring, 2), 2);                                                    \
+		VALUE(nb_avail(ring, UINT32_MAX), 3);                                           \
+		VALUE(peek(ring, 1, &at), 1);                                                   \
+		VALUE(nb_avail(ring, UINT32_MAX), 2);                                           \
+		VALUE(cancel(ring, 1), 1);                                                      \
+		VALUE(nb_avail(ring, UINT32_MAX), 3);                                           \
+	} while (0)
+
+static void row_comp_nb_avail(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		NB_AVAIL_ROW(xsk_rs_comp_nb_avail, xsk_rs_comp_peek, xsk_rs_comp_cancel, l.comp);
+	live_down(&l);
+}
+
+static void row_rx_nb_avail(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		NB_AVAIL_ROW(xsk_rs_rx_nb_avail, xsk_rs_rx_peek, xsk_rs_rx_cancel, l.rx);
+	live_down(&l);
+}
+
+/* frame_headroom: 0 is an answer (the default), -EINVAL is misuse. */
+static void row_umem_frame_headroom(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+	int rc;
+
+	FAILS(xsk_rs_umem_frame_headroom(NULL), -EINVAL, "umem is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_headroom(l.umem), 0);
+		live_down(&l);
+	}
+	umem_cfg(&c);
+	c.frame_headroom = 128;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "a UMEM with 128 bytes of headroom (rc %d)", rc)) {
+		VALUE(xsk_rs_umem_frame_headroom(u), 128);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+/* frame_start: arithmetic on any address; UINT64_MAX only for a NULL UMEM. */
+static void row_umem_frame_start(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+	int rc;
+
+	U64_MSG(xsk_rs_umem_frame_start(NULL, 0), UINT64_MAX, "handle is NULL");
+	U64_MSG(xsk_rs_umem_frame_start(NULL, 5 * FSIZE + 100), UINT64_MAX, "handle is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_start(l.umem, 0), 0);
+		VALUE(xsk_rs_umem_frame_start(l.umem, 5 * FSIZE), 5 * FSIZE);
+		VALUE(xsk_rs_umem_frame_start(l.umem, 5 * FSIZE + 256 + 99), 5 * FSIZE);
+		VALUE(xsk_rs_umem_frame_start(l.umem, (uint64_t)FRAMES * FSIZE - 1), (uint64_t)(FRAMES - 1) * FSIZE);
+		CHECK(xsk_rs_umem_frame_start(l.umem, UINT64_MAX) == UINT64_MAX - UINT64_MAX % FSIZE,
+		      "frame_start(UINT64_MAX) is arithmetic, not a check (%#llx)",
+		      (unsigned long long)xsk_rs_umem_frame_start(l.umem, UINT64_MAX));
+		live_down(&l);
+	}
+	/* Unaligned: the chunk's base, the offset in bits 48-63 dropped. */
+	umem_cfg(&c);
+	c.flags = XSK_RS_UMEM_UNALIGNED_CHUNKS;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "unaligned UMEM (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : "")) {
+		VALUE(xsk_rs_umem_frame_start(u, (256ull << 48) | 1000), 1000);
+		VALUE(xsk_rs_umem_frame_start(u, 1000), 1000);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+/* The unaligned-mode helpers: plain functions of a u64, no state, no message. */
+static void row_umem_extract_addr(void)
+{
+	VALUE(xsk_rs_umem_extract_addr(0), 0);
+	VALUE(xsk_rs_umem_extract_addr((3ull << 48) | 0x1234), 0x1234);
+	CHECK(xsk_rs_umem_extract_addr(UINT64_MAX) == (1ull << 48) - 1, "extract_addr(UINT64_MAX) = 2^48 - 1");
+}
+
+static void row_umem_extract_offset(void)
+{
+	VALUE(xsk_rs_umem_extract_offset(0x1234), 0);
+	VALUE(xsk_rs_umem_extract_offset((3ull << 48) | 0x1234), 3);
+	VALUE(xsk_rs_umem_extract_offset(UINT64_MAX), 0xffff);
+}
+
+static void row_umem_add_offset_to_addr(void)
+{
+	VALUE(xsk_rs_umem_add_offset_to_addr(0x1234), 0x1234);
+	VALUE(xsk_rs_umem_add_offset_to_addr((3ull << 48) | 0x1234), 0x1237);
+	CHECK(xsk_rs_umem_add_offset_to_addr(UINT64_MAX) == (1ull << 48) - 1 + 0xffff,
+	      "add_offset_to_addr(UINT64_MAX) = 2^48 - 1 + 0xffff");
+}
+
+/* queue_id and ifindex: 0 can be an answer (queue 0); -EINVAL is misuse. */
+static void row_socket_queue_id(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_queue_id(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_queue_id(l.sock), 0);
+		live_down(&l);
+	}
+}
+
+static void row_socket_ifindex(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_ifindex(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_ifindex(l.sock), (int)if_nametoindex(ctx.if_a));
+		live_down(&l);
+	}
+}
+
+/* The map type of a BPF map fd, or -errno. */
+static int map_type(int fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) != 0)
+		return -errno;
+	return (int)info.type;
+}
+
+/* xskmap_fd: the library's XSKMAP when it attached its program, -ENOENT when it attached nothing. */
+static void row_socket_xskmap_fd(void)
+{
+	struct live l;
+	int fd;
+
+	FAILS(xsk_rs_socket_xskmap_fd(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, RING, RING, XSK_RS_XDP_MODE_NONE)) {
+		FAILS(xsk_rs_socket_xskmap_fd(l.sock), -ENOENT, "attached no XDP program");
+		live_down(&l);
+	}
+	if (live_up(&l, 0, RING, ctx.mode)) { /* TX-only: nothing attached either */
+		FAILS(xsk_rs_socket_xskmap_fd(l.sock), -ENOENT, "attached no XDP program");
+		live_down(&l);
+	}
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		fd = xsk_rs_socket_xskmap_fd(l.sock);
+		CHECK(fd >= 0 && fd != xsk_rs_socket_fd(l.sock) && map_type(fd) == BPF_MAP_TYPE_XSKMAP,
+		      "an RX socket in %s mode: xskmap_fd %d is an XSKMAP (type %d)",
+		      ctx.mode == XSK_RS_XDP_MODE_SKB ? "skb" : "drv", fd, fd >= 0 ? map_type(fd) : fd);
+		live_down(&l);
+		CHECK(fd < 0 || fcntl(fd, F_GETFD) < 0, "the map fd is closed with the last socket");
+	}
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -1750,6 +2038,11 @@ static const struct row rows[] = {
 	ROW(xsk_rs_umem_fd, row_umem_fd),
 	ROW(xsk_rs_umem_fill, row_umem_fill),
 	ROW(xsk_rs_umem_comp, row_umem_comp),
+	ROW(xsk_rs_umem_frame_headroom, row_umem_frame_headroom),
+	ROW(xsk_rs_umem_frame_start, row_umem_frame_start),
+	ROW(xsk_rs_umem_extract_addr, row_umem_extract_addr),
+	ROW(xsk_rs_umem_extract_offset, row_umem_extract_offset),
+	ROW(xsk_rs_umem_add_offset_to_addr, row_umem_add_offset_to_addr),
 	ROW(xsk_rs_socket_config_init, row_socket_config_init),
 	ROW(xsk_rs_socket_create, row_socket_create),
 	ROW(xsk_rs_socket_destroy, row_socket_destroy),
@@ -1762,6 +2055,9 @@ static const struct row rows[] = {
 	ROW(xsk_rs_socket_xdp_mode, row_socket_xdp_mode),
 	ROW(xsk_rs_socket_is_zerocopy, row_socket_is_zerocopy),
 	ROW(xsk_rs_socket_update_xskmap, row_socket_update_xskmap),
+	ROW(xsk_rs_socket_queue_id, row_socket_queue_id),
+	ROW(xsk_rs_socket_ifindex, row_socket_ifindex),
+	ROW(xsk_rs_socket_xskmap_fd, row_socket_xskmap_fd),
 	ROW(xsk_rs_fill_reserve, row_fill_reserve),
 	ROW(xsk_rs_fill_addr, row_fill_addr),
 	ROW(xsk_rs_fill_submit, row_fill_submit),
@@ -1786,6 +2082,14 @@ static const struct row rows[] = {
 	ROW(xsk_rs_rx_cancel, row_rx_cancel),
 	ROW(xsk_rs_rx_take, row_rx_take),
 	ROW(xsk_rs_rx_peek_span, row_rx_peek_span),
+	ROW(xsk_rs_fill_size, row_fill_size),
+	ROW(xsk_rs_comp_size, row_comp_size),
+	ROW(xsk_rs_rx_size, row_rx_size),
+	ROW(xsk_rs_tx_size, row_tx_size),
+	ROW(xsk_rs_fill_nb_free, row_fill_nb_free),
+	ROW(xsk_rs_tx_nb_free, row_tx_nb_free),
+	ROW(xsk_rs_comp_nb_avail, row_comp_nb_avail),
+	ROW(xsk_rs_rx_nb_avail, row_rx_nb_avail),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
