@@ -104,6 +104,36 @@ struct xskrs_go_ret xskrs_go_tx_needs_wakeup(const xsk_rs_tx *r)
 	return result(xsk_rs_tx_needs_wakeup(r), NULL);
 }
 
+struct xskrs_go_ret xskrs_go_fill_nb_free(xsk_rs_fill *r, uint32_t nb)
+{
+	return result(xsk_rs_fill_nb_free(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_tx_nb_free(xsk_rs_tx *r, uint32_t nb)
+{
+	return result(xsk_rs_tx_nb_free(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_comp_nb_avail(xsk_rs_comp *r, uint32_t nb)
+{
+	return result(xsk_rs_comp_nb_avail(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rx_nb_avail(xsk_rs_rx *r, uint32_t nb)
+{
+	return result(xsk_rs_rx_nb_avail(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_socket_ifindex(const xsk_rs_socket *sock)
+{
+	return result(xsk_rs_socket_ifindex(sock), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_socket_xskmap_fd(const xsk_rs_socket *sock)
+{
+	return result(xsk_rs_socket_xskmap_fd(sock), NULL);
+}
+
 size_t xskrs_go_desc_size(void)
 {
 	return sizeof(xsk_rs_desc);

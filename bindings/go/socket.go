@@ -112,8 +112,73 @@ func (s *Socket) Umem() *Umem { return s.umem }
 // Ifname returns the interface name given to NewSocket.
 func (s *Socket) Ifname() string { return s.ifname }
 
-// Queue returns the queue id given to NewSocket.
+// Queue returns the queue id given to NewSocket (xsk_rs_socket_queue_id).
 func (s *Socket) Queue() uint32 { return s.queue }
+
+// Ifindex returns the index of the socket's interface in the namespace it
+// was created in.
+func (s *Socket) Ifindex() (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	return count("Ifindex", C.xskrs_go_socket_ifindex(s.h))
+}
+
+// XskmapFd returns the fd of the XSKMAP of the library's XDP program that
+// steers the socket's queue (owned by the library: do not close it; valid
+// until Close). The error wraps syscall.ENOENT when the library attached
+// nothing (XDPModeNone, or a socket without an RX ring).
+func (s *Socket) XskmapFd() (int, error) {
+	if s.h == nil {
+		return -1, ErrClosed
+	}
+	fd, err := count("XskmapFd", C.xskrs_go_socket_xskmap_fd(s.h))
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// RxSize returns the RX ring's entries (0 without an RX ring or after Close).
+func (s *Socket) RxSize() uint32 {
+	if s.rx == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_rx_size(s.rx))
+}
+
+// TxSize returns the TX ring's entries (0 without a TX ring or after Close).
+func (s *Socket) TxSize() uint32 {
+	if s.tx == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_tx_size(s.tx))
+}
+
+// RxNbAvail returns how many received packets are ready, at most nb
+// (libxdp's xsk_cons_nb_avail), without taking them. RX ring: one goroutine
+// at a time.
+func (s *Socket) RxNbAvail(nb uint32) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	if s.rx == nil {
+		return 0, noRing("RxNbAvail", "RX")
+	}
+	return count("RxNbAvail", C.xskrs_go_rx_nb_avail(s.rx, C.uint32_t(nb)))
+}
+
+// TxNbFree returns how many TX slots are free, at most nb (libxdp's
+// xsk_prod_nb_free). TX ring: one goroutine at a time.
+func (s *Socket) TxNbFree(nb uint32) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	if s.tx == nil {
+		return 0, noRing("TxNbFree", "TX")
+	}
+	return count("TxNbFree", C.xskrs_go_tx_nb_free(s.tx, C.uint32_t(nb)))
+}
 
 // Fd returns the socket's fd, for poll or epoll (do not close it), or -1
 // after Close.

@@ -226,6 +226,24 @@ func rawFillSubmit(u *Umem, n uint32) int {
 	return int(C.xsk_rs_fill_submit(u.fill, C.uint32_t(n)))
 }
 
+// cAddrHelpers and cFrameStart give the C library's answers for what the
+// package computes in Go (ExtractAddr, ExtractOffset, AddOffsetToAddr,
+// FrameStart), and cQueueID the library's queue id, for the test to compare.
+func cAddrHelpers(addr uint64) [3]uint64 {
+	a := C.uint64_t(addr)
+	return [3]uint64{
+		uint64(C.xsk_rs_umem_extract_addr(a)),
+		uint64(C.xsk_rs_umem_extract_offset(a)),
+		uint64(C.xsk_rs_umem_add_offset_to_addr(a)),
+	}
+}
+
+func cFrameStart(u *Umem, addr uint64) uint64 {
+	return uint64(C.xsk_rs_umem_frame_start(u.h, C.uint64_t(addr)))
+}
+
+func cQueueID(s *Socket) int { return int(C.xsk_rs_socket_queue_id(s.h)) }
+
 // descLayout reports the C layout of xsk_rs_desc: size and the offsets of
 // addr, len, options. For the test (test files cannot use cgo).
 func descLayout() [4]uintptr {

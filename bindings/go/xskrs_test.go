@@ -680,6 +680,106 @@ func TestRefusedRingCall(t *testing.T) {
 	}
 }
 
+// The unaligned-mode helpers, computed in Go, agree with the library's.
+func TestAddrHelpers(t *testing.T) {
+	for _, a := range []uint64{0, 0x1234, 3<<48 | 0x1234, 1<<48 - 1, 1 << 48, ^uint64(0)} {
+		got := [3]uint64{ExtractAddr(a), ExtractOffset(a), AddOffsetToAddr(a)}
+		if want := cAddrHelpers(a); got != want {
+			t.Errorf("%#x: Go %#x, C %#x", a, got, want)
+		}
+	}
+	if AddOffsetToAddr(3<<48|0x1234) != 0x1237 || ExtractOffset(^uint64(0)) != 0xffff {
+		t.Error("helpers: wrong values")
+	}
+}
+
+// Sizes, fill levels, headroom, ifindex, queue id and the XSKMAP fd, each
+// with a value of its own; FrameStart agrees with the library's.
+func TestGetters(t *testing.T) {
+	needRoot(t)
+	p := newPair(t)
+	u, s := openIn(t, p.nsB, p.ifB,
+		UmemConfig{FrameCount: 64, FrameSize: 2048, FrameHeadroom: 128, FillSize: 128, CompSize: 32},
+		SocketConfig{RxSize: 32, TxSize: 64, XDPMode: XDPModeDRV})
+	if u.FrameHeadroom() != 128 || u.FillSize() != 128 || u.CompSize() != 32 || s.RxSize() != 32 || s.TxSize() != 64 {
+		t.Errorf("headroom %d, fill %d, comp %d, rx %d, tx %d; want 128, 128, 32, 32, 64",
+			u.FrameHeadroom(), u.FillSize(), u.CompSize(), s.RxSize(), s.TxSize())
+	}
+	for _, a := range []uint64{0, 2048, 5*2048 + 300, 64*2048 - 1, ^uint64(0)} {
+		if u.FrameStart(a) != cFrameStart(u, a) {
+			t.Errorf("FrameStart(%#x) = %#x, the library says %#x", a, u.FrameStart(a), cFrameStart(u, a))
+		}
+	}
+	if n, err := u.FillNbFree(^uint32(0)); n != 128 || err != nil {
+		t.Errorf("FillNbFree on an empty fill ring = %d, %v; want 128", n, err)
+	}
+	if n, err := u.Fill([]uint64{0, 2048, 4096}); n != 3 || err != nil {
+		t.Fatalf("Fill = %d, %v", n, err)
+	}
+	if n, err := u.FillNbFree(^uint32(0)); n != 125 || err != nil {
+		t.Errorf("FillNbFree after lending 3 = %d, %v; want 125", n, err)
+	}
+	if n, err := u.FillNbFree(5); n != 5 || err != nil {
+		t.Errorf("FillNbFree(5) = %d, %v; want 5", n, err)
+	}
+	for name, f := range map[string]func(uint32) (int, error){
+		"CompNbAvail": u.CompNbAvail, "RxNbAvail": s.RxNbAvail,
+	} {
+		if n, err := f(8); n != 0 || err != nil {
+			t.Errorf("%s on an empty ring = %d, %v; want 0, nil", name, n, err)
+		}
+	}
+	if n, err := s.TxNbFree(^uint32(0)); n != 64 || err != nil {
+		t.Errorf("TxNbFree on an empty TX ring = %d, %v; want 64", n, err)
+	}
+	var want int
+	if err := inNetns(p.nsB, func() error {
+		ifc, err := net.InterfaceByName(p.ifB)
+		if err == nil {
+			want = ifc.Index
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Ifindex(); got != want || err != nil {
+		t.Errorf("Ifindex = %d, %v; want %d", got, err, want)
+	}
+	if q := cQueueID(s); q != 0 || s.Queue() != 0 {
+		t.Errorf("queue id %d (Go %d), want 0", q, s.Queue())
+	}
+	if fd, err := s.XskmapFd(); fd < 0 || fd == s.Fd() || err != nil {
+		t.Errorf("XskmapFd of a socket with the library's program = %d, %v", fd, err)
+	}
+	// A socket in mode None (on the other end, with a UMEM of its own) has
+	// no XSKMAP.
+	var u2 *Umem
+	var s2 *Socket
+	if err := inNetns(p.nsA, func() error {
+		var err error
+		if u2, err = NewUmem(UmemConfig{FrameCount: 16, FrameSize: 2048}); err != nil {
+			return err
+		}
+		s2, err = NewSocket(p.ifA, 0, u2, SocketConfig{XDPMode: XDPModeNone})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := s2.XskmapFd()
+	var xe *Error
+	if fd != -1 || !errors.Is(err, syscall.ENOENT) || !errors.As(err, &xe) || !strings.Contains(xe.Msg, "no XDP program") {
+		t.Errorf("XskmapFd in mode None = %d, %v; want -1 and ENOENT with the library's message", fd, err)
+	}
+	s2.Close()
+	u2.Close()
+	if _, err := s2.XskmapFd(); !errors.Is(err, ErrClosed) {
+		t.Errorf("XskmapFd after Close: %v", err)
+	}
+	if s2.RxSize() != 0 || u2.FillSize() != 0 || u2.FrameHeadroom() != 0 {
+		t.Error("sizes after Close are not 0")
+	}
+}
+
 func TestErrorMessagesConcurrent(t *testing.T) {
 	needRoot(t)
 	var wg sync.WaitGroup

@@ -199,6 +199,12 @@ class LibraryTests(Base):
                          (ctypes.sizeof(xsk_rs.SocketConfig), 0, 2048, xsk_rs.BIND_NEED_WAKEUP,
                           xsk_rs.XDP_MODE_AUTO, 0, 0))
 
+    def test_addr_helpers(self):
+        for addr, want in [(0, (0, 0, 0)), ((3 << 48) | 0x1234, (0x1234, 3, 0x1237)),
+                           ((1 << 64) - 1, ((1 << 48) - 1, 0xFFFF, (1 << 48) - 1 + 0xFFFF))]:
+            got = (xsk_rs.extract_addr(addr), xsk_rs.extract_offset(addr), xsk_rs.add_offset_to_addr(addr))
+            self.assertEqual(got, want, hex(addr))
+
     def test_load_twice(self):
         path = xsk_rs.library()[1]
         self.assertIs(xsk_rs.load(path), xsk_rs.load())
@@ -576,6 +582,40 @@ class VethTests(Base):
             self.assertEqual(umem.read(3 * FRAME + 5, 5), b"hello")
             self.assertEqual(umem.completed(), [])
             self.assertEqual(umem.fill(a * FRAME for a in range(4)), 4)
+
+    def test_getters(self):
+        """Sizes, fill levels, headroom, frame starts, ifindex, queue id and
+        the XSKMAP fd, each with a value of its own."""
+        with self.netns(self.ns_a):
+            umem = xsk_rs.Umem(frame_count=64, frame_size=FRAME, frame_headroom=128, fill_size=128, comp_size=32)
+            sock = xsk_rs.Socket(self.if_a, 0, umem, rx_size=32, tx_size=64, xdp_mode=xsk_rs.XDP_MODE_DRV)
+        try:
+            self.assertEqual((umem.frame_headroom, umem.fill_size, umem.comp_size, sock.rx_size, sock.tx_size),
+                             (128, 128, 32, 32, 64))
+            self.assertEqual([umem.frame_start(a) for a in (0, FRAME, 5 * FRAME + 300)], [0, FRAME, 5 * FRAME])
+            self.assertEqual((umem.fill_nb_free(), umem.fill_nb_free(5)), (128, 5))
+            self.assertEqual(umem.fill([0, FRAME, 2 * FRAME]), 3)
+            self.assertEqual(umem.fill_nb_free(), 125)
+            self.assertEqual((umem.comp_nb_avail(), sock.rx_nb_avail(), sock.tx_nb_free()), (0, 0, 64))
+            with self.netns(self.ns_a):
+                want = socket.if_nametoindex(self.if_a)
+            self.assertEqual((sock.ifindex, sock.queue_id), (want, 0))
+            self.assertGreaterEqual(sock.xskmap_fd, 0)
+            self.assertNotEqual(sock.xskmap_fd, sock.fd)
+        finally:
+            sock.close()
+            umem.close()
+        umem, sock = self.open_pair(frame_count=16, xdp_mode=xsk_rs.XDP_MODE_NONE)
+        try:
+            with self.assertRaises(OSError) as cm:
+                sock.xskmap_fd
+            self.assertEqual(cm.exception.errno, errno.ENOENT)
+            self.assertIn("no XDP program", cm.exception.strerror)
+        finally:
+            sock.close()
+            umem.close()
+        with xsk_rs.Umem(frame_count=16, frame_size=FRAME, flags=xsk_rs.UMEM_UNALIGNED_CHUNKS) as umem:
+            self.assertEqual(umem.frame_start((256 << 48) | 1000), 1000)
 
     def test_refused_ring_call_raises(self):
         """A ring call the library refuses returns a negative errno, which the

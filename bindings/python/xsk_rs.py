@@ -70,6 +70,7 @@ __all__ = [
     "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
+    "extract_addr", "extract_offset", "add_offset_to_addr",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -199,6 +200,14 @@ _FUNCS = [
     ("xsk_rs_tx_reserve_span", _int, [_TX, _u32, _P(_P(Desc))]),
     ("xsk_rs_comp_peek_span", _int, [_COMP, _u32, _P(_P(_u64))]),
     ("xsk_rs_rx_peek_span", _int, [_RX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_fill_size", _u32, [_FILL]),
+    ("xsk_rs_comp_size", _u32, [_COMP]),
+    ("xsk_rs_rx_size", _u32, [_RX]),
+    ("xsk_rs_tx_size", _u32, [_TX]),
+    ("xsk_rs_fill_nb_free", _int, [_FILL, _u32]),
+    ("xsk_rs_tx_nb_free", _int, [_TX, _u32]),
+    ("xsk_rs_comp_nb_avail", _int, [_COMP, _u32]),
+    ("xsk_rs_rx_nb_avail", _int, [_RX, _u32]),
     ("xsk_rs_socket_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_socket_create", _int, [_P(_SOCK), ctypes.c_char_p, _u32, _UMEM, _P(SocketConfig)]),
     ("xsk_rs_socket_destroy", None, [_SOCK]),
@@ -211,6 +220,9 @@ _FUNCS = [
     ("xsk_rs_socket_is_zerocopy", _int, [_SOCK]),
     ("xsk_rs_socket_xdp_mode", _int, [_SOCK]),
     ("xsk_rs_socket_update_xskmap", _int, [_SOCK, _int]),
+    ("xsk_rs_socket_queue_id", _int, [_SOCK]),
+    ("xsk_rs_socket_ifindex", _int, [_SOCK]),
+    ("xsk_rs_socket_xskmap_fd", _int, [_SOCK]),
     ("xsk_rs_umem_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
     ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
@@ -219,6 +231,11 @@ _FUNCS = [
     ("xsk_rs_umem_size", _u64, [_UMEM]),
     ("xsk_rs_umem_frame_size", _u32, [_UMEM]),
     ("xsk_rs_umem_frame_count", _u32, [_UMEM]),
+    ("xsk_rs_umem_frame_headroom", _int, [_UMEM]),
+    ("xsk_rs_umem_frame_start", _u64, [_UMEM, _u64]),
+    ("xsk_rs_umem_extract_addr", _u64, [_u64]),
+    ("xsk_rs_umem_extract_offset", _u64, [_u64]),
+    ("xsk_rs_umem_add_offset_to_addr", _u64, [_u64]),
     ("xsk_rs_umem_data", ctypes.c_void_p, [_UMEM, _u64]),
     ("xsk_rs_umem_fd", _int, [_UMEM]),
     ("xsk_rs_umem_fill", _FILL, [_UMEM]),
@@ -319,6 +336,24 @@ def strerror(err):
     return _L().xsk_rs_strerror(err).decode(errors="replace")
 
 
+def extract_addr(addr):
+    """Unaligned mode: the base address a ring address carries in its low 48
+    bits (xsk_rs_umem_extract_addr)."""
+    return _L().xsk_rs_umem_extract_addr(addr)
+
+
+def extract_offset(addr):
+    """Unaligned mode: the offset a ring address carries in its top 16 bits
+    (xsk_rs_umem_extract_offset)."""
+    return _L().xsk_rs_umem_extract_offset(addr)
+
+
+def add_offset_to_addr(addr):
+    """Unaligned mode: the offset into the UMEM area a ring address refers
+    to, its base plus its offset (xsk_rs_umem_add_offset_to_addr)."""
+    return _L().xsk_rs_umem_add_offset_to_addr(addr)
+
+
 def _check(ret):
     """Raises OSError for a negative errno return; returns ret otherwise."""
     if ret < 0:
@@ -389,8 +424,10 @@ class Umem:
         self.frame_size = lib.xsk_rs_umem_frame_size(h)
         self.frame_count = lib.xsk_rs_umem_frame_count(h)
         self.size = lib.xsk_rs_umem_size(h)
-        self.frame_headroom = cfg.frame_headroom
+        self.frame_headroom = _check(lib.xsk_rs_umem_frame_headroom(h))
         self.flags = cfg.flags
+        self.fill_size = lib.xsk_rs_fill_size(self._fill)
+        self.comp_size = lib.xsk_rs_comp_size(self._comp)
         self._addrs = (_u64 * 64)()
 
     def _handle(self):
@@ -500,6 +537,24 @@ class Umem:
         self._handle()
         return _check(self._lib.xsk_rs_fill_needs_wakeup(self._fill)) == 1
 
+    def frame_start(self, addr):
+        """The address of the frame that ring address addr lies in, to hand
+        back with fill() (xsk_rs_umem_frame_start): addr rounded down to its
+        frame, or in unaligned mode extract_addr(addr). Arithmetic only."""
+        return self._lib.xsk_rs_umem_frame_start(self._handle(), addr)
+
+    def fill_nb_free(self, nb=None):
+        """Free fill slots, at most nb (default: the ring's size), as libxdp's
+        xsk_prod_nb_free."""
+        self._handle()
+        return _check(self._lib.xsk_rs_fill_nb_free(self._fill, self.fill_size if nb is None else nb))
+
+    def comp_nb_avail(self, nb=None):
+        """Completed addresses ready, at most nb (default: the ring's size),
+        without taking them (libxdp's xsk_cons_nb_avail)."""
+        self._handle()
+        return _check(self._lib.xsk_rs_comp_nb_avail(self._comp, self.comp_size if nb is None else nb))
+
 
 class Socket:
     """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
@@ -532,6 +587,8 @@ class Socket:
         self.queue = queue
         self._rx = lib.xsk_rs_socket_rx(h)  # NULL pointer (false) without an RX ring
         self._tx = lib.xsk_rs_socket_tx(h)
+        self.rx_size = lib.xsk_rs_rx_size(self._rx) if self._rx else 0
+        self.tx_size = lib.xsk_rs_tx_size(self._tx) if self._tx else 0
         self._descs = (Desc * 64)()
 
     def _handle(self):
@@ -638,6 +695,34 @@ class Socket:
         out = _CStats()
         _check(self._lib.xsk_rs_socket_stats(self._handle(), ctypes.byref(out)))
         return Stats(*(getattr(out, name) for name in Stats._fields))
+
+    @property
+    def queue_id(self):
+        """The socket's queue id (the library's answer; `queue` is what was given)."""
+        return _check(self._lib.xsk_rs_socket_queue_id(self._handle()))
+
+    @property
+    def ifindex(self):
+        """The index of the socket's interface, in the namespace it was created in."""
+        return _check(self._lib.xsk_rs_socket_ifindex(self._handle()))
+
+    @property
+    def xskmap_fd(self):
+        """The fd of the library's XSKMAP for this queue (do not close it).
+        Raises OSError(ENOENT) when the library attached nothing (XDP_MODE_NONE,
+        or no RX ring)."""
+        return _check(self._lib.xsk_rs_socket_xskmap_fd(self._handle()))
+
+    def rx_nb_avail(self, nb=None):
+        """Received packets ready, at most nb (default: the ring's size),
+        without taking them."""
+        rx = self._ring(self._rx, "RX")
+        return _check(self._lib.xsk_rs_rx_nb_avail(rx, self.rx_size if nb is None else nb))
+
+    def tx_nb_free(self, nb=None):
+        """Free TX slots, at most nb (default: the ring's size)."""
+        tx = self._ring(self._tx, "TX")
+        return _check(self._lib.xsk_rs_tx_nb_free(tx, self.tx_size if nb is None else nb))
 
     def update_xskmap(self, map_fd):
         """Inserts this socket (XDP_MODE_NONE) into your XSKMAP map_fd."""
