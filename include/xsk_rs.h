@@ -34,9 +34,10 @@
  *    gap is an explicit `reserved` field), so a later version can append a
  *    field of any type, a uint64_t or a pointer included;
  *  - the library accepts a sz that ends one of the fields it knows (an older
- *    program: the fields past sz keep their defaults) or that is larger than
- *    its own struct, up to 4096, when every byte past its own struct is 0 (a
- *    newer program whose newer fields are at their defaults, which are 0);
+ *    program: the fields past sz keep their defaults), or a struct size (a
+ *    multiple of 4) larger than its own struct, up to 4096, when every byte
+ *    past its own struct is 0 (a newer program whose newer fields are at
+ *    their defaults, which are 0);
  *  - any other sz (one that cuts a field, or too small or too large) is
  *    refused with -EINVAL.
  *
@@ -210,8 +211,8 @@ typedef struct xsk_rs_desc {
  * fields. `sz` lets the struct grow in later versions, by the rule of the
  * config structs (see the conventions at the top of this header): fields are
  * only appended, with no implicit padding (any gap is a `reserved` field),
- * and `sz` must be the end of a field this library knows, or larger than its
- * struct with every byte past it 0.
+ * and `sz` must be the end of a field this library knows, or a size larger
+ * than its struct (a multiple of 4) with every byte past it 0.
  */
 typedef struct xsk_rs_socket_config {
     /**
@@ -298,7 +299,8 @@ typedef struct xsk_rs_stats {
  * programs, by the rule of the config structs (see the conventions at the
  * top of this header): fields are only appended, with no implicit padding
  * (any gap is a `reserved` field), and `sz` must be the end of a field this
- * library knows, or larger than its struct with every byte past it 0.
+ * library knows, or a size larger than its struct (a multiple of 4) with
+ * every byte past it 0.
  */
 typedef struct xsk_rs_umem_config {
     /**
@@ -615,7 +617,8 @@ int xsk_rs_rx_nb_avail(struct xsk_rs_rx *r, uint32_t nb);
  * against this header keeps working with later libraries, and one built
  * against a later header with this library. Returns 0, or -EINVAL (`cfg`
  * NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
- * one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
+ * one field, is larger than this struct but no multiple of 4, or is larger
+ * than 4096), leaving `*cfg` untouched. Any thread.
  */
 int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
 
@@ -739,7 +742,8 @@ int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
  * against this header keeps working with later libraries, and one built
  * against a later header with this library. Returns 0, or -EINVAL (`cfg`
  * NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
- * one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
+ * one field, is larger than this struct but no multiple of 4, or is larger
+ * than 4096), leaving `*cfg` untouched. Any thread.
  */
 int xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg, size_t sz);
 

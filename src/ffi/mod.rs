@@ -212,9 +212,10 @@ pub(crate) unsafe fn c_str<'a>(func: &str, what: &str, s: *const c_char) -> Resu
 /// later version can append a `u64` or a pointer on an 8-byte boundary); and
 /// `sz` is accepted when it is the end of one of the fields this version knows
 /// (an older caller's struct: the fields it lacks keep their defaults), or
-/// larger than this version's struct (a newer caller's) with every byte past
-/// ours 0. A `sz` that cuts a field would mix the caller's bytes of that field
-/// with the default's, so it is refused.
+/// larger than this version's struct (a newer caller's `sizeof`, so a
+/// multiple of its alignment, which is at least `size_t`'s 4) with every byte
+/// past ours 0. A `sz` that cuts a field would mix the caller's bytes of that
+/// field with the default's, so it is refused.
 pub(crate) trait SizedConfig: Copy {
     /// The defaults, with `sz` set to this library's size of the struct.
     fn defaults() -> Self;
@@ -255,10 +256,17 @@ pub(crate) const fn fields_tile(fields: &[(usize, usize)], size: usize) -> bool 
 /// Largest `sz` accepted: a guard against garbage in an uninitialised struct.
 const MAX_CONFIG_SZ: usize = 4096;
 
+/// Every struct size is a multiple of this: a struct that starts with a
+/// `size_t` is aligned to at least 4 bytes on every Linux target.
+const CONFIG_SZ_ALIGN: usize = 4;
+
 /// Whether `sz` can be the size of a caller's `T` under the rule of
 /// [`SizedConfig`] (the zero tail of a longer one is checked by the caller).
+/// A longer one is a later version's `sizeof`: only a multiple of
+/// [`CONFIG_SZ_ALIGN`] can be one.
 fn config_sz_ok<T: SizedConfig>(sz: usize) -> bool {
-    T::FIELDS.iter().any(|&(_, end)| end == sz) || (std::mem::size_of::<T>() < sz && sz <= MAX_CONFIG_SZ)
+    T::FIELDS.iter().any(|&(_, end)| end == sz)
+        || (std::mem::size_of::<T>() < sz && sz <= MAX_CONFIG_SZ && sz % CONFIG_SZ_ALIGN == 0)
 }
 
 /// Fills a caller's config of `sz` bytes (the caller's `sizeof`) with the
@@ -430,8 +438,10 @@ mod tests {
             assert_eq!(read_config::<Cfg>("t", words(&long_bad)).unwrap_err(), -libc::EINVAL);
             assert!(last_error().contains("non-zero"), "{}", last_error());
             // Sizes that cut a field: inside a u32, and 4 bytes into the u64
-            // (a multiple of 4, which the old every-field-is-a-u32 rule took).
-            for sz in [0, 8, 10, 13, 20, 23, MAX_CONFIG_SZ + 1, usize::MAX] {
+            // (a multiple of 4, which the old every-field-is-a-u32 rule took);
+            // longer sizes that are no struct's size (26, 30: not a multiple
+            // of 4), or too large.
+            for sz in [0, 8, 10, 13, 20, 23, 26, 30, MAX_CONFIG_SZ + 1, usize::MAX] {
                 let cut = Cfg { sz, a: 7, b: 8, c: 9 };
                 assert_eq!(read_config("t", &cut).unwrap_err(), -libc::EINVAL, "sz {sz}");
                 assert!(last_error().contains(&format!("config sz {sz} ")), "{}", last_error());
@@ -452,7 +462,7 @@ mod tests {
             let got = unsafe { read_config("t", p.cast_const()) }.unwrap();
             assert_eq!(got, Cfg::defaults(), "sz {sz}");
         }
-        for sz in [0, 8, 11, 20, 22, MAX_CONFIG_SZ + 1] {
+        for sz in [0, 8, 11, 20, 22, 26, MAX_CONFIG_SZ + 1] {
             let mut buf = [0xAAu8; 64];
             let p = buf.as_mut_ptr().cast::<Cfg>();
             assert_eq!(unsafe { init_config("t", p, sz) }, -libc::EINVAL, "sz {sz}");

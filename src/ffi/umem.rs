@@ -23,7 +23,8 @@ pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 /// programs, by the rule of the config structs (see the conventions at the
 /// top of this header): fields are only appended, with no implicit padding
 /// (any gap is a `reserved` field), and `sz` must be the end of a field this
-/// library knows, or larger than its struct with every byte past it 0.
+/// library knows, or a size larger than its struct (a multiple of 4) with
+/// every byte past it 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_umem_config {
@@ -102,7 +103,8 @@ impl From<xsk_rs_umem_config> for UmemConfig {
 /// against this header keeps working with later libraries, and one built
 /// against a later header with this library. Returns 0, or -EINVAL (`cfg`
 /// NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
-/// one field, or larger than 4096), leaving `*cfg` untouched. Any thread.
+/// one field, is larger than this struct but no multiple of 4, or is larger
+/// than 4096), leaving `*cfg` untouched. Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
     ffi_guard!({ unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })

@@ -480,15 +480,16 @@ static void row_strerror(void)
 
 /*
  * For both *_config_init: NULL, and sizes that cannot be a struct (0, sz
- * alone, sizes that cut a field, 4097, SIZE_MAX) are refused and leave the
- * struct alone; sizes that end a field (an older header) or exceed the struct
- * (a newer header, by 4 or 16 bytes) are filled up to sz and no further, and
- * the bytes past what this library knows are zeroed.
+ * alone, sizes that cut a field, a longer size that is no multiple of 4,
+ * 4097, SIZE_MAX) are refused and leave the struct alone; sizes that end a
+ * field (an older header) or exceed the struct (a newer header, by 4 or 16
+ * bytes) are filled up to sz and no further, and the bytes past what this
+ * library knows are zeroed.
  */
 #define CONFIG_INIT_ROW(fn, type)                                                               \
 	do {                                                                                    \
-		static const size_t bad[] = { 0, 1, 8, 11, 13, 14, sizeof(type) - 2, 4097,      \
-					      SIZE_MAX / 2, SIZE_MAX };                         \
+		static const size_t bad[] = { 0, 1, 8, 11, 13, 14, sizeof(type) - 2,            \
+					      sizeof(type) + 2, 4097, SIZE_MAX / 2, SIZE_MAX }; \
 		static const size_t good[] = { 12, 16, sizeof(type) - 4, sizeof(type) + 4 };   \
 		_Alignas(type) unsigned char big[sizeof(type) + 16];                             \
 		unsigned char want[sizeof(type) + 16];                                          \
