@@ -116,50 +116,72 @@ static int bk_stats(struct bk *b, struct xdp_statistics *st)
 	return 0;
 }
 
-static inline bool fill_needs_wakeup(struct bk *b) { return xsk_rs_fill_needs_wakeup(b->fq); }
-static inline bool tx_needs_wakeup(struct bk *b) { return xsk_rs_tx_needs_wakeup(b->tx); }
+/*
+ * A ring call's result: a count or flag >= 0, or a negative errno for misuse
+ * (NULL handle or argument, or a put/take while a reserve/peek is open). The
+ * handles here are always valid, so misuse is a bug in the bench: stop at
+ * once rather than count a negative as 4 billion packets.
+ */
+static void bk_misuse(int rc)
+{
+	fprintf(stderr, "xskbench: ring call refused: %s (%s)\n", xsk_rs_strerror(rc), xsk_rs_last_error());
+	abort();
+}
+
+static inline uint32_t bk_count(int rc)
+{
+	if (__builtin_expect(rc < 0, 0))
+		bk_misuse(rc);
+	return (uint32_t)rc;
+}
+
+static inline bool fill_needs_wakeup(struct bk *b) { return bk_count(xsk_rs_fill_needs_wakeup(b->fq)) != 0; }
+static inline bool tx_needs_wakeup(struct bk *b) { return bk_count(xsk_rs_tx_needs_wakeup(b->tx)) != 0; }
 
 #if defined(XSKBENCH_API_SPAN)
 #define BENCH_API "span"
 
 /* A span stops at the ring's end: *_begin may grant fewer than asked, and the
  * loops carry on with the rest. */
-static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return xsk_rs_rx_peek_span(b->rx, max, &b->rxs); }
+static inline uint32_t rx_begin(struct bk *b, uint32_t max)
+{
+	return bk_count(xsk_rs_rx_peek_span(b->rx, max, &b->rxs));
+}
 static inline const struct xdp_desc *rx_at(struct bk *b, uint32_t i) { return (const struct xdp_desc *)&b->rxs[i]; }
-static inline void rx_end(struct bk *b, uint32_t n) { xsk_rs_rx_release(b->rx, n); }
+static inline void rx_end(struct bk *b, uint32_t n) { bk_count(xsk_rs_rx_release(b->rx, n)); }
 
-static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return xsk_rs_comp_peek_span(b->cq, max, &b->cqs); }
+static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return bk_count(xsk_rs_comp_peek_span(b->cq, max, &b->cqs)); }
 static inline uint64_t comp_at(struct bk *b, uint32_t i) { return b->cqs[i]; }
-static inline void comp_end(struct bk *b, uint32_t n) { xsk_rs_comp_release(b->cq, n); }
+static inline void comp_end(struct bk *b, uint32_t n) { bk_count(xsk_rs_comp_release(b->cq, n)); }
 
-static inline uint32_t fill_begin(struct bk *b, uint32_t n) { return xsk_rs_fill_reserve_span(b->fq, n, &b->fqs); }
+static inline uint32_t fill_begin(struct bk *b, uint32_t n) { return bk_count(xsk_rs_fill_reserve_span(b->fq, n, &b->fqs)); }
 static inline void fill_set(struct bk *b, uint32_t i, uint64_t addr) { b->fqs[i] = addr; }
-static inline uint32_t fill_end(struct bk *b, uint32_t n) { xsk_rs_fill_submit(b->fq, n); return n; }
+static inline uint32_t fill_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_fill_submit(b->fq, n)); }
 
-static inline uint32_t tx_begin(struct bk *b, uint32_t n) { return xsk_rs_tx_reserve_span(b->tx, n, &b->txs); }
+static inline uint32_t tx_begin(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_reserve_span(b->tx, n, &b->txs)); }
 static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 {
 	b->txs[i].addr = addr;
 	b->txs[i].len = len;
 	b->txs[i].options = 0;
 }
-static inline uint32_t tx_end(struct bk *b, uint32_t n) { xsk_rs_tx_submit(b->tx, n); return n; }
+static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_submit(b->tx, n)); }
 
 #elif defined(XSKBENCH_API_BATCH)
 #define BENCH_API "batch"
 
-static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return xsk_rs_rx_take(b->rx, b->rxd, max); }
+static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return bk_count(xsk_rs_rx_take(b->rx, b->rxd, max)); }
 static inline const struct xdp_desc *rx_at(struct bk *b, uint32_t i) { return (const struct xdp_desc *)&b->rxd[i]; }
 static inline void rx_end(struct bk *b, uint32_t n) { (void)b, (void)n; }
 
-static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return xsk_rs_comp_take(b->cq, b->cqa, max); }
+static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return bk_count(xsk_rs_comp_take(b->cq, b->cqa, max)); }
 static inline uint64_t comp_at(struct bk *b, uint32_t i) { return b->cqa[i]; }
 static inline void comp_end(struct bk *b, uint32_t n) { (void)b, (void)n; }
 
 /* put may place fewer than n (ring nearly full); the loop resubmits the rest. */
 static inline uint32_t fill_begin(struct bk *b, uint32_t n) { (void)b; return n; }
 static inline void fill_set(struct bk *b, uint32_t i, uint64_t addr) { b->fqa[i] = addr; }
-static inline uint32_t fill_end(struct bk *b, uint32_t n) { return xsk_rs_fill_put(b->fq, b->fqa, n); }
+static inline uint32_t fill_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_fill_put(b->fq, b->fqa, n)); }
 
 static inline uint32_t tx_begin(struct bk *b, uint32_t n) { (void)b; return n; }
 static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
@@ -168,27 +190,27 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	b->txd[i].len = len;
 	b->txd[i].options = 0;
 }
-static inline uint32_t tx_end(struct bk *b, uint32_t n) { return xsk_rs_tx_put(b->tx, b->txd, n); }
+static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_put(b->tx, b->txd, n)); }
 
 #else
 #define BENCH_API "desc"
 
-static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return xsk_rs_rx_peek(b->rx, max, &b->rx_idx); }
+static inline uint32_t rx_begin(struct bk *b, uint32_t max) { return bk_count(xsk_rs_rx_peek(b->rx, max, &b->rx_idx)); }
 static inline const struct xdp_desc *rx_at(struct bk *b, uint32_t i)
 {
 	return (const struct xdp_desc *)xsk_rs_rx_desc(b->rx, b->rx_idx + i);
 }
-static inline void rx_end(struct bk *b, uint32_t n) { xsk_rs_rx_release(b->rx, n); }
+static inline void rx_end(struct bk *b, uint32_t n) { bk_count(xsk_rs_rx_release(b->rx, n)); }
 
-static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return xsk_rs_comp_peek(b->cq, max, &b->cq_idx); }
+static inline uint32_t comp_begin(struct bk *b, uint32_t max) { return bk_count(xsk_rs_comp_peek(b->cq, max, &b->cq_idx)); }
 static inline uint64_t comp_at(struct bk *b, uint32_t i) { return *xsk_rs_comp_addr(b->cq, b->cq_idx + i); }
-static inline void comp_end(struct bk *b, uint32_t n) { xsk_rs_comp_release(b->cq, n); }
+static inline void comp_end(struct bk *b, uint32_t n) { bk_count(xsk_rs_comp_release(b->cq, n)); }
 
-static inline uint32_t fill_begin(struct bk *b, uint32_t n) { return xsk_rs_fill_reserve(b->fq, n, &b->fq_idx); }
+static inline uint32_t fill_begin(struct bk *b, uint32_t n) { return bk_count(xsk_rs_fill_reserve(b->fq, n, &b->fq_idx)); }
 static inline void fill_set(struct bk *b, uint32_t i, uint64_t addr) { *xsk_rs_fill_addr(b->fq, b->fq_idx + i) = addr; }
-static inline uint32_t fill_end(struct bk *b, uint32_t n) { xsk_rs_fill_submit(b->fq, n); return n; }
+static inline uint32_t fill_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_fill_submit(b->fq, n)); }
 
-static inline uint32_t tx_begin(struct bk *b, uint32_t n) { return xsk_rs_tx_reserve(b->tx, n, &b->tx_idx); }
+static inline uint32_t tx_begin(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_reserve(b->tx, n, &b->tx_idx)); }
 static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 {
 	xsk_rs_desc *d = xsk_rs_tx_desc(b->tx, b->tx_idx + i);
@@ -197,7 +219,7 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	d->len = len;
 	d->options = 0;
 }
-static inline uint32_t tx_end(struct bk *b, uint32_t n) { xsk_rs_tx_submit(b->tx, n); return n; }
+static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_submit(b->tx, n)); }
 #endif
 
 #endif

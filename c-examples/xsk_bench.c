@@ -155,6 +155,21 @@ static void die(const char *what, int rc)
 	exit(1);
 }
 
+/*
+ * A ring call's result: a count or flag (>= 0), or a negative errno for
+ * misuse (a NULL handle or argument, a put/take while a reserve/peek is
+ * open). The handles here are always valid, so misuse is a bug: say which
+ * call, and stop, rather than count a negative as 4 billion entries.
+ */
+static uint32_t ring_count(int rc, const char *call)
+{
+	if (rc < 0)
+		die(call, rc);
+	return (uint32_t)rc;
+}
+
+#define RING_OK(call) ring_count((call), #call)
+
 /* Bad usage: the reason and a pointer to -h, or (why NULL) the full help. */
 static int usage(const char *argv0, const char *why)
 {
@@ -392,7 +407,7 @@ static void setup(struct bench *b)
 		/* Lend the kernel every frame to receive into; the fill ring holds them all. */
 		for (uint32_t f = 0; f < FRAMES; f++)
 			b->addrs[f] = (uint64_t)f * o->frame_size;
-		if (xsk_rs_fill_put(b->fill, b->addrs, FRAMES) != FRAMES) { /* FILL > FRAMES */
+		if (RING_OK(xsk_rs_fill_put(b->fill, b->addrs, FRAMES)) != FRAMES) { /* FILL > FRAMES */
 			fprintf(stderr, "xsk_bench: the fill ring took fewer than %d frames\n", FRAMES);
 			exit(1);
 		}
@@ -404,7 +419,7 @@ static void kick_tx(struct bench *b)
 {
 	int rc;
 
-	if (b->tx_subm == b->tx_done || (b->o.need_wakeup && !xsk_rs_tx_needs_wakeup(b->tx)))
+	if (b->tx_subm == b->tx_done || (b->o.need_wakeup && !RING_OK(xsk_rs_tx_needs_wakeup(b->tx))))
 		return;
 	rc = xsk_rs_socket_kick(b->sock);
 	if (rc < 0)
@@ -417,7 +432,7 @@ static void rx_idle(struct bench *b)
 {
 	int rc;
 
-	if (!b->o.need_wakeup || b->o.use_poll || !xsk_rs_fill_needs_wakeup(b->fill))
+	if (!b->o.need_wakeup || b->o.use_poll || !RING_OK(xsk_rs_fill_needs_wakeup(b->fill)))
 		return;
 	rc = xsk_rs_socket_poll(b->sock, POLLIN, 0);
 	if (rc < 0 && rc != -EINTR)
@@ -430,14 +445,14 @@ static void give_fill(struct bench *b, const uint64_t *addrs, uint32_t n)
 	uint32_t idx, put = 0;
 
 	if (b->o.desc_api) {
-		if (xsk_rs_fill_reserve(b->fill, n, &idx) == n) {
+		if (RING_OK(xsk_rs_fill_reserve(b->fill, n, &idx)) == n) {
 			for (uint32_t i = 0; i < n; i++)
 				*xsk_rs_fill_addr(b->fill, idx + i) = addrs[i];
-			xsk_rs_fill_submit(b->fill, n);
+			RING_OK(xsk_rs_fill_submit(b->fill, n));
 			put = n;
 		}
 	} else {
-		put = xsk_rs_fill_put(b->fill, addrs, n);
+		put = RING_OK(xsk_rs_fill_put(b->fill, addrs, n));
 	}
 	/* addrs may lie in spare[] itself (retry_spare): memmove. */
 	memmove(b->spare + b->n_spare, addrs + put, (size_t)(n - put) * sizeof(*addrs));
@@ -470,23 +485,23 @@ static void rxdrop_turn(struct bench *b)
 	if (!want)
 		return;
 	if (b->o.desc_api) {
-		n = xsk_rs_rx_peek(b->rx, want, &idx);
+		n = RING_OK(xsk_rs_rx_peek(b->rx, want, &idx));
 		if (!n) {
 			rx_idle(b);
 			return;
 		}
-		if (xsk_rs_fill_reserve(b->fill, n, &fidx) == n) {
+		if (RING_OK(xsk_rs_fill_reserve(b->fill, n, &fidx)) == n) {
 			for (uint32_t i = 0; i < n; i++)
 				*xsk_rs_fill_addr(b->fill, fidx + i) =
 					xsk_rs_rx_desc(b->rx, idx + i)->addr & b->frame_mask;
-			xsk_rs_fill_submit(b->fill, n);
+			RING_OK(xsk_rs_fill_submit(b->fill, n));
 		} else {
 			for (uint32_t i = 0; i < n; i++)
 				b->spare[b->n_spare++] = xsk_rs_rx_desc(b->rx, idx + i)->addr & b->frame_mask;
 		}
-		xsk_rs_rx_release(b->rx, n);
+		RING_OK(xsk_rs_rx_release(b->rx, n));
 	} else {
-		n = xsk_rs_rx_take(b->rx, b->descs, want);
+		n = RING_OK(xsk_rs_rx_take(b->rx, b->descs, want));
 		if (!n) {
 			rx_idle(b);
 			return;
@@ -507,12 +522,12 @@ static void reclaim(struct bench *b)
 	if (b->tx_subm == b->tx_done)
 		return;
 	if (b->o.desc_api) {
-		n = xsk_rs_comp_peek(b->comp, b->o.batch, &idx);
+		n = RING_OK(xsk_rs_comp_peek(b->comp, b->o.batch, &idx));
 		for (uint32_t i = 0; i < n; i++)
 			dst[i] = *xsk_rs_comp_addr(b->comp, idx + i) & b->frame_mask;
-		xsk_rs_comp_release(b->comp, n);
+		RING_OK(xsk_rs_comp_release(b->comp, n));
 	} else {
-		n = xsk_rs_comp_take(b->comp, dst, b->o.batch);
+		n = RING_OK(xsk_rs_comp_take(b->comp, dst, b->o.batch));
 		for (uint32_t i = 0; i < n; i++)
 			dst[i] &= b->frame_mask;
 	}
@@ -538,7 +553,7 @@ static void txonly_turn(struct bench *b)
 		n = (uint32_t)left;
 	if (n) {
 		if (b->o.desc_api) {
-			if (xsk_rs_tx_reserve(b->tx, n, &idx) != n) {
+			if (RING_OK(xsk_rs_tx_reserve(b->tx, n, &idx)) != n) {
 				n = 0; /* ring full: kick below, try again next turn */
 			} else {
 				for (uint32_t i = 0; i < n; i++) {
@@ -555,7 +570,7 @@ static void txonly_turn(struct bench *b)
 					d->len = b->o.pkt_size;
 					d->options = 0;
 				}
-				xsk_rs_tx_submit(b->tx, n);
+				RING_OK(xsk_rs_tx_submit(b->tx, n));
 			}
 		} else {
 			for (uint32_t i = 0; i < n; i++) {
@@ -573,7 +588,7 @@ static void txonly_turn(struct bench *b)
 			}
 			/* Frames the ring did not take stay on top of the free stack and
 			 * get their sequence stamped again next turn. */
-			n = xsk_rs_tx_put(b->tx, b->descs, n);
+			n = RING_OK(xsk_rs_tx_put(b->tx, b->descs, n));
 			b->n_spare -= n;
 		}
 		b->tx_subm += n;
@@ -601,12 +616,12 @@ static void l2fwd_turn(struct bench *b)
 	if (b->o.desc_api) {
 		uint32_t want = rx_budget(b);
 
-		n = want ? xsk_rs_rx_peek(b->rx, want, &idx) : 0;
+		n = want ? RING_OK(xsk_rs_rx_peek(b->rx, want, &idx)) : 0;
 		if (!n) {
 			if (want)
 				rx_idle(b);
-		} else if (xsk_rs_tx_reserve(b->tx, n, &tidx) != n) {
-			xsk_rs_rx_cancel(b->rx, n); /* no TX room yet: take them again next turn */
+		} else if (RING_OK(xsk_rs_tx_reserve(b->tx, n, &tidx)) != n) {
+			RING_OK(xsk_rs_rx_cancel(b->rx, n)); /* no TX room yet: take them again next turn */
 		} else {
 			for (uint32_t i = 0; i < n; i++) {
 				const xsk_rs_desc *r = xsk_rs_rx_desc(b->rx, idx + i);
@@ -617,8 +632,8 @@ static void l2fwd_turn(struct bench *b)
 				t->len = r->len;
 				t->options = 0;
 			}
-			xsk_rs_tx_submit(b->tx, n);
-			xsk_rs_rx_release(b->rx, n);
+			RING_OK(xsk_rs_tx_submit(b->tx, n));
+			RING_OK(xsk_rs_rx_release(b->rx, n));
 			b->rx_pkts += n;
 			b->tx_subm += n;
 		}
@@ -626,7 +641,7 @@ static void l2fwd_turn(struct bench *b)
 		if (!b->n_pend) {
 			uint32_t want = rx_budget(b);
 
-			n = want ? xsk_rs_rx_take(b->rx, b->descs, want) : 0;
+			n = want ? RING_OK(xsk_rs_rx_take(b->rx, b->descs, want)) : 0;
 			if (!n && want)
 				rx_idle(b);
 			for (uint32_t i = 0; i < n; i++) {
@@ -638,7 +653,7 @@ static void l2fwd_turn(struct bench *b)
 			b->pend_off = 0;
 		}
 		if (b->n_pend) {
-			n = xsk_rs_tx_put(b->tx, b->descs + b->pend_off, b->n_pend);
+			n = RING_OK(xsk_rs_tx_put(b->tx, b->descs + b->pend_off, b->n_pend));
 			b->pend_off += n;
 			b->n_pend -= n;
 			b->tx_subm += n;

@@ -75,11 +75,11 @@ static struct {
 	int (*socket_poll)(struct xsk_rs_socket *sock, short events, int timeout_ms);
 	int (*socket_stats)(const struct xsk_rs_socket *sock, struct xsk_rs_stats *out);
 	int (*socket_xdp_mode)(const struct xsk_rs_socket *sock);
-	uint32_t (*fill_put)(struct xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
-	uint32_t (*tx_put)(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
+	int (*fill_put)(struct xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
+	int (*tx_put)(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
 	int (*tx_needs_wakeup)(const struct xsk_rs_tx *r);
-	uint32_t (*comp_take)(struct xsk_rs_comp *r, uint64_t *addrs, uint32_t max);
-	uint32_t (*rx_take)(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t max);
+	int (*comp_take)(struct xsk_rs_comp *r, uint64_t *addrs, uint32_t max);
+	int (*rx_take)(struct xsk_rs_rx *r, struct xsk_rs_desc *descs, uint32_t max);
 } api;
 
 /* POSIX dlsym hands functions back as void *; they are copied into the typed
@@ -347,10 +347,13 @@ int main(int argc, char **argv)
 		xsk_rs_desc descs[BATCH];
 		uint64_t addrs[BATCH];
 		uint32_t n, i, received = intact + corrupt;
-		int moved = 0;
+		int moved = 0, rc;
 
-		/* TX: reclaim sent frames, then queue what the window allows. */
-		n = api.comp_take(comp, addrs, BATCH);
+		/* TX: reclaim sent frames, then queue what the window allows. The
+		 * ring calls return a count, or a negative errno for misuse. */
+		if ((rc = api.comp_take(comp, addrs, BATCH)) < 0)
+			goto misuse;
+		n = (uint32_t)rc;
 		memcpy(free_tx + n_free_tx, addrs, n * sizeof(addrs[0]));
 		n_free_tx += n;
 		n = count - sent;
@@ -366,14 +369,15 @@ int main(int argc, char **argv)
 			write_frame(api.umem_data(tx_umem, a), sent + i);
 			descs[i] = (xsk_rs_desc){ .addr = a, .len = frame_len(sent + i), .options = 0 };
 		}
-		n = api.tx_put(tx, descs, n);
+		if ((rc = api.tx_put(tx, descs, n)) < 0)
+			goto misuse;
+		n = (uint32_t)rc;
 		n_free_tx -= n;
 		sent += n;
 		moved |= n > 0;
 		/* Copy mode always wants the kick: its sendto() is what transmits. */
-		if (sent > 0 && api.tx_needs_wakeup(tx)) {
-			int rc = api.socket_kick(tx_sock);
-
+		if (sent > 0 && api.tx_needs_wakeup(tx) != 0) {
+			rc = api.socket_kick(tx_sock);
 			if (rc != 0) {
 				fprintf(stderr, "xsk_dlopen: kick: %s\n", api.last_error());
 				goto out;
@@ -381,7 +385,9 @@ int main(int argc, char **argv)
 		}
 
 		/* RX: check everything that arrived and give the frames back. */
-		n = api.rx_take(rx, descs, BATCH);
+		if ((rc = api.rx_take(rx, descs, BATCH)) < 0)
+			goto misuse;
+		n = (uint32_t)rc;
 		for (i = 0; i < n; i++) {
 			const uint8_t *p = api.umem_data(rx_umem, descs[i].addr);
 			long long seq = p ? check_frame(p, descs[i].len, count) : -2;
@@ -401,7 +407,7 @@ int main(int argc, char **argv)
 			}
 			addrs[i] = descs[i].addr - descs[i].addr % FRAME_SIZE;
 		}
-		if (api.fill_put(fill, addrs, n) != n) {
+		if (api.fill_put(fill, addrs, n) != (int)n) {
 			fprintf(stderr, "xsk_dlopen: fill_put: %s\n", api.last_error());
 			goto out;
 		}
@@ -414,8 +420,7 @@ int main(int argc, char **argv)
 			break;
 		} else if (sent == count || sent - (intact + corrupt) >= WINDOW) {
 			/* Only waiting for the receiver now. */
-			int rc = api.socket_poll(rx_sock, POLLIN, 10);
-
+			rc = api.socket_poll(rx_sock, POLLIN, 10);
 			if (rc < 0) {
 				fprintf(stderr, "xsk_dlopen: poll: %s\n", api.last_error());
 				goto out;
@@ -436,7 +441,10 @@ int main(int argc, char **argv)
 	       ns_tx, if_tx, ns_rx, if_rx, mode_desc, sent, intact, corrupt, duplicate, count - intact, foreign,
 	       reordered, now_s() - start, (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full);
 	ok = intact == count && corrupt == 0 && duplicate == 0;
+	goto out;
 
+misuse: /* a ring call refused its arguments: a bug here */
+	fprintf(stderr, "xsk_dlopen: %s\n", api.last_error());
 out:
 	if (lib) {
 		api.socket_destroy(tx_sock);

@@ -330,15 +330,20 @@ int main(int argc, char **argv)
 		xsk_rs_desc descs[BATCH];
 		uint64_t addrs[BATCH];
 		struct timespec ts;
-		uint32_t n, i;
+		int n, i;
 
 		if (!draining && (stop || (deadline > 0 && mono_now() >= deadline)))
 			draining = 1;
 		if (draining && drained >= RX_RING)
 			break;
 		n = xsk_rs_rx_take(rx, descs, BATCH);
+		if (n < 0) { /* misuse: a count is never negative */
+			fprintf(stderr, "xsk_dump: %s\n", xsk_rs_last_error());
+			failed = 1;
+			break;
+		}
 		if (draining)
-			drained += n;
+			drained += (uint32_t)n;
 		if (n == 0) {
 			int timeout = POLL_MS, rc;
 
@@ -364,7 +369,7 @@ int main(int argc, char **argv)
 			const uint8_t *data = xsk_rs_umem_data(umem, descs[i].addr);
 			struct pcap_record_header rh;
 
-			addrs[i] = descs[i].addr - descs[i].addr % FRAME_SIZE;
+			addrs[i] = xsk_rs_umem_frame_start(umem, descs[i].addr);
 			if (failed || (count && packets == count))
 				continue; /* past the limit: only hand the frame back */
 			if (!data) {
@@ -385,14 +390,14 @@ int main(int argc, char **argv)
 			wire_bytes += rh.orig_len;
 			file_bytes += sizeof(rh) + rh.incl_len;
 		}
-		if (xsk_rs_fill_put(fill, addrs, n) != n) {
+		if (xsk_rs_fill_put(fill, addrs, (uint32_t)n) != n) {
 			fprintf(stderr, "xsk_dump: fill ring has no room for frames it lent out: %s\n",
 				xsk_rs_last_error());
 			failed = 1;
 		}
 		/* Under steady traffic the loop never reaches the poll() above; a
 		 * driver that wants a wakeup to take the new fill entries gets one. */
-		if (xsk_rs_fill_needs_wakeup(fill))
+		if (xsk_rs_fill_needs_wakeup(fill) > 0)
 			xsk_rs_socket_poll(sock, POLLIN, 0);
 		if (!failed && flush_each && fflush(out) != 0) {
 			fprintf(stderr, "xsk_dump: writing %s: %s\n", out_name, strerror(errno));

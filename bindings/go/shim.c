@@ -74,6 +74,66 @@ struct xskrs_go_stats_ret xskrs_go_socket_stats(const xsk_rs_socket *sock)
 	return r;
 }
 
+struct xskrs_go_ret xskrs_go_fill_put(xsk_rs_fill *r, const uint64_t *addrs, uint32_t n)
+{
+	return result(xsk_rs_fill_put(r, addrs, n), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_comp_take(xsk_rs_comp *r, uint64_t *addrs, uint32_t max)
+{
+	return result(xsk_rs_comp_take(r, addrs, max), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rx_take(xsk_rs_rx *r, xsk_rs_desc *descs, uint32_t max)
+{
+	return result(xsk_rs_rx_take(r, descs, max), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_tx_put(xsk_rs_tx *r, const xsk_rs_desc *descs, uint32_t n)
+{
+	return result(xsk_rs_tx_put(r, descs, n), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_fill_needs_wakeup(const xsk_rs_fill *r)
+{
+	return result(xsk_rs_fill_needs_wakeup(r), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_tx_needs_wakeup(const xsk_rs_tx *r)
+{
+	return result(xsk_rs_tx_needs_wakeup(r), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_fill_nb_free(xsk_rs_fill *r, uint32_t nb)
+{
+	return result(xsk_rs_fill_nb_free(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_tx_nb_free(xsk_rs_tx *r, uint32_t nb)
+{
+	return result(xsk_rs_tx_nb_free(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_comp_nb_avail(xsk_rs_comp *r, uint32_t nb)
+{
+	return result(xsk_rs_comp_nb_avail(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rx_nb_avail(xsk_rs_rx *r, uint32_t nb)
+{
+	return result(xsk_rs_rx_nb_avail(r, nb), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_socket_ifindex(const xsk_rs_socket *sock)
+{
+	return result(xsk_rs_socket_ifindex(sock), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_socket_xskmap_fd(const xsk_rs_socket *sock)
+{
+	return result(xsk_rs_socket_xskmap_fd(sock), NULL);
+}
+
 size_t xskrs_go_desc_size(void)
 {
 	return sizeof(xsk_rs_desc);

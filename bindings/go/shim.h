@@ -43,6 +43,23 @@ struct xskrs_go_ret xskrs_go_socket_xdp_mode(const xsk_rs_socket *sock);
 struct xskrs_go_ret xskrs_go_socket_update_xskmap(xsk_rs_socket *sock, int map_fd);
 struct xskrs_go_stats_ret xskrs_go_socket_stats(const xsk_rs_socket *sock);
 
+/* The ring calls the package uses: a count or flag in rc, or a negative errno
+ * with its message when the library refuses the call. */
+struct xskrs_go_ret xskrs_go_fill_put(xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
+struct xskrs_go_ret xskrs_go_comp_take(xsk_rs_comp *r, uint64_t *addrs, uint32_t max);
+struct xskrs_go_ret xskrs_go_rx_take(xsk_rs_rx *r, xsk_rs_desc *descs, uint32_t max);
+struct xskrs_go_ret xskrs_go_tx_put(xsk_rs_tx *r, const xsk_rs_desc *descs, uint32_t n);
+struct xskrs_go_ret xskrs_go_fill_needs_wakeup(const xsk_rs_fill *r);
+struct xskrs_go_ret xskrs_go_tx_needs_wakeup(const xsk_rs_tx *r);
+struct xskrs_go_ret xskrs_go_fill_nb_free(xsk_rs_fill *r, uint32_t nb);
+struct xskrs_go_ret xskrs_go_tx_nb_free(xsk_rs_tx *r, uint32_t nb);
+struct xskrs_go_ret xskrs_go_comp_nb_avail(xsk_rs_comp *r, uint32_t nb);
+struct xskrs_go_ret xskrs_go_rx_nb_avail(xsk_rs_rx *r, uint32_t nb);
+
+/* Socket getters that can fail: an int in rc, or a negative errno with its message. */
+struct xskrs_go_ret xskrs_go_socket_ifindex(const xsk_rs_socket *sock);
+struct xskrs_go_ret xskrs_go_socket_xskmap_fd(const xsk_rs_socket *sock);
+
 /* Layout of xsk_rs_desc, for the test that checks Go's Desc against it. */
 size_t xskrs_go_desc_size(void);
 size_t xskrs_go_desc_off_addr(void);

@@ -112,8 +112,73 @@ func (s *Socket) Umem() *Umem { return s.umem }
 // Ifname returns the interface name given to NewSocket.
 func (s *Socket) Ifname() string { return s.ifname }
 
-// Queue returns the queue id given to NewSocket.
+// Queue returns the queue id given to NewSocket (xsk_rs_socket_queue_id).
 func (s *Socket) Queue() uint32 { return s.queue }
+
+// Ifindex returns the index of the socket's interface in the namespace it
+// was created in.
+func (s *Socket) Ifindex() (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	return count("Ifindex", C.xskrs_go_socket_ifindex(s.h))
+}
+
+// XskmapFd returns the fd of the XSKMAP of the library's XDP program that
+// steers the socket's queue (owned by the library: do not close it; valid
+// until Close). The error wraps syscall.ENOENT when the library attached
+// nothing (XDPModeNone, or a socket without an RX ring).
+func (s *Socket) XskmapFd() (int, error) {
+	if s.h == nil {
+		return -1, ErrClosed
+	}
+	fd, err := count("XskmapFd", C.xskrs_go_socket_xskmap_fd(s.h))
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// RxSize returns the RX ring's entries (0 without an RX ring or after Close).
+func (s *Socket) RxSize() uint32 {
+	if s.rx == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_rx_size(s.rx))
+}
+
+// TxSize returns the TX ring's entries (0 without a TX ring or after Close).
+func (s *Socket) TxSize() uint32 {
+	if s.tx == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_tx_size(s.tx))
+}
+
+// RxNbAvail returns how many received packets are ready, at most nb
+// (libxdp's xsk_cons_nb_avail), without taking them. RX ring: one goroutine
+// at a time.
+func (s *Socket) RxNbAvail(nb uint32) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	if s.rx == nil {
+		return 0, noRing("RxNbAvail", "RX")
+	}
+	return count("RxNbAvail", C.xskrs_go_rx_nb_avail(s.rx, C.uint32_t(nb)))
+}
+
+// TxNbFree returns how many TX slots are free, at most nb (libxdp's
+// xsk_prod_nb_free). TX ring: one goroutine at a time.
+func (s *Socket) TxNbFree(nb uint32) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
+	}
+	if s.tx == nil {
+		return 0, noRing("TxNbFree", "TX")
+	}
+	return count("TxNbFree", C.xskrs_go_tx_nb_free(s.tx, C.uint32_t(nb)))
+}
 
 // Fd returns the socket's fd, for poll or epoll (do not close it), or -1
 // after Close.
@@ -125,35 +190,59 @@ func (s *Socket) Fd() int {
 }
 
 // Receive takes up to len(descs) received packets into descs and releases
-// their RX ring slots, in one call. It returns how many (0 with no RX ring or
-// after Close). The frames stay the application's until it passes them to
-// (*Umem).Fill or Transmit. RX ring: one goroutine at a time.
-func (s *Socket) Receive(descs []Desc) int {
-	if s.rx == nil || len(descs) == 0 {
-		return 0
+// their RX ring slots, in one call. It returns how many. The error is
+// ErrClosed after Close, an *Error wrapping syscall.EINVAL for a socket
+// without an RX ring, or an *Error when the library refuses the call. The
+// frames stay the application's until it passes them to (*Umem).Fill or
+// Transmit. RX ring: one goroutine at a time.
+func (s *Socket) Receive(descs []Desc) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_rx_take(s.rx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
+	if s.rx == nil {
+		return 0, noRing("Receive", "RX")
+	}
+	if len(descs) == 0 {
+		return 0, nil
+	}
+	return count("Receive", C.xskrs_go_rx_take(s.rx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
 }
 
 // Transmit puts descs on the TX ring in one call and returns how many it
-// queued (fewer when the ring is nearly full; 0 with no TX ring or after
-// Close). Then call Kick when TxNeedsWakeup is true (always in copy mode).
-// Sent frames come back through (*Umem).Completed. TX ring: one goroutine at
-// a time.
-func (s *Socket) Transmit(descs []Desc) int {
-	if s.tx == nil || len(descs) == 0 {
-		return 0
+// queued (fewer when the ring is nearly full). The error is ErrClosed after
+// Close, an *Error wrapping syscall.EINVAL for a socket without a TX ring, or
+// an *Error when the library refuses the call. Then call Kick when
+// TxNeedsWakeup is true (always in copy mode). Sent frames come back through
+// (*Umem).Completed. TX ring: one goroutine at a time.
+func (s *Socket) Transmit(descs []Desc) (int, error) {
+	if s.h == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_tx_put(s.tx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
+	if s.tx == nil {
+		return 0, noRing("Transmit", "TX")
+	}
+	if len(descs) == 0 {
+		return 0, nil
+	}
+	return count("Transmit", C.xskrs_go_tx_put(s.tx, (*C.xsk_rs_desc)(unsafe.Pointer(&descs[0])), clamp32(len(descs))))
 }
 
 // TxNeedsWakeup reports whether the kernel wants Kick to send what was
 // queued. TX ring: one goroutine at a time.
-func (s *Socket) TxNeedsWakeup() bool {
-	if s.tx == nil {
-		return false
+func (s *Socket) TxNeedsWakeup() (bool, error) {
+	if s.h == nil {
+		return false, ErrClosed
 	}
-	return C.xsk_rs_tx_needs_wakeup(s.tx) != 0
+	if s.tx == nil {
+		return false, noRing("TxNeedsWakeup", "TX")
+	}
+	n, err := count("TxNeedsWakeup", C.xskrs_go_tx_needs_wakeup(s.tx))
+	return n > 0, err
+}
+
+// noRing is the error of a ring call on a socket created without that ring.
+func noRing(op, ring string) error {
+	return &Error{Op: op, Errno: syscall.EINVAL, Msg: "the socket has no " + ring + " ring (its size is 0)"}
 }
 
 // Kick wakes the kernel to send what is on the TX ring (a non-blocking

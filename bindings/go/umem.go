@@ -35,6 +35,23 @@ type Umem struct {
 // whose bits 48-63 hold an offset (the kernel's XSK_UNALIGNED_BUF_ADDR_MASK).
 const unalignedAddrMask = 1<<48 - 1
 
+// unalignedOffsetShift is where that offset starts (XSK_UNALIGNED_BUF_OFFSET_SHIFT).
+const unalignedOffsetShift = 48
+
+// ExtractAddr returns the base address an unaligned-mode ring address carries
+// in its low 48 bits (xsk_rs_umem_extract_addr, libxdp's
+// xsk_umem__extract_addr). A plain function, computed in Go.
+func ExtractAddr(addr uint64) uint64 { return addr & unalignedAddrMask }
+
+// ExtractOffset returns the offset an unaligned-mode ring address carries in
+// its top 16 bits (xsk_rs_umem_extract_offset).
+func ExtractOffset(addr uint64) uint64 { return addr >> unalignedOffsetShift }
+
+// AddOffsetToAddr returns the offset into the UMEM area that an
+// unaligned-mode ring address refers to: its base plus its offset
+// (xsk_rs_umem_add_offset_to_addr).
+func AddOffsetToAddr(addr uint64) uint64 { return ExtractAddr(addr) + ExtractOffset(addr) }
+
 // NewUmem creates a UMEM with a library-owned area of FrameCount*FrameSize
 // bytes, in the calling thread's network namespace (create the sockets that
 // use it in the same namespace).
@@ -114,6 +131,52 @@ func (u *Umem) FrameCount() uint32 {
 	return uint32(uint64(len(u.area)) / uint64(u.frameSize))
 }
 
+// FrameHeadroom returns the bytes left free before received data in each
+// frame, as configured (0 after Close). Received data starts 256 +
+// FrameHeadroom bytes into its frame.
+func (u *Umem) FrameHeadroom() uint32 {
+	if u.h == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_umem_frame_headroom(u.h)) // >= 0: the handle is live
+}
+
+// FillSize returns the fill ring's entries (0 after Close).
+func (u *Umem) FillSize() uint32 {
+	if u.fill == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_fill_size(u.fill))
+}
+
+// CompSize returns the completion ring's entries (0 after Close).
+func (u *Umem) CompSize() uint32 {
+	if u.comp == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_comp_size(u.comp))
+}
+
+// FillNbFree returns how many fill slots are free, at most nb (libxdp's
+// xsk_prod_nb_free): from the cached view when it has nb, else after one
+// read of the kernel's index. Fill ring: one goroutine at a time.
+func (u *Umem) FillNbFree(nb uint32) (int, error) {
+	if u.fill == nil {
+		return 0, ErrClosed
+	}
+	return count("FillNbFree", C.xskrs_go_fill_nb_free(u.fill, C.uint32_t(nb)))
+}
+
+// CompNbAvail returns how many completed addresses are ready, at most nb
+// (libxdp's xsk_cons_nb_avail), without taking them. Completion ring: one
+// goroutine at a time.
+func (u *Umem) CompNbAvail(nb uint32) (int, error) {
+	if u.comp == nil {
+		return 0, ErrClosed
+	}
+	return count("CompNbAvail", C.xskrs_go_comp_nb_avail(u.comp, C.uint32_t(nb)))
+}
+
 // Fd returns the UMEM's AF_XDP fd (do not close it), or -1 after Close.
 func (u *Umem) Fd() int {
 	if u.h == nil {
@@ -125,7 +188,7 @@ func (u *Umem) Fd() int {
 // offset turns a ring address into an offset into the area.
 func (u *Umem) offset(addr uint64) uint64 {
 	if u.unaligned {
-		return addr&unalignedAddrMask + addr>>48
+		return AddOffsetToAddr(addr)
 	}
 	return addr
 }
@@ -145,39 +208,51 @@ func (u *Umem) Frame(addr uint64, length int) []byte {
 }
 
 // FrameStart returns the address of the frame that holds ring address addr,
-// the address to hand back with Fill once the packet is done with.
+// the address to hand back with Fill once the packet is done with: addr
+// rounded down to its frame, or in unaligned mode ExtractAddr(addr)
+// (xsk_rs_umem_frame_start, computed in Go). Arithmetic only: it does not
+// check that addr lies in the area.
 func (u *Umem) FrameStart(addr uint64) uint64 {
 	if u.unaligned {
-		return addr & unalignedAddrMask
+		return ExtractAddr(addr)
 	}
 	return addr &^ u.frameMask
 }
 
 // Fill puts frame addresses on the fill ring for the kernel to receive into,
 // in one call. It returns how many it queued: fewer than len(addrs) when the
-// ring is nearly full, 0 after Close. Fill ring: one goroutine at a time.
-func (u *Umem) Fill(addrs []uint64) int {
-	if u.fill == nil || len(addrs) == 0 {
-		return 0
+// ring is nearly full. The error is ErrClosed after Close, or an *Error when
+// the library refuses the call. Fill ring: one goroutine at a time.
+func (u *Umem) Fill(addrs []uint64) (int, error) {
+	if u.fill == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_fill_put(u.fill, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+	if len(addrs) == 0 {
+		return 0, nil
+	}
+	return count("Fill", C.xskrs_go_fill_put(u.fill, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
 }
 
 // FillNeedsWakeup reports whether the kernel wants a wakeup ((*Socket).Poll
 // with PollIn) to take fill entries. Fill ring: one goroutine at a time.
-func (u *Umem) FillNeedsWakeup() bool {
+func (u *Umem) FillNeedsWakeup() (bool, error) {
 	if u.fill == nil {
-		return false
+		return false, ErrClosed
 	}
-	return C.xsk_rs_fill_needs_wakeup(u.fill) != 0
+	n, err := count("FillNeedsWakeup", C.xskrs_go_fill_needs_wakeup(u.fill))
+	return n > 0, err
 }
 
 // Completed takes the addresses of frames the kernel has finished sending
-// into addrs, in one call, and returns how many (0 after Close). Completion
-// ring: one goroutine at a time.
-func (u *Umem) Completed(addrs []uint64) int {
-	if u.comp == nil || len(addrs) == 0 {
-		return 0
+// into addrs, in one call, and returns how many. The error is ErrClosed after
+// Close, or an *Error when the library refuses the call. Completion ring: one
+// goroutine at a time.
+func (u *Umem) Completed(addrs []uint64) (int, error) {
+	if u.comp == nil {
+		return 0, ErrClosed
 	}
-	return int(C.xsk_rs_comp_take(u.comp, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
+	if len(addrs) == 0 {
+		return 0, nil
+	}
+	return count("Completed", C.xskrs_go_comp_take(u.comp, (*C.uint64_t)(unsafe.Pointer(&addrs[0])), clamp32(len(addrs))))
 }

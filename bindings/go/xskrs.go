@@ -16,8 +16,8 @@
 // itself with the library's XDP program. Close a Umem's sockets before the
 // Umem: (*Umem).Close returns an *Error wrapping syscall.EBUSY, and closes
 // nothing, while a socket still uses it. Close is idempotent: a second Close
-// returns nil. After Close, methods that can fail return ErrClosed, the batch
-// calls return 0, Fd returns -1 and Area/Frame return nil. There are no
+// returns nil. After Close, methods that can fail (the batch and ring calls
+// among them) return ErrClosed, Fd returns -1 and Area/Frame return nil. There are no
 // finalizers: a finalizer that unmapped the UMEM could run while a []byte
 // from Frame or Area is still in use, so the area is freed only by Close (or
 // by the kernel when the process exits, which also detaches the XDP program).
@@ -48,7 +48,9 @@
 // Receive, Transmit, Fill and Completed move a whole slice in one cgo call
 // (xsk_rs_rx_take, xsk_rs_tx_put, xsk_rs_fill_put, xsk_rs_comp_take): the
 // slice is handed to C as it is, without copying, so reuse one slice per loop
-// and nothing is allocated per packet.
+// and nothing is allocated per packet. Like io.Reader's Read they return a
+// count and an error: the error is ErrClosed, or an *Error when the library
+// refuses the call (its negative return), and the count is then 0.
 package xskrs
 
 /*
@@ -140,6 +142,10 @@ type Stats struct {
 	TxRingEmptyDescs     uint64 // times the kernel found the TX ring empty
 }
 
+// ErrPanic is the Errno of an *Error for a panic caught inside the library
+// (a bug in libxsk_rs, reported as -XSK_RS_ERR_PANIC), never a kernel errno.
+const ErrPanic syscall.Errno = C.XSK_RS_ERR_PANIC
+
 // Error is a failure reported by libxsk_rs. Errors.Is(err, syscall.ENODEV)
 // and the like work through Unwrap.
 type Error struct {
@@ -175,6 +181,15 @@ func check(op string, r C.struct_xskrs_go_ret) error {
 	return e
 }
 
+// count turns a ring call's shim result into its count, or an *Error for a
+// negative return (the library refused the call).
+func count(op string, r C.struct_xskrs_go_ret) (int, error) {
+	if err := check(op, r); err != nil {
+		return 0, err
+	}
+	return int(r.rc), nil
+}
+
 // Version returns the library's version, e.g. "0.1.0".
 func Version() string { return C.GoString(C.xsk_rs_version()) }
 
@@ -198,6 +213,36 @@ func utoa(v uint64) string {
 		}
 	}
 }
+
+// rawFillReserve and rawFillSubmit call xsk_rs_fill_reserve and
+// xsk_rs_fill_submit directly, for the test of a refused ring call (test
+// files cannot use cgo). The package itself never leaves a reserve open.
+func rawFillReserve(u *Umem, n uint32) int {
+	var idx C.uint32_t
+	return int(C.xsk_rs_fill_reserve(u.fill, C.uint32_t(n), &idx))
+}
+
+func rawFillSubmit(u *Umem, n uint32) int {
+	return int(C.xsk_rs_fill_submit(u.fill, C.uint32_t(n)))
+}
+
+// cAddrHelpers and cFrameStart give the C library's answers for what the
+// package computes in Go (ExtractAddr, ExtractOffset, AddOffsetToAddr,
+// FrameStart), and cQueueID the library's queue id, for the test to compare.
+func cAddrHelpers(addr uint64) [3]uint64 {
+	a := C.uint64_t(addr)
+	return [3]uint64{
+		uint64(C.xsk_rs_umem_extract_addr(a)),
+		uint64(C.xsk_rs_umem_extract_offset(a)),
+		uint64(C.xsk_rs_umem_add_offset_to_addr(a)),
+	}
+}
+
+func cFrameStart(u *Umem, addr uint64) uint64 {
+	return uint64(C.xsk_rs_umem_frame_start(u.h, C.uint64_t(addr)))
+}
+
+func cQueueID(s *Socket) int { return int(C.xsk_rs_socket_queue_id(s.h)) }
 
 // descLayout reports the C layout of xsk_rs_desc: size and the offsets of
 // addr, len, options. For the test (test files cannot use cgo).

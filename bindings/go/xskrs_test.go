@@ -271,8 +271,8 @@ func fillAll(t *testing.T, u *Umem) {
 	for i := range addrs {
 		addrs[i] = uint64(i) * uint64(u.FrameSize())
 	}
-	if n := u.Fill(addrs); n != len(addrs) {
-		t.Fatalf("Fill took %d of %d frames", n, len(addrs))
+	if n, err := u.Fill(addrs); n != len(addrs) || err != nil {
+		t.Fatalf("Fill took %d of %d frames: %v", n, len(addrs), err)
 	}
 }
 
@@ -329,7 +329,10 @@ func TestReceive(t *testing.T) {
 				if _, err := s.WaitReadable(100 * time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
-				n := s.Receive(descs)
+				n, err := s.Receive(descs)
+				if err != nil {
+					t.Fatal(err)
+				}
 				addrs := make([]uint64, 0, n)
 				for _, d := range descs[:n] {
 					f := u.Frame(d.Addr, int(d.Len))
@@ -339,14 +342,14 @@ func TestReceive(t *testing.T) {
 					got = append(got, append([]byte(nil), f...))
 					addrs = append(addrs, u.FrameStart(d.Addr))
 				}
-				if m := u.Fill(addrs); m != n {
-					t.Fatalf("Fill took %d of %d", m, n)
+				if m, err := u.Fill(addrs); m != n || err != nil {
+					t.Fatalf("Fill took %d of %d: %v", m, n, err)
 				}
 			}
 			// Anything more would be a duplicate or a foreign frame.
 			time.Sleep(200 * time.Millisecond)
-			if n := s.Receive(descs); n != 0 {
-				t.Errorf("%d extra frames after the %d sent", n, count)
+			if n, err := s.Receive(descs); n != 0 || err != nil {
+				t.Errorf("%d extra frames after the %d sent (%v)", n, count, err)
 			}
 			checkFrames(t, "received", got, count)
 			st, err := s.Stats()
@@ -386,13 +389,23 @@ func TestTransmit(t *testing.T) {
 	done := map[uint64]bool{}
 	sent := 0
 	for end := time.Now().Add(3 * time.Second); len(done) < count && time.Now().Before(end); {
-		sent += s.Transmit(descs[sent:])
-		if s.TxNeedsWakeup() {
+		n, err := s.Transmit(descs[sent:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent += n
+		if w, err := s.TxNeedsWakeup(); err != nil {
+			t.Fatal(err)
+		} else if w {
 			if err := s.Kick(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, a := range comp[:u.Completed(comp)] {
+		c, err := u.Completed(comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range comp[:c] {
 			if done[a] {
 				t.Fatalf("address %#x completed twice", a)
 			}
@@ -434,8 +447,8 @@ func TestStatsFillRingEmpty(t *testing.T) {
 			if st.RxDropped != count || st.RxRingFull != 0 || st.RxInvalidDescs != 0 {
 				t.Errorf("counters: %+v", st)
 			}
-			if n := s.Receive(make([]Desc, 8)); n != 0 {
-				t.Errorf("received %d frames with an empty fill ring", n)
+			if n, err := s.Receive(make([]Desc, 8)); n != 0 || err != nil {
+				t.Errorf("received %d frames with an empty fill ring (%v)", n, err)
 			}
 		})
 	}
@@ -459,9 +472,9 @@ func TestStatsRxRingFull(t *testing.T) {
 			st.RxRingFull, count-ring, st.RxFillRingEmptyDescs)
 	}
 	descs := make([]Desc, 64)
-	n := s.Receive(descs)
-	if n != ring {
-		t.Fatalf("took %d frames from a full RX ring of %d", n, ring)
+	n, err := s.Receive(descs)
+	if n != ring || err != nil {
+		t.Fatalf("took %d frames from a full RX ring of %d (%v)", n, ring, err)
 	}
 	for i, d := range descs[:n] {
 		if f := u.Frame(d.Addr, int(d.Len)); !bytes.Equal(f, testFrame(uint32(i), 100)) {
@@ -531,23 +544,23 @@ func TestCloseTwice(t *testing.T) {
 	// Everything on closed objects fails softly.
 	d := make([]Desc, 4)
 	a := make([]uint64, 4)
-	if s.Receive(d) != 0 || s.Transmit(d) != 0 || u.Fill(a) != 0 || u.Completed(a) != 0 {
-		t.Error("batch calls on closed objects did something")
-	}
 	if s.Fd() != -1 || u.Fd() != -1 || u.Area() != nil || u.Frame(0, 1) != nil || u.FrameCount() != 0 {
 		t.Error("accessors on closed objects")
 	}
-	if s.TxNeedsWakeup() || u.FillNeedsWakeup() {
-		t.Error("wakeup flags on closed objects")
-	}
 	for name, err := range map[string]error{
-		"Kick":         s.Kick(),
-		"Stats":        second(s.Stats()),
-		"Poll":         second(s.Poll(PollIn, 0)),
-		"IsZerocopy":   second(s.IsZerocopy()),
-		"XDPMode":      second(s.XDPMode()),
-		"UpdateXskmap": s.UpdateXskmap(0),
-		"NewSocket":    second(NewSocket(p.ifB, 0, u, SocketConfig{})),
+		"Receive":         second(s.Receive(d)),
+		"Transmit":        second(s.Transmit(d)),
+		"Fill":            second(u.Fill(a)),
+		"Completed":       second(u.Completed(a)),
+		"TxNeedsWakeup":   second(s.TxNeedsWakeup()),
+		"FillNeedsWakeup": second(u.FillNeedsWakeup()),
+		"Kick":            s.Kick(),
+		"Stats":           second(s.Stats()),
+		"Poll":            second(s.Poll(PollIn, 0)),
+		"IsZerocopy":      second(s.IsZerocopy()),
+		"XDPMode":         second(s.XDPMode()),
+		"UpdateXskmap":    s.UpdateXskmap(0),
+		"NewSocket":       second(NewSocket(p.ifB, 0, u, SocketConfig{})),
 	} {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
@@ -617,8 +630,8 @@ func TestErrors(t *testing.T) {
 		if !errors.Is(err, syscall.EINVAL) || !errors.As(err, &xe) || !strings.Contains(xe.Msg, "tx budget 31") {
 			t.Errorf("TxBudget 31: %v", err)
 		}
-		if u.Fd() < 0 || u.Fill([]uint64{0}) != 1 {
-			t.Error("the UMEM did not stay open after EBUSY")
+		if n, err := u.Fill([]uint64{0}); u.Fd() < 0 || n != 1 || err != nil {
+			t.Errorf("the UMEM did not stay open after EBUSY: Fill %d, %v", n, err)
 		}
 		if err := s.Close(); err != nil {
 			return err
@@ -640,6 +653,133 @@ func TestErrors(t *testing.T) {
 
 // The message travels with its own failure even when many goroutines fail at
 // once (xsk_rs_last_error is per thread; the shim reads it in the same call).
+// A ring call the library refuses returns a negative errno, which the
+// package turns into an *Error, never a count: here Fill while a raw reserve
+// is open on the fill ring. A UMEM alone needs no interface.
+func TestRefusedRingCall(t *testing.T) {
+	needRoot(t)
+	u, err := NewUmem(UmemConfig{FrameCount: 16, FrameSize: 2048, FillSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if n := rawFillReserve(u, 1); n != 1 {
+		t.Fatalf("xsk_rs_fill_reserve(1) = %d", n)
+	}
+	n, err := u.Fill([]uint64{0})
+	var xe *Error
+	if n != 0 || !errors.Is(err, syscall.EINVAL) || !errors.As(err, &xe) ||
+		!strings.Contains(xe.Msg, "xsk_rs_fill_put: 1 entries reserved and not yet submitted") {
+		t.Errorf("Fill with a reserve open = %d, %v; want 0 and EINVAL with the library's message", n, err)
+	}
+	if n := rawFillSubmit(u, 2); n != 1 {
+		t.Errorf("xsk_rs_fill_submit(2) after reserving 1 = %d, want 1", n)
+	}
+	if n, err := u.Fill([]uint64{2048}); n != 1 || err != nil {
+		t.Errorf("Fill after the submit = %d, %v", n, err)
+	}
+}
+
+// The unaligned-mode helpers, computed in Go, agree with the library's.
+func TestAddrHelpers(t *testing.T) {
+	for _, a := range []uint64{0, 0x1234, 3<<48 | 0x1234, 1<<48 - 1, 1 << 48, ^uint64(0)} {
+		got := [3]uint64{ExtractAddr(a), ExtractOffset(a), AddOffsetToAddr(a)}
+		if want := cAddrHelpers(a); got != want {
+			t.Errorf("%#x: Go %#x, C %#x", a, got, want)
+		}
+	}
+	if AddOffsetToAddr(3<<48|0x1234) != 0x1237 || ExtractOffset(^uint64(0)) != 0xffff {
+		t.Error("helpers: wrong values")
+	}
+}
+
+// Sizes, fill levels, headroom, ifindex, queue id and the XSKMAP fd, each
+// with a value of its own; FrameStart agrees with the library's.
+func TestGetters(t *testing.T) {
+	needRoot(t)
+	p := newPair(t)
+	u, s := openIn(t, p.nsB, p.ifB,
+		UmemConfig{FrameCount: 64, FrameSize: 2048, FrameHeadroom: 128, FillSize: 128, CompSize: 32},
+		SocketConfig{RxSize: 32, TxSize: 64, XDPMode: XDPModeDRV})
+	if u.FrameHeadroom() != 128 || u.FillSize() != 128 || u.CompSize() != 32 || s.RxSize() != 32 || s.TxSize() != 64 {
+		t.Errorf("headroom %d, fill %d, comp %d, rx %d, tx %d; want 128, 128, 32, 32, 64",
+			u.FrameHeadroom(), u.FillSize(), u.CompSize(), s.RxSize(), s.TxSize())
+	}
+	for _, a := range []uint64{0, 2048, 5*2048 + 300, 64*2048 - 1, ^uint64(0)} {
+		if u.FrameStart(a) != cFrameStart(u, a) {
+			t.Errorf("FrameStart(%#x) = %#x, the library says %#x", a, u.FrameStart(a), cFrameStart(u, a))
+		}
+	}
+	if n, err := u.FillNbFree(^uint32(0)); n != 128 || err != nil {
+		t.Errorf("FillNbFree on an empty fill ring = %d, %v; want 128", n, err)
+	}
+	if n, err := u.Fill([]uint64{0, 2048, 4096}); n != 3 || err != nil {
+		t.Fatalf("Fill = %d, %v", n, err)
+	}
+	if n, err := u.FillNbFree(^uint32(0)); n != 125 || err != nil {
+		t.Errorf("FillNbFree after lending 3 = %d, %v; want 125", n, err)
+	}
+	if n, err := u.FillNbFree(5); n != 5 || err != nil {
+		t.Errorf("FillNbFree(5) = %d, %v; want 5", n, err)
+	}
+	for name, f := range map[string]func(uint32) (int, error){
+		"CompNbAvail": u.CompNbAvail, "RxNbAvail": s.RxNbAvail,
+	} {
+		if n, err := f(8); n != 0 || err != nil {
+			t.Errorf("%s on an empty ring = %d, %v; want 0, nil", name, n, err)
+		}
+	}
+	if n, err := s.TxNbFree(^uint32(0)); n != 64 || err != nil {
+		t.Errorf("TxNbFree on an empty TX ring = %d, %v; want 64", n, err)
+	}
+	var want int
+	if err := inNetns(p.nsB, func() error {
+		ifc, err := net.InterfaceByName(p.ifB)
+		if err == nil {
+			want = ifc.Index
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Ifindex(); got != want || err != nil {
+		t.Errorf("Ifindex = %d, %v; want %d", got, err, want)
+	}
+	if q := cQueueID(s); q != 0 || s.Queue() != 0 {
+		t.Errorf("queue id %d (Go %d), want 0", q, s.Queue())
+	}
+	if fd, err := s.XskmapFd(); fd < 0 || fd == s.Fd() || err != nil {
+		t.Errorf("XskmapFd of a socket with the library's program = %d, %v", fd, err)
+	}
+	// A socket in mode None (on the other end, with a UMEM of its own) has
+	// no XSKMAP.
+	var u2 *Umem
+	var s2 *Socket
+	if err := inNetns(p.nsA, func() error {
+		var err error
+		if u2, err = NewUmem(UmemConfig{FrameCount: 16, FrameSize: 2048}); err != nil {
+			return err
+		}
+		s2, err = NewSocket(p.ifA, 0, u2, SocketConfig{XDPMode: XDPModeNone})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := s2.XskmapFd()
+	var xe *Error
+	if fd != -1 || !errors.Is(err, syscall.ENOENT) || !errors.As(err, &xe) || !strings.Contains(xe.Msg, "no XDP program") {
+		t.Errorf("XskmapFd in mode None = %d, %v; want -1 and ENOENT with the library's message", fd, err)
+	}
+	s2.Close()
+	u2.Close()
+	if _, err := s2.XskmapFd(); !errors.Is(err, ErrClosed) {
+		t.Errorf("XskmapFd after Close: %v", err)
+	}
+	if s2.RxSize() != 0 || u2.FillSize() != 0 || u2.FrameHeadroom() != 0 {
+		t.Error("sizes after Close are not 0")
+	}
+}
+
 func TestErrorMessagesConcurrent(t *testing.T) {
 	needRoot(t)
 	var wg sync.WaitGroup

@@ -88,6 +88,18 @@ def loaded_library_path():
     return None
 
 
+def c_type(ret):
+    """A C return type as the function table test compares it: the scalar
+    types by name, any pointer as "pointer"."""
+    return "pointer" if ret.endswith("*") else ret
+
+
+def py_type(restype):
+    """A ctypes restype of xsk_rs._FUNCS in the terms of c_type."""
+    scalars = {None: "void", ctypes.c_int: "int", ctypes.c_uint32: "uint32_t", ctypes.c_uint64: "uint64_t"}
+    return scalars.get(restype, "pointer")
+
+
 def find_header():
     """xsk_rs.h next to the loaded library (PREFIX/include), else pkg-config's."""
     lib = loaded_library_path()
@@ -132,7 +144,7 @@ class LibraryTests(Base):
             "xsk_rs_socket_config": xsk_rs.SocketConfig, "xsk_rs_stats": xsk_rs._CStats,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
-                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS"]
+                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "ERR_PANIC"]
         lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "%s"' % self.header,
                  "int main(void) {"]
         expect = []
@@ -169,10 +181,11 @@ class LibraryTests(Base):
         with open(self.header) as f:
             text = re.sub(r"/\*.*?\*/|//[^\n]*", "", f.read(), flags=re.S)
         protos = {}
-        for name, params in re.findall(r"\b(xsk_rs_\w+)\(([^()]*)\);", text):
+        for ret, name, params in re.findall(r"([\w *]+?)\s*\b(xsk_rs_\w+)\(([^()]*)\);", text):
             params = params.strip()
-            protos[name] = 0 if params in ("", "void") else params.count(",") + 1
-        table = {name: len(argtypes) for name, _, argtypes in xsk_rs._FUNCS}
+            ret = " ".join(ret.split()).replace(" *", "*")
+            protos[name] = (c_type(ret), 0 if params in ("", "void") else params.count(",") + 1)
+        table = {name: (py_type(restype), len(argtypes)) for name, restype, argtypes in xsk_rs._FUNCS}
         self.assertGreater(len(protos), 40)
         self.assertEqual(table, protos)
 
@@ -185,6 +198,12 @@ class LibraryTests(Base):
         self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.reserved),
                          (ctypes.sizeof(xsk_rs.SocketConfig), 0, 2048, xsk_rs.BIND_NEED_WAKEUP,
                           xsk_rs.XDP_MODE_AUTO, 0, 0))
+
+    def test_addr_helpers(self):
+        for addr, want in [(0, (0, 0, 0)), ((3 << 48) | 0x1234, (0x1234, 3, 0x1237)),
+                           ((1 << 64) - 1, ((1 << 48) - 1, 0xFFFF, (1 << 48) - 1 + 0xFFFF))]:
+            got = (xsk_rs.extract_addr(addr), xsk_rs.extract_offset(addr), xsk_rs.add_offset_to_addr(addr))
+            self.assertEqual(got, want, hex(addr))
 
     def test_load_twice(self):
         path = xsk_rs.library()[1]
@@ -563,6 +582,56 @@ class VethTests(Base):
             self.assertEqual(umem.read(3 * FRAME + 5, 5), b"hello")
             self.assertEqual(umem.completed(), [])
             self.assertEqual(umem.fill(a * FRAME for a in range(4)), 4)
+
+    def test_getters(self):
+        """Sizes, fill levels, headroom, frame starts, ifindex, queue id and
+        the XSKMAP fd, each with a value of its own."""
+        with self.netns(self.ns_a):
+            umem = xsk_rs.Umem(frame_count=64, frame_size=FRAME, frame_headroom=128, fill_size=128, comp_size=32)
+            sock = xsk_rs.Socket(self.if_a, 0, umem, rx_size=32, tx_size=64, xdp_mode=xsk_rs.XDP_MODE_DRV)
+        try:
+            self.assertEqual((umem.frame_headroom, umem.fill_size, umem.comp_size, sock.rx_size, sock.tx_size),
+                             (128, 128, 32, 32, 64))
+            self.assertEqual([umem.frame_start(a) for a in (0, FRAME, 5 * FRAME + 300)], [0, FRAME, 5 * FRAME])
+            self.assertEqual((umem.fill_nb_free(), umem.fill_nb_free(5)), (128, 5))
+            self.assertEqual(umem.fill([0, FRAME, 2 * FRAME]), 3)
+            self.assertEqual(umem.fill_nb_free(), 125)
+            self.assertEqual((umem.comp_nb_avail(), sock.rx_nb_avail(), sock.tx_nb_free()), (0, 0, 64))
+            with self.netns(self.ns_a):
+                want = socket.if_nametoindex(self.if_a)
+            self.assertEqual((sock.ifindex, sock.queue_id), (want, 0))
+            self.assertGreaterEqual(sock.xskmap_fd, 0)
+            self.assertNotEqual(sock.xskmap_fd, sock.fd)
+        finally:
+            sock.close()
+            umem.close()
+        umem, sock = self.open_pair(frame_count=16, xdp_mode=xsk_rs.XDP_MODE_NONE)
+        try:
+            with self.assertRaises(OSError) as cm:
+                sock.xskmap_fd
+            self.assertEqual(cm.exception.errno, errno.ENOENT)
+            self.assertIn("no XDP program", cm.exception.strerror)
+        finally:
+            sock.close()
+            umem.close()
+        with xsk_rs.Umem(frame_count=16, frame_size=FRAME, flags=xsk_rs.UMEM_UNALIGNED_CHUNKS) as umem:
+            self.assertEqual(umem.frame_start((256 << 48) | 1000), 1000)
+
+    def test_refused_ring_call_raises(self):
+        """A ring call the library refuses returns a negative errno, which the
+        module raises as OSError, never passes on as a count: here fill()
+        while a raw reserve is open on the fill ring."""
+        lib, idx = xsk_rs.load(), ctypes.c_uint32()
+        with xsk_rs.Umem(frame_count=16, frame_size=FRAME, fill_size=16) as umem:
+            self.assertEqual(lib.xsk_rs_fill_reserve(umem._fill, 1, ctypes.byref(idx)), 1)
+            with self.assertRaises(OSError) as cm:
+                umem.fill([0])
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
+            self.assertIn("xsk_rs_fill_put: 1 entries reserved and not yet submitted", cm.exception.strerror)
+            self.assertEqual(lib.xsk_rs_fill_submit(umem._fill, 2), 1, "submit says how many it handed over")
+            self.assertEqual(umem.fill([FRAME]), 1)
+        self.assertEqual(lib.xsk_rs_fill_put(None, None, 1), -errno.EINVAL, "misuse is negative, not 0")
+        self.assertEqual(lib.xsk_rs_fill_needs_wakeup(None), -errno.EINVAL)
 
     def test_unclosed_warns(self):
         umem = xsk_rs.Umem(frame_count=16, frame_size=FRAME)

@@ -30,7 +30,10 @@ fallback to the search. If nothing is found, OSError says how to fix it.
 
 Errors: every failing library call raises OSError(errno, message), where
 message is xsk_rs_last_error(), e.g. "xsk_rs_socket_create: interface nosuch:
-no such device". The library keeps that text per OS thread. A ctypes call
+no such device". That includes the ring calls, which return a count, or a
+negative errno when the library refuses the call (fill, completed, receive,
+transmit, *_needs_wakeup); a panic inside the library (a bug) raises
+OSError(ERR_PANIC). The library keeps that text per OS thread. A ctypes call
 releases the GIL but runs on the calling OS thread, and other Python threads
 are other OS threads with their own message, so reading xsk_rs_last_error()
 right after the failing call on the same thread gives this call's message.
@@ -64,9 +67,10 @@ import warnings
 
 __all__ = [
     "XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE",
-    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS",
+    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
+    "extract_addr", "extract_offset", "add_offset_to_addr",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -81,6 +85,7 @@ BIND_COPY = 1 << 1
 BIND_ZEROCOPY = 1 << 2
 BIND_NEED_WAKEUP = 1 << 3
 TX_BUDGET_MIN = 32
+ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
@@ -171,30 +176,38 @@ _FUNCS = [
     ("xsk_rs_version", ctypes.c_char_p, []),
     ("xsk_rs_last_error", ctypes.c_char_p, []),
     ("xsk_rs_strerror", ctypes.c_char_p, [_int]),
-    ("xsk_rs_fill_reserve", _u32, [_FILL, _u32, _P(_u32)]),
+    ("xsk_rs_fill_reserve", _int, [_FILL, _u32, _P(_u32)]),
     ("xsk_rs_fill_addr", _P(_u64), [_FILL, _u32]),
-    ("xsk_rs_fill_submit", None, [_FILL, _u32]),
+    ("xsk_rs_fill_submit", _int, [_FILL, _u32]),
     ("xsk_rs_fill_needs_wakeup", _int, [_FILL]),
-    ("xsk_rs_tx_reserve", _u32, [_TX, _u32, _P(_u32)]),
+    ("xsk_rs_tx_reserve", _int, [_TX, _u32, _P(_u32)]),
     ("xsk_rs_tx_desc", _P(Desc), [_TX, _u32]),
-    ("xsk_rs_tx_submit", None, [_TX, _u32]),
+    ("xsk_rs_tx_submit", _int, [_TX, _u32]),
     ("xsk_rs_tx_needs_wakeup", _int, [_TX]),
-    ("xsk_rs_comp_peek", _u32, [_COMP, _u32, _P(_u32)]),
+    ("xsk_rs_comp_peek", _int, [_COMP, _u32, _P(_u32)]),
     ("xsk_rs_comp_addr", _P(_u64), [_COMP, _u32]),
-    ("xsk_rs_comp_release", None, [_COMP, _u32]),
-    ("xsk_rs_comp_cancel", None, [_COMP, _u32]),
-    ("xsk_rs_rx_peek", _u32, [_RX, _u32, _P(_u32)]),
+    ("xsk_rs_comp_release", _int, [_COMP, _u32]),
+    ("xsk_rs_comp_cancel", _int, [_COMP, _u32]),
+    ("xsk_rs_rx_peek", _int, [_RX, _u32, _P(_u32)]),
     ("xsk_rs_rx_desc", _P(Desc), [_RX, _u32]),
-    ("xsk_rs_rx_release", None, [_RX, _u32]),
-    ("xsk_rs_rx_cancel", None, [_RX, _u32]),
-    ("xsk_rs_fill_put", _u32, [_FILL, _P(_u64), _u32]),
-    ("xsk_rs_tx_put", _u32, [_TX, _P(Desc), _u32]),
-    ("xsk_rs_comp_take", _u32, [_COMP, _P(_u64), _u32]),
-    ("xsk_rs_rx_take", _u32, [_RX, _P(Desc), _u32]),
-    ("xsk_rs_fill_reserve_span", _u32, [_FILL, _u32, _P(_P(_u64))]),
-    ("xsk_rs_tx_reserve_span", _u32, [_TX, _u32, _P(_P(Desc))]),
-    ("xsk_rs_comp_peek_span", _u32, [_COMP, _u32, _P(_P(_u64))]),
-    ("xsk_rs_rx_peek_span", _u32, [_RX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_rx_release", _int, [_RX, _u32]),
+    ("xsk_rs_rx_cancel", _int, [_RX, _u32]),
+    ("xsk_rs_fill_put", _int, [_FILL, _P(_u64), _u32]),
+    ("xsk_rs_tx_put", _int, [_TX, _P(Desc), _u32]),
+    ("xsk_rs_comp_take", _int, [_COMP, _P(_u64), _u32]),
+    ("xsk_rs_rx_take", _int, [_RX, _P(Desc), _u32]),
+    ("xsk_rs_fill_reserve_span", _int, [_FILL, _u32, _P(_P(_u64))]),
+    ("xsk_rs_tx_reserve_span", _int, [_TX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_comp_peek_span", _int, [_COMP, _u32, _P(_P(_u64))]),
+    ("xsk_rs_rx_peek_span", _int, [_RX, _u32, _P(_P(Desc))]),
+    ("xsk_rs_fill_size", _u32, [_FILL]),
+    ("xsk_rs_comp_size", _u32, [_COMP]),
+    ("xsk_rs_rx_size", _u32, [_RX]),
+    ("xsk_rs_tx_size", _u32, [_TX]),
+    ("xsk_rs_fill_nb_free", _int, [_FILL, _u32]),
+    ("xsk_rs_tx_nb_free", _int, [_TX, _u32]),
+    ("xsk_rs_comp_nb_avail", _int, [_COMP, _u32]),
+    ("xsk_rs_rx_nb_avail", _int, [_RX, _u32]),
     ("xsk_rs_socket_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_socket_create", _int, [_P(_SOCK), ctypes.c_char_p, _u32, _UMEM, _P(SocketConfig)]),
     ("xsk_rs_socket_destroy", None, [_SOCK]),
@@ -207,6 +220,9 @@ _FUNCS = [
     ("xsk_rs_socket_is_zerocopy", _int, [_SOCK]),
     ("xsk_rs_socket_xdp_mode", _int, [_SOCK]),
     ("xsk_rs_socket_update_xskmap", _int, [_SOCK, _int]),
+    ("xsk_rs_socket_queue_id", _int, [_SOCK]),
+    ("xsk_rs_socket_ifindex", _int, [_SOCK]),
+    ("xsk_rs_socket_xskmap_fd", _int, [_SOCK]),
     ("xsk_rs_umem_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
     ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
     ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
@@ -215,6 +231,11 @@ _FUNCS = [
     ("xsk_rs_umem_size", _u64, [_UMEM]),
     ("xsk_rs_umem_frame_size", _u32, [_UMEM]),
     ("xsk_rs_umem_frame_count", _u32, [_UMEM]),
+    ("xsk_rs_umem_frame_headroom", _int, [_UMEM]),
+    ("xsk_rs_umem_frame_start", _u64, [_UMEM, _u64]),
+    ("xsk_rs_umem_extract_addr", _u64, [_u64]),
+    ("xsk_rs_umem_extract_offset", _u64, [_u64]),
+    ("xsk_rs_umem_add_offset_to_addr", _u64, [_u64]),
     ("xsk_rs_umem_data", ctypes.c_void_p, [_UMEM, _u64]),
     ("xsk_rs_umem_fd", _int, [_UMEM]),
     ("xsk_rs_umem_fill", _FILL, [_UMEM]),
@@ -315,6 +336,24 @@ def strerror(err):
     return _L().xsk_rs_strerror(err).decode(errors="replace")
 
 
+def extract_addr(addr):
+    """Unaligned mode: the base address a ring address carries in its low 48
+    bits (xsk_rs_umem_extract_addr)."""
+    return _L().xsk_rs_umem_extract_addr(addr)
+
+
+def extract_offset(addr):
+    """Unaligned mode: the offset a ring address carries in its top 16 bits
+    (xsk_rs_umem_extract_offset)."""
+    return _L().xsk_rs_umem_extract_offset(addr)
+
+
+def add_offset_to_addr(addr):
+    """Unaligned mode: the offset into the UMEM area a ring address refers
+    to, its base plus its offset (xsk_rs_umem_add_offset_to_addr)."""
+    return _L().xsk_rs_umem_add_offset_to_addr(addr)
+
+
 def _check(ret):
     """Raises OSError for a negative errno return; returns ret otherwise."""
     if ret < 0:
@@ -385,8 +424,10 @@ class Umem:
         self.frame_size = lib.xsk_rs_umem_frame_size(h)
         self.frame_count = lib.xsk_rs_umem_frame_count(h)
         self.size = lib.xsk_rs_umem_size(h)
-        self.frame_headroom = cfg.frame_headroom
+        self.frame_headroom = _check(lib.xsk_rs_umem_frame_headroom(h))
         self.flags = cfg.flags
+        self.fill_size = lib.xsk_rs_fill_size(self._fill)
+        self.comp_size = lib.xsk_rs_comp_size(self._comp)
         self._addrs = (_u64 * 64)()
 
     def _handle(self):
@@ -477,7 +518,7 @@ class Umem:
             arr = (_u64 * len(addrs))(*addrs)
         if len(arr) == 0:
             return 0
-        return self._lib.xsk_rs_fill_put(self._fill, arr, len(arr))
+        return _check(self._lib.xsk_rs_fill_put(self._fill, arr, len(arr)))
 
     def completed(self, max=64):
         """Takes up to max addresses of frames whose transmission completed
@@ -487,14 +528,32 @@ class Umem:
             return []
         if len(self._addrs) < max:
             self._addrs = (_u64 * max)()
-        n = self._lib.xsk_rs_comp_take(self._comp, self._addrs, max)
+        n = _check(self._lib.xsk_rs_comp_take(self._comp, self._addrs, max))
         return self._addrs[:n]
 
     @property
     def fill_needs_wakeup(self):
         """True if the kernel wants a poll() to take fill entries."""
         self._handle()
-        return self._lib.xsk_rs_fill_needs_wakeup(self._fill) == 1
+        return _check(self._lib.xsk_rs_fill_needs_wakeup(self._fill)) == 1
+
+    def frame_start(self, addr):
+        """The address of the frame that ring address addr lies in, to hand
+        back with fill() (xsk_rs_umem_frame_start): addr rounded down to its
+        frame, or in unaligned mode extract_addr(addr). Arithmetic only."""
+        return self._lib.xsk_rs_umem_frame_start(self._handle(), addr)
+
+    def fill_nb_free(self, nb=None):
+        """Free fill slots, at most nb (default: the ring's size), as libxdp's
+        xsk_prod_nb_free."""
+        self._handle()
+        return _check(self._lib.xsk_rs_fill_nb_free(self._fill, self.fill_size if nb is None else nb))
+
+    def comp_nb_avail(self, nb=None):
+        """Completed addresses ready, at most nb (default: the ring's size),
+        without taking them (libxdp's xsk_cons_nb_avail)."""
+        self._handle()
+        return _check(self._lib.xsk_rs_comp_nb_avail(self._comp, self.comp_size if nb is None else nb))
 
 
 class Socket:
@@ -528,6 +587,8 @@ class Socket:
         self.queue = queue
         self._rx = lib.xsk_rs_socket_rx(h)  # NULL pointer (false) without an RX ring
         self._tx = lib.xsk_rs_socket_tx(h)
+        self.rx_size = lib.xsk_rs_rx_size(self._rx) if self._rx else 0
+        self.tx_size = lib.xsk_rs_tx_size(self._tx) if self._tx else 0
         self._descs = (Desc * 64)()
 
     def _handle(self):
@@ -593,7 +654,7 @@ class Socket:
         if len(self._descs) < max:
             self._descs = (Desc * max)()
         d = self._descs
-        n = self._lib.xsk_rs_rx_take(rx, d, max)
+        n = _check(self._lib.xsk_rs_rx_take(rx, d, max))
         return [(d[i].addr, d[i].len) for i in range(n)]
 
     def transmit(self, descs, kick=True):
@@ -609,15 +670,15 @@ class Socket:
             arr = (Desc * len(descs))()
             for i, d in enumerate(descs):
                 arr[i] = d if isinstance(d, Desc) else Desc(*d)
-        n = self._lib.xsk_rs_tx_put(tx, arr, len(arr)) if len(arr) else 0
-        if kick and self._lib.xsk_rs_tx_needs_wakeup(tx):
+        n = _check(self._lib.xsk_rs_tx_put(tx, arr, len(arr))) if len(arr) else 0
+        if kick and _check(self._lib.xsk_rs_tx_needs_wakeup(tx)):
             self.kick()
         return n
 
     @property
     def tx_needs_wakeup(self):
         """True if the kernel wants kick() to send what was queued."""
-        return self._lib.xsk_rs_tx_needs_wakeup(self._ring(self._tx, "TX")) == 1
+        return _check(self._lib.xsk_rs_tx_needs_wakeup(self._ring(self._tx, "TX"))) == 1
 
     def kick(self):
         """Wakes the kernel to send what is on the TX ring ("try again" answers
@@ -634,6 +695,34 @@ class Socket:
         out = _CStats()
         _check(self._lib.xsk_rs_socket_stats(self._handle(), ctypes.byref(out)))
         return Stats(*(getattr(out, name) for name in Stats._fields))
+
+    @property
+    def queue_id(self):
+        """The socket's queue id (the library's answer; `queue` is what was given)."""
+        return _check(self._lib.xsk_rs_socket_queue_id(self._handle()))
+
+    @property
+    def ifindex(self):
+        """The index of the socket's interface, in the namespace it was created in."""
+        return _check(self._lib.xsk_rs_socket_ifindex(self._handle()))
+
+    @property
+    def xskmap_fd(self):
+        """The fd of the library's XSKMAP for this queue (do not close it).
+        Raises OSError(ENOENT) when the library attached nothing (XDP_MODE_NONE,
+        or no RX ring)."""
+        return _check(self._lib.xsk_rs_socket_xskmap_fd(self._handle()))
+
+    def rx_nb_avail(self, nb=None):
+        """Received packets ready, at most nb (default: the ring's size),
+        without taking them."""
+        rx = self._ring(self._rx, "RX")
+        return _check(self._lib.xsk_rs_rx_nb_avail(rx, self.rx_size if nb is None else nb))
+
+    def tx_nb_free(self, nb=None):
+        """Free TX slots, at most nb (default: the ring's size)."""
+        tx = self._ring(self._tx, "TX")
+        return _check(self._lib.xsk_rs_tx_nb_free(tx, self.tx_size if nb is None else nb))
 
     def update_xskmap(self, map_fd):
         """Inserts this socket (XDP_MODE_NONE) into your XSKMAP map_fd."""

@@ -5,7 +5,8 @@
 //! * fallible calls return 0 or a negative errno and leave a message in
 //!   `xsk_rs_last_error()`; out-params are written only on success;
 //! * calls without an error channel return 0 or NULL on misuse, also with a message;
-//! * no panic crosses the boundary: one becomes `-EFAULT`/0/NULL and a message.
+//! * no panic crosses the boundary: one becomes `-XSK_RS_ERR_PANIC` (NULL, or
+//!   an unsigned call's misuse value) and a message.
 
 #![allow(non_camel_case_types)]
 // C callers hand us raw pointers by design. Each is NULL-checked and its
@@ -14,9 +15,10 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use crate::error::Error;
-use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::cell::UnsafeCell;
+use std::ffi::{c_char, c_int, CStr};
 
+pub mod handle;
 mod ring;
 mod socket;
 mod umem;
@@ -25,9 +27,13 @@ pub use ring::*;
 pub use socket::*;
 pub use umem::*;
 
-/// Runs `$body` (which may `return` early) behind a panic boundary; a panic
-/// records a message and yields `$on_panic`.
+/// Runs `$body` (which may `return` early) behind a panic boundary: a panic
+/// records a message and yields the return type's [`PanicValue`] (or
+/// `$on_panic`, for a call whose type has another documented value).
 macro_rules! ffi_guard {
+    ($body:block) => {
+        $crate::ffi::ffi_guard!($crate::ffi::PanicValue::panic_value(), $body)
+    };
     ($on_panic:expr, $body:block) => {{
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
             Ok(v) => v,
@@ -40,16 +46,99 @@ macro_rules! ffi_guard {
 }
 pub(crate) use ffi_guard;
 
-thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+/// Returned (as `-XSK_RS_ERR_PANIC`) by a call that caught a panic inside
+/// the library: a bug in libxsk_rs, never an answer from the kernel. Above
+/// every errno (Linux's are below 4096), so it cannot be mistaken for one;
+/// `xsk_rs_strerror` names it and `xsk_rs_last_error()` has the panic's
+/// message. A call returning a pointer returns NULL instead, and one returning
+/// an unsigned value its documented misuse value, both with the message.
+pub const XSK_RS_ERR_PANIC: c_int = 4096;
+// Linux's MAX_ERRNO is 4095.
+const _: () = assert!(XSK_RS_ERR_PANIC > 4095);
+
+/// What a call returns when a panic is caught inside it: for each return
+/// type, the documented value that no successful call returns.
+pub(crate) trait PanicValue {
+    fn panic_value() -> Self;
 }
 
-/// Stores `msg` as this thread's last error.
-pub(crate) fn set_last_error(msg: impl Into<String>) {
-    let mut bytes = msg.into().into_bytes();
-    bytes.retain(|&b| b != 0);
-    let c = CString::new(bytes).unwrap_or_default();
-    LAST_ERROR.with(|l| *l.borrow_mut() = c);
+impl PanicValue for c_int {
+    fn panic_value() -> Self {
+        -XSK_RS_ERR_PANIC
+    }
+}
+
+/// The unsigned getters (`xsk_rs_umem_size`, ...): 0, their misuse value.
+impl PanicValue for u32 {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl PanicValue for u64 {
+    fn panic_value() -> Self {
+        0
+    }
+}
+
+impl<T> PanicValue for *const T {
+    fn panic_value() -> Self {
+        std::ptr::null()
+    }
+}
+
+impl<T> PanicValue for *mut T {
+    fn panic_value() -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl PanicValue for () {
+    fn panic_value() -> Self {}
+}
+
+/// Bytes of a message, with its NUL; a longer one is cut (see [`set_last_error`]).
+const LAST_ERROR_CAP: usize = 1024;
+
+thread_local! {
+    /// The thread's last message, NUL-terminated. C holds pointers into it
+    /// across calls, so it is overwritten in place and never moved or freed
+    /// while the thread lives: a const initialiser and a type without drop
+    /// glue give a plain TLS slot with no destructor, alive from the
+    /// thread's start to its very end, also while other thread-locals'
+    /// destructors run.
+    static LAST_ERROR: UnsafeCell<[u8; LAST_ERROR_CAP]> = const { UnsafeCell::new([0; LAST_ERROR_CAP]) };
+}
+
+/// Stores `msg` as this thread's last error, in place: a pointer C got from
+/// `xsk_rs_last_error()` earlier reads the new message. A message longer than
+/// the buffer is cut at a character boundary and ends in "..."; NUL bytes are
+/// dropped. Never panics, also during thread teardown (`try_with`).
+pub(crate) fn set_last_error(msg: impl AsRef<str>) {
+    let msg = msg.as_ref();
+    let room = LAST_ERROR_CAP - 1;
+    let (keep, tail) = if msg.len() <= room {
+        (msg, "")
+    } else {
+        let mut end = room - 3;
+        while !msg.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&msg[..end], "...")
+    };
+    let _ = LAST_ERROR.try_with(|buf| {
+        let dst = buf.get().cast::<u8>();
+        let mut n = 0;
+        for &b in keep.as_bytes().iter().chain(tail.as_bytes()).filter(|&&b| b != 0) {
+            // SAFETY: n < room: keep and tail together are at most room bytes.
+            // No Rust reference to the buffer exists; C only reads it, on this
+            // thread, between calls.
+            unsafe { dst.add(n).write(b) };
+            n += 1;
+        }
+        // SAFETY: n <= room < LAST_ERROR_CAP.
+        unsafe { dst.add(n).write(0) };
+    });
 }
 
 pub(crate) fn record_panic(payload: Box<dyn std::any::Any + Send>) {
@@ -75,17 +164,18 @@ pub(crate) fn refuse<T>(func: &str, what: &str, value: T) -> T {
     value
 }
 
-/// The message of [`refuse`], kept out of line and cold: were the formatting
-/// inlined, every hot-path ring call would carry its stack frame and saved
-/// registers (callgrind measured 60 instructions per `xsk_rs_rx_take` call
-/// with it inlined).
+/// The message of [`refuse`], kept out of line and cold: the hot-path ring
+/// calls inline `refuse`, and were the formatting inlined with it, each of
+/// them would set up its stack frame and save registers on every call, also
+/// on the success path.
 #[cold]
 #[inline(never)]
 fn refused(func: &str, what: &str) {
     set_last_error(format!("{func}: {what}"));
 }
 
-/// A misuse (NULL pointer, bad argument) of a call that returns an errno: `-EINVAL`.
+/// A misuse (NULL pointer, bad argument) of a call that returns an int: `-EINVAL`.
+#[inline(always)]
 pub(crate) fn misuse(func: &str, what: &str) -> c_int {
     refuse(func, what, -libc::EINVAL)
 }
@@ -116,21 +206,67 @@ pub(crate) unsafe fn c_str<'a>(func: &str, what: &str, s: *const c_char) -> Resu
 
 /// A config struct whose first field is its own size (libbpf's `sz` pattern):
 /// older callers pass a shorter struct, newer ones a longer one.
+///
+/// The rule, for this version and every later one: fields are only appended;
+/// the struct has no implicit padding (a `reserved` field fills any gap, so a
+/// later version can append a `u64` or a pointer on an 8-byte boundary); and
+/// `sz` is accepted when it is the end of one of the fields this version knows
+/// (an older caller's struct: the fields it lacks keep their defaults), or
+/// larger than this version's struct (a newer caller's `sizeof`, so a
+/// multiple of its alignment, which is at least `size_t`'s 4) with every byte
+/// past ours 0. A `sz` that cuts a field would mix the caller's bytes of that
+/// field with the default's, so it is refused.
 pub(crate) trait SizedConfig: Copy {
     /// The defaults, with `sz` set to this library's size of the struct.
     fn defaults() -> Self;
+    /// `(offset, end)` of each field after `sz`, in order; written with
+    /// [`config_fields!`], which checks at compile time that they tile the
+    /// struct without padding.
+    const FIELDS: &'static [(usize, usize)];
+}
+
+/// `impl SizedConfig`'s `FIELDS` for `T { field: type, ... }`: every field
+/// after `sz`, in order. Pair it with
+/// `const _: () = assert!(fields_tile(T::FIELDS, size_of::<T>()));`, which
+/// fails the build when the list misses a field or a size, or the struct has
+/// padding.
+macro_rules! config_fields {
+    ($t:ty { $($f:ident: $ft:ty),+ $(,)? }) => {
+        const FIELDS: &'static [(usize, usize)] =
+            &[$((std::mem::offset_of!($t, $f), std::mem::offset_of!($t, $f) + std::mem::size_of::<$ft>())),+];
+    };
+}
+pub(crate) use config_fields;
+
+/// The compile-time half of [`config_fields!`]: `FIELDS` start right after
+/// `sz`, leave no gap, and end at `size`.
+pub(crate) const fn fields_tile(fields: &[(usize, usize)], size: usize) -> bool {
+    let mut at = std::mem::size_of::<usize>();
+    let mut i = 0;
+    while i < fields.len() {
+        if fields[i].0 != at {
+            return false;
+        }
+        at = fields[i].1;
+        i += 1;
+    }
+    at == size
 }
 
 /// Largest `sz` accepted: a guard against garbage in an uninitialised struct.
 const MAX_CONFIG_SZ: usize = 4096;
 
-/// Whether `sz` can be the size of a config struct: at least `sz` itself and
-/// one field, and not cutting a field. Every field after `sz` is a `u32`, in
-/// this version and any later one, so a size that is not a multiple of 4 would
-/// mix the caller's bytes of a field with the default's.
-fn config_sz_ok(sz: usize) -> bool {
-    let field = std::mem::size_of::<u32>();
-    (std::mem::size_of::<usize>() + field..=MAX_CONFIG_SZ).contains(&sz) && sz % field == 0
+/// Every struct size is a multiple of this: a struct that starts with a
+/// `size_t` is aligned to at least 4 bytes on every Linux target.
+const CONFIG_SZ_ALIGN: usize = 4;
+
+/// Whether `sz` can be the size of a caller's `T` under the rule of
+/// [`SizedConfig`] (the zero tail of a longer one is checked by the caller).
+/// A longer one is a later version's `sizeof`: only a multiple of
+/// [`CONFIG_SZ_ALIGN`] can be one.
+fn config_sz_ok<T: SizedConfig>(sz: usize) -> bool {
+    T::FIELDS.iter().any(|&(_, end)| end == sz)
+        || (std::mem::size_of::<T>() < sz && sz <= MAX_CONFIG_SZ && sz % CONFIG_SZ_ALIGN == 0)
 }
 
 /// Fills a caller's config of `sz` bytes (the caller's `sizeof`) with the
@@ -146,8 +282,11 @@ pub(crate) unsafe fn init_config<T: SizedConfig>(func: &str, cfg: *mut T, sz: us
         return misuse(func, "cfg is NULL");
     }
     let ours = std::mem::size_of::<T>();
-    if !config_sz_ok(sz) {
-        return misuse(func, &format!("sz {sz} is not a struct size: pass sizeof(*cfg) ({ours} with this header)"));
+    if !config_sz_ok::<T>(sz) {
+        return misuse(
+            func,
+            &format!("sz {sz} is not a struct size (it cuts a field, or is too small or too large): pass sizeof(*cfg) ({ours} with this header)"),
+        );
     }
     let defaults = T::defaults();
     let dst = cfg.cast::<u8>();
@@ -172,11 +311,11 @@ pub(crate) unsafe fn read_config<T: SizedConfig>(func: &str, cfg: *const T) -> R
     }
     let ours = std::mem::size_of::<T>();
     let sz = cfg.cast::<usize>().read_unaligned();
-    if !config_sz_ok(sz) {
+    if !config_sz_ok::<T>(sz) {
         return Err(misuse(
             func,
             &format!(
-                "config sz {sz} is not a struct size (expected {ours}); initialise it with the *_config_init function"
+                "config sz {sz} is not a struct size (expected {ours}; it cuts a field, or is too small or too large); initialise it with the *_config_init function"
             ),
         ));
     }
@@ -202,15 +341,26 @@ pub extern "C" fn xsk_rs_version() -> *const c_char {
 
 /// This thread's most recent failure message, with context (e.g.
 /// `"xsk_rs_socket_create: socket on veth0 queue 3: interface veth0: queue 3 out of range (...)"`).
-/// Never NULL; `""` before any failure. Owned by the library and valid until the
-/// next failing call on the same thread. Successful calls do not clear it.
+/// Never NULL; `""` before any failure. Successful calls do not clear it.
+///
+/// The pointer is the calling thread's own buffer, owned by the library and
+/// valid for as long as the thread lives: each failure on the thread
+/// overwrites the message in place, so a pointer taken before a failing call
+/// reads that call's message, as in
+/// `printf("%d: %s\n", xsk_rs_fill_put(...), xsk_rs_last_error())` whatever
+/// order the compiler evaluates the arguments in. Copy the text to keep it
+/// past the thread's next failure. Messages are cut at 1023 bytes (at a
+/// UTF-8 character boundary, ending in "..."). Any thread; it may also be
+/// called from a thread-local destructor.
 #[no_mangle]
 pub extern "C" fn xsk_rs_last_error() -> *const c_char {
-    ffi_guard!(c"".as_ptr(), { LAST_ERROR.with(|l| l.borrow().as_ptr()) })
+    ffi_guard!(c"".as_ptr(), {
+        LAST_ERROR.try_with(|buf| buf.get().cast::<c_char>().cast_const()).unwrap_or(c"".as_ptr())
+    })
 }
 
-/// A static description of an errno value; `err` may be negative (as the
-/// library returns it) or positive. Never NULL.
+/// A static description of an errno value or of `XSK_RS_ERR_PANIC`; `err` may
+/// be negative (as the library returns it) or positive. Never NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
     let s: &'static CStr = match err.unsigned_abs() as c_int {
@@ -225,7 +375,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::EAGAIN => c"resource temporarily unavailable",
         libc::ENOMEM => c"out of memory",
         libc::EACCES => c"permission denied",
-        libc::EFAULT => c"bad address or internal error",
+        libc::EFAULT => c"bad address",
         libc::EBUSY => c"device or resource busy",
         libc::EEXIST => c"already exists",
         libc::ENODEV => c"no such device",
@@ -236,6 +386,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::EOPNOTSUPP => c"operation not supported",
         libc::ENETDOWN => c"network is down",
         libc::EAFNOSUPPORT => c"address family not supported (is AF_XDP enabled in the kernel?)",
+        XSK_RS_ERR_PANIC => c"internal error: a panic inside libxsk_rs (a bug; see xsk_rs_last_error())",
         _ => c"unknown error",
     };
     s.as_ptr()
@@ -245,38 +396,106 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
 mod tests {
     use super::*;
 
+    /// A struct as a later version might have it: a u64 appended after u32s.
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq)]
     struct Cfg {
         sz: usize,
         a: u32,
         b: u32,
+        c: u64,
     }
     impl SizedConfig for Cfg {
         fn defaults() -> Self {
-            Cfg { sz: std::mem::size_of::<Cfg>(), a: 1, b: 2 }
+            Cfg { sz: std::mem::size_of::<Cfg>(), a: 1, b: 2, c: 3 }
         }
+        config_fields!(Cfg { a: u32, b: u32, c: u64 });
+    }
+    const _: () = assert!(fields_tile(Cfg::FIELDS, std::mem::size_of::<Cfg>()));
+
+    /// The fields of a struct the caller passes as raw words (sz, then u32s).
+    fn words(w: &[u32]) -> *const Cfg {
+        w.as_ptr().cast()
     }
 
     #[test]
     fn sized_config_null_short_exact_long() {
         unsafe {
             assert_eq!(read_config::<Cfg>("t", std::ptr::null()).unwrap(), Cfg::defaults());
-            let exact = Cfg { sz: 16, a: 7, b: 9 };
-            assert_eq!(read_config("t", &exact).unwrap(), Cfg { sz: 16, a: 7, b: 9 });
-            // An old caller that only knew `a`.
-            let short = Cfg { sz: 12, a: 7, b: 999 };
-            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 16, a: 7, b: 2 });
-            // A newer caller with an extra zero field is fine; non-zero is not.
-            let long: [u32; 6] = [24, 0, 5, 6, 0, 0];
-            let got = read_config::<Cfg>("t", long.as_ptr().cast()).unwrap();
-            assert_eq!((got.a, got.b), (5, 6));
-            let long_bad: [u32; 6] = [24, 0, 5, 6, 1, 0];
-            assert_eq!(read_config::<Cfg>("t", long_bad.as_ptr().cast()).unwrap_err(), -libc::EINVAL);
-            let garbage = Cfg { sz: 0, a: 0, b: 0 };
-            assert_eq!(read_config("t", &garbage).unwrap_err(), -libc::EINVAL);
-            assert!(CStr::from_ptr(xsk_rs_last_error()).to_str().unwrap().contains("config sz 0"));
+            let exact = Cfg { sz: 24, a: 7, b: 9, c: 11 };
+            assert_eq!(read_config("t", &exact).unwrap(), exact);
+            // Older callers: one that knew only `a`, one that knew `a` and `b`.
+            let short = Cfg { sz: 12, a: 7, b: 999, c: 999 };
+            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 24, a: 7, b: 2, c: 3 });
+            let short = Cfg { sz: 16, a: 7, b: 8, c: 999 };
+            assert_eq!(read_config("t", &short).unwrap(), Cfg { sz: 24, a: 7, b: 8, c: 3 });
+            // A newer caller with extra zero bytes is fine, whatever their size; non-zero is not.
+            let long: [u32; 8] = [28, 0, 5, 6, 9, 0, 0, 0xEE];
+            assert_eq!(read_config::<Cfg>("t", words(&long)).unwrap(), Cfg { sz: 24, a: 5, b: 6, c: 9 });
+            let long: [u32; 8] = [32, 0, 5, 6, 9, 0, 0, 0];
+            assert_eq!(read_config::<Cfg>("t", words(&long)).unwrap(), Cfg { sz: 24, a: 5, b: 6, c: 9 });
+            let long_bad: [u32; 8] = [32, 0, 5, 6, 9, 0, 0, 1];
+            assert_eq!(read_config::<Cfg>("t", words(&long_bad)).unwrap_err(), -libc::EINVAL);
+            assert!(last_error().contains("non-zero"), "{}", last_error());
+            // Sizes that cut a field: inside a u32, and 4 bytes into the u64
+            // (a multiple of 4, which the old every-field-is-a-u32 rule took);
+            // longer sizes that are no struct's size (26, 30: not a multiple
+            // of 4), or too large.
+            for sz in [0, 8, 10, 13, 20, 23, 26, 30, MAX_CONFIG_SZ + 1, usize::MAX] {
+                let cut = Cfg { sz, a: 7, b: 8, c: 9 };
+                assert_eq!(read_config("t", &cut).unwrap_err(), -libc::EINVAL, "sz {sz}");
+                assert!(last_error().contains(&format!("config sz {sz} ")), "{}", last_error());
+            }
         }
+    }
+
+    /// init accepts the same sizes as read, writes no more than `sz` bytes,
+    /// and zeroes what lies past this version's struct.
+    #[test]
+    fn sized_config_init_sizes() {
+        for sz in [12, 16, 24, 28, 40] {
+            let mut buf = [0xAAu8; 64];
+            let p = buf.as_mut_ptr().cast::<Cfg>();
+            assert_eq!(unsafe { init_config("t", p, sz) }, 0, "sz {sz}");
+            assert!(buf[sz..].iter().all(|&b| b == 0xAA), "sz {sz}: wrote past the struct");
+            assert!(buf[24.min(sz)..sz].iter().all(|&b| b == 0), "sz {sz}: tail not zeroed");
+            let got = unsafe { read_config("t", p.cast_const()) }.unwrap();
+            assert_eq!(got, Cfg::defaults(), "sz {sz}");
+        }
+        for sz in [0, 8, 11, 20, 22, 26, MAX_CONFIG_SZ + 1] {
+            let mut buf = [0xAAu8; 64];
+            let p = buf.as_mut_ptr().cast::<Cfg>();
+            assert_eq!(unsafe { init_config("t", p, sz) }, -libc::EINVAL, "sz {sz}");
+            assert!(buf.iter().all(|&b| b == 0xAA), "sz {sz}: a refused init wrote");
+        }
+    }
+
+    fn last_error() -> String {
+        unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string()
+    }
+
+    /// One buffer per thread, overwritten in place; long messages are cut at
+    /// a character boundary, NULs dropped.
+    #[test]
+    fn last_error_is_a_thread_buffer() {
+        let p = xsk_rs_last_error();
+        set_last_error("first");
+        assert_eq!(xsk_rs_last_error(), p);
+        assert_eq!(unsafe { CStr::from_ptr(p) }, c"first");
+        set_last_error("a\0b");
+        assert_eq!(unsafe { CStr::from_ptr(p) }, c"ab");
+        let fits = "x".repeat(LAST_ERROR_CAP - 1);
+        set_last_error(&fits);
+        assert_eq!(last_error(), fits);
+        // 'é' is 2 bytes: at an odd offset the cut must step back one.
+        let long = format!("y{}", "é".repeat(LAST_ERROR_CAP));
+        set_last_error(&long);
+        let got = last_error();
+        assert!(got.len() < LAST_ERROR_CAP && got.ends_with("é..."), "{} bytes: {got}", got.len());
+        assert!(long.starts_with(got.trim_end_matches("...")));
+        let other = std::thread::spawn(|| (last_error(), xsk_rs_last_error() as usize)).join().unwrap();
+        assert_eq!(other.0, "");
+        assert_ne!(other.1, p as usize);
     }
 
     #[test]
@@ -288,16 +507,36 @@ mod tests {
         }
     }
 
+    /// A panic inside the guard of an int call gives -XSK_RS_ERR_PANIC (not
+    /// an errno, which a kernel failure could also give), which strerror
+    /// names, and leaves the panic's message; a pointer call gives NULL.
     #[test]
-    fn panics_become_messages() {
-        let r: c_int = ffi_guard!(-libc::EFAULT, {
-            if std::hint::black_box(true) {
-                panic!("boom");
-            }
-            0
-        });
-        assert_eq!(r, -libc::EFAULT);
+    fn panics_become_their_own_code() {
+        extern "C" fn int_call() -> c_int {
+            ffi_guard!({
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                0
+            })
+        }
+        extern "C" fn ptr_call() -> *const u8 {
+            ffi_guard!({
+                if std::hint::black_box(true) {
+                    panic!("bang {}", 7);
+                }
+                c"x".as_ptr().cast()
+            })
+        }
+        let r = int_call();
+        assert_eq!(r, -XSK_RS_ERR_PANIC);
         let msg = unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string();
-        assert!(msg.contains("boom"), "{msg}");
+        assert!(msg.contains("panic") && msg.contains("boom"), "{msg}");
+        let s = unsafe { CStr::from_ptr(xsk_rs_strerror(r)) }.to_str().unwrap();
+        assert!(s.contains("panic"), "{s}");
+        assert_eq!(unsafe { CStr::from_ptr(xsk_rs_strerror(XSK_RS_ERR_PANIC)) }.to_str().unwrap(), s);
+        assert!(ptr_call().is_null());
+        let msg = unsafe { CStr::from_ptr(xsk_rs_last_error()) }.to_str().unwrap().to_string();
+        assert!(msg.contains("bang 7"), "{msg}");
     }
 }

@@ -5,7 +5,8 @@
 //! The signatures are written out one by one (cbindgen reads them); the bodies
 //! share the generic helpers at the bottom.
 
-use super::{ffi_guard, null_handle, refuse};
+use super::handle::{try_mut, try_ref};
+use super::{ffi_guard, misuse, null_handle, refuse};
 use crate::ring::{ConsRing, Desc, ProdRing};
 use std::ffi::c_int;
 
@@ -24,6 +25,30 @@ pub struct xsk_rs_desc {
 
 const _: () = assert!(std::mem::size_of::<xsk_rs_desc>() == std::mem::size_of::<Desc>());
 const _: () = assert!(std::mem::align_of::<xsk_rs_desc>() == std::mem::align_of::<Desc>());
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, addr) == std::mem::offset_of!(Desc, addr));
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, len) == std::mem::offset_of!(Desc, len));
+const _: () = assert!(std::mem::offset_of!(xsk_rs_desc, options) == std::mem::offset_of!(Desc, options));
+
+// The one place where descriptors change type between C and the ring: the
+// asserts above make the two layouts one.
+fn desc_in(p: *const xsk_rs_desc) -> *const Desc {
+    p.cast()
+}
+fn desc_out(p: *mut xsk_rs_desc) -> *mut Desc {
+    p.cast()
+}
+fn desc_slot(p: *mut Desc) -> *mut xsk_rs_desc {
+    p.cast()
+}
+fn desc_entry(p: *const Desc) -> *const xsk_rs_desc {
+    p.cast()
+}
+fn desc_span_out(p: *mut *mut xsk_rs_desc) -> *mut *mut Desc {
+    p.cast()
+}
+fn desc_span_in(p: *mut *const xsk_rs_desc) -> *mut *const Desc {
+    p.cast()
+}
 
 /// The fill ring of a UMEM (application produces frame addresses for RX).
 /// Borrowed from its UMEM. Single producer: one thread at a time may use it.
@@ -57,244 +82,334 @@ pub struct xsk_rs_tx {
 }
 
 /// Reserves exactly `n` fill slots, or none: returns `n` and writes the first
-/// slot's index to `*idx`, or returns 0 (ring too full, `n` 0, or a NULL argument)
-/// and leaves `*idx` alone. Write addresses with `xsk_rs_fill_addr(r, *idx + i)`,
+/// slot's index to `*idx`, or returns 0 (the ring has fewer than `n` free
+/// slots, or `n` is 0) and leaves `*idx` alone. -EINVAL for a NULL argument or
+/// `n` above INT_MAX. Write addresses with `xsk_rs_fill_addr(r, *idx + i)`,
 /// then `xsk_rs_fill_submit(r, n)`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_fill_reserve(r: *mut xsk_rs_fill, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_fill_reserve", r.cast::<ProdRing<u64>>(), n, idx) })
+pub extern "C" fn xsk_rs_fill_reserve(r: *mut xsk_rs_fill, n: u32, idx: *mut u32) -> c_int {
+    ffi_guard!({ reserve("xsk_rs_fill_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The fill slot for index `idx` (masked into the ring, so never out of
 /// bounds); NULL only for a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_addr(r: *mut xsk_rs_fill, idx: u32) -> *mut u64 {
-    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_fill_addr", r.cast::<ProdRing<u64>>(), idx) })
+    ffi_guard!({ prod_slot("xsk_rs_fill_addr", unsafe { try_mut(r) }, idx) })
 }
 
-/// Hands the next `n` reserved fill slots to the kernel. `n` is capped at what
-/// was reserved and not yet submitted; a larger `n` leaves a message in
-/// `xsk_rs_last_error()`.
+/// Hands the next `n` reserved fill slots to the kernel and returns how many
+/// it handed: `n`, or fewer when `n` is more than was reserved and not yet
+/// submitted (all of those, with a message in `xsk_rs_last_error()`).
+/// -EINVAL for a NULL ring.
 #[no_mangle]
-pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_fill_submit", r.cast::<ProdRing<u64>>(), n) })
+pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) -> c_int {
+    ffi_guard!({ submit("xsk_rs_fill_submit", unsafe { try_mut(r) }, n) })
 }
 
-/// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries, else 0.
+/// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries,
+/// 0 if not; -EINVAL for a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_needs_wakeup(r: *const xsk_rs_fill) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_fill_needs_wakeup", r.cast::<ProdRing<u64>>()) })
+    ffi_guard!({ prod_wakeup("xsk_rs_fill_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
-/// Reserves exactly `n` TX slots, or none (as `xsk_rs_fill_reserve`). Fill each
-/// descriptor with `xsk_rs_tx_desc(r, *idx + i)`, then `xsk_rs_tx_submit(r, n)`.
+/// Reserves exactly `n` TX slots, or none (as `xsk_rs_fill_reserve`: `n`, 0,
+/// or -EINVAL). Fill each descriptor with `xsk_rs_tx_desc(r, *idx + i)`, then
+/// `xsk_rs_tx_submit(r, n)`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_tx_reserve(r: *mut xsk_rs_tx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { reserve("xsk_rs_tx_reserve", r.cast::<ProdRing<Desc>>(), n, idx) })
+pub extern "C" fn xsk_rs_tx_reserve(r: *mut xsk_rs_tx, n: u32, idx: *mut u32) -> c_int {
+    ffi_guard!({ reserve("xsk_rs_tx_reserve", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The TX descriptor slot for index `idx` (masked into the ring); NULL only for
 /// a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_desc(r: *mut xsk_rs_tx, idx: u32) -> *mut xsk_rs_desc {
-    ffi_guard!(std::ptr::null_mut(), { prod_slot("xsk_rs_tx_desc", r.cast::<ProdRing<Desc>>(), idx).cast() })
+    ffi_guard!({ desc_slot(prod_slot("xsk_rs_tx_desc", unsafe { try_mut(r) }, idx)) })
 }
 
-/// Hands the next `n` reserved TX descriptors to the kernel (capped at what was
-/// reserved; a larger `n` leaves a message). In copy mode, follow with
+/// Hands the next `n` reserved TX descriptors to the kernel and returns how
+/// many (as `xsk_rs_fill_submit`: fewer than `n`, with a message, when `n` is
+/// more than was reserved; -EINVAL for a NULL ring). In copy mode, follow with
 /// `xsk_rs_socket_kick`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) {
-    ffi_guard!((), { submit("xsk_rs_tx_submit", r.cast::<ProdRing<Desc>>(), n) })
+pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) -> c_int {
+    ffi_guard!({ submit("xsk_rs_tx_submit", unsafe { try_mut(r) }, n) })
 }
 
-/// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, else 0.
+/// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, 0 if
+/// not; -EINVAL for a NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
-    ffi_guard!(0, { prod_wakeup("xsk_rs_tx_needs_wakeup", r.cast::<ProdRing<Desc>>()) })
+    ffi_guard!({ prod_wakeup("xsk_rs_tx_needs_wakeup", unsafe { try_ref(r) }) })
 }
 
-/// Takes up to `n` completed frame addresses: returns how many (0 when none, or
-/// for NULL arguments) and, when more than 0, writes the first index to `*idx`.
-/// Read them with `xsk_rs_comp_addr`, then `xsk_rs_comp_release`.
+/// Takes up to `n` completed frame addresses: returns how many (0 when none
+/// are ready or `n` is 0) and, when more than 0, writes the first index to
+/// `*idx`. -EINVAL for a NULL argument. Read them with `xsk_rs_comp_addr`,
+/// then `xsk_rs_comp_release`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_comp_peek(r: *mut xsk_rs_comp, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_comp_peek", r.cast::<ConsRing<u64>>(), n, idx) })
+pub extern "C" fn xsk_rs_comp_peek(r: *mut xsk_rs_comp, n: u32, idx: *mut u32) -> c_int {
+    ffi_guard!({ peek("xsk_rs_comp_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The completion entry at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_comp_addr(r: *const xsk_rs_comp, idx: u32) -> *const u64 {
-    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_comp_addr", r.cast::<ConsRing<u64>>(), idx) })
+    ffi_guard!({ cons_slot("xsk_rs_comp_addr", unsafe { try_ref(r) }, idx) })
 }
 
-/// Gives the next `n` peeked completion entries back to the kernel (capped at
-/// what was peeked and not yet released; a larger `n` leaves a message).
+/// Gives the next `n` peeked completion entries back to the kernel and
+/// returns how many: `n`, or fewer when `n` is more than was peeked and not
+/// yet released (all of those, with a message). -EINVAL for a NULL ring.
 #[no_mangle]
-pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { release("xsk_rs_comp_release", r.cast::<ConsRing<u64>>(), n) })
+pub extern "C" fn xsk_rs_comp_release(r: *mut xsk_rs_comp, n: u32) -> c_int {
+    ffi_guard!({ release("xsk_rs_comp_release", unsafe { try_mut(r) }, n) })
 }
 
 /// Un-peeks the last `n` peeked, unreleased completion entries, so that the
-/// next peek returns them again (capped; a larger `n` leaves a message).
+/// next peek returns them again, and returns how many (fewer than `n`, with a
+/// message, when fewer are held). -EINVAL for a NULL ring.
 #[no_mangle]
-pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_comp_cancel", r.cast::<ConsRing<u64>>(), n) })
+pub extern "C" fn xsk_rs_comp_cancel(r: *mut xsk_rs_comp, n: u32) -> c_int {
+    ffi_guard!({ cancel("xsk_rs_comp_cancel", unsafe { try_mut(r) }, n) })
 }
 
-/// Takes up to `n` received descriptors (as `xsk_rs_comp_peek`). Read them with
-/// `xsk_rs_rx_desc`, then `xsk_rs_rx_release`.
+/// Takes up to `n` received descriptors (as `xsk_rs_comp_peek`: a count, or
+/// -EINVAL). Read them with `xsk_rs_rx_desc`, then `xsk_rs_rx_release`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_rx_peek(r: *mut xsk_rs_rx, n: u32, idx: *mut u32) -> u32 {
-    ffi_guard!(0, { peek("xsk_rs_rx_peek", r.cast::<ConsRing<Desc>>(), n, idx) })
+pub extern "C" fn xsk_rs_rx_peek(r: *mut xsk_rs_rx, n: u32, idx: *mut u32) -> c_int {
+    ffi_guard!({ peek("xsk_rs_rx_peek", unsafe { try_mut(r) }, n, idx) })
 }
 
 /// The RX descriptor at index `idx` (masked into the ring); NULL only for a
 /// NULL ring.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_desc(r: *const xsk_rs_rx, idx: u32) -> *const xsk_rs_desc {
-    ffi_guard!(std::ptr::null(), { cons_slot("xsk_rs_rx_desc", r.cast::<ConsRing<Desc>>(), idx).cast() })
+    ffi_guard!({ desc_entry(cons_slot("xsk_rs_rx_desc", unsafe { try_ref(r) }, idx)) })
 }
 
-/// Gives the next `n` peeked RX descriptors back to the kernel (capped; a
-/// larger `n` leaves a message). The
-/// frames themselves stay the application's until it puts them on the fill or
-/// TX ring.
+/// Gives the next `n` peeked RX descriptors back to the kernel and returns how
+/// many (as `xsk_rs_comp_release`). The frames themselves stay the
+/// application's until it puts them on the fill or TX ring.
 #[no_mangle]
-pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { release("xsk_rs_rx_release", r.cast::<ConsRing<Desc>>(), n) })
+pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) -> c_int {
+    ffi_guard!({ release("xsk_rs_rx_release", unsafe { try_mut(r) }, n) })
 }
 
-/// Un-peeks the last `n` peeked, unreleased RX descriptors (capped; a larger
-/// `n` leaves a message).
+/// Un-peeks the last `n` peeked, unreleased RX descriptors and returns how
+/// many (as `xsk_rs_comp_cancel`).
 #[no_mangle]
-pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) {
-    ffi_guard!((), { cancel("xsk_rs_rx_cancel", r.cast::<ConsRing<Desc>>(), n) })
+pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) -> c_int {
+    ffi_guard!({ cancel("xsk_rs_rx_cancel", unsafe { try_mut(r) }, n) })
 }
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call
-/// (reserve + copy + submit). Returns how many were queued: fewer than `n` when
-/// the ring is nearly full; 0, with a message, for NULL arguments or while a
-/// `xsk_rs_fill_reserve` is not yet submitted (the ring publishes in order).
+/// (reserve + copy + submit). Returns how many were queued: fewer than `n`
+/// when the ring is nearly full, 0 when it is full or `n` is 0. -EINVAL, with
+/// a message, for a NULL argument or while a `xsk_rs_fill_reserve` is not yet
+/// submitted (the ring publishes in order).
 #[no_mangle]
-pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_fill_put", r.cast::<ProdRing<u64>>(), addrs, n) })
+pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32) -> c_int {
+    ffi_guard!({ put("xsk_rs_fill_put", unsafe { try_mut(r) }, addrs, n) })
 }
 
 /// Puts up to `n` descriptors from `descs` on the TX ring in one call. Returns
-/// how many were queued; 0, with a message, while a `xsk_rs_tx_reserve` is not
-/// yet submitted. In copy mode, follow with `xsk_rs_socket_kick`.
+/// how many were queued (as `xsk_rs_fill_put`; -EINVAL while a
+/// `xsk_rs_tx_reserve` is not yet submitted). In copy mode, follow with
+/// `xsk_rs_socket_kick`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> u32 {
-    ffi_guard!(0, { put("xsk_rs_tx_put", r.cast::<ProdRing<Desc>>(), descs.cast::<Desc>(), n) })
+pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> c_int {
+    ffi_guard!({ put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
 }
 
 /// Copies up to `max` completed frame addresses into `addrs` and releases them
-/// in one call (peek + copy + release). Returns how many; 0, with a message,
-/// while a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
+/// in one call (peek + copy + release). Returns how many, 0 when none are
+/// ready or `max` is 0; -EINVAL, with a message, for a NULL argument or while
+/// a `xsk_rs_comp_peek` is not yet released (the ring releases in order).
 #[no_mangle]
-pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_comp_take", r.cast::<ConsRing<u64>>(), addrs, max) })
+pub extern "C" fn xsk_rs_comp_take(r: *mut xsk_rs_comp, addrs: *mut u64, max: u32) -> c_int {
+    ffi_guard!({ take("xsk_rs_comp_take", unsafe { try_mut(r) }, addrs, max) })
 }
 
-/// Copies up to `max` received descriptors into `descs` and releases them in one
-/// call. Returns how many; 0, with a message, while a `xsk_rs_rx_peek` is not
-/// yet released. The frames stay the application's.
+/// Copies up to `max` received descriptors into `descs` and releases them in
+/// one call. Returns how many (as `xsk_rs_comp_take`; -EINVAL while a
+/// `xsk_rs_rx_peek` is not yet released). The frames stay the application's.
 #[no_mangle]
-pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> u32 {
-    ffi_guard!(0, { take("xsk_rs_rx_take", r.cast::<ConsRing<Desc>>(), descs.cast::<Desc>(), max) })
+pub extern "C" fn xsk_rs_rx_take(r: *mut xsk_rs_rx, descs: *mut xsk_rs_desc, max: u32) -> c_int {
+    ffi_guard!({ take("xsk_rs_rx_take", unsafe { try_mut(r) }, desc_out(descs), max) })
 }
 
 /// Reserves up to `n` fill slots that follow one another in memory, for
 /// writing in place: as many as are free, but no further than the ring's end
 /// (the next call continues from its start). Returns how many and points
-/// `*slots` at the first; 0 (and `*slots` untouched) when the ring is full,
-/// `n` is 0 or an argument is NULL. Write `(*slots)[0]` .. `(*slots)[count-1]`,
-/// then `xsk_rs_fill_submit(r, count)`. The batch path without copies or
-/// per-entry calls. A span shorter than `n` does not mean the ring is full: at
-/// the ring's end, call again for the rest. Until submitted, a span counts as
-/// a reserve: `xsk_rs_fill_put` refuses, as it does while a reserve is open.
+/// `*slots` at the first; 0 (and `*slots` untouched) when the ring is full or
+/// `n` is 0; -EINVAL for a NULL argument. Write `(*slots)[0]` ..
+/// `(*slots)[count-1]`, then `xsk_rs_fill_submit(r, count)`. The batch path
+/// without copies or per-entry calls. A span shorter than `n` does not mean
+/// the ring is full: at the ring's end, call again for the rest. Until
+/// submitted, a span counts as a reserve: `xsk_rs_fill_put` refuses, as it
+/// does while a reserve is open.
 #[no_mangle]
-pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_fill_reserve_span", r.cast::<ProdRing<u64>>(), n, slots) })
+pub extern "C" fn xsk_rs_fill_reserve_span(r: *mut xsk_rs_fill, n: u32, slots: *mut *mut u64) -> c_int {
+    ffi_guard!({ reserve_span("xsk_rs_fill_reserve_span", unsafe { try_mut(r) }, n, slots) })
 }
 
 /// Reserves up to `n` TX descriptors that follow one another in memory (as
 /// `xsk_rs_fill_reserve_span`); fill `(*slots)[0..count)`, then
 /// `xsk_rs_tx_submit(r, count)`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut *mut xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { reserve_span("xsk_rs_tx_reserve_span", r.cast::<ProdRing<Desc>>(), n, slots.cast()) })
+pub extern "C" fn xsk_rs_tx_reserve_span(r: *mut xsk_rs_tx, n: u32, slots: *mut *mut xsk_rs_desc) -> c_int {
+    ffi_guard!({ reserve_span("xsk_rs_tx_reserve_span", unsafe { try_mut(r) }, n, desc_span_out(slots)) })
 }
 
 /// Takes up to `n` completed frame addresses that follow one another in
 /// memory, for reading in place: as many as are ready, but no further than the
 /// ring's end. Returns how many and points `*entries` at the first; 0 (and
-/// `*entries` untouched) when none are ready, `n` is 0 or an argument is NULL.
-/// Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)` (or
-/// `xsk_rs_comp_cancel` to read them again later). A span shorter than `n`
+/// `*entries` untouched) when none are ready or `n` is 0; -EINVAL for a NULL
+/// argument. Read `(*entries)[0..count)`, then `xsk_rs_comp_release(r, count)`
+/// (or `xsk_rs_comp_cancel` to read them again later). A span shorter than `n`
 /// does not mean the ring is empty: at the ring's end, call again for the
 /// rest. Until released, a span counts as a peek: `xsk_rs_comp_take` refuses.
 #[no_mangle]
-pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_comp_peek_span", r.cast::<ConsRing<u64>>(), n, entries) })
+pub extern "C" fn xsk_rs_comp_peek_span(r: *mut xsk_rs_comp, n: u32, entries: *mut *const u64) -> c_int {
+    ffi_guard!({ peek_span("xsk_rs_comp_peek_span", unsafe { try_mut(r) }, n, entries) })
 }
 
 /// Takes up to `n` received descriptors that follow one another in memory (as
 /// `xsk_rs_comp_peek_span`); read `(*entries)[0..count)`, then
 /// `xsk_rs_rx_release(r, count)`.
 #[no_mangle]
-pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *const xsk_rs_desc) -> u32 {
-    ffi_guard!(0, { peek_span("xsk_rs_rx_peek_span", r.cast::<ConsRing<Desc>>(), n, entries.cast()) })
+pub extern "C" fn xsk_rs_rx_peek_span(r: *mut xsk_rs_rx, n: u32, entries: *mut *const xsk_rs_desc) -> c_int {
+    ffi_guard!({ peek_span("xsk_rs_rx_peek_span", unsafe { try_mut(r) }, n, desc_span_in(entries)) })
 }
 
-// Shared bodies. A ring handle is a pointer to the ring inside its owner; NULL
-// is the only invalid value we can detect.
+/// Entries in the fill ring (a power of two); 0 for a NULL ring. A call on
+/// the ring: one thread at a time, as for the others.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_size(r: *const xsk_rs_fill) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_fill_size", unsafe { try_ref(r) }.map(ProdRing::size)) })
+}
+
+/// Entries in the completion ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_size(r: *const xsk_rs_comp) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_comp_size", unsafe { try_ref(r) }.map(ConsRing::size)) })
+}
+
+/// Entries in the RX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_size(r: *const xsk_rs_rx) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_rx_size", unsafe { try_ref(r) }.map(ConsRing::size)) })
+}
+
+/// Entries in the TX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_size(r: *const xsk_rs_tx) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_tx_size", unsafe { try_ref(r) }.map(ProdRing::size)) })
+}
+
+/// Free fill slots, at most `nb` (libxdp's `xsk_prod_nb_free`): answered
+/// from the cached view when it has `nb` free, else after one read of the
+/// kernel's consumer index. Reserves nothing. -EINVAL for a NULL ring. A
+/// count above INT_MAX is asked as INT_MAX.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_nb_free(r: *mut xsk_rs_fill, nb: u32) -> c_int {
+    ffi_guard!({ nb_free("xsk_rs_fill_nb_free", unsafe { try_mut(r) }, nb) })
+}
+
+/// Free TX slots, at most `nb` (as `xsk_rs_fill_nb_free`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_nb_free(r: *mut xsk_rs_tx, nb: u32) -> c_int {
+    ffi_guard!({ nb_free("xsk_rs_tx_nb_free", unsafe { try_mut(r) }, nb) })
+}
+
+/// Completed addresses ready to peek, at most `nb` (libxdp's
+/// `xsk_cons_nb_avail`): answered from the cached view when it has `nb`, else
+/// after one read of the kernel's producer index. Takes nothing. -EINVAL for
+/// a NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_nb_avail(r: *mut xsk_rs_comp, nb: u32) -> c_int {
+    ffi_guard!({ nb_avail("xsk_rs_comp_nb_avail", unsafe { try_mut(r) }, nb) })
+}
+
+/// Received descriptors ready to peek, at most `nb` (as
+/// `xsk_rs_comp_nb_avail`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_nb_avail(r: *mut xsk_rs_rx, nb: u32) -> c_int {
+    ffi_guard!({ nb_avail("xsk_rs_rx_nb_avail", unsafe { try_mut(r) }, nb) })
+}
+
+// Shared bodies. They get the ring behind the handle from `handle::try_mut` or
+// `try_ref`: None for NULL, the only invalid handle we can detect.
+//
+// Every count they return is at most `n`, and `n` is first capped at INT_MAX
+// (`up_to`), so a count always fits the int and never looks like an error.
+
+/// The largest count an int return carries.
+const COUNT_MAX: u32 = c_int::MAX as u32;
+
+/// `n` for a call that does "up to `n`": no more than a count can say.
+#[inline(always)]
+fn up_to(n: u32) -> u32 {
+    n.min(COUNT_MAX)
+}
+
+/// A count of at most `up_to(n)` as the call's return value.
+#[inline(always)]
+fn count(n: u32) -> c_int {
+    debug_assert!(n <= COUNT_MAX);
+    n as c_int
+}
 
 #[inline(always)]
-fn reserve<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, idx: *mut u32) -> u32 {
-    // SAFETY: r is NULL or a ring handle from its owner.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn reserve<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32, idx: *mut u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if idx.is_null() {
-        return refuse(func, "idx is NULL", 0);
+        return misuse(func, "idx is NULL");
+    }
+    if n > COUNT_MAX {
+        return too_many(func, n);
     }
     match r.reserve(n) {
         Some(i) => {
             // SAFETY: idx checked non-NULL.
             unsafe { idx.write(i) };
-            n
+            count(n)
         }
         None => 0,
     }
 }
 
+/// An exact `n` that the int return could not report.
+#[cold]
+fn too_many(func: &str, n: u32) -> c_int {
+    misuse(func, &format!("n {n} is more than INT_MAX"))
+}
+
 #[inline(always)]
-fn prod_slot<T: Copy>(func: &str, r: *mut ProdRing<T>, idx: u32) -> *mut T {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
+fn prod_slot<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, idx: u32) -> *mut T {
+    match r {
         Some(r) => r.slot(idx),
         None => null_handle(func, std::ptr::null_mut()),
     }
 }
 
 #[inline(always)]
-fn submit<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
-        Some(r) => {
-            let done = r.submit(n);
-            if done < n {
-                clamped(func, n, done, "reserved and not yet submitted", "submitted");
-            }
-        }
-        None => null_handle(func, ()),
+fn submit<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
+    let done = r.submit(up_to(n));
+    if done < n {
+        clamped(func, n, done, "reserved and not yet submitted", "submitted");
     }
+    count(done)
 }
 
 /// Records that a submit/release/cancel of `n` was clamped to `done`: a `n`
 /// larger than the caller holds is a bug in the caller worth a message, even
-/// though the call has no error channel. Off the hot path.
+/// though the call did what it could. Off the hot path.
 #[cold]
 fn clamped(func: &str, n: u32, done: u32, held: &str, verb: &str) {
     refuse(func, &format!("n {n} is more than the {done} {held}; {verb} {done}"), ())
@@ -304,134 +419,140 @@ fn clamped(func: &str, n: u32, done: u32, held: &str, verb: &str) {
 /// (it publishes in order, so the batch call would hand over the open entries
 /// instead of its own). Off the hot path: only after the ring returned 0.
 #[cold]
-fn open_batch(func: &str, open: u32, held: &str, verb: &str) -> u32 {
-    refuse(func, &format!("{open} entries {held}; {verb} them first"), 0)
+fn open_batch(func: &str, open: u32, held: &str, verb: &str) -> c_int {
+    misuse(func, &format!("{open} entries {held}; {verb} them first"))
 }
 
 #[inline(always)]
-fn prod_wakeup<T: Copy>(func: &str, r: *const ProdRing<T>) -> c_int {
-    // SAFETY: as above.
-    match unsafe { r.as_ref() } {
+fn prod_wakeup<T: Copy>(func: &str, r: Option<&ProdRing<T>>) -> c_int {
+    match r {
         Some(r) => c_int::from(r.needs_wakeup()),
-        None => null_handle(func, 0),
+        None => misuse(func, "handle is NULL"),
     }
 }
 
 #[inline(always)]
-fn put<T: Copy>(func: &str, r: *mut ProdRing<T>, items: *const T, n: u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn put<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, items: *const T, n: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if n == 0 {
         return 0;
     }
     if items.is_null() {
-        return refuse(func, "array is NULL", 0);
+        return misuse(func, "array is NULL");
     }
-    // SAFETY: the caller passes n readable entries.
-    let done = r.put(unsafe { std::slice::from_raw_parts(items, n as usize) });
+    // SAFETY: the caller passes n readable entries; we read at most up_to(n).
+    let done = r.put(unsafe { std::slice::from_raw_parts(items, up_to(n) as usize) });
     if done == 0 && r.reserved() != 0 {
         return open_batch(func, r.reserved(), "reserved and not yet submitted", "submit");
     }
-    done
+    count(done)
 }
 
 #[inline(always)]
-fn peek<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, idx: *mut u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn peek<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32, idx: *mut u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if idx.is_null() {
-        return refuse(func, "idx is NULL", 0);
+        return misuse(func, "idx is NULL");
     }
-    let (got, first) = r.peek(n);
+    let (got, first) = r.peek(up_to(n));
     if got > 0 {
         // SAFETY: idx checked non-NULL.
         unsafe { idx.write(first) };
     }
-    got
+    count(got)
 }
 
 #[inline(always)]
-fn cons_slot<T: Copy>(func: &str, r: *const ConsRing<T>, idx: u32) -> *const T {
-    // SAFETY: as above.
-    match unsafe { r.as_ref() } {
+fn cons_slot<T: Copy>(func: &str, r: Option<&ConsRing<T>>, idx: u32) -> *const T {
+    match r {
         Some(r) => r.slot(idx),
         None => null_handle(func, std::ptr::null()),
     }
 }
 
 #[inline(always)]
-fn release<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
-        Some(r) => {
-            let done = r.release(n);
-            if done < n {
-                clamped(func, n, done, "peeked and not yet released", "released");
-            }
-        }
-        None => null_handle(func, ()),
+fn release<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
+    let done = r.release(up_to(n));
+    if done < n {
+        clamped(func, n, done, "peeked and not yet released", "released");
     }
+    count(done)
 }
 
 #[inline(always)]
-fn cancel<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32) {
-    // SAFETY: as above.
-    match unsafe { r.as_mut() } {
-        Some(r) => {
-            let done = r.cancel(n);
-            if done < n {
-                clamped(func, n, done, "peeked and not yet released", "cancelled");
-            }
-        }
-        None => null_handle(func, ()),
+fn cancel<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
+    let done = r.cancel(up_to(n));
+    if done < n {
+        clamped(func, n, done, "peeked and not yet released", "cancelled");
     }
+    count(done)
 }
 
 #[inline(always)]
-fn take<T: Copy>(func: &str, r: *mut ConsRing<T>, out: *mut T, max: u32) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn take<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, out: *mut T, max: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if max == 0 {
         return 0;
     }
     if out.is_null() {
-        return refuse(func, "array is NULL", 0);
+        return misuse(func, "array is NULL");
     }
-    // SAFETY: the caller passes room for max entries.
-    let done = r.take(unsafe { std::slice::from_raw_parts_mut(out, max as usize) });
+    // SAFETY: the caller passes room for max entries; we write at most up_to(max).
+    let done = r.take(unsafe { std::slice::from_raw_parts_mut(out, up_to(max) as usize) });
     if done == 0 && r.peeked() != 0 {
         return open_batch(func, r.peeked(), "peeked and not yet released", "release or cancel");
     }
-    done
+    count(done)
 }
 
 #[inline(always)]
-fn reserve_span<T: Copy>(func: &str, r: *mut ProdRing<T>, n: u32, slots: *mut *mut T) -> u32 {
-    // SAFETY: r is NULL or a ring handle from its owner.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn reserve_span<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, n: u32, slots: *mut *mut T) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if slots.is_null() {
-        return refuse(func, "slots is NULL", 0);
+        return misuse(func, "slots is NULL");
     }
-    let (got, first) = r.reserve_run(n);
+    let (got, first) = r.reserve_run(up_to(n));
     if got > 0 {
         // SAFETY: slots checked non-NULL. The got entries from slot(first) on
         // lie before the ring's end, so the caller's run stays in bounds.
         unsafe { slots.write(r.slot(first)) };
     }
-    got
+    count(got)
 }
 
 #[inline(always)]
-fn peek_span<T: Copy>(func: &str, r: *mut ConsRing<T>, n: u32, entries: *mut *const T) -> u32 {
-    // SAFETY: as above.
-    let Some(r) = (unsafe { r.as_mut() }) else { return null_handle(func, 0) };
+fn peek_span<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, n: u32, entries: *mut *const T) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
     if entries.is_null() {
-        return refuse(func, "entries is NULL", 0);
+        return misuse(func, "entries is NULL");
     }
-    let (got, first) = r.peek_run(n);
+    let (got, first) = r.peek_run(up_to(n));
     if got > 0 {
         // SAFETY: entries checked non-NULL; the run ends before the ring's end.
         unsafe { entries.write(r.slot(first)) };
     }
-    got
+    count(got)
+}
+
+#[inline(always)]
+fn ring_size(func: &str, size: Option<u32>) -> u32 {
+    size.unwrap_or_else(|| null_handle(func, 0))
+}
+
+#[inline(always)]
+fn nb_free<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, nb: u32) -> c_int {
+    match r {
+        Some(r) => count(r.nb_free(up_to(nb))),
+        None => misuse(func, "handle is NULL"),
+    }
+}
+
+#[inline(always)]
+fn nb_avail<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, nb: u32) -> c_int {
+    match r {
+        Some(r) => count(r.nb_avail(up_to(nb))),
+        None => misuse(func, "handle is NULL"),
+    }
 }

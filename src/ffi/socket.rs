@@ -1,7 +1,10 @@
 //! C ABI for sockets: `xsk_rs_socket_*`.
 
-use super::umem::umem_ref;
-use super::{c_str, fail, ffi_guard, init_config, misuse, null_handle, read_config, status, xsk_rs_umem, SizedConfig};
+use super::handle::{to_box, to_ref, try_box, try_ref};
+use super::{
+    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, refuse, status,
+    xsk_rs_umem, SizedConfig,
+};
 use crate::socket::{Socket, SocketConfig};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_short};
@@ -35,11 +38,16 @@ pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
 pub const XSK_RS_TX_BUDGET_MIN: u32 = 32;
 
 /// Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
-/// fields; `sz` lets the struct grow in later versions.
+/// fields. `sz` lets the struct grow in later versions, by the rule of the
+/// config structs (see the conventions at the top of this header): fields are
+/// only appended, with no implicit padding (any gap is a `reserved` field),
+/// and `sz` must be the end of a field this library knows, or a size larger
+/// than its struct (a multiple of 4) with every byte past it 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_socket_config {
-    /// `sizeof(xsk_rs_socket_config)`, set by `xsk_rs_socket_config_init()`.
+    /// `sizeof(xsk_rs_socket_config)` as the caller was built with it, set by
+    /// `xsk_rs_socket_config_init()`.
     pub sz: usize,
     /// RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
     /// least as many as the frames lent to the fill ring: when the RX ring is
@@ -72,6 +80,14 @@ pub struct xsk_rs_socket_config {
 }
 
 impl SizedConfig for xsk_rs_socket_config {
+    config_fields!(xsk_rs_socket_config {
+        rx_size: u32,
+        tx_size: u32,
+        bind_flags: u32,
+        xdp_mode: u32,
+        tx_budget: u32,
+        reserved: u32,
+    });
     fn defaults() -> Self {
         let d = SocketConfig::default();
         xsk_rs_socket_config {
@@ -85,6 +101,8 @@ impl SizedConfig for xsk_rs_socket_config {
         }
     }
 }
+
+const _: () = assert!(fields_tile(xsk_rs_socket_config::FIELDS, std::mem::size_of::<xsk_rs_socket_config>()));
 
 impl TryFrom<xsk_rs_socket_config> for SocketConfig {
     type Error = crate::Error;
@@ -124,20 +142,20 @@ pub struct xsk_rs_stats {
     pub tx_ring_empty_descs: u64,
 }
 
-unsafe fn sock_ref<'a>(p: *const xsk_rs_socket) -> Option<&'a Socket> {
-    p.cast::<Socket>().as_ref()
-}
-
 /// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
 /// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
 /// library's default). Call it as
 /// `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
-/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
-/// this header keeps working with a later library whose struct is longer.
-/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+/// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+/// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+/// against this header keeps working with later libraries, and one built
+/// against a later header with this library. Returns 0, or -EINVAL (`cfg`
+/// NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+/// one field, is larger than this struct but no multiple of 4, or is larger
+/// than 4096), leaving `*cfg` untouched. Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: usize) -> c_int {
-    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })
+    ffi_guard!({ unsafe { init_config("xsk_rs_socket_config_init", cfg, sz) } })
 }
 
 /// Creates an AF_XDP socket on `ifname` queue `queue_id` over `umem`, binds it,
@@ -163,7 +181,7 @@ pub extern "C" fn xsk_rs_socket_create(
     cfg: *const xsk_rs_socket_config,
 ) -> c_int {
     const F: &str = "xsk_rs_socket_create";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -171,7 +189,7 @@ pub extern "C" fn xsk_rs_socket_create(
             Ok(s) => s,
             Err(e) => return e,
         };
-        let Some(umem) = (unsafe { umem_ref(umem) }) else { return misuse(F, "umem is NULL") };
+        let Some(umem) = (unsafe { try_ref(umem) }) else { return misuse(F, "umem is NULL") };
         let cfg = match unsafe { read_config(F, cfg) }.map(SocketConfig::try_from) {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return fail(F, e),
@@ -179,7 +197,7 @@ pub extern "C" fn xsk_rs_socket_create(
         };
         match Socket::new(ifname, queue_id, umem, &cfg) {
             Ok(s) => {
-                unsafe { *out = Box::into_raw(Box::new(s)).cast() };
+                unsafe { *out = to_box(s) };
                 0
             }
             Err(e) => fail(F, e),
@@ -192,11 +210,9 @@ pub extern "C" fn xsk_rs_socket_create(
 /// closes its fd. Its ring handles become invalid. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
-    ffi_guard!((), {
-        if !sock.is_null() {
-            // SAFETY: a live handle from Box::into_raw.
-            drop(unsafe { Box::from_raw(sock.cast::<Socket>()) });
-        }
+    ffi_guard!({
+        // SAFETY: NULL or a live handle from xsk_rs_socket_create.
+        drop(unsafe { try_box(sock) });
     })
 }
 
@@ -204,9 +220,9 @@ pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
 /// socket has none (rx_size 0) or `sock` is NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_rx {
-    ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_ref(sock) } {
-            Some(s) => s.rx_ptr().cast(),
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.rx_ptr()),
             None => null_handle("xsk_rs_socket_rx", std::ptr::null_mut()),
         }
     })
@@ -216,9 +232,9 @@ pub extern "C" fn xsk_rs_socket_rx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 /// socket has none (tx_size 0) or `sock` is NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_tx {
-    ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { sock_ref(sock) } {
-            Some(s) => s.tx_ptr().cast(),
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.tx_ptr()),
             None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
         }
     })
@@ -227,8 +243,8 @@ pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
 /// The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => s.fd(),
             None => misuse("xsk_rs_socket_fd", "sock is NULL"),
         }
@@ -244,8 +260,8 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_kick";
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.kick()),
             None => misuse(F, "sock is NULL"),
         }
@@ -257,8 +273,8 @@ pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, timeout_ms: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_poll";
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => s.poll(events, timeout_ms).unwrap_or_else(|e| fail(F, e)),
             None => misuse(F, "sock is NULL"),
         }
@@ -270,8 +286,8 @@ pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, 
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_rs_stats) -> c_int {
     const F: &str = "xsk_rs_socket_stats";
-    ffi_guard!(-libc::EFAULT, {
-        let Some(s) = (unsafe { sock_ref(sock) }) else { return misuse(F, "sock is NULL") };
+    ffi_guard!({
+        let Some(s) = (unsafe { try_ref(sock) }) else { return misuse(F, "sock is NULL") };
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -301,8 +317,8 @@ pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_xdp_mode";
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => s.xdp_mode() as c_int,
             None => misuse(F, "sock is NULL"),
         }
@@ -313,8 +329,8 @@ pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_is_zerocopy";
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => s.is_zerocopy().map_or_else(|e| fail(F, e), c_int::from),
             None => misuse(F, "sock is NULL"),
         }
@@ -328,12 +344,65 @@ pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_update_xskmap";
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { sock_ref(sock) } {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
             Some(s) => status(F, s.update_xskmap(map_fd)),
             None => misuse(F, "sock is NULL"),
         }
     })
+}
+
+/// The socket's queue id (as given to `xsk_rs_socket_create`); -EINVAL for
+/// NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_queue_id(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_queue_id";
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_int(F, "queue id", s.queue_id()),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// The index of the socket's interface (`if_nametoindex` in the namespace it
+/// was created in); -EINVAL for NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_ifindex(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_ifindex";
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_int(F, "ifindex", s.ifindex()),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// The fd of the XSKMAP of the library's XDP program that steers this
+/// socket's queue (shared by this process's sockets on the interface; owned
+/// by the library: do not close it), e.g. to read it with bpf(2) or to put
+/// another socket of your own in it. -ENOENT, with a message, when the library
+/// attached nothing (`XSK_RS_XDP_MODE_NONE`, or a socket without an RX ring);
+/// -EINVAL for NULL. Valid until the socket is destroyed. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_xskmap_fd(sock: *const xsk_rs_socket) -> c_int {
+    const F: &str = "xsk_rs_socket_xskmap_fd";
+    ffi_guard!({
+        match unsafe { try_ref(sock) }.map(Socket::xskmap_fd) {
+            Some(Some(fd)) => fd,
+            Some(None) => refuse(
+                F,
+                "the library attached no XDP program for this socket (mode NONE, or no rx ring), so it has no XSKMAP",
+                -libc::ENOENT,
+            ),
+            None => misuse(F, "sock is NULL"),
+        }
+    })
+}
+
+/// A u32 the kernel keeps below 2^31 as an int, or -EOVERFLOW.
+fn to_int(func: &str, what: &str, v: u32) -> c_int {
+    c_int::try_from(v).unwrap_or_else(|_| refuse(func, &format!("{what} {v} does not fit an int"), -libc::EOVERFLOW))
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! C ABI for UMEMs: `xsk_rs_umem_*`.
 
-use super::{fail, ffi_guard, init_config, misuse, null_handle, read_config, set_last_error, SizedConfig};
-use crate::umem::{Umem, UmemConfig};
+use super::handle::{to_box, to_ref, try_box, try_ref};
+use super::{
+    config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, set_last_error,
+    SizedConfig,
+};
+use crate::umem::{self, Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
 
 /// A registered UMEM: packet buffer area, fill ring and completion ring.
@@ -15,12 +19,17 @@ pub struct xsk_rs_umem {
 pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 
 /// UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
-/// fields. `sz` is set by init to `sizeof(xsk_rs_umem_config)` so that the
-/// struct can grow in later versions without breaking built programs.
+/// fields. `sz` lets the struct grow in later versions without breaking built
+/// programs, by the rule of the config structs (see the conventions at the
+/// top of this header): fields are only appended, with no implicit padding
+/// (any gap is a `reserved` field), and `sz` must be the end of a field this
+/// library knows, or a size larger than its struct (a multiple of 4) with
+/// every byte past it 0.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_umem_config {
-    /// `sizeof(xsk_rs_umem_config)`, set by `xsk_rs_umem_config_init()`.
+    /// `sizeof(xsk_rs_umem_config)` as the caller was built with it, set by
+    /// `xsk_rs_umem_config_init()`.
     pub sz: usize,
     /// Number of frames (default 4096). With `xsk_rs_umem_create_with_area`,
     /// 0 means as many as fit in the area.
@@ -49,6 +58,14 @@ pub struct xsk_rs_umem_config {
 }
 
 impl SizedConfig for xsk_rs_umem_config {
+    config_fields!(xsk_rs_umem_config {
+        frame_count: u32,
+        frame_size: u32,
+        frame_headroom: u32,
+        fill_size: u32,
+        comp_size: u32,
+        flags: u32,
+    });
     fn defaults() -> Self {
         let d = UmemConfig::default();
         xsk_rs_umem_config {
@@ -63,6 +80,8 @@ impl SizedConfig for xsk_rs_umem_config {
     }
 }
 
+const _: () = assert!(fields_tile(xsk_rs_umem_config::FIELDS, std::mem::size_of::<xsk_rs_umem_config>()));
+
 impl From<xsk_rs_umem_config> for UmemConfig {
     fn from(c: xsk_rs_umem_config) -> Self {
         UmemConfig {
@@ -76,30 +95,26 @@ impl From<xsk_rs_umem_config> for UmemConfig {
     }
 }
 
-/// The UMEM behind a handle, or None for NULL.
-///
-/// # Safety
-/// `p` is NULL or a live handle from `xsk_rs_umem_create*`.
-pub(crate) unsafe fn umem_ref<'a>(p: *const xsk_rs_umem) -> Option<&'a Umem> {
-    p.cast::<Umem>().as_ref()
-}
-
 /// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
 /// and completion rings of 2048, no flags. Call it as
 /// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
-/// than `sz` bytes and records `sz` in `cfg->sz`, so a program built against
-/// this header keeps working with a later library whose struct is longer.
-/// Returns 0, or -EINVAL (`cfg` NULL, `sz` not a struct size). Any thread.
+/// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
+/// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
+/// against this header keeps working with later libraries, and one built
+/// against a later header with this library. Returns 0, or -EINVAL (`cfg`
+/// NULL, or `sz` not a struct size: it cuts a field, is smaller than `sz` and
+/// one field, is larger than this struct but no multiple of 4, or is larger
+/// than 4096), leaving `*cfg` untouched. Any thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
-    ffi_guard!(-libc::EFAULT, { unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
+    ffi_guard!({ unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
 }
 
 fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_int {
     match r {
         Ok(u) => {
             // SAFETY: the caller checked `out` is non-NULL.
-            unsafe { *out = Box::into_raw(Box::new(u)).cast() };
+            unsafe { *out = to_box(u) };
             0
         }
         Err(e) => fail(func, e),
@@ -115,7 +130,7 @@ fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk_rs_umem_config) -> c_int {
     const F: &str = "xsk_rs_umem_create";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -139,7 +154,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
     cfg: *const xsk_rs_umem_config,
 ) -> c_int {
     const F: &str = "xsk_rs_umem_create_with_area";
-    ffi_guard!(-libc::EFAULT, {
+    ffi_guard!({
         if out.is_null() {
             return misuse(F, "out is NULL");
         }
@@ -161,13 +176,13 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
     const F: &str = "xsk_rs_umem_destroy";
-    ffi_guard!(-libc::EFAULT, {
-        let Some(u) = (unsafe { umem_ref(umem) }) else { return 0 };
+    ffi_guard!({
+        let Some(u) = (unsafe { try_ref(umem) }) else { return 0 };
         if let Err(e) = u.ensure_unused() {
             return fail(F, e);
         }
-        // SAFETY: a live handle from Box::into_raw, unused by any socket.
-        drop(unsafe { Box::from_raw(umem.cast::<Umem>()) });
+        // SAFETY: a live handle from xsk_rs_umem_create*, unused by any socket.
+        drop(unsafe { try_box(umem) });
         0
     })
 }
@@ -175,34 +190,90 @@ pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
 /// Start of the UMEM area; NULL for a NULL handle.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_area(umem: *const xsk_rs_umem) -> *mut c_void {
-    ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
             Some(u) => u.area().cast(),
             None => null_handle("xsk_rs_umem_area", std::ptr::null_mut()),
         }
     })
 }
 
-/// Registered size of the area in bytes (`frame_count * frame_size`); 0 for NULL.
+/// Registered size of the area in bytes (`frame_count * frame_size`, never 0);
+/// 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_size(umem: *const xsk_rs_umem) -> u64 {
-    ffi_guard!(0, { unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
+    ffi_guard!({ unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_size", 0), |u| u.size()) })
 }
 
-/// Bytes per frame; 0 for NULL.
+/// Bytes per frame (never 0); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_size(umem: *const xsk_rs_umem) -> u32 {
-    ffi_guard!(0, {
-        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
+    ffi_guard!({
+        unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_size", 0), |u| u.frame_size())
     })
 }
 
-/// Number of frames; 0 for NULL.
+/// Number of frames (never 0); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
-    ffi_guard!(0, {
-        unsafe { umem_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
+    ffi_guard!({
+        unsafe { try_ref(umem) }.map_or_else(|| null_handle("xsk_rs_umem_frame_count", 0), |u| u.frame_count())
     })
+}
+
+/// Bytes left free before received data in each frame, as configured
+/// (`frame_headroom`; may be 0); -EINVAL for NULL. Received data starts
+/// `256 + headroom` bytes into its frame (`XDP_PACKET_HEADROOM`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_headroom(umem: *const xsk_rs_umem) -> c_int {
+    const F: &str = "xsk_rs_umem_frame_headroom";
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
+            // Below frame_size - 256 <= the page size: it fits.
+            Some(u) => c_int::try_from(u.frame_headroom()).unwrap_or(c_int::MAX),
+            None => misuse(F, "umem is NULL"),
+        }
+    })
+}
+
+/// The address of the frame that ring address `addr` lies in: the address to
+/// hand back on the fill ring (or reuse for TX) once its packet is done with.
+/// Aligned mode: `addr - addr % frame_size`; unaligned mode
+/// (`XSK_RS_UMEM_UNALIGNED_CHUNKS`): the chunk's base address,
+/// `xsk_rs_umem_extract_addr(addr)`. Arithmetic only: it does not check that
+/// `addr` lies inside the UMEM. `UINT64_MAX` (no address) for a NULL `umem`.
+/// Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_frame_start(umem: *const xsk_rs_umem, addr: u64) -> u64 {
+    const F: &str = "xsk_rs_umem_frame_start";
+    ffi_guard!(u64::MAX, {
+        match unsafe { try_ref(umem) } {
+            Some(u) => u.frame_start(addr),
+            None => null_handle(F, u64::MAX),
+        }
+    })
+}
+
+/// Unaligned mode: the base address a ring address carries in its low 48
+/// bits (libxdp's `xsk_umem__extract_addr`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_extract_addr(addr: u64) -> u64 {
+    ffi_guard!({ umem::extract_addr(addr) })
+}
+
+/// Unaligned mode: the offset a ring address carries in its top 16 bits
+/// (libxdp's `xsk_umem__extract_offset`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_extract_offset(addr: u64) -> u64 {
+    ffi_guard!({ umem::extract_offset(addr) })
+}
+
+/// Unaligned mode: the offset into the UMEM area that a ring address refers
+/// to, its base address plus its offset (libxdp's
+/// `xsk_umem__add_offset_to_addr`). A plain function of `addr`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_add_offset_to_addr(addr: u64) -> u64 {
+    ffi_guard!({ umem::add_offset_to_addr(addr) })
 }
 
 /// Pointer to the byte at ring address `addr` (an RX descriptor's `addr`, a
@@ -210,8 +281,8 @@ pub extern "C" fn xsk_rs_umem_frame_count(umem: *const xsk_rs_umem) -> u32 {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut c_void {
     const F: &str = "xsk_rs_umem_data";
-    ffi_guard!(std::ptr::null_mut(), {
-        let Some(u) = (unsafe { umem_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
+    ffi_guard!({
+        let Some(u) = (unsafe { try_ref(umem) }) else { return null_handle(F, std::ptr::null_mut()) };
         match u.data_ptr(addr) {
             Some(p) => p.as_ptr().cast(),
             None => {
@@ -225,8 +296,8 @@ pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut 
 /// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
-    ffi_guard!(-libc::EFAULT, {
-        match unsafe { umem_ref(umem) } {
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
             Some(u) => u.fd(),
             None => misuse("xsk_rs_umem_fd", "umem is NULL"),
         }
@@ -236,9 +307,9 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
 /// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
-    ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
-            Some(u) => u.fill_ptr().cast(),
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
+            Some(u) => to_ref(u.fill_ptr()),
             None => null_handle("xsk_rs_umem_fill", std::ptr::null_mut()),
         }
     })
@@ -247,9 +318,9 @@ pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs
 /// The UMEM's completion ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_comp(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_comp {
-    ffi_guard!(std::ptr::null_mut(), {
-        match unsafe { umem_ref(umem) } {
-            Some(u) => u.comp_ptr().cast(),
+    ffi_guard!({
+        match unsafe { try_ref(umem) } {
+            Some(u) => to_ref(u.comp_ptr()),
             None => null_handle("xsk_rs_umem_comp", std::ptr::null_mut()),
         }
     })

@@ -265,25 +265,23 @@ static void test_misuse(void)
 	CHECK_RC(xsk_rs_umem_create(&u, &ucfg), -EINVAL);
 	CHECK(u == umem_sentinel, "failed umem_create left the out-param alone");
 
-	/* NULL ring handles: 0 / NULL / no-op */
-	CHECK(xsk_rs_fill_reserve(NULL, 1, &idx) == 0 && xsk_rs_tx_reserve(NULL, 1, &idx) == 0 &&
-		      xsk_rs_comp_peek(NULL, 1, &idx) == 0 && xsk_rs_rx_peek(NULL, 1, &idx) == 0,
-	      "reserve/peek on NULL rings return 0");
+	/* NULL ring handles: misuse, -EINVAL (never 0, which means "empty" or "no"), or NULL */
+	CHECK(xsk_rs_fill_reserve(NULL, 1, &idx) == -EINVAL && xsk_rs_tx_reserve(NULL, 1, &idx) == -EINVAL &&
+		      xsk_rs_comp_peek(NULL, 1, &idx) == -EINVAL && xsk_rs_rx_peek(NULL, 1, &idx) == -EINVAL,
+	      "reserve/peek on NULL rings return -EINVAL");
 	CHECK(idx == 12345, "reserve/peek on NULL rings leave idx alone");
 	CHECK(xsk_rs_fill_addr(NULL, 0) == NULL && xsk_rs_tx_desc(NULL, 0) == NULL && xsk_rs_comp_addr(NULL, 0) == NULL &&
 		      xsk_rs_rx_desc(NULL, 0) == NULL,
 	      "accessors on NULL rings return NULL");
-	xsk_rs_fill_submit(NULL, 1);
-	xsk_rs_tx_submit(NULL, 1);
-	xsk_rs_comp_release(NULL, 1);
-	xsk_rs_comp_cancel(NULL, 1);
-	xsk_rs_rx_release(NULL, 1);
-	xsk_rs_rx_cancel(NULL, 1);
-	CHECK(xsk_rs_fill_needs_wakeup(NULL) == 0 && xsk_rs_tx_needs_wakeup(NULL) == 0,
-	      "needs_wakeup on NULL rings is 0; submit/release/cancel on NULL are no-ops");
-	CHECK(xsk_rs_fill_put(NULL, addrs, 4) == 0 && xsk_rs_tx_put(NULL, d, 4) == 0 &&
-		      xsk_rs_comp_take(NULL, addrs, 4) == 0 && xsk_rs_rx_take(NULL, d, 4) == 0,
-	      "batch calls on NULL rings move nothing");
+	CHECK(xsk_rs_fill_submit(NULL, 1) == -EINVAL && xsk_rs_tx_submit(NULL, 1) == -EINVAL &&
+		      xsk_rs_comp_release(NULL, 1) == -EINVAL && xsk_rs_comp_cancel(NULL, 1) == -EINVAL &&
+		      xsk_rs_rx_release(NULL, 1) == -EINVAL && xsk_rs_rx_cancel(NULL, 1) == -EINVAL,
+	      "submit/release/cancel on NULL rings return -EINVAL");
+	CHECK(xsk_rs_fill_needs_wakeup(NULL) == -EINVAL && xsk_rs_tx_needs_wakeup(NULL) == -EINVAL,
+	      "needs_wakeup on NULL rings is -EINVAL, not \"no wakeup\"");
+	CHECK(xsk_rs_fill_put(NULL, addrs, 4) == -EINVAL && xsk_rs_tx_put(NULL, d, 4) == -EINVAL &&
+		      xsk_rs_comp_take(NULL, addrs, 4) == -EINVAL && xsk_rs_rx_take(NULL, d, 4) == -EINVAL,
+	      "batch calls on NULL rings return -EINVAL");
 	CHECK(xsk_rs_umem_fill(NULL) == NULL && xsk_rs_umem_comp(NULL) == NULL && xsk_rs_socket_rx(NULL) == NULL &&
 		      xsk_rs_socket_tx(NULL) == NULL,
 	      "ring getters on NULL owners return NULL");
@@ -312,13 +310,22 @@ static void test_misuse(void)
 		CHECK(xsk_rs_socket_poll(sock, POLLIN, 0) == 0, "poll(POLLIN, 0) on an idle socket times out");
 		CHECK(xsk_rs_socket_stats(sock, NULL) == -EINVAL, "socket_stats(sock, NULL) -> -EINVAL");
 		CHECK(xsk_rs_socket_update_xskmap(sock, -1) < 0, "update_xskmap with fd -1 fails");
-		CHECK(xsk_rs_tx_reserve(tx, 33, &i0) == 0, "tx_reserve(33) on a 32-entry ring -> 0 (all or nothing)");
-		CHECK(xsk_rs_tx_reserve(tx, 32, &i0) == 32, "tx_reserve(32) -> 32");
-		CHECK(xsk_rs_tx_reserve(tx, 1, &i1) == 0, "tx_reserve(1) on the full ring -> 0");
+		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 33, &i0)) == 0,
+		      "tx_reserve(33) on a 32-entry ring -> 0 (all or nothing)");
+		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 32, &i0)) == 32, "tx_reserve(32) -> 32");
+		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 1, &i1)) == 0, "tx_reserve(1) on the full ring -> 0");
 		CHECK(xsk_rs_tx_desc(tx, i0) == xsk_rs_tx_desc(tx, i0 + 32), "tx_desc masks the index");
-		CHECK(xsk_rs_fill_reserve(fill, 2049, &i0) == 0, "fill_reserve(2049) on a 2048-entry ring -> 0");
+		CHECK(RING_COUNT(xsk_rs_fill_reserve(fill, 2049, &i0)) == 0,
+		      "fill_reserve(2049) on a 2048-entry ring -> 0");
 		CHECK(xsk_rs_fill_addr(fill, 5) == xsk_rs_fill_addr(fill, 5 + 2048), "fill_addr masks the index");
-		CHECK(xsk_rs_comp_peek(xsk_rs_umem_comp(umem), 8, &i0) == 0, "comp_peek on an empty ring -> 0");
+		CHECK(RING_COUNT(xsk_rs_comp_peek(xsk_rs_umem_comp(umem), 8, &i0)) == 0,
+		      "comp_peek on an empty ring -> 0");
+		/* Empty, not misuse: 0 and no message, told apart from the -EINVAL above. */
+		xsk_rs_socket_fd(NULL);
+		msg = xsk_rs_last_error();
+		CHECK(RING_COUNT(xsk_rs_comp_take(xsk_rs_umem_comp(umem), addrs, 4)) == 0 &&
+			      !strcmp(xsk_rs_last_error(), "xsk_rs_socket_fd: sock is NULL"),
+		      "comp_take on an empty ring -> 0, the last error untouched (\"%s\")", msg);
 
 		/* The UMEM belongs to the socket until the socket is gone. */
 		rc = xsk_rs_umem_destroy(umem);
@@ -353,12 +360,12 @@ static void test_rx_per_desc(void)
 	CHECK(xsk_rs_socket_xdp_mode(NULL) == -EINVAL, "socket_xdp_mode(NULL) -> -EINVAL");
 
 	/* Give the kernel frames to write into: the first 1024 of the UMEM. */
-	n = xsk_rs_fill_reserve(f.fill, nfill, &idx);
+	n = RING_COUNT(xsk_rs_fill_reserve(f.fill, nfill, &idx));
 	if (!CHECK(n == nfill, "fill_reserve(%u) -> %u", nfill, n))
 		goto out;
 	for (i = 0; i < nfill; i++)
 		*xsk_rs_fill_addr(f.fill, idx + i) = (uint64_t)i * f.fsize;
-	xsk_rs_fill_submit(f.fill, nfill);
+	RING_COUNT(xsk_rs_fill_submit(f.fill, nfill));
 
 	for (i = 0; i < NFRAMES; i++)
 		if (!peer_send(ctx.peer, i))
@@ -368,7 +375,7 @@ static void test_rx_per_desc(void)
 	while (got < NFRAMES && now_ms() < deadline) {
 		uint64_t recycle[16];
 
-		n = xsk_rs_rx_peek(f.rx, 16, &idx);
+		n = RING_COUNT(xsk_rs_rx_peek(f.rx, 16, &idx));
 		if (n == 0) {
 			xsk_rs_socket_poll(f.sock, POLLIN, 100);
 			continue;
@@ -377,8 +384,8 @@ static void test_rx_per_desc(void)
 		if (cancel_ok < 0) {
 			uint32_t idx2 = 0, again;
 
-			xsk_rs_rx_cancel(f.rx, n);
-			again = xsk_rs_rx_peek(f.rx, 16, &idx2);
+			RING_COUNT(xsk_rs_rx_cancel(f.rx, n));
+			again = RING_COUNT(xsk_rs_rx_peek(f.rx, 16, &idx2));
 			cancel_ok = again >= n && idx2 == idx;
 			n = again;
 			idx = idx2;
@@ -401,12 +408,12 @@ static void test_rx_per_desc(void)
 			}
 			recycle[i] = d ? frame_base(d->addr, f.fsize) : 0;
 		}
-		xsk_rs_rx_release(f.rx, n);
+		RING_COUNT(xsk_rs_rx_release(f.rx, n));
 		/* Put the frames back on the fill ring, as a real receiver does. */
-		if (xsk_rs_fill_reserve(f.fill, n, &idx) == n) {
+		if (RING_COUNT(xsk_rs_fill_reserve(f.fill, n, &idx)) == n) {
 			for (i = 0; i < n; i++)
 				*xsk_rs_fill_addr(f.fill, idx + i) = recycle[i];
-			xsk_rs_fill_submit(f.fill, n);
+			RING_COUNT(xsk_rs_fill_submit(f.fill, n));
 		} else {
 			bad++;
 		}
@@ -414,7 +421,7 @@ static void test_rx_per_desc(void)
 	CHECK(got == NFRAMES && bad == 0, "%u numbered frames (60..1500 bytes) received byte-exact and in order "
 	      "(got %u, %u bad, %u non-test)", NFRAMES, got, bad, other);
 	CHECK(cancel_ok == 1, "rx_cancel returns peeked entries to the ring");
-	CHECK(xsk_rs_rx_peek(f.rx, 16, &idx) == 0, "nothing else arrived");
+	CHECK(RING_COUNT(xsk_rs_rx_peek(f.rx, 16, &idx)) == 0, "nothing else arrived");
 out:
 	fixture_down(&f);
 }
@@ -442,7 +449,7 @@ static void test_tx_per_desc(void)
 	while ((sent < NFRAMES || done < NFRAMES) && now_ms() < deadline) {
 		uint32_t n = NFRAMES - sent < 16 ? NFRAMES - sent : 16;
 
-		if (n && xsk_rs_tx_reserve(f.tx, n, &idx) == n) {
+		if (n && RING_COUNT(xsk_rs_tx_reserve(f.tx, n, &idx)) == n) {
 			for (i = 0; i < n; i++) {
 				xsk_rs_desc *d = xsk_rs_tx_desc(f.tx, idx + i);
 
@@ -450,20 +457,20 @@ static void test_tx_per_desc(void)
 				d->len = frame_len(sent + i);
 				d->options = 0;
 			}
-			xsk_rs_tx_submit(f.tx, n);
+			RING_COUNT(xsk_rs_tx_submit(f.tx, n));
 			sent += n;
 			if (sent == n)
-				CHECK(xsk_rs_tx_needs_wakeup(f.tx) != 0, "copy mode: tx needs_wakeup is set");
+				CHECK(RING_COUNT(xsk_rs_tx_needs_wakeup(f.tx)) != 0, "copy mode: tx needs_wakeup is set");
 		}
-		if (xsk_rs_tx_needs_wakeup(f.tx))
+		if (RING_COUNT(xsk_rs_tx_needs_wakeup(f.tx)))
 			kicks_ok &= kick(f.sock);
-		n = xsk_rs_comp_peek(f.comp, 64, &idx);
+		n = RING_COUNT(xsk_rs_comp_peek(f.comp, 64, &idx));
 		if (n && cancel_ok < 0) {
 			uint32_t idx2 = 0, again;
 
 			/* comp_cancel hands peeked entries back, like rx_cancel. */
-			xsk_rs_comp_cancel(f.comp, n);
-			again = xsk_rs_comp_peek(f.comp, 64, &idx2);
+			RING_COUNT(xsk_rs_comp_cancel(f.comp, n));
+			again = RING_COUNT(xsk_rs_comp_peek(f.comp, 64, &idx2));
 			cancel_ok = again >= n && idx2 == idx;
 			n = again;
 			idx = idx2;
@@ -477,7 +484,7 @@ static void test_tx_per_desc(void)
 			else if (seen[k]++)
 				dup++;
 		}
-		xsk_rs_comp_release(f.comp, n);
+		RING_COUNT(xsk_rs_comp_release(f.comp, n));
 		done += n;
 		if (!n && sent == NFRAMES)
 			xsk_rs_socket_poll(f.sock, POLLOUT, 10);
@@ -548,8 +555,9 @@ static void test_batch(void)
 	/* RX: frames 0..63 go on the fill ring; a 65th does not fit. */
 	for (i = 0; i < B_RING; i++)
 		addrs[i] = (uint64_t)i * B_FSIZE;
-	CHECK(xsk_rs_fill_put(fill, addrs, B_RING) == B_RING, "fill_put(64) on an empty 64-entry ring -> 64");
-	CHECK(xsk_rs_fill_put(fill, addrs, 1) == 0, "fill_put on a full ring -> 0");
+	CHECK(RING_COUNT(xsk_rs_fill_put(fill, addrs, B_RING)) == B_RING,
+	      "fill_put(64) on an empty 64-entry ring -> 64");
+	CHECK(RING_COUNT(xsk_rs_fill_put(fill, addrs, 1)) == 0, "fill_put on a full ring -> 0");
 
 	for (uint32_t round = 0; round < NFRAMES / B_ROUND; round++) {
 		uint32_t want = (round + 1) * B_ROUND;
@@ -560,7 +568,7 @@ static void test_batch(void)
 		while (got < want && now_ms() < deadline) {
 			xsk_rs_desc d[B_RING];
 
-			n = xsk_rs_rx_take(rx, d, B_RING);
+			n = RING_COUNT(xsk_rs_rx_take(rx, d, B_RING));
 			if (!n) {
 				xsk_rs_socket_poll(sock, POLLIN, 100);
 				continue;
@@ -574,7 +582,7 @@ static void test_batch(void)
 				got++;
 				addrs[i] = frame_base(d[i].addr, B_FSIZE);
 			}
-			refill_ok &= xsk_rs_fill_put(fill, addrs, n) == n;
+			refill_ok &= RING_COUNT(xsk_rs_fill_put(fill, addrs, n)) == n;
 		}
 	}
 	CHECK(got == NFRAMES && bad == 0, "rx_take: %u frames byte-exact and in order over 4 rounds (got %u, %u bad)",
@@ -594,13 +602,13 @@ static void test_batch(void)
 		uint64_t c[B_RING];
 
 		if (sent < B_TX) {
-			n = xsk_rs_tx_put(tx, descs + sent, B_TX - sent);
+			n = RING_COUNT(xsk_rs_tx_put(tx, descs + sent, B_TX - sent));
 			if (n < B_TX - sent)
 				partial++;
 			sent += n;
 		}
 		kicks_ok &= kick(sock);
-		n = xsk_rs_comp_take(comp, c, B_RING);
+		n = RING_COUNT(xsk_rs_comp_take(comp, c, B_RING));
 		for (i = 0; i < n; i++) {
 			uint64_t k = c[i] / B_FSIZE - B_RING;
 
@@ -699,12 +707,12 @@ static int lend_by_spans(xsk_rs_fill *fill, struct spans *s, const uint64_t *add
 
 	while (n) {
 		uint64_t *slots = NULL;
-		uint32_t got = xsk_rs_fill_reserve_span(fill, n, &slots);
+		uint32_t got = RING_COUNT(xsk_rs_fill_reserve_span(fill, n, &slots));
 
 		if (!span_ok(s, got, slots, base, sizeof(*base), n, n))
 			return 0;
 		memcpy(slots, addrs, got * sizeof(*addrs));
-		xsk_rs_fill_submit(fill, got);
+		RING_COUNT(xsk_rs_fill_submit(fill, got));
 		addrs += got;
 		n -= got;
 	}
@@ -718,11 +726,11 @@ static uint32_t comp_wait(struct fixture *f, uint32_t want, int *kicks_ok)
 	uint32_t idx, n;
 
 	for (;;) {
-		n = xsk_rs_comp_peek(f->comp, UINT32_MAX, &idx);
-		xsk_rs_comp_cancel(f->comp, n);
+		n = RING_COUNT(xsk_rs_comp_peek(f->comp, UINT32_MAX, &idx));
+		RING_COUNT(xsk_rs_comp_cancel(f->comp, n));
 		if (n >= want || now_ms() >= deadline)
 			return n;
-		if (xsk_rs_tx_needs_wakeup(f->tx))
+		if (RING_COUNT(xsk_rs_tx_needs_wakeup(f->tx)))
 			*kicks_ok &= kick(f->sock);
 		sleep_ms(1);
 	}
@@ -782,7 +790,7 @@ static void test_span_rx(void)
 			uint32_t ask = span_ask(rs.calls), n;
 
 			e = NULL;
-			n = xsk_rs_rx_peek_span(f.rx, ask, &e);
+			n = RING_COUNT(xsk_rs_rx_peek_span(f.rx, ask, &e));
 			if (!(ok = span_ok(&rs, n, e, base, sizeof(*base), ask, left)))
 				break;
 			for (i = 0; i < n; i++, got++) {
@@ -799,7 +807,7 @@ static void test_span_rx(void)
 				}
 				addrs[i] = frame_base(d->addr, S_FSIZE);
 			}
-			xsk_rs_rx_release(f.rx, n);
+			RING_COUNT(xsk_rs_rx_release(f.rx, n));
 			left -= n;
 			for (i = 0; i < n; i++) {
 				if (addrs[i] / S_FSIZE < S_LENT)
@@ -827,7 +835,8 @@ static void test_span_rx(void)
 		nlent += lent[i];
 	CHECK(nlent == S_LENT, "all %u frames are lent again (%u)", S_LENT, nlent);
 	e = (const xsk_rs_desc *)(uintptr_t)0xdeadbeefu;
-	CHECK(xsk_rs_rx_peek_span(f.rx, UINT32_MAX, &e) == 0 && e == (const xsk_rs_desc *)(uintptr_t)0xdeadbeefu,
+	CHECK(RING_COUNT(xsk_rs_rx_peek_span(f.rx, UINT32_MAX, &e)) == 0 &&
+		      e == (const xsk_rs_desc *)(uintptr_t)0xdeadbeefu,
 	      "nothing else arrived; rx_peek_span on the empty ring leaves *entries alone");
 	fixture_down(&f);
 }
@@ -869,7 +878,7 @@ static void test_span_tx(void)
 			uint32_t ask = min_u32(span_ask(ts.calls), left), n;
 			xsk_rs_desc *slots = NULL;
 
-			n = xsk_rs_tx_reserve_span(f.tx, ask, &slots);
+			n = RING_COUNT(xsk_rs_tx_reserve_span(f.tx, ask, &slots));
 			if (!(ok = span_ok(&ts, n, slots, tbase, sizeof(*tbase), ask, S_RING - (S_ROUND - left))))
 				break;
 			for (i = 0; i < n; i++, sent++) {
@@ -878,7 +887,7 @@ static void test_span_tx(void)
 				slots[i].options = 0;
 				make_frame(xsk_rs_umem_data(f.umem, slots[i].addr), sent, slots[i].len);
 			}
-			xsk_rs_tx_submit(f.tx, n);
+			RING_COUNT(xsk_rs_tx_submit(f.tx, n));
 			left -= n;
 		}
 		if (!ok)
@@ -892,7 +901,7 @@ static void test_span_tx(void)
 			uint32_t ask = span_ask(cs.calls), n;
 
 			e = NULL;
-			n = xsk_rs_comp_peek_span(f.comp, ask, &e);
+			n = RING_COUNT(xsk_rs_comp_peek_span(f.comp, ask, &e));
 			if (!(ok = span_ok(&cs, n, e, cbase, sizeof(*cbase), ask, left)))
 				break;
 			for (i = 0; i < n; i++, done++) {
@@ -900,7 +909,7 @@ static void test_span_tx(void)
 					printf("  completion %u: addr %llu (want %llu)\n", done, (unsigned long long)e[i],
 					       (unsigned long long)span_tx_addr(done));
 			}
-			xsk_rs_comp_release(f.comp, n);
+			RING_COUNT(xsk_rs_comp_release(f.comp, n));
 			left -= n;
 		}
 	}
@@ -914,7 +923,8 @@ static void test_span_tx(void)
 	CHECK(ts.cut >= 2 && cs.cut >= 2,
 	      "the ring's end cut %u tx and %u comp spans short, each followed by one from entry 0", ts.cut, cs.cut);
 	e = (const uint64_t *)(uintptr_t)0xdeadbeefu;
-	CHECK(xsk_rs_comp_peek_span(f.comp, UINT32_MAX, &e) == 0 && e == (const uint64_t *)(uintptr_t)0xdeadbeefu,
+	CHECK(RING_COUNT(xsk_rs_comp_peek_span(f.comp, UINT32_MAX, &e)) == 0 &&
+		      e == (const uint64_t *)(uintptr_t)0xdeadbeefu,
 	      "no completion left over; comp_peek_span on the empty ring leaves *entries alone");
 	peer_gets_in_order(S_FRAMES);
 	fixture_down(&f);
@@ -969,18 +979,18 @@ static void test_stats(void)
 	print_stats(&st);
 	CHECK(st.rx_dropped >= 4, "4 frames with an empty fill ring -> rx_dropped >= 4 (got %llu)",
 	      (unsigned long long)st.rx_dropped);
-	CHECK(xsk_rs_rx_take(f.rx, d, 64) == 0, "and none of them was delivered");
+	CHECK(RING_COUNT(xsk_rs_rx_take(f.rx, d, 64)) == 0, "and none of them was delivered");
 
 	/* With frames on the fill ring, delivery works and nothing more is dropped. */
 	before = st;
 	for (i = 0; i < 64; i++)
 		addrs[i] = (uint64_t)i * f.fsize;
-	xsk_rs_fill_put(f.fill, addrs, 64);
+	RING_COUNT(xsk_rs_fill_put(f.fill, addrs, 64));
 	for (i = 0; i < 8; i++)
 		peer_send(ctx.peer, i);
 	deadline = now_ms() + WAIT_MS;
 	while (got < 8 && now_ms() < deadline) {
-		uint32_t n = xsk_rs_rx_take(f.rx, d, 64);
+		uint32_t n = RING_COUNT(xsk_rs_rx_take(f.rx, d, 64));
 
 		got += n;
 		if (!n)
@@ -991,13 +1001,13 @@ static void test_stats(void)
 	CHECK(st.rx_dropped == before.rx_dropped && st.rx_invalid_descs == 0, "no further drops");
 
 	/* A TX descriptor outside the UMEM is rejected by the kernel and counted. */
-	if (xsk_rs_tx_reserve(f.tx, 1, &idx) == 1) {
+	if (RING_COUNT(xsk_rs_tx_reserve(f.tx, 1, &idx)) == 1) {
 		xsk_rs_desc *t = xsk_rs_tx_desc(f.tx, idx);
 
 		t->addr = xsk_rs_umem_size(f.umem);
 		t->len = 60;
 		t->options = 0;
-		xsk_rs_tx_submit(f.tx, 1);
+		RING_COUNT(xsk_rs_tx_submit(f.tx, 1));
 	}
 	deadline = now_ms() + WAIT_MS;
 	do {
@@ -1010,7 +1020,7 @@ static void test_stats(void)
 	      (unsigned long long)st.tx_invalid_descs);
 	/* Kernels differ: older ones skip an invalid descriptor silently, newer
 	 * ones also hand its address back on the completion ring. */
-	i = xsk_rs_comp_take(f.comp, addrs, 64);
+	i = RING_COUNT(xsk_rs_comp_take(f.comp, addrs, 64));
 	CHECK(i == 0 || (i == 1 && addrs[0] == xsk_rs_umem_size(f.umem)),
 	      "its completion, if any, is that descriptor's address (%u completions)", i);
 	CHECK(stats_sane(&st), "counters are plausible");

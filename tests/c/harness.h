@@ -85,6 +85,21 @@ static inline const char *errmsg(void)
 	return m ? m : "(no message)";
 }
 
+/*
+ * A ring call's count or flag (>= 0) as uint32_t. A negative return is the
+ * call refusing its arguments (misuse): a failed check, and 0. For the
+ * fixtures, whose calls must never be refused; single-threaded callers only.
+ */
+static inline uint32_t ring_count_at(const char *file, int line, int rc, const char *call)
+{
+	if (rc >= 0)
+		return (uint32_t)rc;
+	check_at(file, line, 0, "%s refused: %d: %s", call, rc, errmsg());
+	return 0;
+}
+
+#define RING_COUNT(call) ring_count_at(__FILE__, __LINE__, (call), #call)
+
 /* 1 when the running kernel is at least major.minor (uname's release, e.g. 6.1.0-50-cloud-amd64). */
 static inline int kernel_at_least(unsigned major, unsigned minor)
 {
@@ -292,8 +307,8 @@ static inline uint32_t rx_ready(xsk_rs_rx *rx, xsk_rs_socket *sock, uint32_t wan
 	uint32_t idx, n;
 
 	for (;;) {
-		n = xsk_rs_rx_peek(rx, UINT32_MAX, &idx);
-		xsk_rs_rx_cancel(rx, n);
+		n = RING_COUNT(xsk_rs_rx_peek(rx, UINT32_MAX, &idx));
+		RING_COUNT(xsk_rs_rx_cancel(rx, n));
 		if (n >= want || now_ms() >= deadline)
 			return n;
 		/* poll() returns at once while anything is ready: then just wait a little. */

@@ -24,7 +24,7 @@ int main()
     // Taking the address of each call checks that it is declared, with the
     // expected signature, in the global namespace.
     int (*create)(xsk_rs_umem **, const xsk_rs_umem_config *) = &xsk_rs_umem_create;
-    uint32_t (*put)(xsk_rs_tx *, const xsk_rs_desc *, uint32_t) = &xsk_rs_tx_put;
+    int (*put)(xsk_rs_tx *, const xsk_rs_desc *, uint32_t) = &xsk_rs_tx_put;
     const xsk_rs_desc *(*rx_desc)(const xsk_rs_rx *, uint32_t) = &xsk_rs_rx_desc;
     (void)create;
     (void)put;
@@ -46,8 +46,8 @@ int main()
         return 1;
     }
     xsk_rs_socket_destroy(nullptr);
-    if (xsk_rs_umem_destroy(nullptr) != 0 || xsk_rs_fill_reserve(nullptr, 1, nullptr) != 0) {
-        std::fprintf(stderr, "header_cpp: NULL handles are not no-ops\n");
+    if (xsk_rs_umem_destroy(nullptr) != 0 || xsk_rs_fill_reserve(nullptr, 1, nullptr) != -EINVAL) {
+        std::fprintf(stderr, "header_cpp: destroy(NULL) is not a no-op, or a NULL ring is not -EINVAL\n");
         return 1;
     }
     std::printf("header_cpp: libxsk_rs %s usable from C++ (%s)\n", xsk_rs_version(), xsk_rs_strerror(-EINVAL));

@@ -9,10 +9,12 @@
  * ring size + 1, UINT32_MAX, SIZE_MAX), unknown flags and modes, and ring
  * indices that were never reserved or peeked. What must come back:
  *
- *   - a call with an errno channel: exactly the documented negative errno, and
+ *   - an int call (an errno, a count, a flag): for misuse exactly the
+ *     documented negative errno, never a count such as 0, and
  *     xsk_rs_last_error() starting with "<function>: " and naming the argument;
- *   - a call without one (a count, a pointer, void): the documented value (0,
- *     NULL, or the clamped effect), and for misuse the same kind of message;
+ *     a submit/release/cancel of more than is held: what it did, and a message;
+ *   - a pointer call: NULL, and an unsigned getter: 0 (values neither has
+ *     otherwise), with the same kind of message;
  *   - never a crash, a leak, or a write to an out-param of a refused call.
  *
  * Where the effect is only visible to the kernel (a submit of more than was
@@ -35,6 +37,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -101,7 +104,7 @@ static int msg_check(int line, int ok, const char *expr, long long got, const ch
 		msg_check(__LINE__, rc_ == (err), #call " == " #err, rc_, what);            \
 	} while (0)
 
-/* A count call refused: 0 and a message. */
+/* An unsigned getter refused: 0 (a value it never has otherwise) and a message. */
 #define ZERO_MSG(call, what)                                                                \
 	do {                                                                                \
 		unsigned long long v_;                                                      \
@@ -119,12 +122,13 @@ static int msg_check(int line, int ok, const char *expr, long long got, const ch
 		msg_check(__LINE__, p_ == NULL, #call " == NULL", p_ != NULL, what);        \
 	} while (0)
 
-/* A void call refused or clamped: a message. */
-#define VOID_MSG(call, what)                                                                \
+/* A count call that did less than asked (n was more than held): `want` and a message. */
+#define COUNT_MSG(call, want, what)                                                         \
 	do {                                                                                \
+		int v_;                                                                     \
 		prime();                                                                    \
-		call;                                                                       \
-		msg_check(__LINE__, 1, #call, 0, what);                                     \
+		v_ = (call);                                                                \
+		msg_check(__LINE__, v_ == (want), #call " == " #want, v_, what);            \
 	} while (0)
 
 /* A call whose documented value for this input is `want` (no message needed). */
@@ -218,8 +222,8 @@ static uint32_t comp_ready(struct live *l, uint32_t want, unsigned ms)
 	uint32_t idx, n;
 
 	for (;;) {
-		n = xsk_rs_comp_peek(l->comp, UINT32_MAX, &idx);
-		xsk_rs_comp_cancel(l->comp, n);
+		n = RING_COUNT(xsk_rs_comp_peek(l->comp, UINT32_MAX, &idx));
+		RING_COUNT(xsk_rs_comp_cancel(l->comp, n));
 		if (n >= want || now_ms() >= deadline)
 			return n;
 		kick(l->sock);
@@ -271,7 +275,7 @@ static int rx_three(struct live *l)
 		return 0;
 	for (int i = 0; i < 8; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	xsk_rs_fill_put(l->fill, addrs, 8);
+	RING_COUNT(xsk_rs_fill_put(l->fill, addrs, 8));
 	peer_burst(0, 3);
 	return CHECK(rx_ready(l->rx, l->sock, 3, WAIT_MS) == 3, "fixture: 3 frames wait on the RX ring");
 }
@@ -286,7 +290,7 @@ static int comp_three(struct live *l)
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < 3; i++)
 		d[i] = tx_frame(l, 10 + i, i);
-	xsk_rs_tx_put(l->tx, d, 3);
+	RING_COUNT(xsk_rs_tx_put(l->tx, d, 3));
 	if (!CHECK(comp_ready(l, 3, WAIT_MS) == 3, "fixture: 3 completions wait on the completion ring"))
 		return 0;
 	peer_drain(ctx.peer);
@@ -309,7 +313,7 @@ static int rx_fill_used_up(struct live *l, uint32_t n)
 		return 0;
 	for (uint32_t i = 0; i < n; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	if (!CHECK(xsk_rs_fill_put(l->fill, addrs, n) == n, "fixture: fill_put(%u)", n))
+	if (!CHECK(RING_COUNT(xsk_rs_fill_put(l->fill, addrs, n)) == n, "fixture: fill_put(%u)", n))
 		return 0;
 	peer_burst(0, n + 1);
 	if (!CHECK(rx_ready(l->rx, l->sock, n, WAIT_MS) == n, "fixture: %u frames wait on the RX ring", n))
@@ -335,9 +339,9 @@ static int tx_done(struct live *l, uint32_t n)
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < n; i++)
 		d[i] = tx_frame(l, 10 + i, i);
-	if (!CHECK(xsk_rs_tx_put(l->tx, d, n) == n, "fixture: tx_put(%u)", n) ||
+	if (!CHECK(RING_COUNT(xsk_rs_tx_put(l->tx, d, n)) == n, "fixture: tx_put(%u)", n) ||
 	    !CHECK(comp_ready(l, n, WAIT_MS) == n, "fixture: %u completions", n) ||
-	    !CHECK(xsk_rs_comp_take(l->comp, c, RING) == n, "fixture: comp_take of %u", n))
+	    !CHECK(RING_COUNT(xsk_rs_comp_take(l->comp, c, RING)) == n, "fixture: comp_take of %u", n))
 		return 0;
 	peer_drain(ctx.peer);
 	return 1;
@@ -367,11 +371,48 @@ static void *fresh_thread_error(void *arg)
 	return NULL;
 }
 
+/*
+ * A failure inside a thread-local destructor that runs after the library's own
+ * thread-locals are gone (pthread key destructors run after the C++-style TLS
+ * destructors that Rust's thread_local! registers).
+ */
+static pthread_key_t late_key;
+static int late_rc = 1;
+static char late_msg[128];
+
+static void late_failure(void *arg)
+{
+	(void)arg;
+	late_rc = xsk_rs_umem_fd(NULL);
+	snprintf(late_msg, sizeof(late_msg), "%s", xsk_rs_last_error());
+}
+
+static void *thread_that_fails(void *arg)
+{
+	(void)arg;
+	xsk_rs_socket_fd(NULL); /* the thread's last error is in use */
+	pthread_setspecific(late_key, &late_key);
+	return NULL;
+}
+
+/* In a child, so that an abort cannot end the whole test: 0 when the late failure got its -EINVAL and message. */
+static int late_failure_child(void)
+{
+	pthread_t t;
+
+	if (pthread_key_create(&late_key, late_failure) != 0 || pthread_create(&t, NULL, thread_that_fails, NULL) != 0)
+		return 2;
+	pthread_join(t, NULL);
+	return late_rc == -EINVAL && !strcmp(late_msg, "xsk_rs_umem_fd: umem is NULL") ? 0 : 1;
+}
+
 static void row_last_error(void)
 {
-	char *other = NULL;
+	char *other = NULL, line[160];
 	pthread_t t;
-	const char *m;
+	const char *m, *early;
+	pid_t pid;
+	int status = 0;
 
 	/* Never NULL: "" on a thread that has seen no failure. */
 	if (CHECK(pthread_create(&t, NULL, fresh_thread_error, &other) == 0, "a second thread starts")) {
@@ -387,6 +428,32 @@ static void row_last_error(void)
 	xsk_rs_version();
 	xsk_rs_umem_config_init(&(xsk_rs_umem_config){ 0 }, sizeof(xsk_rs_umem_config));
 	CHECK(!strcmp(xsk_rs_last_error(), "xsk_rs_umem_fd: umem is NULL"), "successful calls leave it");
+
+	/*
+	 * The pointer stays valid for the thread's lifetime: a later failure
+	 * overwrites the message in place. (Before, it was freed by the next
+	 * failure: valgrind and ASan report the reads below.)
+	 */
+	early = xsk_rs_last_error();
+	xsk_rs_socket_kick(NULL);
+	CHECK(xsk_rs_last_error() == early && !strcmp(early, "xsk_rs_socket_kick: sock is NULL"),
+	      "a pointer taken before a failure reads that failure's message (\"%s\")", early);
+	/* The idiom: gcc evaluates the arguments right to left, so the pointer comes first. */
+	snprintf(line, sizeof(line), "%d: %s", xsk_rs_socket_poll(NULL, POLLIN, 0), xsk_rs_last_error());
+	CHECK(!strcmp(line, "-22: xsk_rs_socket_poll: sock is NULL"),
+	      "printf(\"%%d: %%s\", xsk_rs_socket_poll(NULL, ...), xsk_rs_last_error()) -> \"%s\"", line);
+
+	/* A failure in a thread-local destructor after the library's are gone: an error, not an abort. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(late_failure_child());
+	if (CHECK(pid > 0, "fork"))
+		waitpid(pid, &status, 0);
+	CHECK(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a failing call in a pthread key destructor at thread exit returns -EINVAL with its message (%s %d)",
+	      WIFSIGNALED(status) ? "killed by signal" : "exit status",
+	      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 static void row_strerror(void)
@@ -401,18 +468,29 @@ static void row_strerror(void)
 	CHECK(!strcmp(xsk_rs_strerror(EBUSY), xsk_rs_strerror(-EBUSY)), "either sign names the same error");
 	CHECK(!strcmp(xsk_rs_strerror(INT_MIN), "unknown error") && !strcmp(xsk_rs_strerror(4095), "unknown error"),
 	      "unknown values (INT_MIN, 4095) -> \"unknown error\"");
+	/* A caught panic has its own code, past every errno (Linux's end at 4095). */
+	CHECK(XSK_RS_ERR_PANIC > 4095 && strstr(xsk_rs_strerror(-XSK_RS_ERR_PANIC), "panic") &&
+		      !strcmp(xsk_rs_strerror(XSK_RS_ERR_PANIC), xsk_rs_strerror(-XSK_RS_ERR_PANIC)),
+	      "xsk_rs_strerror(-XSK_RS_ERR_PANIC) = \"%s\"", xsk_rs_strerror(-XSK_RS_ERR_PANIC));
+	CHECK(!strstr(xsk_rs_strerror(-EFAULT), "internal"), "-EFAULT is only EFAULT (\"%s\")",
+	      xsk_rs_strerror(-EFAULT));
 }
 
 /* ---- rows: configs ------------------------------------------------------ */
 
 /*
- * For both *_config_init: NULL, sizes that cannot be a struct (0, 1, 11,
- * 4097, SIZE_MAX) are refused and leave the struct alone; a longer struct
- * (a newer header) gets zeros past what this library knows.
+ * For both *_config_init: NULL, and sizes that cannot be a struct (0, sz
+ * alone, sizes that cut a field, a longer size that is no multiple of 4,
+ * 4097, SIZE_MAX) are refused and leave the struct alone; sizes that end a
+ * field (an older header) or exceed the struct (a newer header, by 4 or 16
+ * bytes) are filled up to sz and no further, and the bytes past what this
+ * library knows are zeroed.
  */
 #define CONFIG_INIT_ROW(fn, type)                                                               \
 	do {                                                                                    \
-		static const size_t bad[] = { 0, 1, 11, 4097, SIZE_MAX / 2, SIZE_MAX };         \
+		static const size_t bad[] = { 0, 1, 8, 11, 13, 14, sizeof(type) - 2,            \
+					      sizeof(type) + 2, 4097, SIZE_MAX / 2, SIZE_MAX }; \
+		static const size_t good[] = { 12, 16, sizeof(type) - 4, sizeof(type) + 4 };   \
 		_Alignas(type) unsigned char big[sizeof(type) + 16];                             \
 		unsigned char want[sizeof(type) + 16];                                          \
 		type *c = (type *)(void *)big;                                                  \
@@ -425,6 +503,13 @@ static void row_strerror(void)
 			FAILS(fn(c, bad[i]), -EINVAL, "sz");                                    \
 			memset(want, 0xa5, sizeof(want));                                       \
 			CHECK(!memcmp(big, want, sizeof(big)), "sz %zu: the struct is untouched", bad[i]); \
+		}                                                                               \
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {                          \
+			memset(big, 0xa5, sizeof(big));                                         \
+			VALUE(fn(c, good[i]), 0);                                               \
+			memset(want, 0xa5, sizeof(want));                                       \
+			CHECK(c->sz == good[i] && !memcmp(big + good[i], want, sizeof(big) - good[i]), \
+			      "sz %zu: recorded, nothing written past it", good[i]);            \
 		}                                                                               \
 		memset(big, 0xa5, sizeof(big));                                                 \
 		VALUE(fn(c, sizeof(big)), 0);                                                   \
@@ -1005,12 +1090,12 @@ static void row_socket_update_xskmap(void)
 #define RESERVE_ROW(reserve, ring)                                                              \
 	do {                                                                                    \
 		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
-		ZERO_MSG(reserve(NULL, 1, &idx), "handle is NULL");                             \
-		ZERO_MSG(reserve(NULL, 0, NULL), "handle is NULL");                             \
-		ZERO_MSG(reserve(ring, 1, NULL), "idx is NULL");                                \
+		FAILS(reserve(NULL, 1, &idx), -EINVAL, "handle is NULL");                                     \
+		FAILS(reserve(NULL, 0, NULL), -EINVAL, "handle is NULL");                                     \
+		FAILS(reserve(ring, 1, NULL), -EINVAL, "idx is NULL");                                        \
 		VALUE(reserve(ring, 0, &idx), 0);                                               \
 		VALUE(reserve(ring, RING + 1, &idx), 0);                                        \
-		VALUE(reserve(ring, UINT32_MAX, &idx), 0);                                      \
+		FAILS(reserve(ring, UINT32_MAX, &idx), -EINVAL, "more than INT_MAX");           \
 		CHECK(idx == UNTOUCHED, "reserves of nothing leave *idx alone");                \
 		VALUE(reserve(ring, RING, &idx), RING); /* the refused calls took no slot */    \
 		VALUE(reserve(ring, 1, &idx2), 0);                                              \
@@ -1104,20 +1189,20 @@ static void row_fill_submit(void)
 	uint32_t idx, n;
 	int good = 1;
 
-	VOID_MSG(xsk_rs_fill_submit(NULL, 1), "handle is NULL");
+	FAILS(xsk_rs_fill_submit(NULL, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, RING, 0, ctx.mode))
 		return;
-	VOID_MSG(xsk_rs_fill_submit(l.fill, 5), "0 reserved");
+	COUNT_MSG(xsk_rs_fill_submit(l.fill, 5), 0, "0 reserved");
 	peer_burst(0, 1);
 	VALUE(rx_ready(l.rx, l.sock, 1, SETTLE_MS), 0);
-	if (CHECK(xsk_rs_fill_reserve(l.fill, 2, &idx) == 2, "fill_reserve(2)")) {
+	if (CHECK(RING_COUNT(xsk_rs_fill_reserve(l.fill, 2, &idx)) == 2, "fill_reserve(2)")) {
 		*xsk_rs_fill_addr(l.fill, idx) = 7 * FSIZE;
 		*xsk_rs_fill_addr(l.fill, idx + 1) = 9 * FSIZE;
-		VOID_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), "2 reserved");
+		COUNT_MSG(xsk_rs_fill_submit(l.fill, UINT32_MAX), 2, "2 reserved");
 		peer_burst(1, 3);
 		rx_ready(l.rx, l.sock, 2, WAIT_MS);
 		VALUE(rx_ready(l.rx, l.sock, 3, SETTLE_MS), 2);
-		n = xsk_rs_rx_take(l.rx, d, 4);
+		n = RING_COUNT(xsk_rs_rx_take(l.rx, d, 4));
 		for (uint32_t i = 0; i < n && i < 2; i++) {
 			const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
 
@@ -1139,20 +1224,20 @@ static void row_tx_submit(void)
 	struct live l;
 	uint32_t idx;
 
-	VOID_MSG(xsk_rs_tx_submit(NULL, 1), "handle is NULL");
+	FAILS(xsk_rs_tx_submit(NULL, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
 		return;
 	peer_drain(ctx.peer);
 	for (uint32_t i = 0; i < RING; i++)
 		*xsk_rs_tx_desc(l.tx, i) = tx_frame(&l, 100 + i, 100 + i);
-	VOID_MSG(xsk_rs_tx_submit(l.tx, 5), "0 reserved");
+	COUNT_MSG(xsk_rs_tx_submit(l.tx, 5), 0, "0 reserved");
 	kick(l.sock);
 	peer_gets(NULL, 0, "tx_submit(5) with nothing reserved");
 	VALUE(comp_ready(&l, 1, SETTLE_MS), 0);
-	if (CHECK(xsk_rs_tx_reserve(l.tx, 2, &idx) == 2, "tx_reserve(2)")) {
+	if (CHECK(RING_COUNT(xsk_rs_tx_reserve(l.tx, 2, &idx)) == 2, "tx_reserve(2)")) {
 		*xsk_rs_tx_desc(l.tx, idx) = tx_frame(&l, 10, 0);
 		*xsk_rs_tx_desc(l.tx, idx + 1) = tx_frame(&l, 11, 1);
-		VOID_MSG(xsk_rs_tx_submit(l.tx, UINT32_MAX), "2 reserved");
+		COUNT_MSG(xsk_rs_tx_submit(l.tx, UINT32_MAX), 2, "2 reserved");
 		comp_ready(&l, 2, WAIT_MS);
 		VALUE(comp_ready(&l, 3, SETTLE_MS), 2);
 		peer_gets(sent, 2, "tx_submit(UINT32_MAX) after reserving 2");
@@ -1164,7 +1249,7 @@ static void row_fill_needs_wakeup(void)
 {
 	struct live l;
 
-	ZERO_MSG(xsk_rs_fill_needs_wakeup(NULL), "handle is NULL");
+	FAILS(xsk_rs_fill_needs_wakeup(NULL), -EINVAL, "handle is NULL");
 	if (live_up(&l, RING, 0, ctx.mode)) {
 		int w = xsk_rs_fill_needs_wakeup(l.fill);
 
@@ -1177,7 +1262,7 @@ static void row_tx_needs_wakeup(void)
 {
 	struct live l;
 
-	ZERO_MSG(xsk_rs_tx_needs_wakeup(NULL), "handle is NULL");
+	FAILS(xsk_rs_tx_needs_wakeup(NULL), -EINVAL, "handle is NULL");
 	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
 		int w = xsk_rs_tx_needs_wakeup(l.tx);
 
@@ -1200,17 +1285,17 @@ static void row_fill_put(void)
 
 	for (uint32_t i = 0; i <= RING; i++)
 		addrs[i] = (uint64_t)i * FSIZE;
-	ZERO_MSG(xsk_rs_fill_put(NULL, addrs, 1), "handle is NULL");
+	FAILS(xsk_rs_fill_put(NULL, addrs, 1), -EINVAL, "handle is NULL");
 	if (umem_up(&l)) {
-		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, 1), "array is NULL");
-		ZERO_MSG(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), "array is NULL");
+		FAILS(xsk_rs_fill_put(l.fill, NULL, 1), -EINVAL, "array is NULL");
+		FAILS(xsk_rs_fill_put(l.fill, NULL, UINT32_MAX), -EINVAL, "array is NULL");
 		VALUE(xsk_rs_fill_put(l.fill, NULL, 0), 0);
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 0), 0);
 		/* An open reserve would be published ahead of the put's own entries. */
 		VALUE(xsk_rs_fill_reserve(l.fill, 1, &n), 1);
 		*xsk_rs_fill_addr(l.fill, n) = addrs[RING];
-		ZERO_MSG(xsk_rs_fill_put(l.fill, addrs, 1), "reserved and not yet submitted");
-		xsk_rs_fill_submit(l.fill, 1);
+		FAILS(xsk_rs_fill_put(l.fill, addrs, 1), -EINVAL, "reserved and not yet submitted");
+		RING_COUNT(xsk_rs_fill_submit(l.fill, 1));
 		VALUE(xsk_rs_fill_put(l.fill, addrs, RING + 1), RING - 1); /* as many as fit */
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 1), 0);
 		live_down(&l);
@@ -1221,7 +1306,7 @@ static void row_fill_put(void)
 		VALUE(xsk_rs_fill_put(l.fill, addrs, 2), 2);
 		peer_burst(0, 1);
 		VALUE(rx_ready(l.rx, l.sock, 1, WAIT_MS), 1);
-		n = xsk_rs_rx_take(l.rx, d, 2);
+		n = RING_COUNT(xsk_rs_rx_take(l.rx, d, 2));
 		CHECK(n == 1 && d[0].addr / FSIZE == 5 && frame_matches(xsk_rs_umem_data(l.umem, d[0].addr), d[0].len, 0),
 		      "a fill address of UINT64_MAX is skipped: the frame landed in frame 5");
 		live_down(&l);
@@ -1244,11 +1329,11 @@ static void row_tx_put(void)
 	struct live l;
 
 	memset(d, 0, sizeof(d));
-	ZERO_MSG(xsk_rs_tx_put(NULL, d, 1), "handle is NULL");
+	FAILS(xsk_rs_tx_put(NULL, d, 1), -EINVAL, "handle is NULL");
 	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
 		return;
-	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, 1), "array is NULL");
-	ZERO_MSG(xsk_rs_tx_put(l.tx, NULL, UINT32_MAX), "array is NULL");
+	FAILS(xsk_rs_tx_put(l.tx, NULL, 1), -EINVAL, "array is NULL");
+	FAILS(xsk_rs_tx_put(l.tx, NULL, UINT32_MAX), -EINVAL, "array is NULL");
 	VALUE(xsk_rs_tx_put(l.tx, NULL, 0), 0);
 	peer_drain(ctx.peer);
 	d[0] = (xsk_rs_desc){ .addr = UINT64_MAX, .len = 60 };
@@ -1278,9 +1363,9 @@ static void row_tx_put(void)
 #define PEEK_ROW(peek, ring)                                                                    \
 	do {                                                                                    \
 		uint32_t idx = UNTOUCHED, idx2 = UNTOUCHED;                                     \
-		ZERO_MSG(peek(NULL, 1, &idx), "handle is NULL");                                \
-		ZERO_MSG(peek(ring, 1, NULL), "idx is NULL");                                   \
-		ZERO_MSG(peek(ring, UINT32_MAX, NULL), "idx is NULL");                          \
+		FAILS(peek(NULL, 1, &idx), -EINVAL, "handle is NULL");                                        \
+		FAILS(peek(ring, 1, NULL), -EINVAL, "idx is NULL");                                           \
+		FAILS(peek(ring, UINT32_MAX, NULL), -EINVAL, "idx is NULL");                                  \
 		VALUE(peek(ring, 0, &idx), 0);                                                  \
 		CHECK(idx == UNTOUCHED, "peek of 0 leaves *idx alone");                         \
 		VALUE(peek(ring, UINT32_MAX, &idx), 3); /* the refused calls took nothing */    \
@@ -1314,17 +1399,17 @@ static void row_rx_peek(void)
 #define RELEASE_ROW(peek, release, cancel, ring)                                                \
 	do {                                                                                    \
 		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED, i2 = UNTOUCHED;                        \
-		VOID_MSG(release(NULL, 1), "handle is NULL");                                   \
-		CHECK(peek(ring, 1, &i0) == 1, "peek 1");                                       \
-		cancel(ring, 1);                                                                \
-		VOID_MSG(release(ring, 2), "0 peeked");                                         \
+		FAILS(release(NULL, 1), -EINVAL, "handle is NULL");                                  \
+		CHECK(RING_COUNT(peek(ring, 1, &i0)) == 1, "peek 1");                           \
+		RING_COUNT(cancel(ring, 1));                                                    \
+		COUNT_MSG(release(ring, 2), 0, "0 peeked");                                       \
 		VALUE(peek(ring, UINT32_MAX, &i1), 3);                                          \
 		CHECK(i1 == i0, "  at the same index");                                         \
-		cancel(ring, 2);                                                                \
-		VOID_MSG(release(ring, UINT32_MAX), "1 peeked");                                \
+		RING_COUNT(cancel(ring, 2));                                                    \
+		COUNT_MSG(release(ring, UINT32_MAX), 1, "1 peeked");                                \
 		VALUE(peek(ring, UINT32_MAX, &i2), 2);                                          \
 		CHECK(i2 == i0 + 1, "  starting one further (%u after %u)", i2, i0);            \
-		VOID_MSG(release(ring, 3), "2 peeked");                                         \
+		COUNT_MSG(release(ring, 3), 2, "2 peeked");                                       \
 		VALUE(peek(ring, UINT32_MAX, &i2), 0);                                          \
 	} while (0)
 
@@ -1354,14 +1439,14 @@ static void row_rx_release(void)
 #define CANCEL_ROW(peek, release, cancel, ring)                                                 \
 	do {                                                                                    \
 		uint32_t i0 = UNTOUCHED, i1 = UNTOUCHED;                                        \
-		VOID_MSG(cancel(NULL, 1), "handle is NULL");                                    \
-		VOID_MSG(cancel(ring, 5), "0 peeked");                                          \
+		FAILS(cancel(NULL, 1), -EINVAL, "handle is NULL");                                  \
+		COUNT_MSG(cancel(ring, 5), 0, "0 peeked");                                        \
 		VALUE(peek(ring, UINT32_MAX, &i0), 3);                                          \
-		release(ring, 1);                                                               \
-		VOID_MSG(cancel(ring, UINT32_MAX), "2 peeked");                                 \
+		RING_COUNT(release(ring, 1));                                                   \
+		COUNT_MSG(cancel(ring, UINT32_MAX), 2, "2 peeked");                                 \
 		VALUE(peek(ring, UINT32_MAX, &i1), 2);                                          \
 		CHECK(i1 == i0 + 1, "  the two unreleased ones again (%u after %u)", i1, i0);   \
-		release(ring, 2);                                                               \
+		RING_COUNT(release(ring, 2));                                                   \
 	} while (0)
 
 static void row_comp_cancel(void)
@@ -1387,12 +1472,12 @@ static void row_rx_cancel(void)
 	do {                                                                                    \
 		type out[RING + 1];                                                             \
 		uint32_t at;                                                                    \
-		ZERO_MSG(take(NULL, out, 1), "handle is NULL");                                 \
+		FAILS(take(NULL, out, 1), -EINVAL, "handle is NULL");                                         \
 		VALUE(peek(ring, 1, &at), 1); /* an open peek: take would release it first */   \
-		ZERO_MSG(take(ring, out, 1), "peeked and not yet released");                    \
-		cancel(ring, 1);                                                                \
-		ZERO_MSG(take(ring, NULL, 1), "array is NULL");                                 \
-		ZERO_MSG(take(ring, NULL, UINT32_MAX), "array is NULL");                        \
+		FAILS(take(ring, out, 1), -EINVAL, "peeked and not yet released");                            \
+		RING_COUNT(cancel(ring, 1));                                                    \
+		FAILS(take(ring, NULL, 1), -EINVAL, "array is NULL");                                         \
+		FAILS(take(ring, NULL, UINT32_MAX), -EINVAL, "array is NULL");                                \
 		VALUE(take(ring, NULL, 0), 0);                                                  \
 		VALUE(take(ring, out, 0), 0);                                                   \
 		VALUE(take(ring, out, RING + 1), 3); /* the refused calls took nothing */       \
@@ -1435,10 +1520,10 @@ static void row_rx_take(void)
 #define SPAN_ARGS(span, ring, type, what)                                                       \
 	do {                                                                                    \
 		type *p_ = SPAN_UNTOUCHED(type);                                                \
-		ZERO_MSG(span(NULL, 1, &p_), "handle is NULL");                                 \
-		ZERO_MSG(span(NULL, UINT32_MAX, NULL), "handle is NULL");                       \
-		ZERO_MSG(span(ring, 1, NULL), what);                                            \
-		ZERO_MSG(span(ring, UINT32_MAX, NULL), what);                                   \
+		FAILS(span(NULL, 1, &p_), -EINVAL, "handle is NULL");                                         \
+		FAILS(span(NULL, UINT32_MAX, NULL), -EINVAL, "handle is NULL");                               \
+		FAILS(span(ring, 1, NULL), -EINVAL, what);                                                    \
+		FAILS(span(ring, UINT32_MAX, NULL), -EINVAL, what);                                           \
 		VALUE(span(ring, 0, &p_), 0);                                                   \
 		CHECK(p_ == SPAN_UNTOUCHED(type), #span ": refused calls and n 0 leave *out alone"); \
 	} while (0)
@@ -1466,7 +1551,7 @@ static long long slot_of(const void *p, const void *base, size_t entry)
 	do {                                                                                    \
 		const char *row_ = cur;                                                         \
 		cur = #fn;                                                                      \
-		ZERO_MSG(call, what);                                                           \
+		FAILS(call, -EINVAL, what);                                                                   \
 		cur = row_;                                                                     \
 	} while (0)
 
@@ -1478,9 +1563,9 @@ static long long slot_of(const void *p, const void *base, size_t entry)
 #define SPAN_WRAP(span, ring, type, base, p1, n1, first, from, p2, n2, second)                  \
 	do {                                                                                    \
 		type *p3_ = SPAN_UNTOUCHED(type);                                               \
-		n1 = span(ring, UINT32_MAX, &p1);                                               \
+		n1 = RING_COUNT(span(ring, UINT32_MAX, &p1));                                   \
 		SPAN_AT(n1, p1, base, first, from, #span "(UINT32_MAX): up to the ring's end"); \
-		n2 = span(ring, UINT32_MAX, &p2);                                               \
+		n2 = RING_COUNT(span(ring, UINT32_MAX, &p2));                                   \
 		SPAN_AT(n2, p2, base, second, 0, #span "(UINT32_MAX) again: the rest, from slot 0"); \
 		VALUE(span(ring, UINT32_MAX, &p3_), 0);                                         \
 		CHECK(p3_ == SPAN_UNTOUCHED(type), "then 0, *out left alone");                  \
@@ -1513,10 +1598,10 @@ static void row_fill_reserve_span(void)
 		s1[i] = (uint64_t)(8 + i) * FSIZE;
 	for (uint32_t i = 0; i < n2; i++)
 		s2[i] = (uint64_t)(8 + n1 + i) * FSIZE;
-	xsk_rs_fill_submit(l.fill, n1 + n2);
+	RING_COUNT(xsk_rs_fill_submit(l.fill, n1 + n2));
 	peer_burst(8, n1 + n2);
 	VALUE(rx_ready(l.rx, l.sock, RING, WAIT_MS), RING);
-	n = xsk_rs_rx_take(l.rx, d, RING + 1);
+	n = RING_COUNT(xsk_rs_rx_take(l.rx, d, RING + 1));
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *p = xsk_rs_umem_data(l.umem, d[i].addr);
 
@@ -1550,7 +1635,7 @@ static void row_tx_reserve_span(void)
 		seqs[i] = 100 + i;
 		*(i < n1 ? &s1[i] : &s2[i - n1]) = tx_frame(&l, 100 + i, seqs[i]);
 	}
-	xsk_rs_tx_submit(l.tx, n1 + n2);
+	RING_COUNT(xsk_rs_tx_submit(l.tx, n1 + n2));
 	VALUE(comp_ready(&l, RING, WAIT_MS), RING);
 	peer_gets(seqs, n1 + n2, "64 descriptors written in place, across the ring's end");
 	live_down(&l);
@@ -1587,7 +1672,7 @@ static void row_comp_peek_span(void)
 		good += (i < n1 ? e1[i] : e2[i - n1]) == d[i].addr;
 	CHECK(good == 30, "read in place: the 30 frames' addresses in the order sent (%u right)", good);
 	OPEN_REFUSES(xsk_rs_comp_take, xsk_rs_comp_take(l.comp, c, RING), "30 entries peeked and not yet released");
-	xsk_rs_comp_release(l.comp, n1 + n2);
+	RING_COUNT(xsk_rs_comp_release(l.comp, n1 + n2));
 	VALUE(xsk_rs_comp_take(l.comp, c, RING), 0);
 	peer_drain(ctx.peer);
 	live_down(&l);
@@ -1630,9 +1715,297 @@ static void row_rx_peek_span(void)
 	}
 	CHECK(good == 30, "read in place: packets 40..69 byte-exact in frames 40..69, in order (%u right)", good);
 	OPEN_REFUSES(xsk_rs_rx_take, xsk_rs_rx_take(l.rx, d, RING), "30 entries peeked and not yet released");
-	xsk_rs_rx_release(l.rx, n1 + n2);
+	RING_COUNT(xsk_rs_rx_release(l.rx, n1 + n2));
 	VALUE(xsk_rs_rx_take(l.rx, d, RING), 0);
 	live_down(&l);
+}
+
+/* ---- rows: getters ------------------------------------------------------ */
+
+/* A uint64_t call refused: `want` (a value it never has otherwise) and a message. */
+#define U64_MSG(call, want, what)                                                           \
+	do {                                                                                \
+		uint64_t v_;                                                                \
+		prime();                                                                    \
+		v_ = (call);                                                                \
+		msg_check(__LINE__, v_ == (want), #call " == " #want, (long long)v_, what); \
+	} while (0)
+
+/* A UMEM with fill 128 / comp 32 and a socket with RX 32 / TX 128: every ring a size of its own. */
+static int sizes_up(struct live *l)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_socket_config s;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	umem_cfg(&c);
+	c.fill_size = 128;
+	c.comp_size = 32;
+	rc = xsk_rs_umem_create(&l->umem, &c);
+	if (!CHECK(rc == 0, "fixture: umem_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	l->fill = xsk_rs_umem_fill(l->umem);
+	l->comp = xsk_rs_umem_comp(l->umem);
+	xsk_rs_socket_config_init(&s, sizeof(s));
+	s.rx_size = 32;
+	s.tx_size = 128;
+	s.xdp_mode = ctx.mode;
+	rc = xsk_rs_socket_create(&l->sock, ctx.if_a, 0, l->umem, &s);
+	if (!CHECK(rc == 0, "fixture: socket_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return 0;
+	l->rx = xsk_rs_socket_rx(l->sock);
+	l->tx = xsk_rs_socket_tx(l->sock);
+	return 1;
+}
+
+#define SIZE_ROW(fn, ring, want)                                                                \
+	do {                                                                                    \
+		struct live l_;                                                                 \
+		ZERO_MSG(fn(NULL), "handle is NULL");                                           \
+		if (sizes_up(&l_))                                                              \
+			VALUE(fn(l_.ring), want);                                               \
+		live_down(&l_);                                                                 \
+	} while (0)
+
+static void row_fill_size(void)
+{
+	SIZE_ROW(xsk_rs_fill_size, fill, 128);
+}
+
+static void row_comp_size(void)
+{
+	SIZE_ROW(xsk_rs_comp_size, comp, 32);
+}
+
+static void row_rx_size(void)
+{
+	SIZE_ROW(xsk_rs_rx_size, rx, 32);
+}
+
+static void row_tx_size(void)
+{
+	SIZE_ROW(xsk_rs_tx_size, tx, 128);
+}
+
+/* nb_free: at most nb, what is free (reserved slots are not), 0 for nb 0 -- not -EINVAL. */
+static void row_fill_nb_free(void)
+{
+	uint64_t addrs[8];
+	uint32_t idx;
+	struct live l;
+
+	for (uint32_t i = 0; i < 8; i++)
+		addrs[i] = (uint64_t)i * FSIZE;
+	FAILS(xsk_rs_fill_nb_free(NULL, 1), -EINVAL, "handle is NULL");
+	FAILS(xsk_rs_fill_nb_free(NULL, 0), -EINVAL, "handle is NULL");
+	if (!umem_up(&l))
+		return;
+	VALUE(xsk_rs_fill_nb_free(l.fill, 0), 0);
+	VALUE(xsk_rs_fill_nb_free(l.fill, 5), 5);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING);
+	VALUE(xsk_rs_fill_put(l.fill, addrs, 8), 8);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING - 8);
+	VALUE(xsk_rs_fill_reserve(l.fill, 4, &idx), 4);
+	VALUE(xsk_rs_fill_nb_free(l.fill, UINT32_MAX), RING - 12);
+	VALUE(xsk_rs_fill_nb_free(l.fill, RING - 12), RING - 12);
+	VALUE(xsk_rs_fill_submit(l.fill, 4), 4);
+	VALUE(xsk_rs_fill_nb_free(l.fill, RING), RING - 12); /* the kernel took nothing: no socket */
+	live_down(&l);
+}
+
+/* tx_nb_free: the slots come back once the kernel has sent what was queued. */
+static void row_tx_nb_free(void)
+{
+	xsk_rs_desc d[3];
+	struct live l;
+
+	FAILS(xsk_rs_tx_nb_free(NULL, 1), -EINVAL, "handle is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	peer_drain(ctx.peer);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING);
+	for (uint32_t i = 0; i < 3; i++)
+		d[i] = tx_frame(&l, 10 + i, i);
+	VALUE(xsk_rs_tx_put(l.tx, d, 3), 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING - 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, 2), 2);
+	VALUE(comp_ready(&l, 3, WAIT_MS), 3);
+	VALUE(xsk_rs_tx_nb_free(l.tx, UINT32_MAX), RING);
+	peer_drain(ctx.peer);
+	live_down(&l);
+}
+
+/* nb_avail: at most nb of what waits; peeked entries are no longer available. */
+#define NB_AVAIL_ROW(nb_avail, peek, cancel, ring)                                              \
+	do {                                                                                    \
+		uint32_t at;                                                                    \
+		FAILS(nb_avail(NULL, 1), -EINVAL, "handle is NULL");                            \
+		VALUE(nb_avail(ring, 0), 0);                                                    \
+		VALUE(nb_avail(ring, 2), 2);                                                    \
+		VALUE(nb_avail(ring, UINT32_MAX), 3);                                           \
+		VALUE(peek(ring, 1, &at), 1);                                                   \
+		VALUE(nb_avail(ring, UINT32_MAX), 2);                                           \
+		VALUE(cancel(ring, 1), 1);                                                      \
+		VALUE(nb_avail(ring, UINT32_MAX), 3);                                           \
+	} while (0)
+
+static void row_comp_nb_avail(void)
+{
+	struct live l;
+
+	if (comp_three(&l))
+		NB_AVAIL_ROW(xsk_rs_comp_nb_avail, xsk_rs_comp_peek, xsk_rs_comp_cancel, l.comp);
+	live_down(&l);
+}
+
+static void row_rx_nb_avail(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		NB_AVAIL_ROW(xsk_rs_rx_nb_avail, xsk_rs_rx_peek, xsk_rs_rx_cancel, l.rx);
+	live_down(&l);
+}
+
+/* frame_headroom: 0 is an answer (the default), -EINVAL is misuse. */
+static void row_umem_frame_headroom(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+	int rc;
+
+	FAILS(xsk_rs_umem_frame_headroom(NULL), -EINVAL, "umem is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_headroom(l.umem), 0);
+		live_down(&l);
+	}
+	umem_cfg(&c);
+	c.frame_headroom = 128;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "a UMEM with 128 bytes of headroom (rc %d)", rc)) {
+		VALUE(xsk_rs_umem_frame_headroom(u), 128);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+/* frame_start: arithmetic on any address; UINT64_MAX only for a NULL UMEM. */
+static void row_umem_frame_start(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+	int rc;
+
+	U64_MSG(xsk_rs_umem_frame_start(NULL, 0), UINT64_MAX, "handle is NULL");
+	U64_MSG(xsk_rs_umem_frame_start(NULL, 5 * FSIZE + 100), UINT64_MAX, "handle is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_frame_start(l.umem, 0), 0);
+		VALUE(xsk_rs_umem_frame_start(l.umem, 5 * FSIZE), 5 * FSIZE);
+		VALUE(xsk_rs_umem_frame_start(l.umem, 5 * FSIZE + 256 + 99), 5 * FSIZE);
+		VALUE(xsk_rs_umem_frame_start(l.umem, (uint64_t)FRAMES * FSIZE - 1), (uint64_t)(FRAMES - 1) * FSIZE);
+		CHECK(xsk_rs_umem_frame_start(l.umem, UINT64_MAX) == UINT64_MAX - UINT64_MAX % FSIZE,
+		      "frame_start(UINT64_MAX) is arithmetic, not a check (%#llx)",
+		      (unsigned long long)xsk_rs_umem_frame_start(l.umem, UINT64_MAX));
+		live_down(&l);
+	}
+	/* Unaligned: the chunk's base, the offset in bits 48-63 dropped. */
+	umem_cfg(&c);
+	c.flags = XSK_RS_UMEM_UNALIGNED_CHUNKS;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "unaligned UMEM (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : "")) {
+		VALUE(xsk_rs_umem_frame_start(u, (256ull << 48) | 1000), 1000);
+		VALUE(xsk_rs_umem_frame_start(u, 1000), 1000);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+/* The unaligned-mode helpers: plain functions of a u64, no state, no message. */
+static void row_umem_extract_addr(void)
+{
+	VALUE(xsk_rs_umem_extract_addr(0), 0);
+	VALUE(xsk_rs_umem_extract_addr((3ull << 48) | 0x1234), 0x1234);
+	CHECK(xsk_rs_umem_extract_addr(UINT64_MAX) == (1ull << 48) - 1, "extract_addr(UINT64_MAX) = 2^48 - 1");
+}
+
+static void row_umem_extract_offset(void)
+{
+	VALUE(xsk_rs_umem_extract_offset(0x1234), 0);
+	VALUE(xsk_rs_umem_extract_offset((3ull << 48) | 0x1234), 3);
+	VALUE(xsk_rs_umem_extract_offset(UINT64_MAX), 0xffff);
+}
+
+static void row_umem_add_offset_to_addr(void)
+{
+	VALUE(xsk_rs_umem_add_offset_to_addr(0x1234), 0x1234);
+	VALUE(xsk_rs_umem_add_offset_to_addr((3ull << 48) | 0x1234), 0x1237);
+	CHECK(xsk_rs_umem_add_offset_to_addr(UINT64_MAX) == (1ull << 48) - 1 + 0xffff,
+	      "add_offset_to_addr(UINT64_MAX) = 2^48 - 1 + 0xffff");
+}
+
+/* queue_id and ifindex: 0 can be an answer (queue 0); -EINVAL is misuse. */
+static void row_socket_queue_id(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_queue_id(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_queue_id(l.sock), 0);
+		live_down(&l);
+	}
+}
+
+static void row_socket_ifindex(void)
+{
+	struct live l;
+
+	FAILS(xsk_rs_socket_ifindex(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_ifindex(l.sock), (int)if_nametoindex(ctx.if_a));
+		live_down(&l);
+	}
+}
+
+/* The map type of a BPF map fd, or -errno. */
+static int map_type(int fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) != 0)
+		return -errno;
+	return (int)info.type;
+}
+
+/* xskmap_fd: the library's XSKMAP when it attached its program, -ENOENT when it attached nothing. */
+static void row_socket_xskmap_fd(void)
+{
+	struct live l;
+	int fd;
+
+	FAILS(xsk_rs_socket_xskmap_fd(NULL), -EINVAL, "sock is NULL");
+	if (live_up(&l, RING, RING, XSK_RS_XDP_MODE_NONE)) {
+		FAILS(xsk_rs_socket_xskmap_fd(l.sock), -ENOENT, "attached no XDP program");
+		live_down(&l);
+	}
+	if (live_up(&l, 0, RING, ctx.mode)) { /* TX-only: nothing attached either */
+		FAILS(xsk_rs_socket_xskmap_fd(l.sock), -ENOENT, "attached no XDP program");
+		live_down(&l);
+	}
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		fd = xsk_rs_socket_xskmap_fd(l.sock);
+		CHECK(fd >= 0 && fd != xsk_rs_socket_fd(l.sock) && map_type(fd) == BPF_MAP_TYPE_XSKMAP,
+		      "an RX socket in %s mode: xskmap_fd %d is an XSKMAP (type %d)",
+		      ctx.mode == XSK_RS_XDP_MODE_SKB ? "skb" : "drv", fd, fd >= 0 ? map_type(fd) : fd);
+		live_down(&l);
+		CHECK(fd < 0 || fcntl(fd, F_GETFD) < 0, "the map fd is closed with the last socket");
+	}
 }
 
 /* ---- the table ---------------------------------------------------------- */
@@ -1666,6 +2039,11 @@ static const struct row rows[] = {
 	ROW(xsk_rs_umem_fd, row_umem_fd),
 	ROW(xsk_rs_umem_fill, row_umem_fill),
 	ROW(xsk_rs_umem_comp, row_umem_comp),
+	ROW(xsk_rs_umem_frame_headroom, row_umem_frame_headroom),
+	ROW(xsk_rs_umem_frame_start, row_umem_frame_start),
+	ROW(xsk_rs_umem_extract_addr, row_umem_extract_addr),
+	ROW(xsk_rs_umem_extract_offset, row_umem_extract_offset),
+	ROW(xsk_rs_umem_add_offset_to_addr, row_umem_add_offset_to_addr),
 	ROW(xsk_rs_socket_config_init, row_socket_config_init),
 	ROW(xsk_rs_socket_create, row_socket_create),
 	ROW(xsk_rs_socket_destroy, row_socket_destroy),
@@ -1678,6 +2056,9 @@ static const struct row rows[] = {
 	ROW(xsk_rs_socket_xdp_mode, row_socket_xdp_mode),
 	ROW(xsk_rs_socket_is_zerocopy, row_socket_is_zerocopy),
 	ROW(xsk_rs_socket_update_xskmap, row_socket_update_xskmap),
+	ROW(xsk_rs_socket_queue_id, row_socket_queue_id),
+	ROW(xsk_rs_socket_ifindex, row_socket_ifindex),
+	ROW(xsk_rs_socket_xskmap_fd, row_socket_xskmap_fd),
 	ROW(xsk_rs_fill_reserve, row_fill_reserve),
 	ROW(xsk_rs_fill_addr, row_fill_addr),
 	ROW(xsk_rs_fill_submit, row_fill_submit),
@@ -1702,6 +2083,14 @@ static const struct row rows[] = {
 	ROW(xsk_rs_rx_cancel, row_rx_cancel),
 	ROW(xsk_rs_rx_take, row_rx_take),
 	ROW(xsk_rs_rx_peek_span, row_rx_peek_span),
+	ROW(xsk_rs_fill_size, row_fill_size),
+	ROW(xsk_rs_comp_size, row_comp_size),
+	ROW(xsk_rs_rx_size, row_rx_size),
+	ROW(xsk_rs_tx_size, row_tx_size),
+	ROW(xsk_rs_fill_nb_free, row_fill_nb_free),
+	ROW(xsk_rs_tx_nb_free, row_tx_nb_free),
+	ROW(xsk_rs_comp_nb_avail, row_comp_nb_avail),
+	ROW(xsk_rs_rx_nb_avail, row_rx_nb_avail),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

@@ -60,12 +60,17 @@ static void *rx_thread(void *arg)
 		for (uint32_t j = 0; j < BATCH; j++)
 			addrs[j] = (uint64_t)(i + j) * FSIZE;
 		if (xsk_rs_fill_put(fill, addrs, BATCH) != BATCH)
-			r->rx_fill_short++;
+			r->rx_fill_short++; /* a negative errno too */
 	}
 	atomic_store(&r->rx_ready, 1);
 	while (r->rx_got < COUNT && now_ms() < deadline) {
-		uint32_t n = xsk_rs_rx_take(rx, d, BATCH);
+		int got = xsk_rs_rx_take(rx, d, BATCH);
+		uint32_t n = got > 0 ? (uint32_t)got : 0;
 
+		if (got < 0) {
+			r->rx_errors++;
+			break;
+		}
 		if (n == 0) {
 			if (xsk_rs_socket_poll(r->sock, POLLIN, 100) < 0)
 				r->rx_errors++;
@@ -81,7 +86,7 @@ static void *rx_thread(void *arg)
 			}
 			addrs[i] = d[i].addr - d[i].addr % FSIZE;
 		}
-		if (xsk_rs_fill_put(fill, addrs, n) != n)
+		if (xsk_rs_fill_put(fill, addrs, n) != got)
 			r->rx_fill_short++;
 		r->rx_got += n;
 		atomic_store(&r->rx_taken, r->rx_got);
@@ -104,6 +109,7 @@ static void *tx_thread(void *arg)
 		free_frames[nfree++] = (uint64_t)i * FSIZE;
 	while (r->tx_completed < COUNT && now_ms() < deadline) {
 		uint32_t n = 0, c;
+		int rc;
 
 		/* Stay AHEAD frames ahead of the reader: the peer's socket buffer
 		 * would drop what it cannot hold. */
@@ -116,16 +122,25 @@ static void *tx_thread(void *arg)
 			d[n++] = (xsk_rs_desc){ .addr = addr, .len = len };
 		}
 		if (n > 0) {
-			uint32_t put = xsk_rs_tx_put(tx, d, n);
+			uint32_t put;
 
+			if ((rc = xsk_rs_tx_put(tx, d, n)) < 0) {
+				r->tx_errors++;
+				break;
+			}
+			put = (uint32_t)rc;
 			/* What did not fit goes back to the pool, last first. */
 			for (uint32_t i = n; i > put; i--)
 				free_frames[nfree++] = d[i - 1].addr;
 			r->tx_sent += put;
 		}
-		if (xsk_rs_tx_needs_wakeup(tx) && xsk_rs_socket_kick(r->sock) < 0)
+		if ((rc = xsk_rs_tx_needs_wakeup(tx)) < 0 || (rc > 0 && xsk_rs_socket_kick(r->sock) < 0))
 			r->tx_errors++;
-		c = xsk_rs_comp_take(comp, done, BATCH);
+		if ((rc = xsk_rs_comp_take(comp, done, BATCH)) < 0) {
+			r->tx_errors++;
+			break;
+		}
+		c = (uint32_t)rc;
 		for (uint32_t i = 0; i < c; i++) {
 			if (done[i] < (uint64_t)LEND * FSIZE || done[i] >= (uint64_t)FRAMES * FSIZE || done[i] % FSIZE)
 				r->tx_bad_comp++;

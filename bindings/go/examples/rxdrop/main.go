@@ -153,7 +153,9 @@ func main() {
 	for i := range all {
 		all[i] = uint64(i) * fsize
 	}
-	if n := umem.Fill(all); n != frames {
+	if n, err := umem.Fill(all); err != nil {
+		fail("Fill", err)
+	} else if n != frames {
 		fmt.Fprintf(os.Stderr, "rxdrop: the fill ring took %d of %d frames\n", n, frames)
 		os.Exit(1)
 	}
@@ -191,24 +193,39 @@ func main() {
 			if k > *batch {
 				k = *batch
 			}
-			put := umem.Fill(spare[len(spare)-k:])
+			put, err := umem.Fill(spare[len(spare)-k:])
+			if err != nil {
+				fail("Fill", err)
+			}
 			spare = append(spare[:len(spare)-k], spare[len(spare)-k+put:]...)
 		}
 		want := len(descs)
 		if *count > 0 && *count-rxPkts < uint64(want) {
 			want = int(*count - rxPkts)
 		}
-		if n := sock.Receive(descs[:want]); n > 0 {
+		n, err := sock.Receive(descs[:want])
+		if err != nil {
+			fail("Receive", err)
+		}
+		if n > 0 {
 			for i, d := range descs[:n] {
 				addrs[i] = d.Addr &^ mask
 			}
-			if put := umem.Fill(addrs[:n]); put < n {
+			put, err := umem.Fill(addrs[:n])
+			if err != nil {
+				fail("Fill", err)
+			}
+			if put < n {
 				spare = append(spare, addrs[put:n]...)
 			}
 			rxPkts += uint64(n)
-		} else if wakeups && umem.FillNeedsWakeup() {
-			if _, err := sock.Poll(xskrs.PollIn, 0); err != nil {
-				fail("Poll", err)
+		} else if wakeups {
+			if w, err := umem.FillNeedsWakeup(); err != nil {
+				fail("FillNeedsWakeup", err)
+			} else if w {
+				if _, err := sock.Poll(xskrs.PollIn, 0); err != nil {
+					fail("Poll", err)
+				}
 			}
 		}
 		if stop.Load() || (*count > 0 && rxPkts >= *count) {
