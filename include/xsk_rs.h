@@ -501,6 +501,13 @@ int xsk_rs_fill_put(struct xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
  * how many were queued (as `xsk_rs_fill_put`; -EINVAL while a
  * `xsk_rs_tx_reserve` is not yet submitted). In copy mode, follow with
  * `xsk_rs_socket_kick`.
+ *
+ * It stops before the first descriptor longer than the interface sends (its
+ * MTU, read when the socket was created, plus 18 bytes of Ethernet header
+ * and VLAN tag), queues the ones before it, returns their count and leaves a
+ * message naming it. The kernel itself would take such a frame, report it
+ * completed and count nothing, and the device would drop it. The
+ * reserve/submit and span paths do not check lengths.
  */
 int xsk_rs_tx_put(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
 

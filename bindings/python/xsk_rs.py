@@ -3,11 +3,12 @@
     import select, xsk_rs
     with xsk_rs.Umem(frame_count=4096, frame_size=2048) as umem, \\
             xsk_rs.Socket("eth0", 0, umem) as sock:
-        umem.fill(range(0, 2048 * 2048, 2048))     # lend the kernel frames
+        size = umem.frame_size                      # lend the kernel every frame:
+        umem.fill(range(0, 4096 * size, size))      # the fill ring holds twice as many
         sock.poll(select.POLLIN, 1000)
         for addr, length in sock.receive(64):
             data = umem.read(addr, length)          # bytes copy of the packet
-            umem.fill([addr - addr % umem.frame_size])
+            umem.fill([umem.frame_start(addr)])     # hand the frame back
 
 Finding the library (first match wins; nothing is loaded until first use):
   1. load(path): an explicit path (or dlopen name), if called before first use.

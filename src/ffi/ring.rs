@@ -6,8 +6,8 @@
 //! share the generic helpers at the bottom.
 
 use super::handle::{try_mut, try_ref};
-use super::{ffi_guard, misuse, null_handle, refuse};
-use crate::ring::{ConsRing, Desc, ProdRing};
+use super::{ffi_guard, misuse, null_handle, refuse, set_last_error};
+use crate::ring::{ConsRing, Desc, ProdRing, TooLong};
 use std::ffi::c_int;
 
 /// A packet descriptor on the RX and TX rings; the layout of the kernel's
@@ -220,9 +220,16 @@ pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32
 /// how many were queued (as `xsk_rs_fill_put`; -EINVAL while a
 /// `xsk_rs_tx_reserve` is not yet submitted). In copy mode, follow with
 /// `xsk_rs_socket_kick`.
+///
+/// It stops before the first descriptor longer than the interface sends (its
+/// MTU, read when the socket was created, plus 18 bytes of Ethernet header
+/// and VLAN tag), queues the ones before it, returns their count and leaves a
+/// message naming it. The kernel itself would take such a frame, report it
+/// completed and count nothing, and the device would drop it. The
+/// reserve/submit and span paths do not check lengths.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_put(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> c_int {
-    ffi_guard!({ put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
+    ffi_guard!({ tx_put("xsk_rs_tx_put", unsafe { try_mut(r) }, desc_in(descs), n) })
 }
 
 /// Copies up to `max` completed frame addresses into `addrs` and releases them
@@ -440,12 +447,48 @@ fn put<T: Copy>(func: &str, r: Option<&mut ProdRing<T>>, items: *const T, n: u32
     if items.is_null() {
         return misuse(func, "array is NULL");
     }
-    // SAFETY: the caller passes n readable entries; we read at most up_to(n).
-    let done = r.put(unsafe { std::slice::from_raw_parts(items, up_to(n) as usize) });
+    // SAFETY: the caller passes n readable entries, outside the ring; we
+    // read at most up_to(n).
+    let done = unsafe { r.put_from(items, up_to(n)) };
+    put_count(func, r, done)
+}
+
+/// `put` for the TX ring, which stops before a descriptor longer than the
+/// interface can send and says so.
+#[inline(always)]
+fn tx_put(func: &str, r: Option<&mut ProdRing<Desc>>, descs: *const Desc, n: u32) -> c_int {
+    let Some(r) = r else { return misuse(func, "handle is NULL") };
+    if n == 0 {
+        return 0;
+    }
+    if descs.is_null() {
+        return misuse(func, "array is NULL");
+    }
+    // SAFETY: as in `put`.
+    match unsafe { r.put_checked_from(descs, up_to(n)) } {
+        Ok(done) => put_count(func, r, done),
+        Err(e) => too_long(func, e),
+    }
+}
+
+/// A put's return value: `done`, or the reason it queued nothing.
+#[inline(always)]
+fn put_count<T: Copy>(func: &str, r: &ProdRing<T>, done: u32) -> c_int {
     if done == 0 && r.reserved() != 0 {
         return open_batch(func, r.reserved(), "reserved and not yet submitted", "submit");
     }
     count(done)
+}
+
+/// Records why a TX put stopped short and returns how many it queued.
+#[cold]
+fn too_long(func: &str, e: TooLong) -> c_int {
+    set_last_error(format!(
+        "{func}: descriptor {} is {} bytes, more than the {} the interface sends (its MTU plus 18 bytes of \
+         Ethernet header and VLAN tag); queued the {} before it",
+        e.index, e.len, e.max, e.index
+    ));
+    count(e.index)
 }
 
 #[inline(always)]
@@ -499,8 +542,9 @@ fn take<T: Copy>(func: &str, r: Option<&mut ConsRing<T>>, out: *mut T, max: u32)
     if out.is_null() {
         return misuse(func, "array is NULL");
     }
-    // SAFETY: the caller passes room for max entries; we write at most up_to(max).
-    let done = r.take(unsafe { std::slice::from_raw_parts_mut(out, up_to(max) as usize) });
+    // SAFETY: the caller passes room for max entries, outside the ring; we
+    // write at most up_to(max) and never read them.
+    let done = unsafe { r.take_to(out, up_to(max)) };
     if done == 0 && r.peeked() != 0 {
         return open_batch(func, r.peeked(), "peeked and not yet released", "release or cancel");
     }

@@ -507,6 +507,33 @@ static void test_tx_per_desc(void)
 #define B_ROUND 16    /* RX frames per round */
 #define B_TX 128      /* TX frames: twice the ring */
 
+/*
+ * xsk_rs_tx_put stops before a descriptor longer than the interface sends
+ * (MTU 1500 + 18: the kernel would complete it and the device drop it
+ * unseen), queues the ones before it and says why.
+ */
+static void test_tx_too_long(void)
+{
+	struct fixture f;
+	xsk_rs_desc d[3];
+	uint32_t i;
+	int n;
+
+	section("tx_put refuses a frame longer than the interface sends");
+	if (!fixture_up(&f, NULL, 0))
+		return;
+	for (i = 0; i < 3; i++) {
+		d[i].addr = (uint64_t)i * f.fsize;
+		d[i].len = i == 1 ? 1519 : 1518;
+		d[i].options = 0;
+	}
+	n = xsk_rs_tx_put(f.tx, d, 3);
+	CHECK(n == 1, "tx_put of 1518, 1519, 1518 bytes queues 1 (got %d)", n);
+	CHECK(strstr(xsk_rs_last_error(), "descriptor 1 is 1519 bytes, more than the 1518") != NULL,
+	      "and says why: %s", xsk_rs_last_error());
+	fixture_down(&f);
+}
+
 static void test_batch(void)
 {
 	xsk_rs_umem_config ucfg;
@@ -1080,6 +1107,7 @@ int main(int argc, char **argv)
 	test_misuse();
 	test_rx_per_desc();
 	test_tx_per_desc();
+	test_tx_too_long();
 	test_batch();
 	test_span_rx();
 	test_span_tx();
