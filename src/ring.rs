@@ -507,8 +507,14 @@ struct Limit<T> {
 /// # Safety
 /// `items` is valid for reads of `n` descriptors.
 unsafe fn descs_within(items: *const Desc, n: u32, max: u32) -> u32 {
-    // SAFETY: i < n (the caller's contract).
-    (0..n).find(|&i| unsafe { (*items.add(i as usize)).len } > max).unwrap_or(n)
+    // SAFETY: the caller's contract.
+    let descs = unsafe { std::slice::from_raw_parts(items, n as usize) };
+    // One branch-free pass for the common case (every length fits), which
+    // the compiler can vectorise; the search only when one does not.
+    if !descs.iter().fold(false, |over, d| over | (d.len > max)) {
+        return n;
+    }
+    descs.iter().position(|d| d.len > max).map_or(n, |i| i as u32)
 }
 
 /// Why a TX ring's `put` stopped before a descriptor: its `len` is over the
