@@ -8,7 +8,7 @@
 mod common;
 
 use common::{in_ns, test_frame, xdp_attached, PacketSocket, VethPair};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig};
 use xsk_rs::umem::{Umem, UmemConfig};
@@ -44,30 +44,13 @@ fn wait(pid: libc::pid_t) -> i32 {
     libc::WEXITSTATUS(status)
 }
 
-/// Lends every frame and receives `want` test frames sent from namespace b.
+/// Sends `want` test frames from namespace b; returns how many `sock` got.
 fn receives(pair: &VethPair, umem: &mut Umem, sock: &mut Socket, want: u32) -> u32 {
     let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
     for seq in 0..want {
         peer.send(&test_frame(seq, 80)).unwrap();
     }
-    let mut got = 0;
-    let mut descs = [Desc::default(); 32];
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while got < want && Instant::now() < deadline {
-        let n = sock.rx().unwrap().take(&mut descs);
-        for d in &descs[..n as usize] {
-            // SAFETY: off the RX ring, ours until lent again.
-            if common::is_test_frame(unsafe { umem.frame(d.addr, d.len as usize) }.unwrap()) {
-                got += 1;
-            }
-            let start = umem.frame_start(d.addr);
-            assert_eq!(umem.fill().put(&[start]), 1);
-        }
-        if n == 0 {
-            sock.poll(libc::POLLIN, 20).unwrap();
-        }
-    }
-    got
+    common::recv_test_frames(umem, sock, want as usize, Duration::from_secs(3)).len() as u32
 }
 
 /// A child that uses and destroys its copies leaves the parent receiving.

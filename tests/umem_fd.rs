@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use xsk_rs::umem::{Umem, UmemConfig};
 use xsk_rs::xdp::XdpMode;
@@ -20,30 +19,6 @@ fn small_umem() -> UmemConfig {
 
 fn rings(rx_size: u32, tx_size: u32) -> SocketConfig {
     SocketConfig { rx_size, tx_size, xdp_mode: XdpMode::Skb, ..SocketConfig::default() }
-}
-
-/// Receives `want` test frames on `sock`, refilling each frame.
-fn recv(umem: &mut Umem, sock: &mut Socket, want: usize) -> Vec<Vec<u8>> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut got = Vec::new();
-    let mut descs = [Desc::default(); 16];
-    while got.len() < want && Instant::now() < deadline {
-        let n = sock.rx().unwrap().take(&mut descs) as usize;
-        if n == 0 {
-            sock.poll(libc::POLLIN, 20).unwrap();
-            continue;
-        }
-        for d in &descs[..n] {
-            // SAFETY: the frame came off the RX ring, so it is ours until refilled.
-            let bytes = unsafe { umem.frame(d.addr, d.len as usize) }.unwrap();
-            if common::is_test_frame(bytes) {
-                got.push(bytes.to_vec());
-            }
-            let start = umem.frame_start(d.addr);
-            assert_eq!(umem.fill().put(&[start]), 1);
-        }
-    }
-    got
 }
 
 fn send_from_b(pair: &VethPair, frames: &[Vec<u8>]) {
@@ -101,7 +76,11 @@ fn a_failed_create_leaves_the_umem_as_it_was() {
     });
     let sent: Vec<Vec<u8>> = (0..8).map(|s| test_frame(s, 100 + s as usize)).collect();
     send_from_b(&pair, &sent);
-    assert_eq!(recv(&mut umem, &mut sock, 8), sent, "frames lent before the failed create receive");
+    assert_eq!(
+        common::recv_test_frames(&mut umem, &mut sock, 8, Duration::from_secs(5)),
+        sent,
+        "frames lent before the failed create receive"
+    );
 }
 
 /// Item 8: a queue this process already holds fails at once and says so.

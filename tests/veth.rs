@@ -338,23 +338,7 @@ fn defaults_lend_every_frame() {
     for seq in 0..BURST {
         peer.send(&test_frame(seq, 64)).unwrap();
     }
-    let mut seen = 0;
-    let mut descs = [Desc::default(); 64];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while seen < BURST && Instant::now() < deadline {
-        let n = sock.rx().unwrap().take(&mut descs);
-        seen += descs[..n as usize]
-            .iter()
-            .filter(|d| {
-                // SAFETY: taken off the RX ring, ours until lent again.
-                let b = unsafe { umem.frame(d.addr, d.len as usize) }.unwrap();
-                frame_seq(b).is_some()
-            })
-            .count() as u32;
-        if n == 0 {
-            sock.poll(libc::POLLIN, 20).unwrap();
-        }
-    }
+    let seen = common::recv_test_frames(&mut umem, &mut sock, BURST as usize, Duration::from_secs(5)).len() as u32;
     let st = sock.stats().unwrap();
     assert_eq!(seen, BURST, "{st:?}");
     assert_eq!((st.rx_fill_ring_empty_descs, st.rx_ring_full, st.rx_dropped), (0, 0, 0), "{st:?}");

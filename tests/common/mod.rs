@@ -116,49 +116,7 @@ impl VethPair {
 
     /// A pair whose ends each have `queues` RX and TX queues.
     pub fn with_queues(queues: u32) -> VethPair {
-        assert!(queues >= 1, "a veth needs at least one queue");
-        let n = PAIR_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let base = format!("xskrs-{}-{n}", std::process::id());
-        let mut pair = VethPair {
-            ns_a: format!("{base}-a"),
-            ns_b: format!("{base}-b"),
-            if_a: "veth0".to_string(),
-            if_b: "veth1".to_string(),
-            queues,
-            created: Vec::new(),
-        };
-        // From here on a panic drops `pair`, which deletes what was created.
-        for ns in [pair.ns_a.clone(), pair.ns_b.clone()] {
-            add_netns(&ns);
-            pair.created.push(ns.clone());
-            disable_ipv6(&ns);
-        }
-        let q = queues.to_string();
-        ip(&[
-            "-n",
-            &pair.ns_a,
-            "link",
-            "add",
-            &pair.if_a,
-            "numrxqueues",
-            &q,
-            "numtxqueues",
-            &q,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &pair.if_b,
-            "netns",
-            &pair.ns_b,
-            "numrxqueues",
-            &q,
-            "numtxqueues",
-            &q,
-        ]);
-        ip(&["-n", &pair.ns_a, "link", "set", "dev", &pair.if_a, "up"]);
-        ip(&["-n", &pair.ns_b, "link", "set", "dev", &pair.if_b, "up"]);
-        pair
+        VethPair::with_rx_tx(queues, queues)
     }
 
     /// A pair whose ends each have `rx` RX and `tx` TX queues, for devices
@@ -176,20 +134,22 @@ impl VethPair {
             queues: rx.max(tx),
             created: Vec::new(),
         };
+        // From here on a panic drops `pair`, which deletes what was created.
         for ns in [pair.ns_a.clone(), pair.ns_b.clone()] {
             add_netns(&ns);
             pair.created.push(ns.clone());
             disable_ipv6(&ns);
         }
         let (rx, tx) = (rx.to_string(), tx.to_string());
-        let counts = ["numrxqueues", rx.as_str(), "numtxqueues", tx.as_str()];
-        let mut args = vec!["-n", &pair.ns_a, "link", "add", &pair.if_a];
-        args.extend(counts);
-        args.extend(["type", "veth", "peer", "name", &pair.if_b, "netns", &pair.ns_b]);
-        args.extend(counts);
+        let queues = ["numrxqueues", rx.as_str(), "numtxqueues", tx.as_str()];
+        let (a, b) = (&pair.ns_a, &pair.ns_b);
+        let mut args = vec!["-n", a, "link", "add", &pair.if_a];
+        args.extend(queues);
+        args.extend(["type", "veth", "peer", "name", &pair.if_b, "netns", b]);
+        args.extend(queues);
         ip(&args);
-        ip(&["-n", &pair.ns_a, "link", "set", "dev", &pair.if_a, "up"]);
-        ip(&["-n", &pair.ns_b, "link", "set", "dev", &pair.if_b, "up"]);
+        ip(&["-n", a, "link", "set", "dev", &pair.if_a, "up"]);
+        ip(&["-n", b, "link", "set", "dev", &pair.if_b, "up"]);
         pair
     }
 
@@ -481,6 +441,36 @@ impl PacketSocket {
 pub const TRAFFIC_FRAMES: u32 = 4096;
 pub const TRAFFIC_FRAME_SIZE: u32 = 2048;
 pub const TRAFFIC_RING: u32 = 2048;
+
+/// Receives up to `want` test frames on `sock` within `timeout` (other
+/// frames are dropped), handing each frame back to the fill ring.
+pub fn recv_test_frames(
+    umem: &mut xsk_rs::umem::Umem,
+    sock: &mut xsk_rs::socket::Socket,
+    want: usize,
+    timeout: Duration,
+) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut descs = [xsk_rs::ring::Desc::default(); 32];
+    while got.len() < want && Instant::now() < deadline {
+        let n = sock.rx().unwrap().take(&mut descs) as usize;
+        if n == 0 {
+            sock.poll(libc::POLLIN, 20).unwrap();
+            continue;
+        }
+        for d in &descs[..n] {
+            // SAFETY: the frame came off the RX ring, so it is ours until lent again.
+            let bytes = unsafe { umem.frame(d.addr, d.len as usize) }.expect("rx desc inside the umem");
+            if is_test_frame(bytes) {
+                got.push(bytes.to_vec());
+            }
+            let start = umem.frame_start(d.addr);
+            assert_eq!(umem.fill().put(&[start]), 1);
+        }
+    }
+    got
+}
 
 /// UMEM and socket configs with the traffic tests' geometry: every ring
 /// [`TRAFFIC_RING`] deep, RX and TX, the built-in program in `mode`.
