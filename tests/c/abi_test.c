@@ -160,8 +160,8 @@ static void test_basics(void)
 	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	CHECK(ucfg.sz == sizeof(ucfg), "umem_config_init sets sz = sizeof (%zu)", ucfg.sz);
 	CHECK(ucfg.frame_count == 4096 && ucfg.frame_size == 4096 && ucfg.frame_headroom == 0 &&
-		      ucfg.fill_size == 2048 && ucfg.comp_size == 2048 && ucfg.flags == 0,
-	      "umem defaults: 4096 frames of 4096, headroom 0, fill/comp 2048 (got %u %u %u %u %u, flags %u)",
+		      ucfg.fill_size == 8192 && ucfg.comp_size == 4096 && ucfg.flags == 0,
+	      "umem defaults: 4096 frames of 4096, headroom 0, fill 8192, comp 4096 (got %u %u %u %u %u, flags %u)",
 	      ucfg.frame_count, ucfg.frame_size, ucfg.frame_headroom, ucfg.fill_size, ucfg.comp_size, ucfg.flags);
 	memset(&scfg, 0xa5, sizeof(scfg));
 	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
@@ -169,9 +169,9 @@ static void test_basics(void)
 	CHECK_RC(xsk_rs_umem_config_init(NULL, sizeof(ucfg)), -EINVAL);
 	CHECK_RC(xsk_rs_socket_config_init(&scfg, 3), -EINVAL);
 	CHECK(scfg.sz == sizeof(scfg), "a refused init leaves the struct alone");
-	CHECK(scfg.rx_size == 2048 && scfg.tx_size == 2048 && scfg.xdp_mode == XSK_RS_XDP_MODE_AUTO &&
+	CHECK(scfg.rx_size == 4096 && scfg.tx_size == 4096 && scfg.xdp_mode == XSK_RS_XDP_MODE_AUTO &&
 		      scfg.bind_flags == XSK_RS_BIND_NEED_WAKEUP,
-	      "socket defaults: rings 2048, mode AUTO, bind NEED_WAKEUP (got %u %u %u %u)", scfg.rx_size,
+	      "socket defaults: rings 4096, mode AUTO, bind NEED_WAKEUP (got %u %u %u %u)", scfg.rx_size,
 	      scfg.tx_size, scfg.xdp_mode, scfg.bind_flags);
 	CHECK(XSK_RS_BIND_COPY == 2 && XSK_RS_BIND_ZEROCOPY == 4 && XSK_RS_BIND_NEED_WAKEUP == 8,
 	      "bind flags equal the kernel's XDP_COPY/XDP_ZEROCOPY/XDP_USE_NEED_WAKEUP");
@@ -315,9 +315,9 @@ static void test_misuse(void)
 		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 32, &i0)) == 32, "tx_reserve(32) -> 32");
 		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 1, &i1)) == 0, "tx_reserve(1) on the full ring -> 0");
 		CHECK(xsk_rs_tx_desc(tx, i0) == xsk_rs_tx_desc(tx, i0 + 32), "tx_desc masks the index");
-		CHECK(RING_COUNT(xsk_rs_fill_reserve(fill, 2049, &i0)) == 0,
-		      "fill_reserve(2049) on a 2048-entry ring -> 0");
-		CHECK(xsk_rs_fill_addr(fill, 5) == xsk_rs_fill_addr(fill, 5 + 2048), "fill_addr masks the index");
+		CHECK(RING_COUNT(xsk_rs_fill_reserve(fill, 8193, &i0)) == 0,
+		      "fill_reserve(8193) on the default 8192-entry ring -> 0");
+		CHECK(xsk_rs_fill_addr(fill, 5) == xsk_rs_fill_addr(fill, 5 + 8192), "fill_addr masks the index");
 		CHECK(RING_COUNT(xsk_rs_comp_peek(xsk_rs_umem_comp(umem), 8, &i0)) == 0,
 		      "comp_peek on an empty ring -> 0");
 		/* Empty, not misuse: 0 and no message, told apart from the -EINVAL above. */

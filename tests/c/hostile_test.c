@@ -862,10 +862,10 @@ static void row_socket_create(void)
 	SOCK_BAD(bind_flags, XSK_RS_BIND_COPY | XSK_RS_BIND_ZEROCOPY, -EINVAL, "exclude each other");
 	SOCK_BAD(xdp_mode, 4, -EINVAL, "XDP mode 4");
 	SOCK_BAD(xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
-	/* TX budget: 0 or XSK_RS_TX_BUDGET_MIN..tx_size (2048), with a TX ring */
+	/* TX budget: 0 or XSK_RS_TX_BUDGET_MIN..tx_size (4096 by default), with a TX ring */
 	SOCK_BAD(tx_budget, 1, -EINVAL, "tx budget 1");
 	SOCK_BAD(tx_budget, XSK_RS_TX_BUDGET_MIN - 1, -EINVAL, "tx budget 31");
-	SOCK_BAD(tx_budget, 2049, -EINVAL, "tx budget 2049 is outside 32..=2048");
+	SOCK_BAD(tx_budget, 4097, -EINVAL, "tx budget 4097 is outside 32..=4096");
 	SOCK_BAD(tx_budget, UINT32_MAX, -EINVAL, "tx budget 4294967295");
 	xsk_rs_socket_config_init(&c, sizeof(c));
 	c.xdp_mode = ctx.mode;
@@ -1314,10 +1314,12 @@ static void row_fill_put(void)
 }
 
 /*
- * tx_put: NULL arguments, then descriptors the kernel must reject (address
- * UINT64_MAX, a buffer over the UMEM's end, length UINT32_MAX, every
- * unknown option bit) ahead of one valid frame: tx_invalid_descs counts exactly 4,
- * the peer receives only the valid one.
+ * tx_put: NULL arguments; a descriptor longer than the interface sends, which
+ * tx_put itself refuses (it stops before it, with a message); then
+ * descriptors the kernel must reject (address UINT64_MAX, a buffer over the
+ * UMEM's end, length UINT32_MAX queued through reserve/submit, which do not
+ * check lengths, every unknown option bit) ahead of one valid frame:
+ * tx_invalid_descs counts exactly 4, the peer receives only the valid one.
  */
 static void row_tx_put(void)
 {
@@ -1326,6 +1328,7 @@ static void row_tx_put(void)
 	xsk_rs_desc d[RING + 1];
 	xsk_rs_stats st = { 0 };
 	uint64_t deadline;
+	uint32_t idx = 0;
 	struct live l;
 
 	memset(d, 0, sizeof(d));
@@ -1342,7 +1345,13 @@ static void row_tx_put(void)
 	d[3] = tx_frame(&l, 20, 99);
 	d[3].options = UINT32_MAX & ~1u; /* not XDP_PKT_CONTD: that would take the next one with it */
 	d[4] = tx_frame(&l, 21, 7);
-	VALUE(xsk_rs_tx_put(l.tx, d, 5), 5);
+	COUNT_MSG(xsk_rs_tx_put(l.tx, d + 2, 3), 0, "descriptor 0 is 4294967295 bytes");
+	COUNT_MSG(xsk_rs_tx_put(l.tx, d, 5), 2, "descriptor 2 is 4294967295 bytes");
+	if (CHECK(RING_COUNT(xsk_rs_tx_reserve(l.tx, 1, &idx)) == 1, "tx_reserve(1) for the overlong descriptor")) {
+		*xsk_rs_tx_desc(l.tx, idx) = d[2];
+		VALUE(xsk_rs_tx_submit(l.tx, 1), 1);
+	}
+	VALUE(xsk_rs_tx_put(l.tx, d + 3, 2), 2);
 	/* Copy mode stops a batch at an invalid descriptor: kick until all are seen. */
 	deadline = now_ms() + WAIT_MS;
 	do {
