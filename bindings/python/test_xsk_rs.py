@@ -193,10 +193,10 @@ class LibraryTests(Base):
         lib = xsk_rs.load()
         u = xsk_rs._config(xsk_rs.UmemConfig, lib.xsk_rs_umem_config_init, {"frame_size": 2048})
         self.assertEqual((u.sz, u.frame_count, u.frame_size, u.frame_headroom, u.fill_size, u.comp_size, u.flags),
-                         (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 2048, 2048, 0))
+                         (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 8192, 4096, 0))
         s = xsk_rs._config(xsk_rs.SocketConfig, lib.xsk_rs_socket_config_init, {"rx_size": 0})
         self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.reserved),
-                         (ctypes.sizeof(xsk_rs.SocketConfig), 0, 2048, xsk_rs.BIND_NEED_WAKEUP,
+                         (ctypes.sizeof(xsk_rs.SocketConfig), 0, 4096, xsk_rs.BIND_NEED_WAKEUP,
                           xsk_rs.XDP_MODE_AUTO, 0, 0))
 
     def test_addr_helpers(self):
