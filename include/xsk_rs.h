@@ -755,6 +755,27 @@ int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
 int xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg, size_t sz);
 
 /**
+ * Sizes a UMEM and a socket so that `frames` frames can all be lent to the
+ * kernel at once (see `xsk_rs_umem_config.fill_size`): sets
+ * `ucfg->frame_count` to `frames`, `ucfg->fill_size` to twice `frames`, and
+ * `ucfg->comp_size`, `scfg->rx_size` and `scfg->tx_size` to `frames`, each
+ * ring rounded up to a power of two. For example 1000 frames give a fill
+ * ring of 2048 and completion, RX and TX rings of 1024; the defaults are
+ * what 4096 gives. No other field changes: set `rx_size` or `tx_size` to 0
+ * afterwards for a socket without that ring.
+ *
+ * Either config may be NULL, not both. Each must have been filled by its
+ * `*_config_init` first (its `sz` a struct size that holds the fields
+ * written, as every `sizeof` of this header or a later one does). Returns 0,
+ * or -EINVAL with a message, writing nothing: `frames` is 0 or above 2^29
+ * (the fill ring would pass 2^30 entries), both configs are NULL, or a
+ * `sz` is not such a size. No syscall; any thread.
+ */
+int xsk_rs_config_lend(struct xsk_rs_umem_config *ucfg,
+                       struct xsk_rs_socket_config *scfg,
+                       uint32_t frames);
+
+/**
  * Creates a UMEM with a library-owned, pre-faulted area of
  * `frame_count * frame_size` bytes, and its fill and completion rings.
  *

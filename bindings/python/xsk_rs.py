@@ -225,6 +225,7 @@ _FUNCS = [
     ("xsk_rs_socket_ifindex", _int, [_SOCK]),
     ("xsk_rs_socket_xskmap_fd", _int, [_SOCK]),
     ("xsk_rs_umem_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
+    ("xsk_rs_config_lend", _int, [_P(UmemConfig), _P(SocketConfig), _u32]),
     ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
     ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
     ("xsk_rs_umem_destroy", _int, [_UMEM]),

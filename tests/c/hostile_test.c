@@ -528,6 +528,80 @@ static void row_umem_config_init(void)
 	CONFIG_INIT_ROW(xsk_rs_umem_config_init, xsk_rs_umem_config);
 }
 
+/*
+ * config_lend: both configs NULL, frame counts it cannot size rings for (0,
+ * 2^29 + 1, UINT32_MAX), configs that no init filled (sz 0, SIZE_MAX, 12: a
+ * struct that ends before comp_size) are refused with nothing written; then
+ * lend(1000) gives a fill ring of 2048 and completion, RX and TX rings of
+ * 1024 that touch no other field, and a UMEM and socket made from them take
+ * all 1000 frames on the fill ring at once and receive.
+ */
+#define LEND_FRAMES 1000
+
+static void row_config_lend(void)
+{
+	static uint64_t addrs[LEND_FRAMES];
+	static const uint32_t bad_frames[] = { 0, (1u << 29) + 1, UINT32_MAX };
+	static const size_t bad_sz[] = { 0, 12, SIZE_MAX };
+	xsk_rs_umem_config u, u0;
+	xsk_rs_socket_config s, s0;
+	struct live l;
+	size_t i;
+	int rc;
+
+	xsk_rs_umem_config_init(&u0, sizeof(u0));
+	xsk_rs_socket_config_init(&s0, sizeof(s0));
+	FAILS(xsk_rs_config_lend(NULL, NULL, 64), -EINVAL, "both NULL");
+	for (i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
+		char what[64];
+
+		u = u0;
+		s = s0;
+		snprintf(what, sizeof(what), "lend %u frames", bad_frames[i]);
+		FAILS(xsk_rs_config_lend(&u, &s, bad_frames[i]), -EINVAL, what);
+		CHECK(!memcmp(&u, &u0, sizeof(u)) && !memcmp(&s, &s0, sizeof(s)), "frames %u: nothing written",
+		      bad_frames[i]);
+	}
+	for (i = 0; i < sizeof(bad_sz) / sizeof(bad_sz[0]); i++) {
+		u = u0;
+		s = s0;
+		u.sz = bad_sz[i];
+		FAILS(xsk_rs_config_lend(&u, &s, 64), -EINVAL, "ucfg->sz");
+		u.sz = u0.sz;
+		s.sz = bad_sz[i];
+		FAILS(xsk_rs_config_lend(&u, &s, 64), -EINVAL, "scfg->sz");
+		s.sz = s0.sz;
+		CHECK(!memcmp(&u, &u0, sizeof(u)) && !memcmp(&s, &s0, sizeof(s)), "sz %zu: nothing written", bad_sz[i]);
+	}
+
+	u = u0;
+	s = s0;
+	s.xdp_mode = ctx.mode;
+	VALUE(xsk_rs_config_lend(&u, &s, LEND_FRAMES), 0);
+	CHECK(u.frame_count == LEND_FRAMES && u.fill_size == 2048 && u.comp_size == 1024 && s.rx_size == 1024 &&
+		      s.tx_size == 1024,
+	      "lend(%u): frames %u, fill %u, comp %u, rx %u, tx %u (want 1000, 2048, 1024, 1024, 1024)", LEND_FRAMES,
+	      u.frame_count, u.fill_size, u.comp_size, s.rx_size, s.tx_size);
+	CHECK(u.frame_size == u0.frame_size && u.frame_headroom == u0.frame_headroom && u.flags == u0.flags &&
+		      s.bind_flags == s0.bind_flags && s.tx_budget == s0.tx_budget && s.reserved == 0,
+	      "lend leaves the other fields alone");
+	memset(&l, 0, sizeof(l));
+	rc = xsk_rs_umem_create(&l.umem, &u);
+	if (!CHECK(rc == 0, "umem_create from the lend config (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return;
+	rc = xsk_rs_socket_create(&l.sock, ctx.if_a, 0, l.umem, &s);
+	if (CHECK(rc == 0, "socket_create from the lend config (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : "")) {
+		l.fill = xsk_rs_umem_fill(l.umem);
+		l.rx = xsk_rs_socket_rx(l.sock);
+		for (i = 0; i < LEND_FRAMES; i++)
+			addrs[i] = (uint64_t)i * u.frame_size;
+		VALUE(xsk_rs_fill_put(l.fill, addrs, LEND_FRAMES), LEND_FRAMES);
+		peer_burst(0, 3);
+		VALUE(rx_ready(l.rx, l.sock, 3, WAIT_MS), 3);
+	}
+	live_down(&l);
+}
+
 /* ---- rows: UMEM --------------------------------------------------------- */
 
 /* umem_create with cfg refused as -err, a message naming `what`, *out untouched. */
@@ -2037,6 +2111,7 @@ static const struct row rows[] = {
 	ROW(xsk_rs_last_error, row_last_error),
 	ROW(xsk_rs_strerror, row_strerror),
 	ROW(xsk_rs_umem_config_init, row_umem_config_init),
+	ROW(xsk_rs_config_lend, row_config_lend),
 	ROW(xsk_rs_umem_create, row_umem_create),
 	ROW(xsk_rs_umem_create_with_area, row_umem_create_with_area),
 	ROW(xsk_rs_umem_destroy, row_umem_destroy),
