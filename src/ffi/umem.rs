@@ -46,13 +46,19 @@ pub struct xsk_rs_umem_config {
     /// and longer packets than `frame_size - 256 - frame_headroom` are dropped
     /// (counted in `rx_dropped`).
     pub frame_headroom: u32,
-    /// Fill ring entries, a power of two (default 2048). Lend the kernel at most
-    /// half this many frames at once. The kernel publishes how far it has
-    /// consumed the fill ring at the end of each receive batch, just after the
-    /// RX entries, so a frame handed back the moment it arrives can find a full
-    /// ring still full; the spare half guarantees room.
+    /// Fill ring entries, a power of two (default 8192).
+    ///
+    /// The lending rule: lend the kernel at most half this many frames at
+    /// once (a frame is lent from the fill call that hands it over until it
+    /// comes back on the RX ring). The kernel publishes how far it has
+    /// consumed the fill ring at the end of each receive batch, just after
+    /// the RX entries, so a frame handed back the moment it arrives can find
+    /// a full ring still full; the spare half guarantees room (xdpsock sizes
+    /// its fill ring the same way). `xsk_rs_config_lend` sizes this ring, the
+    /// completion ring and a socket's rings for a number of frames; the
+    /// defaults let all 4096 default frames be lent at once.
     pub fill_size: u32,
-    /// Completion ring entries, a power of two (default 2048).
+    /// Completion ring entries, a power of two (default 4096).
     pub comp_size: u32,
     /// 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
     pub flags: u32,
@@ -96,8 +102,10 @@ impl From<xsk_rs_umem_config> for UmemConfig {
     }
 }
 
-/// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
-/// and completion rings of 2048, no flags. Call it as
+/// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, a
+/// fill ring of 8192 and a completion ring of 4096 (what
+/// `xsk_rs_config_lend(cfg, NULL, 4096)` gives: every frame can be lent at
+/// once), no flags. Call it as
 /// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
 /// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
 /// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
@@ -204,11 +212,18 @@ fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_
 }
 
 /// Creates a UMEM with a library-owned, pre-faulted area of
-/// `frame_count * frame_size` bytes, and its fill and completion rings.
+/// `frame_count * frame_size` bytes, and its fill and completion rings, in
+/// the calling thread's network namespace (create its sockets there).
+///
+/// Blocking: it maps the whole area and faults every page in before it
+/// returns, and the kernel pins them at registration, so it takes time in
+/// proportion to the area's size (16 MiB by default). A forked child gets
+/// zeroed memory in place of the area (see the fork rule in the header's
+/// opening comment).
 ///
 /// `out` must not be NULL; `*out` is written only on success. `cfg` may be NULL
-/// for the defaults. Returns 0, or -EINVAL (bad config; the message names the
-/// field), -ENOMEM, -EPERM, ...
+/// for the defaults. Any thread. Returns 0, or -EINVAL (bad config; the
+/// message names the field), -ENOMEM, -EPERM, -EMFILE, ...
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk_rs_umem_config) -> c_int {
     const F: &str = "xsk_rs_umem_create";
@@ -226,8 +241,11 @@ pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk
 
 /// Creates a UMEM over the caller's `area` of `size` bytes. The area must be
 /// page-aligned and stay mapped until the UMEM is destroyed; the caller keeps
-/// ownership (the library never frees it). With `cfg->frame_count == 0` (or
-/// `cfg` NULL) the UMEM covers as many frames as fit in `size`.
+/// ownership (the library never frees it, and a forked child keeps whatever
+/// fork gives it of the area). With `cfg->frame_count == 0` (or `cfg` NULL)
+/// the UMEM covers as many frames as fit in `size`. The kernel pins the
+/// area's pages at registration, faulting in those not yet present: the time
+/// grows with the area's size. Otherwise as `xsk_rs_umem_create`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create_with_area(
     out: *mut *mut xsk_rs_umem,
@@ -254,7 +272,13 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 
 /// Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
 /// closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
-/// uses it. NULL is a no-op returning 0.
+/// uses it. NULL is a no-op returning 0. Does not block.
+///
+/// If the UMEM's fd was bound (by its first socket), closing it frees that
+/// queue: the kernel releases it one RCU grace period later, and a bind in
+/// this or another process that finds no live AF_XDP socket holding the
+/// queue waits for that (see `xsk_rs_socket_create`). In a forked child,
+/// destroying an inherited UMEM frees only the child's memory.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
     const F: &str = "xsk_rs_umem_destroy";
@@ -375,7 +399,12 @@ pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut 
     })
 }
 
-/// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
+/// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL. The UMEM's
+/// first socket binds it, and it stays bound until the UMEM is destroyed
+/// (see `xsk_rs_socket_destroy`). Until that bind it can change: a socket
+/// create that fails after setting ring sizes on it, followed by one that
+/// asks for other sizes, registers the UMEM anew on a fresh fd (see
+/// `xsk_rs_socket_create`).
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
     ffi_guard!({
@@ -386,7 +415,8 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
     })
 }
 
-/// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
+/// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed (also
+/// when the UMEM is registered anew on a fresh fd). NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
     ffi_guard!({

@@ -474,6 +474,11 @@ static void row_strerror(void)
 	      "xsk_rs_strerror(-XSK_RS_ERR_PANIC) = \"%s\"", xsk_rs_strerror(-XSK_RS_ERR_PANIC));
 	CHECK(!strstr(xsk_rs_strerror(-EFAULT), "internal"), "-EFAULT is only EFAULT (\"%s\")",
 	      xsk_rs_strerror(-EFAULT));
+	/* The errnos the library returns beyond the common ones: a forked child's, running out of fds. */
+	CHECK(strstr(xsk_rs_strerror(-EBADFD), "fork") != NULL, "xsk_rs_strerror(-EBADFD) = \"%s\" names fork",
+	      xsk_rs_strerror(-EBADFD));
+	CHECK(strcmp(xsk_rs_strerror(-EMFILE), "unknown error") && strcmp(xsk_rs_strerror(-EOVERFLOW), "unknown error"),
+	      "-EMFILE and -EOVERFLOW are named (\"%s\", \"%s\")", xsk_rs_strerror(-EMFILE), xsk_rs_strerror(-EOVERFLOW));
 }
 
 /* ---- rows: configs ------------------------------------------------------ */
