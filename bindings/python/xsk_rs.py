@@ -71,7 +71,7 @@ __all__ = [
     "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
-    "extract_addr", "extract_offset", "add_offset_to_addr",
+    "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -356,6 +356,27 @@ def add_offset_to_addr(addr):
     return _L().xsk_rs_umem_add_offset_to_addr(addr)
 
 
+def lending(frames):
+    """Ring sizes that let `frames` frames all be lent to the kernel at once
+    (xsk_rs_config_lend), by the lending rule of xsk_rs.h (on
+    xsk_rs_umem_config.fill_size: lend at most half the fill ring).
+
+    Returns (umem_args, socket_args), two dicts for Umem(**umem_args) and
+    Socket(ifname, queue, umem, **socket_args): frame_count=frames, fill_size
+    twice frames and comp_size frames; rx_size and tx_size frames; each ring
+    rounded up to a power of two. Add other arguments as you like (e.g.
+    tx_size=0 for a receive-only socket). The defaults are lending(4096)'s.
+    Raises OSError(EINVAL) for 0 frames or more than 2**29."""
+    if not isinstance(frames, int) or not 0 <= frames < 1 << 32:
+        raise OSError(errno.EINVAL, "xsk_rs: lending: frames must be an int from 1 to 2**29, not %r" % (frames,))
+    lib = _L()
+    u = _config(UmemConfig, lib.xsk_rs_umem_config_init, {})
+    s = _config(SocketConfig, lib.xsk_rs_socket_config_init, {})
+    _check(lib.xsk_rs_config_lend(ctypes.byref(u), ctypes.byref(s), frames))
+    return (dict(frame_count=u.frame_count, fill_size=u.fill_size, comp_size=u.comp_size),
+            dict(rx_size=s.rx_size, tx_size=s.tx_size))
+
+
 def _check(ret):
     """Raises OSError for a negative errno return; returns ret otherwise."""
     if ret < 0:
@@ -390,7 +411,9 @@ class Umem:
     """A UMEM: a packet buffer area of frame_count * frame_size bytes, with its
     fill and completion rings. Arguments left as None keep the library's
     defaults (xsk_rs_umem_config_init: 4096 frames of 4096 bytes, no headroom,
-    rings of 2048, no flags)."""
+    a fill ring of 8192 and a completion ring of 4096, no flags: every frame
+    can be lent at once). Lend the kernel at most half fill_size frames at
+    once; lending(frames) sizes the rings for you."""
 
     def __init__(self, frame_count=None, frame_size=None, frame_headroom=None,
                  fill_size=None, comp_size=None, flags=None):
@@ -562,8 +585,12 @@ class Socket:
     """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
 
     Arguments left as None keep the library's defaults (xsk_rs_socket_config_init:
-    RX and TX rings of 2048, BIND_NEED_WAKEUP, XDP_MODE_AUTO, TX budget 0). rx_size=0
-    makes a TX-only socket (no XDP program attached); tx_size=0 an RX-only one.
+    RX and TX rings of 4096, BIND_NEED_WAKEUP, XDP_MODE_AUTO, TX budget 0). rx_size=0
+    makes a TX-only socket (no XDP program attached); tx_size=0 an RX-only one
+    (give a socket that never sends tx_size=0: polling one with a TX ring counts
+    tx_ring_empty_descs). Sockets sharing a Umem run with the first one's
+    bind flags; asking for more than those raises OSError (see xsk_rs.h,
+    xsk_rs_socket_create, also for how long creating a socket may wait).
     tx_budget is the most TX descriptors one kick sends in copy mode (Linux 6.17,
     XDP_MAX_TX_SKB_BUDGET): 0 for the library's default (currently the whole TX
     ring), else TX_BUDGET_MIN (32) to tx_size; a kernel without the option refuses
@@ -604,7 +631,9 @@ class Socket:
 
     def close(self):
         """Destroys the socket (and detaches the XDP program if it was this
-        process's last socket on the interface). Idempotent."""
+        process's last socket on the interface). Idempotent. The Umem's first
+        socket uses the Umem's own fd, which the kernel cannot unbind: its
+        queue stays held until the Umem is closed (xsk_rs_socket_destroy)."""
         if self._h is None:
             return
         h, self._h, self._rx, self._tx = self._h, None, None, None
