@@ -1,14 +1,18 @@
 """xsk_rs: AF_XDP sockets from Python, through libxsk_rs's C API (ctypes only).
 
-    import select, xsk_rs
-    with xsk_rs.Umem(frame_count=4096, frame_size=2048) as umem, \\
-            xsk_rs.Socket("eth0", 0, umem) as sock:
-        size = umem.frame_size                      # lend the kernel every frame:
-        umem.fill(range(0, 4096 * size, size))      # the fill ring holds twice as many
-        sock.poll(select.POLLIN, 1000)
-        for addr, length in sock.receive(64):
-            data = umem.read(addr, length)          # bytes copy of the packet
-            umem.fill([umem.frame_start(addr)])     # hand the frame back
+    import xsk_rs
+    umem_args, sock_args = xsk_rs.lending(1024)     # rings that can take all 1024 frames
+    sock_args["tx_size"] = 0                        # receive only
+    with xsk_rs.Umem(**umem_args) as umem, \\
+            xsk_rs.Socket("eth0", 0, umem, **sock_args) as sock:
+        umem.fill(range(0, umem.size, umem.frame_size))     # lend the kernel every frame
+        while sock.poll(xsk_rs.POLLIN, 1000) > 0:           # until a second without packets
+            for addr, length in sock.receive(64):
+                data = umem.read(addr, length)              # a bytes copy of the packet
+                print("received", len(data), "bytes")
+                umem.fill([umem.frame_start(addr)])         # hand the frame back
+
+(The test suite runs this very text, tests/reach/python.sh.)
 
 Finding the library (first match wins; nothing is loaded until first use):
   1. load(path): an explicit path (or dlopen name), if called before first use.
