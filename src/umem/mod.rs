@@ -252,7 +252,9 @@ pub struct Umem {
 
 impl Umem {
     /// Maps a fresh area of `frame_count * frame_size` bytes (pre-faulted) and
-    /// registers it.
+    /// registers it: it faults in every page and the kernel pins them, so the
+    /// call takes time in proportion to the area's size. In a forked child the
+    /// area is zeroed memory of the child's own (see the C header's fork rule).
     pub fn new(cfg: &UmemConfig) -> Result<Umem> {
         cfg.validate()?;
         let len = cfg.area_len()?;
