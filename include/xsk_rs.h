@@ -23,9 +23,11 @@
  * xsk_rs_last_error() describes it with context, e.g.
  * "xsk_rs_socket_create: ... veth0: queue 3 out of range"; successes leave
  * it alone (except a submit, release or cancel of more than is held, which
- * does what it can, returns that count and leaves a message). A panic inside the library (a bug) never crosses into C: an int
- * call returns -XSK_RS_ERR_PANIC, which is no errno, and the others their
- * misuse value, with the panic's message.
+ * does what it can, returns that count and leaves a message). A panic
+ * inside the library (a bug) never crosses into C: an int call returns
+ * -XSK_RS_ERR_PANIC, which is no errno, and the others their misuse value,
+ * with the panic's message. xsk_rs_strerror names every errno the library
+ * returns.
  *
  * Config structs (xsk_rs_umem_config, xsk_rs_socket_config) start with
  * their own size, sz, set by *_config_init(&cfg, sizeof(cfg)); the rule that
@@ -45,7 +47,34 @@
  * by *_destroy (NULL is a no-op). Ring handles (xsk_rs_fill, xsk_rs_comp,
  * xsk_rs_rx, xsk_rs_tx) are borrowed from their UMEM or socket and are valid
  * until it is destroyed. A UMEM outlives every socket created on it
- * (xsk_rs_umem_destroy returns -EBUSY until they are gone).
+ * (xsk_rs_umem_destroy returns -EBUSY until they are gone). The UMEM's
+ * first socket binds the UMEM's own fd, which the kernel cannot unbind:
+ * destroying that socket leaves the queue held until the UMEM is destroyed
+ * (see xsk_rs_socket_destroy).
+ *
+ * Blocking: only these calls wait, each for as long as its comment says:
+ * xsk_rs_umem_create and _create_with_area (the area's pages are faulted in
+ * and pinned: time grows with its size), xsk_rs_socket_create (bounded
+ * retries while a queue, or this process's own program, is being released:
+ * at most about 3 s) and xsk_rs_socket_poll (its timeout). Every other call
+ * returns without waiting; the ring calls make no syscall at all.
+ *
+ * Fork: a child never uses what it inherits. In a child made by fork(2),
+ * the library's pthread_atfork handler points the AF_XDP and bpf link fds
+ * it inherited at /dev/null, and replaces the ring mappings and the UMEM
+ * areas the library allocated with zeroed private memory, so the child
+ * holds none of the parent's kernel objects. In the child, the calls that
+ * reach the kernel through an inherited handle (xsk_rs_socket_create on an
+ * inherited UMEM, xsk_rs_socket_kick, _poll, _stats, _is_zerocopy,
+ * _update_xskmap) fail with -EBADFD, calls on inherited rings see empty
+ * rings, and destroying an inherited handle frees only the child's memory,
+ * touching no lock and no kernel object. The parent is unaffected: it keeps
+ * receiving, and its program detaches and its queues free when it destroys
+ * its objects, even while the child lives. The child may create UMEMs and
+ * sockets of its own. A child made by posix_spawn or vfork runs no handler,
+ * but its exec closes every fd of the library (all are O_CLOEXEC) and drops
+ * every mapping. An area given to xsk_rs_umem_create_with_area stays the
+ * caller's: the child has whatever fork gives it.
  *
  * Threads (xsk_rs never starts a thread of its own):
  *  - Handles are not tied to the thread that created them. An xsk_rs_umem,
@@ -72,7 +101,11 @@
  *    several sockets on one UMEM (the library serialises what they share).
  *  - Must not overlap: destroying a socket with any call on it or its rings;
  *    destroying a UMEM with any call on it, its rings, or a socket creation
- *    on it.
+ *    on it; the creation of a UMEM's first socket with calls on the UMEM's
+ *    fill or completion ring (a failed first bind may register the UMEM
+ *    anew: see xsk_rs_socket_create).
+ *  - xsk_rs_config_lend and the *_config_init calls touch only the structs
+ *    they are given.
  *  - xsk_rs_last_error() is per thread; read it on the thread that failed.
  *  - The interface is looked up in the calling thread's network namespace;
  *    create a socket's UMEM in that same namespace.
@@ -118,17 +151,23 @@
 #define XSK_RS_XDP_MODE_NONE 3
 
 /**
- * Force copy mode (`XDP_COPY`).
+ * Force copy mode (`XDP_COPY`). On a UMEM whose first socket runs in
+ * zero-copy mode, `xsk_rs_socket_create` refuses it with -EINVAL.
  */
 #define XSK_RS_BIND_COPY (1 << 1)
 
 /**
- * Force zero-copy mode (`XDP_ZEROCOPY`); fails where the driver lacks it.
+ * Force zero-copy mode (`XDP_ZEROCOPY`). `xsk_rs_socket_create` fails with
+ * -EOPNOTSUPP where the driver lacks it, and on a UMEM whose first socket
+ * runs in copy mode (every socket on a UMEM runs in the first one's mode).
  */
 #define XSK_RS_BIND_ZEROCOPY (1 << 2)
 
 /**
- * Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`).
+ * Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`), so
+ * that `xsk_rs_fill_needs_wakeup` and `xsk_rs_tx_needs_wakeup` answer 1 only
+ * when it does; without it they always answer 1. On a UMEM whose first
+ * socket was bound without it, `xsk_rs_socket_create` refuses it with -EINVAL.
  */
 #define XSK_RS_BIND_NEED_WAKEUP (1 << 3)
 
@@ -221,18 +260,24 @@ typedef struct xsk_rs_socket_config {
      */
     size_t sz;
     /**
-     * RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
-     * least as many as the frames lent to the fill ring: when the RX ring is
-     * full the kernel drops the packet (`rx_ring_full`) and keeps its frame for
-     * the next one, so until then that frame is in no ring.
+     * RX ring entries: a power of two, or 0 for no RX ring (default 4096;
+     * 0 is required on a queue that has no RX). At least as many as the
+     * frames lent to the fill ring: when the RX ring is full the kernel
+     * drops the packet (`rx_ring_full`) and keeps its frame for the next
+     * one, so until then that frame is in no ring. `xsk_rs_config_lend`
+     * sizes it.
      */
     uint32_t rx_size;
     /**
-     * TX ring entries: a power of two, or 0 for no TX ring (default 2048).
+     * TX ring entries: a power of two, or 0 for no TX ring (default 4096;
+     * 0 is required on a queue that has no TX). Give a socket that never
+     * sends 0: see `xsk_rs_stats.tx_ring_empty_descs`.
      */
     uint32_t tx_size;
     /**
-     * `XSK_RS_BIND_*` flags (default `XSK_RS_BIND_NEED_WAKEUP`).
+     * `XSK_RS_BIND_*` flags (default `XSK_RS_BIND_NEED_WAKEUP`). They reach
+     * the kernel only for the UMEM's first socket; a later socket on the
+     * UMEM runs with the first one's (see `xsk_rs_socket_create`).
      */
     uint32_t bind_flags;
     /**
@@ -288,7 +333,11 @@ typedef struct xsk_rs_stats {
      */
     uint64_t rx_fill_ring_empty_descs;
     /**
-     * Times the kernel found the TX ring empty.
+     * Times the kernel found the TX ring empty. The kernel looks whenever
+     * the socket is woken for TX, and in copy mode every poll does that: a
+     * socket that has a TX ring but only receives counts one here per
+     * `xsk_rs_socket_poll` (the default config has a TX ring). Create it
+     * with `tx_size` 0 if it never sends.
      */
     uint64_t tx_ring_empty_descs;
 } xsk_rs_stats;
@@ -329,15 +378,21 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t frame_headroom;
     /**
-     * Fill ring entries, a power of two (default 2048). Lend the kernel at most
-     * half this many frames at once. The kernel publishes how far it has
-     * consumed the fill ring at the end of each receive batch, just after the
-     * RX entries, so a frame handed back the moment it arrives can find a full
-     * ring still full; the spare half guarantees room.
+     * Fill ring entries, a power of two (default 8192).
+     *
+     * The lending rule: lend the kernel at most half this many frames at
+     * once (a frame is lent from the fill call that hands it over until it
+     * comes back on the RX ring). The kernel publishes how far it has
+     * consumed the fill ring at the end of each receive batch, just after
+     * the RX entries, so a frame handed back the moment it arrives can find
+     * a full ring still full; the spare half guarantees room (xdpsock sizes
+     * its fill ring the same way). `xsk_rs_config_lend` sizes this ring, the
+     * completion ring and a socket's rings for a number of frames; the
+     * defaults let all 4096 default frames be lent at once.
      */
     uint32_t fill_size;
     /**
-     * Completion ring entries, a power of two (default 2048).
+     * Completion ring entries, a power of two (default 4096).
      */
     uint32_t comp_size;
     /**
@@ -403,7 +458,10 @@ int xsk_rs_fill_submit(struct xsk_rs_fill *r, uint32_t n);
 
 /**
  * 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries,
- * 0 if not; -EINVAL for a NULL ring.
+ * 0 if not; -EINVAL for a NULL ring. It is also 1 whenever need_wakeup is
+ * not in force for the UMEM: before its first socket binds, and when that
+ * socket was bound without `XSK_RS_BIND_NEED_WAKEUP`. So waking the kernel
+ * only when this says 1 works on every kernel.
  */
 int xsk_rs_fill_needs_wakeup(const struct xsk_rs_fill *r);
 
@@ -430,7 +488,10 @@ int xsk_rs_tx_submit(struct xsk_rs_tx *r, uint32_t n);
 
 /**
  * 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, 0 if
- * not; -EINVAL for a NULL ring.
+ * not; -EINVAL for a NULL ring. It is also 1 whenever need_wakeup is not in
+ * force for the socket: when the UMEM's first socket was bound without
+ * `XSK_RS_BIND_NEED_WAKEUP` (every socket on a UMEM has the first one's). So
+ * kicking only when this says 1 works on every kernel.
  */
 int xsk_rs_tx_needs_wakeup(const struct xsk_rs_tx *r);
 
@@ -615,9 +676,10 @@ int xsk_rs_comp_nb_avail(struct xsk_rs_comp *r, uint32_t nb);
 int xsk_rs_rx_nb_avail(struct xsk_rs_rx *r, uint32_t nb);
 
 /**
- * Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
- * `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
- * library's default). Call it as
+ * Fills `cfg` with the defaults: RX and TX rings of 4096 (what
+ * `xsk_rs_config_lend(NULL, cfg, 4096)` gives, for the default UMEM's 4096
+ * frames), bind flags `XSK_RS_BIND_NEED_WAKEUP`, mode
+ * `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the library's default). Call it as
  * `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
  * than `sz` bytes, zeroes any bytes past its own struct (fields of a later
  * version, 0 by default) and records `sz` in `cfg->sz`, so a program built
@@ -637,13 +699,76 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  * a bpf_link that the kernel removes when the last socket is destroyed or the
  * process exits). A TX-only socket attaches nothing.
  *
- * The interface is looked up in the calling thread's network namespace. `out`,
- * `ifname` and `umem` must not be NULL; `cfg` may be NULL for the defaults;
- * `*out` is written only on success. Sockets sharing one UMEM must be on the
- * same interface and queue. Returns 0, or -EINVAL (bad config, queue out of
- * range), -ENODEV (no such interface), -EBUSY (queue in use, or the interface
- * already has another XDP program; nothing is changed), -EOPNOTSUPP
- * (zero-copy unsupported), -EPERM, ...
+ * The interface is looked up in the calling thread's network namespace, which
+ * must be the one `umem` was created in, and its MTU is read now:
+ * `xsk_rs_tx_put` checks lengths against the MTU at creation and does not see
+ * a later change. `out`, `ifname` and `umem` must not be NULL; `cfg` may be
+ * NULL for the defaults; `*out` is written only on success. Any thread; not
+ * concurrently with `xsk_rs_umem_destroy` of `umem`.
+ *
+ * Queues: `queue_id` must be below the larger of the interface's RX and TX
+ * queue counts (its ethtool channels; for a device without them, such as a
+ * macvlan, the queues it was created with). A socket with an RX ring needs a
+ * queue that has RX, one with a TX ring a queue that has TX: on a queue with
+ * only one of them, set the other ring's size to 0.
+ *
+ * Sharing a UMEM: all its sockets must be on the same interface and queue.
+ * The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`) with its
+ * `bind_flags`; every later one binds its own fd to share the UMEM and runs
+ * with the first socket's flags, as the kernel takes none for a shared bind.
+ * Asking for more than those is refused, naming why: `XSK_RS_BIND_ZEROCOPY`
+ * when the first socket runs in copy mode is -EOPNOTSUPP;
+ * `XSK_RS_BIND_COPY` when it runs in zero-copy mode, or
+ * `XSK_RS_BIND_NEED_WAKEUP` when it was bound without it, is -EINVAL. Asking
+ * for less (0) is fine. Once the first socket is destroyed, the next socket
+ * on the same queue with the same ring sizes takes the UMEM's fd over (see
+ * `xsk_rs_socket_destroy`).
+ *
+ * Blocking: a bind that the kernel answers with EBUSY is retried for up to
+ * 2 s, but only while the queue's holder is known to be going away: this
+ * process released the queue (`xsk_rs_umem_destroy` of the UMEM bound there)
+ * less than 2 s ago, or the namespace has no live AF_XDP socket but this
+ * process's (the kernel frees a closed socket's queue one RCU grace period
+ * later). Otherwise it fails at once with -EBUSY, and the message says whose
+ * the queue is: "by another umem of this process", or "by an AF_XDP socket
+ * of another process (...)". Such a retry holds `umem`'s lock, so another
+ * create on the same UMEM waits for it. Attaching the library's program is
+ * retried for up to 1 s, only after this process itself detached its program
+ * from that interface (a child between fork and exec may still hold the old
+ * link); it sleeps without the process-wide lock, so creates and destroys on
+ * other interfaces go on. A program that is not this process's is never
+ * waited for. Nothing else waits: at most about 3 s in all.
+ *
+ * A create that fails leaves the UMEM usable by any later create. If a
+ * failed bind left ring sizes on the UMEM's fd and the next create asks for
+ * others, the UMEM is registered anew on a fresh fd, so `xsk_rs_umem_fd` can
+ * change until the UMEM's first socket binds. Frames already submitted to
+ * the fill ring are kept; fill slots reserved and not yet submitted are
+ * forgotten, and pointers into them (`xsk_rs_fill_addr`,
+ * `xsk_rs_fill_reserve_span`) must not be used. So no other thread may use
+ * the UMEM's fill or completion ring while a socket is being created on a
+ * UMEM that has had no socket yet.
+ *
+ * Returns 0, or:
+ * * -EINVAL: a bad config (the message names the field); a queue out of
+ *   range, or without RX or TX for a ring the config has; a bind flag the
+ *   UMEM's first socket lacks (see above); a UMEM of another namespace.
+ * * -ENODEV: no such interface; or the UMEM's interface was deleted or moved
+ *   to another namespace since its first socket bound there: the kernel
+ *   unbound its fd for good, so destroy it (and its sockets) and create a
+ *   new UMEM.
+ * * -EBUSY: the queue is in use (see above); the interface has an XDP
+ *   program that is not this process's (never replaced); this process's
+ *   program there runs in another mode than `xdp_mode` asks for.
+ * * -EOPNOTSUPP: zero-copy that the driver or the UMEM's first socket does
+ *   not offer; native mode on a driver without native XDP; a UMEM already
+ *   bound to another queue or interface; an explicit `tx_budget` on a kernel
+ *   before 6.17.
+ * * -EBADFD: `umem` was inherited by fork (see the fork rule in the
+ *   header's opening comment).
+ * * -EMFILE, -ENFILE: out of file descriptors; -ENOMEM (a ring too large
+ *   for kernels before 6.3, the message says so); -EPERM (no
+ *   CAP_NET_RAW, or no CAP_BPF/CAP_NET_ADMIN for the program); ...
  */
 int xsk_rs_socket_create(struct xsk_rs_socket **out,
                          const char *ifname,
@@ -652,9 +777,31 @@ int xsk_rs_socket_create(struct xsk_rs_socket **out,
                          const struct xsk_rs_socket_config *cfg);
 
 /**
- * Destroys a socket: removes it from the XSKMAP, detaches the XDP program if
- * it was this process's last socket on the interface, unmaps its rings and
- * closes its fd. Its ring handles become invalid. NULL is a no-op.
+ * Destroys a socket: removes it from the library's XSKMAP (the built-in
+ * program stops steering packets to it) and detaches the program if it was
+ * this process's last socket on the interface. Its ring handles become
+ * invalid. NULL is a no-op. Does not block; not concurrently with any call
+ * on the socket or its rings.
+ *
+ * A socket on its own fd (every socket of a UMEM but the first) is closed,
+ * rings and all, which unbinds it. The UMEM's first socket is not: it uses
+ * the UMEM's own fd (`xsk_rs_umem_fd`), which the kernel cannot unbind and
+ * which the fill and completion ring mappings pin (they can only be made
+ * before that fd's bind). Destroying it unmaps nothing of the fill and
+ * completion rings and leaves the fd open and bound, with its RX and TX
+ * rings: the queue stays held by the UMEM until `xsk_rs_umem_destroy`, which
+ * frees it. The next socket created on the same UMEM, same queue and same
+ * ring sizes takes the fd over with its rings (RX entries not yet read are
+ * handed to it).
+ *
+ * With `XSK_RS_XDP_MODE_NONE` that fd also stays in your XSKMAP: delete it
+ * there (`bpf_map_delete_elem` at the socket's queue id) before destroying
+ * the socket, or packets keep landing in an RX ring nobody reads and use up
+ * the UMEM's fill ring. To free the queue, destroy the UMEM too.
+ *
+ * In a forked child, destroying an inherited socket frees only the child's
+ * memory: it touches no lock and no kernel object, and the parent's socket
+ * keeps working.
  */
 void xsk_rs_socket_destroy(struct xsk_rs_socket *sock);
 
@@ -671,29 +818,37 @@ struct xsk_rs_rx *xsk_rs_socket_rx(struct xsk_rs_socket *sock);
 struct xsk_rs_tx *xsk_rs_socket_tx(struct xsk_rs_socket *sock);
 
 /**
- * The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL.
+ * The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL. The
+ * UMEM's first socket has the UMEM's fd (`xsk_rs_umem_fd`).
  */
 int xsk_rs_socket_fd(const struct xsk_rs_socket *sock);
 
 /**
- * Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
- * in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
- * Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
- * in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
- * errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
- * another negative errno.
+ * Wakes the kernel to send what is on the TX ring (`sendto` with
+ * `MSG_DONTWAIT`: it never blocks); in copy mode one kick sends at most the
+ * socket's TX budget (`tx_budget`). Call it after `xsk_rs_tx_submit` when
+ * `xsk_rs_tx_needs_wakeup` is 1 (in copy mode it always is). "Try again" answers (EAGAIN, EBUSY,
+ * ENOBUFS, ENETDOWN, EINTR) are not errors. Returns 0, -EINVAL (`sock` NULL,
+ * or a socket without a TX ring), -ENODEV (the interface was deleted or moved
+ * to another network namespace, and the kernel unbound the socket for good:
+ * destroy it and its UMEM and create new ones), -EBADFD (inherited by fork),
+ * or another negative errno.
  */
 int xsk_rs_socket_kick(struct xsk_rs_socket *sock);
 
 /**
  * `poll(2)` on the socket for `events` (POLLIN, POLLOUT): >0 when ready, 0 on
- * timeout, negative errno on error (-EINTR when interrupted).
+ * timeout, negative errno on error (-EINTR when interrupted, -EBADFD when
+ * inherited by fork). Blocks for up to `timeout_ms` (-1: until ready, 0: not
+ * at all). In copy mode a poll also drives TX: see
+ * `xsk_rs_stats.tx_ring_empty_descs`.
  */
 int xsk_rs_socket_poll(struct xsk_rs_socket *sock, short events, int timeout_ms);
 
 /**
  * Reads the kernel's counters into `*out` (written only on success).
- * Returns 0 or a negative errno; -EINVAL for NULL arguments.
+ * Returns 0 or a negative errno; -EINVAL for NULL arguments, -EBADFD when
+ * inherited by fork.
  */
 int xsk_rs_socket_stats(const struct xsk_rs_socket *sock, struct xsk_rs_stats *out);
 
@@ -706,7 +861,9 @@ int xsk_rs_socket_stats(const struct xsk_rs_socket *sock, struct xsk_rs_stats *o
 int xsk_rs_socket_xdp_mode(const struct xsk_rs_socket *sock);
 
 /**
- * 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on error.
+ * 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on
+ * error (-EBADFD when inherited by fork). Every socket on a UMEM runs in the
+ * mode of the UMEM's first socket.
  */
 int xsk_rs_socket_is_zerocopy(const struct xsk_rs_socket *sock);
 
@@ -714,7 +871,9 @@ int xsk_rs_socket_is_zerocopy(const struct xsk_rs_socket *sock);
  * Inserts the socket into the caller's XSKMAP `map_fd` at the socket's queue
  * id, for sockets created with `XSK_RS_XDP_MODE_NONE` whose traffic the
  * caller's own XDP program redirects. Returns 0, -EINVAL (not an XSKMAP, the
- * queue id is past its size, or the socket has no RX ring), -EBADF, ...
+ * queue id is past its size, or the socket has no RX ring), -EBADF, -EBADFD
+ * (inherited by fork), ... Delete the entry yourself before destroying the
+ * socket: see `xsk_rs_socket_destroy`.
  */
 int xsk_rs_socket_update_xskmap(struct xsk_rs_socket *sock, int map_fd);
 
@@ -741,8 +900,10 @@ int xsk_rs_socket_ifindex(const struct xsk_rs_socket *sock);
 int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
 
 /**
- * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
- * and completion rings of 2048, no flags. Call it as
+ * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, a
+ * fill ring of 8192 and a completion ring of 4096 (what
+ * `xsk_rs_config_lend(cfg, NULL, 4096)` gives: every frame can be lent at
+ * once), no flags. Call it as
  * `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
  * than `sz` bytes, zeroes any bytes past its own struct (fields of a later
  * version, 0 by default) and records `sz` in `cfg->sz`, so a program built
@@ -755,20 +916,51 @@ int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
 int xsk_rs_umem_config_init(struct xsk_rs_umem_config *cfg, size_t sz);
 
 /**
+ * Sizes a UMEM and a socket so that `frames` frames can all be lent to the
+ * kernel at once (see `xsk_rs_umem_config.fill_size`): sets
+ * `ucfg->frame_count` to `frames`, `ucfg->fill_size` to twice `frames`, and
+ * `ucfg->comp_size`, `scfg->rx_size` and `scfg->tx_size` to `frames`, each
+ * ring rounded up to a power of two. For example 1000 frames give a fill
+ * ring of 2048 and completion, RX and TX rings of 1024; the defaults are
+ * what 4096 gives. No other field changes: set `rx_size` or `tx_size` to 0
+ * afterwards for a socket without that ring.
+ *
+ * Either config may be NULL, not both. Each must have been filled by its
+ * `*_config_init` first (its `sz` a struct size that holds the fields
+ * written, as every `sizeof` of this header or a later one does). Returns 0,
+ * or -EINVAL with a message, writing nothing: `frames` is 0 or above 2^29
+ * (the fill ring would pass 2^30 entries), both configs are NULL, or a
+ * `sz` is not such a size. No syscall; any thread.
+ */
+int xsk_rs_config_lend(struct xsk_rs_umem_config *ucfg,
+                       struct xsk_rs_socket_config *scfg,
+                       uint32_t frames);
+
+/**
  * Creates a UMEM with a library-owned, pre-faulted area of
- * `frame_count * frame_size` bytes, and its fill and completion rings.
+ * `frame_count * frame_size` bytes, and its fill and completion rings, in
+ * the calling thread's network namespace (create its sockets there).
+ *
+ * Blocking: it maps the whole area and faults every page in before it
+ * returns, and the kernel pins them at registration, so it takes time in
+ * proportion to the area's size (16 MiB by default). A forked child gets
+ * zeroed memory in place of the area (see the fork rule in the header's
+ * opening comment).
  *
  * `out` must not be NULL; `*out` is written only on success. `cfg` may be NULL
- * for the defaults. Returns 0, or -EINVAL (bad config; the message names the
- * field), -ENOMEM, -EPERM, ...
+ * for the defaults. Any thread. Returns 0, or -EINVAL (bad config; the
+ * message names the field), -ENOMEM, -EPERM, -EMFILE, ...
  */
 int xsk_rs_umem_create(struct xsk_rs_umem **out, const struct xsk_rs_umem_config *cfg);
 
 /**
  * Creates a UMEM over the caller's `area` of `size` bytes. The area must be
  * page-aligned and stay mapped until the UMEM is destroyed; the caller keeps
- * ownership (the library never frees it). With `cfg->frame_count == 0` (or
- * `cfg` NULL) the UMEM covers as many frames as fit in `size`.
+ * ownership (the library never frees it, and a forked child keeps whatever
+ * fork gives it of the area). With `cfg->frame_count == 0` (or `cfg` NULL)
+ * the UMEM covers as many frames as fit in `size`. The kernel pins the
+ * area's pages at registration, faulting in those not yet present: the time
+ * grows with the area's size. Otherwise as `xsk_rs_umem_create`.
  */
 int xsk_rs_umem_create_with_area(struct xsk_rs_umem **out,
                                  void *area,
@@ -778,7 +970,13 @@ int xsk_rs_umem_create_with_area(struct xsk_rs_umem **out,
 /**
  * Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
  * closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
- * uses it. NULL is a no-op returning 0.
+ * uses it. NULL is a no-op returning 0. Does not block.
+ *
+ * If the UMEM's fd was bound (by its first socket), closing it frees that
+ * queue: the kernel releases it one RCU grace period later, and a bind in
+ * this or another process that finds no live AF_XDP socket holding the
+ * queue waits for that (see `xsk_rs_socket_create`). In a forked child,
+ * destroying an inherited UMEM frees only the child's memory.
  */
 int xsk_rs_umem_destroy(struct xsk_rs_umem *umem);
 
@@ -847,12 +1045,18 @@ uint64_t xsk_rs_umem_add_offset_to_addr(uint64_t addr);
 void *xsk_rs_umem_data(const struct xsk_rs_umem *umem, uint64_t addr);
 
 /**
- * The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
+ * The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL. The UMEM's
+ * first socket binds it, and it stays bound until the UMEM is destroyed
+ * (see `xsk_rs_socket_destroy`). Until that bind it can change: a socket
+ * create that fails after setting ring sizes on it, followed by one that
+ * asks for other sizes, registers the UMEM anew on a fresh fd (see
+ * `xsk_rs_socket_create`).
  */
 int xsk_rs_umem_fd(const struct xsk_rs_umem *umem);
 
 /**
- * The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
+ * The UMEM's fill ring, borrowed: valid until the UMEM is destroyed (also
+ * when the UMEM is registered anew on a fresh fd). NULL for NULL.
  */
 struct xsk_rs_fill *xsk_rs_umem_fill(struct xsk_rs_umem *umem);
 

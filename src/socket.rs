@@ -146,6 +146,14 @@ pub struct Stats {
 }
 
 /// An AF_XDP socket bound to `(interface, queue)`.
+///
+/// Dropping it removes it from the built-in program's XSKMAP and detaches the
+/// program with the process's last socket on the interface. A UMEM's first
+/// socket runs on the UMEM's own fd, which the kernel cannot unbind: dropping
+/// it leaves that fd bound, so the queue stays held until the [`Umem`] and
+/// every socket on it are gone, and the next socket on the same queue with the
+/// same ring sizes takes the fd over (RX entries not yet read included). With
+/// [`XdpMode::None`], delete its entry from your own XSKMAP before dropping it.
 pub struct Socket {
     // Each ring in its own cell (which also keeps the Option's tag outside
     // it), so that the C ABI can hand out a ring pointer that stays valid while
@@ -173,6 +181,12 @@ impl Socket {
     /// with none of its own): asking for zero-copy, copy mode or need_wakeup
     /// that the first socket's bind does not have is refused, naming why;
     /// asking for less is fine ([`Socket::bind_flags`] tells what is in force).
+    ///
+    /// It may wait: a bind the kernel finds busy is retried for up to 2 s, but
+    /// only while the queue's holder is known to be going away, and attaching
+    /// the built-in program for up to 1 s after this process detached it from
+    /// the interface. The C header's `xsk_rs_socket_create` has the exact
+    /// rules, and what a failed create leaves behind.
     pub fn new(ifname: &str, queue_id: u32, umem: &Umem, cfg: &SocketConfig) -> Result<Socket> {
         umem.shared().owner().check(&format!("socket on {ifname} queue {queue_id}"))?;
         cfg.validate()?;

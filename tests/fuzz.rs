@@ -197,13 +197,22 @@ fn runner() -> TestRunner {
 
 // ---- The C config structs: `sz` first, the struct may be shorter or longer.
 
-/// Smallest `sz` the header's contract allows: the `sz` field and one u32 field.
+/// Smallest `sz` the header's contract allows: the `sz` field and the first
+/// field after it (a u32 in both structs).
 const MIN_SZ: usize = size_of::<usize>() + size_of::<u32>();
 /// Largest `sz` the library takes (a guard against uninitialised structs).
 const MAX_SZ: usize = 4096;
 
-/// A size the header's contract takes: in range, and whole u32 fields (every
-/// field after `sz` is a u32, so any other size would cut one).
+/// A size the header's contract takes (`config_sz_ok` in src/ffi/mod.rs):
+/// the end of one of the fields this library knows (an older caller's
+/// struct), or a size larger than the library's struct, up to 4096 and a
+/// multiple of 4 (a newer caller's `sizeof`), never one that cuts a field.
+/// Both structs today are `sz` followed by u32 fields only, so the field
+/// ends are exactly the multiples of 4 from `MIN_SZ` up to the struct's size,
+/// and the two halves of the rule together are this one test. A struct that
+/// gains a wider field (the rule allows a u64 or a pointer) makes the
+/// multiples of 4 inside that field cut it: this model then needs the
+/// struct's field list.
 fn sz_ok(sz: usize) -> bool {
     (MIN_SZ..=MAX_SZ).contains(&sz) && sz % size_of::<u32>() == 0
 }

@@ -26,6 +26,17 @@ struct xskrs_go_ret xskrs_go_umem_create(xsk_rs_umem_config cfg)
 	return result(rc, rc == 0 ? umem : NULL);
 }
 
+struct xskrs_go_lend_ret xskrs_go_config_lend(uint32_t frames)
+{
+	struct xskrs_go_lend_ret ret;
+
+	memset(&ret, 0, sizeof(ret));
+	xsk_rs_umem_config_init(&ret.u, sizeof(ret.u)); /* cannot fail: valid, our size */
+	xsk_rs_socket_config_init(&ret.s, sizeof(ret.s));
+	ret.r = result(xsk_rs_config_lend(&ret.u, &ret.s, frames), NULL);
+	return ret;
+}
+
 struct xskrs_go_ret xskrs_go_umem_destroy(xsk_rs_umem *umem)
 {
 	return result(xsk_rs_umem_destroy(umem), NULL);

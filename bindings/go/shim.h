@@ -32,6 +32,14 @@ struct xskrs_go_stats_ret {
 	xsk_rs_stats st;
 };
 
+/* xsk_rs_config_lend on configs fresh from their *_config_init: the sizes
+ * for `frames` in u and s (the defaults elsewhere), or the failure in r. */
+struct xskrs_go_lend_ret {
+	struct xskrs_go_ret r;
+	xsk_rs_umem_config u;
+	xsk_rs_socket_config s;
+};
+
 struct xskrs_go_ret xskrs_go_umem_create(xsk_rs_umem_config cfg);
 struct xskrs_go_ret xskrs_go_umem_destroy(xsk_rs_umem *umem);
 struct xskrs_go_ret xskrs_go_socket_create(const char *ifname, uint32_t queue, xsk_rs_umem *umem,
@@ -42,6 +50,7 @@ struct xskrs_go_ret xskrs_go_socket_is_zerocopy(const xsk_rs_socket *sock);
 struct xskrs_go_ret xskrs_go_socket_xdp_mode(const xsk_rs_socket *sock);
 struct xskrs_go_ret xskrs_go_socket_update_xskmap(xsk_rs_socket *sock, int map_fd);
 struct xskrs_go_stats_ret xskrs_go_socket_stats(const xsk_rs_socket *sock);
+struct xskrs_go_lend_ret xskrs_go_config_lend(uint32_t frames);
 
 /* The ring calls the package uses: a count or flag in rc, or a negative errno
  * with its message when the library refuses the call. */

@@ -13,11 +13,11 @@ import (
 )
 
 // SocketConfig configures NewSocket. The zero value is the library's default:
-// RX and TX rings of 2048 entries, need-wakeup on, copy or zero-copy as the
-// kernel chooses, XDPModeAuto.
+// RX and TX rings of 4096 entries (Lending(4096)'s), need-wakeup on, copy or
+// zero-copy as the kernel chooses, XDPModeAuto.
 type SocketConfig struct {
-	RxSize uint32 // RX ring entries, a power of two; 0 means 2048
-	TxSize uint32 // TX ring entries, a power of two; 0 means 2048
+	RxSize uint32 // RX ring entries, a power of two; 0 means 4096
+	TxSize uint32 // TX ring entries, a power of two; 0 means 4096
 	NoRx   bool   // no RX ring: a TX-only socket, which attaches no XDP program
 	NoTx   bool   // no TX ring
 	// BindFlags is 0 or BindCopy or BindZerocopy. BindNeedWakeup is always
@@ -49,9 +49,18 @@ type Socket struct {
 // the library's XDP program to the interface (detached again when the
 // process's last socket on the interface is closed). The interface is looked
 // up in the calling thread's network namespace, which must be the umem's.
-// Errors wrap the errno: syscall.ENODEV (no such interface), EINVAL (bad
-// config, queue out of range), EBUSY (queue in use, or another XDP program on
-// the interface), EOPNOTSUPP (zero-copy unsupported), EPERM, ...
+// Every socket on a Umem runs with its first socket's bind flags: asking for
+// more (BindZerocopy, BindCopy, or need-wakeup, which is on unless
+// NoNeedWakeup) than the first one has is refused. NewSocket may wait: a busy
+// queue is retried for up to 2 s while its holder is being released, and the
+// library's own program for up to 1 s after this process detached it; a queue
+// held by a live socket fails at once (xsk_rs.h, xsk_rs_socket_create, has the
+// rules). Errors wrap the errno: syscall.ENODEV (no such interface, or the
+// Umem's interface went away: make a new Umem), EINVAL (bad config, queue out
+// of range or without the ring's direction, bind flags the first socket
+// lacks), EBUSY (queue in use, or another XDP program on the interface),
+// EOPNOTSUPP (zero-copy unsupported), EBADFD (a Umem inherited by fork),
+// EPERM, ...
 func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Socket, error) {
 	if umem == nil || umem.h == nil {
 		return nil, ErrClosed
@@ -94,9 +103,13 @@ func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Sock
 	}, nil
 }
 
-// Close destroys the socket: removes it from the XSKMAP, detaches the XDP
-// program if it was the process's last socket on the interface, and closes
-// its fd. A second Close returns nil.
+// Close destroys the socket (xsk_rs_socket_destroy): removes it from the
+// library's XSKMAP and detaches the XDP program if it was the process's last
+// socket on the interface. The Umem's first socket uses the Umem's own fd,
+// which the kernel cannot unbind: closing it leaves that fd bound and the
+// queue held until the Umem is closed (the next socket on the same queue with
+// the same ring sizes takes the fd over); with XDPModeNone, delete the fd from
+// your XSKMAP before closing. A second Close returns nil.
 func (s *Socket) Close() error {
 	if s.h == nil {
 		return nil

@@ -8,15 +8,34 @@ import "C"
 import "unsafe"
 
 // UmemConfig configures NewUmem. A zero field means the library's default, so
-// UmemConfig{} is the default UMEM: 4096 frames of 4096 bytes, no headroom,
-// fill and completion rings of 2048 entries, aligned frames.
+// UmemConfig{} is the default UMEM: 4096 frames of 4096 bytes, no headroom, a
+// fill ring of 8192 and a completion ring of 4096 entries (the sizes of
+// Lending(4096): every frame can be lent at once), aligned frames.
 type UmemConfig struct {
 	FrameCount    uint32 // number of frames
 	FrameSize     uint32 // bytes per frame: 2048 or 4096 (any from 2048 to the page size when unaligned)
 	FrameHeadroom uint32 // bytes left free before received data; below FrameSize-256
-	FillSize      uint32 // fill ring entries, a power of two
+	FillSize      uint32 // fill ring entries, a power of two; lend the kernel at most half as many frames (see Lending)
 	CompSize      uint32 // completion ring entries, a power of two
 	Flags         uint32 // 0 or UmemUnalignedChunks
+}
+
+// Lending returns a UmemConfig and a SocketConfig whose rings let frames
+// frames all be lent to the kernel at once, by the C header's lending rule
+// (see xsk_rs_umem_config.fill_size: lend at most half the fill ring):
+// FrameCount is frames, FillSize twice frames, CompSize, RxSize and TxSize
+// frames, each ring rounded up to a power of two (xsk_rs_config_lend). Every
+// other field is zero, the library's default: set them (NoTx, XDPMode, ...)
+// before NewUmem and NewSocket. UmemConfig{} and SocketConfig{} have the
+// sizes of Lending(4096). The error is an *Error wrapping syscall.EINVAL when
+// frames is 0 or above 1<<29.
+func Lending(frames uint32) (UmemConfig, SocketConfig, error) {
+	r := C.xskrs_go_config_lend(C.uint32_t(frames))
+	if err := check("Lending", r.r); err != nil {
+		return UmemConfig{}, SocketConfig{}, err
+	}
+	u := UmemConfig{FrameCount: uint32(r.u.frame_count), FillSize: uint32(r.u.fill_size), CompSize: uint32(r.u.comp_size)}
+	return u, SocketConfig{RxSize: uint32(r.s.rx_size), TxSize: uint32(r.s.tx_size)}, nil
 }
 
 // Umem is a registered packet buffer area with its fill and completion

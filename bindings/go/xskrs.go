@@ -100,8 +100,9 @@ func (m XDPMode) String() string {
 const (
 	// BindCopy forces copy mode (XDP_COPY).
 	BindCopy uint32 = C.XSK_RS_BIND_COPY
-	// BindZerocopy forces zero-copy mode (XDP_ZEROCOPY); fails where the
-	// driver lacks it (veth, for one).
+	// BindZerocopy forces zero-copy mode (XDP_ZEROCOPY); NewSocket fails
+	// with EOPNOTSUPP where the driver lacks it (veth, for one) and on a Umem
+	// whose first socket runs in copy mode.
 	BindZerocopy uint32 = C.XSK_RS_BIND_ZEROCOPY
 	// BindNeedWakeup lets the kernel flag when it needs a wakeup
 	// (XDP_USE_NEED_WAKEUP). Always set unless SocketConfig.NoNeedWakeup.

@@ -801,3 +801,55 @@ func TestErrorMessagesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Lending gives the C helper's sizes, and a Umem and Socket made from them
+// take every frame on the fill ring at once.
+func TestLending(t *testing.T) {
+	u, s, err := Lending(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := [5]uint32{u.FrameCount, u.FillSize, u.CompSize, s.RxSize, s.TxSize}; got != [5]uint32{1000, 2048, 1024, 1024, 1024} {
+		t.Fatalf("Lending(1000) sizes (frames, fill, comp, rx, tx) = %v", got)
+	}
+	if u.FrameSize != 0 || u.Flags != 0 || s.BindFlags != 0 || s.XDPMode != XDPModeAuto || s.NoRx || s.NoTx {
+		t.Fatalf("Lending set more than the sizes: %+v %+v", u, s)
+	}
+	u, s, err = Lending(4096)
+	if err != nil || u.FillSize != 8192 || u.CompSize != 4096 || s.RxSize != 4096 || s.TxSize != 4096 {
+		t.Fatalf("Lending(4096), the defaults' sizes: %+v %+v %v", u, s, err)
+	}
+	for _, bad := range []uint32{0, 1<<29 + 1, ^uint32(0)} {
+		_, _, err := Lending(bad)
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, syscall.EINVAL) || !strings.Contains(e.Msg, fmt.Sprintf("lend %d frames", bad)) {
+			t.Errorf("Lending(%d): %v", bad, err)
+		}
+	}
+
+	needRoot(t)
+	p := newPair(t)
+	u, s, err = Lending(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.NoTx = true
+	umem, sock := openIn(t, p.nsB, p.ifB, u, s)
+	if umem.FillSize() != 2048 || umem.CompSize() != 1024 || sock.RxSize() != 1024 {
+		t.Fatalf("rings: fill %d, comp %d, rx %d", umem.FillSize(), umem.CompSize(), sock.RxSize())
+	}
+	fillAll(t, umem)
+}
+
+// Size a UMEM and a socket so that every one of 1000 frames can be lent to
+// the kernel at once.
+func ExampleLending() {
+	ucfg, scfg, err := Lending(1000)
+	if err != nil {
+		panic(err)
+	}
+	scfg.NoTx = true // a receive-only socket
+	// NewUmem(ucfg) and NewSocket(ifname, queue, umem, scfg) take them.
+	fmt.Println(ucfg.FrameCount, ucfg.FillSize, ucfg.CompSize, scfg.RxSize)
+	// Output: 1000 2048 1024 1024
+}

@@ -193,11 +193,32 @@ class LibraryTests(Base):
         lib = xsk_rs.load()
         u = xsk_rs._config(xsk_rs.UmemConfig, lib.xsk_rs_umem_config_init, {"frame_size": 2048})
         self.assertEqual((u.sz, u.frame_count, u.frame_size, u.frame_headroom, u.fill_size, u.comp_size, u.flags),
-                         (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 2048, 2048, 0))
+                         (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 8192, 4096, 0))
         s = xsk_rs._config(xsk_rs.SocketConfig, lib.xsk_rs_socket_config_init, {"rx_size": 0})
         self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.reserved),
-                         (ctypes.sizeof(xsk_rs.SocketConfig), 0, 2048, xsk_rs.BIND_NEED_WAKEUP,
+                         (ctypes.sizeof(xsk_rs.SocketConfig), 0, 4096, xsk_rs.BIND_NEED_WAKEUP,
                           xsk_rs.XDP_MODE_AUTO, 0, 0))
+
+    def test_lending(self):
+        u, s = xsk_rs.lending(1000)
+        self.assertEqual((u, s), (dict(frame_count=1000, fill_size=2048, comp_size=1024),
+                                  dict(rx_size=1024, tx_size=1024)))
+        lib = xsk_rs.load()
+        du = xsk_rs._config(xsk_rs.UmemConfig, lib.xsk_rs_umem_config_init, {})
+        ds = xsk_rs._config(xsk_rs.SocketConfig, lib.xsk_rs_socket_config_init, {})
+        u, s = xsk_rs.lending(4096)
+        self.assertEqual((u["frame_count"], u["fill_size"], u["comp_size"], s["rx_size"], s["tx_size"]),
+                         (du.frame_count, du.fill_size, du.comp_size, ds.rx_size, ds.tx_size),
+                         "the defaults are lending(4096)")
+        for bad in (0, (1 << 29) + 1, (1 << 32) - 1):
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.lending(bad)
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
+            self.assertIn("lend %d frames" % bad, cm.exception.strerror)
+        for bad in (-1, 1 << 32, 2.0):
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.lending(bad)
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
 
     def test_addr_helpers(self):
         for addr, want in [(0, (0, 0, 0)), ((3 << 48) | 0x1234, (0x1234, 3, 0x1237)),
@@ -616,6 +637,16 @@ class VethTests(Base):
             umem.close()
         with xsk_rs.Umem(frame_count=16, frame_size=FRAME, flags=xsk_rs.UMEM_UNALIGNED_CHUNKS) as umem:
             self.assertEqual(umem.frame_start((256 << 48) | 1000), 1000)
+
+    def test_lending_lends_every_frame(self):
+        u, s = xsk_rs.lending(1000)
+        with self.netns(self.ns_a):
+            umem = xsk_rs.Umem(**u)
+            sock = xsk_rs.Socket(self.if_a, 0, umem, **s)
+        with umem, sock:
+            self.assertEqual((umem.frame_count, umem.fill_size, umem.comp_size, sock.rx_size, sock.tx_size),
+                             (1000, 2048, 1024, 1024, 1024))
+            self.assertEqual(umem.fill(range(0, umem.size, umem.frame_size)), 1000)
 
     def test_refused_ring_call_raises(self):
         """A ring call the library refuses returns a negative errno, which the

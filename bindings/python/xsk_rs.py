@@ -1,14 +1,18 @@
 """xsk_rs: AF_XDP sockets from Python, through libxsk_rs's C API (ctypes only).
 
-    import select, xsk_rs
-    with xsk_rs.Umem(frame_count=4096, frame_size=2048) as umem, \\
-            xsk_rs.Socket("eth0", 0, umem) as sock:
-        size = umem.frame_size                      # lend the kernel every frame:
-        umem.fill(range(0, 4096 * size, size))      # the fill ring holds twice as many
-        sock.poll(select.POLLIN, 1000)
-        for addr, length in sock.receive(64):
-            data = umem.read(addr, length)          # bytes copy of the packet
-            umem.fill([umem.frame_start(addr)])     # hand the frame back
+    import xsk_rs
+    umem_args, sock_args = xsk_rs.lending(1024)     # rings that can take all 1024 frames
+    sock_args["tx_size"] = 0                        # receive only
+    with xsk_rs.Umem(**umem_args) as umem, \\
+            xsk_rs.Socket("eth0", 0, umem, **sock_args) as sock:
+        umem.fill(range(0, umem.size, umem.frame_size))     # lend the kernel every frame
+        while sock.poll(xsk_rs.POLLIN, 1000) > 0:           # until a second without packets
+            for addr, length in sock.receive(64):
+                data = umem.read(addr, length)              # a bytes copy of the packet
+                print("received", len(data), "bytes")
+                umem.fill([umem.frame_start(addr)])         # hand the frame back
+
+(The test suite runs this very text, tests/reach/python.sh.)
 
 Finding the library (first match wins; nothing is loaded until first use):
   1. load(path): an explicit path (or dlopen name), if called before first use.
@@ -71,7 +75,7 @@ __all__ = [
     "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
-    "extract_addr", "extract_offset", "add_offset_to_addr",
+    "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -225,6 +229,7 @@ _FUNCS = [
     ("xsk_rs_socket_ifindex", _int, [_SOCK]),
     ("xsk_rs_socket_xskmap_fd", _int, [_SOCK]),
     ("xsk_rs_umem_config_init", _int, [ctypes.c_void_p, ctypes.c_size_t]),
+    ("xsk_rs_config_lend", _int, [_P(UmemConfig), _P(SocketConfig), _u32]),
     ("xsk_rs_umem_create", _int, [_P(_UMEM), _P(UmemConfig)]),
     ("xsk_rs_umem_create_with_area", _int, [_P(_UMEM), ctypes.c_void_p, _u64, _P(UmemConfig)]),
     ("xsk_rs_umem_destroy", _int, [_UMEM]),
@@ -355,6 +360,27 @@ def add_offset_to_addr(addr):
     return _L().xsk_rs_umem_add_offset_to_addr(addr)
 
 
+def lending(frames):
+    """Ring sizes that let `frames` frames all be lent to the kernel at once
+    (xsk_rs_config_lend), by the lending rule of xsk_rs.h (on
+    xsk_rs_umem_config.fill_size: lend at most half the fill ring).
+
+    Returns (umem_args, socket_args), two dicts for Umem(**umem_args) and
+    Socket(ifname, queue, umem, **socket_args): frame_count=frames, fill_size
+    twice frames and comp_size frames; rx_size and tx_size frames; each ring
+    rounded up to a power of two. Add other arguments as you like (e.g.
+    tx_size=0 for a receive-only socket). The defaults are lending(4096)'s.
+    Raises OSError(EINVAL) for 0 frames or more than 2**29."""
+    if not isinstance(frames, int) or not 0 <= frames < 1 << 32:
+        raise OSError(errno.EINVAL, "xsk_rs: lending: frames must be an int from 1 to 2**29, not %r" % (frames,))
+    lib = _L()
+    u = _config(UmemConfig, lib.xsk_rs_umem_config_init, {})
+    s = _config(SocketConfig, lib.xsk_rs_socket_config_init, {})
+    _check(lib.xsk_rs_config_lend(ctypes.byref(u), ctypes.byref(s), frames))
+    return (dict(frame_count=u.frame_count, fill_size=u.fill_size, comp_size=u.comp_size),
+            dict(rx_size=s.rx_size, tx_size=s.tx_size))
+
+
 def _check(ret):
     """Raises OSError for a negative errno return; returns ret otherwise."""
     if ret < 0:
@@ -389,7 +415,9 @@ class Umem:
     """A UMEM: a packet buffer area of frame_count * frame_size bytes, with its
     fill and completion rings. Arguments left as None keep the library's
     defaults (xsk_rs_umem_config_init: 4096 frames of 4096 bytes, no headroom,
-    rings of 2048, no flags)."""
+    a fill ring of 8192 and a completion ring of 4096, no flags: every frame
+    can be lent at once). Lend the kernel at most half fill_size frames at
+    once; lending(frames) sizes the rings for you."""
 
     def __init__(self, frame_count=None, frame_size=None, frame_headroom=None,
                  fill_size=None, comp_size=None, flags=None):
@@ -561,8 +589,12 @@ class Socket:
     """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
 
     Arguments left as None keep the library's defaults (xsk_rs_socket_config_init:
-    RX and TX rings of 2048, BIND_NEED_WAKEUP, XDP_MODE_AUTO, TX budget 0). rx_size=0
-    makes a TX-only socket (no XDP program attached); tx_size=0 an RX-only one.
+    RX and TX rings of 4096, BIND_NEED_WAKEUP, XDP_MODE_AUTO, TX budget 0). rx_size=0
+    makes a TX-only socket (no XDP program attached); tx_size=0 an RX-only one
+    (give a socket that never sends tx_size=0: polling one with a TX ring counts
+    tx_ring_empty_descs). Sockets sharing a Umem run with the first one's
+    bind flags; asking for more than those raises OSError (see xsk_rs.h,
+    xsk_rs_socket_create, also for how long creating a socket may wait).
     tx_budget is the most TX descriptors one kick sends in copy mode (Linux 6.17,
     XDP_MAX_TX_SKB_BUDGET): 0 for the library's default (currently the whole TX
     ring), else TX_BUDGET_MIN (32) to tx_size; a kernel without the option refuses
@@ -603,7 +635,9 @@ class Socket:
 
     def close(self):
         """Destroys the socket (and detaches the XDP program if it was this
-        process's last socket on the interface). Idempotent."""
+        process's last socket on the interface). Idempotent. The Umem's first
+        socket uses the Umem's own fd, which the kernel cannot unbind: its
+        queue stays held until the Umem is closed (xsk_rs_socket_destroy)."""
         if self._h is None:
             return
         h, self._h, self._rx, self._tx = self._h, None, None, None

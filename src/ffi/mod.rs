@@ -6,7 +6,19 @@
 //!   `xsk_rs_last_error()`; out-params are written only on success;
 //! * calls without an error channel return 0 or NULL on misuse, also with a message;
 //! * no panic crosses the boundary: one becomes `-XSK_RS_ERR_PANIC` (NULL, or
-//!   an unsigned call's misuse value) and a message.
+//!   an unsigned call's misuse value) and a message;
+//! * a forked child never uses what it inherits (`src/fork.rs`): in the
+//!   child, the calls that reach the kernel through an inherited handle fail
+//!   with `-EBADFD`, inherited rings look empty, and destroying an inherited
+//!   handle frees only the child's memory; the parent is unaffected, and the
+//!   child may create its own objects;
+//! * only `xsk_rs_umem_create*` (the area is faulted in and pinned),
+//!   `xsk_rs_socket_create` (bounded retries while a queue or this process's
+//!   own program is being released) and `xsk_rs_socket_poll` (its timeout)
+//!   wait; each says how long in its doc.
+//!
+//! The header's opening comment, which states these for C, is the `header`
+//! of `cbindgen.toml`: keep the two in step.
 
 #![allow(non_camel_case_types)]
 // C callers hand us raw pointers by design. Each is NULL-checked and its
@@ -372,8 +384,11 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::ENXIO => c"no such device or address",
         libc::E2BIG => c"argument list too long",
         libc::EBADF => c"bad file descriptor",
+        libc::EBADFD => c"file descriptor in bad state (a handle inherited by fork: a child cannot use its parent's umems and sockets)",
         libc::EAGAIN => c"resource temporarily unavailable",
         libc::ENOMEM => c"out of memory",
+        libc::EMFILE => c"too many open files in this process",
+        libc::ENFILE => c"too many open files in the system",
         libc::EACCES => c"permission denied",
         libc::EFAULT => c"bad address",
         libc::EBUSY => c"device or resource busy",
@@ -382,6 +397,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::EINVAL => c"invalid argument",
         libc::ENOSPC => c"no space left",
         libc::ERANGE => c"result out of range",
+        libc::EOVERFLOW => c"value too large for the return type",
         libc::ENOBUFS => c"no buffer space available",
         libc::EOPNOTSUPP => c"operation not supported",
         libc::ENETDOWN => c"network is down",
@@ -505,6 +521,31 @@ mod tests {
             assert_eq!(CStr::from_ptr(xsk_rs_strerror(libc::EBUSY)), c"device or resource busy");
             assert_eq!(CStr::from_ptr(xsk_rs_strerror(i32::MIN)), c"unknown error");
         }
+    }
+
+    /// Every errno the library itself produces has a name, not "unknown
+    /// error"; -EBADFD, the forked child's answer, says why.
+    #[test]
+    fn strerror_names_the_librarys_errnos() {
+        for e in [
+            libc::EINVAL,
+            libc::ENODEV,
+            libc::EBUSY,
+            libc::EOPNOTSUPP,
+            libc::EPERM,
+            libc::EBADFD,
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOMEM,
+            libc::ENOENT,
+            libc::EOVERFLOW,
+            libc::ENXIO,
+        ] {
+            let s = unsafe { CStr::from_ptr(xsk_rs_strerror(-e)) }.to_str().unwrap();
+            assert_ne!(s, "unknown error", "errno {e}");
+        }
+        let s = unsafe { CStr::from_ptr(xsk_rs_strerror(-libc::EBADFD)) }.to_str().unwrap();
+        assert!(s.contains("fork"), "{s}");
     }
 
     /// A panic inside the guard of an int call gives -XSK_RS_ERR_PANIC (not

@@ -108,7 +108,10 @@ pub extern "C" fn xsk_rs_fill_submit(r: *mut xsk_rs_fill, n: u32) -> c_int {
 }
 
 /// 1 if the kernel wants a wakeup (`poll` or `recvfrom`) to take fill entries,
-/// 0 if not; -EINVAL for a NULL ring.
+/// 0 if not; -EINVAL for a NULL ring. It is also 1 whenever need_wakeup is
+/// not in force for the UMEM: before its first socket binds, and when that
+/// socket was bound without `XSK_RS_BIND_NEED_WAKEUP`. So waking the kernel
+/// only when this says 1 works on every kernel.
 #[no_mangle]
 pub extern "C" fn xsk_rs_fill_needs_wakeup(r: *const xsk_rs_fill) -> c_int {
     ffi_guard!({ prod_wakeup("xsk_rs_fill_needs_wakeup", unsafe { try_ref(r) }) })
@@ -139,7 +142,10 @@ pub extern "C" fn xsk_rs_tx_submit(r: *mut xsk_rs_tx, n: u32) -> c_int {
 }
 
 /// 1 if the kernel wants `xsk_rs_socket_kick` to send what was submitted, 0 if
-/// not; -EINVAL for a NULL ring.
+/// not; -EINVAL for a NULL ring. It is also 1 whenever need_wakeup is not in
+/// force for the socket: when the UMEM's first socket was bound without
+/// `XSK_RS_BIND_NEED_WAKEUP` (every socket on a UMEM has the first one's). So
+/// kicking only when this says 1 works on every kernel.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_needs_wakeup(r: *const xsk_rs_tx) -> c_int {
     ffi_guard!({ prod_wakeup("xsk_rs_tx_needs_wakeup", unsafe { try_ref(r) }) })

@@ -26,11 +26,17 @@ pub const XSK_RS_XDP_MODE_DRV: u32 = 2;
 /// inserts in its XSKMAP with `xsk_rs_socket_update_xskmap`.
 pub const XSK_RS_XDP_MODE_NONE: u32 = 3;
 
-/// Force copy mode (`XDP_COPY`).
+/// Force copy mode (`XDP_COPY`). On a UMEM whose first socket runs in
+/// zero-copy mode, `xsk_rs_socket_create` refuses it with -EINVAL.
 pub const XSK_RS_BIND_COPY: u32 = 1 << 1;
-/// Force zero-copy mode (`XDP_ZEROCOPY`); fails where the driver lacks it.
+/// Force zero-copy mode (`XDP_ZEROCOPY`). `xsk_rs_socket_create` fails with
+/// -EOPNOTSUPP where the driver lacks it, and on a UMEM whose first socket
+/// runs in copy mode (every socket on a UMEM runs in the first one's mode).
 pub const XSK_RS_BIND_ZEROCOPY: u32 = 1 << 2;
-/// Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`).
+/// Let the kernel flag when it needs a wakeup (`XDP_USE_NEED_WAKEUP`), so
+/// that `xsk_rs_fill_needs_wakeup` and `xsk_rs_tx_needs_wakeup` answer 1 only
+/// when it does; without it they always answer 1. On a UMEM whose first
+/// socket was bound without it, `xsk_rs_socket_create` refuses it with -EINVAL.
 pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
 
 /// The smallest non-zero `xsk_rs_socket_config.tx_budget`, and the kernel's
@@ -49,14 +55,20 @@ pub struct xsk_rs_socket_config {
     /// `sizeof(xsk_rs_socket_config)` as the caller was built with it, set by
     /// `xsk_rs_socket_config_init()`.
     pub sz: usize,
-    /// RX ring entries: a power of two, or 0 for no RX ring (default 2048). At
-    /// least as many as the frames lent to the fill ring: when the RX ring is
-    /// full the kernel drops the packet (`rx_ring_full`) and keeps its frame for
-    /// the next one, so until then that frame is in no ring.
+    /// RX ring entries: a power of two, or 0 for no RX ring (default 4096;
+    /// 0 is required on a queue that has no RX). At least as many as the
+    /// frames lent to the fill ring: when the RX ring is full the kernel
+    /// drops the packet (`rx_ring_full`) and keeps its frame for the next
+    /// one, so until then that frame is in no ring. `xsk_rs_config_lend`
+    /// sizes it.
     pub rx_size: u32,
-    /// TX ring entries: a power of two, or 0 for no TX ring (default 2048).
+    /// TX ring entries: a power of two, or 0 for no TX ring (default 4096;
+    /// 0 is required on a queue that has no TX). Give a socket that never
+    /// sends 0: see `xsk_rs_stats.tx_ring_empty_descs`.
     pub tx_size: u32,
-    /// `XSK_RS_BIND_*` flags (default `XSK_RS_BIND_NEED_WAKEUP`).
+    /// `XSK_RS_BIND_*` flags (default `XSK_RS_BIND_NEED_WAKEUP`). They reach
+    /// the kernel only for the UMEM's first socket; a later socket on the
+    /// UMEM runs with the first one's (see `xsk_rs_socket_create`).
     pub bind_flags: u32,
     /// `XSK_RS_XDP_MODE_*` (default `XSK_RS_XDP_MODE_AUTO`).
     pub xdp_mode: u32,
@@ -138,13 +150,18 @@ pub struct xsk_rs_stats {
     pub rx_ring_full: u64,
     /// Times a packet found the fill ring empty.
     pub rx_fill_ring_empty_descs: u64,
-    /// Times the kernel found the TX ring empty.
+    /// Times the kernel found the TX ring empty. The kernel looks whenever
+    /// the socket is woken for TX, and in copy mode every poll does that: a
+    /// socket that has a TX ring but only receives counts one here per
+    /// `xsk_rs_socket_poll` (the default config has a TX ring). Create it
+    /// with `tx_size` 0 if it never sends.
     pub tx_ring_empty_descs: u64,
 }
 
-/// Fills `cfg` with the defaults: RX and TX rings of 2048, bind flags
-/// `XSK_RS_BIND_NEED_WAKEUP`, mode `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the
-/// library's default). Call it as
+/// Fills `cfg` with the defaults: RX and TX rings of 4096 (what
+/// `xsk_rs_config_lend(NULL, cfg, 4096)` gives, for the default UMEM's 4096
+/// frames), bind flags `XSK_RS_BIND_NEED_WAKEUP`, mode
+/// `XSK_RS_XDP_MODE_AUTO`, TX budget 0 (the library's default). Call it as
 /// `xsk_rs_socket_config_init(&cfg, sizeof(cfg))`: the library writes no more
 /// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
 /// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
@@ -165,13 +182,76 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// a bpf_link that the kernel removes when the last socket is destroyed or the
 /// process exits). A TX-only socket attaches nothing.
 ///
-/// The interface is looked up in the calling thread's network namespace. `out`,
-/// `ifname` and `umem` must not be NULL; `cfg` may be NULL for the defaults;
-/// `*out` is written only on success. Sockets sharing one UMEM must be on the
-/// same interface and queue. Returns 0, or -EINVAL (bad config, queue out of
-/// range), -ENODEV (no such interface), -EBUSY (queue in use, or the interface
-/// already has another XDP program; nothing is changed), -EOPNOTSUPP
-/// (zero-copy unsupported), -EPERM, ...
+/// The interface is looked up in the calling thread's network namespace, which
+/// must be the one `umem` was created in, and its MTU is read now:
+/// `xsk_rs_tx_put` checks lengths against the MTU at creation and does not see
+/// a later change. `out`, `ifname` and `umem` must not be NULL; `cfg` may be
+/// NULL for the defaults; `*out` is written only on success. Any thread; not
+/// concurrently with `xsk_rs_umem_destroy` of `umem`.
+///
+/// Queues: `queue_id` must be below the larger of the interface's RX and TX
+/// queue counts (its ethtool channels; for a device without them, such as a
+/// macvlan, the queues it was created with). A socket with an RX ring needs a
+/// queue that has RX, one with a TX ring a queue that has TX: on a queue with
+/// only one of them, set the other ring's size to 0.
+///
+/// Sharing a UMEM: all its sockets must be on the same interface and queue.
+/// The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`) with its
+/// `bind_flags`; every later one binds its own fd to share the UMEM and runs
+/// with the first socket's flags, as the kernel takes none for a shared bind.
+/// Asking for more than those is refused, naming why: `XSK_RS_BIND_ZEROCOPY`
+/// when the first socket runs in copy mode is -EOPNOTSUPP;
+/// `XSK_RS_BIND_COPY` when it runs in zero-copy mode, or
+/// `XSK_RS_BIND_NEED_WAKEUP` when it was bound without it, is -EINVAL. Asking
+/// for less (0) is fine. Once the first socket is destroyed, the next socket
+/// on the same queue with the same ring sizes takes the UMEM's fd over (see
+/// `xsk_rs_socket_destroy`).
+///
+/// Blocking: a bind that the kernel answers with EBUSY is retried for up to
+/// 2 s, but only while the queue's holder is known to be going away: this
+/// process released the queue (`xsk_rs_umem_destroy` of the UMEM bound there)
+/// less than 2 s ago, or the namespace has no live AF_XDP socket but this
+/// process's (the kernel frees a closed socket's queue one RCU grace period
+/// later). Otherwise it fails at once with -EBUSY, and the message says whose
+/// the queue is: "by another umem of this process", or "by an AF_XDP socket
+/// of another process (...)". Such a retry holds `umem`'s lock, so another
+/// create on the same UMEM waits for it. Attaching the library's program is
+/// retried for up to 1 s, only after this process itself detached its program
+/// from that interface (a child between fork and exec may still hold the old
+/// link); it sleeps without the process-wide lock, so creates and destroys on
+/// other interfaces go on. A program that is not this process's is never
+/// waited for. Nothing else waits: at most about 3 s in all.
+///
+/// A create that fails leaves the UMEM usable by any later create. If a
+/// failed bind left ring sizes on the UMEM's fd and the next create asks for
+/// others, the UMEM is registered anew on a fresh fd, so `xsk_rs_umem_fd` can
+/// change until the UMEM's first socket binds. Frames already submitted to
+/// the fill ring are kept; fill slots reserved and not yet submitted are
+/// forgotten, and pointers into them (`xsk_rs_fill_addr`,
+/// `xsk_rs_fill_reserve_span`) must not be used. So no other thread may use
+/// the UMEM's fill or completion ring while a socket is being created on a
+/// UMEM that has had no socket yet.
+///
+/// Returns 0, or:
+/// * -EINVAL: a bad config (the message names the field); a queue out of
+///   range, or without RX or TX for a ring the config has; a bind flag the
+///   UMEM's first socket lacks (see above); a UMEM of another namespace.
+/// * -ENODEV: no such interface; or the UMEM's interface was deleted or moved
+///   to another namespace since its first socket bound there: the kernel
+///   unbound its fd for good, so destroy it (and its sockets) and create a
+///   new UMEM.
+/// * -EBUSY: the queue is in use (see above); the interface has an XDP
+///   program that is not this process's (never replaced); this process's
+///   program there runs in another mode than `xdp_mode` asks for.
+/// * -EOPNOTSUPP: zero-copy that the driver or the UMEM's first socket does
+///   not offer; native mode on a driver without native XDP; a UMEM already
+///   bound to another queue or interface; an explicit `tx_budget` on a kernel
+///   before 6.17.
+/// * -EBADFD: `umem` was inherited by fork (see the fork rule in the
+///   header's opening comment).
+/// * -EMFILE, -ENFILE: out of file descriptors; -ENOMEM (a ring too large
+///   for kernels before 6.3, the message says so); -EPERM (no
+///   CAP_NET_RAW, or no CAP_BPF/CAP_NET_ADMIN for the program); ...
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_create(
     out: *mut *mut xsk_rs_socket,
@@ -205,9 +285,31 @@ pub extern "C" fn xsk_rs_socket_create(
     })
 }
 
-/// Destroys a socket: removes it from the XSKMAP, detaches the XDP program if
-/// it was this process's last socket on the interface, unmaps its rings and
-/// closes its fd. Its ring handles become invalid. NULL is a no-op.
+/// Destroys a socket: removes it from the library's XSKMAP (the built-in
+/// program stops steering packets to it) and detaches the program if it was
+/// this process's last socket on the interface. Its ring handles become
+/// invalid. NULL is a no-op. Does not block; not concurrently with any call
+/// on the socket or its rings.
+///
+/// A socket on its own fd (every socket of a UMEM but the first) is closed,
+/// rings and all, which unbinds it. The UMEM's first socket is not: it uses
+/// the UMEM's own fd (`xsk_rs_umem_fd`), which the kernel cannot unbind and
+/// which the fill and completion ring mappings pin (they can only be made
+/// before that fd's bind). Destroying it unmaps nothing of the fill and
+/// completion rings and leaves the fd open and bound, with its RX and TX
+/// rings: the queue stays held by the UMEM until `xsk_rs_umem_destroy`, which
+/// frees it. The next socket created on the same UMEM, same queue and same
+/// ring sizes takes the fd over with its rings (RX entries not yet read are
+/// handed to it).
+///
+/// With `XSK_RS_XDP_MODE_NONE` that fd also stays in your XSKMAP: delete it
+/// there (`bpf_map_delete_elem` at the socket's queue id) before destroying
+/// the socket, or packets keep landing in an RX ring nobody reads and use up
+/// the UMEM's fill ring. To free the queue, destroy the UMEM too.
+///
+/// In a forked child, destroying an inherited socket frees only the child's
+/// memory: it touches no lock and no kernel object, and the parent's socket
+/// keeps working.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {
     ffi_guard!({
@@ -240,7 +342,8 @@ pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
     })
 }
 
-/// The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL.
+/// The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL. The
+/// UMEM's first socket has the UMEM's fd (`xsk_rs_umem_fd`).
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
     ffi_guard!({
@@ -251,12 +354,15 @@ pub extern "C" fn xsk_rs_socket_fd(sock: *const xsk_rs_socket) -> c_int {
     })
 }
 
-/// Wakes the kernel to send what is on the TX ring (`sendto`, non-blocking);
-/// in copy mode one kick sends at most the socket's TX budget (`tx_budget`).
-/// Call it after `xsk_rs_tx_submit` when `xsk_rs_tx_needs_wakeup` is true (always
-/// in copy mode). "Try again" answers (EAGAIN, EBUSY, ENOBUFS, ENETDOWN) are not
-/// errors. Returns 0, -EINVAL (`sock` NULL, or a socket without a TX ring), or
-/// another negative errno.
+/// Wakes the kernel to send what is on the TX ring (`sendto` with
+/// `MSG_DONTWAIT`: it never blocks); in copy mode one kick sends at most the
+/// socket's TX budget (`tx_budget`). Call it after `xsk_rs_tx_submit` when
+/// `xsk_rs_tx_needs_wakeup` is 1 (in copy mode it always is). "Try again" answers (EAGAIN, EBUSY,
+/// ENOBUFS, ENETDOWN, EINTR) are not errors. Returns 0, -EINVAL (`sock` NULL,
+/// or a socket without a TX ring), -ENODEV (the interface was deleted or moved
+/// to another network namespace, and the kernel unbound the socket for good:
+/// destroy it and its UMEM and create new ones), -EBADFD (inherited by fork),
+/// or another negative errno.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_kick";
@@ -269,7 +375,10 @@ pub extern "C" fn xsk_rs_socket_kick(sock: *mut xsk_rs_socket) -> c_int {
 }
 
 /// `poll(2)` on the socket for `events` (POLLIN, POLLOUT): >0 when ready, 0 on
-/// timeout, negative errno on error (-EINTR when interrupted).
+/// timeout, negative errno on error (-EINTR when interrupted, -EBADFD when
+/// inherited by fork). Blocks for up to `timeout_ms` (-1: until ready, 0: not
+/// at all). In copy mode a poll also drives TX: see
+/// `xsk_rs_stats.tx_ring_empty_descs`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, timeout_ms: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_poll";
@@ -282,7 +391,8 @@ pub extern "C" fn xsk_rs_socket_poll(sock: *mut xsk_rs_socket, events: c_short, 
 }
 
 /// Reads the kernel's counters into `*out` (written only on success).
-/// Returns 0 or a negative errno; -EINVAL for NULL arguments.
+/// Returns 0 or a negative errno; -EINVAL for NULL arguments, -EBADFD when
+/// inherited by fork.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_rs_stats) -> c_int {
     const F: &str = "xsk_rs_socket_stats";
@@ -325,7 +435,9 @@ pub extern "C" fn xsk_rs_socket_xdp_mode(sock: *const xsk_rs_socket) -> c_int {
     })
 }
 
-/// 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on error.
+/// 1 if the socket runs in zero-copy mode, 0 in copy mode, negative errno on
+/// error (-EBADFD when inherited by fork). Every socket on a UMEM runs in the
+/// mode of the UMEM's first socket.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int {
     const F: &str = "xsk_rs_socket_is_zerocopy";
@@ -340,7 +452,9 @@ pub extern "C" fn xsk_rs_socket_is_zerocopy(sock: *const xsk_rs_socket) -> c_int
 /// Inserts the socket into the caller's XSKMAP `map_fd` at the socket's queue
 /// id, for sockets created with `XSK_RS_XDP_MODE_NONE` whose traffic the
 /// caller's own XDP program redirects. Returns 0, -EINVAL (not an XSKMAP, the
-/// queue id is past its size, or the socket has no RX ring), -EBADF, ...
+/// queue id is past its size, or the socket has no RX ring), -EBADF, -EBADFD
+/// (inherited by fork), ... Delete the entry yourself before destroying the
+/// socket: see `xsk_rs_socket_destroy`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_update_xskmap(sock: *mut xsk_rs_socket, map_fd: c_int) -> c_int {
     const F: &str = "xsk_rs_socket_update_xskmap";

@@ -3,8 +3,9 @@
 use super::handle::{to_box, to_ref, try_box, try_ref};
 use super::{
     config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, set_last_error,
-    SizedConfig,
+    xsk_rs_socket_config, SizedConfig,
 };
+use crate::socket::SocketConfig;
 use crate::umem::{self, Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
 
@@ -45,13 +46,19 @@ pub struct xsk_rs_umem_config {
     /// and longer packets than `frame_size - 256 - frame_headroom` are dropped
     /// (counted in `rx_dropped`).
     pub frame_headroom: u32,
-    /// Fill ring entries, a power of two (default 2048). Lend the kernel at most
-    /// half this many frames at once. The kernel publishes how far it has
-    /// consumed the fill ring at the end of each receive batch, just after the
-    /// RX entries, so a frame handed back the moment it arrives can find a full
-    /// ring still full; the spare half guarantees room.
+    /// Fill ring entries, a power of two (default 8192).
+    ///
+    /// The lending rule: lend the kernel at most half this many frames at
+    /// once (a frame is lent from the fill call that hands it over until it
+    /// comes back on the RX ring). The kernel publishes how far it has
+    /// consumed the fill ring at the end of each receive batch, just after
+    /// the RX entries, so a frame handed back the moment it arrives can find
+    /// a full ring still full; the spare half guarantees room (xdpsock sizes
+    /// its fill ring the same way). `xsk_rs_config_lend` sizes this ring, the
+    /// completion ring and a socket's rings for a number of frames; the
+    /// defaults let all 4096 default frames be lent at once.
     pub fill_size: u32,
-    /// Completion ring entries, a power of two (default 2048).
+    /// Completion ring entries, a power of two (default 4096).
     pub comp_size: u32,
     /// 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
     pub flags: u32,
@@ -95,8 +102,10 @@ impl From<xsk_rs_umem_config> for UmemConfig {
     }
 }
 
-/// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, fill
-/// and completion rings of 2048, no flags. Call it as
+/// Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, a
+/// fill ring of 8192 and a completion ring of 4096 (what
+/// `xsk_rs_config_lend(cfg, NULL, 4096)` gives: every frame can be lent at
+/// once), no flags. Call it as
 /// `xsk_rs_umem_config_init(&cfg, sizeof(cfg))`: the library writes no more
 /// than `sz` bytes, zeroes any bytes past its own struct (fields of a later
 /// version, 0 by default) and records `sz` in `cfg->sz`, so a program built
@@ -108,6 +117,87 @@ impl From<xsk_rs_umem_config> for UmemConfig {
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_config_init(cfg: *mut xsk_rs_umem_config, sz: usize) -> c_int {
     ffi_guard!({ unsafe { init_config("xsk_rs_umem_config_init", cfg, sz) } })
+}
+
+/// Sizes a UMEM and a socket so that `frames` frames can all be lent to the
+/// kernel at once (see `xsk_rs_umem_config.fill_size`): sets
+/// `ucfg->frame_count` to `frames`, `ucfg->fill_size` to twice `frames`, and
+/// `ucfg->comp_size`, `scfg->rx_size` and `scfg->tx_size` to `frames`, each
+/// ring rounded up to a power of two. For example 1000 frames give a fill
+/// ring of 2048 and completion, RX and TX rings of 1024; the defaults are
+/// what 4096 gives. No other field changes: set `rx_size` or `tx_size` to 0
+/// afterwards for a socket without that ring.
+///
+/// Either config may be NULL, not both. Each must have been filled by its
+/// `*_config_init` first (its `sz` a struct size that holds the fields
+/// written, as every `sizeof` of this header or a later one does). Returns 0,
+/// or -EINVAL with a message, writing nothing: `frames` is 0 or above 2^29
+/// (the fill ring would pass 2^30 entries), both configs are NULL, or a
+/// `sz` is not such a size. No syscall; any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_config_lend(
+    ucfg: *mut xsk_rs_umem_config,
+    scfg: *mut xsk_rs_socket_config,
+    frames: u32,
+) -> c_int {
+    const F: &str = "xsk_rs_config_lend";
+    ffi_guard!({
+        if ucfg.is_null() && scfg.is_null() {
+            return misuse(F, "ucfg and scfg are both NULL: nothing to size");
+        }
+        // SAFETY: NULL or a config the caller initialised: its sz is readable.
+        let covered = unsafe {
+            sz_covers(ucfg, std::mem::offset_of!(xsk_rs_umem_config, comp_size) + 4)
+                .map_err(|sz| ("ucfg", "xsk_rs_umem_config_init", sz))
+                .and_then(|()| {
+                    sz_covers(scfg, std::mem::offset_of!(xsk_rs_socket_config, tx_size) + 4)
+                        .map_err(|sz| ("scfg", "xsk_rs_socket_config_init", sz))
+                })
+        };
+        if let Err((which, init, sz)) = covered {
+            return misuse(
+                F,
+                &format!("{which}->sz {sz} is not the size of an initialised config: fill it with {init}(cfg, sizeof(*cfg)) first"),
+            );
+        }
+        let (u, s) = match UmemConfig::lending(frames).and_then(|u| Ok((u, SocketConfig::lending(frames)?))) {
+            Ok(both) => both,
+            Err(e) => return fail(F, e),
+        };
+        // SAFETY: each non-NULL config holds the fields written (checked
+        // above), perhaps not the whole struct (an older caller's): write
+        // the fields through raw pointers, never a reference to the struct.
+        unsafe {
+            use std::ptr::addr_of_mut;
+            if !ucfg.is_null() {
+                addr_of_mut!((*ucfg).frame_count).write_unaligned(u.frame_count);
+                addr_of_mut!((*ucfg).fill_size).write_unaligned(u.fill_size);
+                addr_of_mut!((*ucfg).comp_size).write_unaligned(u.comp_size);
+            }
+            if !scfg.is_null() {
+                addr_of_mut!((*scfg).rx_size).write_unaligned(s.rx_size);
+                addr_of_mut!((*scfg).tx_size).write_unaligned(s.tx_size);
+            }
+        }
+        0
+    })
+}
+
+/// `Ok` for NULL, or for a config whose `sz` is a struct size (see
+/// [`SizedConfig`]) of at least `end` bytes; else `Err(sz)`.
+///
+/// # Safety
+/// `cfg` is NULL or points to at least a readable `sz` word.
+unsafe fn sz_covers<T: SizedConfig>(cfg: *const T, end: usize) -> Result<(), usize> {
+    if cfg.is_null() {
+        return Ok(());
+    }
+    let sz = cfg.cast::<usize>().read_unaligned();
+    if super::config_sz_ok::<T>(sz) && sz >= end {
+        Ok(())
+    } else {
+        Err(sz)
+    }
 }
 
 fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_int {
@@ -122,11 +212,18 @@ fn publish(func: &str, out: *mut *mut xsk_rs_umem, r: crate::Result<Umem>) -> c_
 }
 
 /// Creates a UMEM with a library-owned, pre-faulted area of
-/// `frame_count * frame_size` bytes, and its fill and completion rings.
+/// `frame_count * frame_size` bytes, and its fill and completion rings, in
+/// the calling thread's network namespace (create its sockets there).
+///
+/// Blocking: it maps the whole area and faults every page in before it
+/// returns, and the kernel pins them at registration, so it takes time in
+/// proportion to the area's size (16 MiB by default). A forked child gets
+/// zeroed memory in place of the area (see the fork rule in the header's
+/// opening comment).
 ///
 /// `out` must not be NULL; `*out` is written only on success. `cfg` may be NULL
-/// for the defaults. Returns 0, or -EINVAL (bad config; the message names the
-/// field), -ENOMEM, -EPERM, ...
+/// for the defaults. Any thread. Returns 0, or -EINVAL (bad config; the
+/// message names the field), -ENOMEM, -EPERM, -EMFILE, ...
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk_rs_umem_config) -> c_int {
     const F: &str = "xsk_rs_umem_create";
@@ -144,8 +241,11 @@ pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk
 
 /// Creates a UMEM over the caller's `area` of `size` bytes. The area must be
 /// page-aligned and stay mapped until the UMEM is destroyed; the caller keeps
-/// ownership (the library never frees it). With `cfg->frame_count == 0` (or
-/// `cfg` NULL) the UMEM covers as many frames as fit in `size`.
+/// ownership (the library never frees it, and a forked child keeps whatever
+/// fork gives it of the area). With `cfg->frame_count == 0` (or `cfg` NULL)
+/// the UMEM covers as many frames as fit in `size`. The kernel pins the
+/// area's pages at registration, faulting in those not yet present: the time
+/// grows with the area's size. Otherwise as `xsk_rs_umem_create`.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create_with_area(
     out: *mut *mut xsk_rs_umem,
@@ -172,7 +272,13 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 
 /// Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
 /// closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
-/// uses it. NULL is a no-op returning 0.
+/// uses it. NULL is a no-op returning 0. Does not block.
+///
+/// If the UMEM's fd was bound (by its first socket), closing it frees that
+/// queue: the kernel releases it one RCU grace period later, and a bind in
+/// this or another process that finds no live AF_XDP socket holding the
+/// queue waits for that (see `xsk_rs_socket_create`). In a forked child,
+/// destroying an inherited UMEM frees only the child's memory.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_destroy(umem: *mut xsk_rs_umem) -> c_int {
     const F: &str = "xsk_rs_umem_destroy";
@@ -293,7 +399,12 @@ pub extern "C" fn xsk_rs_umem_data(umem: *const xsk_rs_umem, addr: u64) -> *mut 
     })
 }
 
-/// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL.
+/// The UMEM's AF_XDP fd (do not close it); -EINVAL for NULL. The UMEM's
+/// first socket binds it, and it stays bound until the UMEM is destroyed
+/// (see `xsk_rs_socket_destroy`). Until that bind it can change: a socket
+/// create that fails after setting ring sizes on it, followed by one that
+/// asks for other sizes, registers the UMEM anew on a fresh fd (see
+/// `xsk_rs_socket_create`).
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
     ffi_guard!({
@@ -304,7 +415,8 @@ pub extern "C" fn xsk_rs_umem_fd(umem: *const xsk_rs_umem) -> c_int {
     })
 }
 
-/// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed. NULL for NULL.
+/// The UMEM's fill ring, borrowed: valid until the UMEM is destroyed (also
+/// when the UMEM is registered anew on a fresh fd). NULL for NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_fill(umem: *mut xsk_rs_umem) -> *mut super::xsk_rs_fill {
     ffi_guard!({
@@ -360,5 +472,87 @@ mod tests {
         let mut c = d;
         assert_eq!(xsk_rs_umem_config_init(&mut c, 4), -libc::EINVAL);
         assert_eq!(xsk_rs_umem_config_init(&mut c, 1 << 20), -libc::EINVAL);
+    }
+
+    fn last_error() -> String {
+        unsafe { std::ffi::CStr::from_ptr(super::super::xsk_rs_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    /// lend sets exactly the five sizes, through the Rust `lending`; the
+    /// defaults are lend(4096); every refusal names its cause and writes nothing.
+    #[test]
+    fn config_lend_sizes_the_rings() {
+        use super::super::xsk_rs_socket_config_init;
+        let init = || {
+            let mut u = xsk_rs_umem_config::defaults();
+            let mut s = xsk_rs_socket_config::defaults();
+            assert_eq!(xsk_rs_umem_config_init(&mut u, std::mem::size_of_val(&u)), 0);
+            assert_eq!(xsk_rs_socket_config_init(&mut s, std::mem::size_of_val(&s)), 0);
+            (u, s)
+        };
+        let sizes = |u: &xsk_rs_umem_config, s: &xsk_rs_socket_config| {
+            (u.frame_count, u.fill_size, u.comp_size, s.rx_size, s.tx_size)
+        };
+        let (d_u, d_s) = init();
+        let (mut u, mut s) = init();
+        assert_eq!(xsk_rs_config_lend(&mut u, &mut s, 4096), 0);
+        assert_eq!(sizes(&u, &s), sizes(&d_u, &d_s), "the defaults lend 4096 frames");
+
+        let (mut u, mut s) = init();
+        (u.frame_size, u.frame_headroom, u.flags) = (2048, 64, 1);
+        (s.bind_flags, s.xdp_mode, s.tx_budget) = (0, 3, 64);
+        assert_eq!(xsk_rs_config_lend(&mut u, &mut s, 1000), 0);
+        assert_eq!(sizes(&u, &s), (1000, 2048, 1024, 1024, 1024));
+        let want_u = UmemConfig::lending(1000).unwrap();
+        let want_s = SocketConfig::lending(1000).unwrap();
+        assert_eq!((u.fill_size, u.comp_size, s.rx_size), (want_u.fill_size, want_u.comp_size, want_s.rx_size));
+        assert_eq!((u.frame_size, u.frame_headroom, u.flags), (2048, 64, 1), "other umem fields untouched");
+        assert_eq!((s.bind_flags, s.xdp_mode, s.tx_budget), (0, 3, 64), "other socket fields untouched");
+
+        // Either may be NULL.
+        let (mut u, _) = init();
+        assert_eq!(xsk_rs_config_lend(&mut u, std::ptr::null_mut(), 1), 0);
+        assert_eq!((u.frame_count, u.fill_size, u.comp_size), (1, 2, 1));
+        let (_, mut s) = init();
+        assert_eq!(xsk_rs_config_lend(std::ptr::null_mut(), &mut s, 3), 0);
+        assert_eq!((s.rx_size, s.tx_size), (4, 4));
+
+        // Refusals: -EINVAL, a message, nothing written.
+        let refused = |u: *mut xsk_rs_umem_config, s: *mut xsk_rs_socket_config, frames: u32, what: &str| {
+            assert_eq!(xsk_rs_config_lend(u, s, frames), -libc::EINVAL, "{what}");
+            let m = last_error();
+            assert!(m.starts_with("xsk_rs_config_lend: ") && m.contains(what), "{m}");
+        };
+        refused(std::ptr::null_mut(), std::ptr::null_mut(), 64, "both NULL");
+        for bad in [0, crate::umem::MAX_LEND + 1, u32::MAX] {
+            let (mut u, mut s) = init();
+            refused(&mut u, &mut s, bad, &format!("lend {bad} frames"));
+            assert_eq!(sizes(&u, &s), sizes(&d_u, &d_s));
+        }
+        // A sz no init gives, one too short to hold comp_size (an init of 12
+        // bytes, frame_count alone), and the same for the socket config.
+        for sz in [0, 7, 12, 20, usize::MAX] {
+            let (mut u, mut s) = init();
+            u.sz = sz;
+            refused(&mut u, &mut s, 64, &format!("ucfg->sz {sz} "));
+            assert!(last_error().contains("xsk_rs_umem_config_init"), "{}", last_error());
+            assert_eq!(sizes(&u, &s), sizes(&d_u, &d_s));
+        }
+        for sz in [0, 12, 15, 4097] {
+            let (mut u, mut s) = init();
+            s.sz = sz;
+            refused(&mut u, &mut s, 64, &format!("scfg->sz {sz} "));
+            assert_eq!(sizes(&u, &s), sizes(&d_u, &d_s), "nothing written to ucfg either");
+        }
+        // The shortest struct that holds the fields is enough, and a newer,
+        // longer one too; lend writes nothing past comp_size / tx_size.
+        let mut u = xsk_rs_umem_config::defaults();
+        assert_eq!(xsk_rs_umem_config_init(&mut u, 28), 0);
+        u.flags = 0xAA;
+        assert_eq!(xsk_rs_config_lend(&mut u, std::ptr::null_mut(), 8), 0);
+        assert_eq!((u.frame_count, u.fill_size, u.comp_size, u.flags), (8, 16, 8, 0xAA));
+        let mut s = xsk_rs_socket_config::defaults();
+        s.sz = std::mem::size_of_val(&s) + 8;
+        assert_eq!(xsk_rs_config_lend(std::ptr::null_mut(), &mut s, 8), 0);
     }
 }

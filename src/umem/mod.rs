@@ -49,11 +49,10 @@ pub struct UmemConfig {
     /// in `rx_dropped`).
     pub frame_headroom: u32,
     /// Fill ring entries (power of two). Lend the kernel at most half this
-    /// many frames at once. The kernel publishes how far it has consumed the
-    /// fill ring at the end of each receive batch, just after the RX entries,
-    /// so a frame handed back the moment it arrives can find a full ring still
-    /// full; the spare half guarantees room. [`UmemConfig::lending`] sizes it
-    /// for a number of frames.
+    /// many frames at once: why is the lending rule on the C config's
+    /// [`fill_size`](crate::ffi::xsk_rs_umem_config::fill_size), the one
+    /// place it is written. [`UmemConfig::lending`] sizes it for a number of
+    /// frames.
     pub fill_size: u32,
     /// Completion ring entries (power of two).
     pub comp_size: u32,
@@ -253,7 +252,9 @@ pub struct Umem {
 
 impl Umem {
     /// Maps a fresh area of `frame_count * frame_size` bytes (pre-faulted) and
-    /// registers it.
+    /// registers it: it faults in every page and the kernel pins them, so the
+    /// call takes time in proportion to the area's size. In a forked child the
+    /// area is zeroed memory of the child's own (see the C header's fork rule).
     pub fn new(cfg: &UmemConfig) -> Result<Umem> {
         cfg.validate()?;
         let len = cfg.area_len()?;
@@ -377,7 +378,8 @@ impl Umem {
 
     /// The UMEM's AF_XDP fd (the first socket on this UMEM binds it). It
     /// changes only when a socket fails to bind it and a later one asks for
-    /// other ring sizes (see [`fd`](self::fd)).
+    /// other ring sizes: the UMEM is then registered anew on a fresh fd
+    /// (frames submitted to the fill ring move with it).
     pub fn fd(&self) -> RawFd {
         self.shared.fd_number.load(Ordering::Acquire)
     }

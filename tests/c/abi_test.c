@@ -161,8 +161,7 @@ static void test_basics(void)
 	CHECK(ucfg.sz == sizeof(ucfg), "umem_config_init sets sz = sizeof (%zu)", ucfg.sz);
 	CHECK(ucfg.frame_count == 4096 && ucfg.frame_size == 4096 && ucfg.frame_headroom == 0 &&
 		      ucfg.fill_size == 8192 && ucfg.comp_size == 4096 && ucfg.flags == 0,
-	      "umem defaults: 4096 frames of 4096, headroom 0, fill 8192, comp 4096: every frame lendable "
-	      "(got %u %u %u %u %u, flags %u)",
+	      "umem defaults: 4096 frames of 4096, headroom 0, fill 8192, comp 4096 (got %u %u %u %u %u, flags %u)",
 	      ucfg.frame_count, ucfg.frame_size, ucfg.frame_headroom, ucfg.fill_size, ucfg.comp_size, ucfg.flags);
 	memset(&scfg, 0xa5, sizeof(scfg));
 	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
@@ -317,7 +316,7 @@ static void test_misuse(void)
 		CHECK(RING_COUNT(xsk_rs_tx_reserve(tx, 1, &i1)) == 0, "tx_reserve(1) on the full ring -> 0");
 		CHECK(xsk_rs_tx_desc(tx, i0) == xsk_rs_tx_desc(tx, i0 + 32), "tx_desc masks the index");
 		CHECK(RING_COUNT(xsk_rs_fill_reserve(fill, 8193, &i0)) == 0,
-		      "fill_reserve(8193) on an 8192-entry ring -> 0");
+		      "fill_reserve(8193) on the default 8192-entry ring -> 0");
 		CHECK(xsk_rs_fill_addr(fill, 5) == xsk_rs_fill_addr(fill, 5 + 8192), "fill_addr masks the index");
 		CHECK(RING_COUNT(xsk_rs_comp_peek(xsk_rs_umem_comp(umem), 8, &i0)) == 0,
 		      "comp_peek on an empty ring -> 0");

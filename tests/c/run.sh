@@ -7,8 +7,10 @@
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
 # -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c
 # and threads_test.c (shared, and with ASan+UBSan), header_cpp.cpp (C++17),
-# and the C example in README.md. hostile_test must have a row for every
-# function the library exports and the header declares, and no other. Then, on
+# and the C example in README.md (which, from a prefix outside the loader's
+# path, starts only with LD_LIBRARY_PATH or the README's rpath). hostile_test
+# must have a row for every function the library exports and the header
+# declares, and no other. Then, on
 # a veth pair between two namespaces made for this run, abi_test, hostile_test
 # and threads_test run in skb and drv mode, plain, under ASan+UBSan and under
 # valgrind (errors and leaks fatal in both); threads_test also under helgrind
@@ -115,6 +117,36 @@ step "README.md has a C example between the markers" "$work/extract.log" readme_
 [[ -s $work/readme_example.c ]] &&
 	step "README example builds" "$work/build-readme.log" \
 		gcc "${strict_c[@]}" -O2 $cflags "$work/readme_example.c" -o "$work/readme_example" $libs
+
+# A prefix outside the loader's path (README, "Build and install"): the
+# example does not start without LD_LIBRARY_PATH, and does when built with the
+# rpath the README shows (run without arguments, it prints its usage: the
+# library was loaded).
+readme_needs_the_loader_path() {
+	local rc=0 out
+	if /sbin/ldconfig -p | grep -q 'libxsk_rs\.so'; then
+		echo "libxsk_rs is installed system-wide, so this check cannot show the loader's error:"
+		/sbin/ldconfig -p | grep 'libxsk_rs\.so'
+		return 1
+	fi
+	out=$(env -u LD_LIBRARY_PATH "$work/readme_example" 2>&1) || rc=$?
+	echo "without LD_LIBRARY_PATH: exit status $rc: $out"
+	[[ $rc -eq 127 ]] && grep -q 'libxsk_rs\.so\.0: cannot open shared object file' <<<"$out"
+}
+readme_rpath_runs() {
+	local rc=0 out
+	# shellcheck disable=SC2086
+	gcc "${strict_c[@]}" -O2 $cflags "$work/readme_example.c" -o "$work/readme_rpath" $libs \
+		-Wl,-rpath,"$(pkg-config --variable=libdir xsk_rs)" || return 1
+	readelf -d "$work/readme_rpath" | grep -E 'R(UN)?PATH'
+	out=$(env -u LD_LIBRARY_PATH "$work/readme_rpath" 2>&1) || rc=$?
+	echo "built with the rpath, without LD_LIBRARY_PATH: exit status $rc: $out"
+	[[ $rc -eq 2 ]] && grep -q '^usage: ' <<<"$out"
+}
+if [[ -x $work/readme_example ]]; then
+	step "README example: a private prefix needs LD_LIBRARY_PATH" "$work/readme-loader.log" readme_needs_the_loader_path
+	step "README example: built with the README's rpath it runs without" "$work/readme-rpath.log" readme_rpath_runs
+fi
 
 # shellcheck disable=SC2086
 step "peer_send.c builds" "$work/build-peer.log" \

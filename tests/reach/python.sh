@@ -19,6 +19,9 @@
 #   peer_send     the module receives peer_send's frames (the C sender) on
 #                 $if_a: every one byte for byte, in order, no drops; then no
 #                 XDP program is left
+#   docstring     the example at the top of the module's docstring, taken
+#                 from xsk_rs.__doc__ with its "eth0" swapped for $if_a,
+#                 receives peer_send's frames and ends by itself
 # shellcheck shell=bash disable=SC2317,SC2154 # variables come from run.sh
 
 py_dir=$repo/bindings/python
@@ -107,6 +110,40 @@ py_peer_send_rx() {
 		grep -q "^received $py_n frames (0 differ, 0 extra)" "$out"
 }
 
+# The docstring's example: the indented block after the summary line, up to
+# the first line that is not indented. It names "eth0" exactly once.
+py_doc_example_extract() {
+	env PYTHONPATH="$py_dir" "${py[@]}" - "$if_a" >"$work/py_doc_example.py" <<-'EOF'
+		import sys, textwrap
+		import xsk_rs
+		lines = xsk_rs.__doc__.split("\n")[2:]
+		end = next(i for i, l in enumerate(lines) if l and not l.startswith(" "))
+		code = textwrap.dedent("\n".join(lines[:end]))
+		assert code.count('"eth0"') == 1, code
+		print(code.replace('"eth0"', repr(sys.argv[1])))
+	EOF
+	cat "$work/py_doc_example.py"
+	grep -q 'xsk_rs.Socket(' "$work/py_doc_example.py"
+}
+
+# The example runs until a second passes without a packet: peer_send sends
+# one 100-byte frame every 100 ms until it has printed three of them (stdout
+# unbuffered), then stops, and the example must exit 0 by itself.
+py_doc_example_run() {
+	local out=$work/py-doc.out pid rc=0 sent=0
+	spawn "$ns_a" "$out" "$out" env PYTHONPATH="$py_dir" timeout 20 "${py[@]}" -u "$work/py_doc_example.py"
+	pid=$spawned
+	while kill -0 "$pid" 2>/dev/null && [[ $(grep -cx 'received 100 bytes' "$out") -lt 3 && $sent -lt 100 ]]; do
+		ip netns exec "$ns_b" "$bin/peer_send" "$if_b" 1 100 || true
+		sent=$((sent + 1))
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
+	echo "exit status $rc after the peer sent $sent frames; output:"
+	cat "$out"
+	[[ $rc -eq 0 ]] && [[ $(grep -cx 'received 100 bytes' "$out") -ge 3 ]]
+}
+
 step "python: unittest, library from XSK_RS_LIB=$libdir/libxsk_rs.so.0" "$work/py-unittest.log" py_unittest
 step "python: find_library finds $libdir through LD_LIBRARY_PATH" "$work/py-find.log" py_find_library
 step "python: without a route the import error says how to fix it" "$work/py-notfound.log" py_not_found
@@ -114,4 +151,7 @@ step "python: receives $py_n peer_send frames of 60 bytes on $if_a, byte-exact" 
 	py_peer_send_rx 60
 step "python: receives $py_n peer_send frames of 1500 bytes on $if_a, byte-exact" "$work/py-rx1500.log" \
 	py_peer_send_rx 1500
+step "python: the module docstring's example extracts" "$work/py-doc-extract.log" py_doc_example_extract
+[[ -s $work/py_doc_example.py ]] &&
+	step "python: the module docstring's example receives frames on $if_a" "$work/py-doc-run.log" py_doc_example_run
 step "python: no XDP program left on $if_a" "$work/py-xdp.log" no_xdp_left "$ns_a" "$if_a"
