@@ -23,7 +23,9 @@
  * xsk_rs_last_error() describes it with context, e.g.
  * "xsk_rs_socket_create: ... veth0: queue 3 out of range"; successes leave
  * it alone (except a submit, release or cancel of more than is held, which
- * does what it can, returns that count and leaves a message). A panic
+ * does what it can, returns that count and leaves a message, and an
+ * xsk_rs_tx_put that stops before a descriptor longer than the interface
+ * sends, which returns the count before it and leaves a message). A panic
  * inside the library (a bug) never crosses into C: an int call returns
  * -XSK_RS_ERR_PANIC, which is no errno, and the others their misuse value,
  * with the panic's message. xsk_rs_strerror names every errno the library
@@ -57,7 +59,9 @@
  * and pinned: time grows with its size), xsk_rs_socket_create (bounded
  * retries while a queue, or this process's own program, is being released:
  * at most about 3 s) and xsk_rs_socket_poll (its timeout). Every other call
- * returns without waiting; the ring calls make no syscall at all.
+ * returns without sleeping, though a create or destroy may wait for another
+ * thread's create or destroy on the process-wide lock (held while a program
+ * is loaded, attached or detached); the ring calls make no syscall at all.
  *
  * Fork: a child never uses what it inherits. In a child made by fork(2),
  * the library's pthread_atfork handler points the AF_XDP and bpf link fds
@@ -66,9 +70,11 @@
  * holds none of the parent's kernel objects. In the child, the calls that
  * reach the kernel through an inherited handle (xsk_rs_socket_create on an
  * inherited UMEM, xsk_rs_socket_kick, _poll, _stats, _is_zerocopy,
- * _update_xskmap) fail with -EBADFD, calls on inherited rings see empty
- * rings, and destroying an inherited handle frees only the child's memory,
- * touching no lock and no kernel object. The parent is unaffected: it keeps
+ * _update_xskmap) fail with -EBADFD, calls on inherited rings see zeroed
+ * rings (only entries a ring had already counted before the fork come out,
+ * as zeroes), and destroying an inherited handle frees only the child's memory,
+ * waiting on no lock the parent could have held at fork and touching no
+ * kernel object. The parent is unaffected: it keeps
  * receiving, and its program detaches and its queues free when it destroys
  * its objects, even while the child lives. The child may create UMEMs and
  * sockets of its own. A child made by posix_spawn or vfork runs no handler,
@@ -565,12 +571,16 @@ int xsk_rs_fill_put(struct xsk_rs_fill *r, const uint64_t *addrs, uint32_t n);
  *
  * It stops before the first descriptor longer than the interface sends (its
  * MTU, read when the socket was created, plus 18 bytes of Ethernet header
- * and VLAN tag), queues the ones before it, returns their count and leaves a
- * message naming it. The kernel itself would take such a frame, report it
+ * and VLAN tag: a double-tagged QinQ frame of a full MTU is refused), queues
+ * the ones before it, returns their count and leaves a message naming it;
+ * when that descriptor is the first, it returns -EMSGSIZE (so a send loop
+ * never mistakes it for a full ring). `xsk_rs_tx_max_len` gives the limit. The kernel itself would take such a frame, report it
  * completed and count nothing, and the device would drop it. The
  * reserve/submit and span paths do not check lengths.
  */
-int xsk_rs_tx_put(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
+int xsk_rs_tx_put(struct xsk_rs_tx *r,
+                  const struct xsk_rs_desc *descs,
+                  uint32_t n);
 
 /**
  * Copies up to `max` completed frame addresses into `addrs` and releases them
@@ -647,6 +657,14 @@ uint32_t xsk_rs_rx_size(const struct xsk_rs_rx *r);
  * Entries in the TX ring; 0 for a NULL ring (as `xsk_rs_fill_size`).
  */
 uint32_t xsk_rs_tx_size(const struct xsk_rs_tx *r);
+
+/**
+ * The longest descriptor `len` that `xsk_rs_tx_put` queues: the interface's
+ * MTU when the socket was created, plus 18 bytes of Ethernet header and VLAN
+ * tag (`UINT32_MAX` when the interface reported no MTU). Check it yourself
+ * on the reserve/submit and span paths, which do not. 0 for a NULL ring.
+ */
+uint32_t xsk_rs_tx_max_len(const struct xsk_rs_tx *r);
 
 /**
  * Free fill slots, at most `nb` (libxdp's `xsk_prod_nb_free`): answered
@@ -731,8 +749,12 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  * process's (the kernel frees a closed socket's queue one RCU grace period
  * later). Otherwise it fails at once with -EBUSY, and the message says whose
  * the queue is: "by another umem of this process", or "by an AF_XDP socket
- * of another process (...)". Such a retry holds `umem`'s lock, so another
- * create on the same UMEM waits for it. Attaching the library's program is
+ * of another process (...)". A queue another process closed a moment ago
+ * stays busy for about one RCU grace period (12 to 28 ms measured); when
+ * other AF_XDP sockets live in the namespace the library cannot tell that
+ * from a live holder, so that -EBUSY can be transient: retry after a moment.
+ * Such a retry holds `umem`'s lock, so another create on the same UMEM
+ * waits for it. Attaching the library's program is
  * retried for up to 1 s, only after this process itself detached its program
  * from that interface (a child between fork and exec may still hold the old
  * link); it sleeps without the process-wide lock, so creates and destroys on
@@ -747,7 +769,10 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  * forgotten, and pointers into them (`xsk_rs_fill_addr`,
  * `xsk_rs_fill_reserve_span`) must not be used. So no other thread may use
  * the UMEM's fill or completion ring while a socket is being created on a
- * UMEM that has had no socket yet.
+ * UMEM that has had no socket yet. One late failure is the exception: if
+ * the bind succeeded and only the insert into the library's XSKMAP failed
+ * (out of kernel memory, say), the UMEM's fd stays bound to that queue, as
+ * after `xsk_rs_socket_destroy`.
  *
  * Returns 0, or:
  * * -EINVAL: a bad config (the message names the field); a queue out of
@@ -780,7 +805,10 @@ int xsk_rs_socket_create(struct xsk_rs_socket **out,
  * Destroys a socket: removes it from the library's XSKMAP (the built-in
  * program stops steering packets to it) and detaches the program if it was
  * this process's last socket on the interface. Its ring handles become
- * invalid. NULL is a no-op. Does not block; not concurrently with any call
+ * invalid. NULL is a no-op. Does not sleep, but may wait for the
+ * process-wide lock that another thread's create or destroy holds while it
+ * loads, attaches or detaches the program (on a NIC in native mode, a driver
+ * reconfiguration); not concurrently with any call
  * on the socket or its rings.
  *
  * A socket on its own fd (every socket of a UMEM but the first) is closed,
@@ -800,7 +828,8 @@ int xsk_rs_socket_create(struct xsk_rs_socket **out,
  * the UMEM's fill ring. To free the queue, destroy the UMEM too.
  *
  * In a forked child, destroying an inherited socket frees only the child's
- * memory: it touches no lock and no kernel object, and the parent's socket
+ * memory: it waits on no lock another thread of the parent could have held
+ * at fork and touches no kernel object, and the parent's socket
  * keeps working.
  */
 void xsk_rs_socket_destroy(struct xsk_rs_socket *sock);
@@ -970,7 +999,7 @@ int xsk_rs_umem_create_with_area(struct xsk_rs_umem **out,
 /**
  * Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
  * closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
- * uses it. NULL is a no-op returning 0. Does not block.
+ * uses it. NULL is a no-op returning 0. Does not sleep.
  *
  * If the UMEM's fd was bound (by its first socket), closing it frees that
  * queue: the kernel releases it one RCU grace period later, and a bind in

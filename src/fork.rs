@@ -10,11 +10,13 @@
 //! The rule: **a child never uses what it inherits.** The library registers a
 //! `pthread_atfork` child handler that, in the child, points every fd that
 //! holds such a kernel object ([`ProcessFd`]) at `/dev/null`, and replaces
-//! every ring mapping and library-owned UMEM area ([`track_mapping`]) with
+//! every ring mapping and library-owned UMEM area ([`map_tracked`]) with
 //! private zeroed memory at the same address. Every inherited object
 //! remembers the process that created it ([`Owner`]): in the child, calls on
-//! it fail with `EBADFD` ([`Owner::check`]), ring calls see empty rings, and
-//! dropping it frees the child's memory without touching any lock or kernel
+//! it fail with `EBADFD` ([`Owner::check`]), ring calls see zeroed rings (at
+//! most the entries a ring had already counted before the fork come out, as
+//! zeroes), and dropping it frees the child's memory without waiting on a
+//! lock another thread of the parent could have held, or touching a kernel
 //! object. The child can create UMEMs and sockets of its own. The parent is
 //! unaffected: its fds and mappings are its own.
 //!
@@ -25,36 +27,43 @@
 use crate::error::{Error, Result};
 use std::cell::RefCell;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
-/// The process that created an object.
+/// The process that created an object: the fork generation it was created
+/// in (pids are not unique enough: a child forked into a new pid namespace
+/// can have its parent's pid), and that process's pid for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Owner(u32);
+pub(crate) struct Owner {
+    generation: u64,
+    pid: u32,
+}
 
-/// This process's pid, kept current across fork by the child handler, so
-/// that [`Owner::check`] is a load and a compare.
-static PID: AtomicU32 = AtomicU32::new(0);
+/// How many forks lie between the first process that used the library and
+/// this one: 0 until the library is first used, then 1, incremented by the
+/// child handler. A compare with it is [`Owner::check`]'s whole cost.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-fn pid() -> u32 {
-    match PID.load(Ordering::Relaxed) {
+fn generation() -> u64 {
+    match GENERATION.load(Ordering::Relaxed) {
         0 => {
             install();
-            PID.load(Ordering::Relaxed)
+            GENERATION.load(Ordering::Relaxed)
         }
-        p => p,
+        g => g,
     }
 }
 
 impl Owner {
     /// The calling process.
     pub(crate) fn current() -> Owner {
-        Owner(pid())
+        // SAFETY: getpid has no preconditions.
+        Owner { generation: generation(), pid: unsafe { libc::getpid() } as u32 }
     }
 
     /// True in a child that inherited the object by fork.
     pub(crate) fn inherited(self) -> bool {
-        self.0 != pid()
+        self.generation != generation()
     }
 
     /// Refuses `what` on an object this process inherited.
@@ -65,7 +74,7 @@ impl Owner {
         Err(Error::Inherited(format!(
             "{what}: this object was created by process {} and inherited by fork; a forked child cannot use \
              the parent's umems and sockets (their fds and rings are closed in the child): create its own",
-            self.0
+            self.pid
         )))
     }
 }
@@ -110,8 +119,7 @@ extern "C" fn parent() {
 /// Runs in the child, single-threaded, before fork returns there. Only
 /// async-signal-safe calls (open, dup2, mmap, close) and plain memory.
 extern "C" fn child() {
-    // SAFETY: getpid has no preconditions.
-    PID.store(unsafe { libc::getpid() } as u32, Ordering::Relaxed);
+    GENERATION.fetch_add(1, Ordering::Relaxed);
     let Some(Held { mut registry, mut queues, tracked: mut t }) = HELD.with(|h| h.borrow_mut().take()) else {
         return;
     };
@@ -123,9 +131,8 @@ extern "C" fn child() {
     for &fd in &t.fds {
         if null >= 0 {
             // SAFETY: fd is open (tracked fds are untracked before they close);
-            // dup2 keeps its number and O_CLOEXEC-less, which exec then keeps:
-            // /dev/null is harmless to leak.
-            unsafe { libc::dup2(null, fd) };
+            // dup3 keeps its number, and O_CLOEXEC as every library fd has.
+            unsafe { libc::dup3(null, fd, libc::O_CLOEXEC) };
         }
     }
     if null >= 0 {
@@ -149,9 +156,10 @@ extern "C" fn child() {
         };
     }
     // The child's own objects start a new list; the inherited ones are
-    // never untracked (Drop skips it for an inherited owner).
-    t.fds = Vec::new();
-    t.maps = Vec::new();
+    // never untracked (Drop skips it for an inherited owner). Forgotten, not
+    // freed: no allocator call in the child handler.
+    std::mem::forget(std::mem::take(&mut t.fds));
+    std::mem::forget(std::mem::take(&mut t.maps));
 }
 
 /// Registers the fork handlers once, and records the pid.
@@ -162,8 +170,7 @@ fn install() {
         // living as long as this library (glibc unregisters them when a
         // dlopened library is closed).
         unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
-        // SAFETY: getpid has no preconditions.
-        PID.store(unsafe { libc::getpid() } as u32, Ordering::Relaxed);
+        GENERATION.store(1, Ordering::Relaxed);
     });
 }
 
@@ -219,13 +226,19 @@ impl Drop for ProcessFd {
     }
 }
 
-/// Tracks a mapping of `len` bytes at `addr` that a child must not share:
-/// a fork replaces it with zeroed memory in the child. Returns its owner;
-/// pass both to [`untrack_mapping`] just before unmapping.
-pub(crate) fn track_mapping(addr: *mut libc::c_void, len: usize) -> Owner {
+/// Makes a mapping with `map` (which returns its address, or an error) of
+/// `len` bytes and tracks it, both under the lock that a fork takes, so that
+/// no child is born with it untracked: a fork replaces it with zeroed memory
+/// in the child. Returns the address and its owner; [`unmap`] takes both.
+pub(crate) fn map_tracked<E>(
+    len: usize,
+    map: impl FnOnce() -> std::result::Result<*mut libc::c_void, E>,
+) -> std::result::Result<(*mut libc::c_void, Owner), E> {
     let owner = Owner::current();
-    tracked().maps.push((addr as usize, len));
-    owner
+    let mut t = tracked();
+    let addr = map()?;
+    t.maps.push((addr as usize, len));
+    Ok((addr, owner))
 }
 
 /// Unmaps a mapping tracked by [`track_mapping`] (in a child that inherited

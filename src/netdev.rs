@@ -30,11 +30,14 @@ pub struct Netdev {
     pub name: String,
     pub ifindex: u32,
     pub netns: NetnsId,
-    /// RX queues in use (the kernel's `real_num_rx_queues`): packets arrive on
-    /// queues `0..rx_queues`, so a socket with an RX ring binds below this.
+    /// RX queues in use (the kernel's `real_num_rx_queues`, as
+    /// `ETHTOOL_GCHANNELS` reports it): packets arrive on queues
+    /// `0..rx_queues`, so a socket with an RX ring binds below this. For a
+    /// device without that ethtool call (macvlan, tun, lo), the count it was
+    /// created with (`num_rx_queues`), which such devices rarely change.
     pub rx_queues: u32,
-    /// TX queues in use (`real_num_tx_queues`): a socket with a TX ring binds
-    /// below this.
+    /// TX queues in use (`real_num_tx_queues`; the created count for devices
+    /// without `ETHTOOL_GCHANNELS`): a socket with a TX ring binds below this.
     pub tx_queues: u32,
     /// The most queues the device was created with, RX or TX (`num_rx_queues`,
     /// `num_tx_queues`): the counts in use never exceed it, so an XSKMAP of this
@@ -75,12 +78,14 @@ impl Netdev {
         // SAFETY: fd is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let link = get_link(fd.as_fd(), name)?;
-        let num_rx = link.num_rx.unwrap_or(1).max(1);
+        // IFLA_NUM_RX_QUEUES exists only with CONFIG_RPS: without it, the
+        // ethtool count (or the TX count) stands for the RX one.
         let num_tx = link.num_tx.unwrap_or(1).max(1);
         let (rx_queues, tx_queues) = match get_channels(fd.as_fd(), name)? {
-            Some(ch) => channel_counts(&ch, num_rx, num_tx),
-            None => (num_rx, num_tx),
+            Some(ch) => channel_counts(&ch, link.num_rx, num_tx),
+            None => (link.num_rx.unwrap_or(num_tx).max(1), num_tx),
         };
+        let num_rx = link.num_rx.unwrap_or(rx_queues).max(rx_queues);
         Ok(Netdev {
             name: name.to_string(),
             ifindex: link.ifindex,
@@ -147,7 +152,14 @@ impl Netdev {
     /// completed, `tx_invalid_descs` stays 0, and the receiver drops it (on
     /// veth, counted in the peer's `rx_dropped`). Physical NICs differ by
     /// driver; few pass frames longer than this.
+    ///
+    /// A double-tagged (QinQ) frame of a full MTU is 4 bytes longer and is
+    /// refused by this limit, though many NICs send it. An MTU the kernel did
+    /// not report (0) means no limit: `u32::MAX`.
     pub fn max_frame_len(&self) -> u32 {
+        if self.mtu == 0 {
+            return u32::MAX;
+        }
         self.mtu.saturating_add(ETH_HLEN + VLAN_HLEN)
     }
 
@@ -342,8 +354,8 @@ fn get_channels(fd: BorrowedFd<'_>, name: &str) -> Result<Option<sys::ethtool_ch
 /// `num_rx`/`num_tx` the device was created with. Drivers report their queues
 /// as combined channels (most NICs), as separate rx and tx channels (veth), or
 /// as both. A device has at least one queue each way whatever a driver reports.
-fn channel_counts(ch: &sys::ethtool_channels, num_rx: u32, num_tx: u32) -> (u32, u32) {
-    let rx = (ch.rx_count + ch.combined_count).clamp(1, num_rx.max(1));
+fn channel_counts(ch: &sys::ethtool_channels, num_rx: Option<u32>, num_tx: u32) -> (u32, u32) {
+    let rx = (ch.rx_count + ch.combined_count).clamp(1, num_rx.unwrap_or(u32::MAX).max(1));
     let tx = (ch.tx_count + ch.combined_count).clamp(1, num_tx.max(1));
     (rx, tx)
 }
@@ -369,15 +381,17 @@ mod tests {
     #[test]
     fn channel_counts_cover_rx_and_combined_drivers() {
         let veth = sys::ethtool_channels { max_rx: 4, max_tx: 4, rx_count: 2, tx_count: 2, ..Default::default() };
-        assert_eq!(channel_counts(&veth, 4, 4), (2, 2));
+        assert_eq!(channel_counts(&veth, Some(4), 4), (2, 2));
         let uneven = sys::ethtool_channels { max_rx: 1, max_tx: 2, rx_count: 1, tx_count: 2, ..Default::default() };
-        assert_eq!(channel_counts(&uneven, 1, 2), (1, 2));
+        assert_eq!(channel_counts(&uneven, Some(1), 2), (1, 2));
         let nic = sys::ethtool_channels { max_combined: 64, combined_count: 8, ..Default::default() };
-        assert_eq!(channel_counts(&nic, 64, 64), (8, 8));
+        assert_eq!(channel_counts(&nic, Some(64), 64), (8, 8));
+        // A kernel without CONFIG_RPS reports no RX count: ethtool's stands.
+        assert_eq!(channel_counts(&nic, None, 64), (8, 8));
         // Never below one, never above what the device was created with.
-        assert_eq!(channel_counts(&Default::default(), 1, 1), (1, 1));
+        assert_eq!(channel_counts(&Default::default(), Some(1), 1), (1, 1));
         let liar = sys::ethtool_channels { combined_count: 9, ..Default::default() };
-        assert_eq!(channel_counts(&liar, 4, 2), (4, 2));
+        assert_eq!(channel_counts(&liar, Some(4), 2), (4, 2));
     }
 
     fn dev(rx: u32, tx: u32) -> Netdev {
@@ -423,6 +437,7 @@ mod tests {
         assert_eq!(dev(1, 1).max_frame_len(), 1518);
         assert_eq!(Netdev { mtu: 9000, ..dev(1, 1) }.max_frame_len(), 9018);
         assert_eq!(Netdev { mtu: u32::MAX, ..dev(1, 1) }.max_frame_len(), u32::MAX);
+        assert_eq!(Netdev { mtu: 0, ..dev(1, 1) }.max_frame_len(), u32::MAX, "no MTU reported: no limit");
     }
 
     /// Builds an RTM_NEWLINK answer: header, ifinfomsg, `(type, u32)` attributes.

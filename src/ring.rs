@@ -255,22 +255,24 @@ impl<T: Copy> Raw<T> {
         use libc::mmap;
         #[cfg(target_env = "gnu")]
         use libc::mmap64 as mmap;
-        // SAFETY: a fresh shared mapping of the socket's ring; the kernel checks
-        // that `len` fits the ring it allocated for `pgoff`.
-        let base = unsafe {
-            mmap(
-                ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                fd,
-                pgoff,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(Error::last_os(format!("{what}: mmap of {size} entries")));
-        }
-        let owner = fork::track_mapping(base, len);
+        let (base, owner) = fork::map_tracked(len, || {
+            // SAFETY: a fresh shared mapping of the socket's ring; the kernel
+            // checks that `len` fits the ring it allocated for `pgoff`.
+            let base = unsafe {
+                mmap(
+                    ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_POPULATE,
+                    fd,
+                    pgoff,
+                )
+            };
+            if base == libc::MAP_FAILED {
+                return Err(Error::last_os(format!("{what}: mmap of {size} entries")));
+            }
+            Ok(base)
+        })?;
         let base = NonNull::new(base).expect("mmap returned NULL without failing");
         let at = |o: u64| {
             // SAFETY: every offset the kernel reports lies inside the mapping.

@@ -374,7 +374,9 @@ impl Drop for Socket {
             // A forked child's copy: its fd and rings are inert there (see
             // `crate::fork`); free them without touching the parent's XSKMAP
             // or the UMEM's state, whose lock another thread of the parent
-            // may have held at fork.
+            // may have held at fork. The count is an atomic: the child can
+            // then destroy the UMEM it inherited too.
+            self.umem.socket_removed();
             return;
         }
         if let Some(x) = &self.xdp {

@@ -168,6 +168,16 @@ func (s *Socket) TxSize() uint32 {
 	return uint32(C.xsk_rs_tx_size(s.tx))
 }
 
+// TxMaxLen returns the longest descriptor Len that Transmit queues: the
+// interface's MTU at creation plus 18 bytes of Ethernet header and VLAN tag
+// (0 without a TX ring or after Close).
+func (s *Socket) TxMaxLen() uint32 {
+	if s.tx == nil {
+		return 0
+	}
+	return uint32(C.xsk_rs_tx_max_len(s.tx))
+}
+
 // RxNbAvail returns how many received packets are ready, at most nb
 // (libxdp's xsk_cons_nb_avail), without taking them. RX ring: one goroutine
 // at a time.
@@ -222,7 +232,9 @@ func (s *Socket) Receive(descs []Desc) (int, error) {
 }
 
 // Transmit puts descs on the TX ring in one call and returns how many it
-// queued (fewer when the ring is nearly full). The error is ErrClosed after
+// queued (fewer when the ring is nearly full, or before a descriptor longer
+// than the interface sends: TxMaxLen). The error is an *Error wrapping
+// syscall.EMSGSIZE when the first descriptor is too long, ErrClosed after
 // Close, an *Error wrapping syscall.EINVAL for a socket without a TX ring, or
 // an *Error when the library refuses the call. Then call Kick when
 // TxNeedsWakeup is true (always in copy mode). Sent frames come back through

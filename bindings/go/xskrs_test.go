@@ -705,6 +705,9 @@ func TestGetters(t *testing.T) {
 		t.Errorf("headroom %d, fill %d, comp %d, rx %d, tx %d; want 128, 128, 32, 32, 64",
 			u.FrameHeadroom(), u.FillSize(), u.CompSize(), s.RxSize(), s.TxSize())
 	}
+	if s.TxMaxLen() != 1518 {
+		t.Errorf("TxMaxLen %d; want 1518 (veth's MTU 1500 + 18)", s.TxMaxLen())
+	}
 	for _, a := range []uint64{0, 2048, 5*2048 + 300, 64*2048 - 1, ^uint64(0)} {
 		if u.FrameStart(a) != cFrameStart(u, a) {
 			t.Errorf("FrameStart(%#x) = %#x, the library says %#x", a, u.FrameStart(a), cFrameStart(u, a))

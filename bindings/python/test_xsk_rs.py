@@ -613,6 +613,10 @@ class VethTests(Base):
         try:
             self.assertEqual((umem.frame_headroom, umem.fill_size, umem.comp_size, sock.rx_size, sock.tx_size),
                              (128, 128, 32, 32, 64))
+            self.assertEqual(sock.tx_max_len, 1518)  # veth's MTU 1500 + 18
+            with self.assertRaises(OSError) as cm:  # too long to send: not a "ring full" 0
+                sock.transmit([(0, 1519)], kick=False)
+            self.assertEqual(cm.exception.errno, errno.EMSGSIZE, cm.exception)
             self.assertEqual([umem.frame_start(a) for a in (0, FRAME, 5 * FRAME + 300)], [0, FRAME, 5 * FRAME])
             self.assertEqual((umem.fill_nb_free(), umem.fill_nb_free(5)), (128, 5))
             self.assertEqual(umem.fill([0, FRAME, 2 * FRAME]), 3)

@@ -209,6 +209,7 @@ _FUNCS = [
     ("xsk_rs_comp_size", _u32, [_COMP]),
     ("xsk_rs_rx_size", _u32, [_RX]),
     ("xsk_rs_tx_size", _u32, [_TX]),
+    ("xsk_rs_tx_max_len", _u32, [_TX]),
     ("xsk_rs_fill_nb_free", _int, [_FILL, _u32]),
     ("xsk_rs_tx_nb_free", _int, [_TX, _u32]),
     ("xsk_rs_comp_nb_avail", _int, [_COMP, _u32]),
@@ -622,6 +623,8 @@ class Socket:
         self._tx = lib.xsk_rs_socket_tx(h)
         self.rx_size = lib.xsk_rs_rx_size(self._rx) if self._rx else 0
         self.tx_size = lib.xsk_rs_tx_size(self._tx) if self._tx else 0
+        # The longest descriptor transmit() queues: the MTU at creation + 18.
+        self.tx_max_len = lib.xsk_rs_tx_max_len(self._tx) if self._tx else 0
         self._descs = (Desc * 64)()
 
     def _handle(self):
@@ -695,7 +698,9 @@ class Socket:
     def transmit(self, descs, kick=True):
         """Queues packets for sending (one C call): descs are (addr, len),
         (addr, len, options) or Desc, or a ctypes array of Desc. Returns how
-        many were queued (fewer when the ring is nearly full). With kick (the
+        many were queued (fewer when the ring is nearly full, or before a
+        descriptor longer than the interface sends: tx_max_len). A first
+        descriptor that is too long raises OSError(EMSGSIZE). With kick (the
         default), wakes the kernel when the TX ring says it needs it."""
         tx = self._ring(self._tx, "TX")
         if isinstance(descs, ctypes.Array):

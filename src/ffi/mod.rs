@@ -398,6 +398,7 @@ pub extern "C" fn xsk_rs_strerror(err: c_int) -> *const c_char {
         libc::ENOSPC => c"no space left",
         libc::ERANGE => c"result out of range",
         libc::EOVERFLOW => c"value too large for the return type",
+        libc::EMSGSIZE => c"message too long (a frame longer than the interface sends)",
         libc::ENOBUFS => c"no buffer space available",
         libc::EOPNOTSUPP => c"operation not supported",
         libc::ENETDOWN => c"network is down",
@@ -540,6 +541,7 @@ mod tests {
             libc::ENOENT,
             libc::EOVERFLOW,
             libc::ENXIO,
+            libc::EMSGSIZE,
         ] {
             let s = unsafe { CStr::from_ptr(xsk_rs_strerror(-e)) }.to_str().unwrap();
             assert_ne!(s, "unknown error", "errno {e}");

@@ -229,8 +229,10 @@ pub extern "C" fn xsk_rs_fill_put(r: *mut xsk_rs_fill, addrs: *const u64, n: u32
 ///
 /// It stops before the first descriptor longer than the interface sends (its
 /// MTU, read when the socket was created, plus 18 bytes of Ethernet header
-/// and VLAN tag), queues the ones before it, returns their count and leaves a
-/// message naming it. The kernel itself would take such a frame, report it
+/// and VLAN tag: a double-tagged QinQ frame of a full MTU is refused), queues
+/// the ones before it, returns their count and leaves a message naming it;
+/// when that descriptor is the first, it returns -EMSGSIZE (so a send loop
+/// never mistakes it for a full ring). `xsk_rs_tx_max_len` gives the limit. The kernel itself would take such a frame, report it
 /// completed and count nothing, and the device would drop it. The
 /// reserve/submit and span paths do not check lengths.
 #[no_mangle]
@@ -322,6 +324,15 @@ pub extern "C" fn xsk_rs_rx_size(r: *const xsk_rs_rx) -> u32 {
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_size(r: *const xsk_rs_tx) -> u32 {
     ffi_guard!({ ring_size("xsk_rs_tx_size", unsafe { try_ref(r) }.map(ProdRing::size)) })
+}
+
+/// The longest descriptor `len` that `xsk_rs_tx_put` queues: the interface's
+/// MTU when the socket was created, plus 18 bytes of Ethernet header and VLAN
+/// tag (`UINT32_MAX` when the interface reported no MTU). Check it yourself
+/// on the reserve/submit and span paths, which do not. 0 for a NULL ring.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_max_len(r: *const xsk_rs_tx) -> u32 {
+    ffi_guard!({ ring_size("xsk_rs_tx_max_len", unsafe { try_ref(r) }.map(ProdRing::max_len)) })
 }
 
 /// Free fill slots, at most `nb` (libxdp's `xsk_prod_nb_free`): answered
@@ -486,7 +497,9 @@ fn put_count<T: Copy>(func: &str, r: &ProdRing<T>, done: u32) -> c_int {
     count(done)
 }
 
-/// Records why a TX put stopped short and returns how many it queued.
+/// Records why a TX put stopped short and returns how many it queued, or
+/// `-EMSGSIZE` when that is none: a count of 0 would read as "ring full" and
+/// a send loop would retry the same descriptor for ever.
 #[cold]
 fn too_long(func: &str, e: TooLong) -> c_int {
     set_last_error(format!(
@@ -494,6 +507,9 @@ fn too_long(func: &str, e: TooLong) -> c_int {
          Ethernet header and VLAN tag); queued the {} before it",
         e.index, e.len, e.max, e.index
     ));
+    if e.index == 0 {
+        return -libc::EMSGSIZE;
+    }
     count(e.index)
 }
 

@@ -214,8 +214,12 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// process's (the kernel frees a closed socket's queue one RCU grace period
 /// later). Otherwise it fails at once with -EBUSY, and the message says whose
 /// the queue is: "by another umem of this process", or "by an AF_XDP socket
-/// of another process (...)". Such a retry holds `umem`'s lock, so another
-/// create on the same UMEM waits for it. Attaching the library's program is
+/// of another process (...)". A queue another process closed a moment ago
+/// stays busy for about one RCU grace period (12 to 28 ms measured); when
+/// other AF_XDP sockets live in the namespace the library cannot tell that
+/// from a live holder, so that -EBUSY can be transient: retry after a moment.
+/// Such a retry holds `umem`'s lock, so another create on the same UMEM
+/// waits for it. Attaching the library's program is
 /// retried for up to 1 s, only after this process itself detached its program
 /// from that interface (a child between fork and exec may still hold the old
 /// link); it sleeps without the process-wide lock, so creates and destroys on
@@ -230,7 +234,10 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// forgotten, and pointers into them (`xsk_rs_fill_addr`,
 /// `xsk_rs_fill_reserve_span`) must not be used. So no other thread may use
 /// the UMEM's fill or completion ring while a socket is being created on a
-/// UMEM that has had no socket yet.
+/// UMEM that has had no socket yet. One late failure is the exception: if
+/// the bind succeeded and only the insert into the library's XSKMAP failed
+/// (out of kernel memory, say), the UMEM's fd stays bound to that queue, as
+/// after `xsk_rs_socket_destroy`.
 ///
 /// Returns 0, or:
 /// * -EINVAL: a bad config (the message names the field); a queue out of
@@ -288,7 +295,10 @@ pub extern "C" fn xsk_rs_socket_create(
 /// Destroys a socket: removes it from the library's XSKMAP (the built-in
 /// program stops steering packets to it) and detaches the program if it was
 /// this process's last socket on the interface. Its ring handles become
-/// invalid. NULL is a no-op. Does not block; not concurrently with any call
+/// invalid. NULL is a no-op. Does not sleep, but may wait for the
+/// process-wide lock that another thread's create or destroy holds while it
+/// loads, attaches or detaches the program (on a NIC in native mode, a driver
+/// reconfiguration); not concurrently with any call
 /// on the socket or its rings.
 ///
 /// A socket on its own fd (every socket of a UMEM but the first) is closed,
@@ -308,7 +318,8 @@ pub extern "C" fn xsk_rs_socket_create(
 /// the UMEM's fill ring. To free the queue, destroy the UMEM too.
 ///
 /// In a forked child, destroying an inherited socket frees only the child's
-/// memory: it touches no lock and no kernel object, and the parent's socket
+/// memory: it waits on no lock another thread of the parent could have held
+/// at fork and touches no kernel object, and the parent's socket
 /// keeps working.
 #[no_mangle]
 pub extern "C" fn xsk_rs_socket_destroy(sock: *mut xsk_rs_socket) {

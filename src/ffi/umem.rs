@@ -272,7 +272,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 
 /// Destroys a UMEM: unmaps its rings and (if the library owns it) its area,
 /// closes its fd. Returns -EBUSY, and destroys nothing, while a socket still
-/// uses it. NULL is a no-op returning 0. Does not block.
+/// uses it. NULL is a no-op returning 0. Does not sleep.
 ///
 /// If the UMEM's fd was bound (by its first socket), closing it frees that
 /// queue: the kernel releases it one RCU grace period later, and a bind in

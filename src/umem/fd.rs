@@ -23,7 +23,7 @@
 //! later: the process-wide [`Queues`] record lets this process's next bind wait
 //! for exactly that, and nothing else.
 
-use super::{mmap_offsets, set_ring_size, setsockopt, Umem, UmemShared};
+use super::{mmap_offsets, register_fd, set_ring_size, setsockopt, Umem, UmemShared};
 use crate::error::{errno, Error, Result};
 use crate::fork::{Owner, ProcessFd};
 use crate::netdev::{Netdev, NetnsId};
@@ -32,6 +32,7 @@ use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use crate::sys;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -372,7 +373,10 @@ impl Umem {
             (st.rx_ring, st.tx_ring) = (rx, tx);
             return Err(e);
         }
-        let zerocopy = is_zerocopy(st.fd())?;
+        // Bound now, whatever happens next. XDP_OPTIONS (Linux 5.3) cannot
+        // fail on a bound AF_XDP socket; if it did, the bind's own request
+        // is the best answer.
+        let zerocopy = is_zerocopy(st.fd()).unwrap_or(cfg.bind_flags & BIND_ZEROCOPY != 0);
         let bound = Bound { key, flags: cfg.bind_flags, zerocopy };
         // The kernel flags the fill ring when the pool it now has uses
         // need_wakeup; until then the ring answered "wakeup needed".
@@ -382,6 +386,29 @@ impl Umem {
         st.fd_in_use = true;
         queues().note_held(key);
         Ok(Claim { fd: SockFd::Umem(st.fd()), rx, tx, bound })
+    }
+
+    /// Registers the UMEM anew on a fresh fd, for a fd that was set up by a
+    /// socket that then failed to bind (the kernel lets ring sizes be set once
+    /// per fd). The fill ring's submitted entries move to the new fill ring;
+    /// entries reserved and not yet submitted are forgotten. The completion
+    /// ring is empty (nothing was ever sent).
+    fn renew(&self, st: &mut FdState, ctx: &str) -> Result<()> {
+        debug_assert!(st.bound().is_none() && self.socket_count() == 0);
+        let (fd, mut fill, comp) =
+            register_fd(&self.shared.area, &self.shared.cfg, self.shared.netns).map_err(|e| e.context(ctx))?;
+        // SAFETY: no socket exists (the fd never bound), so the only other
+        // users of the rings are this Umem's owner, who is inside the call
+        // that borrows it (Rust), or must not use them concurrently with
+        // socket creation (the C contract on xsk_rs_socket_create).
+        let (old_fill, old_comp) = unsafe { (&mut *self.fill.get(), &mut *self.comp.get()) };
+        old_fill.move_submitted_to(&mut fill);
+        let gates = (fill.wakeup_gate(), comp.wakeup_gate());
+        *old_fill = fill;
+        *old_comp = comp;
+        self.shared.fd_number.store(fd.raw(), Ordering::Release);
+        st.renew(fd, gates);
+        Ok(())
     }
 }
 

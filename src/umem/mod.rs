@@ -258,25 +258,28 @@ impl Umem {
     pub fn new(cfg: &UmemConfig) -> Result<Umem> {
         cfg.validate()?;
         let len = cfg.area_len()?;
-        // SAFETY: anonymous private mapping; failure is checked.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(Error::last_os(format!("mmap umem area of {len} bytes")));
-        }
-        // A forked child gets zeroed memory here instead of a copy: the
-        // kernel would otherwise copy every pinned page of the area at fork.
-        // SAFETY: advice on our own fresh mapping.
-        unsafe { libc::madvise(base, len, libc::MADV_DONTFORK) };
-        let owner = fork::track_mapping(base, len);
+        let (base, owner) = fork::map_tracked(len, || {
+            // SAFETY: anonymous private mapping; failure is checked.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+                    -1,
+                    0,
+                )
+            };
+            if base == libc::MAP_FAILED {
+                return Err(Error::last_os(format!("mmap umem area of {len} bytes")));
+            }
+            // A forked child gets zeroed memory here instead of a copy: the
+            // kernel would otherwise copy every pinned page of the area at
+            // fork. Set before any fork can see the mapping.
+            // SAFETY: advice on our own fresh mapping.
+            unsafe { libc::madvise(base, len, libc::MADV_DONTFORK) };
+            Ok(base)
+        })?;
         let area = Area { base: NonNull::new(base.cast()).expect("mmap gave NULL"), len, owned: Some(owner) };
         Self::register(area, *cfg)
     }
@@ -325,29 +328,6 @@ impl Umem {
             fd_number: AtomicI32::new(raw),
         };
         Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
-    }
-
-    /// Registers the UMEM anew on a fresh fd, for a fd that was set up by a
-    /// socket that then failed to bind (the kernel lets ring sizes be set once
-    /// per fd). The fill ring's submitted entries move to the new fill ring;
-    /// entries reserved and not yet submitted are forgotten. The completion
-    /// ring is empty (nothing was ever sent).
-    fn renew(&self, st: &mut FdState, ctx: &str) -> Result<()> {
-        debug_assert!(st.bound().is_none() && self.socket_count() == 0);
-        let (fd, mut fill, comp) =
-            register_fd(&self.shared.area, &self.shared.cfg, self.shared.netns).map_err(|e| e.context(ctx))?;
-        // SAFETY: no socket exists (the fd never bound), so the only other
-        // users of the rings are this Umem's owner, who is inside the call
-        // that borrows it (Rust), or must not use them concurrently with
-        // socket creation (the C contract on xsk_rs_socket_create).
-        let (old_fill, old_comp) = unsafe { (&mut *self.fill.get(), &mut *self.comp.get()) };
-        old_fill.move_submitted_to(&mut fill);
-        let gates = (fill.wakeup_gate(), comp.wakeup_gate());
-        *old_fill = fill;
-        *old_comp = comp;
-        self.shared.fd_number.store(fd.raw(), Ordering::Release);
-        st.renew(fd, gates);
-        Ok(())
     }
 
     pub(crate) fn shared(&self) -> &Arc<UmemShared> {

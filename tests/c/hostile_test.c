@@ -1424,7 +1424,7 @@ static void row_tx_put(void)
 	d[3] = tx_frame(&l, 20, 99);
 	d[3].options = UINT32_MAX & ~1u; /* not XDP_PKT_CONTD: that would take the next one with it */
 	d[4] = tx_frame(&l, 21, 7);
-	COUNT_MSG(xsk_rs_tx_put(l.tx, d + 2, 3), 0, "descriptor 0 is 4294967295 bytes");
+	FAILS(xsk_rs_tx_put(l.tx, d + 2, 3), -EMSGSIZE, "descriptor 0 is 4294967295 bytes");
 	COUNT_MSG(xsk_rs_tx_put(l.tx, d, 5), 2, "descriptor 2 is 4294967295 bytes");
 	if (CHECK(RING_COUNT(xsk_rs_tx_reserve(l.tx, 1, &idx)) == 1, "tx_reserve(1) for the overlong descriptor")) {
 		*xsk_rs_tx_desc(l.tx, idx) = d[2];
@@ -1876,6 +1876,11 @@ static void row_tx_size(void)
 	SIZE_ROW(xsk_rs_tx_size, tx, 128);
 }
 
+static void row_tx_max_len(void)
+{
+	SIZE_ROW(xsk_rs_tx_max_len, tx, 1518); /* veth's MTU 1500 + 14 + 4 */
+}
+
 /* nb_free: at most nb, what is free (reserved slots are not), 0 for nb 0 -- not -EINVAL. */
 static void row_fill_nb_free(void)
 {
@@ -2176,6 +2181,7 @@ static const struct row rows[] = {
 	ROW(xsk_rs_comp_size, row_comp_size),
 	ROW(xsk_rs_rx_size, row_rx_size),
 	ROW(xsk_rs_tx_size, row_tx_size),
+	ROW(xsk_rs_tx_max_len, row_tx_max_len),
 	ROW(xsk_rs_fill_nb_free, row_fill_nb_free),
 	ROW(xsk_rs_tx_nb_free, row_tx_nb_free),
 	ROW(xsk_rs_comp_nb_avail, row_comp_nb_avail),
