@@ -16,7 +16,7 @@
 #   in_ns NS CMD...        CMD in NS, finding libxsk_rs in $libdir
 #   spawn NS OUT ERR CMD...
 #                          the same in the background; pid in $spawned
-#   fed_by_peer OUT NS PEER PEER_NS PEER_IF CMD...
+#   [FED_UNTIL=N] fed_by_peer OUT NS PEER PEER_NS PEER_IF CMD...
 #                          CMD in NS while PEER (peer_send) sends a 100-byte
 #                          frame every 100 ms; CMD must exit 0 having printed
 #                          at least 3 lines "received 100 bytes"
@@ -234,15 +234,17 @@ summary_expect() {
 	return $rc
 }
 
-# The README snippets receive until they have seen a few frames (or for a
-# while); the peer keeps sending until the snippet exits, so there is no race
-# with its start-up.
+# The README and docstring snippets receive until they have seen a few frames
+# (or for a while); the peer keeps sending until the snippet exits, so there is
+# no race with its start-up, or, with FED_UNTIL=N, until it has printed N
+# frames (for a snippet that stops only after a quiet second).
 fed_by_peer() {
-	local out=$1 ns=$2 peer=$3 peer_ns=$4 peer_if=$5 pid rc=0 sent=0
+	local out=$1 ns=$2 peer=$3 peer_ns=$4 peer_if=$5 pid rc=0 sent=0 until=${FED_UNTIL:-0}
 	shift 5
 	spawn "$ns" "$out" "$out" timeout 20 "$@"
 	pid=$spawned
-	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]]; do
+	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]] &&
+		((until == 0 || $(grep -cx 'received 100 bytes' "$out") < until)); do
 		ip netns exec "$peer_ns" "$peer" "$peer_if" 1 100 || true
 		sent=$((sent + 1))
 		sleep 0.1

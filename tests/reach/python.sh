@@ -130,18 +130,8 @@ py_doc_example_extract() {
 # one 100-byte frame every 100 ms until it has printed three of them (stdout
 # unbuffered), then stops, and the example must exit 0 by itself.
 py_doc_example_run() {
-	local out=$work/py-doc.out pid rc=0 sent=0
-	spawn "$ns_a" "$out" "$out" env PYTHONPATH="$py_dir" timeout 20 "${py[@]}" -u "$work/py_doc_example.py"
-	pid=$spawned
-	while kill -0 "$pid" 2>/dev/null && [[ $(grep -cx 'received 100 bytes' "$out") -lt 3 && $sent -lt 100 ]]; do
-		ip netns exec "$ns_b" "$bin/peer_send" "$if_b" 1 100 || true
-		sent=$((sent + 1))
-		sleep 0.1
-	done
-	wait "$pid" || rc=$?
-	echo "exit status $rc after the peer sent $sent frames; output:"
-	cat "$out"
-	[[ $rc -eq 0 ]] && [[ $(grep -cx 'received 100 bytes' "$out") -ge 3 ]]
+	FED_UNTIL=3 fed_by_peer "$work/py-doc.out" "$ns_a" "$bin/peer_send" "$ns_b" "$if_b" \
+		env PYTHONPATH="$py_dir" "${py[@]}" -u "$work/py_doc_example.py"
 }
 
 step "python: unittest, library from XSK_RS_LIB=$libdir/libxsk_rs.so.0" "$work/py-unittest.log" py_unittest
