@@ -1702,6 +1702,7 @@ pub(crate) mod tests {
         let flipper = std::thread::spawn(move || gate.set_in_force(true));
         let mut rounds = 0u64;
         while p.needs_wakeup() {
+            assert!(rounds < 100_000_000, "the ring never saw the gate flip");
             assert_eq!(p.put(&[rounds]), 1);
             assert_eq!(Peer { raw: &p.raw }.consume(1), [rounds]);
             rounds += 1;

@@ -21,6 +21,14 @@ fn rings(rx_size: u32, tx_size: u32) -> SocketConfig {
     SocketConfig { rx_size, tx_size, xdp_mode: XdpMode::Skb, ..SocketConfig::default() }
 }
 
+/// A UMEM and a socket holding veth0 queue 0 of the calling thread's
+/// namespace, so that another UMEM's bind there fails with EBUSY.
+fn hold_queue() -> (Socket, Umem) {
+    let umem = Umem::new(&small_umem()).unwrap();
+    let sock = Socket::new("veth0", 0, &umem, &rings(64, 64)).unwrap();
+    (sock, umem)
+}
+
 fn send_from_b(pair: &VethPair, frames: &[Vec<u8>]) {
     let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
     for f in frames {
@@ -38,13 +46,11 @@ fn a_failed_tx_only_bind_does_not_pin_the_rx_ring() {
     }
     let pair = VethPair::new();
     in_ns(&pair.ns_a, || {
-        let holder_umem = Umem::new(&small_umem()).unwrap();
-        let holder = Socket::new("veth0", 0, &holder_umem, &rings(64, 64)).unwrap();
+        let holder = hold_queue();
         let umem = Umem::new(&small_umem()).unwrap();
         let e = Socket::new("veth0", 0, &umem, &rings(0, 64)).err().expect("the queue is held");
         assert_eq!(e.errno(), libc::EBUSY, "{e}");
         drop(holder);
-        drop(holder_umem);
         Socket::new("veth0", 0, &umem, &rings(64, 64)).expect("retry with an rx ring after the queue is free");
     });
 }
@@ -60,8 +66,7 @@ fn a_failed_create_leaves_the_umem_as_it_was() {
     }
     let pair = VethPair::new();
     let (mut umem, mut sock) = in_ns(&pair.ns_a, || {
-        let holder_umem = Umem::new(&small_umem()).unwrap();
-        let holder = Socket::new("veth0", 0, &holder_umem, &rings(64, 64)).unwrap();
+        let holder = hold_queue();
         let mut umem = Umem::new(&small_umem()).unwrap();
         let lent: Vec<u64> = (0..32).map(|i| umem.frame_addr(i)).collect();
         assert_eq!(umem.fill().put(&lent), 32);
@@ -70,7 +75,6 @@ fn a_failed_create_leaves_the_umem_as_it_was() {
         assert_eq!(e.errno(), libc::EBUSY, "{e}");
         assert!(t.elapsed() < Duration::from_millis(500), "a held queue failed only after {:?}", t.elapsed());
         drop(holder);
-        drop(holder_umem);
         let sock = Socket::new("veth0", 0, &umem, &rings(128, 32)).expect("other sizes after a failed bind");
         (umem, sock)
     });
@@ -92,8 +96,7 @@ fn a_queue_held_by_this_process_fails_at_once() {
     }
     let pair = VethPair::new();
     in_ns(&pair.ns_a, || {
-        let first = Umem::new(&small_umem()).unwrap();
-        let _s = Socket::new("veth0", 0, &first, &rings(64, 64)).unwrap();
+        let _held = hold_queue();
         let second = Umem::new(&small_umem()).unwrap();
         let t = Instant::now();
         let e = Socket::new("veth0", 0, &second, &rings(64, 64)).err().unwrap();
