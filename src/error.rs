@@ -7,7 +7,11 @@
 use std::io;
 
 /// Errors from the AF_XDP core. Each variant maps to exactly one errno.
+///
+/// It converts into [`std::io::Error`] (keeping the errno and the message), so
+/// `?` works in functions that return `io::Result`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A configuration value or argument that can never work (`EINVAL`).
     #[error("{0}")]
@@ -25,6 +29,9 @@ pub enum Error {
     /// Not allowed: missing CAP_NET_RAW / CAP_BPF / CAP_NET_ADMIN (`EPERM`).
     #[error("{0}")]
     PermissionDenied(String),
+    /// A packet longer than a frame or the interface can carry (`EMSGSIZE`).
+    #[error("{0}")]
+    TooLong(String),
     /// An object a forked child inherited from its parent, which only the
     /// parent can use (`EBADFD`; see the `fork` rule in the C header).
     #[error("{0}")]
@@ -56,6 +63,7 @@ impl Error {
             Error::NotSupported(_) => libc::EOPNOTSUPP,
             Error::PermissionDenied(_) => libc::EPERM,
             Error::Inherited(_) => libc::EBADFD,
+            Error::TooLong(_) => libc::EMSGSIZE,
             Error::Os { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
         }
     }
@@ -94,12 +102,32 @@ impl Error {
             Error::NotSupported(m) => Error::NotSupported(pre(m)),
             Error::PermissionDenied(m) => Error::PermissionDenied(pre(m)),
             Error::Inherited(m) => Error::Inherited(pre(m)),
+            Error::TooLong(m) => Error::TooLong(pre(m)),
             Error::Os { context, source } => Error::Os { context: pre(context), source },
         }
     }
 
     pub(crate) fn invalid(msg: impl Into<String>) -> Error {
         Error::InvalidArgument(msg.into())
+    }
+}
+
+impl From<Error> for io::Error {
+    /// Keeps the message with its context, and the errno: the result's
+    /// [`kind`](io::Error::kind) is the errno's, and [`Error::errno_of`] reads
+    /// the errno back. (`raw_os_error()` is `None`: an `io::Error` that has it
+    /// can carry no message but the errno's own text.)
+    fn from(e: Error) -> io::Error {
+        let kind = io::Error::from_raw_os_error(e.errno()).kind();
+        io::Error::new(kind, e)
+    }
+}
+
+impl Error {
+    /// The errno an `io::Error` stands for: the one of the [`Error`] it was
+    /// made from, or its `raw_os_error()`.
+    pub fn errno_of(e: &io::Error) -> Option<i32> {
+        e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()).map(Error::errno).or_else(|| e.raw_os_error())
     }
 }
 
@@ -123,6 +151,17 @@ mod tests {
         assert_eq!((e.errno(), e.to_string().starts_with("socket on x: bind: ")), (libc::ENOMEM, true), "{e}");
         let e = Error::Busy("b".into()).context("c");
         assert_eq!((e.errno(), e.to_string()), (libc::EBUSY, "c: b".to_string()));
+    }
+
+    #[test]
+    fn io_error_keeps_errno_kind_and_message() {
+        let e: io::Error = Error::Busy("bind veth0 queue 3: busy".into()).into();
+        assert_eq!(e.kind(), io::ErrorKind::ResourceBusy);
+        assert_eq!(Error::errno_of(&e), Some(libc::EBUSY));
+        assert_eq!(e.to_string(), "bind veth0 queue 3: busy");
+        let e: io::Error = Error::from_errno("mmap", libc::ENOMEM).into();
+        assert_eq!((Error::errno_of(&e), e.kind()), (Some(libc::ENOMEM), io::ErrorKind::OutOfMemory));
+        assert_eq!(Error::errno_of(&io::Error::from_raw_os_error(libc::EAGAIN)), Some(libc::EAGAIN));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ffi;
 mod fork;
 pub mod netdev;
+pub mod packet;
 pub mod ring;
 pub mod socket;
 pub mod sys;
@@ -18,3 +19,8 @@ pub mod umem;
 pub mod xdp;
 
 pub use error::{Error, Result};
+pub use packet::{
+    create_bi_socket, create_bi_socket_by_name, create_rx_socket, create_rx_socket_by_name, create_socket,
+    create_socket_by_name, create_tx_socket, create_tx_socket_by_name, Direction, PollWaitExt, RxBatch, RxSocket,
+    SendExt, Socket, TxSocket, XdpConfig,
+};

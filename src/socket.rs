@@ -302,6 +302,33 @@ impl Socket {
         }
     }
 
+    /// Tells the kernel to take frames from the fill ring (`recvfrom` with
+    /// `MSG_DONTWAIT`, as libxdp's samples do when the fill ring
+    /// [needs a wakeup](crate::ring::ProdRing::needs_wakeup)). "Try again"
+    /// answers are not errors, as for [`Socket::kick`].
+    pub fn wake_rx(&self) -> Result<()> {
+        self.owner.check("wake rx")?;
+        // SAFETY: zero-length receive with no buffer and no address.
+        let rc = unsafe {
+            libc::recvfrom(
+                self.fd(),
+                std::ptr::null_mut(),
+                0,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if rc >= 0 {
+            return Ok(());
+        }
+        match errno() {
+            libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN | libc::EINTR => Ok(()),
+            libc::ENXIO => Err(self.gone("wake rx")),
+            e => Err(Error::from_errno(format!("wake rx on {} queue {}", self.dev.name, self.queue_id), e)),
+        }
+    }
+
     /// The error for a socket the kernel has unbound for good (`ENXIO`): its
     /// interface was deleted or moved to another network namespace.
     fn gone(&self, what: &str) -> Error {

@@ -1,0 +1,214 @@
+//! What a packet-layer socket is made of: [`XdpConfig`], and the geometry it
+//! resolves to (UMEM, rings, and which frames each half owns), checked so that
+//! no frame can be stranded.
+
+use crate::error::{Error, Result};
+use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+use crate::umem::{UmemConfig, DEFAULT_FRAMES, MAX_LEND};
+use crate::xdp::XdpMode;
+
+/// Which halves of a socket to create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Send only: a [`crate::TxSocket`].
+    Tx,
+    /// Receive only: a [`crate::RxSocket`].
+    Rx,
+    /// Both, over one AF_XDP socket and one UMEM.
+    Both,
+}
+
+impl Direction {
+    pub(crate) fn has_tx(self) -> bool {
+        matches!(self, Direction::Tx | Direction::Both)
+    }
+
+    pub(crate) fn has_rx(self) -> bool {
+        matches!(self, Direction::Rx | Direction::Both)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Direction::Tx => "tx",
+            Direction::Rx => "rx",
+            Direction::Both => "bi",
+        }
+    }
+}
+
+/// How to create a packet-layer socket. Every field is optional: `None` takes
+/// the default, and `XdpConfig::default()` (or passing `None` for the whole
+/// config) gives a working socket. Build one as
+/// `XdpConfig { rx_frames: Some(1024), ..Default::default() }`.
+///
+/// The ring sizes follow from the frame counts; set them only to make a ring
+/// larger. A geometry that could strand frames (a frame the kernel holds in no
+/// ring, or one that cannot be lent) is refused at creation, naming the rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpConfig {
+    /// `Some(true)`: zero-copy mode (`XDP_ZEROCOPY`; creation fails where the
+    /// driver lacks it, e.g. veth). `Some(false)`: copy mode (`XDP_COPY`).
+    /// `None`: the kernel's choice, zero-copy where the driver has it.
+    pub zero_copy: Option<bool>,
+    /// `Some(true)`: the UMEM lives in huge pages (`MAP_HUGETLB`); creation
+    /// fails, naming `vm.nr_hugepages`, when not enough are reserved.
+    /// `None`/`Some(false)`: ordinary pages.
+    pub huge_page: Option<bool>,
+    /// `XDP_USE_NEED_WAKEUP` (default `Some(true)`): the kernel says when it
+    /// needs a syscall, and [`crate::TxSocket::kick`] makes one only then.
+    pub need_wakeup: Option<bool>,
+    /// Bytes per frame, and so the longest packet: a power of two from 2048
+    /// to the page size (default 4096).
+    pub frame_size: Option<u32>,
+    /// Bytes kept free before each received packet, after the kernel's own
+    /// 256 (default 0).
+    pub frame_headroom: Option<u32>,
+    /// Frames the RX half owns, all lent to the kernel to receive into
+    /// (default 4096). Ignored without an RX half.
+    pub rx_frames: Option<u32>,
+    /// Frames the TX half owns to send from (default 4096). Ignored without
+    /// a TX half.
+    pub tx_frames: Option<u32>,
+    /// RX ring entries (default: `rx_frames` rounded up to a power of two;
+    /// never fewer than `rx_frames`).
+    pub rx_size: Option<u32>,
+    /// TX ring entries (default: `tx_frames` rounded up to a power of two).
+    pub tx_size: Option<u32>,
+    /// Fill ring entries (default: twice the RX ring; never fewer than twice
+    /// `rx_frames`, the lending rule of [`UmemConfig::fill_size`]).
+    pub fill_size: Option<u32>,
+    /// Completion ring entries (default: `tx_frames` rounded up to a power of
+    /// two; never fewer than `tx_frames`).
+    pub comp_size: Option<u32>,
+    /// Which XDP program steers the queue to an RX half (default
+    /// [`XdpMode::Auto`]; [`XdpMode::None`] attaches nothing, see
+    /// [`crate::RxSocket::update_xskmap`]).
+    pub xdp_mode: Option<XdpMode>,
+    /// Most TX descriptors one kick sends in copy mode (default: the whole TX
+    /// ring; see [`SocketConfig::tx_budget`]).
+    pub tx_budget: Option<u32>,
+}
+
+/// An [`XdpConfig`] resolved: the core's configs, and the frames of each half
+/// (the RX half owns frames `0..rx_frames`, the TX half the next `tx_frames`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub umem: UmemConfig,
+    pub sock: SocketConfig,
+    pub rx_frames: u32,
+    pub tx_frames: u32,
+    pub huge_pages: bool,
+}
+
+/// The ring size for a half without that direction: the kernel wants both
+/// UMEM rings even on a one-way socket, and a tiny one costs nothing.
+const UNUSED_RING: u32 = 16;
+
+/// The next power of two at or above `n` (for n in 1..=MAX_LEND).
+fn pow2(what: &str, n: u32) -> Result<u32> {
+    if n == 0 || n > MAX_LEND {
+        return Err(Error::invalid(format!("{what} {n}: give 1 to {MAX_LEND}")));
+    }
+    Ok(n.next_power_of_two())
+}
+
+impl XdpConfig {
+    /// Resolves the defaults and checks the geometry for `direction`.
+    pub(crate) fn plan(&self, direction: Direction) -> Result<Plan> {
+        let rx_frames = if direction.has_rx() { self.rx_frames.unwrap_or(DEFAULT_FRAMES) } else { 0 };
+        let tx_frames = if direction.has_tx() { self.tx_frames.unwrap_or(DEFAULT_FRAMES) } else { 0 };
+        let rx_ring = if direction.has_rx() { pow2("rx_frames", rx_frames)? } else { 0 };
+        let tx_ring = if direction.has_tx() { pow2("tx_frames", tx_frames)? } else { 0 };
+
+        let rx_size = if direction.has_rx() { self.rx_size.unwrap_or(rx_ring) } else { 0 };
+        let tx_size = if direction.has_tx() { self.tx_size.unwrap_or(tx_ring) } else { 0 };
+        let fill_size = if direction.has_rx() { self.fill_size.unwrap_or(rx_ring * 2) } else { UNUSED_RING };
+        let comp_size = if direction.has_tx() { self.comp_size.unwrap_or(tx_ring) } else { UNUSED_RING };
+        if direction.has_rx() && rx_size < rx_frames {
+            return Err(Error::invalid(format!(
+                "rx ring of {rx_size} entries is smaller than the {rx_frames} rx frames: when the ring is full the \
+                 kernel drops packets and keeps their frames in no ring; leave rx_size unset or give at least \
+                 {rx_frames}"
+            )));
+        }
+        if direction.has_rx() && (fill_size as u64) < 2 * rx_frames as u64 {
+            return Err(Error::invalid(format!(
+                "fill ring of {fill_size} entries cannot take all {rx_frames} rx frames: the kernel may need \
+                 twice the frames lent (the lending rule); leave fill_size unset or give at least {}",
+                2 * rx_frames as u64
+            )));
+        }
+        if direction.has_tx() && comp_size < tx_frames {
+            return Err(Error::invalid(format!(
+                "completion ring of {comp_size} entries is smaller than the {tx_frames} tx frames: when it is \
+                 full the kernel stops sending; leave comp_size unset or give at least {tx_frames}"
+            )));
+        }
+
+        let mut bind_flags = 0;
+        if self.need_wakeup.unwrap_or(true) {
+            bind_flags |= BIND_NEED_WAKEUP;
+        }
+        match self.zero_copy {
+            Some(true) => bind_flags |= BIND_ZEROCOPY,
+            Some(false) => bind_flags |= BIND_COPY,
+            None => {}
+        }
+        let frame_count = rx_frames.checked_add(tx_frames).ok_or_else(|| {
+            Error::invalid(format!("rx_frames {rx_frames} + tx_frames {tx_frames} is more frames than a umem holds"))
+        })?;
+        let umem = UmemConfig {
+            frame_count,
+            frame_size: self.frame_size.unwrap_or(4096),
+            frame_headroom: self.frame_headroom.unwrap_or(0),
+            fill_size,
+            comp_size,
+            flags: 0,
+        };
+        umem.validate()?;
+        let sock = SocketConfig {
+            rx_size,
+            tx_size,
+            bind_flags,
+            xdp_mode: self.xdp_mode.unwrap_or_default(),
+            tx_budget: self.tx_budget.unwrap_or(0),
+        };
+        sock.validate()?;
+        Ok(Plan { umem, sock, rx_frames, tx_frames, huge_pages: self.huge_page.unwrap_or(false) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_lend_every_frame() {
+        let p = XdpConfig::default().plan(Direction::Both).unwrap();
+        assert_eq!((p.rx_frames, p.tx_frames, p.umem.frame_count), (4096, 4096, 8192));
+        assert_eq!((p.sock.rx_size, p.sock.tx_size, p.umem.fill_size, p.umem.comp_size), (4096, 4096, 8192, 4096));
+        assert_eq!(p.sock.bind_flags, BIND_NEED_WAKEUP);
+        let p = XdpConfig::default().plan(Direction::Tx).unwrap();
+        assert_eq!((p.rx_frames, p.tx_frames, p.sock.rx_size, p.umem.fill_size), (0, 4096, 0, UNUSED_RING));
+        let p = XdpConfig { rx_frames: Some(1000), ..Default::default() }.plan(Direction::Rx).unwrap();
+        assert_eq!((p.sock.rx_size, p.umem.fill_size, p.sock.tx_size, p.umem.comp_size), (1024, 2048, 0, UNUSED_RING));
+    }
+
+    #[test]
+    fn stranding_geometries_are_refused_by_name() {
+        let err = |c: XdpConfig, d| c.plan(d).unwrap_err().to_string();
+        let c = XdpConfig { rx_frames: Some(512), ..Default::default() };
+        assert!(err(XdpConfig { rx_size: Some(256), ..c }, Direction::Rx).contains("rx ring of 256 entries"));
+        assert!(err(XdpConfig { fill_size: Some(512), ..c }, Direction::Rx).contains("at least 1024"));
+        let c = XdpConfig { tx_frames: Some(512), ..Default::default() };
+        assert!(err(XdpConfig { comp_size: Some(256), ..c }, Direction::Tx).contains("completion ring of 256"));
+        assert!(err(XdpConfig { tx_frames: Some(0), ..c }, Direction::Tx).contains("tx_frames 0"));
+        assert!(err(XdpConfig { frame_size: Some(3000), ..c }, Direction::Tx).contains("frame size 3000"));
+        // A smaller TX ring than frames strands nothing: frames wait in the free list.
+        XdpConfig { tx_size: Some(64), ..c }.plan(Direction::Tx).unwrap();
+        // Frames of a missing half are ignored.
+        XdpConfig { rx_frames: Some(0), ..c }.plan(Direction::Tx).unwrap();
+        let p = XdpConfig { zero_copy: Some(false), need_wakeup: Some(false), ..c }.plan(Direction::Tx).unwrap();
+        assert_eq!(p.sock.bind_flags, BIND_COPY);
+    }
+}

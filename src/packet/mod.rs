@@ -1,0 +1,150 @@
+//! The packet layer: sockets that send and receive packets, with the UMEM's
+//! frames managed inside. This is the `xdp-socket` crate's API, made sound; its
+//! items are re-exported at the crate's top level, so a program written for
+//! that crate builds when its `use xdp_socket::…` lines say `use xsk_rs::…`.
+//!
+//! A socket comes in halves: a [`TxSocket`] that sends and an [`RxSocket`] that
+//! receives. A bi socket ([`create_bi_socket`]) is one AF_XDP socket with one
+//! UMEM, split into both halves; each half is `Send`, owns its two rings and its
+//! own frames, and runs on its own thread with no lock between them.
+//!
+//! Each half has two ways in:
+//! - **Packets:** [`SendExt::send`] copies a packet into a free frame and sends
+//!   it; [`RxSocket::recv`] copies one out; [`RxSocket::recv_batch`] lends a
+//!   batch of received packets in place and gives their frames back to the
+//!   kernel when dropped.
+//! - **Descriptors** (the seed crate's flow, zero copy): `seek` → `peek` →
+//!   `commit` → `kick`. On TX, [`TxSocket::seek_n`] reserves descriptors that
+//!   carry free frames, [`TxSocket::peek_at`] gives a frame to write,
+//!   [`TxSocket::commit_n`] publishes and [`TxSocket::kick`] wakes the kernel.
+//!   On RX, [`RxSocket::seek_n`] finds received packets, [`RxSocket::peek_at`]
+//!   reads one, [`RxSocket::commit_n`] gives their frames back.
+//!
+//! No frame address ever reaches the user, so no frame can be handed out twice
+//! or lost: every frame of a half is in exactly one place, counted by
+//! [`TxSocket::free_frames`] and [`TxSocket::in_flight_frames`] (and the RX
+//! equivalents). The ring-level API ([`crate::socket`], [`crate::umem`],
+//! [`crate::ring`]) stays the expert path.
+//!
+//! ```no_run
+//! use xsk_rs::{create_bi_socket, PollWaitExt, SendExt};
+//! use std::time::Duration;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! // Echo every packet on veth0 queue 0 back out.
+//! let (mut tx, mut rx) = xsk_rs::create_bi_socket_by_name("veth0", 0, None)?;
+//! loop {
+//!     if !rx.poll_wait(Some(Duration::from_secs(1)))? {
+//!         continue;
+//!     }
+//!     let batch = rx.recv_batch(64)?;
+//!     for pkt in batch.iter() {
+//!         tx.send(pkt, None)?;
+//!     }
+//! }
+//! # }
+//! ```
+
+mod config;
+mod rx;
+mod socket;
+mod tx;
+mod wait;
+
+pub use config::{Direction, XdpConfig};
+pub use rx::{Rx, RxBatch, RxBatchIter};
+pub use socket::{RxSocket, Socket, TxSocket};
+pub use tx::Tx;
+pub use wait::{PollWaitExt, SendExt};
+
+use crate::error::{Error, Result};
+use socket::Shared;
+
+/// Creates a socket that only sends, on queue `if_queue` of the interface with
+/// index `if_index` (in the calling thread's network namespace). It attaches no
+/// XDP program: nothing is redirected to a socket without an RX ring.
+///
+/// `config` `None` means [`XdpConfig::default`]. Errors name what went wrong,
+/// and convert into [`std::io::Error`] with `?`.
+pub fn create_tx_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>) -> Result<TxSocket> {
+    create_tx_socket_by_name(&ifname(if_index)?, if_queue, config)
+}
+
+/// Creates a socket that only receives, on queue `if_queue` of interface
+/// `if_index`, and (unless `config.xdp_mode` is `Some(XdpMode::None)`) steers
+/// the queue to it with the library's built-in XDP program, detached when the
+/// process's last socket on the interface goes (or the process dies).
+pub fn create_rx_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>) -> Result<RxSocket> {
+    create_rx_socket_by_name(&ifname(if_index)?, if_queue, config)
+}
+
+/// Creates one socket that sends and receives, split into its two halves,
+/// which share one UMEM; each has its own frames ([`XdpConfig::tx_frames`],
+/// [`XdpConfig::rx_frames`]) and may run on its own thread.
+pub fn create_bi_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>) -> Result<(TxSocket, RxSocket)> {
+    create_bi_socket_by_name(&ifname(if_index)?, if_queue, config)
+}
+
+/// Creates the halves `direction` asks for: `(Some, None)` for
+/// [`Direction::Tx`], `(None, Some)` for [`Direction::Rx`], both for
+/// [`Direction::Both`].
+pub fn create_socket(
+    if_index: u32,
+    if_queue: u32,
+    direction: Direction,
+    config: Option<XdpConfig>,
+) -> Result<(Option<TxSocket>, Option<RxSocket>)> {
+    create_socket_by_name(&ifname(if_index)?, if_queue, direction, config)
+}
+
+/// [`create_tx_socket`] on the interface named `ifname`.
+pub fn create_tx_socket_by_name(ifname: &str, if_queue: u32, config: Option<XdpConfig>) -> Result<TxSocket> {
+    let (tx, _) = create_socket_by_name(ifname, if_queue, Direction::Tx, config)?;
+    Ok(tx.expect("a tx socket has a tx half"))
+}
+
+/// [`create_rx_socket`] on the interface named `ifname`.
+pub fn create_rx_socket_by_name(ifname: &str, if_queue: u32, config: Option<XdpConfig>) -> Result<RxSocket> {
+    let (_, rx) = create_socket_by_name(ifname, if_queue, Direction::Rx, config)?;
+    Ok(rx.expect("an rx socket has an rx half"))
+}
+
+/// [`create_bi_socket`] on the interface named `ifname`.
+pub fn create_bi_socket_by_name(
+    ifname: &str,
+    if_queue: u32,
+    config: Option<XdpConfig>,
+) -> Result<(TxSocket, RxSocket)> {
+    match create_socket_by_name(ifname, if_queue, Direction::Both, config)? {
+        (Some(tx), Some(rx)) => Ok((tx, rx)),
+        _ => unreachable!("a bi socket has both halves"),
+    }
+}
+
+/// [`create_socket`] on the interface named `ifname`.
+pub fn create_socket_by_name(
+    ifname: &str,
+    if_queue: u32,
+    direction: Direction,
+    config: Option<XdpConfig>,
+) -> Result<(Option<TxSocket>, Option<RxSocket>)> {
+    let plan = config
+        .unwrap_or_default()
+        .plan(direction)
+        .map_err(|e| e.context(&format!("{} socket on {ifname} queue {if_queue}", direction.name())))?;
+    let shared = Shared::create(ifname, if_queue, &plan)?;
+    Ok(socket::split(shared, &plan))
+}
+
+/// The name of the interface with index `if_index` in this network namespace.
+fn ifname(if_index: u32) -> Result<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: buf holds IF_NAMESIZE bytes, as if_indextoname requires.
+    let p = unsafe { libc::if_indextoname(if_index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return Err(Error::NoDevice(format!("no interface with index {if_index} in this thread's network namespace")));
+    }
+    // SAFETY: on success buf holds a NUL-terminated name.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Ok(name.to_string_lossy().into_owned())
+}

@@ -1,0 +1,382 @@
+//! The RX half: the RX ring and the fill ring.
+//!
+//! Every RX frame is lent to the kernel (fill ring, being received into, RX
+//! ring) or held by the user between `seek` and `commit`; `commit` lends it
+//! again at once. The fill ring has room for twice the frames (the lending
+//! rule), so a frame never waits; the spare list holds any that did not fit.
+
+use super::config::Plan;
+use super::socket::{deadline, past_seek, Shared, Socket};
+use crate::error::{Error, Result};
+use crate::ring::{Desc, FillRing, RxRing};
+use crate::umem::UMEM_UNALIGNED_CHUNKS;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The RX half's state (see [`crate::RxSocket`]).
+pub struct Rx {
+    ring: NonNull<RxRing>,
+    fill: NonNull<FillRing>,
+    /// Ring index of the first entry found by seek and not yet committed.
+    first: u32,
+    /// Frames not lent to the kernel and not held by the user: empty unless
+    /// the fill ring was short of room.
+    spare: Vec<u64>,
+    /// Frame addresses on their way back to the fill ring.
+    scratch: Vec<u64>,
+    frames: u32,
+    frame_size: u32,
+    area: NonNull<u8>,
+    area_len: u64,
+}
+
+// SAFETY: the rings behind `ring` and `fill` are used by this half only (see
+// `Shared`), and the frames it reads through `area` are ones the kernel has
+// handed to it.
+unsafe impl Send for Rx {}
+
+/// Frames given back to the fill ring per `put`.
+const BATCH: usize = 64;
+
+impl Rx {
+    pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Rx {
+        debug_assert_eq!(plan.umem.flags & UMEM_UNALIGNED_CHUNKS, 0);
+        let fs = plan.umem.frame_size;
+        let mut rx = Rx {
+            ring: NonNull::new(shared.sock.rx_ptr()).expect("an rx half's socket has an rx ring"),
+            fill: NonNull::new(shared.umem.fill_ptr()).expect("a umem has a fill ring"),
+            first: 0,
+            spare: (0..plan.rx_frames as u64).map(|i| i * fs as u64).collect(),
+            scratch: Vec::with_capacity(BATCH),
+            frames: plan.rx_frames,
+            frame_size: fs,
+            area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
+            area_len: shared.umem.size(),
+        };
+        rx.lend_spare();
+        rx
+    }
+
+    /// Lends the spare frames to the fill ring, as many as fit.
+    fn lend_spare(&mut self) {
+        if self.spare.is_empty() {
+            return;
+        }
+        // SAFETY: the fill ring is this half's alone.
+        let n = unsafe { self.fill.as_mut() }.put(&self.spare) as usize;
+        self.spare.drain(..n);
+    }
+}
+
+impl Socket<Rx> {
+    #[inline(always)]
+    fn ring(&mut self) -> &mut RxRing {
+        // SAFETY: this half alone uses the RX ring (see `Shared`), and
+        // `&mut self` keeps that to one call at a time.
+        unsafe { self.half.ring.as_mut() }
+    }
+
+    /// Finds one received packet, unless one is found already:
+    /// [`Self::seek_n`]`(1)`.
+    pub fn seek(&mut self) -> Result<usize> {
+        self.seek_n(1)
+    }
+
+    /// Makes at least `count` received packets ready to read, if that many
+    /// have arrived. Returns how many are found and not yet committed: fewer
+    /// than `count` (0 too) when fewer arrived, which is not an error;
+    /// [`crate::PollWaitExt::poll_wait`] waits for packets. Read them with
+    /// [`Self::peek_at`], give their frames back with [`Self::commit_n`].
+    ///
+    /// Makes a syscall only when nothing arrived and the kernel asks to be
+    /// woken to take frames from the fill ring.
+    #[inline]
+    pub fn seek_n(&mut self, count: usize) -> Result<usize> {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let have = self.ring().peeked();
+        if have >= count {
+            return Ok(have as usize);
+        }
+        let (got, idx) = self.ring().peek(count - have);
+        if have == 0 {
+            self.half.first = idx;
+        }
+        if have + got == 0 {
+            self.half.lend_spare();
+            // SAFETY: the fill ring is this half's alone.
+            if unsafe { self.half.fill.as_ref() }.needs_wakeup() {
+                self.shared.sock.wake_rx()?;
+            }
+        }
+        Ok((have + got) as usize)
+    }
+
+    /// The first packet found: [`Self::peek_at`]`(0)`.
+    pub fn peek(&mut self) -> Result<&[u8]> {
+        self.peek_at(0)
+    }
+
+    /// The `i`-th packet found by seek and not yet committed. Fails when fewer
+    /// than `i + 1` were found.
+    #[inline]
+    pub fn peek_at(&mut self, i: usize) -> Result<&[u8]> {
+        let d = self.desc(i)?;
+        self.packet(d)
+    }
+
+    /// [`Self::seek`] and [`Self::peek`] at once: `Ok(None)` when nothing
+    /// arrived.
+    pub fn seek_and_peek(&mut self) -> Result<Option<&[u8]>> {
+        if self.seek()? == 0 {
+            return Ok(None);
+        }
+        self.peek().map(Some)
+    }
+
+    #[inline(always)]
+    fn desc(&mut self, i: usize) -> Result<Desc> {
+        let have = self.ring().peeked();
+        if i >= have as usize {
+            return Err(past_seek("peek_at", i, have));
+        }
+        let idx = self.half.first.wrapping_add(i as u32);
+        Ok(self.ring().get(idx))
+    }
+
+    /// The bytes of a received descriptor, checked to lie in the area (the
+    /// ring is shared memory; a stray write must not send a read elsewhere).
+    #[inline(always)]
+    fn packet(&self, d: Desc) -> Result<&[u8]> {
+        let end = d.addr.checked_add(d.len as u64).filter(|&e| e <= self.half.area_len);
+        if end.is_none() {
+            return Err(Error::invalid(format!(
+                "received descriptor addr {:#x} len {} lies outside the umem of {} bytes: the rx ring was \
+                 overwritten",
+                d.addr, d.len, self.half.area_len
+            )));
+        }
+        // SAFETY: inside the area; the frame is the user's until commit, which
+        // needs `&mut self` and so ends this borrow first.
+        Ok(unsafe { std::slice::from_raw_parts(self.half.area.as_ptr().add(d.addr as usize), d.len as usize) })
+    }
+
+    /// Gives the first found packet's frame back: [`Self::commit_n`]`(1)`.
+    pub fn commit(&mut self) -> Result<()> {
+        self.commit_n(1)
+    }
+
+    /// Gives the first `n` found packets' frames back to the kernel (the fill
+    /// ring) and frees their RX ring entries. Fails, giving back nothing, when
+    /// fewer than `n` were found.
+    #[inline]
+    pub fn commit_n(&mut self, n: usize) -> Result<()> {
+        let have = self.ring().peeked();
+        if n > have as usize {
+            return Err(past_seek("commit_n", n, have));
+        }
+        let fs = self.half.frame_size as u64;
+        let mut done = 0u32;
+        while done < n as u32 {
+            let chunk = (n as u32 - done).min(BATCH as u32);
+            let first = self.half.first.wrapping_add(done);
+            self.half.scratch.clear();
+            for i in 0..chunk {
+                let a = self.ring().get(first.wrapping_add(i)).addr;
+                self.half.scratch.push(a - a % fs);
+            }
+            let r = &mut self.half;
+            // SAFETY: the fill ring is this half's alone.
+            let put = unsafe { r.fill.as_mut() }.put(&r.scratch) as usize;
+            r.spare.extend_from_slice(&r.scratch[put..]);
+            done += chunk;
+        }
+        self.ring().release(n as u32);
+        self.half.first = self.half.first.wrapping_add(n as u32);
+        Ok(())
+    }
+
+    /// Copies the next received packet into `buf` and gives its frame back.
+    /// `Ok(Some(len))` with the packet's length (when it is longer than
+    /// `buf`, only `buf.len()` bytes were copied), `Ok(None)` when nothing
+    /// arrived.
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
+        let Some(pkt) = self.seek_and_peek()? else {
+            return Ok(None);
+        };
+        let len = pkt.len();
+        let n = len.min(buf.len());
+        buf[..n].copy_from_slice(&pkt[..n]);
+        self.commit()?;
+        Ok(Some(len))
+    }
+
+    /// [`Self::recv`], waiting up to `timeout` (`None`: no limit) for a
+    /// packet: `Ok(None)` when it passed with none.
+    pub fn recv_timeout(&mut self, buf: &mut [u8], timeout: Option<Duration>) -> Result<Option<usize>> {
+        let deadline = deadline(timeout);
+        loop {
+            if let Some(n) = self.recv(buf)? {
+                return Ok(Some(n));
+            }
+            if !self.wait_readable(deadline)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Up to `max` received packets, read in place (zero copy): the batch
+    /// borrows the socket, and dropping it gives every frame back. An empty
+    /// batch when nothing arrived.
+    pub fn recv_batch(&mut self, max: usize) -> Result<RxBatch<'_>> {
+        let n = self.seek_n(max)?.min(max);
+        Ok(RxBatch { rx: self, len: n })
+    }
+
+    /// Copies up to `lens.len()` received packets end to end into `buf`,
+    /// the `i`-th's length into `lens[i]`, and gives their frames back.
+    /// Returns how many: it stops before a packet that does not fit in what
+    /// is left of `buf` (that packet stays for the next call, unless it is
+    /// the first, which is copied truncated: its length says so).
+    pub fn recv_packed(&mut self, buf: &mut [u8], lens: &mut [u32]) -> Result<usize> {
+        let n = self.seek_n(lens.len())?.min(lens.len());
+        let mut off = 0usize;
+        let mut got = 0usize;
+        for (i, slot) in lens[..n].iter_mut().enumerate() {
+            let d = self.desc(i)?;
+            let len = d.len as usize;
+            if off + len > buf.len() && got > 0 {
+                break;
+            }
+            let pkt = self.packet(d)?;
+            let c = len.min(buf.len() - off);
+            buf[off..off + c].copy_from_slice(&pkt[..c]);
+            *slot = d.len;
+            off += c;
+            got += 1;
+        }
+        self.commit_n(got)?;
+        Ok(got)
+    }
+
+    /// Inserts this socket into a caller-owned XSKMAP at its queue id, for a
+    /// socket created with `xdp_mode: Some(XdpMode::None)`.
+    pub fn update_xskmap(&self, map_fd: std::os::fd::RawFd) -> Result<()> {
+        self.shared.sock.update_xskmap(map_fd)
+    }
+
+    /// Frames neither lent to the kernel nor held by the user (normally 0:
+    /// every free frame is lent at once).
+    pub fn free_frames(&self) -> usize {
+        self.half.spare.len()
+    }
+
+    /// Frames found by seek and not yet committed.
+    pub fn held_frames(&self) -> usize {
+        // SAFETY: reading our own cursor; the ring is this half's.
+        unsafe { self.half.ring.as_ref() }.peeked() as usize
+    }
+
+    /// Frames lent to the kernel: on the fill ring, being received into, or
+    /// on the RX ring not yet found by seek.
+    pub fn in_flight_frames(&self) -> usize {
+        self.half.frames as usize - self.half.spare.len() - self.held_frames()
+    }
+
+    /// Every frame this half owns: free + held + in flight.
+    pub fn total_frames(&self) -> usize {
+        self.half.frames as usize
+    }
+
+    /// Whether a packet is waiting to be found by seek (or found already).
+    pub(super) fn readable(&self) -> bool {
+        // SAFETY: `&self` on a half, which is not Sync: no other call on it
+        // runs meanwhile, and no borrow of its ring is out. Only the cached
+        // producer index changes.
+        let ring = unsafe { &mut *self.half.ring.as_ptr() };
+        ring.peeked() > 0 || ring.nb_avail(1) > 0
+    }
+
+    /// Waits until [`Self::readable`]; `Ok(false)` at the deadline.
+    pub(super) fn wait_readable(&self, deadline: Option<std::time::Instant>) -> Result<bool> {
+        loop {
+            if self.readable() {
+                return Ok(true);
+            }
+            if !self.poll_until(libc::POLLIN, deadline)? {
+                return Ok(self.readable());
+            }
+        }
+    }
+}
+
+/// Received packets read in place, from [`RxSocket::recv_batch`](crate::RxSocket::recv_batch).
+/// Dropping it gives every frame back to the kernel.
+pub struct RxBatch<'a> {
+    rx: &'a mut Socket<Rx>,
+    len: usize,
+}
+
+impl<'a> RxBatch<'a> {
+    /// How many packets.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing arrived.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `i`-th packet, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: the ring is this half's; reading an entry found by seek.
+        let d = unsafe { self.rx.half.ring.as_ref() }.get(self.rx.half.first.wrapping_add(i as u32));
+        self.rx.packet(d).ok()
+    }
+
+    /// The packets, in arrival order.
+    pub fn iter(&self) -> RxBatchIter<'_, 'a> {
+        RxBatchIter { batch: self, i: 0 }
+    }
+}
+
+impl Drop for RxBatch<'_> {
+    fn drop(&mut self) {
+        // Cannot fail: len packets were found and none committed since.
+        let _ = self.rx.commit_n(self.len);
+    }
+}
+
+impl<'b, 'a> IntoIterator for &'b RxBatch<'a> {
+    type Item = &'b [u8];
+    type IntoIter = RxBatchIter<'b, 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Iterator over an [`RxBatch`]'s packets.
+pub struct RxBatchIter<'b, 'a> {
+    batch: &'b RxBatch<'a>,
+    i: usize,
+}
+
+impl<'b> Iterator for RxBatchIter<'b, '_> {
+    type Item = &'b [u8];
+
+    fn next(&mut self) -> Option<&'b [u8]> {
+        let p = self.batch.get(self.i)?;
+        self.i += 1;
+        Some(p)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.batch.len - self.i;
+        (left, Some(left))
+    }
+}

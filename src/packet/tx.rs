@@ -1,0 +1,447 @@
+//! The TX half: free frames, the TX ring and the completion ring.
+//!
+//! Every TX frame is in exactly one place: the free list, a descriptor
+//! reserved by `seek` and not yet committed, or the kernel (TX ring, device,
+//! completion ring) until `reclaim` takes it back from the completion ring.
+
+use super::config::Plan;
+use super::socket::{deadline, past_seek, Shared, Socket};
+use crate::error::{Error, Result};
+use crate::ring::{CompRing, Desc, TxRing};
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The TX half's state (see [`crate::TxSocket`]).
+pub struct Tx {
+    ring: NonNull<TxRing>,
+    comp: NonNull<CompRing>,
+    /// Frame addresses ready to send from; capacity is every TX frame.
+    free: Vec<u64>,
+    /// Ring index of the first descriptor reserved and not yet committed.
+    first: u32,
+    /// The TX frames: `lo..lo + frames * frame_size`.
+    lo: u64,
+    frames: u32,
+    frame_size: u32,
+    /// Longest packet: the frame, or what the interface carries if less.
+    max_len: u32,
+    area: NonNull<u8>,
+}
+
+// SAFETY: the rings behind `ring` and `comp` are used by this half only (see
+// `Shared`), and the frames it writes through `area` are its own.
+unsafe impl Send for Tx {}
+
+impl Tx {
+    pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Tx {
+        let fs = plan.umem.frame_size;
+        let lo = plan.rx_frames as u64 * fs as u64;
+        let mut free = Vec::with_capacity(plan.tx_frames as usize);
+        // Popped from the end: hand out the lowest frames first.
+        free.extend((0..plan.tx_frames as u64).rev().map(|i| lo + i * fs as u64));
+        let ring = NonNull::new(shared.sock.tx_ptr()).expect("a tx half's socket has a tx ring");
+        // SAFETY: nothing else uses the ring yet.
+        let max_len = unsafe { ring.as_ref() }.max_len().min(fs);
+        Tx {
+            ring,
+            comp: NonNull::new(shared.umem.comp_ptr()).expect("a umem has a completion ring"),
+            free,
+            first: 0,
+            lo,
+            frames: plan.tx_frames,
+            frame_size: fs,
+            max_len,
+            area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
+        }
+    }
+}
+
+impl Socket<Tx> {
+    #[inline(always)]
+    fn ring(&mut self) -> &mut TxRing {
+        // SAFETY: this half alone uses the TX ring (see `Shared`), and
+        // `&mut self` keeps that to one call at a time.
+        unsafe { self.half.ring.as_mut() }
+    }
+
+    /// Takes the frames the kernel has finished sending back into the free
+    /// list. Returns how many came back.
+    fn reclaim(&mut self) -> u32 {
+        let t = &mut self.half;
+        let len = t.free.len();
+        let room = t.free.capacity() - len;
+        // SAFETY: the completion ring is this half's alone; the spare capacity
+        // holds `room` writable u64s, which take_to only writes.
+        let n = unsafe { t.comp.as_mut().take_to(t.free.as_mut_ptr().add(len), room as u32) };
+        // SAFETY: take_to wrote the first n of them.
+        unsafe { t.free.set_len(len + n as usize) };
+        // The completion ring is shared memory anything mapping it can write:
+        // keep only frame starts of this half's own frames, so no write can
+        // ever land outside them.
+        let (lo, hi, fs) = (t.lo, t.lo + t.frames as u64 * t.frame_size as u64, t.frame_size as u64);
+        if t.free[len..].iter().any(|&a| a < lo || a >= hi || (a - lo) % fs != 0) {
+            let mut kept = len;
+            for i in len..t.free.len() {
+                let a = t.free[i];
+                if a >= lo && a < hi {
+                    t.free[kept] = a - (a - lo) % fs;
+                    kept += 1;
+                }
+            }
+            t.free.truncate(kept);
+        }
+        n
+    }
+
+    /// Reserves one descriptor that carries a free frame, unless one is
+    /// reserved already: [`Self::seek_n`]`(1)`.
+    pub fn seek(&mut self) -> Result<usize> {
+        self.seek_n(1)
+    }
+
+    /// Makes at least `count` descriptors with free frames reserved, if it can:
+    /// reserves more as the TX ring and the free frames allow, taking back
+    /// frames from the completion ring when the free list is short. Returns how
+    /// many are reserved and not yet committed: `count` or more when it got
+    /// them, fewer (0 too) when the ring or the frames ran out. That is "try
+    /// later", not an error; [`crate::PollWaitExt::poll_wait`] waits for room.
+    ///
+    /// Write the reserved frames with [`Self::peek_at`], publish them in order
+    /// with [`Self::commit_n`]. Makes no syscall.
+    #[inline]
+    pub fn seek_n(&mut self, count: usize) -> Result<usize> {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let have = self.ring().reserved();
+        if have >= count {
+            return Ok(have as usize);
+        }
+        let mut want = count - have;
+        if (self.half.free.len() as u32) < want {
+            self.reclaim();
+        }
+        want = want.min(self.half.free.len() as u32);
+        let got = self.ring().nb_free(want);
+        if got == 0 {
+            return Ok(have as usize);
+        }
+        let idx = self.ring().reserve(got).expect("nb_free said the slots are free");
+        if have == 0 {
+            self.half.first = idx;
+        }
+        let t = &mut self.half;
+        // SAFETY: this half's ring (see `ring`); borrowed apart from `free`.
+        let ring = unsafe { t.ring.as_mut() };
+        for i in 0..got {
+            let addr = t.free.pop().expect("got is at most the free frames");
+            ring.set(idx.wrapping_add(i), Desc { addr, len: 0, options: 0 });
+        }
+        Ok((have + got) as usize)
+    }
+
+    /// The first reserved frame, as `len` bytes to write the packet into:
+    /// [`Self::peek_at`]`(0, len)`.
+    pub fn peek(&mut self, len: usize) -> Result<&mut [u8]> {
+        self.peek_at(0, len)
+    }
+
+    /// The frame of the `i`-th reserved descriptor, as `len` bytes to write
+    /// the packet into; the descriptor's length becomes `len`. Fails when
+    /// fewer than `i + 1` are reserved, or `len` is over [`Self::max_len`]
+    /// (`Error::TooLong`). The bytes are what the frame last held, not zeroes.
+    #[inline]
+    pub fn peek_at(&mut self, i: usize, len: usize) -> Result<&mut [u8]> {
+        let have = self.ring().reserved();
+        if i >= have as usize {
+            return Err(past_seek("peek_at", i, have));
+        }
+        if len > self.half.max_len as usize {
+            return Err(self.too_long(len));
+        }
+        let idx = self.half.first.wrapping_add(i as u32);
+        let slot = self.ring().slot(idx);
+        // SAFETY: a slot reserved and not submitted, which the kernel does not
+        // read; its address was written by `seek_n` from this half's frames.
+        let addr = unsafe {
+            (*slot).len = len as u32;
+            (*slot).addr
+        };
+        // SAFETY: the frame is this half's and reserved, so neither the kernel
+        // nor any other descriptor uses it; len <= frame size; the borrow of
+        // self keeps it unique until the next call.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.half.area.as_ptr().add(addr as usize), len) })
+    }
+
+    /// [`Self::seek`] and [`Self::peek`] at once: `Ok(None)` when no
+    /// descriptor could be reserved.
+    pub fn seek_and_peek(&mut self, len: usize) -> Result<Option<&mut [u8]>> {
+        if self.seek()? == 0 {
+            return Ok(None);
+        }
+        self.peek(len).map(Some)
+    }
+
+    /// The whole frame of the `i`-th reserved descriptor ([`Self::max_len`]
+    /// bytes), to write a packet whose length is known only afterwards; give
+    /// the lengths to [`Self::commit_lens`].
+    pub fn buffer_at(&mut self, i: usize) -> Result<&mut [u8]> {
+        let max = self.half.max_len as usize;
+        self.peek_at(i, max)
+    }
+
+    /// Publishes the first reserved descriptor: [`Self::commit_n`]`(1)`.
+    pub fn commit(&mut self) -> Result<()> {
+        self.commit_n(1)
+    }
+
+    /// Publishes the first `n` reserved descriptors to the kernel, in order,
+    /// with the lengths their [`Self::peek_at`] gave. Fails, publishing
+    /// nothing, when fewer than `n` are reserved or one of them was never
+    /// peeked (its length is 0). The kernel sends them after a
+    /// [`Self::kick`].
+    #[inline]
+    pub fn commit_n(&mut self, n: usize) -> Result<()> {
+        let have = self.ring().reserved();
+        if n > have as usize {
+            return Err(past_seek("commit_n", n, have));
+        }
+        let first = self.half.first;
+        for i in 0..n as u32 {
+            // SAFETY: reserved slots, written by seek_n.
+            if unsafe { (*self.ring().slot(first.wrapping_add(i))).len } == 0 {
+                return Err(Error::invalid(format!(
+                    "commit_n {n}: descriptor {i} has no packet; peek it with its length first"
+                )));
+            }
+        }
+        self.ring().submit(n as u32);
+        self.half.first = first.wrapping_add(n as u32);
+        Ok(())
+    }
+
+    /// Gives the first `lens.len()` reserved descriptors these lengths and
+    /// publishes them (for frames written through [`Self::buffer_at`]).
+    /// Fails, publishing nothing, when fewer are reserved, or a length is 0 or
+    /// over [`Self::max_len`].
+    pub fn commit_lens(&mut self, lens: &[u32]) -> Result<()> {
+        let have = self.ring().reserved();
+        if lens.len() > have as usize {
+            return Err(past_seek("commit_lens", lens.len(), have));
+        }
+        if let Some(i) = lens.iter().position(|&l| l == 0 || l > self.half.max_len) {
+            return Err(match lens[i] {
+                0 => Error::invalid(format!("commit_lens: length {i} is 0")),
+                l => self.too_long(l as usize).context(&format!("commit_lens: length {i}")),
+            });
+        }
+        let first = self.half.first;
+        for (i, &len) in lens.iter().enumerate() {
+            // SAFETY: reserved slots, written by seek_n.
+            unsafe { (*self.ring().slot(first.wrapping_add(i as u32))).len = len };
+        }
+        self.commit_n(lens.len())
+    }
+
+    /// Wakes the kernel to send what was committed, if it asks for a wakeup
+    /// (with need_wakeup off, always). `EAGAIN`, `EBUSY` and `ENOBUFS` mean
+    /// "try later" and return `Ok`.
+    #[inline]
+    pub fn kick(&mut self) -> Result<()> {
+        if self.ring().needs_wakeup() {
+            self.shared.sock.kick()?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::commit_n`]`(n)`, then [`Self::kick`].
+    pub fn commit_and_kick(&mut self, n: usize) -> Result<()> {
+        self.commit_n(n)?;
+        self.kick()
+    }
+
+    /// The longest packet this half sends: the frame size, or less when the
+    /// interface's MTU (plus the Ethernet header) is smaller.
+    pub fn max_len(&self) -> usize {
+        self.half.max_len as usize
+    }
+
+    /// Frames in the free list, ready to reserve (frames the kernel has
+    /// finished with but not yet reported are not counted until reclaimed).
+    pub fn free_frames(&self) -> usize {
+        self.half.free.len()
+    }
+
+    /// Frames reserved by `seek` and not yet committed.
+    pub fn reserved_frames(&self) -> usize {
+        // SAFETY: reading our own cursor; the ring is this half's.
+        unsafe { self.half.ring.as_ref() }.reserved() as usize
+    }
+
+    /// Frames handed to the kernel and not yet taken back: on the TX ring,
+    /// being sent, or on the completion ring.
+    pub fn in_flight_frames(&self) -> usize {
+        self.half.frames as usize - self.half.free.len() - self.reserved_frames()
+    }
+
+    /// Every frame this half owns: free + reserved + in flight.
+    pub fn total_frames(&self) -> usize {
+        self.half.frames as usize
+    }
+
+    /// Takes back every frame the kernel has finished with (without
+    /// reserving any); returns how many came back. `seek` does this itself
+    /// when it runs short.
+    pub fn reclaim_completed(&mut self) -> usize {
+        self.reclaim() as usize
+    }
+
+    /// Whether a [`Self::seek`] would reserve a descriptor now: one is
+    /// reserved, or a frame is free or completed, and the TX ring has room.
+    pub(super) fn room_ready(&self) -> bool {
+        // SAFETY: `&self` on a half, which is not Sync: no other call on it
+        // runs meanwhile, and no borrow of its rings is out (peek_at's slices
+        // borrow the half mutably). Only cached indices change.
+        let (ring, comp) = unsafe { (&mut *self.half.ring.as_ptr(), &mut *self.half.comp.as_ptr()) };
+        ring.reserved() > 0 || ((!self.half.free.is_empty() || comp.nb_avail(1) > 0) && ring.nb_free(1) > 0)
+    }
+
+    /// Waits until [`Self::room_ready`], driving the kernel meanwhile (in
+    /// copy mode it sends, and so completes, only when woken). `Ok(false)` at
+    /// the deadline.
+    pub(super) fn wait_for_room(&self, deadline: Option<Instant>) -> Result<bool> {
+        let mut idle = Duration::from_micros(10);
+        loop {
+            if self.room_ready() {
+                return Ok(true);
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Ok(false);
+            }
+            // POLLOUT says the TX ring is under half full, and a poll drives
+            // TX in copy mode; the frames come back through the completion
+            // ring, which has no event of its own. So poll, then back off
+            // from 10 µs to 1 ms between looks.
+            self.poll_until(libc::POLLOUT, Some(Instant::now() + idle))?;
+            if !self.room_ready() {
+                std::thread::sleep(left.map_or(idle, |l| l.min(idle)));
+                idle = (idle * 2).min(Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// Copies `header` then `data` into one free frame and sends it (commit +
+    /// kick). `Ok(true)` when queued, `Ok(false)` when there is no room (no
+    /// free frame, or the TX ring is full): not an error; wait with
+    /// [`crate::PollWaitExt::poll_wait`] or use [`crate::SendExt::send_blocking`].
+    /// A packet over [`Self::max_len`] is `Error::TooLong`.
+    #[inline]
+    pub fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
+        let h = header.unwrap_or_default();
+        let len = h.len() + data.len();
+        if len > self.half.max_len as usize {
+            return Err(self.too_long(len));
+        }
+        if self.seek()? == 0 {
+            return Ok(false);
+        }
+        let buf = self.peek(len)?;
+        buf[..h.len()].copy_from_slice(h);
+        buf[h.len()..].copy_from_slice(data);
+        self.commit_and_kick(1)?;
+        Ok(true)
+    }
+
+    /// [`Self::send`], waiting as long as it takes for room.
+    pub fn send_blocking(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<()> {
+        self.send_until(data, header, None).map(|_| ())
+    }
+
+    /// [`Self::send`], waiting up to `timeout` for room: `Ok(false)` when it
+    /// passed with no room.
+    pub fn send_timeout(&mut self, data: &[u8], header: Option<&[u8]>, timeout: Duration) -> Result<bool> {
+        self.send_until(data, header, deadline(Some(timeout)))
+    }
+
+    fn send_until(&mut self, data: &[u8], header: Option<&[u8]>, deadline: Option<Instant>) -> Result<bool> {
+        loop {
+            if self.send(data, header)? {
+                return Ok(true);
+            }
+            if !self.wait_for_room(deadline)? {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Sends the packets in order, each in its own frame, with one kick for
+    /// all. Returns how many were queued: fewer than `packets.len()` when room
+    /// ran out (0 is "no room", not an error). A packet over
+    /// [`Self::max_len`] stops the batch before it; it is `Error::TooLong`
+    /// only when it is the first.
+    pub fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
+        let n = self.seek_n(packets.len())?.min(packets.len());
+        let mut sent = 0;
+        for p in &packets[..n] {
+            let p = p.as_ref();
+            if p.len() > self.half.max_len as usize {
+                if sent == 0 {
+                    return Err(self.too_long(p.len()));
+                }
+                break;
+            }
+            self.peek_at(sent, p.len())?.copy_from_slice(p);
+            sent += 1;
+        }
+        if sent > 0 {
+            self.commit_and_kick(sent)?;
+        }
+        Ok(sent)
+    }
+
+    /// [`Self::send_batch`] for packets laid end to end in `data`, the `i`-th
+    /// `lens[i]` bytes long (one buffer and one call per batch, for bindings).
+    /// `data` shorter than the lengths add up to is an error, naming both.
+    pub fn send_packed(&mut self, data: &[u8], lens: &[u32]) -> Result<usize> {
+        let total: u64 = lens.iter().map(|&l| l as u64).sum();
+        if total > data.len() as u64 {
+            return Err(Error::invalid(format!(
+                "send_packed: the {} lengths add up to {total} bytes, the buffer has {}",
+                lens.len(),
+                data.len()
+            )));
+        }
+        let n = self.seek_n(lens.len())?.min(lens.len());
+        let (mut off, mut sent) = (0usize, 0usize);
+        for &len in &lens[..n] {
+            let len = len as usize;
+            if len == 0 || len > self.half.max_len as usize {
+                if sent == 0 {
+                    return Err(match len {
+                        0 => Error::invalid("send_packed: packet 0 has length 0"),
+                        _ => self.too_long(len),
+                    });
+                }
+                break;
+            }
+            self.peek_at(sent, len)?.copy_from_slice(&data[off..off + len]);
+            off += len;
+            sent += 1;
+        }
+        if sent > 0 {
+            self.commit_and_kick(sent)?;
+        }
+        Ok(sent)
+    }
+
+    fn too_long(&self, len: usize) -> Error {
+        Error::TooLong(format!(
+            "packet of {len} bytes on {} queue {}: the most a frame here carries is {} bytes (frame size {}, and \
+             what the interface's MTU allows)",
+            self.ifname(),
+            self.queue_id(),
+            self.half.max_len,
+            self.half.frame_size
+        ))
+    }
+}
