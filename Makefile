@@ -5,7 +5,9 @@
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
 #   make lint                             cargo clippy --all-targets -D warnings, cargo fmt --check
-#   make test                             header check, lint, cargo test (unit, veth, selftest
+#   make package                          cargo doc with -D warnings, cargo package (builds the
+#                                         packaged crate alone); outside CI a dirty tree is allowed
+#   make test                             header check, lint, package, cargo test (unit, doc, veth, selftest
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
 #                                         fuzz), loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
@@ -73,7 +75,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: lint all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
+.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
 
 all: release
 
@@ -142,7 +144,7 @@ loom:
 # cargo test runs, among the rest, the selftest scenarios (tests/conformance.rs),
 # the SIGKILL trials (tests/crash.rs), a 60 s soak per mode (tests/soak.rs;
 # XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
-test: test-tools check-header lint
+test: test-tools check-header lint package
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
 	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
@@ -157,6 +159,16 @@ test: test-tools check-header lint
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) fmt --check
+
+# The crate as crates.io would get it: docs without a warning, then `cargo
+# package`, which builds the packaged copy alone (so a file the build needs but
+# Cargo.toml's include leaves out fails here) in the same target dir, so after
+# check-header only the crate itself compiles again. CI packages its clean clone
+# as is; elsewhere uncommitted edits are allowed, so make test runs before a commit.
+PACKAGE_FLAGS ?= $(if $(filter true 1,$(CI)),,--allow-dirty)
+package:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	$(CARGO) package $(PACKAGE_FLAGS)
 
 # The C tests are built in the guest's image against this prefix, as in make test.
 test-kernels:

@@ -4,6 +4,11 @@
 //! The header is generated from the FFI layer only. It is committed, so a C user
 //! needs no Rust tooling to read it; `XSK_RS_HEADER_CHECK=1` turns generation into
 //! a check that fails when the committed file is stale (CI, `make check-header`).
+//!
+//! A packaged copy (the `.crate` that `cargo package` builds and verifies, or
+//! the one a Rust user's cargo unpacks) ships the header and is never written
+//! to: cargo refuses a build script that modifies it, and a registry source is
+//! not ours to edit.
 
 use std::env;
 use std::fs;
@@ -17,6 +22,8 @@ const LIB: &str = "xsk_rs";
 const FFI_ROOT: &str = "src/ffi/mod.rs";
 const HEADER: &str = "include/xsk_rs.h";
 const CHECK_VAR: &str = "XSK_RS_HEADER_CHECK";
+/// Written by `cargo package` into every packaged copy, and in no checkout.
+const PACKAGED_MARKER: &str = "Cargo.toml.orig";
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -41,6 +48,12 @@ fn main() {
         // after a passing check must make the next check run again.
         println!("cargo:rerun-if-changed={HEADER}");
         check_header(&path, &generated);
+    } else if root.join(PACKAGED_MARKER).is_file() {
+        // Only an edit of the unpacked sources can get here: the packaged
+        // header was generated from the packaged src/ffi.
+        if !fs::read(&path).is_ok_and(|old| old == generated) {
+            println!("cargo:warning={HEADER} differs from src/ffi; a packaged copy is not rewritten");
+        }
     } else {
         write_if_changed(&path, &generated);
     }
