@@ -144,6 +144,11 @@ extern "C" fn child() {
         // mappings are untracked before they are unmapped) with private
         // zeroed memory, so the child keeps no reference to the kernel's
         // ring and later accesses or munmap of the range stay valid.
+        // A hugetlb UMEM area is tracked with its whole mapped length, a
+        // multiple of the huge page size at a huge-page-aligned address, so
+        // ordinary pages fit it exactly. Its range is empty here
+        // (MADV_DONTFORK), and were it not, MAP_FIXED would replace whole
+        // huge pages, never split one (which hugetlb refuses with EINVAL).
         unsafe {
             libc::mmap(
                 addr as *mut libc::c_void,
@@ -241,8 +246,8 @@ pub(crate) fn map_tracked<E>(
     Ok((addr, owner))
 }
 
-/// Unmaps a mapping tracked by [`track_mapping`] (in a child that inherited
-/// it: the zeroed replacement).
+/// Unmaps a mapping tracked by [`map_tracked`], with the length it was
+/// tracked with (in a child that inherited it: the zeroed replacement).
 pub(crate) fn unmap(addr: *mut libc::c_void, len: usize, owner: Owner) {
     let unmap = || {
         // SAFETY: the caller's own mapping of len bytes at addr.

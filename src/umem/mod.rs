@@ -175,7 +175,13 @@ impl UmemConfig {
 /// The packet buffer area.
 struct Area {
     base: NonNull<u8>,
+    /// The registered length, `frame_count * frame_size`: what the kernel
+    /// and the frame accessors see.
     len: usize,
+    /// The length of our own mapping: `len`, or `len` rounded up to the huge
+    /// page size for a hugetlb area (munmap of hugetlb memory takes only
+    /// whole huge pages). Equal to `len` for a caller's area.
+    map_len: usize,
     /// Mapped by us (unmapped on drop; `None` when lent by the caller), in
     /// the process that did.
     owned: Option<Owner>,
@@ -188,13 +194,127 @@ unsafe impl Send for Area {}
 // SAFETY: as above.
 unsafe impl Sync for Area {}
 
+impl Area {
+    /// Maps `len` bytes of private anonymous memory, pre-faulted and tracked
+    /// for fork; with `huge`, of `huge`-byte hugetlb pages of the default
+    /// size (`MAP_HUGETLB` without a size flag), `len` rounded up to whole
+    /// pages.
+    fn map(len: usize, huge: Option<usize>) -> Result<Area> {
+        let map_len = match huge {
+            None => len,
+            Some(h) => len.checked_next_multiple_of(h).ok_or_else(|| {
+                Error::invalid(format!("umem area of {len} bytes cannot be rounded up to huge pages"))
+            })?,
+        };
+        let flags = libc::MAP_PRIVATE
+            | libc::MAP_ANONYMOUS
+            | libc::MAP_POPULATE
+            | if huge.is_some() { libc::MAP_HUGETLB } else { 0 };
+        let (base, owner) = fork::map_tracked(map_len, || {
+            // SAFETY: anonymous private mapping; failure is checked.
+            let base =
+                unsafe { libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0) };
+            if base == libc::MAP_FAILED {
+                let errno = crate::error::errno();
+                return Err(match huge {
+                    None => Error::from_errno(format!("mmap umem area of {len} bytes"), errno),
+                    Some(h) if errno == libc::ENOMEM => no_huge_pages(len, map_len, h),
+                    Some(h) => Error::from_errno(huge_what(len, map_len, h), errno),
+                });
+            }
+            // A forked child gets zeroed memory here instead of a copy: the
+            // kernel would otherwise copy every pinned page of the area at
+            // fork. Set before any fork can see the mapping. On hugetlb
+            // memory the range must be whole huge pages (map_len is), and
+            // the advice is checked: the copy of a pinned hugetlb area would
+            // take as many huge pages again, and without them fork fails.
+            // SAFETY: advice on our own fresh mapping.
+            let rc = unsafe { libc::madvise(base, map_len, libc::MADV_DONTFORK) };
+            if let (Some(h), true) = (huge, rc != 0) {
+                let e = Error::last_os(format!("{}: madvise MADV_DONTFORK", huge_what(len, map_len, h)));
+                // SAFETY: our own mapping, not yet tracked or handed out.
+                unsafe { libc::munmap(base, map_len) };
+                return Err(e);
+            }
+            Ok(base)
+        })?;
+        let base = NonNull::new(base.cast()).expect("mmap gave NULL");
+        Ok(Area { base, len, map_len, owned: Some(owner) })
+    }
+}
+
 impl Drop for Area {
     fn drop(&mut self) {
         if let Some(owner) = self.owned {
             // Our own mmap; the last user is gone.
-            fork::unmap(self.base.as_ptr().cast(), self.len, owner);
+            fork::unmap(self.base.as_ptr().cast(), self.map_len, owner);
         }
     }
+}
+
+/// The default huge page size (`Hugepagesize` in /proc/meminfo), the one
+/// `MAP_HUGETLB` without a size flag uses and `vm.nr_hugepages` reserves.
+fn huge_page_size() -> Result<usize> {
+    match meminfo("Hugepagesize") {
+        Some(kb) if kb > 0 && (kb as usize).is_power_of_two() => Ok(kb as usize * 1024),
+        Some(kb) => Err(Error::NotSupported(format!(
+            "umem with huge pages: /proc/meminfo gives a huge page size of {kb} kB, not a power of two"
+        ))),
+        None => Err(Error::NotSupported(
+            "umem with huge pages: /proc/meminfo names no Hugepagesize (kernel without CONFIG_HUGETLB_PAGE, \
+             or no /proc)"
+                .into(),
+        )),
+    }
+}
+
+/// A number field of /proc/meminfo, without its unit.
+fn meminfo(field: &str) -> Option<u64> {
+    meminfo_field(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
+}
+
+/// The number of the line `field: <n> [kB]` in meminfo's text.
+fn meminfo_field(text: &str, field: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.split_whitespace().next()?.parse().ok())
+}
+
+fn huge_what(len: usize, map_len: usize, huge: usize) -> String {
+    format!("mmap umem area of {len} bytes as {} huge pages of {} kB", map_len / huge, huge >> 10)
+}
+
+/// The ENOMEM of a hugetlb mmap: the default pool has fewer free pages than
+/// the area needs (`MAP_HUGETLB` takes its pages from the pool reserved by
+/// `vm.nr_hugepages`, or from `vm.nr_overcommit_hugepages`).
+fn no_huge_pages(len: usize, map_len: usize, huge: usize) -> Error {
+    let pages = (map_len / huge) as u64;
+    let what = huge_what(len, map_len, huge);
+    let counts = (meminfo("HugePages_Total"), meminfo("HugePages_Free"), meminfo("HugePages_Rsvd"));
+    let msg = match counts {
+        (Some(total), Some(free), Some(rsvd)) => {
+            let avail = free.saturating_sub(rsvd);
+            let counts = format!("HugePages_Total {total}, HugePages_Free {free}, HugePages_Rsvd {rsvd}");
+            if avail >= pages {
+                // Freed since, or the limit is not the pool's (a hugetlb
+                // cgroup's, say).
+                format!(
+                    "{what}: the kernel had no huge pages to give, though the area needs {pages} and \
+                     {avail} are available now ({counts}); check vm.nr_hugepages (/proc/sys/vm/nr_hugepages) \
+                     and any hugetlb cgroup limit"
+                )
+            } else {
+                format!(
+                    "{what}: not enough free huge pages: the area needs {pages} and {avail} are available \
+                     ({counts}); reserve more with `sysctl vm.nr_hugepages={}` (/proc/sys/vm/nr_hugepages)",
+                    total + pages - avail
+                )
+            }
+        }
+        _ => format!(
+            "{what}: not enough free huge pages: the area needs {pages}; reserve them with \
+             `sysctl vm.nr_hugepages=N` (/proc/sys/vm/nr_hugepages)"
+        ),
+    };
+    Error::from_errno(msg, libc::ENOMEM)
 }
 
 /// The parts of a UMEM that sockets keep alive: fd, area, geometry.
@@ -257,30 +377,43 @@ impl Umem {
     /// area is zeroed memory of the child's own (see the C header's fork rule).
     pub fn new(cfg: &UmemConfig) -> Result<Umem> {
         cfg.validate()?;
-        let len = cfg.area_len()?;
-        let (base, owner) = fork::map_tracked(len, || {
-            // SAFETY: anonymous private mapping; failure is checked.
-            let base = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
-                    -1,
-                    0,
-                )
-            };
-            if base == libc::MAP_FAILED {
-                return Err(Error::last_os(format!("mmap umem area of {len} bytes")));
-            }
-            // A forked child gets zeroed memory here instead of a copy: the
-            // kernel would otherwise copy every pinned page of the area at
-            // fork. Set before any fork can see the mapping.
-            // SAFETY: advice on our own fresh mapping.
-            unsafe { libc::madvise(base, len, libc::MADV_DONTFORK) };
-            Ok(base)
-        })?;
-        let area = Area { base: NonNull::new(base.cast()).expect("mmap gave NULL"), len, owned: Some(owner) };
+        let area = Area::map(cfg.area_len()?, None)?;
+        Self::register(area, *cfg)
+    }
+
+    /// As [`Umem::new`], with the area in huge pages of the default size
+    /// (`Hugepagesize` in /proc/meminfo; `mmap` with `MAP_HUGETLB` and
+    /// `MAP_POPULATE`): fewer TLB misses when the application touches frames
+    /// all over a large area.
+    ///
+    /// The mapping is `frame_count * frame_size` rounded up to whole huge
+    /// pages; the UMEM registered, and [`Umem::size`], stay
+    /// `frame_count * frame_size`, so choose a frame count that fills whole
+    /// huge pages (512 frames of 4096 bytes per 2 MiB page) to waste nothing.
+    /// Frames are still at most the base page size, as
+    /// [`UmemConfig::validate`] checks: huge pages change how the area is
+    /// backed, not the frame geometry.
+    ///
+    /// The pages come from the kernel's huge page pool, which is empty unless
+    /// someone reserved pages (`sysctl vm.nr_hugepages=N`, as root). With too
+    /// few free pages the call fails with `ENOMEM` and a message that says how
+    /// many pages the area needs and how many are free; a kernel without
+    /// huge pages gives `EOPNOTSUPP`. The pages go back to the pool a moment
+    /// after the UMEM and its last socket are dropped: the kernel unpins them
+    /// from a work queue, after an RCU grace period. A forked child gets
+    /// ordinary zeroed memory over the whole mapping instead (see the C
+    /// header's fork rule): no huge pages are copied or taken at fork.
+    ///
+    /// ```no_run
+    /// use xsk_rs::umem::{Umem, UmemConfig};
+    /// // 1024 frames of 4096 bytes: exactly two 2 MiB pages.
+    /// let umem = Umem::with_huge_pages(&UmemConfig::lending(1024)?)?;
+    /// assert_eq!(umem.size(), 1024 * 4096);
+    /// # Ok::<(), xsk_rs::Error>(())
+    /// ```
+    pub fn with_huge_pages(cfg: &UmemConfig) -> Result<Umem> {
+        cfg.validate()?;
+        let area = Area::map(cfg.area_len()?, Some(huge_page_size()?))?;
         Self::register(area, *cfg)
     }
 
@@ -310,7 +443,7 @@ impl Umem {
             )));
         }
         let len = cfg.area_len()?;
-        Self::register(Area { base, len, owned: None }, cfg)
+        Self::register(Area { base, len, map_len: len, owned: None }, cfg)
     }
 
     fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
@@ -616,6 +749,19 @@ mod tests {
     fn unaligned_address_helpers() {
         let a = (0x123u64 << 48) | 0x4000;
         assert_eq!((extract_addr(a), extract_offset(a), add_offset_to_addr(a)), (0x4000, 0x123, 0x4123));
+    }
+
+    #[test]
+    fn meminfo_fields_are_read_by_exact_name() {
+        let text = "HugePages_Total:       4\nHugePages_Free:        3\nHugePages_Rsvd:        0\n\
+                    Hugepagesize:       2048 kB\nHugetlb:            8192 kB\n";
+        assert_eq!(meminfo_field(text, "Hugepagesize"), Some(2048));
+        assert_eq!(meminfo_field(text, "Hugetlb"), Some(8192));
+        assert_eq!(meminfo_field(text, "HugePages_Free"), Some(3));
+        // A prefix of a name is not the name.
+        assert_eq!(meminfo_field(text, "HugePages"), None);
+        assert_eq!(meminfo_field(text, "Huge"), None);
+        assert_eq!(meminfo_field(text, "MemTotal"), None);
     }
 
     #[test]

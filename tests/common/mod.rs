@@ -46,6 +46,17 @@ pub fn require_root() -> bool {
     false
 }
 
+/// A test that cannot run here, for `reason` (e.g. a kernel feature that is
+/// missing): under `CI=true` that is a failure, so this panics; elsewhere it
+/// prints the reason and returns false, and the caller returns early.
+pub fn cannot_run(reason: &str) -> bool {
+    if in_ci() {
+        panic!("{reason}, and CI=true: refusing to skip");
+    }
+    eprintln!("SKIPPED: {reason}");
+    false
+}
+
 /// The running kernel's `(major, minor)`, from `uname -r` (e.g. 6.1.0-50-cloud-amd64).
 pub fn kernel_version() -> (u32, u32) {
     // SAFETY: utsname is plain bytes; uname fills it.

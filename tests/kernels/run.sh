@@ -145,7 +145,7 @@ resolve() {
 check_config() {
 	local config=$1 opt lack=()
 	for opt in BLK_DEV_INITRD RD_GZIP DEVTMPFS TMPFS PROC_FS SYSFS SERIAL_8250_CONSOLE \
-		NET NET_NS INET PACKET UNIX BPF BPF_SYSCALL XDP_SOCKETS; do
+		NET NET_NS INET PACKET UNIX BPF BPF_SYSCALL XDP_SOCKETS HUGETLB_PAGE PROC_PAGE_MONITOR; do
 		grep -qx "CONFIG_$opt=y" "$config" || lack+=("CONFIG_$opt=y")
 	done
 	grep -Eqx 'CONFIG_VETH=[ym]' "$config" || lack+=("CONFIG_VETH=y or m")
