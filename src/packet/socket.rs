@@ -47,11 +47,7 @@ unsafe impl Send for Shared {}
 
 impl Shared {
     pub(super) fn create(ifname: &str, queue: u32, plan: &Plan) -> Result<Shared> {
-        // HUGE-MERGE: Umem::with_huge_pages lands from the `huge` branch.
-        if plan.huge_pages {
-            return Err(Error::NotSupported("huge pages: pending merge".into()));
-        }
-        let umem = Umem::new(&plan.umem)?;
+        let umem = if plan.huge_pages { Umem::with_huge_pages(&plan.umem)? } else { Umem::new(&plan.umem)? };
         let sock = XskSocket::new(ifname, queue, &umem, &plan.sock)?;
         Ok(Shared { sock, umem })
     }
