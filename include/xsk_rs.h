@@ -327,7 +327,11 @@ typedef struct xsk_rs_stats {
      */
     uint64_t rx_invalid_descs;
     /**
-     * TX descriptors rejected as invalid.
+     * TX descriptors rejected as invalid. On a socket that runs on the
+     * UMEM's fd (`xsk_rs_umem_fd`), this includes the unsent descriptors of
+     * the sockets destroyed on that fd before it (see
+     * `xsk_rs_socket_destroy`). In copy mode, Linux 6.12 and 6.18 hand a
+     * rejected descriptor's address back on the completion ring; 6.1 does not.
      */
     uint64_t tx_invalid_descs;
     /**
@@ -820,7 +824,11 @@ int xsk_rs_socket_create(struct xsk_rs_socket **out,
  * rings: the queue stays held by the UMEM until `xsk_rs_umem_destroy`, which
  * frees it. The next socket created on the same UMEM, same queue and same
  * ring sizes takes the fd over with its rings (RX entries not yet read are
- * handed to it).
+ * handed to it). TX descriptors the kernel has not consumed are not: they
+ * are dropped, never sent, as destroying any other socket drops them. The
+ * kernel rejects each one (in copy mode before this call returns), and they
+ * count in the fd's `tx_invalid_descs`, which the next socket on it reports
+ * (`xsk_rs_socket_stats`).
  *
  * With `XSK_RS_XDP_MODE_NONE` that fd also stays in your XSKMAP: delete it
  * there (`bpf_map_delete_elem` at the socket's queue id) before destroying

@@ -850,6 +850,46 @@ impl ProdRing<Desc> {
         }
         Ok(queued)
     }
+
+    /// Makes every descriptor submitted and not yet consumed (from the
+    /// kernel's consumer index to ours) one that the kernel rejects, and
+    /// returns how many: for a ring whose socket is gone while the kernel
+    /// keeps the ring (the UMEM's fd, see `umem::fd`), so that the next user
+    /// does not send what the last one queued. Entries reserved and not
+    /// submitted are left alone: the kernel never sees them, and
+    /// [`Self::resync`] forgets them.
+    ///
+    /// Each one's `len` becomes `u32::MAX`, longer than any frame, which every
+    /// kernel's validator rejects (aligned mode: the packet would leave its
+    /// chunk; unaligned mode: `len > chunk_size`; net/xdp/xsk_queue.h
+    /// `xp_aligned_validate_desc`, `xp_unaligned_validate_desc`). Its `addr`
+    /// stays, so a kernel that hands rejected descriptors back on the
+    /// completion ring (6.12 and 6.18 do, in copy mode) hands back the frame
+    /// its owner queued, not an address outside the UMEM.
+    ///
+    /// A zero-copy driver may read these slots at any moment. The store is
+    /// one aligned 4-byte atomic write into a field no other entry shares,
+    /// so a concurrent read sees the whole old descriptor (as if the kernel
+    /// had taken it just before this call: it is sent, as it could have been
+    /// anyway) or the same address with the rejected length; never a mix that
+    /// sends something else. Entries the kernel took past its consumer index
+    /// and has not published yet are overwritten too: it never reads them
+    /// again, unless it gives them back (a busy device), and then they are
+    /// rejected, as wanted.
+    pub(crate) fn reject_in_flight(&mut self) -> u32 {
+        let n = self.in_flight();
+        let first = self.cur.published.wrapping_sub(n);
+        for i in 0..n {
+            let desc = self.raw.slot_mut(first.wrapping_add(i));
+            // SAFETY: `slot_mut` points at a live entry, whose `len` is a
+            // u32 and so aligned for an AtomicU32. Nothing in this program
+            // touches a submitted entry (`&mut self`); the kernel, the only
+            // other reader, is no thread of it.
+            let len = unsafe { std::sync::atomic::AtomicU32::from_ptr(ptr::addr_of_mut!((*desc).len)) };
+            len.store(u32::MAX, Ordering::Relaxed);
+        }
+        n
+    }
 }
 
 impl<T: Copy> ConsRing<T> {
@@ -1188,6 +1228,37 @@ pub(crate) mod tests {
         assert_eq!((n, idx), (3, start.wrapping_add(1)), "the unreleased entries again");
         let got: Vec<u64> = (0..n).map(|i| unsafe { c.slot(idx.wrapping_add(i)).read() }).collect();
         assert_eq!(got, vec![2, 3, 4]);
+    }
+
+    /// Only the entries submitted and not consumed get the rejected length;
+    /// their address and options, the consumed entries and the reserved ones
+    /// stay as they were, and the count is bounded by the ring whatever the
+    /// shared consumer index says.
+    #[test]
+    fn reject_in_flight_touches_only_the_unconsumed_lengths() {
+        let d = |i: u64| Desc { addr: i * 4096, len: 60 + i as u32, options: i as u32 };
+        let start = u32::MAX - 2;
+        let mut tx = prod_at::<Desc>(8, start);
+        assert_eq!(tx.put(&(0..6).map(d).collect::<Vec<_>>()), 6);
+        let peer = Peer { raw: &tx.raw };
+        assert_eq!(peer.consume(2), [d(0), d(1)]);
+        let idx = tx.reserve(1).unwrap();
+        tx.set(idx, d(6));
+        assert_eq!(tx.reject_in_flight(), 4);
+        let at = |tx: &ProdRing<Desc>, i: u32| unsafe { tx.raw.slot_ref(start.wrapping_add(i)).read() };
+        for i in 0..2 {
+            assert_eq!(at(&tx, i), d(i as u64), "consumed entry {i}");
+        }
+        for i in 2..6 {
+            assert_eq!(at(&tx, i), Desc { len: u32::MAX, ..d(i as u64) }, "in-flight entry {i}");
+        }
+        assert_eq!(at(&tx, 6), d(6), "the reserved entry");
+        assert_eq!(tx.reserved(), 1);
+        assert_eq!(Peer { raw: &tx.raw }.consume(8).len(), 4, "still published, now rejected");
+        assert_eq!(tx.reject_in_flight(), 0);
+        Peer { raw: &tx.raw }.set_consumer(start.wrapping_add(100));
+        assert!(tx.reject_in_flight() <= 8, "a stray consumer index stays inside the ring");
+        assert!(tx.raw.guards_intact());
     }
 
     #[test]

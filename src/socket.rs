@@ -131,7 +131,12 @@ pub struct Stats {
     pub rx_dropped: u64,
     /// Dropped because of an invalid fill descriptor.
     pub rx_invalid_descs: u64,
-    /// TX descriptors the kernel rejected.
+    /// TX descriptors the kernel rejected. On a socket that runs on the
+    /// UMEM's fd (the UMEM's first socket, or one that took the fd over),
+    /// this includes the unsent descriptors of the sockets dropped on that fd
+    /// before it (see [`Socket`]). In copy mode, Linux 6.12 and 6.18 hand a
+    /// rejected descriptor's address back on the completion ring; 6.1 does
+    /// not.
     pub tx_invalid_descs: u64,
     /// Dropped because the RX ring was full.
     pub rx_ring_full: u64,
@@ -152,7 +157,11 @@ pub struct Stats {
 /// socket runs on the UMEM's own fd, which the kernel cannot unbind: dropping
 /// it leaves that fd bound, so the queue stays held until the [`Umem`] and
 /// every socket on it are gone, and the next socket on the same queue with the
-/// same ring sizes takes the fd over (RX entries not yet read included). With
+/// same ring sizes takes the fd over (RX entries not yet read included). Its
+/// TX descriptors the kernel has not consumed are dropped, never sent, as
+/// closing any other socket drops them: the kernel rejects each one (in copy
+/// mode before the drop returns), and they count in the `tx_invalid_descs`
+/// that the next socket on the fd reports ([`Stats::tx_invalid_descs`]). With
 /// [`XdpMode::None`], delete its entry from your own XSKMAP before dropping it.
 pub struct Socket {
     // Each ring in its own cell (which also keeps the Option's tag outside

@@ -611,15 +611,6 @@ fn poll_rx_timeout(pair: &VethPair, mode: XdpMode) {
     b.pump(None, Some(Dir { pkts: &pkts[..16], flow: &Flow::default() }), Wake::Kick);
 }
 
-/// Whether the kernel hands an invalid TX descriptor back on the completion
-/// ring, and rejects a zero-length one. Measured in the kernel matrix: 6.1
-/// does neither (it skips an invalid descriptor without a completion, and
-/// takes a zero-length one as valid); 6.12 and 6.18 do both. Kernels between
-/// were not measured.
-fn invalid_tx_completes() -> bool {
-    common::kernel_at_least(6, 12)
-}
-
 /// Only invalid descriptors on the TX ring: poll(POLLOUT) makes the kernel
 /// consume them, reports the socket writable, sends nothing, counts them all.
 /// Where the kernel completes invalid descriptors, all of them complete.
@@ -630,7 +621,7 @@ fn poll_tx_only_invalid(pair: &VethPair, mode: XdpMode) {
     let descs: Vec<Desc> = (0..8).map(|i| Desc { addr: size + i * 4096, len: 64, options: 0 }).collect();
     let mut done = a.send_raw(&descs, Wake::Poll);
     done.sort_unstable();
-    let want = if invalid_tx_completes() { descs.iter().map(|d| d.addr).collect() } else { vec![] };
+    let want = if common::invalid_tx_completes() { descs.iter().map(|d| d.addr).collect() } else { vec![] };
     assert_eq!(done, want, "completions of the invalid descriptors");
     assert_eq!(a.stats().tx_invalid_descs, 8);
     b.assert_quiet();
@@ -649,11 +640,11 @@ enum Tx {
 /// Queues `plan` in order; every invalid descriptor is counted in
 /// `tx_invalid_descs`, every valid one arrives intact and in order, and every
 /// descriptor comes back on the completion ring. On a kernel that does not
-/// complete invalid descriptors ([`invalid_tx_completes`]) exactly the others
+/// complete invalid descriptors ([`common::invalid_tx_completes`]) exactly the others
 /// complete, and a zero-length descriptor counts as valid (it completes, and
 /// nothing arrives).
 fn tx_mix(a: &mut End, b: &mut End, plan: &[Tx]) {
-    let new_kernel = invalid_tx_completes();
+    let new_kernel = common::invalid_tx_completes();
     let rejected = |d: &Desc| new_kernel || d.len != 0;
     let descs: Vec<Desc> = plan
         .iter()
@@ -711,7 +702,7 @@ fn invalid_tx_descs_aligned(pair: &VethPair, mode: XdpMode) {
             good(frame + 9 * fs, 61),
         ];
         tx_mix(&mut a, &mut b, &plan);
-        let rejected = if invalid_tx_completes() { 5 } else { 4 };
+        let rejected = if common::invalid_tx_completes() { 5 } else { 4 };
         assert_eq!(a.stats().tx_invalid_descs, rejected, "{fs}-byte frames");
     }
 }

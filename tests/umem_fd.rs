@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::{in_ns, test_frame, PacketSocket, VethPair};
+use common::{frame_seq, in_ns, test_frame, PacketSocket, VethPair};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use xsk_rs::umem::{Umem, UmemConfig};
 use xsk_rs::xdp::XdpMode;
@@ -307,4 +308,77 @@ fn a_umem_whose_interface_went_away_says_so() {
         assert_eq!(e.errno(), libc::ENODEV, "{how}: {e}");
         assert!(e.to_string().contains("deleted or moved"), "{how}: {e}");
     }
+}
+
+/// Queues test frame `seq` from frame `i` of `umem` on `sock`'s TX ring,
+/// without a kick; returns its address and bytes.
+fn queue_frame(umem: &Umem, sock: &mut Socket, i: u32, seq: u32) -> (u64, Vec<u8>) {
+    let frame = test_frame(seq, 100);
+    let addr = umem.frame_addr(i);
+    // SAFETY: frame i is on no ring, and nothing else writes it.
+    unsafe { umem.frame_mut(addr, frame.len()) }.unwrap().copy_from_slice(&frame);
+    assert_eq!(sock.tx().unwrap().put(&[Desc { addr, len: frame.len() as u32, options: 0 }]), 1);
+    (addr, frame)
+}
+
+/// A socket on the UMEM's fd dropped with TX descriptors submitted and not
+/// sent (nobody kicked) leaves nothing for the socket that takes the fd over
+/// to send, as closing any other socket frees its TX ring: the kernel
+/// rejects them (counted in tx_invalid_descs, which the new socket reports),
+/// none reaches the wire, and their frames come back on the completion ring
+/// only on kernels that complete rejected descriptors. Before the fix the
+/// new socket's first kick sent them: the peer received old frames 100 to
+/// 107 before the new frame 1000.
+#[test]
+fn unsent_tx_descriptors_are_dropped_with_their_socket() {
+    if !common::require_root() {
+        return;
+    }
+    const OLD: u32 = 8;
+    const NEW_SEQ: u32 = 1000;
+    let pair = VethPair::new();
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    in_ns(&pair.ns_a, || {
+        let mut umem = Umem::new(&small_umem()).unwrap();
+        // TX only (nothing to steer, so no program), the same sizes twice.
+        let cfg = rings(0, 64);
+        let mut first = Socket::new("veth0", 0, &umem, &cfg).unwrap();
+        assert_eq!(first.fd(), umem.fd(), "the first socket runs on the umem's fd");
+        let old: Vec<u64> = (0..OLD).map(|i| queue_frame(&umem, &mut first, i, 100 + i).0).collect();
+        assert_eq!(first.tx().unwrap().in_flight(), OLD);
+        drop(first);
+
+        let mut second = Socket::new("veth0", 0, &umem, &cfg).unwrap();
+        assert_eq!(second.fd(), umem.fd(), "the second socket took the umem's fd over");
+        let inherited = second.tx().unwrap().in_flight();
+        let (new_addr, new_frame) = queue_frame(&umem, &mut second, OLD, NEW_SEQ);
+        let mut done = Vec::new();
+        let completions = |umem: &mut Umem, done: &mut Vec<u64>| {
+            let mut addrs = [0u64; 64];
+            let n = umem.comp().take(&mut addrs) as usize;
+            done.extend_from_slice(&addrs[..n]);
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done.contains(&new_addr) {
+            assert!(Instant::now() < deadline, "the new frame never completed (completions {done:?})");
+            second.kick().unwrap();
+            completions(&mut umem, &mut done);
+        }
+
+        let mut seen = Vec::new();
+        while let Some(f) = peer.recv_test_frame(Duration::from_millis(300)) {
+            seen.push(f);
+        }
+        let seqs: Vec<Option<u32>> = seen.iter().map(|f| frame_seq(f)).collect();
+        assert_eq!(seqs, [Some(NEW_SEQ)], "only the new frame reaches the peer");
+        assert_eq!(seen[0], new_frame);
+        assert_eq!(second.stats().unwrap().tx_invalid_descs, OLD as u64, "the old descriptors, rejected");
+        assert_eq!(inherited, 0, "copy mode: the kernel consumed the old descriptors when the first socket went");
+
+        completions(&mut umem, &mut done);
+        done.sort_unstable();
+        let mut want = if common::invalid_tx_completes() { old } else { Vec::new() };
+        want.push(new_addr);
+        assert_eq!(done, want, "completions: the new frame once, the old ones where rejected descriptors complete");
+    });
 }

@@ -108,7 +108,8 @@ func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Sock
 // socket on the interface. The Umem's first socket uses the Umem's own fd,
 // which the kernel cannot unbind: closing it leaves that fd bound and the
 // queue held until the Umem is closed (the next socket on the same queue with
-// the same ring sizes takes the fd over); with XDPModeNone, delete the fd from
+// the same ring sizes takes the fd over; TX descriptors the kernel has not
+// consumed are dropped, never sent); with XDPModeNone, delete the fd from
 // your XSKMAP before closing. A second Close returns nil.
 func (s *Socket) Close() error {
 	if s.h == nil {

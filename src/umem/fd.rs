@@ -13,9 +13,11 @@
 //!   [`Umem::renew`]), so a failed create leaves nothing a later one can trip on.
 //! * **bound, in use**: the fd is the first socket's own.
 //! * **bound, free**: that socket is gone; the fd stays bound and keeps its
-//!   rings, and the next socket on the same queue with the same ring sizes
-//!   takes it over. Other sockets share the UMEM on their own fds
-//!   (`XDP_SHARED_UMEM`), with the bind flags in force on this one.
+//!   rings, minus the TX descriptors the kernel had not consumed (dropped, as
+//!   closing any other socket drops them), and the next socket on the same
+//!   queue with the same ring sizes takes it over. Other sockets share the
+//!   UMEM on their own fds (`XDP_SHARED_UMEM`), with the bind flags in force
+//!   on this one.
 //! * **dead**: the kernel unbound the fd because its interface went away
 //!   (deleted, or moved to another namespace); no socket can use the UMEM again.
 //!
@@ -414,11 +416,15 @@ impl Umem {
 
 impl UmemShared {
     /// Takes back what a dropped socket had: a socket on the UMEM's fd parks
-    /// its rings here for the next one (the kernel cannot unbind the fd); a
-    /// socket on its own fd closes it with its rings.
-    pub(crate) fn release(&self, fd: SockFd, rx: Option<RxRing>, tx: Option<TxRing>) {
-        if let SockFd::Umem(_) = fd {
+    /// its rings here for the next one (the kernel cannot unbind the fd),
+    /// with its unsent TX descriptors dropped ([`drop_unsent`]); a socket on
+    /// its own fd closes it with its rings.
+    pub(crate) fn release(&self, fd: SockFd, rx: Option<RxRing>, mut tx: Option<TxRing>) {
+        if let SockFd::Umem(raw) = fd {
             let mut st = self.state();
+            if let (Some(tx), Some(b)) = (&mut tx, st.bound) {
+                drop_unsent(raw, tx, b);
+            }
             (st.rx_ring, st.tx_ring) = (rx, tx);
             st.fd_in_use = false;
         } else {
@@ -427,6 +433,39 @@ impl UmemShared {
             drop(fd);
         }
         self.socket_removed();
+    }
+}
+
+/// Drops what a socket on the UMEM's fd, now gone, left on its TX ring and
+/// the kernel has not consumed, as closing any other socket does (the kernel
+/// frees that socket's TX ring): otherwise the fd keeps them, and the next
+/// socket's first kick sends them. Each one is made a descriptor the kernel
+/// rejects ([`TxRing::reject_in_flight`]); it counts in the fd's
+/// `tx_invalid_descs`, which the next socket on the fd reports.
+///
+/// In copy mode the kernel consumes TX only in a syscall, so this kicks it
+/// until it has taken them all, now: before Linux 6.6 one `sendto` skips
+/// every invalid descriptor, since then each skips one (`__xsk_generic_xmit`
+/// stops at the first and releases only it), and the consumer index may
+/// show the progress only at the next call (`xskq_cons_peek_desc` publishes
+/// it when the kernel's cached view runs dry): `n + 2` calls are enough.
+/// Should the kernel stop early (interface down, completion ring full), the
+/// rest stay rejected and go at the next socket's kicks. In zero-copy mode
+/// the driver reads the ring on its own schedule and skips them there.
+fn drop_unsent(fd: RawFd, tx: &mut TxRing, bound: Bound) {
+    let n = tx.reject_in_flight();
+    if n == 0 || bound.zerocopy {
+        return;
+    }
+    for _ in 0..n.saturating_add(2) {
+        if tx.in_flight() == 0 {
+            return;
+        }
+        // SAFETY: zero-length send with no buffer and no address.
+        let rc = unsafe { libc::sendto(fd, std::ptr::null(), 0, libc::MSG_DONTWAIT, std::ptr::null(), 0) };
+        if rc < 0 && !matches!(errno(), libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::EINTR) {
+            return;
+        }
     }
 }
 
