@@ -4,12 +4,15 @@
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
-#   make lint                             cargo clippy --all-targets -D warnings, cargo fmt --check
-#   make package                          cargo doc with -D warnings, cargo package (builds the
+#   make lint                             cargo clippy --all-targets -D warnings (without and with
+#                                         the tokio feature), cargo fmt --check
+#   make package                          cargo doc with -D warnings (without and with the tokio
+#                                         feature), cargo package (builds the
 #                                         packaged crate alone); outside CI a dirty tree is allowed
 #   make test                             header check, lint, package, cargo test (unit, doc, veth, selftest
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
-#                                         fuzz), loom, install to a temporary prefix,
+#                                         fuzz), the tokio feature's veth tests and doc examples,
+#                                         loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
 #                                         valgrind, helgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth
@@ -146,6 +149,8 @@ loom:
 # XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
 test: test-tools check-header lint package
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
+	$(CARGO) test --features tokio --test async_packet -- --test-threads=$(TEST_THREADS)
+	$(CARGO) test --features tokio --doc async_io
 	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
 	$(call TEST_INSTALL,$(TEST_PREFIX))
@@ -156,8 +161,11 @@ test: test-tools check-header lint package
 	bash tests/reach/run.sh $(TEST_PREFIX)
 
 # Style gates, first in make test: any clippy warning or unformatted file fails it.
+# Twice: the tokio feature's code (src/packet/async_io.rs, its test and example)
+# builds only with the feature.
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features tokio -- -D warnings
 	$(CARGO) fmt --check
 
 # The crate as crates.io would get it: docs without a warning, then `cargo
@@ -168,6 +176,7 @@ lint:
 PACKAGE_FLAGS ?= $(if $(filter true 1,$(CI)),,--allow-dirty)
 package:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --features tokio
 	$(CARGO) package $(PACKAGE_FLAGS)
 
 # The C tests are built in the guest's image against this prefix, as in make test.

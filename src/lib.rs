@@ -24,3 +24,5 @@ pub use packet::{
     create_socket_by_name, create_tx_socket, create_tx_socket_by_name, Direction, PollWaitExt, RxBatch, RxSocket,
     SendExt, Socket, TxSocket, XdpConfig,
 };
+#[cfg(feature = "tokio")]
+pub use packet::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};

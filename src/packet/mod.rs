@@ -45,12 +45,16 @@
 //! # }
 //! ```
 
+#[cfg(feature = "tokio")]
+mod async_io;
 mod config;
 mod rx;
 mod socket;
 mod tx;
 mod wait;
 
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
 pub use config::{Direction, XdpConfig};
 pub use rx::{Rx, RxBatch, RxBatchIter};
 pub use socket::{RxSocket, Socket, TxSocket};
