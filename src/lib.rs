@@ -26,3 +26,8 @@ pub use packet::{
 };
 #[cfg(feature = "tokio")]
 pub use packet::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
+
+/// The README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
