@@ -6,13 +6,15 @@ BiSocket) against an installed libxsk_rs, run like test_xsk_rs:
 They need root: two network namespaces joined by a veth pair made for this
 run (test_xsk_rs.VethPair), the sockets made inside one by setns(), an
 AF_PACKET peer in the other. Packets go both ways byte for byte and in order
-(recv, batch, send, send_many, a BiSocket echoing and its halves on two
-threads), the frames are all accounted for afterwards, timeouts are honoured
+(recv, recv_packed, batch, send, send_many, a BiSocket echoing and its halves
+on two threads), the frames are all accounted for afterwards, timeouts are honoured
 in both directions, a batch's memoryviews are unusable after its block (and a
 view that escapes it is caught), and errors carry the library's message.
 Without root they are skipped with a reason, except under CI=true.
 """
 
+import array
+import ctypes
 import errno
 import gc
 import os
@@ -265,6 +267,43 @@ class PacketTests(VethPair):
                 with self.subTest(call=call), self.assertRaises(OSError) as cm:
                     call()
                 self.assertEqual(cm.exception.errno, errno.EBADF)
+
+    def test_recv_packed(self):
+        """Packets end to end in one buffer with their lengths, one C call;
+        one too long for what is left stays for the next call; a first one
+        too long for the whole buffer comes cut, with its full length."""
+        rx = self.make(xsk_rs.RxSocket, rx_frames=32)
+        with rx, self.peer() as peer:
+            want = [test_frame(seq, n) for seq, n in enumerate([60, 300, 1000, 1514, 64, 128, 99])]
+            for frame in want:
+                peer.send(frame)
+            self.assertTrue(rx.wait(WAIT_S))
+            time.sleep(0.05)
+            buf, lens = array.array("B", bytes(1400)), array.array("I", [0] * 4)
+            n = rx.recv_packed(buf, lens)
+            self.assertEqual((n, list(lens[:n])), (3, [60, 300, 1000]), "1514 bytes do not fit in the rest")
+            self.assertEqual(buf[:1360].tobytes(), b"".join(want[:3]))
+            # A bytearray and a ctypes array work too; the first packet is cut.
+            small, clens = bytearray(100), (ctypes.c_uint32 * 8)()
+            self.assertEqual(rx.recv_packed(small, clens), 1)
+            self.assertEqual((clens[0], bytes(small)), (1514, want[3][:100]))
+            big = bytearray(8192)
+            self.assertEqual(rx.recv_packed(big, clens), 3)
+            self.assertEqual(bytes(big[:64 + 128 + 99]), b"".join(want[4:]))
+            t0 = time.monotonic()
+            self.assertEqual(rx.recv_packed(big, clens, timeout=0.2), 0)
+            self.assert_took(t0, 0.2)
+            for bad_buf, bad_lens in [(big, [0] * 4), (big, array.array("H", [0] * 4)), (bytes(100), clens)]:
+                with self.subTest(buf=type(bad_buf), lens=type(bad_lens)), self.assertRaises(TypeError):
+                    rx.recv_packed(bad_buf, bad_lens)
+            peer.send(want[0])
+            self.assertTrue(rx.wait(WAIT_S))
+            with rx.batch(8) as pkts:
+                with self.assertRaises(OSError) as cm:
+                    rx.recv_packed(big, clens)
+                self.assertEqual(cm.exception.errno, errno.EBUSY)
+                self.assertEqual([bytes(m) for m in pkts], [want[0]])
+            self.assert_rx_frames(rx)
 
     # ---- sending ----
 

@@ -868,13 +868,14 @@ _XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page")  # True/False; None keeps
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
 _WAIT_SLICE_MS = 200
-# A batch's packets are slices of one memoryview of a ctypes array that starts
-# at address 0 and spans the address space, sliced at each packet's address:
-# far cheaper than a ctypes object per packet, and no ctypes type is made per
+# A batch's packets are slices, at each packet's address, of a memoryview of
+# a ctypes array that starts at address 0 and spans the address space: far
+# cheaper than a ctypes object per packet, and no ctypes type is made per
 # batch (ctypes caches array types forever). Only the packets' bytes are
-# reachable through the slices. The array is made per batch and its
-# memoryview is its only user, so its reference count tells whether a view
-# derived from a packet (a slice, a cast, .obj) outlived the batch.
+# reachable through the slices. Each RxSocket has one such array, and only
+# its batches' memoryviews hold it, so its reference count after a batch's
+# views are released tells whether a view made from a packet (a slice, a
+# cast, .obj) outlived the batch.
 _SPAN = ctypes.c_ubyte * sys.maxsize
 
 
@@ -902,10 +903,14 @@ def _check_timeout(timeout):
         raise ValueError("xsk_rs: timeout must be None or a number of seconds >= 0, not %r" % (timeout,))
 
 
-def _wait(fn, h, timeout):
-    """fn(h, ms) (xsk_rs_*sock_wait) until it says ready (True) or timeout
-    seconds pass (False; None: no limit), in slices of _WAIT_SLICE_MS."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+def _deadline(timeout):
+    """The time.monotonic() at which timeout seconds from now end (None: never)."""
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _wait(fn, h, deadline):
+    """fn(h, ms) (xsk_rs_*sock_wait) until it says ready (True) or the
+    deadline passes (False; None: no limit), in slices of _WAIT_SLICE_MS."""
     while True:
         if deadline is None:
             ms = _WAIT_SLICE_MS
@@ -1026,7 +1031,18 @@ class _Half:
         ready, False at the timeout. Ctrl-C is handled within 0.2 s."""
         h = self._handle()
         _check_timeout(timeout)
-        return _wait(self._wait_fn, h, timeout)
+        return _wait(self._wait_fn, h, _deadline(timeout))
+
+    def _retry(self, fn, args, timeout):
+        """fn(*args) (args[0] the handle) after each wait() until it returns
+        non-zero or timeout seconds (not 0; None: no limit) pass; its last
+        result, 0 at the timeout."""
+        deadline = _deadline(timeout)
+        while _wait(self._wait_fn, args[0], deadline):
+            r = _check(fn(*args))
+            if r:
+                return r
+        return 0
 
 
 class TxSocket(_Half):
@@ -1083,13 +1099,7 @@ class TxSocket(_Half):
             _check_timeout(timeout)
         if _check(self._send_fn(h, data, n)):
             return True
-        if timeout == 0:
-            return False
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while _wait(self._wait_fn, h, None if deadline is None else max(0.0, deadline - time.monotonic())):
-            if _check(self._send_fn(h, data, n)):
-                return True
-        return False
+        return timeout != 0 and self._retry(self._send_fn, (h, data, n), timeout) > 0
 
     def send_many(self, packets):
         """Sends packets (a sequence of bytes or other buffers), each in its
@@ -1113,19 +1123,66 @@ class TxSocket(_Half):
 class RxBatch:
     """Up to max received packets lent in place, from RxSocket.batch(): a
     context manager whose value is a list of read-only memoryviews, one per
-    packet, in arrival order (empty when none arrived in time)."""
+    packet, in arrival order (empty when none arrived in time). It is the
+    RxSocket's hot path, so it works on the socket's internals directly."""
 
-    __slots__ = ("_rx", "_max", "_timeout", "_n", "_views", "_span")
+    __slots__ = ("_rx", "_max", "_timeout", "_n", "_views")
 
     def __init__(self, rx, max, timeout):
         self._rx, self._max, self._timeout = rx, max, timeout
-        self._n, self._views, self._span = 0, None, None
+        self._n = 0
+        self._views = ()
 
     def __enter__(self):
-        return self._rx._batch_enter(self)
+        rx = self._rx
+        h = rx._handle()
+        if rx._batch is not None:
+            raise rx._busy("batch")
+        want = self._max
+        if want > len(rx._pkts):
+            rx._pkts_for(want)
+        n = _check(rx._batch_fn(h, rx._pkts, want))
+        if not n and want and self._timeout != 0:
+            n = rx._retry(rx._batch_fn, (h, rx._pkts, want), self._timeout)
+        rx._batch = self
+        if not n:
+            self._views = []
+            return self._views
+        try:
+            sq, si = rx._pkts_stride_q, rx._pkts_stride_i
+            addrs = rx._pkts_q[0:sq * n:sq].tolist()
+            lens = rx._pkts_i[rx._pkts_len_i:si * n:si].tolist()
+            # A fresh memoryview of the span per batch, cast to "B" (ctypes
+            # says "<B", which memoryview indexes and compares slowly). Each
+            # slice is a view of the span's buffer in its own right, so the
+            # root can go at once.
+            root = memoryview(rx._span).toreadonly().cast("B")
+            self._views = [root[a:a + k] for a, k in zip(addrs, lens)]
+            root.release()
+        except BaseException:
+            rx._batch = None
+            rx._release_fn(h, n)
+            raise
+        self._n = n
+        return self._views
 
     def __exit__(self, exc_type, exc, tb):
-        self._rx._batch_exit(self, exc_type is None)
+        rx = self._rx
+        if rx._batch is not self:
+            return  # close() ended it
+        rx._batch = None
+        for v in self._views:
+            v.release()
+        n, self._n = self._n, 0
+        if n:
+            _check(rx._release_fn(rx._h, n))
+            # The attribute and the argument; more when a view made from a
+            # packet outlived the block.
+            if sys.getrefcount(rx._span) > 2:
+                rx._escaped.append(rx._span)
+                rx._span = _SPAN.from_address(0)
+                if exc_type is None:
+                    raise BufferError(rx._escaped_msg("the batch's with block ended"))
 
 
 class RxSocket(_Half):
@@ -1164,9 +1221,11 @@ class RxSocket(_Half):
         self._recv_fn = lib.xsk_rs_rxsock_recv
         self._batch_fn = lib.xsk_rs_rxsock_recv_batch
         self._release_fn = lib.xsk_rs_rxsock_release
+        self._packed_fn = lib.xsk_rs_rxsock_recv_packed
         self._held_fn = lib.xsk_rs_rxsock_held_frames
         self._batch = None      # the open RxBatch
-        self._escaped = []      # spans of past batches a derived view still uses
+        self._span = _SPAN.from_address(0)  # what batches' views are slices of
+        self._escaped = []      # earlier spans a view made from a packet still uses
         self._pkts_for(64)
         # A packet is never longer than its frame.
         self._buf = ctypes.create_string_buffer(cfg.frame_size or 4096)
@@ -1203,13 +1262,45 @@ class RxSocket(_Half):
         buf = self._buf
         n = _check(self._recv_fn(h, buf, len(buf)))
         if not n and timeout != 0:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not n and _wait(self._wait_fn, h,
-                                  None if deadline is None else max(0.0, deadline - time.monotonic())):
-                n = _check(self._recv_fn(h, buf, len(buf)))
+            n = self._retry(self._recv_fn, (h, buf, len(buf)), timeout)
         if not n:
             return None
         return ctypes.string_at(buf, min(n, len(buf)))
+
+    def recv_packed(self, buf, lens, timeout=0):
+        """Copies up to len(lens) packets end to end into buf and the i-th's
+        length into lens[i], and gives their frames back, in one C call
+        (xsk_rs_rxsock_recv_packed). Returns how many: 0 when none arrived
+        within timeout seconds (0, the default: no wait; None: no limit). It
+        stops before a packet that does not fit in what is left of buf, which
+        stays for the next call, unless it is the first: that one is cut to
+        len(buf) bytes, and lens[0] says its full length.
+
+        buf: an array.array (say "B") or any writable buffer, e.g. a
+        bytearray; lens: an array.array("I") or a ctypes array of c_uint32.
+        Reuse both: an array.array costs the least per call."""
+        h = self._handle()
+        if self._batch is not None:
+            raise self._busy("recv_packed")
+        if timeout != 0:
+            _check_timeout(timeout)
+        if isinstance(buf, array.array):
+            addr, n = buf.buffer_info()
+            buf, size = addr, n * buf.itemsize
+        else:
+            size = memoryview(buf).nbytes
+            buf = (ctypes.c_char * size).from_buffer(buf)  # TypeError for a read-only buffer
+        if isinstance(lens, array.array) and lens.typecode == "I" and lens.itemsize == 4:
+            laddr, count = lens.buffer_info()
+        elif isinstance(lens, ctypes.Array) and lens._type_ is ctypes.c_uint32:
+            laddr, count = lens, len(lens)
+        else:
+            raise TypeError("xsk_rs: RxSocket.recv_packed: lens must be an array.array('I') or a ctypes "
+                            "c_uint32 array, not %s" % type(lens).__name__)
+        n = _check(self._packed_fn(h, buf, size, laddr, count))
+        if not n and count and timeout != 0:
+            n = self._retry(self._packed_fn, (h, buf, size, laddr, count), timeout)
+        return n
 
     def batch(self, max=64, timeout=0):
         """Up to max received packets lent in place (xsk_rs_rxsock_recv_batch),
@@ -1222,56 +1313,6 @@ class RxSocket(_Half):
         if timeout != 0:
             _check_timeout(timeout)
         return RxBatch(self, max, timeout)
-
-    def _batch_enter(self, b):
-        h = self._handle()
-        if self._batch is not None:
-            raise self._busy("batch")
-        want = b._max
-        if want > len(self._pkts):
-            self._pkts_for(want)
-        n = _check(self._batch_fn(h, self._pkts, want))
-        timeout = b._timeout
-        if not n and want and timeout != 0:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not n and _wait(self._wait_fn, h,
-                                  None if deadline is None else max(0.0, deadline - time.monotonic())):
-                n = _check(self._batch_fn(h, self._pkts, want))
-        self._batch = b
-        if not n:
-            b._views = []
-            return b._views
-        try:
-            sq, si = self._pkts_stride_q, self._pkts_stride_i
-            addrs = self._pkts_q[0:sq * n:sq].tolist()
-            lens = self._pkts_i[self._pkts_len_i:si * n:si].tolist()
-            span = _SPAN.from_address(0)
-            root = memoryview(span).toreadonly().cast("B")  # "B", not ctypes' "<B": faster compares
-            # Each slice is a view of the array's buffer in its own right,
-            # so the root can go at once.
-            b._views = [root[a:a + k] for a, k in zip(addrs, lens)]
-            root.release()
-        except BaseException:
-            self._batch = None
-            self._release_fn(h, n)
-            raise
-        b._n, b._span = n, span
-        return b._views
-
-    def _batch_exit(self, b, raise_escaped):
-        if self._batch is not b:
-            return  # close() ended it
-        self._batch = None
-        for v in b._views:
-            v.release()
-        span, b._span = b._span, None
-        n, b._n = b._n, 0
-        if n:
-            _check(self._release_fn(self._h, n))
-        if span is not None and sys.getrefcount(span) > 2:  # this name and the argument
-            self._escaped.append(span)
-            if raise_escaped:
-                raise BufferError(self._escaped_msg("the batch's with block ended"))
 
     def _escaped_msg(self, when):
         return ("xsk_rs: %s while a view made from a received packet (a slice or cast of a batch's "
@@ -1288,7 +1329,7 @@ class RxSocket(_Half):
         if b is not None:
             for v in b._views:
                 v.release()
-            if b._span is not None and sys.getrefcount(b._span) > 2:  # the slot and the argument
+            if sys.getrefcount(self._span) > 2:  # the attribute and the argument
                 raise BufferError(self._escaped_msg("close()"))
             self._batch = None
         self._escaped = [s for s in self._escaped if sys.getrefcount(s) > 3]  # list, name, argument
