@@ -14,6 +14,10 @@
 
 (The test suite runs this very text, tests/reach/python.sh.)
 
+The packet layer (TxSocket, RxSocket, BiSocket) has the library own the UMEM
+and its frames, so no frame address reaches Python; see RxSocket for its
+zero-copy batches.
+
 Finding the library (first match wins; nothing is loaded until first use):
   1. load(path): an explicit path (or dlopen name), if called before first use.
   2. the environment variable XSK_RS_LIB, e.g. /opt/xsk/lib/libxsk_rs.so.0.
