@@ -27,10 +27,12 @@
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench                            libxdp against xsk_rs on the same work in one run
 #                                         (bench/run.sh: throughput, set-up time, instructions
-#                                         per packet, Go against C); rewrites BENCHMARKS.md and
+#                                         per packet, Go and Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench
 #   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
+#   make bench-py                         Python rxdrop (zero-copy batch, recv_packed) against C
+#                                         xskbench rxdrop on the packet layer, same veth pair
 #   make clean
 
 PREFIX ?= /usr/local
@@ -78,7 +80,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
+.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
 all: release
 
@@ -206,6 +208,11 @@ bench-go: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
 	bash bench/go_rxdrop.sh $(BENCH_PREFIX)
+
+bench-py: all
+	rm -rf $(BENCH_PREFIX)
+	$(call TEST_INSTALL,$(BENCH_PREFIX))
+	bash bench/py_rxdrop.sh $(BENCH_PREFIX)
 
 clean:
 	$(CARGO) clean

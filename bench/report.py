@@ -11,6 +11,8 @@ object whose "kind" is one of:
   setup  one set-up time: lib, mode, run, ms, umem_ms, socket_ms
   ipp    callgrind count of a packet loop: scenario, lib, api, batch, instr, pkts
   go     one Go-vs-C rxdrop run: impl (go|c), mode, run, mpps
+  py     one Python-vs-C rxdrop run (bench/py_rxdrop.sh): phase (rate|drain),
+         impl (c-pkt, c-span, py-batch, py-packed, ...), mode, batch, run, mpps
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
 other (lib, api) pair in the input gets columns of its own. Kinds that are
@@ -41,6 +43,8 @@ MIN_RATE_RATIO = 1.00
 MIN_SETUP_SPEEDUP = 10.0
 MAX_IPP_RATIO = 1.00
 MIN_GO_RATIO = 0.80
+MIN_PY_RATIO = 0.50  # Python's zero-copy batch receive against C's packet layer
+PY_PHASES = ["rate", "drain"]
 
 # Field types per kind. "num" is an int or a finite float; bools are neither.
 FIELDS = {
@@ -51,6 +55,7 @@ FIELDS = {
     "ipp": {"scenario": "str", "lib": "lib", "api": "str", "batch": "pos",
             "instr": "int", "pkts": "pos"},
     "go": {"impl": "impl", "mode": "mode", "run": "int", "mpps": "num"},
+    "py": {"phase": "str", "impl": "str", "mode": "mode", "batch": "pos", "run": "int", "mpps": "num"},
 }
 # Meta fields are all optional (a missing one prints as "?"), but typed.
 META_FIELDS = {
@@ -67,6 +72,7 @@ IDENTITY = {
     "setup": ("lib", "mode", "run"),
     "ipp": ("scenario", "lib", "api", "batch"),
     "go": ("impl", "mode", "run"),
+    "py": ("phase", "impl", "mode", "batch", "run"),
 }
 
 
@@ -119,7 +125,7 @@ def check_fields(obj, fields, required):
 
 def load(path):
     """Read RESULTS.jsonl into {"meta": dict or None, kind: [records]}."""
-    data = {"meta": None, "rate": [], "setup": [], "ipp": [], "go": []}
+    data = {"meta": None, "rate": [], "setup": [], "ipp": [], "go": [], "py": []}
     seen = {}
     try:
         f = open(path, "rb")
@@ -278,6 +284,32 @@ def go_median_ratio(runs):
     return statistics.median(ratios) if ratios else None
 
 
+def py_groups(pys):
+    """{(phase, mode, batch): {impl: {run: mpps}}}."""
+    groups = {}
+    for p in pys:
+        groups.setdefault((p["phase"], p["mode"], p["batch"]), {}).setdefault(p["impl"], {})[p["run"]] = p["mpps"]
+    return groups
+
+
+def py_group_key(key):
+    return (order(key[0], PY_PHASES), order(key[1], MODES), key[2])
+
+
+def py_c_impl(impls):
+    """The C reference of a group (c-pkt, or c-span where xskbench had no
+    packet-layer build), or None."""
+    cs = sorted(i for i in impls if i.startswith("c-"))
+    return cs[0] if cs else None
+
+
+def py_median_ratio(impls, impl, c):
+    """Median of the per-run impl/C ratios, as bench/py_rxdrop.sh computes it."""
+    ratios = [ratio(v, impls[c][run]) for run, v in impls[impl].items() if run in impls[c]]
+    ratios = [r for r in ratios if r is not None]
+    return statistics.median(ratios) if ratios else None
+
+
 # ---------------------------------------------------------------- sections
 
 
@@ -392,8 +424,26 @@ def target_go(data):
     return rows
 
 
+def target_py(data):
+    name = f"(e) Python batch receive ≥ {MIN_PY_RATIO:.2f}× C packet layer (median of per-run rates)"
+    groups = {k: v for k, v in py_groups(data["py"]).items() if k[0] == "rate"}
+    if not groups:
+        return [[name, "no data", NO_DATA]]
+    rows = []
+    for key in sorted(groups, key=py_group_key):
+        impls = groups[key]
+        c = py_c_impl(impls)
+        label = f"{name}, {key[1]} b{key[2]}"
+        r = py_median_ratio(impls, "py-batch", c) if c and "py-batch" in impls else None
+        if r is None:
+            rows.append([label, "no run with both py-batch and C", NO_DATA])
+        else:
+            rows.append([label, f"{r:.3f} (vs {c})", pass_miss(r >= MIN_PY_RATIO)])
+    return rows
+
+
 def section_targets(data):
-    rows = target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data)
+    rows = target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
     return ["## Targets", ""] + table(["Target", "Measured", "Result"], rows, "lll") + [""]
 
 
@@ -522,6 +572,37 @@ def section_go(data):
     return lines
 
 
+def section_py(data):
+    lines = ["## Python vs C", ""]
+    groups = py_groups(data["py"])
+    if not groups:
+        return lines + ["No Python-vs-C results in the input.", ""]
+    lines += [
+        "rxdrop through the Python module (bench/py_rxdrop.py) against xskbench's C rxdrop on the packet "
+        "layer (c-pkt; c-span, the ring API, where xskbench had no packet-layer build), taking turns on the "
+        "same veth pair. py-batch: `with rx.batch(n) as pkts`, zero-copy memoryviews; py-packed: "
+        "`rx.recv_packed` into one reused array; py-recv: one `rx.recv()` per packet; py-ring: the ring API "
+        "(`Socket.receive` + `Umem.fill`). Python counts packets and bytes, C packets only. "
+        "**rate**: Mpps with the generator running (it, not the receiver, is usually the limit on veth); "
+        "**drain**: Mpps taking 1024 packets from a full RX ring, what a packet costs each receiver.",
+        "",
+    ]
+    rows = []
+    for key in sorted(groups, key=py_group_key):
+        impls = groups[key]
+        c = py_c_impl(impls)
+        for impl in sorted(impls, key=lambda i: (not i.startswith("c-"), order(i, ["py-batch", "py-packed",
+                                                                                  "py-recv", "py-ring"]))):
+            values = list(impls[impl].values())
+            r = py_median_ratio(impls, impl, c) if c and impl != c else None
+            rows.append([key[0], key[1], str(key[2]), impl, str(len(values)), f3(statistics.median(values)),
+                         f"{min(values):.3f}–{max(values):.3f}", f3(r) if r is not None else "–"])
+    header = ["Phase", "Mode", "Batch", "Receiver", "Runs", "median Mpps", "spread", "/C"]
+    lines += table(header, rows, "llllrrrr")
+    lines += ["", "/C is the median of the per-run ratios to the C receiver of the same phase and mode.", ""]
+    return lines
+
+
 # ---------------------------------------------------------------- chart
 
 
@@ -607,6 +688,7 @@ def render(data, png_link):
     lines += section_setup(data)
     lines += section_ipp(data)
     lines += section_go(data)
+    lines += section_py(data)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
