@@ -27,7 +27,9 @@
 #                                         per packet, Go against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench
-#   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
+#   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
+#                                         example against xsk_bench rxdrop, then the packet
+#                                         layer's against xskbench's packet build
 #   make clean
 
 PREFIX ?= /usr/local
@@ -196,7 +198,8 @@ bench: all
 bench-go: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/go_rxdrop.sh $(BENCH_PREFIX)
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a batch
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a pkt
 
 clean:
 	$(CARGO) clean
