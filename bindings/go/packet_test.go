@@ -378,6 +378,16 @@ func TestPacketErrorsAndClose(t *testing.T) {
 	if n, err := tx.SendBatch(nil); n != 0 || err != nil {
 		t.Errorf("SendBatch(nil) = %d, %v", n, err)
 	}
+	// An empty packet is refused, alone or first; later it ends the batch.
+	if ok, err := tx.Send(nil); ok || !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Send of an empty packet = %v, %v; want EINVAL", ok, err)
+	}
+	if n, err := tx.SendBatch([][]byte{{}, testFrame(0, 60)}); n != 0 || !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("SendBatch starting with an empty packet = %d, %v; want 0, EINVAL", n, err)
+	}
+	if n, err := tx.SendBatch([][]byte{testFrame(0, 60), testFrame(1, 60), {}}); n != 2 || err != nil {
+		t.Errorf("SendBatch with an empty third packet = %d, %v; want 2, nil", n, err)
+	}
 	fd := rx.Fd()
 	if fd < 0 || tx.Fd() != fd {
 		t.Errorf("fds: tx %d, rx %d; want one shared fd", tx.Fd(), fd)
