@@ -101,8 +101,12 @@ type RxSocket struct {
 	poll   *pollFd
 	ifname string
 	queue  uint32
-	held   int                   // packets Recv returned and Release has not given back
-	cpkts  []C.struct_xsk_rs_pkt // recv_batch's array: C pointers into the UMEM only
+	held   int // packets Recv returned and Release has not given back
+	// recv_batch's array, one entry per frame, in C memory (malloc'ed, freed
+	// by Close). In Go memory, cgo's pointer check would scan the whole
+	// array on every call, as its type holds pointers: some 1000 entries
+	// per Recv, which costs more than the call itself.
+	cpkts []C.struct_xsk_rs_pkt
 }
 
 // Packet is a received packet, read in place: Data is a view of the UMEM
@@ -203,15 +207,21 @@ func newRx(h *C.struct_xsk_rs_rxsock, ifname string, queue uint32) (*RxSocket, e
 		C.xsk_rs_rxsock_destroy(h)
 		return nil, err
 	}
+	// No more can ever be found at once than the half has frames.
 	frames := int(C.xsk_rs_rxsock_free_frames(h)) + int(C.xsk_rs_rxsock_in_flight_frames(h)) +
 		int(C.xsk_rs_rxsock_held_frames(h))
+	arr := C.calloc(C.size_t(frames), C.sizeof_struct_xsk_rs_pkt)
+	if arr == nil {
+		p.close()
+		C.xsk_rs_rxsock_destroy(h)
+		return nil, &Error{Op: "NewRxSocket", Errno: syscall.ENOMEM, Msg: "no memory for the receive array"}
+	}
 	return &RxSocket{
 		h:      h,
 		poll:   p,
 		ifname: ifname,
 		queue:  queue,
-		// No more can ever be found at once than the half has frames.
-		cpkts: make([]C.struct_xsk_rs_pkt, frames),
+		cpkts:  unsafe.Slice((*C.struct_xsk_rs_pkt)(arr), frames),
 	}, nil
 }
 
@@ -238,6 +248,7 @@ func (r *RxSocket) Close() error {
 	}
 	r.poll.close()
 	C.xsk_rs_rxsock_destroy(r.h)
+	C.free(unsafe.Pointer(&r.cpkts[0]))
 	r.h, r.poll, r.cpkts, r.held = nil, nil, nil, 0
 	return nil
 }
