@@ -30,7 +30,9 @@
 #                                         per packet, Go and Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench
-#   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
+#   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
+#                                         example against xsk_bench rxdrop, then the packet
+#                                         layer's against xskbench's packet build
 #   make bench-py                         Python rxdrop (zero-copy batch, recv_packed) against C
 #                                         xskbench rxdrop on the packet layer, same veth pair
 #   make clean
@@ -207,7 +209,8 @@ bench: all
 bench-go: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/go_rxdrop.sh $(BENCH_PREFIX)
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a batch
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a pkt
 
 bench-py: all
 	rm -rf $(BENCH_PREFIX)
