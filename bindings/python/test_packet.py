@@ -350,12 +350,11 @@ class PacketTests(VethPair):
                     with self.assertRaises(OSError) as cm:
                         tx.send_many([bad, test_frame(1, 60)])
                     self.assertEqual(cm.exception.errno, code)
-            # A bad packet after the first stops the batch before it. A batch
-            # that stops early keeps the descriptors it reserved for the next
-            # send (free + in flight + reserved == total): the two refused
-            # batches above reserved 2, this one a third, and sent one.
+            # A bad packet after the first stops the batch before it. Nothing
+            # is left reserved by a refused or stopped batch.
+            self.assertEqual(tx.reserved_frames, 0)
             self.assertEqual(tx.send_many([test_frame(1, 60), bytes(1519), test_frame(2, 60)]), 1)
-            self.assertEqual(tx.free_frames + tx.in_flight_frames, tx.total_frames - 2)
+            self.assertEqual((tx.reserved_frames, tx.free_frames + tx.in_flight_frames), (0, tx.total_frames))
             self.assertEqual(tx.send_many([]), 0)
             self.assertEqual(tx.send_many(iter([test_frame(3, 80)])), 1)
             self.assertEqual(tx.send_many((test_frame(4, 90), bytearray(test_frame(5, 100)))), 2)

@@ -330,6 +330,7 @@ _FUNCS = [
     ("xsk_rs_txsock_stats", _int, [_TXS, _P(_CStats)]),
     ("xsk_rs_rxsock_stats", _int, [_RXS, _P(_CStats)]),
     ("xsk_rs_txsock_free_frames", _int, [_TXS]),
+    ("xsk_rs_txsock_reserved_frames", _int, [_TXS]),
     ("xsk_rs_txsock_in_flight_frames", _int, [_TXS]),
     ("xsk_rs_txsock_max_len", _int, [_TXS]),
     ("xsk_rs_rxsock_free_frames", _int, [_RXS]),
@@ -1079,6 +1080,12 @@ class TxSocket(_Half):
         self._send_fn = lib.xsk_rs_txsock_send
         self._packed_fn = lib.xsk_rs_txsock_send_packed
         self.total_frames = self.free_frames + self.in_flight_frames
+
+    @property
+    def reserved_frames(self):
+        """Frames reserved and not yet sent (0 after every send and
+        send_many: free + reserved + in flight == total)."""
+        return _check(self._lib.xsk_rs_txsock_reserved_frames(self._handle()))
 
     @property
     def max_len(self):

@@ -951,12 +951,20 @@ fn write_stats(func: &str, st: Result<crate::socket::Stats>, out: *mut xsk_rs_st
 
 /// TX frames free to reserve now (frames the kernel has finished sending
 /// count once `xsk_rs_txsock_seek` or `xsk_rs_txsock_wait` takes them back).
-/// With the reserved ones and `xsk_rs_txsock_in_flight_frames`, every TX
-/// frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
+/// With `xsk_rs_txsock_reserved_frames` and `xsk_rs_txsock_in_flight_frames`,
+/// every TX frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
 /// `tx`. No syscall; `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_free_frames(tx: *const xsk_rs_txsock) -> c_int {
     ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_free_frames", |t| count(t.free_frames())) })
+}
+
+/// TX frames reserved by `xsk_rs_txsock_seek` or `xsk_rs_txsock_alloc` and
+/// not yet committed or submitted (a later seek, alloc or send uses them
+/// first). -EINVAL for a NULL `tx`. No syscall; `tx`'s thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_txsock_reserved_frames(tx: *const xsk_rs_txsock) -> c_int {
+    ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_reserved_frames", |t| count(t.reserved_frames())) })
 }
 
 /// TX frames handed to the kernel and not yet taken back: on the TX ring,
