@@ -109,6 +109,22 @@ impl Socket<Tx> {
     ///
     /// Write the reserved frames with [`Self::peek_at`], publish them in order
     /// with [`Self::commit_n`]. Makes no syscall.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// # let mut tx = xsk_rs::create_tx_socket_by_name("eth0", 0, None)?;
+    /// # let packets: Vec<Vec<u8>> = Vec::new();
+    /// // Zero copy: write each packet straight into its frame.
+    /// let n = tx.seek_n(packets.len())?.min(packets.len());
+    /// for (i, p) in packets[..n].iter().enumerate() {
+    ///     tx.peek_at(i, p.len())?.copy_from_slice(p);
+    /// }
+    /// tx.commit_n(n)?; // the first n reserved, in order
+    /// tx.kick()?;
+    /// // packets[n..] found no room: try again after tx.poll_wait(..)
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn seek_n(&mut self, count: usize) -> Result<usize> {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
@@ -380,6 +396,8 @@ impl Socket<Tx> {
     /// ran out (0 is "no room", not an error). A packet over
     /// [`Self::max_len`] (or empty) stops the batch before it; it is
     /// `Error::TooLong` (`Error::InvalidArgument`) only when it is the first.
+    /// Only descriptors for packets sent are reserved: nothing is left
+    /// reserved by a batch that stops early.
     pub fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
         self.send_all("send_batch", packets.iter().map(AsRef::as_ref))
     }
