@@ -15,7 +15,7 @@
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use xsk_rs::{create_tx_socket_by_name, PollWaitExt, XdpConfig};
+use xsk_rs::{create_tx_socket_by_name, PollWaitExt, SendExt, XdpConfig};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

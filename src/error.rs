@@ -29,6 +29,11 @@ pub enum Error {
     /// Not allowed: missing CAP_NET_RAW / CAP_BPF / CAP_NET_ADMIN (`EPERM`).
     #[error("{0}")]
     PermissionDenied(String),
+    /// Nothing to do now: no room to send, or nothing received (`EAGAIN`,
+    /// kind `WouldBlock`). Only the calls that must hand out a buffer say
+    /// this (`seek_and_peek`); the others answer "no room" with a count of 0.
+    #[error("{0}")]
+    WouldBlock(String),
     /// A packet longer than a frame or the interface can carry (`EMSGSIZE`).
     #[error("{0}")]
     TooLong(String),
@@ -64,6 +69,7 @@ impl Error {
             Error::PermissionDenied(_) => libc::EPERM,
             Error::Inherited(_) => libc::EBADFD,
             Error::TooLong(_) => libc::EMSGSIZE,
+            Error::WouldBlock(_) => libc::EAGAIN,
             Error::Os { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
         }
     }
@@ -103,6 +109,7 @@ impl Error {
             Error::PermissionDenied(m) => Error::PermissionDenied(pre(m)),
             Error::Inherited(m) => Error::Inherited(pre(m)),
             Error::TooLong(m) => Error::TooLong(pre(m)),
+            Error::WouldBlock(m) => Error::WouldBlock(pre(m)),
             Error::Os { context, source } => Error::Os { context: pre(context), source },
         }
     }
@@ -162,6 +169,8 @@ mod tests {
         let e: io::Error = Error::from_errno("mmap", libc::ENOMEM).into();
         assert_eq!((Error::errno_of(&e), e.kind()), (Some(libc::ENOMEM), io::ErrorKind::OutOfMemory));
         assert_eq!(Error::errno_of(&io::Error::from_raw_os_error(libc::EAGAIN)), Some(libc::EAGAIN));
+        let e: io::Error = Error::WouldBlock("no room".into()).into();
+        assert_eq!((e.kind(), Error::errno_of(&e)), (io::ErrorKind::WouldBlock, Some(libc::EAGAIN)));
     }
 
     #[test]

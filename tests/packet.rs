@@ -250,9 +250,12 @@ fn tx_paths_reach_the_peer_byte_exact() {
                 tx.kick().unwrap();
             } else {
                 loop {
-                    if let Some(buf) = tx.seek_and_peek(f.len()).unwrap() {
-                        buf.copy_from_slice(&f);
-                        break;
+                    match tx.seek_and_peek(f.len()) {
+                        Ok(buf) => {
+                            buf.copy_from_slice(&f);
+                            break;
+                        }
+                        Err(e) => assert_eq!(e.errno(), libc::EAGAIN, "{e}"),
                     }
                     assert!(Instant::now() < deadline);
                     tx.poll_wait(Some(Duration::from_millis(100))).unwrap();
@@ -467,11 +470,12 @@ fn rx_paths(mode: XdpMode) {
             assert_eq!(rx.seek().unwrap(), 1);
             check_rx(rx.peek().unwrap(), s, "peek");
         } else {
-            check_rx(rx.seek_and_peek().unwrap().expect("arrived"), s, "seek_and_peek");
+            check_rx(rx.seek_and_peek().expect("arrived"), s, "seek_and_peek");
         }
         rx.commit().unwrap();
     }
-    assert!(rx.seek_and_peek().unwrap().is_none());
+    let e = rx.seek_and_peek().unwrap_err();
+    assert_eq!((e.errno(), io::Error::from(e).kind()), (libc::EAGAIN, io::ErrorKind::WouldBlock));
     assert_eq!(rx.recv(&mut buf).unwrap(), None);
 
     assert_eq!((rx.free_frames(), rx.held_frames(), rx.in_flight_frames()), (0, 0, 64));
@@ -924,7 +928,8 @@ fn full_tx_is_no_room_and_send_timeout_honours_its_timeout() {
     assert_eq!(tx.send_batch(&[&f]).unwrap(), 0);
     assert_eq!(tx.send_packed(&f, &[f.len() as u32]).unwrap(), 0);
     assert_eq!(tx.seek().unwrap(), 0);
-    assert!(tx.seek_and_peek(60).unwrap().is_none());
+    let e = tx.seek_and_peek(60).unwrap_err();
+    assert!(matches!(e, xsk_rs::Error::WouldBlock(_)), "{e}");
 
     let t = Instant::now();
     assert!(!tx.send_timeout(&f, None, Duration::from_millis(200)).unwrap());

@@ -12,8 +12,10 @@
 //! the bottom is the harness that runs it over a veth pair and checks every
 //! byte it moves. The program uses every seed item a program can use the
 //! same way on both crates: the four create calls, `TxSocket`/`RxSocket`,
-//! seek/seek_n/peek/peek_at/commit/commit_n/kick/commit_and_kick,
-//! `SendExt::send`/`send_blocking` and `PollWaitExt::poll_wait`.
+//! seek/seek_n/peek/peek_at/seek_and_peek/commit/commit_n/kick/commit_and_kick
+//! on both halves (kick through `&self`), `frame_size()` as a `usize`,
+//! `SendExt::send`/`send_blocking` called directly and as a bound, and
+//! `PollWaitExt::poll_wait`.
 //!
 //! What a seed program can write that does not build here, or behaves
 //! differently, is listed in the comment after it; the program avoids
@@ -96,7 +98,7 @@ mod program {
     /// commit_n (+ kick, or commit_and_kick).
     pub fn transmit(tx: &mut TxSocket, frames: &[Vec<u8>]) -> io::Result<()> {
         for (g, group) in frames.chunks(8).enumerate() {
-            match g % 6 {
+            match g % 8 {
                 0 => {
                     for f in group {
                         reserve(tx, 1)?;
@@ -125,6 +127,20 @@ mod program {
                         tx.kick()?;
                     }
                 }
+                6 => {
+                    for f in group {
+                        reserve(tx, 1)?;
+                        ring("seek_and_peek", tx.seek_and_peek(f.len()))?.copy_from_slice(f);
+                        ring("commit", tx.commit())?;
+                        wake(tx)?;
+                    }
+                }
+                7 => {
+                    for f in group {
+                        reserve(tx, 1)?;
+                        ring("send", tx.send(f, None))?;
+                    }
+                }
                 4 => {
                     reserve(tx, group.len())?;
                     for (i, f) in group.iter().enumerate() {
@@ -145,8 +161,14 @@ mod program {
         Ok(())
     }
 
+    /// Kicks through a shared reference, as the seed's `kick(&self)` allows.
+    fn wake(tx: &TxSocket) -> io::Result<()> {
+        ring("kick", tx.kick())
+    }
+
     /// Receives `n` frames: after poll_wait, seek, then peek_at + commit_n
-    /// for all that arrived, or peek + commit for one.
+    /// for all that arrived, peek + commit for one, or seek_and_peek into a
+    /// frame-sized buffer + commit_and_kick for one.
     pub fn receive(rx: &mut RxSocket, n: usize) -> io::Result<Vec<Vec<u8>>> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut out = Vec::new();
@@ -162,7 +184,15 @@ mod program {
                 continue;
             }
             round += 1;
-            if round % 2 == 0 {
+            if round % 3 == 2 {
+                let mut buf = vec![0u8; rx.frame_size()];
+                let pkt = ring("seek_and_peek", rx.seek_and_peek())?;
+                buf[..pkt.len()].copy_from_slice(pkt);
+                let len = pkt.len();
+                out.push(buf[..len].to_vec());
+                ring("commit_and_kick", rx.commit_and_kick(1))?;
+                ring("kick", rx.kick())?;
+            } else if round % 3 == 0 {
                 for i in 0..avail {
                     out.push(ring("peek_at", rx.peek_at(i))?.to_vec());
                 }
@@ -219,18 +249,6 @@ mod program {
 //   (`fn open() -> io::Result<TxSocket> { create_tx_socket(..) }`, or
 //   `e.kind()` on its error): xsk_rs returns `xsk_rs::Error`, which `?`
 //   converts into `io::Error`.
-// - `seek_and_peek`: the seed returns `Result<&mut [u8]>` (TX) and
-//   `Result<&[u8]>` (RX), xsk_rs `Result<Option<..>>` (`None`: no room, or
-//   nothing arrived).
-// - `kick` and `commit_and_kick` on an `RxSocket`: xsk_rs has them on the
-//   TX half only (its RX half wakes the fill ring itself, in `seek`).
-// - `tx.send(..)` called directly with `use xdp_socket::SendExt` (as the
-//   seed's docs do): it builds, but xsk_rs's `TxSocket` has `send`,
-//   `send_blocking` (and more) as inherent methods too, so the import is
-//   unused: a warning, and an error under `-D warnings`. (The program uses
-//   the trait as a bound, which the seed allows as well.)
-// - `kick(&self)` through a shared reference: xsk_rs's `kick` takes `&mut self`.
-// - `frame_size()` as a `usize` (`vec![0; rx.frame_size()]`): xsk_rs gives `u32`.
 // - `Socket<_TX>` / `Socket<_RX>`, `_Direction`, `PollWaitExt<_TX>`: the
 //   seed's `Socket` and `PollWaitExt` take a const direction; xsk_rs's
 //   `Socket<Tx>`/`Socket<Rx>` a type, and its `PollWaitExt` none. The
@@ -252,7 +270,8 @@ mod program {
 //   (`Ok(false)` at the timeout); the seed's ignores the timeout and blocks.
 //   `send_blocking` waits for room before sending; the seed's sends, then
 //   waits for `POLLOUT`.
-// - `huge_page: Some(true)` fails with `EOPNOTSUPP` for now.
+// - `huge_page: Some(true)` needs huge pages reserved (`vm.nr_hugepages`),
+//   and fails with `ENOMEM` naming it when too few are free.
 // - Creating an RX half attaches xsk_rs's XDP program; a seed program that
 //   loads its own must set `xdp_mode: Some(XdpMode::None)` and call
 //   `update_xskmap`, or its attach (or ours) fails with `EBUSY`.

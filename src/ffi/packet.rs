@@ -14,7 +14,7 @@ use super::{
     xsk_rs_stats, SizedConfig,
 };
 use crate::error::{Error, Result};
-use crate::packet::{self, Direction, PollWaitExt, XdpConfig};
+use crate::packet::{self, Direction, PollWaitExt, SendExt, XdpConfig};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_void};
 use std::time::Duration;

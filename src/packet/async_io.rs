@@ -5,6 +5,7 @@
 use super::rx::Rx;
 use super::socket::{RxSocket, Socket, TxSocket};
 use super::tx::Tx;
+use super::wait::SendExt;
 use super::RxBatch;
 use crate::error::{Error, Result};
 use futures_core::Stream;
@@ -346,12 +347,12 @@ impl Stream for AsyncSocket<Rx> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            match this.sock.seek_and_peek() {
-                Ok(Some(pkt)) => {
-                    let pkt = pkt.to_vec();
-                    return Poll::Ready(Some(this.sock.commit().map(|()| pkt)));
+            match this.sock.seek() {
+                Ok(0) => {}
+                Ok(_) => {
+                    let pkt = this.sock.peek().map(<[u8]>::to_vec);
+                    return Poll::Ready(Some(pkt.and_then(|pkt| this.sock.commit().map(|()| pkt))));
                 }
-                Ok(None) => {}
                 Err(e) => return Poll::Ready(Some(Err(e))),
             }
             match this.io.poll_read_ready(cx) {

@@ -27,7 +27,7 @@
 //! [`crate::ring`]) stays the expert path.
 //!
 //! ```no_run
-//! use xsk_rs::{create_bi_socket_by_name, PollWaitExt};
+//! use xsk_rs::{create_bi_socket_by_name, PollWaitExt, SendExt};
 //! use std::time::Duration;
 //!
 //! # fn main() -> std::io::Result<()> {
@@ -58,15 +58,14 @@
 //!   [`std::io::Error`], keeping the kind, message and errno
 //!   ([`crate::Error::errno_of`]).
 //! - "No room" and "nothing arrived" are not errors: `send` returns
-//!   `Ok(false)`, `seek`/`seek_n` a count (0 too), `seek_and_peek`
-//!   `Ok(None)`. Code that relied on an error for back-pressure must look
-//!   at these values.
+//!   `Ok(false)`, `seek`/`seek_n` a count (0 too). Code that relied on an
+//!   error for back-pressure must look at these values. Only
+//!   `seek_and_peek`, which must hand out a buffer, says it with an error:
+//!   `Error::WouldBlock` (`EAGAIN`, kind `WouldBlock`).
 //! - `send` and friends reserve their own descriptor and kick the kernel
-//!   themselves, and are also inherent methods of [`TxSocket`]: import
-//!   [`SendExt`] only to use it as a trait.
+//!   themselves; as in the seed, they come with [`SendExt`].
 //! - [`PollWaitExt::poll_wait`] honours its timeout and says whether the half
-//!   is ready; `kick` and `commit_and_kick` are on the TX half only (the RX
-//!   half wakes the fill ring itself); `frame_size` is a `u32`.
+//!   is ready.
 //! - Creating an RX half attaches the library's XDP program (see
 //!   [`XdpConfig::xdp_mode`]); nothing else needs loading.
 

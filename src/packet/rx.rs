@@ -117,10 +117,7 @@ impl Socket<Rx> {
         }
         if have + got == 0 {
             self.half.lend_spare();
-            // SAFETY: the fill ring is this half's alone.
-            if unsafe { self.half.fill.as_ref() }.needs_wakeup() {
-                self.shared.sock.wake_rx()?;
-            }
+            self.kick()?;
         }
         Ok((have + got) as usize)
     }
@@ -138,13 +135,34 @@ impl Socket<Rx> {
         self.packet(d)
     }
 
-    /// [`Self::seek`] and [`Self::peek`] at once: `Ok(None)` when nothing
-    /// arrived.
-    pub fn seek_and_peek(&mut self) -> Result<Option<&[u8]>> {
+    /// [`Self::seek`] and [`Self::peek`] at once, as in the `xdp-socket`
+    /// crate: `Error::WouldBlock` (`EAGAIN`) when nothing arrived.
+    pub fn seek_and_peek(&mut self) -> Result<&[u8]> {
         if self.seek()? == 0 {
-            return Ok(None);
+            return Err(Error::WouldBlock(format!(
+                "seek_and_peek on {} queue {}: nothing received; wait with poll_wait",
+                self.ifname(),
+                self.queue_id()
+            )));
         }
-        self.peek().map(Some)
+        self.peek()
+    }
+
+    /// Wakes the kernel to take frames from the fill ring, if it asks (a
+    /// zero-copy driver may; with need_wakeup off, always). [`Self::seek_n`]
+    /// does this itself when it finds nothing.
+    pub fn kick(&self) -> Result<()> {
+        // SAFETY: reads the flags word of this half's own fill ring.
+        if unsafe { self.half.fill.as_ref() }.needs_wakeup() {
+            self.shared.sock.wake_rx()?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::commit_n`]`(n)`, then [`Self::kick`].
+    pub fn commit_and_kick(&mut self, n: usize) -> Result<()> {
+        self.commit_n(n)?;
+        self.kick()
     }
 
     #[inline(always)]
@@ -214,9 +232,10 @@ impl Socket<Rx> {
     /// `buf`, only `buf.len()` bytes were copied), `Ok(None)` when nothing
     /// arrived.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
-        let Some(pkt) = self.seek_and_peek()? else {
+        if self.seek()? == 0 {
             return Ok(None);
-        };
+        }
+        let pkt = self.peek()?;
         let len = pkt.len();
         let n = len.min(buf.len());
         buf[..n].copy_from_slice(&pkt[..n]);

@@ -101,8 +101,8 @@ impl<D> Socket<D> {
     }
 
     /// The bytes in each frame.
-    pub fn frame_size(&self) -> u32 {
-        self.shared.umem.frame_size()
+    pub fn frame_size(&self) -> usize {
+        self.shared.umem.frame_size() as usize
     }
 
     /// `poll(2)` on the fd for `events` until `deadline` (`None`: no limit),

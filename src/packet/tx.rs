@@ -5,7 +5,7 @@
 //! completion ring) until `reclaim` takes it back from the completion ring.
 
 use super::config::Plan;
-use super::socket::{deadline, past_seek, Shared, Socket};
+use super::socket::{past_seek, Shared, Socket};
 use crate::error::{Error, Result};
 use crate::ring::{CompRing, Desc, TxRing};
 use std::ptr::NonNull;
@@ -188,13 +188,18 @@ impl Socket<Tx> {
         Ok(unsafe { std::slice::from_raw_parts_mut(self.half.area.as_ptr().add(addr as usize), len) })
     }
 
-    /// [`Self::seek`] and [`Self::peek`] at once: `Ok(None)` when no
-    /// descriptor could be reserved.
-    pub fn seek_and_peek(&mut self, len: usize) -> Result<Option<&mut [u8]>> {
+    /// [`Self::seek`] and [`Self::peek`] at once, as in the `xdp-socket`
+    /// crate: `Error::WouldBlock` (`EAGAIN`) when no descriptor could be
+    /// reserved (no free frame, or the TX ring is full).
+    pub fn seek_and_peek(&mut self, len: usize) -> Result<&mut [u8]> {
         if self.seek()? == 0 {
-            return Ok(None);
+            return Err(Error::WouldBlock(format!(
+                "seek_and_peek on {} queue {}: no free frame or the tx ring is full; wait with poll_wait",
+                self.ifname(),
+                self.queue_id()
+            )));
         }
-        self.peek(len).map(Some)
+        self.peek(len)
     }
 
     /// The whole frame of the `i`-th reserved descriptor ([`Self::max_len`]
@@ -262,8 +267,9 @@ impl Socket<Tx> {
     /// (with need_wakeup off, always). `EAGAIN`, `EBUSY` and `ENOBUFS` mean
     /// "try later" and return `Ok`.
     #[inline]
-    pub fn kick(&mut self) -> Result<()> {
-        if self.ring().needs_wakeup() {
+    pub fn kick(&self) -> Result<()> {
+        // SAFETY: reads the flags word of this half's own ring.
+        if unsafe { self.half.ring.as_ref() }.needs_wakeup() {
             self.shared.sock.kick()?;
         }
         Ok(())
@@ -346,14 +352,9 @@ impl Socket<Tx> {
         }
     }
 
-    /// Copies `header` then `data` into one free frame and sends it (commit +
-    /// kick). `Ok(true)` when queued, `Ok(false)` when there is no room (no
-    /// free frame, or the TX ring is full): not an error; wait with
-    /// [`crate::PollWaitExt::poll_wait`] or use [`crate::SendExt::send_blocking`].
-    /// A packet over [`Self::max_len`] is `Error::TooLong`, an empty one
-    /// `Error::InvalidArgument` (the kernel would not send it).
+    /// [`SendExt::send`](crate::SendExt::send).
     #[inline]
-    pub fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
+    pub(super) fn send_one(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
         let h = header.unwrap_or_default();
         let len = h.len() + data.len();
         if len == 0 || len > self.half.max_len as usize {
@@ -369,20 +370,11 @@ impl Socket<Tx> {
         Ok(true)
     }
 
-    /// [`Self::send`], waiting as long as it takes for room.
-    pub fn send_blocking(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<()> {
-        self.send_until(data, header, None).map(|_| ())
-    }
-
-    /// [`Self::send`], waiting up to `timeout` for room: `Ok(false)` when it
-    /// passed with no room.
-    pub fn send_timeout(&mut self, data: &[u8], header: Option<&[u8]>, timeout: Duration) -> Result<bool> {
-        self.send_until(data, header, deadline(Some(timeout)))
-    }
-
-    fn send_until(&mut self, data: &[u8], header: Option<&[u8]>, deadline: Option<Instant>) -> Result<bool> {
+    /// [`Self::send_one`], waiting until `deadline` (`None`: no limit) for
+    /// room; `Ok(false)` when it passed first.
+    pub(super) fn send_until(&mut self, data: &[u8], header: Option<&[u8]>, deadline: Option<Instant>) -> Result<bool> {
         loop {
-            if self.send(data, header)? {
+            if self.send_one(data, header)? {
                 return Ok(true);
             }
             if !self.wait_for_room(deadline)? {
@@ -391,18 +383,8 @@ impl Socket<Tx> {
         }
     }
 
-    /// Sends the packets in order, each in its own frame, with one kick for
-    /// all. Returns how many were queued: fewer than `packets.len()` when room
-    /// ran out (0 is "no room", not an error). A packet over
-    /// [`Self::max_len`] (or empty) stops the batch before it; it is
-    /// `Error::TooLong` (`Error::InvalidArgument`) only when it is the first.
-    /// Only descriptors for packets sent are reserved: nothing is left
-    /// reserved by a batch that stops early.
-    pub fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
-        self.send_all("send_batch", packets.iter().map(AsRef::as_ref))
-    }
-
-    /// [`Self::send_batch`] for packets laid end to end in `data`, the `i`-th
+    /// [`SendExt::send_batch`](crate::SendExt::send_batch) for packets laid end
+    /// to end in `data`, the `i`-th
     /// `lens[i]` bytes long (one buffer and one call per batch, for bindings).
     /// `data` shorter than the lengths add up to is an error, naming both.
     pub fn send_packed(&mut self, data: &[u8], lens: &[u32]) -> Result<usize> {
@@ -425,7 +407,11 @@ impl Socket<Tx> {
     /// Sends the leading packets whose lengths are sendable, as many as there
     /// is room for, with one kick. Reserves only descriptors it fills, so a
     /// bad packet leaves nothing reserved behind.
-    fn send_all<'d>(&mut self, what: &str, packets: impl Iterator<Item = &'d [u8]> + Clone) -> Result<usize> {
+    pub(super) fn send_all<'d>(
+        &mut self,
+        what: &str,
+        packets: impl Iterator<Item = &'d [u8]> + Clone,
+    ) -> Result<usize> {
         let max = self.half.max_len as usize;
         let good = packets.clone().take_while(|p| !p.is_empty() && p.len() <= max).count();
         if good == 0 {

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 /// Sending whole packets on a [`crate::TxSocket`], frames managed inside.
 ///
-/// [`crate::TxSocket`] has these methods of its own too, so calling them needs
-/// no import; the trait is for code generic over senders (and for programs
-/// written for the `xdp-socket` crate, where they exist only here).
+/// As in the `xdp-socket` crate, these methods come with the trait: import
+/// it (`use xsk_rs::SendExt;`) to send whole packets. The descriptor flow
+/// (`seek` → `peek` → `commit` → `kick`) and `send_packed` need no import.
 ///
 /// ```no_run
 /// use xsk_rs::{create_tx_socket_by_name, SendExt};
@@ -30,11 +30,13 @@ use std::time::Duration;
 /// # }
 /// ```
 pub trait SendExt {
-    /// Copies `header` (if any) then `data` into one frame and sends it.
-    /// `Ok(true)` when queued, `Ok(false)` when there was no room: no free
-    /// frame or a full TX ring. A packet longer than the frame (or the
-    /// interface's MTU) is `Error::TooLong`, an empty one
-    /// `Error::InvalidArgument`.
+    /// Copies `header` (if any) then `data` into one free frame and sends it
+    /// (commit + kick). `Ok(true)` when queued, `Ok(false)` when there was no
+    /// room (no free frame, or a full TX ring): not an error; wait with
+    /// [`PollWaitExt::poll_wait`] or use [`SendExt::send_blocking`]. A packet
+    /// longer than [`crate::TxSocket::max_len`] (the frame, or the interface's
+    /// MTU) is `Error::TooLong`, an empty one `Error::InvalidArgument` (the
+    /// kernel would not send it).
     fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool>;
 
     /// [`SendExt::send`], waiting as long as it takes for room.
@@ -44,26 +46,30 @@ pub trait SendExt {
     /// it passed first.
     fn send_timeout(&mut self, data: &[u8], header: Option<&[u8]>, timeout: Duration) -> Result<bool>;
 
-    /// Sends each packet in its own frame with one kick for all; returns how
-    /// many were queued (fewer when room ran out).
+    /// Sends the packets in order, each in its own frame, with one kick for
+    /// all. Returns how many were queued: fewer than `packets.len()` when
+    /// room ran out (0 is "no room", not an error). A packet too long or
+    /// empty stops the batch before it; it is an error only when it is the
+    /// first. Only descriptors for packets sent are reserved: nothing is left
+    /// reserved by a batch that stops early.
     fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize>;
 }
 
 impl SendExt for Socket<Tx> {
     fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
-        Socket::<Tx>::send(self, data, header)
+        self.send_one(data, header)
     }
 
     fn send_blocking(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<()> {
-        Socket::<Tx>::send_blocking(self, data, header)
+        self.send_until(data, header, None).map(|_| ())
     }
 
     fn send_timeout(&mut self, data: &[u8], header: Option<&[u8]>, timeout: Duration) -> Result<bool> {
-        Socket::<Tx>::send_timeout(self, data, header, timeout)
+        self.send_until(data, header, deadline(Some(timeout)))
     }
 
     fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
-        Socket::<Tx>::send_batch(self, packets)
+        self.send_all("send_batch", packets.iter().map(AsRef::as_ref))
     }
 }
 
@@ -75,7 +81,7 @@ impl SendExt for Socket<Tx> {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use xsk_rs::{create_bi_socket_by_name, PollWaitExt};
+/// use xsk_rs::{create_bi_socket_by_name, PollWaitExt, SendExt};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let (mut tx, mut rx) = create_bi_socket_by_name("veth0", 0, None)?;
