@@ -234,6 +234,15 @@ summary_expect() {
 	return $rc
 }
 
+# How many 100-byte frames a snippet has printed into OUT (0 while OUT does not
+# exist yet: an empty count would make fed_by_peer's loop test a syntax error,
+# which ended the loop before the peer sent anything).
+printed() {
+	local n
+	n=$(grep -cx 'received 100 bytes' "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 # The README and docstring snippets receive until they have seen a few frames
 # (or for a while); the peer keeps sending until the snippet exits, so there is
 # no race with its start-up, or, with FED_UNTIL=N, until it has printed N
@@ -243,8 +252,7 @@ fed_by_peer() {
 	shift 5
 	spawn "$ns" "$out" "$out" timeout 20 "$@"
 	pid=$spawned
-	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]] &&
-		((until == 0 || $(grep -cx 'received 100 bytes' "$out") < until)); do
+	while kill -0 "$pid" 2>/dev/null && [[ $sent -lt 100 ]] && ((until == 0 || $(printed "$out") < until)); do
 		ip netns exec "$peer_ns" "$peer" "$peer_if" 1 100 || true
 		sent=$((sent + 1))
 		sleep 0.1
@@ -252,5 +260,5 @@ fed_by_peer() {
 	wait "$pid" || rc=$?
 	echo "exit status $rc after the peer sent $sent frames; output:"
 	cat "$out"
-	[[ $rc -eq 0 ]] && [[ $(grep -cx 'received 100 bytes' "$out") -ge 3 ]]
+	[[ $rc -eq 0 ]] && [[ $(printed "$out") -ge 3 ]]
 }
