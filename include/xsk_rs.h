@@ -17,8 +17,9 @@
  *  - unsigned getter of a value that is never 0 (the UMEM's size, frame
  *    size and frame count, the ring sizes): 0. xsk_rs_umem_frame_start:
  *    UINT64_MAX.
- *  - cannot fail: xsk_rs_socket_destroy (void), and the plain functions of
- *    an address xsk_rs_umem_extract_addr, _extract_offset, _add_offset_to_addr.
+ *  - cannot fail: xsk_rs_socket_destroy, xsk_rs_txsock_destroy and
+ *    xsk_rs_rxsock_destroy (void), and the plain functions of an address
+ *    xsk_rs_umem_extract_addr, _extract_offset, _add_offset_to_addr.
  * Out-params are written only on success. After a failure or misuse,
  * xsk_rs_last_error() describes it with context, e.g.
  * "xsk_rs_socket_create: ... veth0: queue 3 out of range"; successes leave
@@ -31,8 +32,8 @@
  * with the panic's message. xsk_rs_strerror names every errno the library
  * returns.
  *
- * Config structs (xsk_rs_umem_config, xsk_rs_socket_config) start with
- * their own size, sz, set by *_config_init(&cfg, sizeof(cfg)); the rule that
+ * Config structs (xsk_rs_umem_config, xsk_rs_socket_config,
+ * xsk_rs_xdp_config) start with their own size, sz, set by *_config_init(&cfg, sizeof(cfg)); the rule that
  * lets them grow, in this version and every later one:
  *  - fields are only ever appended, and a struct has no implicit padding (a
  *    gap is an explicit `reserved` field), so a later version can append a
@@ -54,11 +55,24 @@
  * destroying that socket leaves the queue held until the UMEM is destroyed
  * (see xsk_rs_socket_destroy).
  *
+ * The packet layer (xsk_rs_txsock, xsk_rs_rxsock) is the simple path: a
+ * socket half that owns its UMEM, rings and frames and hands out packets,
+ * never frame addresses. xsk_rs_txsock_create, xsk_rs_rxsock_create and
+ * xsk_rs_bisock_create (both halves of one socket) give the caller each
+ * half, freed by its *_destroy (NULL is a no-op); the socket and its UMEM go
+ * with the last half. A received packet's bytes (xsk_rs_rxsock_peek,
+ * _recv_batch) are the library's, valid until that packet is committed or
+ * released; a TX frame (xsk_rs_txsock_peek, _alloc) is the caller's to
+ * write until it is committed or submitted. Counts and "no room" / "nothing
+ * arrived" are >= 0, never errors.
+ *
  * Blocking: only these calls wait, each for as long as its comment says:
  * xsk_rs_umem_create and _create_with_area (the area's pages are faulted in
  * and pinned: time grows with its size), xsk_rs_socket_create (bounded
  * retries while a queue, or this process's own program, is being released:
- * at most about 3 s) and xsk_rs_socket_poll (its timeout). Every other call
+ * at most about 3 s), xsk_rs_socket_poll (its timeout), the packet layer's
+ * creates (as a UMEM create and a socket create together), and
+ * xsk_rs_txsock_wait and xsk_rs_rxsock_wait (their timeout). Every other call
  * returns without sleeping, though a create or destroy may wait for another
  * thread's create or destroy on the process-wide lock (held while a program
  * is loaded, attached or detached); the ring calls make no syscall at all.
@@ -110,6 +124,13 @@
  *    on it; the creation of a UMEM's first socket with calls on the UMEM's
  *    fill or completion ring (a failed first bind may register the UMEM
  *    anew: see xsk_rs_socket_create).
+ *  - A packet-layer half (xsk_rs_txsock, xsk_rs_rxsock) is used by one
+ *    thread at a time: every call on it, the getters (_fd, _stats, the frame
+ *    counts, _xdp_mode, _is_zerocopy) too. It may be handed to another
+ *    thread as above. The two halves of one bi socket may run on two threads
+ *    at the same time with no lock (each owns its two rings and its frames).
+ *    Destroying a half must not overlap a call on it; the other half may go
+ *    on meanwhile.
  *  - xsk_rs_config_lend and the *_config_init calls touch only the structs
  *    they are given.
  *  - xsk_rs_last_error() is per thread; read it on the thread that failed.
@@ -208,6 +229,14 @@ typedef struct xsk_rs_fill xsk_rs_fill;
 typedef struct xsk_rs_rx xsk_rs_rx;
 
 /**
+ * The receiving half of a packet-layer socket: an RX ring, a fill ring and
+ * the frames it receives into, all lent to the kernel and given back inside.
+ * Created by `xsk_rs_rxsock_create` or `xsk_rs_bisock_create`, freed by
+ * `xsk_rs_rxsock_destroy`. One thread at a time may call it.
+ */
+typedef struct xsk_rs_rxsock xsk_rs_rxsock;
+
+/**
  * An AF_XDP socket bound to one queue of one interface.
  * Created by `xsk_rs_socket_create`, freed by `xsk_rs_socket_destroy`.
  */
@@ -227,10 +256,187 @@ typedef struct xsk_rs_socket xsk_rs_socket;
 typedef struct xsk_rs_tx xsk_rs_tx;
 
 /**
+ * The sending half of a packet-layer socket: a TX ring, a completion ring
+ * and the frames it sends from, managed inside (no frame address reaches
+ * the caller). Created by `xsk_rs_txsock_create` or `xsk_rs_bisock_create`,
+ * freed by `xsk_rs_txsock_destroy`. One thread at a time may call it.
+ */
+typedef struct xsk_rs_txsock xsk_rs_txsock;
+
+/**
  * A registered UMEM: packet buffer area, fill ring and completion ring.
  * Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
  */
 typedef struct xsk_rs_umem xsk_rs_umem;
+
+/**
+ * How to create a packet-layer socket. Fill it with
+ * `xsk_rs_xdp_config_init()`, then change fields; a field left 0 takes its
+ * default where the field says so. `sz` lets the struct grow in later
+ * versions, by the rule of the config structs (see the conventions at the
+ * top of this header).
+ *
+ * The ring sizes follow from the frame counts; set them only to make a ring
+ * larger. A geometry that could strand frames (an RX ring smaller than
+ * `rx_frames`, a fill ring smaller than twice `rx_frames`, a completion ring
+ * smaller than `tx_frames`) is refused at creation with -EINVAL, naming the
+ * rule.
+ */
+typedef struct xsk_rs_xdp_config {
+    /**
+     * `sizeof(xsk_rs_xdp_config)` as the caller was built with it, set by
+     * `xsk_rs_xdp_config_init()`.
+     */
+    size_t sz;
+    /**
+     * Frames the RX half owns, all lent to the kernel to receive into: 1 to
+     * 2^29, or 0 for the default (4096). Ignored without an RX half.
+     */
+    uint32_t rx_frames;
+    /**
+     * Frames the TX half owns to send from: 1 to 2^29, or 0 for the default
+     * (4096). Ignored without a TX half.
+     */
+    uint32_t tx_frames;
+    /**
+     * Bytes per frame, and so the longest packet: a power of two from 2048
+     * to the page size, or 0 for the default (4096).
+     */
+    uint32_t frame_size;
+    /**
+     * Bytes kept free before each received packet, after the kernel's own
+     * 256 (default 0).
+     */
+    uint32_t frame_headroom;
+    /**
+     * RX ring entries, a power of two; 0 (default): `rx_frames` rounded up
+     * to a power of two. Never fewer than `rx_frames`.
+     */
+    uint32_t rx_size;
+    /**
+     * TX ring entries, a power of two; 0 (default): `tx_frames` rounded up
+     * to a power of two.
+     */
+    uint32_t tx_size;
+    /**
+     * Fill ring entries, a power of two; 0 (default): twice the RX ring.
+     * Never fewer than twice `rx_frames` (the lending rule of
+     * `xsk_rs_umem_config.fill_size`).
+     */
+    uint32_t fill_size;
+    /**
+     * Completion ring entries, a power of two; 0 (default): `tx_frames`
+     * rounded up to a power of two. Never fewer than `tx_frames`.
+     */
+    uint32_t comp_size;
+    /**
+     * `XSK_RS_XDP_MODE_*`, as for `xsk_rs_socket_config.xdp_mode` (default
+     * `XSK_RS_XDP_MODE_AUTO`). An RX half is steered by the library's XDP
+     * program unless this is `XSK_RS_XDP_MODE_NONE`; a TX-only socket
+     * attaches nothing.
+     */
+    uint32_t xdp_mode;
+    /**
+     * -1 (default): the kernel's choice, zero-copy where the driver has it;
+     * 0: copy mode (`XDP_COPY`); 1: zero-copy mode (`XDP_ZEROCOPY`; creation
+     * fails with -EOPNOTSUPP where the driver lacks it, e.g. veth). Any
+     * other value is -EINVAL.
+     */
+    int32_t zero_copy;
+    /**
+     * 1 (default): `XDP_USE_NEED_WAKEUP`, so `xsk_rs_txsock_kick` and the
+     * receive calls make a syscall only when the kernel asks; 0: without it
+     * (every kick is a syscall). Any other value is -EINVAL.
+     */
+    int32_t need_wakeup;
+    /**
+     * 1: the UMEM lives in huge pages; 0 (default): ordinary pages. Any
+     * other value is -EINVAL. This version answers 1 with -EOPNOTSUPP.
+     */
+    uint32_t huge_page;
+    /**
+     * Most TX descriptors one kick sends in copy mode: 0 (default) for the
+     * whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
+     */
+    uint32_t tx_budget;
+    /**
+     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
+     * of padding, and a later version may give it a meaning with 0 as its
+     * default.
+     */
+    uint32_t reserved;
+} xsk_rs_xdp_config;
+
+/**
+ * A frame to write a packet into (`xsk_rs_txsock_alloc`): `len` bytes from
+ * `data` (its capacity, `xsk_rs_txsock_max_len`).
+ */
+typedef struct xsk_rs_buf {
+    /**
+     * The frame's first byte.
+     */
+    uint8_t *data;
+    /**
+     * Bytes that may be written.
+     */
+    uint32_t len;
+} xsk_rs_buf;
+
+/**
+ * A packet: one to send (`xsk_rs_txsock_send_batch`), or one received and
+ * read in place (`xsk_rs_rxsock_peek`, `xsk_rs_rxsock_recv_batch`), where
+ * `data` points into the socket's frames and stays valid until the packet
+ * is released.
+ */
+typedef struct xsk_rs_pkt {
+    /**
+     * The packet's first byte.
+     */
+    const uint8_t *data;
+    /**
+     * Its length in bytes.
+     */
+    uint32_t len;
+} xsk_rs_pkt;
+
+/**
+ * The kernel's `XDP_STATISTICS` counters for one socket.
+ */
+typedef struct xsk_rs_stats {
+    /**
+     * Packets dropped for other reasons: did not fit the frame, or (in copy
+     * mode, together with `rx_fill_ring_empty_descs`) found no frame.
+     */
+    uint64_t rx_dropped;
+    /**
+     * Packets dropped because of an invalid fill descriptor.
+     */
+    uint64_t rx_invalid_descs;
+    /**
+     * TX descriptors rejected as invalid. On a socket that runs on the
+     * UMEM's fd (`xsk_rs_umem_fd`), this includes the unsent descriptors of
+     * the sockets destroyed on that fd before it (see
+     * `xsk_rs_socket_destroy`). In copy mode, Linux 6.12 and 6.18 hand a
+     * rejected descriptor's address back on the completion ring; 6.1 does not.
+     */
+    uint64_t tx_invalid_descs;
+    /**
+     * Packets dropped because the RX ring was full.
+     */
+    uint64_t rx_ring_full;
+    /**
+     * Times a packet found the fill ring empty.
+     */
+    uint64_t rx_fill_ring_empty_descs;
+    /**
+     * Times the kernel found the TX ring empty. The kernel looks whenever
+     * the socket is woken for TX, and in copy mode every poll does that: a
+     * socket that has a TX ring but only receives counts one here per
+     * `xsk_rs_socket_poll` (the default config has a TX ring). Create it
+     * with `tx_size` 0 if it never sends.
+     */
+    uint64_t tx_ring_empty_descs;
+} xsk_rs_stats;
 
 /**
  * A packet descriptor on the RX and TX rings; the layout of the kernel's
@@ -312,45 +518,6 @@ typedef struct xsk_rs_socket_config {
      */
     uint32_t reserved;
 } xsk_rs_socket_config;
-
-/**
- * The kernel's `XDP_STATISTICS` counters for one socket.
- */
-typedef struct xsk_rs_stats {
-    /**
-     * Packets dropped for other reasons: did not fit the frame, or (in copy
-     * mode, together with `rx_fill_ring_empty_descs`) found no frame.
-     */
-    uint64_t rx_dropped;
-    /**
-     * Packets dropped because of an invalid fill descriptor.
-     */
-    uint64_t rx_invalid_descs;
-    /**
-     * TX descriptors rejected as invalid. On a socket that runs on the
-     * UMEM's fd (`xsk_rs_umem_fd`), this includes the unsent descriptors of
-     * the sockets destroyed on that fd before it (see
-     * `xsk_rs_socket_destroy`). In copy mode, Linux 6.12 and 6.18 hand a
-     * rejected descriptor's address back on the completion ring; 6.1 does not.
-     */
-    uint64_t tx_invalid_descs;
-    /**
-     * Packets dropped because the RX ring was full.
-     */
-    uint64_t rx_ring_full;
-    /**
-     * Times a packet found the fill ring empty.
-     */
-    uint64_t rx_fill_ring_empty_descs;
-    /**
-     * Times the kernel found the TX ring empty. The kernel looks whenever
-     * the socket is woken for TX, and in copy mode every poll does that: a
-     * socket that has a TX ring but only receives counts one here per
-     * `xsk_rs_socket_poll` (the default config has a TX ring). Create it
-     * with `tx_size` 0 if it never sends.
-     */
-    uint64_t tx_ring_empty_descs;
-} xsk_rs_stats;
 
 /**
  * UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
@@ -442,6 +609,378 @@ const char *xsk_rs_last_error(void);
  * be negative (as the library returns it) or positive. Never NULL.
  */
 const char *xsk_rs_strerror(int err);
+
+/**
+ * Fills `cfg` with the defaults: 4096 RX and 4096 TX frames of 4096 bytes,
+ * no headroom, ring sizes 0 (derived from the frames: RX, TX and completion
+ * rings of 4096, a fill ring of 8192), `XSK_RS_XDP_MODE_AUTO`, `zero_copy`
+ * -1 (the kernel's choice), `need_wakeup` 1, `huge_page` 0, `tx_budget` 0.
+ * Call it as `xsk_rs_xdp_config_init(&cfg, sizeof(cfg))`: the library writes
+ * no more than `sz` bytes, zeroes any bytes past its own struct and records
+ * `sz` in `cfg->sz`, as `xsk_rs_socket_config_init` does. Returns 0, or
+ * -EINVAL (`cfg` NULL, or `sz` not a struct size: it cuts a field, is
+ * smaller than `sz` and one field, is larger than this struct but no
+ * multiple of 4, or is larger than 4096), leaving `*cfg` untouched. Any
+ * thread.
+ */
+int xsk_rs_xdp_config_init(struct xsk_rs_xdp_config *cfg, size_t sz);
+
+/**
+ * Creates a socket that only sends, on queue `queue` of the interface
+ * `ifname` (looked up in the calling thread's network namespace). It
+ * attaches no XDP program: nothing is steered to a socket without an RX
+ * ring. `ifname` and `out` must not be NULL; `cfg` may be NULL for the
+ * defaults (its RX fields are ignored). On success `*out` is the caller's,
+ * to free with `xsk_rs_txsock_destroy`; on failure nothing is written and
+ * nothing is left behind (no socket, UMEM or program).
+ *
+ * Blocking: as `xsk_rs_socket_create` (the UMEM's frames are faulted in, a
+ * queue being released is waited for), at most about 3 s. Any thread.
+ *
+ * Returns 0, or -EINVAL (NULL `ifname` or `out`, a bad config or geometry:
+ * the message names the field or rule; a queue out of range), -ENODEV (no
+ * such interface), -EBUSY (the queue is in use), -EOPNOTSUPP (zero-copy the
+ * driver lacks, huge pages), -EPERM, -ENOMEM, ... as `xsk_rs_socket_create`.
+ */
+int xsk_rs_txsock_create(const char *ifname,
+                         uint32_t queue,
+                         const struct xsk_rs_xdp_config *cfg,
+                         struct xsk_rs_txsock **out);
+
+/**
+ * Creates a socket that only receives, on queue `queue` of `ifname`, lends
+ * the kernel all its frames, and (unless `cfg->xdp_mode` is
+ * `XSK_RS_XDP_MODE_NONE`) steers the queue to it with the library's XDP
+ * program, detached when the process's last socket on the interface goes or
+ * the process dies. `cfg` may be NULL (its TX fields are ignored);
+ * otherwise as `xsk_rs_txsock_create`, also in what it returns; -EBUSY also
+ * when the interface carries another program. Free it with
+ * `xsk_rs_rxsock_destroy`.
+ */
+int xsk_rs_rxsock_create(const char *ifname,
+                         uint32_t queue,
+                         const struct xsk_rs_xdp_config *cfg,
+                         struct xsk_rs_rxsock **out);
+
+/**
+ * Creates one socket that sends and receives on queue `queue` of `ifname`,
+ * split into its two halves over one UMEM: each half owns its own frames
+ * (`cfg->tx_frames`, `cfg->rx_frames`) and may run on its own thread, at
+ * the same time as the other, with no lock. `tx_out` and `rx_out` must not
+ * be NULL; both are written on success only. The socket, its UMEM and the
+ * steering go when both halves are destroyed, in either order. Otherwise as
+ * `xsk_rs_rxsock_create`.
+ */
+int xsk_rs_bisock_create(const char *ifname,
+                         uint32_t queue,
+                         const struct xsk_rs_xdp_config *cfg,
+                         struct xsk_rs_txsock **tx_out,
+                         struct xsk_rs_rxsock **rx_out);
+
+/**
+ * Destroys the sending half. Frames still reserved or in flight are
+ * dropped with it. When the RX half of a bi socket is gone too, the socket
+ * closes and its UMEM is freed. NULL is a no-op. Not concurrently with any
+ * call on `tx`; the other half may be in use on another thread meanwhile.
+ * Like `xsk_rs_socket_destroy`, it may wait for the process-wide lock.
+ */
+void xsk_rs_txsock_destroy(struct xsk_rs_txsock *tx);
+
+/**
+ * Destroys the receiving half; packets found and not yet released are
+ * dropped with it, and pointers to them become invalid. When the TX half of
+ * a bi socket is gone too, the socket closes (detaching the library's XDP
+ * program if it was this process's last socket on the interface) and its
+ * UMEM is freed. NULL is a no-op. As `xsk_rs_txsock_destroy`.
+ */
+void xsk_rs_rxsock_destroy(struct xsk_rs_rxsock *rx);
+
+/**
+ * Reserves TX descriptors that each carry a free frame, until `n` are
+ * reserved and not yet committed, if it can: takes back frames the kernel
+ * has finished sending when it runs short. Returns how many are reserved
+ * now (`n` or more when it got them, counting any reserved before; fewer,
+ * 0 too, when the TX ring or the frames ran out: "try later", not an error;
+ * `xsk_rs_txsock_wait` waits for room). Write them with
+ * `xsk_rs_txsock_peek`, publish them with `xsk_rs_txsock_commit`. -EINVAL
+ * for a NULL `tx`. No syscall, no lock; `tx`'s thread.
+ */
+int xsk_rs_txsock_seek(struct xsk_rs_txsock *tx, uint32_t n);
+
+/**
+ * The frame of the `i`-th reserved descriptor (0 is the first not yet
+ * committed), as `len` bytes to write the packet into: `*data` points at
+ * them (the bytes are what the frame last held, not zeroes), and the
+ * descriptor's length becomes `len`. The frame stays the caller's to write
+ * until `xsk_rs_txsock_commit` publishes it; peek it again to change its
+ * length. Returns 0; -EINVAL (NULL `tx` or `data`, or `i` past what
+ * `xsk_rs_txsock_seek` reserved) or -EMSGSIZE (`len` over
+ * `xsk_rs_txsock_max_len`), with `*data` untouched. No syscall; `tx`'s
+ * thread.
+ */
+int xsk_rs_txsock_peek(struct xsk_rs_txsock *tx, uint32_t i, uint32_t len, uint8_t **data);
+
+/**
+ * Publishes the first `n` reserved descriptors to the kernel, in order,
+ * with the lengths their `xsk_rs_txsock_peek` gave; the kernel sends them
+ * after `xsk_rs_txsock_kick`. Returns 0, or -EINVAL, publishing nothing:
+ * NULL `tx`, fewer than `n` reserved, or one of them never peeked (length
+ * 0). No syscall; `tx`'s thread.
+ */
+int xsk_rs_txsock_commit(struct xsk_rs_txsock *tx, uint32_t n);
+
+/**
+ * Wakes the kernel to send what was committed, if it asks to be woken
+ * (always in copy mode; with `need_wakeup` 0, every call is a syscall).
+ * "Try again" answers are not errors. Returns 0, -EINVAL for a NULL `tx`,
+ * -ENODEV (the interface went away), -EBADFD (inherited by fork) or another
+ * negative errno. Never blocks; `tx`'s thread.
+ */
+int xsk_rs_txsock_kick(struct xsk_rs_txsock *tx);
+
+/**
+ * Gives up to `n` free frames to write packets into, in `bufs[0..count)`:
+ * `data` and `len` (the capacity, `xsk_rs_txsock_max_len`). It reserves
+ * descriptors as `xsk_rs_txsock_seek(tx, n)` does, and the frames are those
+ * of the first reserved ones (so a second alloc before a submit gives the
+ * same frames first). Returns how many, at most `n`; 0 when no frame or TX
+ * slot is free (not an error). Send them with `xsk_rs_txsock_submit`.
+ * -EINVAL for a NULL `tx`, or a NULL `bufs` with `n` above 0; `bufs` is
+ * written only on success. No syscall; `tx`'s thread.
+ */
+int xsk_rs_txsock_alloc(struct xsk_rs_txsock *tx, struct xsk_rs_buf *bufs, uint32_t n);
+
+/**
+ * Sends the first `n` frames `xsk_rs_txsock_alloc` gave, the `i`-th
+ * `lens[i]` bytes long: publishes them in order and kicks the kernel.
+ * Returns 0, or -EINVAL, publishing nothing (NULL `tx`, a NULL `lens` with
+ * `n` above 0, more than were allocated, or a length of 0), -EMSGSIZE (a
+ * length over `xsk_rs_txsock_max_len`; nothing published), or the kick's
+ * negative errno (the packets were published: kick again). `tx`'s thread.
+ */
+int xsk_rs_txsock_submit(struct xsk_rs_txsock *tx, const uint32_t *lens, uint32_t n);
+
+/**
+ * Copies the `len` bytes at `data` into a free frame and sends it (commit
+ * and kick). Returns 1 when queued; 0 when there was no room (no free frame
+ * or a full TX ring: not an error; `xsk_rs_txsock_wait` waits for room);
+ * -EMSGSIZE for `len` over `xsk_rs_txsock_max_len`; -EINVAL for a NULL
+ * `tx`, a NULL `data` or a `len` of 0; the kick's negative errno. `data` is
+ * the caller's, only read during the call. `tx`'s thread.
+ */
+int xsk_rs_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len);
+
+/**
+ * Sends the packets `pkts[0..n)` in order, each copied into its own frame,
+ * with one kick for all. Returns how many were queued: fewer than `n` when
+ * room ran out (0 is "no room", not an error). A packet over
+ * `xsk_rs_txsock_max_len`, or of length 0, stops the batch before it, with
+ * a message; when it is the first the call returns -EMSGSIZE or -EINVAL. -EINVAL
+ * also for a NULL `tx`, a NULL `pkts` with `n` above 0, or a packet whose
+ * `data` is NULL (checked before anything is queued). `pkts` and the bytes
+ * are the caller's, only read during the call. `tx`'s thread.
+ */
+int xsk_rs_txsock_send_batch(struct xsk_rs_txsock *tx, const struct xsk_rs_pkt *pkts, uint32_t n);
+
+/**
+ * Sends `n` packets laid end to end in `data` (`size` bytes), the `i`-th
+ * `lens[i]` bytes long, each in its own frame, with one kick for all (one
+ * buffer and one call per batch, for bindings). Returns how many were
+ * queued, as `xsk_rs_txsock_send_batch` (a length of 0 or over
+ * `xsk_rs_txsock_max_len` stops the batch). -EINVAL for a NULL `tx`, a NULL
+ * `data` with `size` above 0, a NULL `lens` with `n` above 0, or lengths
+ * that add up to more than `size` (nothing queued). `tx`'s thread.
+ */
+int xsk_rs_txsock_send_packed(struct xsk_rs_txsock *tx,
+                              const void *data,
+                              size_t size,
+                              const uint32_t *lens,
+                              uint32_t n);
+
+/**
+ * Waits until a descriptor with a free frame can be reserved (one is
+ * reserved already, or a frame is free or completed and the TX ring has
+ * room), driving the kernel's sending meanwhile so that sent frames come
+ * back. Returns 1 when there is room, 0 when `timeout_ms` passed first
+ * (never earlier; signals do not end the wait), -EINVAL for a NULL `tx`,
+ * or a negative errno from poll(2). `timeout_ms` 0 only looks; negative
+ * waits without limit. Blocks; `tx`'s thread.
+ */
+int xsk_rs_txsock_wait(struct xsk_rs_txsock *tx, int timeout_ms);
+
+/**
+ * Finds received packets, until `n` are found and not yet committed, if
+ * that many arrived. Returns how many are found now (counting any found
+ * before; fewer than `n`, 0 too, when fewer arrived: not an error;
+ * `xsk_rs_rxsock_wait` waits for packets). Read them with
+ * `xsk_rs_rxsock_peek`, give their frames back with `xsk_rs_rxsock_commit`.
+ * -EINVAL for a NULL `rx`. Makes a syscall only when nothing arrived and
+ * the kernel asks to be woken for the fill ring; `rx`'s thread.
+ */
+int xsk_rs_rxsock_seek(struct xsk_rs_rxsock *rx, uint32_t n);
+
+/**
+ * The `i`-th packet found and not yet committed (0 is the oldest), read in
+ * place: `pkt->data` points into the socket's frame, owned by the library
+ * and valid until that packet is committed (or released) or `rx` is
+ * destroyed. Returns 0, or -EINVAL (NULL `rx` or `pkt`, or `i` past what
+ * `xsk_rs_rxsock_seek` found), with `*pkt` untouched. No syscall; `rx`'s
+ * thread.
+ */
+int xsk_rs_rxsock_peek(struct xsk_rs_rxsock *rx, uint32_t i, struct xsk_rs_pkt *pkt);
+
+/**
+ * Gives the frames of the first `n` packets found back to the kernel, which
+ * receives into them again; pointers to those packets become invalid.
+ * Returns 0, or -EINVAL, giving back nothing: NULL `rx`, or fewer than `n`
+ * found. No syscall; `rx`'s thread.
+ */
+int xsk_rs_rxsock_commit(struct xsk_rs_rxsock *rx, uint32_t n);
+
+/**
+ * Up to `max` received packets read in place (zero copy), into
+ * `pkts[0..count)`, oldest first: `xsk_rs_rxsock_seek(rx, max)`, then
+ * `xsk_rs_rxsock_peek` of each. The bytes are the library's and stay valid
+ * until `xsk_rs_rxsock_release` gives them back; until then a second call
+ * returns the same packets first. Returns how many, 0 when nothing arrived
+ * (not an error). -EINVAL for a NULL `rx`, or a NULL `pkts` with `max`
+ * above 0; `pkts` is written only on success. `rx`'s thread.
+ */
+int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
+
+/**
+ * Gives back the first `n` packets found (by `xsk_rs_rxsock_recv_batch` or
+ * `xsk_rs_rxsock_seek`): the same as `xsk_rs_rxsock_commit`, under the name
+ * that pairs with recv_batch. Returns 0 or -EINVAL (giving back nothing).
+ */
+int xsk_rs_rxsock_release(struct xsk_rs_rxsock *rx, uint32_t n);
+
+/**
+ * Copies the next received packet (the oldest found, if any are) into
+ * `buf` and gives its frame back. Returns the packet's length (> 0; when
+ * it is over `cap`, only `cap` bytes were copied), 0 when nothing arrived
+ * (not an error), or -EINVAL for a NULL `rx`, or a NULL `buf` with `cap`
+ * above 0 (`buf` NULL with `cap` 0 drops the packet and returns its
+ * length). `rx`'s thread.
+ */
+int xsk_rs_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap);
+
+/**
+ * Copies up to `max` received packets end to end into `buf` (`size`
+ * bytes), the `i`-th's length into `lens[i]`, and gives their frames back.
+ * Returns how many (0 when nothing arrived). It stops before a packet that
+ * does not fit in what is left of `buf`, which stays for the next call,
+ * unless it is the first: that one is copied cut to `size` bytes, and its
+ * `lens[0]` is its full length. -EINVAL for a NULL `rx`, a NULL `buf` with
+ * `size` above 0, or a NULL `lens` with `max` above 0. `rx`'s thread.
+ */
+int xsk_rs_rxsock_recv_packed(struct xsk_rs_rxsock *rx,
+                              void *buf,
+                              size_t size,
+                              uint32_t *lens,
+                              uint32_t max);
+
+/**
+ * Waits until a packet has arrived (or one is found and not yet
+ * committed). Returns 1 when one is ready, 0 when `timeout_ms` passed first
+ * (never earlier; signals do not end the wait), -EINVAL for a NULL `rx`, or
+ * a negative errno from poll(2). `timeout_ms` 0 only looks; negative waits
+ * without limit. Blocks; `rx`'s thread.
+ */
+int xsk_rs_rxsock_wait(struct xsk_rs_rxsock *rx, int timeout_ms);
+
+/**
+ * The socket's fd, for poll/epoll (shared by both halves of a bi socket;
+ * owned by the library: do not close it). -EINVAL for a NULL `tx`. `tx`'s
+ * thread.
+ */
+int xsk_rs_txsock_fd(const struct xsk_rs_txsock *tx);
+
+/**
+ * The socket's fd, as `xsk_rs_txsock_fd`.
+ */
+int xsk_rs_rxsock_fd(const struct xsk_rs_rxsock *rx);
+
+/**
+ * Reads the kernel's counters for the socket (shared by both halves) into
+ * `*out`, written only on success. Returns 0, -EINVAL (NULL `tx` or `out`),
+ * -EBADFD (inherited by fork) or another negative errno. `tx`'s thread.
+ */
+int xsk_rs_txsock_stats(const struct xsk_rs_txsock *tx, struct xsk_rs_stats *out);
+
+/**
+ * The socket's counters, as `xsk_rs_txsock_stats`.
+ */
+int xsk_rs_rxsock_stats(const struct xsk_rs_rxsock *rx, struct xsk_rs_stats *out);
+
+/**
+ * TX frames free to reserve now (frames the kernel has finished sending
+ * count once `xsk_rs_txsock_seek` or `xsk_rs_txsock_wait` takes them back).
+ * With the reserved ones and `xsk_rs_txsock_in_flight_frames`, every TX
+ * frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
+ * `tx`. No syscall; `tx`'s thread.
+ */
+int xsk_rs_txsock_free_frames(const struct xsk_rs_txsock *tx);
+
+/**
+ * TX frames handed to the kernel and not yet taken back: on the TX ring,
+ * being sent, or on the completion ring. -EINVAL for a NULL `tx`. No
+ * syscall; `tx`'s thread.
+ */
+int xsk_rs_txsock_in_flight_frames(const struct xsk_rs_txsock *tx);
+
+/**
+ * The longest packet the TX half sends: the frame size, or less when the
+ * interface's MTU (read at creation) plus 18 bytes of Ethernet header and
+ * VLAN tag is smaller. -EINVAL for a NULL `tx`. `tx`'s thread.
+ */
+int xsk_rs_txsock_max_len(const struct xsk_rs_txsock *tx);
+
+/**
+ * RX frames neither lent to the kernel nor held by the caller (normally 0:
+ * every free frame is lent at once). free + held + in flight =
+ * `rx_frames`. -EINVAL for a NULL `rx`. No syscall; `rx`'s thread.
+ */
+int xsk_rs_rxsock_free_frames(const struct xsk_rs_rxsock *rx);
+
+/**
+ * RX frames lent to the kernel: on the fill ring, being received into, or
+ * on the RX ring not yet found. -EINVAL for a NULL `rx`. No syscall; `rx`'s
+ * thread.
+ */
+int xsk_rs_rxsock_in_flight_frames(const struct xsk_rs_rxsock *rx);
+
+/**
+ * RX frames holding packets found (by seek or recv_batch) and not yet
+ * committed or released. -EINVAL for a NULL `rx`. No syscall; `rx`'s
+ * thread.
+ */
+int xsk_rs_rxsock_held_frames(const struct xsk_rs_rxsock *rx);
+
+/**
+ * The XDP mode steering the socket's queue: `XSK_RS_XDP_MODE_SKB` or
+ * `XSK_RS_XDP_MODE_DRV`, or `XSK_RS_XDP_MODE_NONE` when the library
+ * attached nothing (a TX-only socket, or mode NONE), as
+ * `xsk_rs_socket_xdp_mode`. -EINVAL for a NULL `tx`. `tx`'s thread.
+ */
+int xsk_rs_txsock_xdp_mode(const struct xsk_rs_txsock *tx);
+
+/**
+ * The XDP mode, as `xsk_rs_txsock_xdp_mode`.
+ */
+int xsk_rs_rxsock_xdp_mode(const struct xsk_rs_rxsock *rx);
+
+/**
+ * 1 if the socket runs in zero-copy mode, 0 in copy mode; -EINVAL for a
+ * NULL `tx`, -EBADFD (inherited by fork) or another negative errno. `tx`'s
+ * thread.
+ */
+int xsk_rs_txsock_is_zerocopy(const struct xsk_rs_txsock *tx);
+
+/**
+ * Zero-copy or not, as `xsk_rs_txsock_is_zerocopy`.
+ */
+int xsk_rs_rxsock_is_zerocopy(const struct xsk_rs_rxsock *rx);
 
 /**
  * Reserves exactly `n` fill slots, or none: returns `n` and writes the first

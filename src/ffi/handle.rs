@@ -34,8 +34,20 @@
 //!     unsafe { try_mut(s) }
 //! }
 //! ```
+//!
+//! ```compile_fail,E0308
+//! use xsk_rs::ffi::handle::try_mut;
+//! use xsk_rs::ffi::xsk_rs_txsock;
+//! use xsk_rs::RxSocket;
+//!
+//! // The sending half is a TxSocket: it cannot be read as the receiving one.
+//! fn half<'a>(p: *mut xsk_rs_txsock) -> Option<&'a mut RxSocket> {
+//!     unsafe { try_mut(p) }
+//! }
+//! ```
 
-use super::{xsk_rs_comp, xsk_rs_fill, xsk_rs_rx, xsk_rs_socket, xsk_rs_tx, xsk_rs_umem};
+use super::{xsk_rs_comp, xsk_rs_fill, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock, xsk_rs_umem};
+use crate::packet::{RxSocket, TxSocket};
 use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use crate::socket::Socket;
 use crate::umem::Umem;
@@ -57,9 +69,10 @@ pub struct OwnershipBox;
 pub struct OwnershipRef;
 
 /// A handle through which the C layer may take `&mut`: the header allows one
-/// thread at a time on it (the rings), so a call's `&mut` is exclusive. A
-/// UMEM and a socket are shared between threads and get only `&`.
-pub trait CastableMut: Castable<Ownership = OwnershipRef> {}
+/// thread at a time on it (the rings, and the packet layer's socket halves),
+/// so a call's `&mut` is exclusive. A UMEM and a socket are shared between
+/// threads and get only `&`.
+pub trait CastableMut: Castable {}
 
 macro_rules! castable {
     ($($handle:ty => $rust:ty, $own:ty;)*) => {$(
@@ -77,12 +90,16 @@ castable! {
     xsk_rs_comp => CompRing, OwnershipRef;
     xsk_rs_rx => RxRing, OwnershipRef;
     xsk_rs_tx => TxRing, OwnershipRef;
+    xsk_rs_txsock => TxSocket, OwnershipBox;
+    xsk_rs_rxsock => RxSocket, OwnershipBox;
 }
 
 impl CastableMut for xsk_rs_fill {}
 impl CastableMut for xsk_rs_comp {}
 impl CastableMut for xsk_rs_rx {}
 impl CastableMut for xsk_rs_tx {}
+impl CastableMut for xsk_rs_txsock {}
+impl CastableMut for xsk_rs_rxsock {}
 
 /// The object behind a handle, or `None` for NULL.
 ///
@@ -94,11 +111,13 @@ pub unsafe fn try_ref<'a, C: Castable>(p: *const C) -> Option<&'a C::RustType> {
     p.cast::<C::RustType>().as_ref()
 }
 
-/// The object behind a ring handle, exclusively, or `None` for NULL.
+/// The object behind a ring or socket-half handle, exclusively, or `None`
+/// for NULL.
 ///
 /// # Safety
 /// `p` is NULL or a live handle of type `C`, and no other thread uses that
-/// ring during `'a` (the header's one-thread-at-a-time rule for rings).
+/// object during `'a` (the header's one-thread-at-a-time rule for rings and
+/// halves).
 #[inline(always)]
 pub unsafe fn try_mut<'a, C: CastableMut>(p: *mut C) -> Option<&'a mut C::RustType> {
     p.cast::<C::RustType>().as_mut()

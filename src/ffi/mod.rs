@@ -14,8 +14,12 @@
 //!   child may create its own objects;
 //! * only `xsk_rs_umem_create*` (the area is faulted in and pinned),
 //!   `xsk_rs_socket_create` (bounded retries while a queue or this process's
-//!   own program is being released) and `xsk_rs_socket_poll` (its timeout)
-//!   wait; each says how long in its doc.
+//!   own program is being released), `xsk_rs_socket_poll` (its timeout), the
+//!   packet layer's creates and `xsk_rs_{tx,rx}sock_wait` (their timeout)
+//!   wait; each says how long in its doc;
+//! * a packet-layer half (`xsk_rs_txsock`, `xsk_rs_rxsock`) is one thread's
+//!   at a time, so its calls take `&mut`; the two halves of a bi socket may
+//!   run on two threads at once.
 //!
 //! The header's opening comment, which states these for C, is the `header`
 //! of `cbindgen.toml`: keep the two in step.
@@ -31,10 +35,12 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
+mod packet;
 mod ring;
 mod socket;
 mod umem;
 
+pub use packet::*;
 pub use ring::*;
 pub use socket::*;
 pub use umem::*;

@@ -5,7 +5,7 @@ use super::{
     c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, refuse, status,
     xsk_rs_umem, SizedConfig,
 };
-use crate::socket::{Socket, SocketConfig};
+use crate::socket::{Socket, SocketConfig, Stats};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_short};
 
@@ -160,6 +160,19 @@ pub struct xsk_rs_stats {
     /// `xsk_rs_socket_poll` (the default config has a TX ring). Create it
     /// with `tx_size` 0 if it never sends.
     pub tx_ring_empty_descs: u64,
+}
+
+impl From<Stats> for xsk_rs_stats {
+    fn from(st: Stats) -> Self {
+        xsk_rs_stats {
+            rx_dropped: st.rx_dropped,
+            rx_invalid_descs: st.rx_invalid_descs,
+            tx_invalid_descs: st.tx_invalid_descs,
+            rx_ring_full: st.rx_ring_full,
+            rx_fill_ring_empty_descs: st.rx_fill_ring_empty_descs,
+            tx_ring_empty_descs: st.tx_ring_empty_descs,
+        }
+    }
 }
 
 /// Fills `cfg` with the defaults: RX and TX rings of 4096 (what
@@ -422,16 +435,7 @@ pub extern "C" fn xsk_rs_socket_stats(sock: *const xsk_rs_socket, out: *mut xsk_
         }
         match s.stats() {
             Ok(st) => {
-                unsafe {
-                    *out = xsk_rs_stats {
-                        rx_dropped: st.rx_dropped,
-                        rx_invalid_descs: st.rx_invalid_descs,
-                        tx_invalid_descs: st.tx_invalid_descs,
-                        rx_ring_full: st.rx_ring_full,
-                        rx_fill_ring_empty_descs: st.rx_fill_ring_empty_descs,
-                        tx_ring_empty_descs: st.tx_ring_empty_descs,
-                    }
-                };
+                unsafe { *out = st.into() };
                 0
             }
             Err(e) => fail(F, e),

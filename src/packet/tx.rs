@@ -334,13 +334,14 @@ impl Socket<Tx> {
     /// kick). `Ok(true)` when queued, `Ok(false)` when there is no room (no
     /// free frame, or the TX ring is full): not an error; wait with
     /// [`crate::PollWaitExt::poll_wait`] or use [`crate::SendExt::send_blocking`].
-    /// A packet over [`Self::max_len`] is `Error::TooLong`.
+    /// A packet over [`Self::max_len`] is `Error::TooLong`, an empty one
+    /// `Error::InvalidArgument` (the kernel would not send it).
     #[inline]
     pub fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
         let h = header.unwrap_or_default();
         let len = h.len() + data.len();
-        if len > self.half.max_len as usize {
-            return Err(self.too_long(len));
+        if len == 0 || len > self.half.max_len as usize {
+            return Err(self.bad_len("send", 0, len));
         }
         if self.seek()? == 0 {
             return Ok(false);
@@ -377,16 +378,16 @@ impl Socket<Tx> {
     /// Sends the packets in order, each in its own frame, with one kick for
     /// all. Returns how many were queued: fewer than `packets.len()` when room
     /// ran out (0 is "no room", not an error). A packet over
-    /// [`Self::max_len`] stops the batch before it; it is `Error::TooLong`
-    /// only when it is the first.
+    /// [`Self::max_len`] (or empty) stops the batch before it; it is
+    /// `Error::TooLong` (`Error::InvalidArgument`) only when it is the first.
     pub fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
         let n = self.seek_n(packets.len())?.min(packets.len());
         let mut sent = 0;
         for p in &packets[..n] {
             let p = p.as_ref();
-            if p.len() > self.half.max_len as usize {
+            if p.is_empty() || p.len() > self.half.max_len as usize {
                 if sent == 0 {
-                    return Err(self.too_long(p.len()));
+                    return Err(self.bad_len("send_batch", 0, p.len()));
                 }
                 break;
             }
@@ -417,10 +418,7 @@ impl Socket<Tx> {
             let len = len as usize;
             if len == 0 || len > self.half.max_len as usize {
                 if sent == 0 {
-                    return Err(match len {
-                        0 => Error::invalid("send_packed: packet 0 has length 0"),
-                        _ => self.too_long(len),
-                    });
+                    return Err(self.bad_len("send_packed", 0, len));
                 }
                 break;
             }
@@ -432,6 +430,16 @@ impl Socket<Tx> {
             self.commit_and_kick(sent)?;
         }
         Ok(sent)
+    }
+
+    /// The error for packet `i` of `what` whose length is 0 or over
+    /// [`Self::max_len`]: an empty packet would reserve a descriptor that
+    /// `commit_n` refuses, so it is refused before anything is reserved.
+    fn bad_len(&self, what: &str, i: usize, len: usize) -> Error {
+        match len {
+            0 => Error::invalid(format!("{what}: packet {i} has length 0")),
+            _ => self.too_long(len),
+        }
     }
 
     fn too_long(&self, len: usize) -> Error {

@@ -21,7 +21,8 @@ pub trait SendExt {
     /// Copies `header` (if any) then `data` into one frame and sends it.
     /// `Ok(true)` when queued, `Ok(false)` when there was no room: no free
     /// frame or a full TX ring. A packet longer than the frame (or the
-    /// interface's MTU) is `Error::TooLong`.
+    /// interface's MTU) is `Error::TooLong`, an empty one
+    /// `Error::InvalidArgument`.
     fn send(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool>;
 
     /// [`SendExt::send`], waiting as long as it takes for room.
