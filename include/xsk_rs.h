@@ -788,8 +788,9 @@ int xsk_rs_txsock_send_batch(struct xsk_rs_txsock *tx, const struct xsk_rs_pkt *
  * buffer and one call per batch, for bindings). Returns how many were
  * queued, as `xsk_rs_txsock_send_batch` (a length of 0 or over
  * `xsk_rs_txsock_max_len` stops the batch). -EINVAL for a NULL `tx`, a NULL
- * `data` with `size` above 0, a NULL `lens` with `n` above 0, or lengths
- * that add up to more than `size` (nothing queued). `tx`'s thread.
+ * `data` with `size` above 0, a `size` above `SSIZE_MAX`, a NULL `lens` with
+ * `n` above 0, or lengths that add up to more than `size` (nothing queued).
+ * `tx`'s thread.
  */
 int xsk_rs_txsock_send_packed(struct xsk_rs_txsock *tx,
                               const void *data,
@@ -872,7 +873,8 @@ int xsk_rs_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap);
  * does not fit in what is left of `buf`, which stays for the next call,
  * unless it is the first: that one is copied cut to `size` bytes, and its
  * `lens[0]` is its full length. -EINVAL for a NULL `rx`, a NULL `buf` with
- * `size` above 0, or a NULL `lens` with `max` above 0. `rx`'s thread.
+ * `size` above 0, a `size` above `SSIZE_MAX`, or a NULL `lens` with `max`
+ * above 0. `rx`'s thread.
  */
 int xsk_rs_rxsock_recv_packed(struct xsk_rs_rxsock *rx,
                               void *buf,

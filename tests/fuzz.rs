@@ -207,7 +207,7 @@ const MAX_SZ: usize = 4096;
 /// the end of one of the fields this library knows (an older caller's
 /// struct), or a size larger than the library's struct, up to 4096 and a
 /// multiple of 4 (a newer caller's `sizeof`), never one that cuts a field.
-/// Both structs today are `sz` followed by u32 fields only, so the field
+/// All three structs today are `sz` followed by 4-byte fields only, so the field
 /// ends are exactly the multiples of 4 from `MIN_SZ` up to the struct's size,
 /// and the two halves of the rule together are this one test. A struct that
 /// gains a wider field (the rule allows a u64 or a pointer) makes the
@@ -271,6 +271,13 @@ fn umem_defaults() -> xsk_rs_umem_config {
 fn socket_defaults() -> xsk_rs_socket_config {
     let mut c = std::mem::MaybeUninit::<xsk_rs_socket_config>::zeroed();
     assert_eq!(xsk_rs_socket_config_init(c.as_mut_ptr(), size_of::<xsk_rs_socket_config>()), 0);
+    // SAFETY: init filled it.
+    unsafe { c.assume_init() }
+}
+
+fn xdp_defaults() -> xsk_rs_xdp_config {
+    let mut c = std::mem::MaybeUninit::<xsk_rs_xdp_config>::zeroed();
+    assert_eq!(xsk_rs_xdp_config_init(c.as_mut_ptr(), size_of::<xsk_rs_xdp_config>()), 0);
     // SAFETY: init filled it.
     unsafe { c.assume_init() }
 }
@@ -405,6 +412,14 @@ proptest! {
         let ours = size_of::<xsk_rs_socket_config>();
         check_config_init(sz, ours, &bytes_of(&socket_defaults()), |p, sz| {
             xsk_rs_socket_config_init(p.cast(), sz)
+        })?;
+    }
+
+    #[test]
+    fn xdp_config_init_writes_only_sz_bytes(sz in sz_value()) {
+        let ours = size_of::<xsk_rs_xdp_config>();
+        check_config_init(sz, ours, &bytes_of(&xdp_defaults()), |p, sz| {
+            xsk_rs_xdp_config_init(p.cast(), sz)
         })?;
     }
 

@@ -47,3 +47,26 @@ fn tx_to_rx_byte_exact() {
     tx.reclaim_completed();
     assert_eq!(tx.free_frames() + tx.reserved_frames() + tx.in_flight_frames(), 256);
 }
+
+/// An empty packet is refused: `send` refuses it before reserving a
+/// descriptor (the kernel would not send it, and `commit_n` refuses it); in a
+/// batch it stops the batch before it, and the packets before it go.
+#[test]
+fn empty_packets_are_refused_before_reserving() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let cfg = XdpConfig { tx_frames: Some(16), ..Default::default() };
+    let a = pair.if_a.clone();
+    let mut tx = pair.run_in_a(move || create_tx_socket_by_name(&a, 0, Some(cfg)).expect("tx"));
+    let e = tx.send(&[], None).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL, "{e}");
+    assert!(e.to_string().contains("length 0"), "{e}");
+    assert_eq!(tx.reserved_frames(), 0);
+    let e = tx.send_batch(&[&[][..], &test_frame(0, 60)[..]]).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL, "{e}");
+    let frame = test_frame(1, 60);
+    assert_eq!(tx.send_batch(&[&frame[..], &[][..], &frame[..]]).unwrap(), 1);
+    assert_eq!(tx.free_frames() + tx.reserved_frames() + tx.in_flight_frames(), 16);
+}

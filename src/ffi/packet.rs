@@ -10,8 +10,8 @@
 
 use super::handle::{to_box, try_box, try_mut};
 use super::{
-    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, read_config, status, xsk_rs_stats,
-    SizedConfig,
+    c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, read_config, set_last_error, status,
+    xsk_rs_stats, SizedConfig,
 };
 use crate::error::{Error, Result};
 use crate::packet::{self, Direction, PollWaitExt, XdpConfig};
@@ -626,7 +626,11 @@ pub extern "C" fn xsk_rs_txsock_send_batch(tx: *mut xsk_rs_txsock, pkts: *const 
         // SAFETY: CheckedPkt is a transparent xsk_rs_pkt, and every pointer
         // was checked above.
         let pkts = unsafe { std::slice::from_raw_parts(pkts.as_ptr().cast::<CheckedPkt>(), pkts.len()) };
-        counted(F, t.send_batch(pkts))
+        let r = t.send_batch(pkts);
+        if let Ok(sent) = r {
+            stopped_at(F, sent, pkts.iter().map(|p| p.0.len), t.max_len());
+        }
+        counted(F, r)
     })
 }
 
@@ -635,8 +639,9 @@ pub extern "C" fn xsk_rs_txsock_send_batch(tx: *mut xsk_rs_txsock, pkts: *const 
 /// buffer and one call per batch, for bindings). Returns how many were
 /// queued, as `xsk_rs_txsock_send_batch` (a length of 0 or over
 /// `xsk_rs_txsock_max_len` stops the batch). -EINVAL for a NULL `tx`, a NULL
-/// `data` with `size` above 0, a NULL `lens` with `n` above 0, or lengths
-/// that add up to more than `size` (nothing queued). `tx`'s thread.
+/// `data` with `size` above 0, a `size` above `SSIZE_MAX`, a NULL `lens` with
+/// `n` above 0, or lengths that add up to more than `size` (nothing queued).
+/// `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_send_packed(
     tx: *mut xsk_rs_txsock,
@@ -651,13 +656,39 @@ pub extern "C" fn xsk_rs_txsock_send_packed(
         if data.is_null() && size > 0 {
             return misuse(F, "data is NULL");
         }
+        if size > isize::MAX as usize {
+            return misuse(F, &format!("size {size} is larger than any buffer"));
+        }
         if lens.is_null() && n > 0 {
             return misuse(F, "lens is NULL");
         }
         // SAFETY: the caller passes size readable bytes and n lengths.
         let (data, lens) = unsafe { (slice(data.cast::<u8>(), size), slice(lens, n.min(COUNT_MAX) as usize)) };
-        counted(F, t.send_packed(data, lens))
+        let r = t.send_packed(data, lens);
+        if let Ok(sent) = r {
+            stopped_at(F, sent, lens.iter().copied(), t.max_len());
+        }
+        counted(F, r)
     })
+}
+
+/// After a batch send queued `sent` packets: when it stopped before a packet
+/// of a length it never sends (0, or over `max`), says so, as `xsk_rs_tx_put`
+/// does; a batch cut short by room alone leaves no message.
+#[inline(always)]
+fn stopped_at(func: &str, sent: usize, mut lens: impl Iterator<Item = u32>, max: usize) {
+    match lens.nth(sent) {
+        Some(len) if len == 0 || len as usize > max => stopped(func, sent, len, max),
+        _ => {}
+    }
+}
+
+#[cold]
+fn stopped(func: &str, i: usize, len: u32, max: usize) {
+    set_last_error(format!(
+        "{func}: packet {i} is {len} bytes; a packet has 1 to {max} bytes here (the frame, and what the \
+         interface's MTU allows); queued the {i} before it"
+    ));
 }
 
 /// Waits until a descriptor with a free frame can be reserved (one is
@@ -815,7 +846,8 @@ pub extern "C" fn xsk_rs_rxsock_recv(rx: *mut xsk_rs_rxsock, buf: *mut c_void, c
 /// does not fit in what is left of `buf`, which stays for the next call,
 /// unless it is the first: that one is copied cut to `size` bytes, and its
 /// `lens[0]` is its full length. -EINVAL for a NULL `rx`, a NULL `buf` with
-/// `size` above 0, or a NULL `lens` with `max` above 0. `rx`'s thread.
+/// `size` above 0, a `size` above `SSIZE_MAX`, or a NULL `lens` with `max`
+/// above 0. `rx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rxsock_recv_packed(
     rx: *mut xsk_rs_rxsock,
@@ -829,6 +861,9 @@ pub extern "C" fn xsk_rs_rxsock_recv_packed(
         let Some(r) = (unsafe { try_mut(rx) }) else { return misuse(F, "rx is NULL") };
         if buf.is_null() && size > 0 {
             return misuse(F, "buf is NULL");
+        }
+        if size > isize::MAX as usize {
+            return misuse(F, &format!("size {size} is larger than any buffer"));
         }
         if lens.is_null() && max > 0 {
             return misuse(F, "lens is NULL");
@@ -994,13 +1029,26 @@ pub extern "C" fn xsk_rs_rxsock_is_zerocopy(rx: *const xsk_rs_rxsock) -> c_int {
     ffi_guard!({ half(rx.cast_mut(), F, |r| r.is_zerocopy().map_or_else(|e| fail(F, e), c_int::from)) })
 }
 
+/// A half's handle, and how a NULL one is named in a message.
+trait Half: super::handle::CastableMut {
+    const NULL: &'static str;
+}
+
+impl Half for xsk_rs_txsock {
+    const NULL: &'static str = "tx is NULL";
+}
+
+impl Half for xsk_rs_rxsock {
+    const NULL: &'static str = "rx is NULL";
+}
+
 /// `f` of the half behind `p`, or -EINVAL for NULL. The `&mut` is sound by
 /// the header's one-thread-at-a-time rule for a half.
 #[inline(always)]
-fn half<C: super::handle::CastableMut>(p: *mut C, func: &str, f: impl FnOnce(&mut C::RustType) -> c_int) -> c_int {
+fn half<C: Half>(p: *mut C, func: &str, f: impl FnOnce(&mut C::RustType) -> c_int) -> c_int {
     match unsafe { try_mut(p) } {
         Some(h) => f(h),
-        None => misuse(func, "handle is NULL"),
+        None => misuse(func, C::NULL),
     }
 }
 

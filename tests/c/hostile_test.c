@@ -2101,6 +2101,768 @@ static void row_socket_xskmap_fd(void)
 	}
 }
 
+/* ---- rows: packet layer ------------------------------------------------- */
+
+#define PKT_FRAMES 64    /* frames of each packet-layer half the rows create */
+#define VETH_MAX_LEN 1518 /* xsk_rs_txsock_max_len on veth: MTU 1500 + 14 + 4 */
+
+static void pkt_cfg(xsk_rs_xdp_config *c)
+{
+	xsk_rs_xdp_config_init(c, sizeof(*c));
+	c->rx_frames = c->tx_frames = PKT_FRAMES;
+	c->frame_size = FSIZE;
+	c->xdp_mode = ctx.mode;
+}
+
+/* A TX-only half on if_a queue 0, PKT_FRAMES frames of FSIZE. */
+static xsk_rs_txsock *txsock_up(void)
+{
+	xsk_rs_xdp_config c;
+	xsk_rs_txsock *tx = NULL;
+	int rc;
+
+	pkt_cfg(&c);
+	rc = xsk_rs_txsock_create(ctx.if_a, 0, &c, &tx);
+	CHECK(rc == 0 && tx, "fixture: txsock_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : "");
+	return tx;
+}
+
+/* An RX-only half on if_a queue 0 that has found `n` frames (seq 0..n-1) from the peer. */
+static xsk_rs_rxsock *rxsock_up(uint32_t n)
+{
+	xsk_rs_xdp_config c;
+	xsk_rs_rxsock *rx = NULL;
+	uint64_t deadline;
+	int rc, got = 0;
+
+	pkt_cfg(&c);
+	rc = xsk_rs_rxsock_create(ctx.if_a, 0, &c, &rx);
+	if (!CHECK(rc == 0 && rx, "fixture: rxsock_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return NULL;
+	if (n == 0)
+		return rx;
+	peer_burst(0, n);
+	deadline = now_ms() + WAIT_MS;
+	while ((got = xsk_rs_rxsock_seek(rx, n)) >= 0 && (uint32_t)got < n && now_ms() < deadline)
+		xsk_rs_rxsock_wait(rx, 10);
+	CHECK(got == (int)n, "fixture: %u frames found (%d)", n, got);
+	return rx;
+}
+
+/* A create refused as -err with a message naming `what`; the out-params untouched, no program left. */
+enum { MAKE_TX, MAKE_RX, MAKE_BI };
+
+static void pkt_refused(int line, int which, const char *ifname, uint32_t q, const xsk_rs_xdp_config *c, int err,
+			const char *what, const char *desc)
+{
+	xsk_rs_txsock *tx = (xsk_rs_txsock *)(uintptr_t)UNTOUCHED;
+	xsk_rs_rxsock *rx = (xsk_rs_rxsock *)(uintptr_t)UNTOUCHED;
+	int rc;
+
+	prime();
+	if (which == MAKE_TX)
+		rc = xsk_rs_txsock_create(ifname, q, c, &tx);
+	else if (which == MAKE_RX)
+		rc = xsk_rs_rxsock_create(ifname, q, c, &rx);
+	else
+		rc = xsk_rs_bisock_create(ifname, q, c, &tx, &rx);
+	msg_check(line, rc == err && tx == (xsk_rs_txsock *)(uintptr_t)UNTOUCHED &&
+				rx == (xsk_rs_rxsock *)(uintptr_t)UNTOUCHED,
+		  desc, rc, what);
+	if (rc == 0) {
+		if (tx != (xsk_rs_txsock *)(uintptr_t)UNTOUCHED)
+			xsk_rs_txsock_destroy(tx);
+		if (rx != (xsk_rs_rxsock *)(uintptr_t)UNTOUCHED)
+			xsk_rs_rxsock_destroy(rx);
+	}
+}
+
+#define PKT_BAD(which, field, value, err, what)                                                         \
+	do {                                                                                            \
+		xsk_rs_xdp_config c_;                                                                   \
+		pkt_cfg(&c_);                                                                           \
+		c_.field = (value);                                                                     \
+		pkt_refused(__LINE__, which, ctx.if_a, 0, &c_, err, what, #which " " #field " = " #value); \
+	} while (0)
+
+static void row_xdp_config_init(void)
+{
+	CONFIG_INIT_ROW(xsk_rs_xdp_config_init, xsk_rs_xdp_config);
+}
+
+/* What every create refuses alike: its strings, queue and the config's size and fields. */
+static void pkt_create_common(int which)
+{
+	_Alignas(xsk_rs_xdp_config) unsigned char longer[sizeof(xsk_rs_xdp_config) + 8];
+	xsk_rs_xdp_config c;
+	int state;
+
+	pkt_cfg(&c);
+	pkt_refused(__LINE__, which, NULL, 0, &c, -EINVAL, "ifname is NULL", "ifname NULL");
+	pkt_refused(__LINE__, which, "veth\xff", 0, &c, -EINVAL, "UTF-8", "ifname not UTF-8");
+	pkt_refused(__LINE__, which, "", 0, &c, -EINVAL, "interface name", "ifname \"\"");
+	pkt_refused(__LINE__, which, "xskrs-nosuch0", 0, &c, -ENODEV, "xskrs-nosuch0", "unknown interface");
+	pkt_refused(__LINE__, which, ctx.if_a, 1, &c, -EINVAL, "queue 1 out of range", "queue 1");
+	pkt_refused(__LINE__, which, ctx.if_a, UINT32_MAX, &c, -EINVAL, "out of range", "queue UINT32_MAX");
+	c.sz = 0;
+	pkt_refused(__LINE__, which, ctx.if_a, 0, &c, -EINVAL, "sz 0", "cfg.sz = 0");
+	c.sz = 14;
+	pkt_refused(__LINE__, which, ctx.if_a, 0, &c, -EINVAL, "sz 14", "cfg.sz = 14 (cuts a field)");
+	c.sz = SIZE_MAX;
+	pkt_refused(__LINE__, which, ctx.if_a, 0, &c, -EINVAL, "sz", "cfg.sz = SIZE_MAX");
+	pkt_cfg(&c);
+	c.sz = sizeof(longer);
+	memset(longer, 0, sizeof(longer));
+	memcpy(longer, &c, sizeof(c));
+	longer[sizeof(c) + 7] = 0x80;
+	pkt_refused(__LINE__, which, ctx.if_a, 0, (xsk_rs_xdp_config *)(void *)longer, -EINVAL, "non-zero",
+		    "cfg 8 bytes longer, unknown field set");
+	PKT_BAD(which, zero_copy, 2, -EINVAL, "zero_copy is 2");
+	PKT_BAD(which, zero_copy, INT32_MIN, -EINVAL, "zero_copy is -2147483648");
+	PKT_BAD(which, need_wakeup, -1, -EINVAL, "need_wakeup is -1");
+	PKT_BAD(which, huge_page, 2, -EINVAL, "huge_page is 2");
+	PKT_BAD(which, xdp_mode, 4, -EINVAL, "XDP mode 4");
+	PKT_BAD(which, xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
+	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
+	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
+	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
+	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
+	PKT_BAD(which, zero_copy, 1, -EOPNOTSUPP, "zero-copy"); /* veth has none */
+	PKT_BAD(which, huge_page, 1, -EOPNOTSUPP, "huge pages");
+	state = xdp_state(ctx.ns_a, ctx.if_a);
+	CHECK(state == XDP_NONE, "no XDP program left after the refused creates (ip shows %s)", xdp_state_name(state));
+}
+
+static void row_txsock_create(void)
+{
+	xsk_rs_xdp_config c;
+	xsk_rs_txsock *tx = NULL;
+
+	pkt_cfg(&c);
+	FAILS(xsk_rs_txsock_create(ctx.if_a, 0, &c, NULL), -EINVAL, "out is NULL");
+	pkt_create_common(MAKE_TX);
+	PKT_BAD(MAKE_TX, tx_frames, (1u << 29) + 1, -EINVAL, "tx_frames 536870913");
+	PKT_BAD(MAKE_TX, tx_frames, UINT32_MAX, -EINVAL, "tx_frames 4294967295");
+	PKT_BAD(MAKE_TX, comp_size, 16, -EINVAL, "completion ring of 16");
+	PKT_BAD(MAKE_TX, tx_size, 3, -EINVAL, "3");
+	PKT_BAD(MAKE_TX, tx_budget, 1, -EINVAL, "tx budget 1");
+	/* The RX fields mean nothing to a TX-only socket. */
+	pkt_cfg(&c);
+	c.rx_size = 3;
+	c.fill_size = 1;
+	VALUE(xsk_rs_txsock_create(ctx.if_a, 0, &c, &tx), 0);
+	xsk_rs_txsock_destroy(tx);
+	/* NULL: the defaults (4096 frames of 4096). */
+	tx = NULL;
+	VALUE(xsk_rs_txsock_create(ctx.if_a, 0, NULL, &tx), 0);
+	VALUE(xsk_rs_txsock_free_frames(tx), 4096);
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_rxsock_create(void)
+{
+	xsk_rs_xdp_config c;
+
+	pkt_cfg(&c);
+	FAILS(xsk_rs_rxsock_create(ctx.if_a, 0, &c, NULL), -EINVAL, "out is NULL");
+	pkt_create_common(MAKE_RX);
+	PKT_BAD(MAKE_RX, rx_frames, (1u << 29) + 1, -EINVAL, "rx_frames 536870913");
+	PKT_BAD(MAKE_RX, rx_size, PKT_FRAMES / 2, -EINVAL, "rx ring of 32 entries");
+	PKT_BAD(MAKE_RX, fill_size, PKT_FRAMES, -EINVAL, "fill ring of 64 entries");
+	PKT_BAD(MAKE_RX, rx_size, 3 * PKT_FRAMES, -EINVAL, "192");
+}
+
+static void row_bisock_create(void)
+{
+	xsk_rs_rxsock *rx = (xsk_rs_rxsock *)(uintptr_t)UNTOUCHED;
+	xsk_rs_txsock *tx = (xsk_rs_txsock *)(uintptr_t)UNTOUCHED;
+	xsk_rs_xdp_config c;
+
+	pkt_cfg(&c);
+	FAILS(xsk_rs_bisock_create(ctx.if_a, 0, &c, NULL, &rx), -EINVAL, "tx_out is NULL");
+	CHECK(rx == (xsk_rs_rxsock *)(uintptr_t)UNTOUCHED, "rx_out untouched when tx_out is NULL");
+	FAILS(xsk_rs_bisock_create(ctx.if_a, 0, &c, &tx, NULL), -EINVAL, "rx_out is NULL");
+	CHECK(tx == (xsk_rs_txsock *)(uintptr_t)UNTOUCHED, "tx_out untouched when rx_out is NULL");
+	FAILS(xsk_rs_bisock_create(ctx.if_a, 0, &c, NULL, NULL), -EINVAL, "is NULL");
+	pkt_create_common(MAKE_BI);
+	PKT_BAD(MAKE_BI, tx_frames, (1u << 29) + 1, -EINVAL, "tx_frames 536870913");
+	PKT_BAD(MAKE_BI, rx_frames, (1u << 29) + 1, -EINVAL, "rx_frames 536870913");
+	PKT_BAD(MAKE_BI, comp_size, 16, -EINVAL, "completion ring of 16");
+	PKT_BAD(MAKE_BI, fill_size, PKT_FRAMES, -EINVAL, "fill ring of 64 entries");
+}
+
+static void row_txsock_destroy(void)
+{
+	xsk_rs_txsock *tx;
+
+	prime();
+	xsk_rs_txsock_destroy(NULL);
+	CHECK(!strcmp(xsk_rs_last_error(), "xsk_rs_umem_fd: umem is NULL"), "destroy(NULL) is a no-op (\"%s\")",
+	      errmsg());
+	if ((tx = txsock_up()) != NULL) {
+		xsk_rs_buf b[4];
+
+		/* with frames reserved and in flight: nothing leaks (valgrind, ASan) */
+		VALUE(xsk_rs_txsock_alloc(tx, b, 4), 4);
+		xsk_rs_txsock_destroy(tx);
+		CHECK(1, "destroyed with frames reserved");
+	}
+}
+
+static void row_rxsock_destroy(void)
+{
+	xsk_rs_rxsock *rx;
+	int state;
+
+	prime();
+	xsk_rs_rxsock_destroy(NULL);
+	CHECK(!strcmp(xsk_rs_last_error(), "xsk_rs_umem_fd: umem is NULL"), "destroy(NULL) is a no-op (\"%s\")",
+	      errmsg());
+	if ((rx = rxsock_up(2)) != NULL) {
+		/* with packets held: nothing leaks, the program goes */
+		xsk_rs_rxsock_destroy(rx);
+		state = xdp_state(ctx.ns_a, ctx.if_a);
+		CHECK(state == XDP_NONE, "destroyed with 2 packets held: no program left (ip shows %s)",
+		      xdp_state_name(state));
+	}
+}
+
+static void row_txsock_seek(void)
+{
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_seek(NULL, 1), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	VALUE(xsk_rs_txsock_seek(tx, 0), 0);
+	VALUE(xsk_rs_txsock_seek(tx, 3), 3);
+	VALUE(xsk_rs_txsock_seek(tx, 1), 3); /* counts what is reserved */
+	VALUE(xsk_rs_txsock_seek(tx, UINT32_MAX), PKT_FRAMES); /* as many as there are frames: a count */
+	VALUE(xsk_rs_txsock_seek(tx, (uint32_t)INT_MAX + 1), PKT_FRAMES);
+	VALUE(xsk_rs_txsock_free_frames(tx), 0);
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_peek(void)
+{
+	uint8_t *data = (uint8_t *)(uintptr_t)UNTOUCHED, *got = NULL;
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_peek(NULL, 0, 60, &data), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	FAILS(xsk_rs_txsock_peek(tx, 0, 60, NULL), -EINVAL, "data is NULL");
+	FAILS(xsk_rs_txsock_peek(tx, 0, 60, &data), -EINVAL, "peek_at 0: only 0 descriptors");
+	VALUE(xsk_rs_txsock_seek(tx, 2), 2);
+	FAILS(xsk_rs_txsock_peek(tx, 2, 60, &data), -EINVAL, "peek_at 2: only 2 descriptors");
+	FAILS(xsk_rs_txsock_peek(tx, UINT32_MAX, 60, &data), -EINVAL, "peek_at 4294967295");
+	FAILS(xsk_rs_txsock_peek(tx, 0, VETH_MAX_LEN + 1, &data), -EMSGSIZE, "1519 bytes");
+	FAILS(xsk_rs_txsock_peek(tx, 1, UINT32_MAX, &data), -EMSGSIZE, "4294967295 bytes");
+	CHECK(data == (uint8_t *)(uintptr_t)UNTOUCHED, "refused peeks leave *data alone");
+	VALUE(xsk_rs_txsock_peek(tx, 1, VETH_MAX_LEN, &got), 0);
+	CHECK(got != NULL, "peek(1, max_len) gives a frame");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_commit(void)
+{
+	uint8_t *data;
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_commit(NULL, 1), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	VALUE(xsk_rs_txsock_commit(tx, 0), 0);
+	FAILS(xsk_rs_txsock_commit(tx, 1), -EINVAL, "commit_n 1: only 0 descriptors");
+	VALUE(xsk_rs_txsock_seek(tx, 2), 2);
+	FAILS(xsk_rs_txsock_commit(tx, 3), -EINVAL, "commit_n 3: only 2");
+	FAILS(xsk_rs_txsock_commit(tx, UINT32_MAX), -EINVAL, "commit_n 4294967295");
+	FAILS(xsk_rs_txsock_commit(tx, 1), -EINVAL, "descriptor 0 has no packet");
+	if (CHECK(xsk_rs_txsock_peek(tx, 0, frame_len(0), &data) == 0, "peek(0, %u)", frame_len(0)))
+		make_frame(data, 0, frame_len(0));
+	FAILS(xsk_rs_txsock_commit(tx, 2), -EINVAL, "descriptor 1 has no packet");
+	xsk_rs_txsock_kick(tx);
+	peer_gets(NULL, 0, "refused commits publish nothing");
+	VALUE(xsk_rs_txsock_commit(tx, 1), 0);
+	VALUE(xsk_rs_txsock_kick(tx), 0);
+	peer_gets((const uint32_t[]){ 0 }, 1, "commit(1) publishes the peeked one");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_kick(void)
+{
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_kick(NULL), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	VALUE(xsk_rs_txsock_kick(tx), 0); /* nothing to send: still 0 */
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_alloc(void)
+{
+	xsk_rs_buf bufs[PKT_FRAMES + 1], want;
+	xsk_rs_txsock *tx;
+	int n;
+
+	memset(bufs, 0xa5, sizeof(bufs));
+	memcpy(&want, &bufs[0], sizeof(want));
+	FAILS(xsk_rs_txsock_alloc(NULL, bufs, 1), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	FAILS(xsk_rs_txsock_alloc(tx, NULL, 1), -EINVAL, "bufs is NULL");
+	CHECK(!memcmp(&bufs[0], &want, sizeof(want)), "refused allocs leave bufs alone");
+	VALUE(xsk_rs_txsock_alloc(tx, NULL, 0), 0);
+	VALUE(xsk_rs_txsock_alloc(tx, bufs, 0), 0);
+	n = xsk_rs_txsock_alloc(tx, bufs, PKT_FRAMES + 1);
+	CHECK(n == PKT_FRAMES && !memcmp(&bufs[PKT_FRAMES], &want, sizeof(want)),
+	      "alloc(%d) of %d frames -> %d, and the entry past them untouched", PKT_FRAMES + 1, PKT_FRAMES, n);
+	CHECK(n > 0 && bufs[0].len == VETH_MAX_LEN && bufs[1].data == bufs[0].data + FSIZE,
+	      "frames of max_len %u bytes, one frame apart", n > 0 ? bufs[0].len : 0);
+	VALUE(xsk_rs_txsock_alloc(tx, bufs, 1), 1); /* the same first frame again */
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_submit(void)
+{
+	uint32_t lens[3] = { 0 };
+	xsk_rs_buf bufs[2];
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_submit(NULL, lens, 1), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	FAILS(xsk_rs_txsock_submit(tx, NULL, 1), -EINVAL, "lens is NULL");
+	VALUE(xsk_rs_txsock_submit(tx, NULL, 0), 0);
+	FAILS(xsk_rs_txsock_submit(tx, lens, 1), -EINVAL, "commit_lens 1: only 0 descriptors");
+	if (CHECK(xsk_rs_txsock_alloc(tx, bufs, 2) == 2, "alloc(2)")) {
+		make_frame(bufs[0].data, 0, frame_len(0));
+		make_frame(bufs[1].data, 1, frame_len(1));
+	}
+	lens[0] = frame_len(0);
+	lens[1] = frame_len(1);
+	FAILS(xsk_rs_txsock_submit(tx, lens, 3), -EINVAL, "commit_lens 3: only 2");
+	FAILS(xsk_rs_txsock_submit(tx, lens, UINT32_MAX), -EINVAL, "4294967295");
+	lens[1] = 0;
+	FAILS(xsk_rs_txsock_submit(tx, lens, 2), -EINVAL, "length 1 is 0");
+	lens[1] = VETH_MAX_LEN + 1;
+	FAILS(xsk_rs_txsock_submit(tx, lens, 2), -EMSGSIZE, "1519 bytes");
+	lens[1] = UINT32_MAX;
+	FAILS(xsk_rs_txsock_submit(tx, lens, 2), -EMSGSIZE, "4294967295 bytes");
+	peer_gets(NULL, 0, "refused submits publish nothing");
+	lens[1] = frame_len(1);
+	VALUE(xsk_rs_txsock_submit(tx, lens, 2), 0);
+	peer_gets((const uint32_t[]){ 0, 1 }, 2, "then submit(2) sends both");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_send(void)
+{
+	static uint8_t big[65536];
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_send(NULL, big, 60), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	FAILS(xsk_rs_txsock_send(tx, NULL, 60), -EINVAL, "data is NULL");
+	FAILS(xsk_rs_txsock_send(tx, NULL, 0), -EINVAL, "data is NULL");
+	FAILS(xsk_rs_txsock_send(tx, big, 0), -EINVAL, "length 0");
+	FAILS(xsk_rs_txsock_send(tx, big, VETH_MAX_LEN + 1), -EMSGSIZE, "1519 bytes");
+	FAILS(xsk_rs_txsock_send(tx, big, sizeof(big)), -EMSGSIZE, "65536 bytes");
+	VALUE(xsk_rs_txsock_seek(tx, 0), 0); /* nothing was left reserved */
+	peer_gets(NULL, 0, "refused sends send nothing");
+	make_frame(big, 0, frame_len(0));
+	VALUE(xsk_rs_txsock_send(tx, big, frame_len(0)), 1);
+	peer_gets((const uint32_t[]){ 0 }, 1, "then send sends");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_send_batch(void)
+{
+	static uint8_t f0[MAX_FRAME], f1[MAX_FRAME], big[VETH_MAX_LEN + 1];
+	xsk_rs_pkt p[3];
+	xsk_rs_txsock *tx;
+
+	make_frame(f0, 0, frame_len(0));
+	make_frame(f1, 1, frame_len(1));
+	p[0] = (xsk_rs_pkt){ f0, frame_len(0) };
+	p[1] = (xsk_rs_pkt){ f1, frame_len(1) };
+	FAILS(xsk_rs_txsock_send_batch(NULL, p, 2), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	FAILS(xsk_rs_txsock_send_batch(tx, NULL, 1), -EINVAL, "pkts is NULL");
+	VALUE(xsk_rs_txsock_send_batch(tx, NULL, 0), 0);
+	p[1].data = NULL;
+	FAILS(xsk_rs_txsock_send_batch(tx, p, 2), -EINVAL, "pkts[1].data is NULL");
+	p[1].data = f1;
+	p[2] = (xsk_rs_pkt){ big, 0 };
+	FAILS(xsk_rs_txsock_send_batch(tx, p + 2, 1), -EINVAL, "length 0");
+	p[2].len = VETH_MAX_LEN + 1;
+	FAILS(xsk_rs_txsock_send_batch(tx, p + 2, 1), -EMSGSIZE, "1519 bytes");
+	peer_gets(NULL, 0, "refused batches send nothing");
+	/* The batch stops before the too-long third packet: the two before it go, with a message. */
+	COUNT_MSG(xsk_rs_txsock_send_batch(tx, p, 3), 2, NULL);
+	CHECK(strstr(xsk_rs_last_error(), "1519 bytes") != NULL, "the message names the length: %s", errmsg());
+	peer_gets((const uint32_t[]){ 0, 1 }, 2, "send_batch stopped before the too-long packet");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_send_packed(void)
+{
+	static uint8_t data[2 * MAX_FRAME];
+	uint32_t lens[2] = { frame_len(0), frame_len(1) };
+	size_t size = lens[0] + lens[1];
+	xsk_rs_txsock *tx;
+
+	make_frame(data, 0, lens[0]);
+	make_frame(data + lens[0], 1, lens[1]);
+	FAILS(xsk_rs_txsock_send_packed(NULL, data, size, lens, 2), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	FAILS(xsk_rs_txsock_send_packed(tx, NULL, size, lens, 2), -EINVAL, "data is NULL");
+	FAILS(xsk_rs_txsock_send_packed(tx, data, size, NULL, 2), -EINVAL, "lens is NULL");
+	FAILS(xsk_rs_txsock_send_packed(tx, data, SIZE_MAX, lens, 2), -EINVAL, "size 18446744073709551615");
+	FAILS(xsk_rs_txsock_send_packed(tx, data, size - 1, lens, 2), -EINVAL, "add up to");
+	FAILS(xsk_rs_txsock_send_packed(tx, data, 0, lens, 2), -EINVAL, "add up to");
+	VALUE(xsk_rs_txsock_send_packed(tx, NULL, 0, NULL, 0), 0);
+	lens[0] = 0;
+	FAILS(xsk_rs_txsock_send_packed(tx, data, size, lens, 2), -EINVAL, "length 0");
+	lens[0] = VETH_MAX_LEN + 1;
+	FAILS(xsk_rs_txsock_send_packed(tx, data, sizeof(data), lens, 1), -EMSGSIZE, "1519 bytes");
+	lens[0] = UINT32_MAX;
+	FAILS(xsk_rs_txsock_send_packed(tx, data, sizeof(data), lens, 1), -EINVAL, "add up to");
+	peer_gets(NULL, 0, "refused packed sends send nothing");
+	lens[0] = frame_len(0);
+	VALUE(xsk_rs_txsock_send_packed(tx, data, size, lens, 2), 2);
+	peer_gets((const uint32_t[]){ 0, 1 }, 2, "then send_packed sends both");
+	/* It stops before an empty second packet: the first goes, with a message. */
+	lens[1] = 0;
+	COUNT_MSG(xsk_rs_txsock_send_packed(tx, data, size, lens, 2), 1, "packet 1 is 0 bytes");
+	peer_gets((const uint32_t[]){ 0 }, 1, "send_packed stopped before the empty packet");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_wait(void)
+{
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_wait(NULL, 0), -EINVAL, "tx is NULL");
+	FAILS(xsk_rs_txsock_wait(NULL, -1), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) == NULL)
+		return;
+	VALUE(xsk_rs_txsock_wait(tx, 0), 1);
+	VALUE(xsk_rs_txsock_wait(tx, -1), 1);      /* room now: no limit is no wait */
+	VALUE(xsk_rs_txsock_wait(tx, INT_MIN), 1); /* any negative: no limit */
+	VALUE(xsk_rs_txsock_wait(tx, INT_MAX), 1);
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_rxsock_seek(void)
+{
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_seek(NULL, 1), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_seek(rx, 0), 0);
+	VALUE(xsk_rs_rxsock_seek(rx, UINT32_MAX), 0);
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(3)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_seek(rx, 1), 3);
+	VALUE(xsk_rs_rxsock_seek(rx, UINT32_MAX), 3);
+	VALUE(xsk_rs_rxsock_held_frames(rx), 3);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_peek(void)
+{
+	xsk_rs_pkt p, want;
+	xsk_rs_rxsock *rx;
+
+	memset(&p, 0xa5, sizeof(p));
+	memcpy(&want, &p, sizeof(p));
+	FAILS(xsk_rs_rxsock_peek(NULL, 0, &p), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_peek(rx, 0, &p), -EINVAL, "peek_at 0: only 0");
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_peek(rx, 0, NULL), -EINVAL, "pkt is NULL");
+	FAILS(xsk_rs_rxsock_peek(rx, 2, &p), -EINVAL, "peek_at 2: only 2");
+	FAILS(xsk_rs_rxsock_peek(rx, UINT32_MAX, &p), -EINVAL, "peek_at 4294967295");
+	CHECK(!memcmp(&p, &want, sizeof(p)), "refused peeks leave *pkt alone");
+	VALUE(xsk_rs_rxsock_peek(rx, 1, &p), 0);
+	CHECK(p.data && frame_matches(p.data, p.len, 1), "peek(1) is frame 1, byte-exact");
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_commit(void)
+{
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_commit(NULL, 1), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_commit(rx, 0), 0);
+	FAILS(xsk_rs_rxsock_commit(rx, 3), -EINVAL, "commit_n 3: only 2");
+	FAILS(xsk_rs_rxsock_commit(rx, UINT32_MAX), -EINVAL, "commit_n 4294967295");
+	VALUE(xsk_rs_rxsock_held_frames(rx), 2);
+	VALUE(xsk_rs_rxsock_commit(rx, 2), 0);
+	FAILS(xsk_rs_rxsock_commit(rx, 1), -EINVAL, "commit_n 1: only 0");
+	VALUE(xsk_rs_rxsock_in_flight_frames(rx), PKT_FRAMES);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_recv_batch(void)
+{
+	xsk_rs_pkt p[4], want;
+	xsk_rs_rxsock *rx;
+
+	memset(p, 0xa5, sizeof(p));
+	memcpy(&want, &p[0], sizeof(want));
+	FAILS(xsk_rs_rxsock_recv_batch(NULL, p, 4), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_batch(rx, NULL, 1), -EINVAL, "pkts is NULL");
+	VALUE(xsk_rs_rxsock_recv_batch(rx, NULL, 0), 0);
+	VALUE(xsk_rs_rxsock_recv_batch(rx, p, 4), 0);
+	CHECK(!memcmp(&p[0], &want, sizeof(want)), "nothing received: pkts untouched");
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_recv_batch(rx, p, 4), 2);
+	CHECK(!memcmp(&p[2], &want, sizeof(want)), "only the 2 received are written");
+	VALUE(xsk_rs_rxsock_recv_batch(rx, p, 1), 1); /* max caps what comes back, not what is held */
+	VALUE(xsk_rs_rxsock_held_frames(rx), 2);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_release(void)
+{
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_release(NULL, 1), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_release(rx, 3), -EINVAL, "commit_n 3: only 2");
+	FAILS(xsk_rs_rxsock_release(rx, UINT32_MAX), -EINVAL, "4294967295");
+	VALUE(xsk_rs_rxsock_held_frames(rx), 2);
+	VALUE(xsk_rs_rxsock_release(rx, 2), 0);
+	VALUE(xsk_rs_rxsock_held_frames(rx), 0);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_recv(void)
+{
+	uint8_t buf[MAX_FRAME];
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_recv(NULL, buf, sizeof(buf)), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv(rx, NULL, 1), -EINVAL, "buf is NULL");
+	FAILS(xsk_rs_rxsock_recv(rx, NULL, UINT32_MAX), -EINVAL, "buf is NULL");
+	VALUE(xsk_rs_rxsock_recv(rx, NULL, 0), 0);
+	VALUE(xsk_rs_rxsock_recv(rx, buf, sizeof(buf)), 0);
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_recv(rx, NULL, 0), (int)frame_len(0)); /* dropped, its length told */
+	VALUE(xsk_rs_rxsock_recv(rx, buf, 1), (int)frame_len(1));
+	VALUE(xsk_rs_rxsock_held_frames(rx), 0);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_recv_packed(void)
+{
+	uint8_t buf[2 * MAX_FRAME];
+	uint32_t lens[4] = { UNTOUCHED, UNTOUCHED, UNTOUCHED, UNTOUCHED };
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_recv_packed(NULL, buf, sizeof(buf), lens, 4), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_packed(rx, NULL, sizeof(buf), lens, 4), -EINVAL, "buf is NULL");
+	FAILS(xsk_rs_rxsock_recv_packed(rx, buf, sizeof(buf), NULL, 4), -EINVAL, "lens is NULL");
+	FAILS(xsk_rs_rxsock_recv_packed(rx, buf, SIZE_MAX, lens, 4), -EINVAL, "size 18446744073709551615");
+	VALUE(xsk_rs_rxsock_recv_packed(rx, NULL, 0, NULL, 0), 0);
+	VALUE(xsk_rs_rxsock_recv_packed(rx, buf, sizeof(buf), lens, 4), 0);
+	CHECK(lens[0] == UNTOUCHED, "nothing received: lens untouched");
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	/* a buffer too short for the first: it comes cut, with its full length */
+	VALUE(xsk_rs_rxsock_recv_packed(rx, buf, 10, lens, 4), 1);
+	CHECK(lens[0] == frame_len(0) && lens[1] == UNTOUCHED, "lens[0] = %u, the full length; lens[1] untouched",
+	      lens[0]);
+	VALUE(xsk_rs_rxsock_recv_packed(rx, buf, 0, lens, 4), 1);
+	VALUE(xsk_rs_rxsock_held_frames(rx), 0);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+static void row_rxsock_wait(void)
+{
+	xsk_rs_rxsock *rx;
+	uint64_t t0;
+
+	FAILS(xsk_rs_rxsock_wait(NULL, 0), -EINVAL, "rx is NULL");
+	FAILS(xsk_rs_rxsock_wait(NULL, -1), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	t0 = now_ms();
+	VALUE(xsk_rs_rxsock_wait(rx, 0), 0);
+	VALUE(xsk_rs_rxsock_wait(rx, 50), 0);
+	CHECK(now_ms() - t0 >= 50, "wait(0) then wait(50) took %llu ms", (unsigned long long)(now_ms() - t0));
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(1)) == NULL)
+		return;
+	VALUE(xsk_rs_rxsock_wait(rx, -1), 1); /* a packet held: no wait */
+	VALUE(xsk_rs_rxsock_wait(rx, INT_MIN), 1);
+	xsk_rs_rxsock_destroy(rx);
+}
+
+/* A getter of both halves: NULL refused, and `want` from a live half. */
+#define TX_GETTER_ROW(fn, want)                                                                 \
+	do {                                                                                    \
+		xsk_rs_txsock *tx_;                                                             \
+		FAILS(fn(NULL), -EINVAL, "tx is NULL");                                         \
+		if ((tx_ = txsock_up()) != NULL) {                                              \
+			VALUE(fn(tx_), want);                                                   \
+			xsk_rs_txsock_destroy(tx_);                                             \
+		}                                                                               \
+	} while (0)
+
+#define RX_GETTER_ROW(fn, want)                                                                 \
+	do {                                                                                    \
+		xsk_rs_rxsock *rx_;                                                             \
+		FAILS(fn(NULL), -EINVAL, "rx is NULL");                                         \
+		if ((rx_ = rxsock_up(0)) != NULL) {                                             \
+			VALUE(fn(rx_), want);                                                   \
+			xsk_rs_rxsock_destroy(rx_);                                             \
+		}                                                                               \
+	} while (0)
+
+static void row_txsock_fd(void)
+{
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_fd(NULL), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) != NULL) {
+		int fd = xsk_rs_txsock_fd(tx);
+
+		CHECK(fd >= 0 && fcntl(fd, F_GETFD) >= 0, "txsock_fd -> %d, open", fd);
+		xsk_rs_txsock_destroy(tx);
+		CHECK(fd < 0 || fcntl(fd, F_GETFD) < 0, "closed by destroy");
+	}
+}
+
+static void row_rxsock_fd(void)
+{
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_fd(NULL), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) != NULL) {
+		int fd = xsk_rs_rxsock_fd(rx);
+
+		CHECK(fd >= 0 && fcntl(fd, F_GETFD) >= 0, "rxsock_fd -> %d, open", fd);
+		xsk_rs_rxsock_destroy(rx);
+		CHECK(fd < 0 || fcntl(fd, F_GETFD) < 0, "closed by destroy");
+	}
+}
+
+static void row_txsock_stats(void)
+{
+	xsk_rs_stats st, want;
+	xsk_rs_txsock *tx;
+
+	memset(&st, 0xa5, sizeof(st));
+	memcpy(&want, &st, sizeof(st));
+	FAILS(xsk_rs_txsock_stats(NULL, &st), -EINVAL, "tx is NULL");
+	FAILS(xsk_rs_txsock_stats(NULL, NULL), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) != NULL) {
+		FAILS(xsk_rs_txsock_stats(tx, NULL), -EINVAL, "out is NULL");
+		CHECK(!memcmp(&st, &want, sizeof(st)), "refused stats leave *out alone");
+		VALUE(xsk_rs_txsock_stats(tx, &st), 0);
+		CHECK(st.tx_invalid_descs == 0 && st.rx_dropped == 0, "fresh counters");
+		xsk_rs_txsock_destroy(tx);
+	}
+}
+
+static void row_rxsock_stats(void)
+{
+	xsk_rs_stats st, want;
+	xsk_rs_rxsock *rx;
+
+	memset(&st, 0xa5, sizeof(st));
+	memcpy(&want, &st, sizeof(st));
+	FAILS(xsk_rs_rxsock_stats(NULL, &st), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) != NULL) {
+		FAILS(xsk_rs_rxsock_stats(rx, NULL), -EINVAL, "out is NULL");
+		CHECK(!memcmp(&st, &want, sizeof(st)), "refused stats leave *out alone");
+		VALUE(xsk_rs_rxsock_stats(rx, &st), 0);
+		CHECK(st.rx_dropped == 0 && st.rx_invalid_descs == 0, "fresh counters");
+		xsk_rs_rxsock_destroy(rx);
+	}
+}
+
+static void row_txsock_free_frames(void)
+{
+	TX_GETTER_ROW(xsk_rs_txsock_free_frames, PKT_FRAMES);
+}
+
+static void row_txsock_in_flight_frames(void)
+{
+	TX_GETTER_ROW(xsk_rs_txsock_in_flight_frames, 0);
+}
+
+static void row_txsock_max_len(void)
+{
+	TX_GETTER_ROW(xsk_rs_txsock_max_len, VETH_MAX_LEN);
+}
+
+static void row_rxsock_free_frames(void)
+{
+	RX_GETTER_ROW(xsk_rs_rxsock_free_frames, 0);
+}
+
+static void row_rxsock_in_flight_frames(void)
+{
+	RX_GETTER_ROW(xsk_rs_rxsock_in_flight_frames, PKT_FRAMES);
+}
+
+static void row_rxsock_held_frames(void)
+{
+	RX_GETTER_ROW(xsk_rs_rxsock_held_frames, 0);
+}
+
+static void row_txsock_xdp_mode(void)
+{
+	TX_GETTER_ROW(xsk_rs_txsock_xdp_mode, XSK_RS_XDP_MODE_NONE); /* TX-only: nothing attached */
+}
+
+static void row_rxsock_xdp_mode(void)
+{
+	RX_GETTER_ROW(xsk_rs_rxsock_xdp_mode, ctx.mode);
+}
+
+static void row_txsock_is_zerocopy(void)
+{
+	TX_GETTER_ROW(xsk_rs_txsock_is_zerocopy, 0); /* veth: copy mode */
+}
+
+static void row_rxsock_is_zerocopy(void)
+{
+	RX_GETTER_ROW(xsk_rs_rxsock_is_zerocopy, 0);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -2186,6 +2948,44 @@ static const struct row rows[] = {
 	ROW(xsk_rs_tx_nb_free, row_tx_nb_free),
 	ROW(xsk_rs_comp_nb_avail, row_comp_nb_avail),
 	ROW(xsk_rs_rx_nb_avail, row_rx_nb_avail),
+	ROW(xsk_rs_xdp_config_init, row_xdp_config_init),
+	ROW(xsk_rs_txsock_create, row_txsock_create),
+	ROW(xsk_rs_rxsock_create, row_rxsock_create),
+	ROW(xsk_rs_bisock_create, row_bisock_create),
+	ROW(xsk_rs_txsock_destroy, row_txsock_destroy),
+	ROW(xsk_rs_rxsock_destroy, row_rxsock_destroy),
+	ROW(xsk_rs_txsock_seek, row_txsock_seek),
+	ROW(xsk_rs_txsock_peek, row_txsock_peek),
+	ROW(xsk_rs_txsock_commit, row_txsock_commit),
+	ROW(xsk_rs_txsock_kick, row_txsock_kick),
+	ROW(xsk_rs_txsock_alloc, row_txsock_alloc),
+	ROW(xsk_rs_txsock_submit, row_txsock_submit),
+	ROW(xsk_rs_txsock_send, row_txsock_send),
+	ROW(xsk_rs_txsock_send_batch, row_txsock_send_batch),
+	ROW(xsk_rs_txsock_send_packed, row_txsock_send_packed),
+	ROW(xsk_rs_txsock_wait, row_txsock_wait),
+	ROW(xsk_rs_rxsock_seek, row_rxsock_seek),
+	ROW(xsk_rs_rxsock_peek, row_rxsock_peek),
+	ROW(xsk_rs_rxsock_commit, row_rxsock_commit),
+	ROW(xsk_rs_rxsock_recv_batch, row_rxsock_recv_batch),
+	ROW(xsk_rs_rxsock_release, row_rxsock_release),
+	ROW(xsk_rs_rxsock_recv, row_rxsock_recv),
+	ROW(xsk_rs_rxsock_recv_packed, row_rxsock_recv_packed),
+	ROW(xsk_rs_rxsock_wait, row_rxsock_wait),
+	ROW(xsk_rs_txsock_fd, row_txsock_fd),
+	ROW(xsk_rs_rxsock_fd, row_rxsock_fd),
+	ROW(xsk_rs_txsock_stats, row_txsock_stats),
+	ROW(xsk_rs_rxsock_stats, row_rxsock_stats),
+	ROW(xsk_rs_txsock_free_frames, row_txsock_free_frames),
+	ROW(xsk_rs_txsock_in_flight_frames, row_txsock_in_flight_frames),
+	ROW(xsk_rs_txsock_max_len, row_txsock_max_len),
+	ROW(xsk_rs_rxsock_free_frames, row_rxsock_free_frames),
+	ROW(xsk_rs_rxsock_in_flight_frames, row_rxsock_in_flight_frames),
+	ROW(xsk_rs_rxsock_held_frames, row_rxsock_held_frames),
+	ROW(xsk_rs_txsock_xdp_mode, row_txsock_xdp_mode),
+	ROW(xsk_rs_rxsock_xdp_mode, row_rxsock_xdp_mode),
+	ROW(xsk_rs_txsock_is_zerocopy, row_txsock_is_zerocopy),
+	ROW(xsk_rs_rxsock_is_zerocopy, row_rxsock_is_zerocopy),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

@@ -5,18 +5,18 @@
 #
 # Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
-# -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c
-# and threads_test.c (shared, and with ASan+UBSan), header_cpp.cpp (C++17),
-# and the C example in README.md (which, from a prefix outside the loader's
-# path, starts only with LD_LIBRARY_PATH or the README's rpath). hostile_test
-# must have a row for every function the library exports and the header
-# declares, and no other. Then, on
-# a veth pair between two namespaces made for this run, abi_test, hostile_test
-# and threads_test run in skb and drv mode, plain, under ASan+UBSan and under
-# valgrind (errors and leaks fatal in both); threads_test also under helgrind
-# (a data race is fatal); abi_test also statically linked; the README example
-# receives frames from a peer; and after each run the interface must carry no
-# XDP program.
+# -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c,
+# packet_test.c and threads_test.c (shared, and with ASan+UBSan),
+# header_cpp.cpp (C++17), and the C examples in README.md: the packet layer's
+# (which, from a prefix outside the loader's path, starts only with
+# LD_LIBRARY_PATH or the README's rpath) and the rings one. hostile_test must
+# have a row for every function the library exports and the header declares,
+# and no other. Then, on a veth pair between two namespaces made for this run,
+# abi_test, hostile_test, packet_test and threads_test run in skb and drv mode,
+# plain, under ASan+UBSan and under valgrind (errors and leaks fatal in both);
+# threads_test also under helgrind (a data race is fatal); abi_test also
+# statically linked; both README examples receive frames from a peer; and
+# after each run the interface must carry no XDP program.
 #
 # Needs root for the packet tests. Without root they are skipped with a reason,
 # except under CI=true, where that is a failure. Exits non-zero on any failure.
@@ -57,6 +57,10 @@ step "hostile_test.c builds against the shared library" "$work/build-hostile.log
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/hostile_test.c" -o "$work/hostile_test" $libs
 
 # shellcheck disable=SC2086
+step "packet_test.c builds against the shared library" "$work/build-packet.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/packet_test.c" -o "$work/packet_test" $libs
+
+# shellcheck disable=SC2086
 step "threads_test.c builds against the shared library" "$work/build-threads.log" \
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/threads_test.c" -o "$work/threads_test" $libs -pthread
 
@@ -65,7 +69,7 @@ step "threads_test.c builds against the shared library" "$work/build-threads.log
 # -fno-sanitize-recover: the first UBSan report ends the run.
 # shellcheck disable=SC2054 # the comma belongs to -fsanitize
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-for t in abi_test hostile_test threads_test; do
+for t in abi_test hostile_test packet_test threads_test; do
 	# shellcheck disable=SC2086
 	step "$t.c builds with ASan+UBSan" "$work/build-$t-asan.log" \
 		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs -pthread
@@ -117,6 +121,13 @@ step "README.md has a C example between the markers" "$work/extract.log" readme_
 [[ -s $work/readme_example.c ]] &&
 	step "README example builds" "$work/build-readme.log" \
 		gcc "${strict_c[@]}" -O2 $cflags "$work/readme_example.c" -o "$work/readme_example" $libs
+# The expert path's example (rings), in "The C API in brief".
+step "README.md has the rings example between the markers" "$work/extract-rings.log" \
+	readme_example c-rings "$work/readme_rings.c" c
+# shellcheck disable=SC2086
+[[ -s $work/readme_rings.c ]] &&
+	step "README rings example builds" "$work/build-readme-rings.log" \
+		gcc "${strict_c[@]}" -O2 $cflags "$work/readme_rings.c" -o "$work/readme_rings" $libs
 
 # A prefix outside the loader's path (README, "Build and install"): the
 # example does not start without LD_LIBRARY_PATH, and does when built with the
@@ -170,7 +181,7 @@ if [[ $failed -ne 0 ]]; then
 	finish
 fi
 
-# run_test LOG NAME MODE CMD...: the test (abi_test or hostile_test) must
+# run_test LOG NAME MODE CMD...: the test (abi_test, hostile_test, ...) must
 # exit 0 and end with its "NAME: N passed, 0 failed" line.
 run_test() {
 	local log=$1 name=$2 mode=$3
@@ -213,7 +224,7 @@ vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defini
 # the library, is a reported race and fails the run.
 hg=(valgrind --tool=helgrind --error-exitcode=1)
 
-for t in abi_test hostile_test threads_test; do
+for t in abi_test hostile_test packet_test threads_test; do
 	[[ -x $work/$t ]] || continue
 	for mode in skb drv; do
 		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"
@@ -232,6 +243,12 @@ if [[ -x $work/readme_example ]]; then
 	step "README example receives frames from the peer" "$work/readme-run.log" \
 		fed_by_peer "$work/readme.out" "$ns_a" "$work/peer_send" "$ns_b" "$if_b" "$work/readme_example" "$if_a" 4
 	step "no XDP program left on $if_a after the README example" "$work/readme-xdp.log" no_xdp_left "$ns_a" "$if_a"
+fi
+if [[ -x $work/readme_rings ]]; then
+	step "README rings example receives frames from the peer" "$work/readme-rings-run.log" \
+		fed_by_peer "$work/readme-rings.out" "$ns_a" "$work/peer_send" "$ns_b" "$if_b" "$work/readme_rings" "$if_a" 4
+	step "no XDP program left on $if_a after the README rings example" "$work/readme-rings-xdp.log" \
+		no_xdp_left "$ns_a" "$if_a"
 fi
 
 finish

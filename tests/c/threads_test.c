@@ -1,6 +1,6 @@
 /*
- * threads_test.c: the header's threading contract, exercised from C. One
- * socket on IF_A is driven by three threads at once, as the header allows:
+ * threads_test.c: the header's threading contract, exercised from C. First,
+ * one socket on IF_A is driven by three threads at once, as the header allows:
  *
  *   rx thread     fill + RX rings; sleeps in xsk_rs_socket_poll(POLLIN)
  *   tx thread     TX + completion rings; xsk_rs_socket_kick after each batch
@@ -13,6 +13,11 @@
  * what main has read, so the peer's socket buffer never overflows). Every frame is checked
  * byte by byte and in order, in both directions, and at the end every XDP
  * statistics counter but tx_ring_empty_descs must be 0.
+ *
+ * Then the same traffic through the packet layer: a bi socket
+ * (xsk_rs_bisock_create) whose RX half runs on one thread (recv_batch,
+ * release, rxsock_wait) and whose TX half on another (send_batch and alloc +
+ * submit, txsock_wait), with no lock between them, as the header allows.
  *
  * Threads record their results; only the main thread runs CHECKs.
  *
@@ -31,10 +36,15 @@
 #define COUNT 20000 /* frames each way */
 #define BATCH 64
 #define AHEAD 512 /* frames the peer may send ahead of what rx took */
+#define PCOUNT 5000 /* frames each way through the bi socket */
+#define PFRAMES 1024 /* frames of each half: twice AHEAD */
 
 struct run {
 	xsk_rs_umem *umem;
 	xsk_rs_socket *sock;
+	xsk_rs_txsock *ptx; /* the bi socket's halves */
+	xsk_rs_rxsock *prx;
+	unsigned count; /* frames each way */
 	int peer;
 	atomic_uint rx_taken; /* frames the rx thread has taken so far */
 	atomic_uint peer_got; /* frames the main thread has read back at the peer */
@@ -181,7 +191,7 @@ static void *peer_thread(void *arg)
 	/* Before the fill ring has frames, every frame would be dropped. */
 	while (!atomic_load(&r->rx_ready) && now_ms() < deadline)
 		sleep_ms(1);
-	while (r->peer_sent < COUNT && now_ms() < deadline) {
+	while (r->peer_sent < r->count && now_ms() < deadline) {
 		if (r->peer_sent - atomic_load(&r->rx_taken) >= AHEAD) {
 			sleep_ms(1);
 			continue;
@@ -199,7 +209,7 @@ static unsigned peer_read_back(struct run *r, unsigned *first_bad)
 	uint8_t buf[MAX_FRAME];
 	unsigned good = 0;
 
-	for (uint32_t seq = 0; seq < COUNT; seq++) {
+	for (uint32_t seq = 0; seq < r->count; seq++) {
 		/* peer_recv skips the peer thread's own frames (outgoing). */
 		int n = peer_recv(r->peer, buf, WAIT_MS);
 
@@ -207,16 +217,166 @@ static unsigned peer_read_back(struct run *r, unsigned *first_bad)
 			break;
 		if ((uint32_t)n == frame_len(seq) && frame_matches(buf, (uint32_t)n, seq))
 			good++;
-		else if (*first_bad == COUNT)
+		else if (*first_bad == r->count)
 			*first_bad = seq;
 		atomic_store(&r->peer_got, seq + 1);
 	}
 	return good;
 }
 
+/* ---- the packet layer: a bi socket's halves on two threads -------------- */
+
+static void *pkt_rx_thread(void *arg)
+{
+	struct run *r = arg;
+	uint64_t deadline = now_ms() + 4 * WAIT_MS;
+	xsk_rs_pkt pkts[BATCH];
+
+	while (r->rx_got < r->count && now_ms() < deadline) {
+		int got = xsk_rs_rxsock_recv_batch(r->prx, pkts, BATCH);
+
+		if (got < 0) {
+			r->rx_errors++;
+			break;
+		}
+		if (got == 0) {
+			if (xsk_rs_rxsock_wait(r->prx, 100) < 0)
+				r->rx_errors++;
+			continue;
+		}
+		for (int i = 0; i < got; i++) {
+			uint32_t seq = r->rx_got + (uint32_t)i;
+
+			if (pkts[i].len != frame_len(seq) || !frame_matches(pkts[i].data, pkts[i].len, seq)) {
+				if (!r->rx_bad++)
+					r->rx_first_bad = seq;
+			}
+		}
+		if (xsk_rs_rxsock_release(r->prx, (uint32_t)got) != 0)
+			r->rx_errors++;
+		r->rx_got += (uint32_t)got;
+		atomic_store(&r->rx_taken, r->rx_got);
+	}
+	return NULL;
+}
+
+/* Sends frames r->tx_sent.. : odd batches by send_batch, even ones by alloc + submit. */
+static void *pkt_tx_thread(void *arg)
+{
+	static uint8_t frames[BATCH][MAX_FRAME];
+	struct run *r = arg;
+	uint64_t deadline = now_ms() + 4 * WAIT_MS;
+	unsigned round = 0;
+
+	while (r->tx_sent < r->count && now_ms() < deadline) {
+		uint32_t n = 0;
+		int rc;
+
+		while (n < BATCH && r->tx_sent + n < r->count && r->tx_sent + n - atomic_load(&r->peer_got) < AHEAD)
+			n++;
+		if (n == 0) {
+			sleep_ms(1);
+			continue;
+		}
+		if (round++ % 2) {
+			xsk_rs_pkt pkts[BATCH];
+
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t seq = r->tx_sent + i;
+
+				make_frame(frames[i], seq, frame_len(seq));
+				pkts[i] = (xsk_rs_pkt){ .data = frames[i], .len = frame_len(seq) };
+			}
+			rc = xsk_rs_txsock_send_batch(r->ptx, pkts, n);
+		} else {
+			xsk_rs_buf bufs[BATCH];
+			uint32_t lens[BATCH];
+
+			rc = xsk_rs_txsock_alloc(r->ptx, bufs, n);
+			for (int i = 0; i < rc; i++) {
+				uint32_t seq = r->tx_sent + (uint32_t)i;
+
+				lens[i] = frame_len(seq);
+				make_frame(bufs[i].data, seq, lens[i]);
+			}
+			if (rc > 0 && xsk_rs_txsock_submit(r->ptx, lens, (uint32_t)rc) != 0)
+				rc = -1;
+		}
+		if (rc < 0) {
+			r->tx_errors++;
+			break;
+		}
+		r->tx_sent += (uint32_t)rc;
+		/* No room: wait for the kernel to give frames back. */
+		if (rc == 0 && xsk_rs_txsock_wait(r->ptx, 100) < 0)
+			r->tx_errors++;
+	}
+	return NULL;
+}
+
+/* The bi socket's halves on two threads, the peer on a third, main reading back. */
+static void packet_layer(const char *ifname, uint32_t mode, int peer)
+{
+	struct run r = { .peer = peer, .count = PCOUNT };
+	pthread_t t_rx, t_tx, t_peer;
+	unsigned back, back_bad = PCOUNT;
+	xsk_rs_xdp_config cfg;
+	xsk_rs_stats st = { 0 };
+	uint64_t t0;
+	int f, h, i;
+
+	xsk_rs_xdp_config_init(&cfg, sizeof(cfg));
+	cfg.rx_frames = cfg.tx_frames = PFRAMES;
+	cfg.frame_size = 2048;
+	cfg.xdp_mode = mode;
+	CHECK_RC(xsk_rs_bisock_create(ifname, 0, &cfg, &r.ptx, &r.prx), 0);
+	if (!r.ptx)
+		return;
+	peer_drain(r.peer);
+	atomic_store(&r.rx_ready, 1); /* the RX half lent all its frames at creation */
+
+	t0 = now_ms();
+	pthread_create(&t_rx, NULL, pkt_rx_thread, &r);
+	pthread_create(&t_tx, NULL, pkt_tx_thread, &r);
+	pthread_create(&t_peer, NULL, peer_thread, &r);
+	back = peer_read_back(&r, &back_bad);
+	pthread_join(t_peer, NULL);
+	pthread_join(t_tx, NULL);
+	pthread_join(t_rx, NULL);
+	printf("threads_test: bi socket, %u frames each way in %llu ms\n", PCOUNT,
+	       (unsigned long long)(now_ms() - t0));
+
+	CHECK(r.peer_sent == PCOUNT, "bi: the peer sent %u of %u frames", r.peer_sent, PCOUNT);
+	CHECK(r.rx_got == PCOUNT && r.rx_errors == 0, "bi: the RX half's thread received %u of %u (%u errors)",
+	      r.rx_got, PCOUNT, r.rx_errors);
+	CHECK(r.rx_bad == 0, "bi: every received frame in order and byte-exact (%u bad, first seq %u)", r.rx_bad,
+	      r.rx_first_bad);
+	CHECK(r.tx_sent == PCOUNT && r.tx_errors == 0, "bi: the TX half's thread sent %u of %u (%u errors)", r.tx_sent,
+	      PCOUNT, r.tx_errors);
+	CHECK(back == PCOUNT, "bi: the peer read back %u of %u in order and byte-exact (first bad %u)", back, PCOUNT,
+	      back_bad);
+	/* The halves came to main through the joins. */
+	f = xsk_rs_rxsock_free_frames(r.prx);
+	h = xsk_rs_rxsock_held_frames(r.prx);
+	i = xsk_rs_rxsock_in_flight_frames(r.prx);
+	CHECK(f + h + i == PFRAMES && h == 0, "bi: RX free %d + held %d + in flight %d == %d", f, h, i, PFRAMES);
+	f = xsk_rs_txsock_free_frames(r.ptx);
+	h = xsk_rs_txsock_seek(r.ptx, 0);
+	i = xsk_rs_txsock_in_flight_frames(r.ptx);
+	CHECK(f + h + i == PFRAMES && h == 0, "bi: TX free %d + reserved %d + in flight %d == %d", f, h, i, PFRAMES);
+	CHECK_RC(xsk_rs_rxsock_stats(r.prx, &st), 0);
+	CHECK(st.rx_dropped == 0 && st.rx_invalid_descs == 0 && st.tx_invalid_descs == 0 && st.rx_ring_full == 0,
+	      "bi: no drops and no invalid descriptors (rx_dropped %llu, rx_invalid %llu, tx_invalid %llu, ring_full "
+	      "%llu)",
+	      (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_invalid_descs,
+	      (unsigned long long)st.tx_invalid_descs, (unsigned long long)st.rx_ring_full);
+	xsk_rs_txsock_destroy(r.ptx);
+	xsk_rs_rxsock_destroy(r.prx);
+}
+
 int main(int argc, char **argv)
 {
-	struct run r = { .peer = -1 };
+	struct run r = { .peer = -1, .count = COUNT };
 	xsk_rs_socket_config scfg;
 	xsk_rs_umem_config ucfg;
 	pthread_t t_rx, t_tx, t_watch, t_peer;
@@ -292,6 +452,7 @@ int main(int argc, char **argv)
 out:
 	xsk_rs_socket_destroy(r.sock);
 	CHECK_RC(xsk_rs_umem_destroy(r.umem), 0);
+	packet_layer(argv[2], scfg.xdp_mode, r.peer);
 	close(r.peer);
 	close(fd_a);
 	close(fd_b);
