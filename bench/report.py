@@ -400,7 +400,7 @@ def target_go(data):
 
 
 def target_pkt(data):
-    name = (f"(e) packet layer median Mpps ≥ {MIN_PKT_SPAN_RATIO:.2f}× xsk_rs span and "
+    name = (f"(f) packet layer median Mpps ≥ {MIN_PKT_SPAN_RATIO:.2f}× xsk_rs span and "
             f"≥ {MIN_PKT_BASE_RATIO:.2f}× libxdp")
     summary = rate_summary(data["rate"])
     rows = []
