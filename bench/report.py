@@ -483,9 +483,18 @@ def section_pkt(data):
     if not rows_with:
         return lines + ["No packet-layer results in the input.", ""]
     lines += [
-        "The packet layer (`xsk_rs_rxsock_*`/`xsk_rs_txsock_*` from C, `RxSocket`/`TxSocket` from Rust) "
-        "in the same rounds as libxdp and the span path. Ratios divide medians; "
-        "instructions per packet (ipp) are callgrind's, batch 64, drv.",
+        "The packet layer hands out packets and frames, never ring entries or frame addresses. "
+        "**pkt** is its C ABI (xskbench built with `-DXSKBENCH_API_PKT`), **pkt-rust** its Rust API "
+        "(`examples/bench_pkt.rs`, no C in the loop); both run at batch 64 in the same rounds as libxdp "
+        "and the span path, on the same veth pair and generator, with the same timing and counting. "
+        "rxdrop: `recv_batch` then `release` (Rust: drop the `RxBatch`); txonly: `alloc` + `submit` "
+        "(Rust: `seek_n`, `peek_at`, `commit_n`, `kick`), every TX frame written once before the loop as "
+        "the other builds do, counting frames the kernel gave back; l2fwd: `recv_batch`, each packet "
+        "copied into a TX frame from `alloc` with its MACs swapped, `submit`, `release`: the two halves "
+        "own separate frames (RX 1024, all lent; TX 2048), so forwarding copies where the ring builds "
+        "send the received frame in place. Ratios divide medians; instructions per packet (ipp) are "
+        "callgrind's count of the same loop, batch 64, drv (a `rep movsb` copy counts one instruction "
+        "per byte, which inflates the packet layer's reclaim of completed TX frames).",
         "",
     ]
     ipp = ipp_table(data["ipp"])
