@@ -4,12 +4,15 @@
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make check-header                     fail if include/xsk_rs.h is stale
-#   make lint                             cargo clippy --all-targets -D warnings, cargo fmt --check
-#   make package                          cargo doc with -D warnings, cargo package (builds the
+#   make lint                             cargo clippy --all-targets -D warnings (without and with
+#                                         the tokio feature), cargo fmt --check
+#   make package                          cargo doc with -D warnings (without and with the tokio
+#                                         feature), cargo package (builds the
 #                                         packaged crate alone); outside CI a dirty tree is allowed
 #   make test                             header check, lint, package, cargo test (unit, doc, veth, selftest
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
-#                                         fuzz), loom, install to a temporary prefix,
+#                                         fuzz), the tokio feature's veth tests and doc examples,
+#                                         loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
 #                                         valgrind, helgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth
@@ -24,10 +27,14 @@
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench                            libxdp against xsk_rs on the same work in one run
 #                                         (bench/run.sh: throughput, set-up time, instructions
-#                                         per packet, Go against C); rewrites BENCHMARKS.md and
+#                                         per packet, Go and Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench
-#   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
+#   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
+#                                         example against xsk_bench rxdrop, then the packet
+#                                         layer's against xskbench's packet build
+#   make bench-py                         Python rxdrop (zero-copy batch, recv_packed) against C
+#                                         xskbench rxdrop on the packet layer, same veth pair
 #   make clean
 
 PREFIX ?= /usr/local
@@ -75,7 +82,7 @@ INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go clean
+.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
 all: release
 
@@ -146,6 +153,8 @@ loom:
 # XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
 test: test-tools check-header lint package
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
+	$(CARGO) test --features tokio --test async_packet -- --test-threads=$(TEST_THREADS)
+	$(CARGO) test --features tokio --doc async_io
 	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
 	$(call TEST_INSTALL,$(TEST_PREFIX))
@@ -156,8 +165,11 @@ test: test-tools check-header lint package
 	bash tests/reach/run.sh $(TEST_PREFIX)
 
 # Style gates, first in make test: any clippy warning or unformatted file fails it.
+# Twice: the tokio feature's code (src/packet/async_io.rs, its test and example)
+# builds only with the feature.
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features tokio -- -D warnings
 	$(CARGO) fmt --check
 
 # The crate as crates.io would get it: docs without a warning, then `cargo
@@ -168,6 +180,7 @@ lint:
 PACKAGE_FLAGS ?= $(if $(filter true 1,$(CI)),,--allow-dirty)
 package:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --features tokio
 	$(CARGO) package $(PACKAGE_FLAGS)
 
 # The C tests are built in the guest's image against this prefix, as in make test.
@@ -196,7 +209,13 @@ bench: all
 bench-go: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/go_rxdrop.sh $(BENCH_PREFIX)
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a batch
+	bash bench/go_rxdrop.sh $(BENCH_PREFIX) -a pkt
+
+bench-py: all
+	rm -rf $(BENCH_PREFIX)
+	$(call TEST_INSTALL,$(BENCH_PREFIX))
+	bash bench/py_rxdrop.sh $(BENCH_PREFIX)
 
 clean:
 	$(CARGO) clean

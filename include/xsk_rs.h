@@ -350,8 +350,9 @@ typedef struct xsk_rs_xdp_config {
      */
     int32_t need_wakeup;
     /**
-     * 1: the UMEM lives in huge pages; 0 (default): ordinary pages. Any
-     * other value is -EINVAL. This version answers 1 with -EOPNOTSUPP.
+     * 1: the UMEM lives in huge pages (`MAP_HUGETLB`, the default huge page
+     * size); creation fails with -ENOMEM, naming `vm.nr_hugepages`, when too
+     * few are free. 0 (default): ordinary pages. Any other value is -EINVAL.
      */
     uint32_t huge_page;
     /**
@@ -918,11 +919,18 @@ int xsk_rs_rxsock_stats(const struct xsk_rs_rxsock *rx, struct xsk_rs_stats *out
 /**
  * TX frames free to reserve now (frames the kernel has finished sending
  * count once `xsk_rs_txsock_seek` or `xsk_rs_txsock_wait` takes them back).
- * With the reserved ones and `xsk_rs_txsock_in_flight_frames`, every TX
- * frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
+ * With `xsk_rs_txsock_reserved_frames` and `xsk_rs_txsock_in_flight_frames`,
+ * every TX frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
  * `tx`. No syscall; `tx`'s thread.
  */
 int xsk_rs_txsock_free_frames(const struct xsk_rs_txsock *tx);
+
+/**
+ * TX frames reserved by `xsk_rs_txsock_seek` or `xsk_rs_txsock_alloc` and
+ * not yet committed or submitted (a later seek, alloc or send uses them
+ * first). -EINVAL for a NULL `tx`. No syscall; `tx`'s thread.
+ */
+int xsk_rs_txsock_reserved_frames(const struct xsk_rs_txsock *tx);
 
 /**
  * TX frames handed to the kernel and not yet taken back: on the TX ring,

@@ -24,3 +24,10 @@ pub use packet::{
     create_socket_by_name, create_tx_socket, create_tx_socket_by_name, Direction, PollWaitExt, RxBatch, RxSocket,
     SendExt, Socket, TxSocket, XdpConfig,
 };
+#[cfg(feature = "tokio")]
+pub use packet::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
+
+/// The README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

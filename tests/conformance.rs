@@ -19,7 +19,7 @@ mod common;
 #[path = "conformance/bpf.rs"]
 mod bpf;
 
-use common::{frame_seq, in_ns, test_frame, xdp_attached, VethPair};
+use common::{assert_detached, frame_seq, in_ns, test_frame, xdp_attached, VethPair};
 use std::any::Any;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -60,24 +60,6 @@ fn run(scenario: fn(&VethPair, XdpMode), mode: XdpMode, queues: u32) {
     for (ns, ifname) in [(&pair.ns_a, &pair.if_a), (&pair.ns_b, &pair.if_b)] {
         assert_detached(ns, ifname, mode);
     }
-}
-
-/// Asserts that no XDP program is attached to `ifname`, allowing the kernel
-/// up to two seconds to detach one. Closing the last link fd detaches at once,
-/// except when it was not the last: a child that another test thread is
-/// spawning (every `ip` command of the harness) holds a copy of every fd of the
-/// process until its exec closes them, and the link, with its program, goes
-/// only then. A program that really stays is still caught.
-fn assert_detached(ns: &str, ifname: &str, what: impl std::fmt::Display) {
-    let t = Instant::now();
-    if !xdp_attached(ns, ifname) {
-        return;
-    }
-    while xdp_attached(ns, ifname) {
-        assert!(t.elapsed() < Duration::from_secs(2), "{what}: an XDP program is still attached to {ifname}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    eprintln!("{what}: the program on {ifname} lingered, gone {:?} after the first look", t.elapsed());
 }
 
 /// `name: queues` makes `name::skb` and `name::drv`, each running

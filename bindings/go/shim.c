@@ -145,6 +145,112 @@ struct xskrs_go_ret xskrs_go_socket_xskmap_fd(const xsk_rs_socket *sock)
 	return result(xsk_rs_socket_xskmap_fd(sock), NULL);
 }
 
+struct xskrs_go_ret xskrs_go_txsock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg)
+{
+	struct xsk_rs_txsock *tx = NULL;
+	int rc = xsk_rs_txsock_create(ifname, queue, &cfg, &tx);
+
+	return result(rc, rc == 0 ? tx : NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg)
+{
+	struct xsk_rs_rxsock *rx = NULL;
+	int rc = xsk_rs_rxsock_create(ifname, queue, &cfg, &rx);
+
+	return result(rc, rc == 0 ? rx : NULL);
+}
+
+struct xskrs_go_bi_ret xskrs_go_bisock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg)
+{
+	struct xsk_rs_txsock *tx = NULL;
+	struct xsk_rs_rxsock *rx = NULL;
+	int rc = xsk_rs_bisock_create(ifname, queue, &cfg, &tx, &rx);
+	struct xskrs_go_bi_ret r;
+
+	r.r = result(rc, rc == 0 ? tx : NULL);
+	r.rx = rc == 0 ? rx : NULL;
+	return r;
+}
+
+struct xskrs_go_ret xskrs_go_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len)
+{
+	return result(xsk_rs_txsock_send(tx, data, len), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_txsock_send_packed(struct xsk_rs_txsock *tx, const void *data, size_t size,
+						const uint32_t *lens, uint32_t n)
+{
+	return result(xsk_rs_txsock_send_packed(tx, data, size, lens, n), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_txsock_ready(struct xsk_rs_txsock *tx)
+{
+	int rc = xsk_rs_txsock_wait(tx, 0);
+
+	if (rc != 0)
+		return result(rc, NULL);
+	rc = xsk_rs_txsock_kick(tx);
+	if (rc < 0)
+		return result(rc, NULL);
+	return result(xsk_rs_txsock_wait(tx, 0), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_ready(struct xsk_rs_rxsock *rx, uint32_t held)
+{
+	int rc = xsk_rs_rxsock_seek(rx, held + 1);
+
+	return result(rc < 0 ? rc : (uint32_t)rc > held, NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max)
+{
+	return result(xsk_rs_rxsock_recv_batch(rx, pkts, max), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_release(struct xsk_rs_rxsock *rx, uint32_t n)
+{
+	return result(xsk_rs_rxsock_release(rx, n), NULL);
+}
+
+struct xskrs_go_stats_ret xskrs_go_txsock_stats(const struct xsk_rs_txsock *tx)
+{
+	struct xskrs_go_stats_ret r;
+
+	memset(&r, 0, sizeof(r));
+	r.r = result(xsk_rs_txsock_stats(tx, &r.st), NULL);
+	return r;
+}
+
+struct xskrs_go_stats_ret xskrs_go_rxsock_stats(const struct xsk_rs_rxsock *rx)
+{
+	struct xskrs_go_stats_ret r;
+
+	memset(&r, 0, sizeof(r));
+	r.r = result(xsk_rs_rxsock_stats(rx, &r.st), NULL);
+	return r;
+}
+
+struct xskrs_go_ret xskrs_go_txsock_is_zerocopy(const struct xsk_rs_txsock *tx)
+{
+	return result(xsk_rs_txsock_is_zerocopy(tx), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_is_zerocopy(const struct xsk_rs_rxsock *rx)
+{
+	return result(xsk_rs_rxsock_is_zerocopy(rx), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_txsock_xdp_mode(const struct xsk_rs_txsock *tx)
+{
+	return result(xsk_rs_txsock_xdp_mode(tx), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_rxsock_xdp_mode(const struct xsk_rs_rxsock *rx)
+{
+	return result(xsk_rs_rxsock_xdp_mode(rx), NULL);
+}
+
 size_t xskrs_go_desc_size(void)
 {
 	return sizeof(xsk_rs_desc);

@@ -69,6 +69,43 @@ struct xskrs_go_ret xskrs_go_rx_nb_avail(xsk_rs_rx *r, uint32_t nb);
 struct xskrs_go_ret xskrs_go_socket_ifindex(const xsk_rs_socket *sock);
 struct xskrs_go_ret xskrs_go_socket_xskmap_fd(const xsk_rs_socket *sock);
 
+/* The packet layer: xsk_rs_txsock / xsk_rs_rxsock (the halves of a socket
+ * whose UMEM frames the library manages). Struct tags, not typedef names, so
+ * the shim does not depend on how cbindgen spells the typedefs. */
+
+/* A bi socket's two halves: tx in r.handle, rx in rx. */
+struct xskrs_go_bi_ret {
+	struct xskrs_go_ret r;
+	void *rx;
+};
+
+struct xskrs_go_ret xskrs_go_txsock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg);
+struct xskrs_go_ret xskrs_go_rxsock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg);
+struct xskrs_go_bi_ret xskrs_go_bisock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg);
+
+struct xskrs_go_ret xskrs_go_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len);
+struct xskrs_go_ret xskrs_go_txsock_send_packed(struct xsk_rs_txsock *tx, const void *data, size_t size,
+						const uint32_t *lens, uint32_t n);
+/* The TX half's readiness check for a wait, in one call and never blocking:
+ * 1 when a send would find room now. Otherwise it kicks the kernel (in copy
+ * mode the kernel sends, and so completes frames, only when woken) and looks
+ * again: 1 or 0, or a negative errno. */
+struct xskrs_go_ret xskrs_go_txsock_ready(struct xsk_rs_txsock *tx);
+
+/* The RX half's readiness check: 1 when more than `held` packets are found
+ * (xsk_rs_rxsock_seek(rx, held + 1), which also wakes the kernel when the
+ * fill ring asks for it), else 0, or a negative errno. Never blocks. */
+struct xskrs_go_ret xskrs_go_rxsock_ready(struct xsk_rs_rxsock *rx, uint32_t held);
+struct xskrs_go_ret xskrs_go_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
+struct xskrs_go_ret xskrs_go_rxsock_release(struct xsk_rs_rxsock *rx, uint32_t n);
+
+struct xskrs_go_stats_ret xskrs_go_txsock_stats(const struct xsk_rs_txsock *tx);
+struct xskrs_go_stats_ret xskrs_go_rxsock_stats(const struct xsk_rs_rxsock *rx);
+struct xskrs_go_ret xskrs_go_txsock_is_zerocopy(const struct xsk_rs_txsock *tx);
+struct xskrs_go_ret xskrs_go_rxsock_is_zerocopy(const struct xsk_rs_rxsock *rx);
+struct xskrs_go_ret xskrs_go_txsock_xdp_mode(const struct xsk_rs_txsock *tx);
+struct xskrs_go_ret xskrs_go_rxsock_xdp_mode(const struct xsk_rs_rxsock *rx);
+
 /* Layout of xsk_rs_desc, for the test that checks Go's Desc against it. */
 size_t xskrs_go_desc_size(void);
 size_t xskrs_go_desc_off_addr(void);

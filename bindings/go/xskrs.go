@@ -23,10 +23,23 @@
 // by the kernel when the process exits, which also detaches the XDP program).
 // Slices from Area and Frame must not be used after the Umem is closed.
 //
+// # Packet sockets
+//
+// NewTxSocket, NewRxSocket and NewBiSocket create the packet layer's halves
+// (xsk_rs_txsock, xsk_rs_rxsock): sockets whose UMEM, rings and frames the
+// library manages, so no frame address reaches Go. (*TxSocket).Send copies
+// one packet in; SendBatch sends a batch with one cgo call. (*RxSocket).Recv
+// fills a []Packet whose Data are views of the UMEM frames (zero copy),
+// valid until Release gives the frames back. WaitSend and WaitRecv take a
+// context.Context and park the goroutine in the Go runtime's netpoller on a
+// dup of the socket's fd, never in a blocking cgo call, so waiting holds no
+// OS thread. A half is used by one goroutine at a time; the two halves of a
+// bi socket may run in two goroutines at once.
+//
 // # Network namespaces
 //
-// NewUmem and NewSocket work in the network namespace of the OS thread that
-// runs them. To create a socket in another namespace, lock the goroutine to
+// NewUmem, NewSocket and the packet sockets' constructors work in the
+// network namespace of the OS thread that runs them. To create a socket in another namespace, lock the goroutine to
 // its thread (runtime.LockOSThread), setns(2) into the namespace, create the
 // Umem and the Socket there, and switch back. The socket keeps its namespace
 // and can then be driven from any goroutine.
@@ -166,7 +179,8 @@ func (e *Error) Error() string {
 // Unwrap returns the errno.
 func (e *Error) Unwrap() error { return e.Errno }
 
-// ErrClosed is returned by methods of a Umem or Socket after Close.
+// ErrClosed is returned by methods of a Umem, Socket, TxSocket or RxSocket
+// after Close.
 var ErrClosed = errors.New("xskrs: use of closed Umem or Socket")
 
 // check turns a shim result into nil or an *Error, freeing the message.

@@ -142,6 +142,7 @@ class LibraryTests(Base):
         structs = {
             "xsk_rs_desc": xsk_rs.Desc, "xsk_rs_umem_config": xsk_rs.UmemConfig,
             "xsk_rs_socket_config": xsk_rs.SocketConfig, "xsk_rs_stats": xsk_rs._CStats,
+            "xsk_rs_xdp_config": xsk_rs.XdpConfig, "xsk_rs_pkt": xsk_rs.Pkt, "xsk_rs_buf": xsk_rs.Buf,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
                   "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "ERR_PANIC"]
@@ -276,16 +277,20 @@ def ip(*args):
     return r.stdout
 
 
-class VethTests(Base):
-    """Packets over a veth pair between two namespaces made for this run."""
+class VethPair(Base):
+    """A veth pair between two namespaces made for this class's tests
+    (if_a in ns_a, if_b in ns_b), and helpers; no tests of its own. Each
+    subclass sets its own tag, so that no two classes share names."""
+
+    tag = ""
 
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
             require("packet tests need root (namespaces, veth, XDP); rerun as root to run them")
         pid = os.getpid()
-        cls.ns_a, cls.ns_b = "xskpy-%d-a" % pid, "xskpy-%d-b" % pid
-        cls.if_a, cls.if_b = "xp%da" % pid, "xp%db" % pid
+        cls.ns_a, cls.ns_b = "xskpy-%d%s-a" % (pid, cls.tag), "xskpy-%d%s-b" % (pid, cls.tag)
+        cls.if_a, cls.if_b = "xp%d%sa" % (pid, cls.tag), "xp%d%sb" % (pid, cls.tag)
         cls.made = []
         # This thread's namespace, to return to after each setns.
         cls.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -365,6 +370,11 @@ class VethTests(Base):
     def tearDown(self):
         super().tearDown()
         self.assertFalse(self.xdp_on(self.ns_a, self.if_a), "an XDP program was left on %s" % self.if_a)
+
+
+class VethTests(VethPair):
+    """The ring API: packets over the veth pair between an AF_PACKET peer
+    and a Umem and Socket."""
 
     def wait_stats(self, sock, pred):
         deadline = time.monotonic() + WAIT_S

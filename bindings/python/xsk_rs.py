@@ -14,6 +14,10 @@
 
 (The test suite runs this very text, tests/reach/python.sh.)
 
+The packet layer (TxSocket, RxSocket, BiSocket) has the library own the UMEM
+and its frames, so no frame address reaches Python; see RxSocket for its
+zero-copy batches.
+
 Finding the library (first match wins; nothing is loaded until first use):
   1. load(path): an explicit path (or dlopen name), if called before first use.
   2. the environment variable XSK_RS_LIB, e.g. /opt/xsk/lib/libxsk_rs.so.0.
@@ -60,14 +64,18 @@ RX/TX on a Socket); closing an object while another thread is inside a call
 on it is not allowed.
 """
 
+import array
 import collections
 import ctypes
 import ctypes.util
 import errno
+import math
 import mmap
 import os
 import select
+import sys
 import threading
+import time
 import warnings
 
 __all__ = [
@@ -76,6 +84,7 @@ __all__ = [
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
     "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
+    "XdpConfig", "Pkt", "Buf", "TxSocket", "RxSocket", "RxBatch", "BiSocket",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -142,6 +151,38 @@ class _CStats(ctypes.Structure):
     ]
 
 
+class XdpConfig(ctypes.Structure):
+    """struct xsk_rs_xdp_config: how a packet-layer socket is made (starts
+    with its own size, sz). The classes take its fields as keywords."""
+    _fields_ = [
+        ("sz", ctypes.c_size_t),
+        ("rx_frames", ctypes.c_uint32),
+        ("tx_frames", ctypes.c_uint32),
+        ("frame_size", ctypes.c_uint32),
+        ("frame_headroom", ctypes.c_uint32),
+        ("rx_size", ctypes.c_uint32),
+        ("tx_size", ctypes.c_uint32),
+        ("fill_size", ctypes.c_uint32),
+        ("comp_size", ctypes.c_uint32),
+        ("xdp_mode", ctypes.c_uint32),
+        ("zero_copy", ctypes.c_int32),
+        ("need_wakeup", ctypes.c_int32),
+        ("huge_page", ctypes.c_uint32),
+        ("tx_budget", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+    ]
+
+
+class Pkt(ctypes.Structure):
+    """struct xsk_rs_pkt: a packet to send, or one received in place."""
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint32)]
+
+
+class Buf(ctypes.Structure):
+    """struct xsk_rs_buf: a frame to write (len is its capacity)."""
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint32)]
+
+
 Stats = collections.namedtuple("Stats", [name for name, _ in _CStats._fields_])
 Stats.__doc__ = "The kernel's XDP_STATISTICS counters of a socket (xsk_rs_stats)."
 
@@ -171,10 +212,20 @@ class _TxH(ctypes.Structure):
     pass
 
 
+class _TxSockH(ctypes.Structure):
+    pass
+
+
+class _RxSockH(ctypes.Structure):
+    pass
+
+
 _P = ctypes.POINTER
 _u32, _u64, _int = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int
 _UMEM, _SOCK = _P(_UmemH), _P(_SocketH)
 _FILL, _COMP, _RX, _TX = _P(_FillH), _P(_CompH), _P(_RxH), _P(_TxH)
+_TXS, _RXS = _P(_TxSockH), _P(_RxSockH)
+_VP, _SIZE = ctypes.c_void_p, ctypes.c_size_t
 
 # Every function of xsk_rs.h: (name, restype, argtypes), applied in one loop.
 _FUNCS = [
@@ -247,6 +298,48 @@ _FUNCS = [
     ("xsk_rs_umem_fd", _int, [_UMEM]),
     ("xsk_rs_umem_fill", _FILL, [_UMEM]),
     ("xsk_rs_umem_comp", _COMP, [_UMEM]),
+    # The packet layer. Buffers the module passes as addresses (packet data,
+    # arrays of lengths) are declared void *; ctypes then takes bytes, ctypes
+    # arrays and plain ints for them with the least work per call.
+    ("xsk_rs_xdp_config_init", _int, [_VP, _SIZE]),
+    ("xsk_rs_txsock_create", _int, [ctypes.c_char_p, _u32, _P(XdpConfig), _P(_TXS)]),
+    ("xsk_rs_rxsock_create", _int, [ctypes.c_char_p, _u32, _P(XdpConfig), _P(_RXS)]),
+    ("xsk_rs_bisock_create", _int, [ctypes.c_char_p, _u32, _P(XdpConfig), _P(_TXS), _P(_RXS)]),
+    ("xsk_rs_txsock_destroy", None, [_TXS]),
+    ("xsk_rs_rxsock_destroy", None, [_RXS]),
+    ("xsk_rs_txsock_seek", _int, [_TXS, _u32]),
+    ("xsk_rs_txsock_peek", _int, [_TXS, _u32, _u32, _P(_VP)]),
+    ("xsk_rs_txsock_commit", _int, [_TXS, _u32]),
+    ("xsk_rs_txsock_kick", _int, [_TXS]),
+    ("xsk_rs_txsock_alloc", _int, [_TXS, _P(Buf), _u32]),
+    ("xsk_rs_txsock_submit", _int, [_TXS, _VP, _u32]),
+    ("xsk_rs_txsock_send", _int, [_TXS, _VP, _u32]),
+    ("xsk_rs_txsock_send_batch", _int, [_TXS, _P(Pkt), _u32]),
+    ("xsk_rs_txsock_send_packed", _int, [_TXS, _VP, _SIZE, _VP, _u32]),
+    ("xsk_rs_txsock_wait", _int, [_TXS, _int]),
+    ("xsk_rs_rxsock_seek", _int, [_RXS, _u32]),
+    ("xsk_rs_rxsock_peek", _int, [_RXS, _u32, _P(Pkt)]),
+    ("xsk_rs_rxsock_commit", _int, [_RXS, _u32]),
+    ("xsk_rs_rxsock_recv_batch", _int, [_RXS, _P(Pkt), _u32]),
+    ("xsk_rs_rxsock_release", _int, [_RXS, _u32]),
+    ("xsk_rs_rxsock_recv", _int, [_RXS, _VP, _u32]),
+    ("xsk_rs_rxsock_recv_packed", _int, [_RXS, _VP, _SIZE, _VP, _u32]),
+    ("xsk_rs_rxsock_wait", _int, [_RXS, _int]),
+    ("xsk_rs_txsock_fd", _int, [_TXS]),
+    ("xsk_rs_rxsock_fd", _int, [_RXS]),
+    ("xsk_rs_txsock_stats", _int, [_TXS, _P(_CStats)]),
+    ("xsk_rs_rxsock_stats", _int, [_RXS, _P(_CStats)]),
+    ("xsk_rs_txsock_free_frames", _int, [_TXS]),
+    ("xsk_rs_txsock_reserved_frames", _int, [_TXS]),
+    ("xsk_rs_txsock_in_flight_frames", _int, [_TXS]),
+    ("xsk_rs_txsock_max_len", _int, [_TXS]),
+    ("xsk_rs_rxsock_free_frames", _int, [_RXS]),
+    ("xsk_rs_rxsock_in_flight_frames", _int, [_RXS]),
+    ("xsk_rs_rxsock_held_frames", _int, [_RXS]),
+    ("xsk_rs_txsock_xdp_mode", _int, [_TXS]),
+    ("xsk_rs_rxsock_xdp_mode", _int, [_RXS]),
+    ("xsk_rs_txsock_is_zerocopy", _int, [_TXS]),
+    ("xsk_rs_rxsock_is_zerocopy", _int, [_RXS]),
 ]
 
 _lib = None
@@ -767,3 +860,538 @@ class Socket:
     def update_xskmap(self, map_fd):
         """Inserts this socket (XDP_MODE_NONE) into your XSKMAP map_fd."""
         _check(self._lib.xsk_rs_socket_update_xskmap(self._handle(), map_fd))
+
+
+
+# ---- the packet layer ---------------------------------------------------------
+#
+# TxSocket, RxSocket and BiSocket wrap xsk_rs_txsock and xsk_rs_rxsock: the
+# library owns the UMEM and its frames, and no frame address reaches Python.
+
+_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
+_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page")  # True/False; None keeps the default
+# The longest single wait in C. The library restarts poll() after a signal, so
+# a Python signal handler (KeyboardInterrupt) runs only once the call returns.
+_WAIT_SLICE_MS = 200
+# A batch's packets are slices, at each packet's address, of a memoryview of
+# a ctypes array that starts at address 0 and spans the address space: far
+# cheaper than a ctypes object per packet, and no ctypes type is made per
+# batch (ctypes caches array types forever). Only the packets' bytes are
+# reachable through the slices. Each RxSocket has one such array, and only
+# its batches' memoryviews hold it, so its reference count after a batch's
+# views are released tells whether a view made from a packet (a slice, a
+# cast, .obj) outlived the batch.
+_SPAN = ctypes.c_ubyte * sys.maxsize
+
+
+def _xdp_config(lib, kwargs):
+    """An XdpConfig from xsk_rs_xdp_config_init with the keywords given laid
+    over it (None keeps the default)."""
+    unknown = sorted(set(kwargs) - set(_XDP_KEYS))
+    if unknown:
+        raise TypeError("xsk_rs: unknown config keyword%s %s; known: %s"
+                        % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(_XDP_KEYS)))
+    fields = {}
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        if name in _XDP_FLAGS:
+            value = 1 if value else 0
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 32:
+            raise OSError(errno.EINVAL, "xsk_rs: %s must be an int from 0 to 2**32-1, not %r" % (name, value))
+        fields[name] = value
+    return _config(XdpConfig, lib.xsk_rs_xdp_config_init, fields)
+
+
+def _check_timeout(timeout):
+    if timeout is not None and not timeout >= 0:
+        raise ValueError("xsk_rs: timeout must be None or a number of seconds >= 0, not %r" % (timeout,))
+
+
+def _deadline(timeout):
+    """The time.monotonic() at which timeout seconds from now end (None: never)."""
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _wait(fn, h, deadline):
+    """fn(h, ms) (xsk_rs_*sock_wait) until it says ready (True) or the
+    deadline passes (False; None: no limit), in slices of _WAIT_SLICE_MS."""
+    while True:
+        if deadline is None:
+            ms = _WAIT_SLICE_MS
+        else:
+            left = deadline - time.monotonic()
+            ms = 0 if left <= 0 else min(_WAIT_SLICE_MS, math.ceil(left * 1000))
+        if _check(fn(h, ms)):
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+
+
+class _Half:
+    """What TxSocket and RxSocket share: the handle, close, fd, stats, mode,
+    frame counts, wait. Subclasses set _kind, the C object's name."""
+
+    _kind = None
+    _h = None  # also for __del__ of an instance whose creation failed
+
+    @classmethod
+    def _adopted(cls, lib, h, ifname, queue, cfg):
+        self = cls.__new__(cls)
+        self._adopt(lib, h, ifname, queue, cfg)
+        return self
+
+    def _create(self, ifname, queue, config):
+        lib = _L()
+        cfg = _xdp_config(lib, config)
+        h = _TXS() if self._kind == "txsock" else _RXS()
+        name = os.fsencode(ifname)
+        _check(getattr(lib, "xsk_rs_%s_create" % self._kind)(name, queue, ctypes.byref(cfg), ctypes.byref(h)))
+        self._adopt(lib, h, name, queue, cfg)
+
+    def _adopt(self, lib, h, ifname, queue, cfg):
+        def fn(verb):
+            return getattr(lib, "xsk_rs_%s_%s" % (self._kind, verb))
+        self._lib = lib
+        self._destroy_fn, self._wait_fn, self._fd_fn = fn("destroy"), fn("wait"), fn("fd")
+        self._stats_fn, self._free_fn, self._in_flight_fn = fn("stats"), fn("free_frames"), fn("in_flight_frames")
+        self._mode_fn, self._zc_fn = fn("xdp_mode"), fn("is_zerocopy")
+        self.ifname = os.fsdecode(ifname)
+        self.queue = queue
+        self._h = h
+
+    def _handle(self):
+        if self._h is None:
+            raise _closed(type(self).__name__)
+        return self._h
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    def close(self):
+        """Destroys this half. Idempotent. The AF_XDP socket, its UMEM and
+        (for a receiving half) the XDP program's steering go when both halves
+        of a BiSocket are closed."""
+        if self._h is None:
+            return
+        h, self._h = self._h, None
+        self._destroy_fn(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_h", None) is not None:
+            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+            try:
+                self.close()
+            except BufferError:
+                pass  # a packet's view outlived its batch: leave the frames mapped
+
+    def __repr__(self):
+        state = "closed" if self._h is None else "%s queue %d" % (self.ifname, self.queue)
+        return "<xsk_rs.%s %s>" % (type(self).__name__, state)
+
+    def fileno(self):
+        """The socket's fd, for select, poll, epoll or selectors (the halves
+        of a BiSocket share it; do not close it)."""
+        return _check(self._fd_fn(self._handle()))
+
+    def stats(self):
+        """The kernel's counters for the socket, as a Stats namedtuple."""
+        out = _CStats()
+        _check(self._stats_fn(self._handle(), ctypes.byref(out)))
+        return Stats(*(getattr(out, name) for name in Stats._fields))
+
+    @property
+    def xdp_mode(self):
+        """XDP_MODE_SKB or XDP_MODE_DRV (what XDP_MODE_AUTO settled on), or
+        XDP_MODE_NONE when nothing was attached (a TX-only socket)."""
+        return _check(self._mode_fn(self._handle()))
+
+    @property
+    def is_zerocopy(self):
+        return _check(self._zc_fn(self._handle())) == 1
+
+    @property
+    def free_frames(self):
+        """TX: frames ready to send from. RX: frames neither lent to the
+        kernel nor held by a batch (normally 0)."""
+        return _check(self._free_fn(self._handle()))
+
+    @property
+    def in_flight_frames(self):
+        """Frames the kernel has. TX: queued, being sent, or sent and not yet
+        taken back (sending takes them back). RX: lent to receive into."""
+        return _check(self._in_flight_fn(self._handle()))
+
+    def wait(self, timeout=None):
+        """Waits up to timeout seconds (None: no limit) until this half can
+        make progress: RX, a packet has arrived; TX, a packet can be queued
+        (the kernel is driven meanwhile, so sent frames come back). True when
+        ready, False at the timeout. Ctrl-C is handled within 0.2 s."""
+        h = self._handle()
+        _check_timeout(timeout)
+        return _wait(self._wait_fn, h, _deadline(timeout))
+
+    def _retry(self, fn, args, timeout):
+        """fn(*args) (args[0] the handle) after each wait() until it returns
+        non-zero or timeout seconds (not 0; None: no limit) pass; its last
+        result, 0 at the timeout."""
+        deadline = _deadline(timeout)
+        while _wait(self._wait_fn, args[0], deadline):
+            r = _check(fn(*args))
+            if r:
+                return r
+        return 0
+
+
+class TxSocket(_Half):
+    """The sending half of an AF_XDP socket on queue `queue` of interface
+    `ifname` (looked up in the calling thread's network namespace), its
+    frames managed by the library. A TX-only socket attaches no XDP program.
+
+    Keywords, as in struct xsk_rs_xdp_config (None or left out: the
+    library's default): rx_frames and tx_frames (frames each half owns,
+    default 4096 each), frame_size (a power of two from 2048 to the page
+    size, default 4096), frame_headroom, rx_size, tx_size, fill_size,
+    comp_size (ring entries; by default derived from the frame counts),
+    xdp_mode (XDP_MODE_*, default XDP_MODE_AUTO), zero_copy (True, False, or
+    None for the kernel's choice), need_wakeup (default True), huge_page
+    (default False), tx_budget (most descriptors one kick sends in copy mode;
+    0: the library's default). A geometry that could strand frames is refused
+    with OSError(EINVAL) naming the rule; an unknown keyword is a TypeError.
+
+    One thread at a time per half; the two halves of a BiSocket may run on
+    two threads at once. total_frames is the frames this half owns, which are
+    always free_frames + in_flight_frames."""
+
+    _kind = "txsock"
+
+    def __init__(self, ifname, queue, **config):
+        self._create(ifname, queue, config)
+
+    def _adopt(self, lib, h, ifname, queue, cfg):
+        super()._adopt(lib, h, ifname, queue, cfg)
+        self._send_fn = lib.xsk_rs_txsock_send
+        self._packed_fn = lib.xsk_rs_txsock_send_packed
+        self.total_frames = self.free_frames + self.in_flight_frames
+
+    @property
+    def reserved_frames(self):
+        """Frames reserved and not yet sent (0 after every send and
+        send_many: free + reserved + in flight == total)."""
+        return _check(self._lib.xsk_rs_txsock_reserved_frames(self._handle()))
+
+    @property
+    def max_len(self):
+        """The longest packet this half sends: the frame size, or less when
+        the interface's MTU (plus the 18 bytes of an Ethernet header and VLAN
+        tag) is smaller."""
+        return _check(self._lib.xsk_rs_txsock_max_len(self._handle()))
+
+    def send(self, data, timeout=0):
+        """Copies data (bytes, or any buffer) into a free frame and sends it.
+        True when queued; False when there was no room (no free frame, or a
+        full TX ring) within timeout seconds: 0 (the default) does not wait,
+        None waits as long as it takes. A packet longer than max_len raises
+        OSError(EMSGSIZE)."""
+        h = self._handle()
+        if type(data) is not bytes:
+            data = memoryview(data).tobytes()
+        n = len(data)
+        if n > 0xFFFFFFFF:
+            raise OSError(errno.EMSGSIZE, "xsk_rs: TxSocket.send: a packet of %d bytes" % n)
+        if timeout != 0:
+            _check_timeout(timeout)
+        if _check(self._send_fn(h, data, n)):
+            return True
+        return timeout != 0 and self._retry(self._send_fn, (h, data, n), timeout) > 0
+
+    def send_many(self, packets):
+        """Sends packets (a sequence of bytes or other buffers), each in its
+        own frame, in order, in one C call (joined into one buffer for
+        xsk_rs_txsock_send_packed) with one kick. Returns how many were
+        queued: fewer when room ran out (0: none now; wait() for room), or
+        when a packet longer than max_len stops the batch; that packet raises
+        OSError(EMSGSIZE) when it is the first. Does not wait."""
+        h = self._handle()
+        if not isinstance(packets, (list, tuple)):
+            packets = list(packets)
+        if not packets:
+            return 0
+        data = b"".join(packets)
+        lens = array.array("I", map(len, packets))
+        if sum(lens) != len(data):  # a buffer whose len() counts items, not bytes
+            lens = array.array("I", (memoryview(p).nbytes for p in packets))
+        return _check(self._packed_fn(h, data, len(data), lens.buffer_info()[0], len(lens)))
+
+
+class RxBatch:
+    """Up to max received packets lent in place, from RxSocket.batch(): a
+    context manager whose value is a list of read-only memoryviews, one per
+    packet, in arrival order (empty when none arrived in time). It is the
+    RxSocket's hot path, so it works on the socket's internals directly."""
+
+    __slots__ = ("_rx", "_max", "_timeout", "_n", "_views")
+
+    def __init__(self, rx, max, timeout):
+        self._rx, self._max, self._timeout = rx, max, timeout
+        self._n = 0
+        self._views = ()
+
+    def __enter__(self):
+        rx = self._rx
+        h = rx._handle()
+        if rx._batch is not None:
+            raise rx._busy("batch")
+        want = self._max
+        if want > len(rx._pkts):
+            rx._pkts_for(want)
+        n = _check(rx._batch_fn(h, rx._pkts, want))
+        if not n and want and self._timeout != 0:
+            n = rx._retry(rx._batch_fn, (h, rx._pkts, want), self._timeout)
+        rx._batch = self
+        if not n:
+            self._views = []
+            return self._views
+        try:
+            sq, si = rx._pkts_stride_q, rx._pkts_stride_i
+            addrs = rx._pkts_q[0:sq * n:sq].tolist()
+            lens = rx._pkts_i[rx._pkts_len_i:si * n:si].tolist()
+            # A fresh memoryview of the span per batch, cast to "B" (ctypes
+            # says "<B", which memoryview indexes and compares slowly). Each
+            # slice is a view of the span's buffer in its own right, so the
+            # root can go at once.
+            root = memoryview(rx._span).toreadonly().cast("B")
+            self._views = [root[a:a + k] for a, k in zip(addrs, lens)]
+            root.release()
+        except BaseException:
+            rx._batch = None
+            rx._release_fn(h, n)
+            raise
+        self._n = n
+        return self._views
+
+    def __exit__(self, exc_type, exc, tb):
+        rx = self._rx
+        if rx._batch is not self:
+            return  # close() ended it
+        rx._batch = None
+        for v in self._views:
+            v.release()
+        n, self._n = self._n, 0
+        if n:
+            _check(rx._release_fn(rx._h, n))
+            # The attribute and the argument; more when a view made from a
+            # packet outlived the block.
+            if sys.getrefcount(rx._span) > 2:
+                rx._escaped.append(rx._span)
+                rx._span = _SPAN.from_address(0)
+                if exc_type is None:
+                    raise BufferError(rx._escaped_msg("the batch's with block ended"))
+
+
+class RxSocket(_Half):
+    """The receiving half of an AF_XDP socket on queue `queue` of interface
+    `ifname` (looked up in the calling thread's network namespace). It steers
+    the queue to itself with the library's XDP program (unless
+    xdp_mode=XDP_MODE_NONE) and lends every frame it owns to the kernel; a
+    frame goes back to the kernel as its packet is taken. Keywords as for
+    TxSocket.
+
+    recv() copies one packet out. batch() lends up to max packets in place as
+    memoryviews for the length of a with block, one C call per batch:
+
+        with rx.batch(64, timeout=1.0) as pkts:
+            for mv in pkts:
+                total += len(mv)        # mv[12:14], bytes(mv): inside only
+
+    Leaving the block releases the views (using one then raises ValueError)
+    and gives the frames back. A view made from one (a slice, a cast) shows a
+    frame the kernel will reuse: copy what you keep, bytes(mv[14:]). If such a
+    view outlives its block, leaving the block raises BufferError, and close()
+    raises BufferError and closes nothing until it is gone, so that no view
+    can ever show unmapped memory. While a batch is open, recv() and a second
+    batch raise OSError(EBUSY).
+
+    total_frames is the frames this half owns, always free_frames +
+    held_frames + in_flight_frames."""
+
+    _kind = "rxsock"
+
+    def __init__(self, ifname, queue, **config):
+        self._create(ifname, queue, config)
+
+    def _adopt(self, lib, h, ifname, queue, cfg):
+        super()._adopt(lib, h, ifname, queue, cfg)
+        self._recv_fn = lib.xsk_rs_rxsock_recv
+        self._batch_fn = lib.xsk_rs_rxsock_recv_batch
+        self._release_fn = lib.xsk_rs_rxsock_release
+        self._packed_fn = lib.xsk_rs_rxsock_recv_packed
+        self._held_fn = lib.xsk_rs_rxsock_held_frames
+        self._batch = None      # the open RxBatch
+        self._span = _SPAN.from_address(0)  # what batches' views are slices of
+        self._escaped = []      # earlier spans a view made from a packet still uses
+        self._pkts_for(64)
+        # A packet is never longer than its frame.
+        self._buf = ctypes.create_string_buffer(cfg.frame_size or 4096)
+        self.total_frames = self.free_frames + self.held_frames + self.in_flight_frames
+
+    def _pkts_for(self, n):
+        """The xsk_rs_pkt array recv_batch writes, and views of it as 64- and
+        32-bit words to read its data pointers and lengths in one go each."""
+        self._pkts = (Pkt * n)()
+        raw = memoryview(self._pkts).cast("B")
+        self._pkts_q, self._pkts_i = raw.cast("Q"), raw.cast("I")
+        self._pkts_stride_q = ctypes.sizeof(Pkt) // 8
+        self._pkts_stride_i = ctypes.sizeof(Pkt) // 4
+        self._pkts_len_i = Pkt.len.offset // 4
+
+    @property
+    def held_frames(self):
+        """Frames of packets an open batch holds."""
+        return _check(self._held_fn(self._handle()))
+
+    def _busy(self, what):
+        return OSError(errno.EBUSY, "xsk_rs: RxSocket.%s: a batch is open on %r; leave its with block first"
+                       % (what, self))
+
+    def recv(self, timeout=0):
+        """The next packet, copied out as bytes, and its frame given back;
+        None when none arrived within timeout seconds: 0 (the default) does
+        not wait, None waits as long as it takes."""
+        h = self._handle()
+        if self._batch is not None:
+            raise self._busy("recv")
+        if timeout != 0:
+            _check_timeout(timeout)
+        buf = self._buf
+        n = _check(self._recv_fn(h, buf, len(buf)))
+        if not n and timeout != 0:
+            n = self._retry(self._recv_fn, (h, buf, len(buf)), timeout)
+        if not n:
+            return None
+        return ctypes.string_at(buf, min(n, len(buf)))
+
+    def recv_packed(self, buf, lens, timeout=0):
+        """Copies up to len(lens) packets end to end into buf and the i-th's
+        length into lens[i], and gives their frames back, in one C call
+        (xsk_rs_rxsock_recv_packed). Returns how many: 0 when none arrived
+        within timeout seconds (0, the default: no wait; None: no limit). It
+        stops before a packet that does not fit in what is left of buf, which
+        stays for the next call, unless it is the first: that one is cut to
+        len(buf) bytes, and lens[0] says its full length.
+
+        buf: an array.array (say "B") or any writable buffer, e.g. a
+        bytearray; lens: an array.array("I") or a ctypes array of c_uint32.
+        Reuse both: an array.array costs the least per call."""
+        h = self._handle()
+        if self._batch is not None:
+            raise self._busy("recv_packed")
+        if timeout != 0:
+            _check_timeout(timeout)
+        if isinstance(buf, array.array):
+            addr, n = buf.buffer_info()
+            buf, size = addr, n * buf.itemsize
+        else:
+            size = memoryview(buf).nbytes
+            buf = (ctypes.c_char * size).from_buffer(buf)  # TypeError for a read-only buffer
+        if isinstance(lens, array.array) and lens.typecode == "I" and lens.itemsize == 4:
+            laddr, count = lens.buffer_info()
+        elif isinstance(lens, ctypes.Array) and lens._type_ is ctypes.c_uint32:
+            laddr, count = lens, len(lens)
+        else:
+            raise TypeError("xsk_rs: RxSocket.recv_packed: lens must be an array.array('I') or a ctypes "
+                            "c_uint32 array, not %s" % type(lens).__name__)
+        n = _check(self._packed_fn(h, buf, size, laddr, count))
+        if not n and count and timeout != 0:
+            n = self._retry(self._packed_fn, (h, buf, size, laddr, count), timeout)
+        return n
+
+    def batch(self, max=64, timeout=0):
+        """Up to max received packets lent in place (xsk_rs_rxsock_recv_batch),
+        for a with block: `with rx.batch(64) as pkts: ...` gives a list of
+        read-only memoryviews, empty when none arrived within timeout seconds
+        (0, the default: no wait; None: no limit). See the class's doc for
+        what the views may do after the block."""
+        if not isinstance(max, int) or max < 0:
+            raise ValueError("xsk_rs: RxSocket.batch: max must be an int >= 0, not %r" % (max,))
+        if timeout != 0:
+            _check_timeout(timeout)
+        return RxBatch(self, max, timeout)
+
+    def _escaped_msg(self, when):
+        return ("xsk_rs: %s while a view made from a received packet (a slice or cast of a batch's "
+                "memoryview, or its .obj) is still alive on %r: it shows a frame the kernel reuses; "
+                "copy what you keep with bytes() and drop the view" % (when, self))
+
+    def close(self):
+        """Destroys this half (see _Half.close). Releases the views of an open
+        batch first. Raises BufferError, closing nothing, while a view made
+        from a received packet is alive (closing would unmap what it shows)."""
+        if self._h is None:
+            return
+        b = self._batch
+        if b is not None:
+            for v in b._views:
+                v.release()
+            if sys.getrefcount(self._span) > 2:  # the attribute and the argument
+                raise BufferError(self._escaped_msg("close()"))
+            self._batch = None
+        self._escaped = [s for s in self._escaped if sys.getrefcount(s) > 3]  # list, name, argument
+        if self._escaped:
+            raise BufferError(self._escaped_msg("close()"))
+        super().close()
+
+
+class BiSocket:
+    """One AF_XDP socket on queue `queue` of interface `ifname` that sends and
+    receives, over one UMEM, as its two halves: .tx (a TxSocket) and .rx (an
+    RxSocket), each with its own frames (tx_frames, rx_frames; keywords as
+    for TxSocket), usable from two threads at once. close() closes both; each
+    half may also be closed alone, and the socket goes with the second.
+
+        with xsk_rs.BiSocket("eth0", 0) as (tx, rx):
+            pkt = rx.recv(timeout=1.0)
+            if pkt is not None:
+                tx.send(pkt)                # echo it"""
+
+    tx = rx = None
+
+    def __init__(self, ifname, queue, **config):
+        lib = _L()
+        cfg = _xdp_config(lib, config)
+        th, rh = _TXS(), _RXS()
+        name = os.fsencode(ifname)
+        _check(lib.xsk_rs_bisock_create(name, queue, ctypes.byref(cfg), ctypes.byref(th), ctypes.byref(rh)))
+        self.tx = TxSocket._adopted(lib, th, name, queue, cfg)
+        self.rx = RxSocket._adopted(lib, rh, name, queue, cfg)
+
+    @property
+    def closed(self):
+        return self.tx.closed and self.rx.closed
+
+    def close(self):
+        """Closes both halves (see RxSocket.close for when that raises
+        BufferError; the TX half is closed even then). Idempotent."""
+        try:
+            self.rx.close()
+        finally:
+            self.tx.close()
+
+    def __iter__(self):
+        return iter((self.tx, self.rx))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<xsk_rs.BiSocket %r %r>" % (self.tx, self.rx)

@@ -115,8 +115,9 @@ pub struct xsk_rs_xdp_config {
     /// receive calls make a syscall only when the kernel asks; 0: without it
     /// (every kick is a syscall). Any other value is -EINVAL.
     pub need_wakeup: i32,
-    /// 1: the UMEM lives in huge pages; 0 (default): ordinary pages. Any
-    /// other value is -EINVAL. This version answers 1 with -EOPNOTSUPP.
+    /// 1: the UMEM lives in huge pages (`MAP_HUGETLB`, the default huge page
+    /// size); creation fails with -ENOMEM, naming `vm.nr_hugepages`, when too
+    /// few are free. 0 (default): ordinary pages. Any other value is -EINVAL.
     pub huge_page: u32,
     /// Most TX descriptors one kick sends in copy mode: 0 (default) for the
     /// whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
@@ -950,12 +951,20 @@ fn write_stats(func: &str, st: Result<crate::socket::Stats>, out: *mut xsk_rs_st
 
 /// TX frames free to reserve now (frames the kernel has finished sending
 /// count once `xsk_rs_txsock_seek` or `xsk_rs_txsock_wait` takes them back).
-/// With the reserved ones and `xsk_rs_txsock_in_flight_frames`, every TX
-/// frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
+/// With `xsk_rs_txsock_reserved_frames` and `xsk_rs_txsock_in_flight_frames`,
+/// every TX frame: free + reserved + in flight = `tx_frames`. -EINVAL for a NULL
 /// `tx`. No syscall; `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_free_frames(tx: *const xsk_rs_txsock) -> c_int {
     ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_free_frames", |t| count(t.free_frames())) })
+}
+
+/// TX frames reserved by `xsk_rs_txsock_seek` or `xsk_rs_txsock_alloc` and
+/// not yet committed or submitted (a later seek, alloc or send uses them
+/// first). -EINVAL for a NULL `tx`. No syscall; `tx`'s thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_txsock_reserved_frames(tx: *const xsk_rs_txsock) -> c_int {
+    ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_reserved_frames", |t| count(t.reserved_frames())) })
 }
 
 /// TX frames handed to the kernel and not yet taken back: on the TX ring,

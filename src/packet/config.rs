@@ -44,6 +44,29 @@ impl Direction {
 /// The ring sizes follow from the frame counts; set them only to make a ring
 /// larger. A geometry that could strand frames (a frame the kernel holds in no
 /// ring, or one that cannot be lent) is refused at creation, naming the rule.
+///
+/// ```no_run
+/// use xsk_rs::{create_bi_socket_by_name, xdp::XdpMode, XdpConfig};
+///
+/// # fn main() -> std::io::Result<()> {
+/// // 512 frames each way, native XDP, 2048-byte frames.
+/// let config = XdpConfig {
+///     rx_frames: Some(512),
+///     tx_frames: Some(512),
+///     frame_size: Some(2048),
+///     xdp_mode: Some(XdpMode::Drv),
+///     ..Default::default()
+/// };
+/// let (tx, rx) = create_bi_socket_by_name("eth0", 0, Some(config))?;
+///
+/// // An RX ring smaller than the RX frames could strand frames: refused.
+/// let bad = XdpConfig { rx_frames: Some(512), rx_size: Some(256), ..Default::default() };
+/// # drop((tx, rx));
+/// let err = create_bi_socket_by_name("eth0", 0, Some(bad)).unwrap_err();
+/// assert_eq!(err.errno(), libc::EINVAL); // "... rx ring of 256 entries is smaller than the 512 rx frames ..."
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XdpConfig {
     /// `Some(true)`: zero-copy mode (`XDP_ZEROCOPY`; creation fails where the

@@ -27,30 +27,59 @@
 //! [`crate::ring`]) stays the expert path.
 //!
 //! ```no_run
-//! use xsk_rs::{create_bi_socket, PollWaitExt, SendExt};
+//! use xsk_rs::{create_bi_socket_by_name, PollWaitExt};
 //! use std::time::Duration;
 //!
 //! # fn main() -> std::io::Result<()> {
 //! // Echo every packet on veth0 queue 0 back out.
-//! let (mut tx, mut rx) = xsk_rs::create_bi_socket_by_name("veth0", 0, None)?;
+//! let (mut tx, mut rx) = create_bi_socket_by_name("veth0", 0, None)?;
 //! loop {
 //!     if !rx.poll_wait(Some(Duration::from_secs(1)))? {
 //!         continue;
 //!     }
 //!     let batch = rx.recv_batch(64)?;
 //!     for pkt in batch.iter() {
+//!         // Ok(false): every TX frame is in flight; this echo drops the packet.
 //!         tx.send(pkt, None)?;
 //!     }
-//! }
+//! } // dropping `batch` each time round gives its frames back
 //! # }
 //! ```
+//!
+//! `examples/tx.rs`, `examples/rx.rs` and `examples/bi_echo.rs` in the
+//! repository are whole programs.
+//!
+//! # Coming from `xdp-socket`
+//!
+//! The names and the flow are the same; these differ:
+//! - [`XdpConfig`] has more fields than the seed's three, so a struct literal
+//!   needs `..Default::default()`.
+//! - Errors are [`crate::Error`] (no `RingError`); `?` converts them into
+//!   [`std::io::Error`], keeping the kind, message and errno
+//!   ([`crate::Error::errno_of`]).
+//! - "No room" and "nothing arrived" are not errors: `send` returns
+//!   `Ok(false)`, `seek`/`seek_n` a count (0 too), `seek_and_peek`
+//!   `Ok(None)`. Code that relied on an error for back-pressure must look
+//!   at these values.
+//! - `send` and friends reserve their own descriptor and kick the kernel
+//!   themselves, and are also inherent methods of [`TxSocket`]: import
+//!   [`SendExt`] only to use it as a trait.
+//! - [`PollWaitExt::poll_wait`] honours its timeout and says whether the half
+//!   is ready; `kick` and `commit_and_kick` are on the TX half only (the RX
+//!   half wakes the fill ring itself); `frame_size` is a `u32`.
+//! - Creating an RX half attaches the library's XDP program (see
+//!   [`XdpConfig::xdp_mode`]); nothing else needs loading.
 
+#[cfg(feature = "tokio")]
+mod async_io;
 mod config;
 mod rx;
 mod socket;
 mod tx;
 mod wait;
 
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
 pub use config::{Direction, XdpConfig};
 pub use rx::{Rx, RxBatch, RxBatchIter};
 pub use socket::{RxSocket, Socket, TxSocket};
@@ -65,7 +94,21 @@ use socket::Shared;
 /// XDP program: nothing is redirected to a socket without an RX ring.
 ///
 /// `config` `None` means [`XdpConfig::default`]. Errors name what went wrong,
-/// and convert into [`std::io::Error`] with `?`.
+/// and convert into [`std::io::Error`] with `?`: `EINVAL` for a geometry that
+/// would strand frames (the message names the rule), `ENODEV` for an index
+/// with no interface.
+///
+/// ```no_run
+/// use xsk_rs::{create_tx_socket, netdev::Netdev, XdpConfig};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let eth0 = Netdev::lookup("eth0")?;
+/// let config = XdpConfig { tx_frames: Some(1024), ..Default::default() };
+/// let mut tx = create_tx_socket(eth0.ifindex, 0, Some(config))?;
+/// assert_eq!(tx.total_frames(), 1024);
+/// # Ok(())
+/// # }
+/// ```
 pub fn create_tx_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>) -> Result<TxSocket> {
     create_tx_socket_by_name(&ifname(if_index)?, if_queue, config)
 }
@@ -73,7 +116,19 @@ pub fn create_tx_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>)
 /// Creates a socket that only receives, on queue `if_queue` of interface
 /// `if_index`, and (unless `config.xdp_mode` is `Some(XdpMode::None)`) steers
 /// the queue to it with the library's built-in XDP program, detached when the
-/// process's last socket on the interface goes (or the process dies).
+/// process's last socket on the interface goes (or the process dies). Every
+/// frame of the half is lent to the kernel at once.
+///
+/// ```no_run
+/// use xsk_rs::{create_rx_socket, netdev::Netdev, xdp::XdpMode, XdpConfig};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let config = XdpConfig { rx_frames: Some(2048), xdp_mode: Some(XdpMode::Skb), ..Default::default() };
+/// let rx = create_rx_socket(Netdev::lookup("eth0")?.ifindex, 0, Some(config))?;
+/// assert_eq!(rx.in_flight_frames(), 2048);
+/// # Ok(())
+/// # }
+/// ```
 pub fn create_rx_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>) -> Result<RxSocket> {
     create_rx_socket_by_name(&ifname(if_index)?, if_queue, config)
 }
@@ -88,6 +143,18 @@ pub fn create_bi_socket(if_index: u32, if_queue: u32, config: Option<XdpConfig>)
 /// Creates the halves `direction` asks for: `(Some, None)` for
 /// [`Direction::Tx`], `(None, Some)` for [`Direction::Rx`], both for
 /// [`Direction::Both`].
+///
+/// ```no_run
+/// use xsk_rs::{create_socket, netdev::Netdev, Direction};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let (tx, rx) = create_socket(Netdev::lookup("eth0")?.ifindex, 0, Direction::Both, None)?;
+/// let (tx, rx) = (tx.expect("asked for both"), rx.expect("asked for both"));
+/// std::thread::spawn(move || drop(tx)); // each half may live on its own thread
+/// # drop(rx);
+/// # Ok(())
+/// # }
+/// ```
 pub fn create_socket(
     if_index: u32,
     if_queue: u32,

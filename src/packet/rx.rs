@@ -85,6 +85,19 @@ impl Socket<Rx> {
     ///
     /// Makes a syscall only when nothing arrived and the kernel asks to be
     /// woken to take frames from the fill ring.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// # let mut rx = xsk_rs::create_rx_socket_by_name("eth0", 0, None)?;
+    /// let n = rx.seek_n(32)?;
+    /// for i in 0..n {
+    ///     let pkt = rx.peek_at(i)?; // in place, until committed
+    ///     println!("{} bytes", pkt.len());
+    /// }
+    /// rx.commit_n(n)?; // the frames go back to the kernel
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn seek_n(&mut self, count: usize) -> Result<usize> {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
@@ -238,7 +251,25 @@ impl Socket<Rx> {
 
     /// Up to `max` received packets, read in place (zero copy): the batch
     /// borrows the socket, and dropping it gives every frame back. An empty
-    /// batch when nothing arrived.
+    /// batch when nothing arrived. Packets found by an earlier
+    /// [`Self::seek_n`] and not yet committed come first, and go back with
+    /// the batch.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use xsk_rs::PollWaitExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let mut rx = xsk_rs::create_rx_socket_by_name("eth0", 0, None)?;
+    /// while rx.poll_wait(Some(Duration::from_secs(1)))? {
+    ///     let batch = rx.recv_batch(64)?;
+    ///     for pkt in &batch {
+    ///         println!("{} bytes", pkt.len());
+    ///     }
+    /// } // each batch gives its frames back as it drops
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn recv_batch(&mut self, max: usize) -> Result<RxBatch<'_>> {
         let n = self.seek_n(max)?.min(max);
         Ok(RxBatch { rx: self, len: n })

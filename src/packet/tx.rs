@@ -115,6 +115,22 @@ impl Socket<Tx> {
     ///
     /// Write the reserved frames with [`Self::peek_at`], publish them in order
     /// with [`Self::commit_n`]. Makes no syscall.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// # let mut tx = xsk_rs::create_tx_socket_by_name("eth0", 0, None)?;
+    /// # let packets: Vec<Vec<u8>> = Vec::new();
+    /// // Zero copy: write each packet straight into its frame.
+    /// let n = tx.seek_n(packets.len())?.min(packets.len());
+    /// for (i, p) in packets[..n].iter().enumerate() {
+    ///     tx.peek_at(i, p.len())?.copy_from_slice(p);
+    /// }
+    /// tx.commit_n(n)?; // the first n reserved, in order
+    /// tx.kick()?;
+    /// // packets[n..] found no room: try again after tx.poll_wait(..)
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn seek_n(&mut self, count: usize) -> Result<usize> {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
@@ -417,24 +433,10 @@ impl Socket<Tx> {
     /// ran out (0 is "no room", not an error). A packet over
     /// [`Self::max_len`] (or empty) stops the batch before it; it is
     /// `Error::TooLong` (`Error::InvalidArgument`) only when it is the first.
+    /// Only descriptors for packets sent are reserved: nothing is left
+    /// reserved by a batch that stops early.
     pub fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<usize> {
-        let n = self.seek_n(packets.len())?.min(packets.len());
-        let mut sent = 0;
-        for p in &packets[..n] {
-            let p = p.as_ref();
-            if p.is_empty() || p.len() > self.half.max_len as usize {
-                if sent == 0 {
-                    return Err(self.bad_len("send_batch", 0, p.len()));
-                }
-                break;
-            }
-            self.peek_at(sent, p.len())?.copy_from_slice(p);
-            sent += 1;
-        }
-        if sent > 0 {
-            self.commit_and_kick(sent)?;
-        }
-        Ok(sent)
+        self.send_all("send_batch", packets.iter().map(AsRef::as_ref))
     }
 
     /// [`Self::send_batch`] for packets laid end to end in `data`, the `i`-th
@@ -449,24 +451,34 @@ impl Socket<Tx> {
                 data.len()
             )));
         }
-        let n = self.seek_n(lens.len())?.min(lens.len());
-        let (mut off, mut sent) = (0usize, 0usize);
-        for &len in &lens[..n] {
-            let len = len as usize;
-            if len == 0 || len > self.half.max_len as usize {
-                if sent == 0 {
-                    return Err(self.bad_len("send_packed", 0, len));
-                }
-                break;
-            }
-            self.peek_at(sent, len)?.copy_from_slice(&data[off..off + len]);
-            off += len;
-            sent += 1;
+        let packets = lens.iter().scan(0usize, |off, &len| {
+            let p = &data[*off..*off + len as usize];
+            *off += len as usize;
+            Some(p)
+        });
+        self.send_all("send_packed", packets)
+    }
+
+    /// Sends the leading packets whose lengths are sendable, as many as there
+    /// is room for, with one kick. Reserves only descriptors it fills, so a
+    /// bad packet leaves nothing reserved behind.
+    fn send_all<'d>(&mut self, what: &str, packets: impl Iterator<Item = &'d [u8]> + Clone) -> Result<usize> {
+        let max = self.half.max_len as usize;
+        let good = packets.clone().take_while(|p| !p.is_empty() && p.len() <= max).count();
+        if good == 0 {
+            return match packets.clone().next() {
+                Some(p) => Err(self.bad_len(what, 0, p.len())),
+                None => Ok(0),
+            };
         }
-        if sent > 0 {
-            self.commit_and_kick(sent)?;
+        let n = self.seek_n(good)?.min(good);
+        for (i, p) in packets.take(n).enumerate() {
+            self.peek_at(i, p.len())?.copy_from_slice(p);
         }
-        Ok(sent)
+        if n > 0 {
+            self.commit_and_kick(n)?;
+        }
+        Ok(n)
     }
 
     /// The error for packet `i` of `what` whose length is 0 or over

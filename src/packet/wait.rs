@@ -8,12 +8,24 @@ use std::time::Duration;
 
 /// Sending whole packets on a [`crate::TxSocket`], frames managed inside.
 ///
+/// [`crate::TxSocket`] has these methods of its own too, so calling them needs
+/// no import; the trait is for code generic over senders (and for programs
+/// written for the `xdp-socket` crate, where they exist only here).
+///
 /// ```no_run
 /// use xsk_rs::{create_tx_socket_by_name, SendExt};
+///
+/// /// Sends each payload behind the same Ethernet header, waiting for room.
+/// fn send_all<S: SendExt>(tx: &mut S, eth: &[u8; 14], payloads: &[&[u8]]) -> xsk_rs::Result<()> {
+///     for p in payloads {
+///         tx.send_blocking(p, Some(eth))?;
+///     }
+///     Ok(())
+/// }
+///
 /// # fn main() -> std::io::Result<()> {
 /// let mut tx = create_tx_socket_by_name("veth0", 0, None)?;
-/// let eth = [0xffu8; 14];
-/// tx.send_blocking(b"payload", Some(&eth))?;
+/// send_all(&mut tx, &[0xff; 14], &[b"one", b"two"])?;
 /// # Ok(())
 /// # }
 /// ```
@@ -60,12 +72,34 @@ impl SendExt for Socket<Tx> {
 /// Unlike the seed crate's, the timeout is honoured: `None` waits without
 /// limit, `Some(t)` returns `Ok(false)` after about `t` (never before) when
 /// nothing became ready. Signals do not end the wait early.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use xsk_rs::{create_bi_socket_by_name, PollWaitExt};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let (mut tx, mut rx) = create_bi_socket_by_name("veth0", 0, None)?;
+/// let frame = [0u8; 60];
+/// while !tx.send(&frame, None)? {
+///     tx.poll_wait(None)?; // until a frame comes back
+/// }
+/// let mut buf = [0u8; 2048];
+/// if rx.poll_wait(Some(Duration::from_millis(100)))? {
+///     let len = rx.recv(&mut buf)?.expect("poll_wait said one arrived");
+///     println!("{len} bytes");
+/// } else {
+///     println!("nothing within 100 ms");
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub trait PollWaitExt {
     /// Waits until the half can make progress: for a [`crate::RxSocket`],
-    /// until a packet has arrived; for a [`crate::TxSocket`], until a
-    /// descriptor with a free frame can be reserved (it drives the kernel's
-    /// sending meanwhile, so completed frames come back). `Ok(true)` when
-    /// ready, `Ok(false)` at the timeout.
+    /// until a packet has arrived (at once while packets found by `seek` are
+    /// still held); for a [`crate::TxSocket`], until a descriptor with a free
+    /// frame can be reserved (at once while one is reserved; it drives the
+    /// kernel's sending meanwhile, so completed frames come back). `Ok(true)`
+    /// when ready, `Ok(false)` at the timeout.
     fn poll_wait(&self, timeout: Option<Duration>) -> Result<bool>;
 }
 

@@ -112,10 +112,12 @@ static void peer_burst(uint32_t first, uint32_t n)
 			CHECK(0, "peer send %u: %s", first + i, strerror(errno));
 }
 
-/* TX frames reserved and not yet committed: what seek(0) answers. */
+/* TX frames reserved and not yet committed; seek(0) answers the same. */
 static int tx_reserved(xsk_rs_txsock *tx)
 {
-	return xsk_rs_txsock_seek(tx, 0);
+	int r = xsk_rs_txsock_reserved_frames(tx);
+	CHECK(r == xsk_rs_txsock_seek(tx, 0), "reserved_frames %d == seek(0) %d", r, xsk_rs_txsock_seek(tx, 0));
+	return r;
 }
 
 static void tx_accounting(xsk_rs_txsock *tx, const char *when)

@@ -282,6 +282,24 @@ pub fn xdp_attached(ns: &str, ifname: &str) -> bool {
     ip_link_shows_xdp(&ip(&["-n", ns, "-d", "link", "show", "dev", ifname]))
 }
 
+/// Asserts that no XDP program is attached to `ifname`, allowing the kernel
+/// up to two seconds to detach one. Closing the last link fd detaches at once,
+/// except when it was not the last: a child that another test thread is
+/// spawning (every `ip` command of the harness) holds a copy of every fd of the
+/// process until its exec closes them, and the link, with its program, goes
+/// only then. A program that really stays is still caught.
+pub fn assert_detached(ns: &str, ifname: &str, what: impl std::fmt::Display) {
+    let t = Instant::now();
+    if !xdp_attached(ns, ifname) {
+        return;
+    }
+    while xdp_attached(ns, ifname) {
+        assert!(t.elapsed() < Duration::from_secs(2), "{what}: an XDP program is still attached to {ifname}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    eprintln!("{what}: the program on {ifname} lingered, gone {:?} after the first look", t.elapsed());
+}
+
 /// Parses `ip -d link show` output. iproute2 names the mode on the first line
 /// (`xdp`, `xdpgeneric`, `xdpdrv`, `xdpoffload`, `xdpmulti`) and, with `-d`,
 /// adds a `prog/xdp…` line per attached program.

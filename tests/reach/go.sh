@@ -4,13 +4,18 @@
 # bindings/go against the installed library, found only through pkg-config:
 #
 #   style    gofmt -l lists nothing; go vet is clean
-#   go test  bindings/go/xskrs_test.go as root: its own namespaces and veth
-#            pair, byte-exact RX (skb, drv) and TX against an AF_PACKET peer,
+#   go test  bindings/go/*_test.go as root: its own namespaces and veth
+#            pairs, byte-exact RX (skb, drv) and TX against an AF_PACKET peer,
 #            exact counters, Close twice, errors (ENODEV, EBUSY, EINVAL,
-#            EOPNOTSUPP) with the library's messages, the Desc layout
+#            EOPNOTSUPP) with the library's messages, the Desc layout; the
+#            packet layer (packet_test.go): a bi echo both ways, Recv/Release
+#            frame accounting, ctx cancellation of RX and TX waits, 2000
+#            goroutines waiting at once on few OS threads
 #   rxdrop   the Go example bindings/go/examples/rxdrop, built into $bin,
 #            receives exactly N of peer_send's frames on $if_b (drv busy
 #            loop; skb with poll), then no XDP program is left
+#   pktrxdrop  the same for the packet layer's bindings/go/examples/pktrxdrop
+#            (drv busy loop; skb waiting in WaitRecv)
 #
 # Offline: the module has no requirements, and run.sh sets GOPROXY=off, so
 # nothing is ever downloaded.
@@ -37,17 +42,18 @@ go_vet() { (cd "$go_dir" && go_env go vet ./...); }
 
 go_test() { (cd "$go_dir" && go_env go test -count=1 -v ./...); }
 
-go_build_rxdrop() { (cd "$go_dir" && go_env go build -o "$bin/go_rxdrop" ./examples/rxdrop); }
+go_build_rxdrop() { (cd "$go_dir" && go_env go build -o "$bin/go_$1" "./examples/$1"); }
 
-# go_rxdrop TAG XDP ARGS...: go_rxdrop -n N receives exactly N frames, and
-# its one summary line says so in xsk_bench's format.
+# go_rxdrop EXAMPLE API TAG XDP ARGS...: the example (rxdrop or pktrxdrop)
+# with -n N receives exactly N frames, and its one summary line says so in
+# xsk_bench's format, with api=API.
 go_rxdrop() {
-	local tag=$1 xdp=$2 out
-	shift 2
-	out=$work/go-rxdrop-$tag.out
-	burst_into "$ns_b" "$out" "$work/go-rxdrop-$tag.err" "$ns_a" "$if_a" "$go_n" 100 \
-		timeout 30 "$bin/go_rxdrop" -i "$if_b" -m "$xdp" -n "$go_n" -d 20 "$@" || return 1
-	summary_expect "$out" mode=rxdrop ifname="$if_b" queue=0 xdp="${xdp/auto/drv}" bind=copy api=batch rx_pkts="$go_n" \
+	local example=$1 api=$2 tag=$3 xdp=$4 out
+	shift 4
+	out=$work/go-$example-$tag.out
+	burst_into "$ns_b" "$out" "$work/go-$example-$tag.err" "$ns_a" "$if_a" "$go_n" 100 \
+		timeout 30 "$bin/go_$example" -i "$if_b" -m "$xdp" -n "$go_n" -d 20 "$@" || return 1
+	summary_expect "$out" mode=rxdrop ifname="$if_b" queue=0 xdp="${xdp/auto/drv}" bind=copy api="$api" rx_pkts="$go_n" \
 		tx_pkts=0 tx_pps=0 rx_invalid_descs=0 tx_invalid_descs=0 || return 1
 	if ! grep -Eq '^summary: .* secs=[0-9]+\.[0-9]{3} .* rx_pps=[0-9]+ .* rx_dropped=[0-9]+ .* rx_ring_full=[0-9]+ rx_fill_ring_empty_descs=[0-9]+ tx_ring_empty_descs=[0-9]+$' "$out"; then
 		echo "summary line is not in xsk_bench's format"
@@ -55,10 +61,11 @@ go_rxdrop() {
 	fi
 }
 
+# go_case EXAMPLE API TAG XDP ARGS...
 go_case() {
-	local tag=$1
-	step "Go rxdrop $*: $go_n frames in" "$work/go-rxdrop-$tag.log" go_rxdrop "$@"
-	step "no XDP program left after Go rxdrop $tag" "$work/go-rxdrop-$tag-xdp.log" no_xdp_left "$ns_b" "$if_b"
+	local example=$1 tag=$3
+	step "Go ${*:1}: $go_n frames in" "$work/go-$example-$tag.log" go_rxdrop "$@"
+	step "no XDP program left after Go $example $tag" "$work/go-$example-$tag-xdp.log" no_xdp_left "$ns_b" "$if_b"
 }
 
 if ! command -v go >/dev/null || ! command -v gofmt >/dev/null; then
@@ -72,7 +79,10 @@ else
 	step "bindings/go: gofmt -l lists nothing" "$work/go-fmt.log" go_fmt_clean
 	step "bindings/go: go vet" "$work/go-vet.log" go_vet
 	step "bindings/go: go test (veth, root)" "$work/go-test.log" go_test
-	step "bindings/go: rxdrop example builds" "$work/go-build.log" go_build_rxdrop
-	go_case drv-busy drv
-	go_case skb-poll skb -p -b 16
+	step "bindings/go: rxdrop example builds" "$work/go-build.log" go_build_rxdrop rxdrop
+	go_case rxdrop batch drv-busy drv
+	go_case rxdrop batch skb-poll skb -p -b 16
+	step "bindings/go: pktrxdrop example builds" "$work/go-build-pkt.log" go_build_rxdrop pktrxdrop
+	go_case pktrxdrop pkt drv-busy drv
+	go_case pktrxdrop pkt skb-wait skb -p -b 16
 fi

@@ -10,7 +10,14 @@
 #                 root its own namespaces and veth pair: byte-exact RX from and
 #                 TX to an AF_PACKET peer, exact counters, errors (ENODEV,
 #                 EINVAL, EOPNOTSUPP, EBUSY, EBADF) with the library's messages,
-#                 close twice, ResourceWarning for unclosed objects
+#                 close twice, ResourceWarning for unclosed objects; and
+#                 bindings/python/test_packet.py, the packet layer (TxSocket,
+#                 RxSocket, BiSocket) on a pair of its own: byte-exact recv,
+#                 recv_packed, zero-copy batches and send/send_many both ways,
+#                 a BiSocket echoing and its halves on two threads, every frame
+#                 accounted for, timeouts honoured (a down interface for TX),
+#                 a batch's views unusable after its block and an escaped view
+#                 caught
 #   find_library  with LD_LIBRARY_PATH=$libdir (and no XSK_RS_LIB),
 #                 ctypes.util.find_library finds it (Python 3.11 runs
 #                 `ld -t -L<each LD_LIBRARY_PATH dir>`), the module loads it by
@@ -29,7 +36,8 @@ py=(python3 -B -X dev -W error)
 py_n=500 # frames peer_send bursts at the Python receiver
 
 py_unittest() {
-	(cd "$py_dir" && env -u LD_LIBRARY_PATH XSK_RS_LIB="$libdir/libxsk_rs.so.0" "${py[@]}" -m unittest -v test_xsk_rs)
+	(cd "$py_dir" && env -u LD_LIBRARY_PATH XSK_RS_LIB="$libdir/libxsk_rs.so.0" "${py[@]}" -m unittest -v \
+		test_xsk_rs test_packet)
 }
 
 py_find_library() {
