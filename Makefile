@@ -27,7 +27,9 @@
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench                            libxdp against xsk_rs on the same work in one run
 #                                         (bench/run.sh: throughput, set-up time, instructions
-#                                         per packet, Go and Python against C); rewrites BENCHMARKS.md and
+#                                         per packet, of the ring API and of the packet layer
+#                                         from C and from Rust (examples/bench_pkt.rs), Go and
+#                                         Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench
 #   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level

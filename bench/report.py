@@ -16,7 +16,9 @@ object whose "kind" is one of:
          impl (c-pkt, c-span, py-batch, py-packed, ...), mode, batch, run, mpps
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
-other (lib, api) pair in the input gets columns of its own. Kinds that are
+other (lib, api) pair in the input gets columns of its own. The packet
+layer (xsk_rs api=pkt, its C ABI; api=pkt-rust, the Rust API) also gets a
+section and a target of its own, against both of those in the same run. Kinds that are
 absent give a one-line "no data" section, so a quick run that produced only
 some kinds still renders. The output depends on the input only (the date is
 the one in the meta line, rows and columns are sorted), so the same input
@@ -36,7 +38,10 @@ HEAD = ("xsk_rs", "span")  # the path the targets are about: in-place batch call
 SCENARIOS = ["rxdrop", "txonly", "l2fwd"]
 MODES = ["skb", "drv"]
 LIBS = ["libxdp", "xsk_rs"]
-APIS = ["inline", "span", "batch", "desc"]
+APIS = ["inline", "span", "batch", "desc", "pkt", "pkt-rust"]
+# The packet layer's builds: C ABI (xskbench -DXSKBENCH_API_PKT) and Rust
+# (examples/bench_pkt.rs).
+PKT = [("xsk_rs", "pkt"), ("xsk_rs", "pkt-rust")]
 IMPLS = ["c", "go"]
 GO_APIS = ["batch", "pkt"]  # the ring-level batch calls, the packet layer
 
@@ -47,6 +52,8 @@ MAX_IPP_RATIO = 1.00
 MIN_GO_RATIO = {"batch": 0.80, "pkt": 0.90}
 MIN_PY_RATIO = 0.50  # Python's zero-copy batch receive against C's packet layer
 PY_PHASES = ["rate", "drain"]
+MIN_PKT_SPAN_RATIO = 0.97  # packet layer median Mpps / span path's
+MIN_PKT_BASE_RATIO = 1.00  # packet layer median Mpps / libxdp's
 
 # Field types per kind. "num" is an int or a finite float; bools are neither.
 FIELDS = {
@@ -455,8 +462,34 @@ def target_py(data):
     return rows
 
 
+def target_pkt(data):
+    name = (f"(f) packet layer median Mpps ≥ {MIN_PKT_SPAN_RATIO:.2f}× xsk_rs span and "
+            f"≥ {MIN_PKT_BASE_RATIO:.2f}× libxdp")
+    summary = rate_summary(data["rate"])
+    rows = []
+    for pkt in PKT:
+        for row in sorted(summary, key=row_key):
+            per = summary[row]
+            if pkt not in per:
+                continue
+            label = f"{name}, {pkt[1]} {row_name(row)}"
+            if HEAD not in per or BASE not in per:
+                rows.append([label, "span or libxdp not measured", NO_DATA])
+                continue
+            med = statistics.median(per[pkt])
+            r_span = ratio(med, statistics.median(per[HEAD]))
+            r_base = ratio(med, statistics.median(per[BASE]))
+            if r_span is None or r_base is None:
+                rows.append([label, "a median of 0", NO_DATA])
+                continue
+            rows.append([label, f"{r_span:.3f} of span, {r_base:.3f} of libxdp",
+                         pass_miss(r_span >= MIN_PKT_SPAN_RATIO and r_base >= MIN_PKT_BASE_RATIO)])
+    return rows or [[name, "no data", NO_DATA]]
+
+
 def section_targets(data):
-    rows = target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
+    rows = (target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
+            + target_pkt(data))
     return ["## Targets", ""] + table(["Target", "Measured", "Result"], rows, "lll") + [""]
 
 
@@ -503,6 +536,49 @@ def section_throughput(data, png_link):
     if png_link:
         lines += [f"![Median Mpps per scenario, min–max error bars]({png_link})", ""]
     return lines
+
+
+def section_pkt(data):
+    """The packet layer (C ABI and Rust) beside the span path and libxdp:
+    median Mpps, its ratios, and instructions per packet where counted."""
+    lines = ["## Packet layer", ""]
+    summary = rate_summary(data["rate"])
+    rows_with = [row for row in sorted(summary, key=row_key) if any(p in summary[row] for p in PKT)]
+    if not rows_with:
+        return lines + ["No packet-layer results in the input.", ""]
+    lines += [
+        "The packet layer hands out packets and frames, never ring entries or frame addresses. "
+        "**pkt** is its C ABI (xskbench built with `-DXSKBENCH_API_PKT`), **pkt-rust** its Rust API "
+        "(`examples/bench_pkt.rs`, no C in the loop); both run at batch 64 in the same rounds as libxdp "
+        "and the span path, on the same veth pair and generator, with the same timing and counting. "
+        "rxdrop: `recv_batch` then `release` (Rust: drop the `RxBatch`); txonly: `alloc` + `submit` "
+        "(Rust: `seek_n`, `peek_at`, `commit_n`, `kick`), every TX frame written once before the loop as "
+        "the other builds do, counting frames the kernel gave back; l2fwd: `recv_batch`, each packet "
+        "copied into a TX frame from `alloc` with its MACs swapped, `submit`, `release`: the two halves "
+        "own separate frames (RX 1024, all lent; TX 2048), so forwarding copies where the ring builds "
+        "send the received frame in place. Ratios divide medians; instructions per packet (ipp) are "
+        "callgrind's count of the same loop, batch 64, drv (a `rep movsb` copy counts one instruction "
+        "per byte, which inflates the packet layer's reclaim of completed TX frames).",
+        "",
+    ]
+    ipp = ipp_table(data["ipp"])
+    header = ["Scenario", "Mode", "Batch", "libxdp Mpps", "span Mpps"]
+    for _, api in PKT:
+        header += [f"{api} Mpps", f"{api}/span", f"{api}/libxdp"]
+    header += ["span ipp"] + [f"{api} ipp" for _, api in PKT]
+    rows = []
+    for row in rows_with:
+        per = summary[row]
+        med = {p: statistics.median(v) for p, v in per.items()}
+        cells = [row[0], row[1], str(row[2]), f3(med.get(BASE)), f3(med.get(HEAD))]
+        for p in PKT:
+            cells.append(f3(med.get(p)))
+            cells.append(f3(ratio(med[p], med[HEAD])) if p in med and HEAD in med else "–")
+            cells.append(f3(ratio(med[p], med[BASE])) if p in med and BASE in med else "–")
+        counts = ipp.get((row[0], row[2]), {})
+        cells += [f1(counts.get(HEAD))] + [f1(counts.get(p)) for p in PKT]
+        rows.append(cells)
+    return lines + table(header, rows, "lll" + "r" * (len(header) - 3)) + [""]
 
 
 def section_setup(data):
@@ -700,6 +776,7 @@ def render(data, png_link):
     lines += section_machine(data["meta"])
     lines += section_targets(data)
     lines += section_throughput(data, png_link)
+    lines += section_pkt(data)
     lines += section_setup(data)
     lines += section_ipp(data)
     lines += section_go(data)

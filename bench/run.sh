@@ -11,7 +11,10 @@
 #      functions; xsk_rs span calls, put/take batch calls and per-descriptor
 #      calls) runs rxdrop, txonly and l2fwd in skb and drv mode at batch 16,
 #      64 and 256, libxdp and xsk_rs span alternating (ABAB..., RUNS each),
-#      with xsk_rs put/take and per-descriptor in the same rounds at batch 64. Receiving scenarios are fed by xsk_bench
+#      with xsk_rs put/take and per-descriptor in the same rounds at batch 64,
+#      and so is the packet layer: xskbench's fifth build (-DXSKBENCH_API_PKT,
+#      its C ABI, api "pkt") and examples/bench_pkt.rs (its Rust API, no C in
+#      the loop, api "pkt-rust", built here with cargo). Receiving scenarios are fed by xsk_bench
 #      txonly (c-examples, the same generator for every run) pinned to CPU 0;
 #      the measured program runs on CPU 1.
 #   2. set-up: xskbench setup, UMEM creation to first packet received, 20
@@ -96,6 +99,24 @@ cc "${cflags[@]}" -DXSKBENCH_API_SPAN "$here/xskbench.c" -o "$bin/xskbench-span"
 	$(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
 # shellcheck disable=SC2046
 cc "${cflags[@]}" "$here/xskbench.c" -o "$bin/xskbench-desc" $(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
+# shellcheck disable=SC2046
+cc "${cflags[@]}" -DXSKBENCH_API_PKT "$here/xskbench.c" -o "$bin/xskbench-pkt" \
+	$(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
+# The packet layer from Rust: the crate's example, release profile (the one
+# the installed library was built with), copied next to the C builds. cargo
+# says where it put the binary, whatever the target directory.
+echo "building examples/bench_pkt (cargo, release)"
+"${CARGO:-cargo}" build --release --example bench_pkt --manifest-path "$repo/Cargo.toml" \
+	--message-format=json-render-diagnostics >"$work/cargo.json"
+pkt_rust=$("$python" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "bench_pkt" and m.get("executable"):
+        print(m["executable"])
+' "$work/cargo.json")
+[[ -x $pkt_rust ]] || { echo "bench: cargo built no bench_pkt example" >&2; exit 1; }
+cp "$pkt_rust" "$bin/xskbench-pkt-rust"
 
 ns_a="xskrs-bench-$$-a" ns_b="xskrs-bench-$$-b" if_a=veth0 if_b=veth1
 make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
@@ -168,6 +189,7 @@ meta = {
         "warm-up 0.5 s before each measured interval; libxdp and xsk_rs runs alternate (ABAB...)",
         "xsk_rs runs with its socket defaults, so its TX budget (XDP_MAX_TX_SKB_BUDGET) is the TX ring size, 2048; libxdp has no such option and gets the kernel default of 32 descriptors per kick",
         "libxdp runs without its dispatcher here: loading xdp-dispatcher.o fails with EPERM on this machine, and libxdp then falls back to its single default program",
+        "packet layer (api pkt: its C ABI; pkt-rust: its Rust API) at batch 64 in the same rounds: RX half 1024 frames (all lent), TX half 2048 frames, rings 2048; rxdrop recv_batch + release; txonly alloc + submit (frames written once before the loop, as for the others); l2fwd copies each packet into a TX frame with its MACs swapped, since the halves own separate frames",
     ],
 }
 with open(sys.argv[1], "a") as f:
@@ -189,7 +211,7 @@ for scenario in rxdrop txonly l2fwd; do
 			echo "== $scenario $mode batch $batch"
 			for ((r = 1; r <= runs; r++)); do
 				builds=(libxdp span)
-				[[ $batch -eq 64 ]] && builds+=(batch desc)
+				[[ $batch -eq 64 ]] && builds+=(batch desc pkt pkt-rust)
 				for build in "${builds[@]}"; do
 					measure "$r" "$build" "$scenario" -m "$mode" -b "$batch" -w "$warm" -d "$secs"
 				done
@@ -223,7 +245,7 @@ done
 for scenario in rxdrop l2fwd txonly; do
 	pkts=1024
 	[[ $scenario == txonly ]] && pkts=100000
-	for build in libxdp span batch desc; do
+	for build in libxdp span batch desc pkt pkt-rust; do
 		echo "== callgrind $scenario $build"
 		until_free
 		cg=$work/cg.$scenario.$build

@@ -5,9 +5,10 @@
  *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
  *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]
  *
- * The backend header (backend_libxdp.h or backend_xsk_rs.h, chosen by
- * -DXSKBENCH_LIBXDP) supplies struct bk, bk_open_umem/_socket, bk_close and
- * the ring steps the loops are written in:
+ * The backend header (backend_libxdp.h, backend_xsk_rs.h or
+ * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT)
+ * supplies struct bk, bk_close, bk_stats and, for the ring builds,
+ * bk_open_umem/_socket and the ring steps the loops are written in:
  *   rx_begin(b, max) -> n   rx_at(b, i)        rx_end(b, n)
  *   comp_begin(b, max) -> n comp_at(b, i)      comp_end(b, n)
  *   fill_begin(b, n) -> <=n fill_set(b, i, a)  fill_end(b, n) -> placed
@@ -16,8 +17,14 @@
  * span flavour (in-place runs of entries, which stop at the ring's end, so
  * *_begin may grant fewer than asked), a batch flavour (take/put with arrays,
  * where *_end may place fewer than n) and a per-descriptor flavour (the
- * reserve/peek steps as library calls). The loops below
- * are the only code that moves packets, and they are the same text for all.
+ * reserve/peek steps as library calls). The ring loops below
+ * are the only code that moves packets, and they are the same text for all
+ * four ring builds.
+ *
+ * The fifth build (-DXSKBENCH_API_PKT) is xsk_rs's packet layer, which hands
+ * out packets and frames, never ring entries: it has loops of its own, each
+ * the packet layer's natural way to do the scenario's work (see "The packet
+ * layer's loops"), with the same counting, timing and output.
  *
  * Geometry (both libraries): 4096 frames of 4096 bytes, fill and completion
  * rings of 2048, RX and TX rings of 2048, need_wakeup, copy mode (veth has no
@@ -71,8 +78,10 @@
 #define BENCH_LEND (BENCH_FILL_SIZE / 2)
 #define BENCH_BATCH_MAX 1024u
 
-#ifdef XSKBENCH_LIBXDP
+#if defined(XSKBENCH_LIBXDP)
 #include "backend_libxdp.h"
+#elif defined(XSKBENCH_API_PKT)
+#include "backend_xsk_rs_pkt.h"
 #else
 #include "backend_xsk_rs.h"
 #endif
@@ -118,14 +127,6 @@ static void on_stop(int sig)
 static double secs_between(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-static double ms_since(const struct timespec *a)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return secs_between(a, &now) * 1e3;
 }
 
 static int usage(const char *why)
@@ -222,6 +223,28 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+static uint64_t loop_limit(const struct opts *o)
+{
+	return o->packets ? o->packets : UINT64_MAX;
+}
+
+/* One frame as txonly sends it: a header no host answers (the peer drops the
+ * frame at once), then a pattern that differs per frame f. */
+static void write_frame(uint8_t *p, uint32_t len, uint32_t f)
+{
+	static const uint8_t head[14] = {
+		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x02, /* no host has this MAC: the peer drops */
+		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x01, 0x88, 0xb5,
+	};
+
+	memcpy(p, head, sizeof(head));
+	for (uint32_t i = sizeof(head); i < len; i++)
+		p[i] = (uint8_t)(i * 7 + f);
+}
+
+#ifndef XSKBENCH_API_PKT
+/* ---- the ring loops (libxdp and xsk_rs's ring-level builds) ------------- */
+
 /* A kick: sendto for TX, recvfrom for a fill ring that asks for a wakeup. */
 static inline void kick_tx(struct bk *b)
 {
@@ -251,11 +274,6 @@ static inline void kick_fill(struct bk *b)
 			done_ += fill_end((b), f_);                     \
 		}                                                       \
 	} while (0)
-
-static uint64_t loop_limit(const struct opts *o)
-{
-	return o->packets ? o->packets : UINT64_MAX;
-}
 
 static void rxdrop(struct bk *b, const struct opts *o)
 {
@@ -360,6 +378,110 @@ static void l2fwd(struct bk *b, const struct opts *o)
 	}
 }
 
+#else
+/* ---- the packet layer's loops (-DXSKBENCH_API_PKT) ----------------------
+ *
+ * Same counting and stopping as the ring loops. The packet layer lends,
+ * takes back and kicks inside its calls:
+ * rxdrop  xsk_rs_rxsock_recv_batch (which, when nothing arrived, wakes the
+ *         kernel for the fill ring if it asks), then _release, which lends
+ *         the frames to the kernel again
+ * txonly  _alloc (which takes back completed frames when it runs short) and
+ *         _submit with the lengths (commit + kick). Every TX frame was
+ *         written once before the loop (prime_frames), and a frame keeps
+ *         what was last written into it, so the loop writes nothing, as in
+ *         the ring builds. Counts frames the kernel gave back of those sent
+ *         in the loop (sent less in flight; the primed ones come back first).
+ * l2fwd   _recv_batch; each packet copied into a TX frame from _alloc with
+ *         its MACs swapped; _submit; _release. The two halves own separate
+ *         frames, so the packet layer cannot send a received frame in place:
+ *         the copy is this layer's cost, paid here as an application would.
+ */
+static void rxdrop(struct bk *b, const struct opts *o)
+{
+	const uint64_t limit = loop_limit(o);
+	uint64_t n_total = 0;
+
+	while (!stop && n_total < limit) {
+		uint32_t n = bk_count(xsk_rs_rxsock_recv_batch(b->rx, b->pkts, o->batch));
+
+		if (!n)
+			continue;
+		bk_count(xsk_rs_rxsock_release(b->rx, n));
+		n_total += n;
+		counted = n_total;
+	}
+}
+
+static void txonly(struct bk *b, const struct opts *o)
+{
+	const uint64_t limit = loop_limit(o);
+	uint64_t sent = 0, done = 0;
+
+	for (uint32_t i = 0; i < o->batch; i++)
+		b->lens[i] = o->len;
+	while (!stop && done < limit) {
+		uint32_t n = bk_count(xsk_rs_txsock_alloc(b->tx, b->bufs, o->batch));
+		uint64_t flight;
+
+		if (n) {
+			bk_count(xsk_rs_txsock_submit(b->tx, b->lens, n));
+			sent += n;
+		} else {
+			/* No room: the kernel may still hold sent frames for a kick. */
+			bk_count(xsk_rs_txsock_kick(b->tx));
+		}
+		flight = bk_count(xsk_rs_txsock_in_flight_frames(b->tx));
+		done = sent > flight ? sent - flight : 0;
+		counted = done;
+	}
+}
+
+/* Copies a received packet into a TX frame with its MACs swapped. */
+static inline void copy_swapped(uint8_t *d, const uint8_t *s, uint32_t len)
+{
+	if (len < 12) {
+		memcpy(d, s, len);
+		return;
+	}
+	memcpy(d, s + 6, 6);
+	memcpy(d + 6, s, 6);
+	memcpy(d + 12, s + 12, len - 12);
+}
+
+static void l2fwd(struct bk *b, const struct opts *o)
+{
+	const uint64_t limit = loop_limit(o);
+	uint64_t done = 0;
+
+	while (!stop && done < limit) {
+		uint32_t n = bk_count(xsk_rs_rxsock_recv_batch(b->rx, b->pkts, o->batch)), sent = 0;
+
+		while (sent < n) {
+			uint32_t t = bk_count(xsk_rs_txsock_alloc(b->tx, b->bufs, n - sent));
+
+			if (!t) {
+				bk_count(xsk_rs_txsock_kick(b->tx));
+				continue;
+			}
+			for (uint32_t i = 0; i < t; i++) {
+				const struct xsk_rs_pkt *p = &b->pkts[sent + i];
+				uint32_t len = p->len < b->bufs[i].len ? p->len : b->bufs[i].len;
+
+				copy_swapped(b->bufs[i].data, p->data, len);
+				b->lens[i] = len;
+			}
+			bk_count(xsk_rs_txsock_submit(b->tx, b->lens, t));
+			sent += t;
+		}
+		done += n;
+		counted = done;
+		if (n)
+			bk_count(xsk_rs_rxsock_release(b->rx, n));
+	}
+}
+#endif
+
 /* The packet loop: callgrind runs count instructions from here down
  * (--toggle-collect=bench_loop). */
 __attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
@@ -372,21 +494,13 @@ __attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
 	}
 }
 
+#ifndef XSKBENCH_API_PKT
 static void write_frames(struct bk *b, uint32_t len)
 {
-	static const uint8_t head[14] = {
-		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x02, /* no host has this MAC: the peer drops */
-		0x02, 0x58, 0x53, 0x4b, 0xbe, 0x01, 0x88, 0xb5,
-	};
 	uint8_t *area = bk_area(b);
 
-	for (uint32_t f = 0; f < BENCH_FRAMES; f++) {
-		uint8_t *p = area + (size_t)f * BENCH_FRAME_SIZE;
-
-		memcpy(p, head, sizeof(head));
-		for (uint32_t i = sizeof(head); i < len; i++)
-			p[i] = (uint8_t)(i * 7 + f);
-	}
+	for (uint32_t f = 0; f < BENCH_FRAMES; f++)
+		write_frame(area + (size_t)f * BENCH_FRAME_SIZE, len, f);
 }
 
 static int lend_frames(struct bk *b)
@@ -403,6 +517,14 @@ static int lend_frames(struct bk *b)
 		idx += fill_end(b, f);
 	}
 	return 0;
+}
+
+static double ms_since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return secs_between(a, &now) * 1e3;
 }
 
 static int run_setup(const struct opts *o)
@@ -452,6 +574,71 @@ static int run_setup(const struct opts *o)
 	return 0;
 }
 
+/* The UMEM, its frames written (txonly) or lent (the others), the socket.
+ * The fill ring is the UMEM's: frames are lent before the socket is bound,
+ * so the first packets find them. */
+static int bench_open(struct bk *b, const struct opts *o, char *err, size_t errlen)
+{
+	if (bk_open_umem(b, err, errlen))
+		return -1;
+	if (o->scenario == TXONLY)
+		write_frames(b, o->len);
+	else if (lend_frames(b)) {
+		snprintf(err, errlen, "fill ring refused the first frames");
+		bk_close(b);
+		return -1;
+	}
+	return bk_open_socket(b, o->ifname, o->queue, o->drv, err, errlen);
+}
+#else
+static int run_setup(const struct opts *o)
+{
+	(void)o;
+	return usage("setup is measured by the ring builds");
+}
+
+/* Writes every TX frame once (write_frame's bytes) and sends it, so that the
+ * loop finds the frames written; outside the measured loop, as write_frames
+ * is for the ring builds. */
+static int prime_frames(struct bk *b, uint32_t len)
+{
+	uint32_t n = 0;
+
+	while (n < BENCH_PKT_TX_FRAMES) {
+		uint32_t want = BENCH_PKT_TX_FRAMES - n < BENCH_BATCH_MAX ? BENCH_PKT_TX_FRAMES - n : BENCH_BATCH_MAX;
+		int got = xsk_rs_txsock_alloc(b->tx, b->bufs, want), rc;
+
+		if (got <= 0)
+			return got;
+		for (int i = 0; i < got; i++) {
+			write_frame(b->bufs[i].data, len, n + (uint32_t)i);
+			b->lens[i] = len;
+		}
+		rc = xsk_rs_txsock_submit(b->tx, b->lens, (uint32_t)got);
+		if (rc < 0)
+			return rc;
+		n += (uint32_t)got;
+	}
+	return 0;
+}
+
+/* The halves the scenario uses (rxdrop: RX, txonly: TX, l2fwd: both), the
+ * TX frames written for txonly. */
+static int bench_open(struct bk *b, const struct opts *o, char *err, size_t errlen)
+{
+	int rc;
+
+	if (bk_open(b, o->ifname, o->queue, o->drv, o->scenario != RXDROP, o->scenario != TXONLY, err, errlen))
+		return -1;
+	if (o->scenario == TXONLY && (rc = prime_frames(b, o->len)) < 0) {
+		snprintf(err, errlen, "writing the tx frames: %s (%s)", xsk_rs_strerror(rc), xsk_rs_last_error());
+		bk_close(b);
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -467,20 +654,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.scenario == SETUP)
 		return run_setup(&o);
-	/* The fill ring is the UMEM's: frames are lent before the socket is bound,
-	 * so the first packets find them. */
-	if (bk_open_umem(&b, err, sizeof(err))) {
-		fprintf(stderr, "xskbench: %s\n", err);
-		return 1;
-	}
-	if (o.scenario == TXONLY)
-		write_frames(&b, o.len);
-	else if (lend_frames(&b)) {
-		fprintf(stderr, "xskbench: fill ring refused the first frames\n");
-		bk_close(&b);
-		return 1;
-	}
-	if (bk_open_socket(&b, o.ifname, o.queue, o.drv, err, sizeof(err))) {
+	if (bench_open(&b, &o, err, sizeof(err))) {
 		fprintf(stderr, "xskbench: %s\n", err);
 		return 1;
 	}

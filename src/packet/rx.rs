@@ -23,8 +23,6 @@ pub struct Rx {
     /// Frames not lent to the kernel and not held by the user: empty unless
     /// the fill ring was short of room.
     spare: Vec<u64>,
-    /// Frame addresses on their way back to the fill ring.
-    scratch: Vec<u64>,
     frames: u32,
     frame_size: u32,
     area: NonNull<u8>,
@@ -36,9 +34,6 @@ pub struct Rx {
 // handed to it.
 unsafe impl Send for Rx {}
 
-/// Frames given back to the fill ring per `put`.
-const BATCH: usize = 64;
-
 impl Rx {
     pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Rx {
         debug_assert_eq!(plan.umem.flags & UMEM_UNALIGNED_CHUNKS, 0);
@@ -48,7 +43,6 @@ impl Rx {
             fill: NonNull::new(shared.umem.fill_ptr()).expect("a umem has a fill ring"),
             first: 0,
             spare: (0..plan.rx_frames as u64).map(|i| i * fs as u64).collect(),
-            scratch: Vec::with_capacity(BATCH),
             frames: plan.rx_frames,
             frame_size: fs,
             area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
@@ -181,11 +175,7 @@ impl Socket<Rx> {
     fn packet(&self, d: Desc) -> Result<&[u8]> {
         let end = d.addr.checked_add(d.len as u64).filter(|&e| e <= self.half.area_len);
         if end.is_none() {
-            return Err(Error::invalid(format!(
-                "received descriptor addr {:#x} len {} lies outside the umem of {} bytes: the rx ring was \
-                 overwritten",
-                d.addr, d.len, self.half.area_len
-            )));
+            return Err(outside_umem(d, self.half.area_len));
         }
         // SAFETY: inside the area; the frame is the user's until commit, which
         // needs `&mut self` and so ends this borrow first.
@@ -206,24 +196,45 @@ impl Socket<Rx> {
         if n > have as usize {
             return Err(past_seek("commit_n", n, have));
         }
-        let fs = self.half.frame_size as u64;
-        let mut done = 0u32;
-        while done < n as u32 {
-            let chunk = (n as u32 - done).min(BATCH as u32);
-            let first = self.half.first.wrapping_add(done);
-            self.half.scratch.clear();
-            for i in 0..chunk {
-                let a = self.ring().get(first.wrapping_add(i)).addr;
-                self.half.scratch.push(a - a % fs);
+        let n = n as u32;
+        // Frames start at multiples of the frame size, a power of two (aligned
+        // mode), so masking an address inside a frame gives the frame's start.
+        let frame = !(self.half.frame_size as u64 - 1);
+        let r = &mut self.half;
+        // SAFETY: the RX and fill rings are this half's alone (see `Shared`),
+        // and `&mut self` keeps that to this call.
+        let (ring, fill) = unsafe { (r.ring.as_ref(), r.fill.as_mut()) };
+        // Straight from the RX ring into the fill ring: the lending rule
+        // leaves the fill ring room for every frame, so all of them fit, and
+        // any that do not (its shared index overwritten) wait in `spare`.
+        let lend = fill.nb_free(n);
+        if let Some(idx) = fill.reserve(lend) {
+            let (rx_size, fill_size) = (ring.size(), fill.size());
+            let mut done = 0;
+            // In runs that stop at either ring's end, through pointers to
+            // the slots (no index mask, nor a reload of the rings' geometry,
+            // per entry).
+            while done < lend {
+                let (from, to) = (r.first.wrapping_add(done), idx.wrapping_add(done));
+                let run = (lend - done).min(rx_size - (from & (rx_size - 1))).min(fill_size - (to & (fill_size - 1)));
+                let (src, dst) = (ring.slot(from), fill.slot(to));
+                for i in 0..run as usize {
+                    // SAFETY: both rings' slots are masked pointers into
+                    // their entries arrays (power-of-two sizes), which hold
+                    // `run` more entries before their ends; the RX entries
+                    // were peeked, the fill slots reserved, and neither array
+                    // is the other's.
+                    unsafe { *dst.add(i) = (*src.add(i)).addr & frame };
+                }
+                done += run;
             }
-            let r = &mut self.half;
-            // SAFETY: the fill ring is this half's alone.
-            let put = unsafe { r.fill.as_mut() }.put(&r.scratch) as usize;
-            r.spare.extend_from_slice(&r.scratch[put..]);
-            done += chunk;
+            fill.submit(lend);
         }
-        self.ring().release(n as u32);
-        self.half.first = self.half.first.wrapping_add(n as u32);
+        for i in lend..n {
+            r.spare.push(ring.get(r.first.wrapping_add(i)).addr & frame);
+        }
+        self.ring().release(n);
+        self.half.first = self.half.first.wrapping_add(n);
         Ok(())
     }
 
@@ -358,6 +369,17 @@ impl Socket<Rx> {
             }
         }
     }
+}
+
+/// The error for a received descriptor outside the umem (cold: see
+/// `past_seek`).
+#[cold]
+#[inline(never)]
+fn outside_umem(d: Desc, area_len: u64) -> Error {
+    Error::invalid(format!(
+        "received descriptor addr {:#x} len {} lies outside the umem of {} bytes: the rx ring was overwritten",
+        d.addr, d.len, area_len
+    ))
 }
 
 /// Received packets read in place, from [`RxSocket::recv_batch`](crate::RxSocket::recv_batch).

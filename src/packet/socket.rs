@@ -157,7 +157,11 @@ pub(super) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
     timeout.map(|t| Instant::now().checked_add(t).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32)))
 }
 
-/// The error for an index past what `seek` found.
+/// The error for an index past what `seek` found. Cold and never inlined,
+/// like every error the hot calls build, so that their fast paths stay small
+/// enough to inline.
+#[cold]
+#[inline(never)]
 pub(super) fn past_seek(what: &str, i: usize, have: u32) -> Error {
     Error::invalid(format!(
         "{what} {i}: only {have} descriptor{} found by seek and not yet committed; call seek_n first",

@@ -79,13 +79,19 @@ impl Socket<Tx> {
         // The completion ring is shared memory anything mapping it can write:
         // keep only frame starts of this half's own frames, so no write can
         // ever land outside them.
-        let (lo, hi, fs) = (t.lo, t.lo + t.frames as u64 * t.frame_size as u64, t.frame_size as u64);
-        if t.free[len..].iter().any(|&a| a < lo || a >= hi || (a - lo) % fs != 0) {
+        // Frames start at multiples of the frame size, a power of two (aligned
+        // mode), from `lo` on (itself a multiple), so an address is a frame
+        // start of this half when it lies in `lo..lo + span` and its low bits
+        // are clear: a mask, not a division per frame. One branch-free pass
+        // for the common case (every address good); the repair only if not.
+        let (lo, span, low) = (t.lo, t.frames as u64 * t.frame_size as u64, t.frame_size as u64 - 1);
+        let bad = t.free[len..].iter().fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a & low != 0));
+        if bad {
             let mut kept = len;
             for i in len..t.free.len() {
                 let a = t.free[i];
-                if a >= lo && a < hi {
-                    t.free[kept] = a - (a - lo) % fs;
+                if a.wrapping_sub(lo) < span {
+                    t.free[kept] = a & !low;
                     kept += 1;
                 }
             }
@@ -148,10 +154,19 @@ impl Socket<Tx> {
         let t = &mut self.half;
         // SAFETY: this half's ring (see `ring`); borrowed apart from `free`.
         let ring = unsafe { t.ring.as_mut() };
-        for i in 0..got {
-            let addr = t.free.pop().expect("got is at most the free frames");
-            ring.set(idx.wrapping_add(i), Desc { addr, len: 0, options: 0 });
-        }
+        // The last `got` free frames, last first (as popping them would give
+        // them: the lowest frames first), then cut from the list at once.
+        let rest = t.free.len() - got as usize;
+        let frames = &t.free[rest..];
+        in_runs(ring, idx, got, |slots, done, run| {
+            let end = frames.len() - done as usize;
+            for (i, &addr) in frames[end - run as usize..end].iter().rev().enumerate() {
+                // SAFETY: `run` slots from `slots` on (see `in_runs`), reserved
+                // just now; the free list is not in the ring.
+                unsafe { slots.add(i).write(Desc { addr, len: 0, options: 0 }) };
+            }
+        });
+        t.free.truncate(rest);
         Ok((have + got) as usize)
     }
 
@@ -227,40 +242,62 @@ impl Socket<Tx> {
             return Err(past_seek("commit_n", n, have));
         }
         let first = self.half.first;
-        for i in 0..n as u32 {
-            // SAFETY: reserved slots, written by seek_n.
-            if unsafe { (*self.ring().slot(first.wrapping_add(i))).len } == 0 {
-                return Err(Error::invalid(format!(
-                    "commit_n {n}: descriptor {i} has no packet; peek it with its length first"
-                )));
+        let ring = self.ring();
+        // One branch-free pass for the common case (every one peeked); the
+        // search only if not.
+        let mut any_unpeeked = false;
+        in_runs(ring, first, n as u32, |slots, _, run| {
+            for i in 0..run as usize {
+                // SAFETY: `run` reserved slots from `slots` on (see `in_runs`),
+                // written by seek_n.
+                any_unpeeked |= unsafe { (*slots.add(i)).len } == 0;
             }
+        });
+        if any_unpeeked {
+            // SAFETY: as above.
+            let i = (0..n as u32).position(|i| unsafe { (*ring.slot(first.wrapping_add(i))).len } == 0);
+            return Err(unpeeked(n, i.unwrap_or_default()));
         }
-        self.ring().submit(n as u32);
-        self.half.first = first.wrapping_add(n as u32);
+        self.publish(n as u32);
         Ok(())
+    }
+
+    /// Publishes the first `n` reserved descriptors, which `commit_n` or
+    /// `commit_lens` checked.
+    #[inline(always)]
+    fn publish(&mut self, n: u32) {
+        self.ring().submit(n);
+        self.half.first = self.half.first.wrapping_add(n);
     }
 
     /// Gives the first `lens.len()` reserved descriptors these lengths and
     /// publishes them (for frames written through [`Self::buffer_at`]).
     /// Fails, publishing nothing, when fewer are reserved, or a length is 0 or
     /// over [`Self::max_len`].
+    #[inline]
     pub fn commit_lens(&mut self, lens: &[u32]) -> Result<()> {
         let have = self.ring().reserved();
         if lens.len() > have as usize {
             return Err(past_seek("commit_lens", lens.len(), have));
         }
-        if let Some(i) = lens.iter().position(|&l| l == 0 || l > self.half.max_len) {
-            return Err(match lens[i] {
-                0 => Error::invalid(format!("commit_lens: length {i} is 0")),
-                l => self.too_long(l as usize).context(&format!("commit_lens: length {i}")),
-            });
+        // One branch-free pass for the common case (every length good): a
+        // wrapping `l - 1` is below `max` exactly when 0 < l <= max.
+        let max = self.half.max_len;
+        if lens.iter().fold(false, |bad, &l| bad | (l.wrapping_sub(1) >= max)) {
+            let i = lens.iter().position(|&l| l == 0 || l > max).unwrap_or_default();
+            return Err(self.bad_commit_len(i, lens[i]));
         }
         let first = self.half.first;
-        for (i, &len) in lens.iter().enumerate() {
-            // SAFETY: reserved slots, written by seek_n.
-            unsafe { (*self.ring().slot(first.wrapping_add(i as u32))).len = len };
-        }
-        self.commit_n(lens.len())
+        let ring = self.ring();
+        in_runs(ring, first, lens.len() as u32, |slots, done, run| {
+            for (i, &len) in lens[done as usize..(done + run) as usize].iter().enumerate() {
+                // SAFETY: `run` reserved slots from `slots` on (see `in_runs`).
+                unsafe { (*slots.add(i)).len = len };
+            }
+        });
+        // Every length is non-zero: nothing for commit_n to check.
+        self.publish(lens.len() as u32);
+        Ok(())
     }
 
     /// Wakes the kernel to send what was committed, if it asks for a wakeup
@@ -433,6 +470,8 @@ impl Socket<Tx> {
     /// The error for packet `i` of `what` whose length is 0 or over
     /// [`Self::max_len`]: an empty packet would reserve a descriptor that
     /// `commit_n` refuses, so it is refused before anything is reserved.
+    #[cold]
+    #[inline(never)]
     fn bad_len(&self, what: &str, i: usize, len: usize) -> Error {
         match len {
             0 => Error::invalid(format!("{what}: packet {i} has length 0")),
@@ -440,6 +479,18 @@ impl Socket<Tx> {
         }
     }
 
+    /// The error for `commit_lens`'s length `i`, `len`, 0 or too long.
+    #[cold]
+    #[inline(never)]
+    fn bad_commit_len(&self, i: usize, len: u32) -> Error {
+        match len {
+            0 => Error::invalid(format!("commit_lens: length {i} is 0")),
+            l => self.too_long(l as usize).context(&format!("commit_lens: length {i}")),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
     fn too_long(&self, len: usize) -> Error {
         Error::TooLong(format!(
             "packet of {len} bytes on {} queue {}: the most a frame here carries is {} bytes (frame size {}, and \
@@ -450,4 +501,31 @@ impl Socket<Tx> {
             self.half.frame_size
         ))
     }
+}
+
+/// Calls `f(slots, done, run)` for each run of the `n` TX ring slots from
+/// free-running index `at` on that lies before the entries array's end (at
+/// most two: before and after the wrap): `slots` points at `run` consecutive
+/// entries, the `done`-th to the `done + run - 1`-th of the `n`. So a loop
+/// over them needs neither an index mask nor a reload of the ring's
+/// geometry per entry. `n` is at most the ring's size.
+#[inline(always)]
+fn in_runs(ring: &mut TxRing, at: u32, n: u32, mut f: impl FnMut(*mut Desc, u32, u32)) {
+    let size = ring.size();
+    let mut done = 0;
+    while done < n {
+        let idx = at.wrapping_add(done);
+        // The size is a power of two: the mask is the slot's place.
+        let run = (n - done).min(size - (idx & (size - 1)));
+        f(ring.slot(idx), done, run);
+        done += run;
+    }
+}
+
+/// The error for a descriptor `commit_n` found never peeked (cold: see
+/// `past_seek`).
+#[cold]
+#[inline(never)]
+fn unpeeked(n: usize, i: usize) -> Error {
+    Error::invalid(format!("commit_n {n}: descriptor {i} has no packet; peek it with its length first"))
 }
