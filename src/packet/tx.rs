@@ -88,10 +88,14 @@ impl Socket<Tx> {
         let bad = t.free[len..].iter().fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a & low != 0));
         if bad {
             let mut kept = len;
+            // Only exact frame starts: the kernel completes the addresses it
+            // was given, which were frame starts, so any other value was
+            // written by someone else; rounding it down could name a frame
+            // that is free or in flight already, and hand it out twice.
             for i in len..t.free.len() {
                 let a = t.free[i];
-                if a.wrapping_sub(lo) < span {
-                    t.free[kept] = a & !low;
+                if a.wrapping_sub(lo) < span && a & low == 0 {
+                    t.free[kept] = a;
                     kept += 1;
                 }
             }
