@@ -765,8 +765,11 @@ int xsk_rs_txsock_submit(struct xsk_rs_txsock *tx, const uint32_t *lens, uint32_
  * Copies the `len` bytes at `data` into a free frame and sends it (commit
  * and kick). Returns 1 when queued; 0 when there was no room (no free frame
  * or a full TX ring: not an error; `xsk_rs_txsock_wait` waits for room);
- * -EMSGSIZE for `len` over `xsk_rs_txsock_max_len`; -EINVAL for a NULL
- * `tx`, a NULL `data` or a `len` of 0; the kick's negative errno. `data` is
+ * -EMSGSIZE for `len` over `xsk_rs_txsock_max_len`; -EBUSY while frames
+ * from `xsk_rs_txsock_alloc` or `xsk_rs_txsock_peek` are not yet submitted or
+ * committed (the send would publish them under the caller; a `seek` never
+ * peeked is the send's to use); -EINVAL for a NULL `tx`, a NULL `data` or a
+ * `len` of 0; the kick's negative errno (the packet was queued). `data` is
  * the caller's, only read during the call. `tx`'s thread.
  */
 int xsk_rs_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len);
@@ -776,7 +779,8 @@ int xsk_rs_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len)
  * with one kick for all. Returns how many were queued: fewer than `n` when
  * room ran out (0 is "no room", not an error). A packet over
  * `xsk_rs_txsock_max_len`, or of length 0, stops the batch before it, with
- * a message; when it is the first the call returns -EMSGSIZE or -EINVAL. -EINVAL
+ * a message; when it is the first the call returns -EMSGSIZE or -EINVAL.
+ * -EBUSY, queueing nothing, as for `xsk_rs_txsock_send`. -EINVAL
  * also for a NULL `tx`, a NULL `pkts` with `n` above 0, or a packet whose
  * `data` is NULL (checked before anything is queued). `pkts` and the bytes
  * are the caller's, only read during the call. `tx`'s thread.
@@ -788,7 +792,7 @@ int xsk_rs_txsock_send_batch(struct xsk_rs_txsock *tx, const struct xsk_rs_pkt *
  * `lens[i]` bytes long, each in its own frame, with one kick for all (one
  * buffer and one call per batch, for bindings). Returns how many were
  * queued, as `xsk_rs_txsock_send_batch` (a length of 0 or over
- * `xsk_rs_txsock_max_len` stops the batch). -EINVAL for a NULL `tx`, a NULL
+ * `xsk_rs_txsock_max_len` stops the batch; -EBUSY as there). -EINVAL for a NULL `tx`, a NULL
  * `data` with `size` above 0, a `size` above `SSIZE_MAX`, a NULL `lens` with
  * `n` above 0, or lengths that add up to more than `size` (nothing queued).
  * `tx`'s thread.
@@ -858,12 +862,14 @@ int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, 
 int xsk_rs_rxsock_release(struct xsk_rs_rxsock *rx, uint32_t n);
 
 /**
- * Copies the next received packet (the oldest found, if any are) into
- * `buf` and gives its frame back. Returns the packet's length (> 0; when
- * it is over `cap`, only `cap` bytes were copied), 0 when nothing arrived
- * (not an error), or -EINVAL for a NULL `rx`, or a NULL `buf` with `cap`
- * above 0 (`buf` NULL with `cap` 0 drops the packet and returns its
- * length). `rx`'s thread.
+ * Copies the next received packet into `buf` and gives its frame back.
+ * Returns the packet's length (> 0; when it is over `cap`, only `cap` bytes
+ * were copied), 0 when nothing arrived (not an error), -EBUSY while packets
+ * found by `xsk_rs_rxsock_seek` or `xsk_rs_rxsock_recv_batch` are not yet
+ * committed or released (their pointers stay valid until then, so they are
+ * not taken), or -EINVAL for a NULL `rx`, or a NULL `buf` with `cap` above 0
+ * (`buf` NULL with `cap` 0 drops the packet and returns its length). `rx`'s
+ * thread.
  */
 int xsk_rs_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap);
 
@@ -873,9 +879,10 @@ int xsk_rs_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap);
  * Returns how many (0 when nothing arrived). It stops before a packet that
  * does not fit in what is left of `buf`, which stays for the next call,
  * unless it is the first: that one is copied cut to `size` bytes, and its
- * `lens[0]` is its full length. -EINVAL for a NULL `rx`, a NULL `buf` with
- * `size` above 0, a `size` above `SSIZE_MAX`, or a NULL `lens` with `max`
- * above 0. `rx`'s thread.
+ * `lens[0]` is its full length. -EBUSY while packets found by seek or
+ * recv_batch are not yet committed or released (as `xsk_rs_rxsock_recv`).
+ * -EINVAL for a NULL `rx`, a NULL `buf` with `size` above 0, a `size` above
+ * `SSIZE_MAX`, or a NULL `lens` with `max` above 0. `rx`'s thread.
  */
 int xsk_rs_rxsock_recv_packed(struct xsk_rs_rxsock *rx,
                               void *buf,

@@ -338,6 +338,13 @@ impl Socket {
         }
     }
 
+    /// Refuses `what` in a forked child that inherited the socket (its rings
+    /// there are zeroed memory; see `crate::fork`).
+    #[inline]
+    pub(crate) fn check_owner(&self, what: &str) -> Result<()> {
+        self.owner.check(what)
+    }
+
     /// The error for a socket the kernel has unbound for good (`ENXIO`): its
     /// interface was deleted or moved to another network namespace.
     fn gone(&self, what: &str) -> Error {

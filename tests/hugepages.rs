@@ -361,3 +361,51 @@ fn an_empty_pool_is_enomem_naming_nr_hugepages() {
         assert!(msg.contains(&want), "{want:?} missing from: {msg}");
     }
 }
+
+/// The packet layer's `XdpConfig::huge_page`: a bi socket whose UMEM lives in
+/// huge pages echoes packets byte for byte, and its pages come back.
+#[test]
+fn a_packet_layer_socket_in_huge_pages_echoes() {
+    if !common::require_root() {
+        return;
+    }
+    // 256 + 256 frames of 4096 bytes: one 2 MiB page.
+    let cfg = xsk_rs::XdpConfig {
+        huge_page: Some(true),
+        rx_frames: Some(256),
+        tx_frames: Some(256),
+        xdp_mode: Some(XdpMode::Skb),
+        ..Default::default()
+    };
+    let pages = (512 * 4096usize).div_ceil(huge_page_size()) as u64;
+    let Some(_pool) = Pool::set(pages) else { return };
+    let before = meminfo("HugePages_Free");
+    let pair = VethPair::new();
+    let (mut tx, mut rx) = pair
+        .run_in_a(move || xsk_rs::create_bi_socket_by_name("veth0", 0, Some(cfg)).expect("bi socket in huge pages"));
+    assert_eq!(meminfo("HugePages_Free"), before - pages, "HugePages_Free while the socket lives");
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent = varied_frames(PACKETS);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut echoed = 0;
+    for f in &sent {
+        peer.send(f).unwrap();
+    }
+    while echoed < sent.len() {
+        assert!(Instant::now() < deadline, "echoed {echoed} of {}", sent.len());
+        if !xsk_rs::PollWaitExt::poll_wait(&rx, Some(Duration::from_millis(100))).unwrap() {
+            continue;
+        }
+        let batch = rx.recv_batch(64).unwrap();
+        for p in batch.iter() {
+            assert!(xsk_rs::SendExt::send_blocking(&mut tx, p, None).is_ok());
+            echoed += 1;
+        }
+    }
+    for (i, s) in sent.iter().enumerate() {
+        let g = peer.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("echo {i} not received"));
+        assert_eq!(&g, s, "echo {i} differs");
+    }
+    drop((tx, rx));
+    wait_free(before, "after the packet-layer socket is gone");
+}

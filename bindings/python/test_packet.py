@@ -18,6 +18,7 @@ import ctypes
 import errno
 import gc
 import os
+import pickle
 import select
 import socket
 import sys
@@ -206,6 +207,40 @@ class PacketTests(VethPair):
                 rx.batch(-1)
             self.assertIsNone(rx.recv())
             self.assert_rx_frames(rx)
+
+    def test_exported_view_still_gives_frames_back(self):
+        """A view whose buffer is exported (a PickleBuffer, as numpy.frombuffer
+        would) cannot be released: leaving the block raises BufferError, but
+        the frames go back all the same, so the next batch does not hand out
+        the same packets again."""
+        rx = self.make(xsk_rs.RxSocket, rx_frames=16)
+        exported = None
+
+        def cleanup():
+            nonlocal exported
+            exported = None
+            rx.close()
+        self.addCleanup(cleanup)
+        with self.peer() as peer:
+            for seq in range(2):
+                peer.send(test_frame(seq, 100))
+            self.assertTrue(rx.wait(WAIT_S))
+            time.sleep(0.05)
+            with self.assertRaises(BufferError):
+                with rx.batch(8) as pkts:
+                    self.assertEqual(len(pkts), 2)
+                    exported = pickle.PickleBuffer(pkts[0])
+            self.assertEqual(rx.held_frames, 0)
+            peer.send(test_frame(7, 100))
+            self.assertTrue(rx.wait(WAIT_S))
+            got = rx.recv(timeout=WAIT_S)
+            self.assertEqual(got, test_frame(7, 100), "the next receive gives a new packet, not a held one")
+            # Closing unmaps the frames: refused while the export lives.
+            with self.assertRaises(BufferError):
+                rx.close()
+            exported = pkts = None
+            gc.collect()
+            rx.close()
 
     def test_escaped_view_is_caught(self):
         """A slice of a packet's view outliving the block: leaving it raises

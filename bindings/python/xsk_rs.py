@@ -1182,14 +1182,22 @@ class RxBatch:
         if rx._batch is not self:
             return  # close() ended it
         rx._batch = None
+        # A view with an exported buffer (numpy.frombuffer, PickleBuffer)
+        # refuses release(): give the frames back all the same (else the next
+        # batch would hand out the same packets), then say so, as for a view
+        # made from a packet that outlived the block.
+        exported = False
         for v in self._views:
-            v.release()
+            try:
+                v.release()
+            except BufferError:
+                exported = True
         n, self._n = self._n, 0
         if n:
             _check(rx._release_fn(rx._h, n))
             # The attribute and the argument; more when a view made from a
             # packet outlived the block.
-            if sys.getrefcount(rx._span) > 2:
+            if exported or sys.getrefcount(rx._span) > 2:
                 rx._escaped.append(rx._span)
                 rx._span = _SPAN.from_address(0)
                 if exc_type is None:

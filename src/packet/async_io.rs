@@ -182,8 +182,8 @@ impl AsyncSocket<Tx> {
 
     /// Sends every packet, in order, each in its own frame, with one kick per
     /// run of packets that found room, waiting for room between runs. A
-    /// packet over [`TxSocket::max_len`] is `Error::TooLong`, naming it,
-    /// before anything is sent.
+    /// packet over [`TxSocket::max_len`] is `Error::TooLong`, and an empty one
+    /// `Error::InvalidArgument`, naming it, before anything is sent.
     ///
     /// Not cancel safe, like `write_all`: dropped part way, or ending in an
     /// error from the kernel, it may have queued some first packets.
@@ -197,6 +197,13 @@ impl AsyncSocket<Tx> {
     /// ```
     pub async fn send_batch<P: AsRef<[u8]>>(&mut self, packets: &[P]) -> Result<()> {
         let max = self.sock.max_len();
+        if let Some(i) = packets.iter().position(|p| p.as_ref().is_empty()) {
+            return Err(Error::invalid(format!(
+                "send_batch: packet {i} has length 0 (on {} queue {}); nothing was sent",
+                self.sock.ifname(),
+                self.sock.queue_id()
+            )));
+        }
         if let Some((i, p)) = packets.iter().enumerate().find(|(_, p)| p.as_ref().len() > max) {
             return Err(Error::TooLong(format!(
                 "send_batch: packet {i} of {} bytes on {} queue {}: the most a frame here carries is {max} bytes; \

@@ -26,7 +26,8 @@ pub struct Rx {
     frames: u32,
     frame_size: u32,
     area: NonNull<u8>,
-    area_len: u64,
+    /// The RX frames are bytes `0..rx_span` of the area.
+    rx_span: u64,
 }
 
 // SAFETY: the rings behind `ring` and `fill` are used by this half only (see
@@ -46,7 +47,7 @@ impl Rx {
             frames: plan.rx_frames,
             frame_size: fs,
             area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
-            area_len: shared.umem.size(),
+            rx_span: plan.rx_frames as u64 * plan.umem.frame_size as u64,
         };
         rx.lend_spare();
         rx
@@ -100,6 +101,7 @@ impl Socket<Rx> {
     /// ```
     #[inline]
     pub fn seek_n(&mut self, count: usize) -> Result<usize> {
+        self.shared.sock.check_owner("rx seek")?;
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         let have = self.ring().peeked();
         if have >= count {
@@ -173,9 +175,9 @@ impl Socket<Rx> {
     /// ring is shared memory; a stray write must not send a read elsewhere).
     #[inline(always)]
     fn packet(&self, d: Desc) -> Result<&[u8]> {
-        let end = d.addr.checked_add(d.len as u64).filter(|&e| e <= self.half.area_len);
+        let end = d.addr.checked_add(d.len as u64).filter(|&e| e <= self.half.rx_span);
         if end.is_none() {
-            return Err(outside_umem(d, self.half.area_len));
+            return Err(outside_umem(d, self.half.rx_span));
         }
         // SAFETY: inside the area; the frame is the user's until commit, which
         // needs `&mut self` and so ends this borrow first.
@@ -200,6 +202,9 @@ impl Socket<Rx> {
         // Frames start at multiples of the frame size, a power of two (aligned
         // mode), so masking an address inside a frame gives the frame's start.
         let frame = !(self.half.frame_size as u64 - 1);
+        if self.outside_rx_frames(n) {
+            return self.commit_checked(n, frame);
+        }
         let r = &mut self.half;
         // SAFETY: the RX and fill rings are this half's alone (see `Shared`),
         // and `&mut self` keeps that to this call.
@@ -236,6 +241,52 @@ impl Socket<Rx> {
         self.ring().release(n);
         self.half.first = self.half.first.wrapping_add(n);
         Ok(())
+    }
+
+    /// Whether one of the first `n` found descriptors names an address
+    /// outside this half's frames: the RX ring is shared memory anything
+    /// mapping it can write. One branch-free pass.
+    #[inline(always)]
+    fn outside_rx_frames(&mut self, n: u32) -> bool {
+        let (first, span) = (self.half.first, self.half.rx_span);
+        let ring = self.ring();
+        (0..n).fold(false, |bad, i| bad | (ring.get(first.wrapping_add(i)).addr >= span))
+    }
+
+    /// [`Self::commit_n`] when a descriptor was overwritten: gives back the
+    /// frames of this half only (a frame of the TX half lent to the fill ring
+    /// would be written by the kernel while the TX half sends from it), and
+    /// loses the others' count rather than lending anything twice.
+    #[cold]
+    fn commit_checked(&mut self, n: u32, frame: u64) -> Result<()> {
+        let (first, span) = (self.half.first, self.half.rx_span);
+        for i in 0..n {
+            let a = self.ring().get(first.wrapping_add(i)).addr;
+            if a < span {
+                self.half.spare.push(a & frame);
+            }
+        }
+        self.ring().release(n);
+        self.half.first = first.wrapping_add(n);
+        self.half.lend_spare();
+        Ok(())
+    }
+
+    /// Refuses `what` while packets found by seek are held. The copying
+    /// receives take found packets first, which in Rust is sound (no slice of
+    /// them outlives the `&mut self` call); the C ABI, whose `recv_batch`
+    /// pointers stay valid until `release`, refuses them with this instead.
+    pub(crate) fn check_none_held(&mut self, what: &str) -> Result<()> {
+        match self.ring().peeked() {
+            0 => Ok(()),
+            n => Err(Error::Busy(format!(
+                "{what} on {} queue {}: {n} packet{} found by seek or recv_batch not yet committed; commit or \
+                 release them first",
+                self.ifname(),
+                self.queue_id(),
+                if n == 1 { " is" } else { "s are" }
+            ))),
+        }
     }
 
     /// Copies the next received packet into `buf` and gives its frame back.
@@ -300,7 +351,9 @@ impl Socket<Rx> {
     /// is left of `buf` (that packet stays for the next call, unless it is
     /// the first, which is copied truncated: its length says so).
     pub fn recv_packed(&mut self, buf: &mut [u8], lens: &mut [u32]) -> Result<usize> {
-        let n = self.seek_n(lens.len())?.min(lens.len());
+        let before = self.ring().peeked();
+        let found = self.seek_n(lens.len())?;
+        let n = found.min(lens.len());
         let mut off = 0usize;
         let mut got = 0usize;
         for (i, slot) in lens[..n].iter_mut().enumerate() {
@@ -317,6 +370,10 @@ impl Socket<Rx> {
             got += 1;
         }
         self.commit_n(got)?;
+        // Un-find what this call found and did not take (the last ones
+        // found), so a packet that did not fit is not left held.
+        let ours = (found - before as usize).min(self.ring().peeked() as usize);
+        self.ring().cancel(ours as u32);
         Ok(got)
     }
 
@@ -371,14 +428,15 @@ impl Socket<Rx> {
     }
 }
 
-/// The error for a received descriptor outside the umem (cold: see
-/// `past_seek`).
+/// The error for a received descriptor outside the RX half's frames (cold:
+/// see `past_seek`).
 #[cold]
 #[inline(never)]
-fn outside_umem(d: Desc, area_len: u64) -> Error {
+fn outside_umem(d: Desc, rx_span: u64) -> Error {
     Error::invalid(format!(
-        "received descriptor addr {:#x} len {} lies outside the umem of {} bytes: the rx ring was overwritten",
-        d.addr, d.len, area_len
+        "received descriptor addr {:#x} len {} lies outside the rx frames (bytes 0..{rx_span} of the umem): the \
+         rx ring was overwritten",
+        d.addr, d.len
     ))
 }
 

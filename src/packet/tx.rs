@@ -137,6 +137,7 @@ impl Socket<Tx> {
     /// ```
     #[inline]
     pub fn seek_n(&mut self, count: usize) -> Result<usize> {
+        self.shared.sock.check_owner("tx seek")?;
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         let have = self.ring().reserved();
         if have >= count {
@@ -196,11 +197,17 @@ impl Socket<Tx> {
         let idx = self.half.first.wrapping_add(i as u32);
         let slot = self.ring().slot(idx);
         // SAFETY: a slot reserved and not submitted, which the kernel does not
-        // read; its address was written by `seek_n` from this half's frames.
+        // read; `seek_n` wrote one of this half's frames into it.
         let addr = unsafe {
             (*slot).len = len as u32;
             (*slot).addr
         };
+        // The slot is shared memory anything mapping the ring can write: write
+        // only into a frame of this half (len <= max_len <= frame size).
+        let t = &self.half;
+        if addr.wrapping_sub(t.lo) >= t.frames as u64 * t.frame_size as u64 || addr & (t.frame_size as u64 - 1) != 0 {
+            return Err(not_a_tx_frame(addr));
+        }
         // SAFETY: the frame is this half's and reserved, so neither the kernel
         // nor any other descriptor uses it; len <= frame size; the borrow of
         // self keeps it unique until the next call.
@@ -393,6 +400,31 @@ impl Socket<Tx> {
         }
     }
 
+    /// Refuses a send while a reserved descriptor has been written (peeked,
+    /// or lent by `buffer_at`): the send would fill and publish it, under the
+    /// caller who still holds its frame. Reserved descriptors never peeked
+    /// (a `seek` before `send`, as the seed crate's docs do) are the send's
+    /// to use.
+    #[inline]
+    fn check_no_written(&mut self, what: &str) -> Result<()> {
+        let (first, have) = (self.half.first, self.ring().reserved());
+        if have == 0 {
+            return Ok(());
+        }
+        // SAFETY: reserved slots, written by seek_n.
+        let written = (0..have).filter(|&i| unsafe { (*self.ring().slot(first.wrapping_add(i))).len } != 0).count();
+        if written == 0 {
+            return Ok(());
+        }
+        Err(Error::Busy(format!(
+            "{what} on {} queue {}: {written} reserved descriptor{} written through peek or buffer_at and not \
+             committed; commit them (or send nothing until then): a send would publish them",
+            self.ifname(),
+            self.queue_id(),
+            if written == 1 { " is" } else { "s are" }
+        )))
+    }
+
     /// [`SendExt::send`](crate::SendExt::send).
     #[inline]
     pub(super) fn send_one(&mut self, data: &[u8], header: Option<&[u8]>) -> Result<bool> {
@@ -401,6 +433,7 @@ impl Socket<Tx> {
         if len == 0 || len > self.half.max_len as usize {
             return Err(self.bad_len("send", 0, len));
         }
+        self.check_no_written("send")?;
         if self.seek()? == 0 {
             return Ok(false);
         }
@@ -461,6 +494,7 @@ impl Socket<Tx> {
                 None => Ok(0),
             };
         }
+        self.check_no_written(what)?;
         let n = self.seek_n(good)?.min(good);
         for (i, p) in packets.take(n).enumerate() {
             self.peek_at(i, p.len())?.copy_from_slice(p);
@@ -532,4 +566,14 @@ fn in_runs(ring: &mut TxRing, at: u32, n: u32, mut f: impl FnMut(*mut Desc, u32,
 #[inline(never)]
 fn unpeeked(n: usize, i: usize) -> Error {
     Error::invalid(format!("commit_n {n}: descriptor {i} has no packet; peek it with its length first"))
+}
+
+/// The error for a reserved TX slot whose address is not a frame of the TX
+/// half (the ring was overwritten).
+#[cold]
+#[inline(never)]
+fn not_a_tx_frame(addr: u64) -> Error {
+    Error::invalid(format!(
+        "reserved tx descriptor names address {addr:#x}, not a frame of this half: the tx ring was overwritten"
+    ))
 }

@@ -2149,6 +2149,25 @@ static xsk_rs_rxsock *rxsock_up(uint32_t n)
 	return rx;
 }
 
+/* An RX half on which n frames have arrived and none is found (held) yet:
+ * the copying receives refuse to take packets someone holds. */
+static xsk_rs_rxsock *rxsock_arrived(uint32_t n)
+{
+	xsk_rs_xdp_config c;
+	xsk_rs_rxsock *rx = NULL;
+	int rc;
+
+	pkt_cfg(&c);
+	rc = xsk_rs_rxsock_create(ctx.if_a, 0, &c, &rx);
+	if (!CHECK(rc == 0 && rx, "fixture: rxsock_create (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
+		return NULL;
+	peer_burst(0, n);
+	rc = xsk_rs_rxsock_wait(rx, WAIT_MS);
+	CHECK(rc == 1, "fixture: a frame arrived (wait -> %d)", rc);
+	usleep(50 * 1000); /* the rest of the burst: veth delivers it at once */
+	return rx;
+}
+
 /* A create refused as -err with a message naming `what`; the out-params untouched, no program left. */
 enum { MAKE_TX, MAKE_RX, MAKE_BI };
 
@@ -2693,6 +2712,11 @@ static void row_rxsock_recv(void)
 	xsk_rs_rxsock_destroy(rx);
 	if ((rx = rxsock_up(2)) == NULL)
 		return;
+	FAILS(xsk_rs_rxsock_recv(rx, buf, sizeof(buf)), -EBUSY, "not yet committed");
+	VALUE(xsk_rs_rxsock_held_frames(rx), 2);
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_arrived(2)) == NULL)
+		return;
 	VALUE(xsk_rs_rxsock_recv(rx, NULL, 0), (int)frame_len(0)); /* dropped, its length told */
 	VALUE(xsk_rs_rxsock_recv(rx, buf, 1), (int)frame_len(1));
 	VALUE(xsk_rs_rxsock_held_frames(rx), 0);
@@ -2716,6 +2740,11 @@ static void row_rxsock_recv_packed(void)
 	CHECK(lens[0] == UNTOUCHED, "nothing received: lens untouched");
 	xsk_rs_rxsock_destroy(rx);
 	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_packed(rx, buf, sizeof(buf), lens, 4), -EBUSY, "not yet committed");
+	CHECK(lens[0] == UNTOUCHED, "refused: lens untouched");
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_arrived(2)) == NULL)
 		return;
 	/* a buffer too short for the first: it comes cut, with its full length */
 	VALUE(xsk_rs_rxsock_recv_packed(rx, buf, 10, lens, 4), 1);

@@ -230,7 +230,8 @@ for t in abi_test hostile_test packet_test threads_test; do
 		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"
 		[[ -x $work/$t-asan ]] &&
 			run_case "$t-asan-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t-asan"
-		run_case "$t-valgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${vg[@]}" "$work/$t"
+		run_case "$t-valgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" XSK_RS_TEST_SLACK_MS=250 \
+			"${vg[@]}" "$work/$t"
 		[[ $t == threads_test ]] &&
 			run_case "$t-helgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${hg[@]}" "$work/$t"
 	done
