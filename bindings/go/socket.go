@@ -334,18 +334,7 @@ func (s *Socket) Stats() (Stats, error) {
 	if s.h == nil {
 		return Stats{}, ErrClosed
 	}
-	r := C.xskrs_go_socket_stats(s.h)
-	if err := check("Stats", r.r); err != nil {
-		return Stats{}, err
-	}
-	return Stats{
-		RxDropped:            uint64(r.st.rx_dropped),
-		RxInvalidDescs:       uint64(r.st.rx_invalid_descs),
-		TxInvalidDescs:       uint64(r.st.tx_invalid_descs),
-		RxRingFull:           uint64(r.st.rx_ring_full),
-		RxFillRingEmptyDescs: uint64(r.st.rx_fill_ring_empty_descs),
-		TxRingEmptyDescs:     uint64(r.st.tx_ring_empty_descs),
-	}, nil
+	return stats("Stats", C.xskrs_go_socket_stats(s.h))
 }
 
 // IsZerocopy reports whether the socket runs in zero-copy mode.

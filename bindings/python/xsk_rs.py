@@ -505,7 +505,30 @@ def _closed(what):
     return OSError(errno.EBADF, "xsk_rs: %s is closed" % what)
 
 
-class Umem:
+class _Closing:
+    """`with` and close-on-collect for a handle owner: close() on leaving the
+    block, and a ResourceWarning (then close()) for one never closed.
+    _QUIET names what a collected object's close() may raise and is then
+    left to the last reference (a frame view, a socket in a reference cycle)."""
+
+    _QUIET = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_h", None) is not None:
+            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+            try:
+                self.close()
+            except self._QUIET:
+                pass
+
+
+class Umem(_Closing):
     """A UMEM: a packet buffer area of frame_count * frame_size bytes, with its
     fill and completion rings. Arguments left as None keep the library's
     defaults (xsk_rs_umem_config_init: 4096 frames of 4096 bytes, no headroom,
@@ -580,19 +603,7 @@ class Umem:
         except BufferError:
             pass  # frame views still exist; the mapping goes with the last one
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_h", None) is not None:
-            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
-            try:
-                self.close()
-            except OSError:
-                pass  # a socket still uses it (only possible in a reference cycle)
+    _QUIET = OSError  # a socket still uses it (only possible in a reference cycle)
 
     def __repr__(self):
         state = "closed" if self._h is None else "%d x %d bytes" % (self.frame_count, self.frame_size)
@@ -679,7 +690,7 @@ class Umem:
         return _check(self._lib.xsk_rs_comp_nb_avail(self._comp, self.comp_size if nb is None else nb))
 
 
-class Socket:
+class Socket(_Closing):
     """An AF_XDP socket on queue `queue` of interface `ifname`, over `umem`.
 
     Arguments left as None keep the library's defaults (xsk_rs_socket_config_init:
@@ -739,16 +750,6 @@ class Socket:
         h, self._h, self._rx, self._tx = self._h, None, None, None
         self._lib.xsk_rs_socket_destroy(h)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_h", None) is not None:
-            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
-            self.close()
 
     def __repr__(self):
         state = "closed" if self._h is None else "%s queue %d" % (self.ifname, self.queue)
@@ -928,7 +929,7 @@ def _wait(fn, h, deadline):
             return False
 
 
-class _Half:
+class _Half(_Closing):
     """What TxSocket and RxSocket share: the handle, close, fd, stats, mode,
     frame counts, wait. Subclasses set _kind, the C object's name."""
 
@@ -978,19 +979,7 @@ class _Half:
         h, self._h = self._h, None
         self._destroy_fn(h)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_h", None) is not None:
-            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
-            try:
-                self.close()
-            except BufferError:
-                pass  # a packet's view outlived its batch: leave the frames mapped
+    _QUIET = BufferError  # a packet's view outlived its batch: leave the frames mapped
 
     def __repr__(self):
         state = "closed" if self._h is None else "%s queue %d" % (self.ifname, self.queue)

@@ -793,17 +793,15 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
             Ok(n) => n.min(max),
             Err(e) => return fail(F, e),
         };
-        // Check every descriptor before writing any, so that a failure (an
-        // RX ring overwritten behind the kernel's back) leaves pkts alone.
-        if let Some(e) = (0..n).find_map(|i| r.peek_at(i).err()) {
-            return fail(F, e);
-        }
         // SAFETY: the caller passes room for max entries; n <= max.
-        for (i, slot) in unsafe { slice_mut(pkts, n) }.iter_mut().enumerate() {
-            let p = r.peek_at(i).expect("checked above");
-            *slot = xsk_rs_pkt { data: p.as_ptr(), len: p.len() as u32 };
+        let out = unsafe { slice_mut(pkts, n) };
+        // found_packets checks every descriptor before handing out any, so a
+        // failure (an RX ring overwritten behind the kernel's back) leaves
+        // pkts alone.
+        match r.found_packets(n, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
+            Ok(()) => count(n),
+            Err(e) => fail(F, e),
         }
-        count(n)
     })
 }
 

@@ -131,6 +131,38 @@ impl Socket<Rx> {
         self.packet(d)
     }
 
+    /// Hands the first `n` packets found to `each` (index, first byte,
+    /// length), for the C ABI's `recv_batch`: after one branch-free pass that
+    /// checks every one lies in this half's frames, so that an overwritten
+    /// descriptor fails the call before `each` sees any. `n` at most
+    /// [`Self::held_frames`].
+    #[inline]
+    pub(crate) fn found_packets(&mut self, n: usize, mut each: impl FnMut(usize, *const u8, u32)) -> Result<()> {
+        let have = self.ring().peeked();
+        if n > have as usize {
+            return Err(past_seek("found_packets", n, have));
+        }
+        let (first, span, base) = (self.half.first, self.half.rx_span, self.half.area.as_ptr());
+        let ring = self.ring();
+        let bad = (0..n as u32).fold(false, |bad, i| {
+            let d = ring.get(first.wrapping_add(i));
+            bad | (d.addr.wrapping_add(d.len as u64) > span) | (d.addr >= span)
+        });
+        if bad {
+            let d = (0..n as u32)
+                .map(|i| ring.get(first.wrapping_add(i)))
+                .find(|d| d.addr >= span || d.addr + d.len as u64 > span);
+            return Err(outside_umem(d.unwrap_or_default(), span));
+        }
+        for i in 0..n {
+            let d = ring.get(first.wrapping_add(i as u32));
+            // SAFETY: checked above to lie in this half's frames, inside the
+            // area; the frames are the caller's until commit.
+            each(i, unsafe { base.add(d.addr as usize) }, d.len);
+        }
+        Ok(())
+    }
+
     /// [`Self::seek`] and [`Self::peek`] at once, as in the `xdp-socket`
     /// crate: `Error::WouldBlock` (`EAGAIN`) when nothing arrived.
     pub fn seek_and_peek(&mut self) -> Result<&[u8]> {
