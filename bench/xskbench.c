@@ -3,7 +3,7 @@
  * and xsk_rs do exactly the same work (bench/run.sh builds and runs it).
  *
  *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
- *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]
+ *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]
  *
  * The backend header (backend_libxdp.h or backend_xsk_rs.h, chosen by
  * -DXSKBENCH_LIBXDP) supplies struct bk, bk_open_umem/_socket, bk_close and
@@ -34,6 +34,19 @@
  * setup   time from before UMEM creation until the first packet is received
  *         (something must be sending to IFNAME); prints the phases
  *
+ * -c records busy time the way DPDK's testpmd does with --record-core-cycles
+ * (bench/dpdk_run.py compares the two): the time stamp counter is read before
+ * each pass of the loop and again at its end, and the difference is added to
+ * a total when the pass moved a packet or a completion; passes that found
+ * nothing to do are not counted. The rate line then gains busy_ns (the total
+ * over the whole loop, warm-up included, as testpmd's is), loop_pkts (the
+ * packets counted over the same loop), polls and busy_polls (passes, and
+ * those that moved something), tsc_mhz, and cpu_s (this process's CPU time
+ * over the measured interval). The loops are compiled twice, so without -c
+ * they carry none of it (callgrind counts the same instructions as before).
+ * A loop added here brackets each pass with REC_START / REC_END, so that its
+ * -c figures mean the same.
+ *
  * Timing: a WARMUP (default 1 s) then SECONDS (default 2) measured by
  * ITIMER_REAL, so the loop makes no clock call; or, with -n, run until
  * PACKETS were counted (what callgrind runs use: receiving scenarios then
@@ -58,6 +71,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -89,6 +105,7 @@ struct opts {
 	uint32_t len;
 	double warmup, secs;
 	uint64_t packets;
+	bool busy;
 };
 
 /* The loop's count and the timer's snapshots of it. */
@@ -97,12 +114,38 @@ static volatile sig_atomic_t stop, phase;
 static uint64_t snap_count[2];
 static struct timespec snap_time[2];
 
+/* -c: busy ticks, passes of the loop and those that moved something, and the
+ * tick counter and this process's CPU time at the two snapshots. */
+static uint64_t busy_ticks, polls, busy_polls;
+static uint64_t snap_ticks[2];
+static struct timespec snap_cpu[2];
+
+/* testpmd's rte_rdtsc(): the TSC read without a fence. Elsewhere nanoseconds. */
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+#endif
+}
+
+static void snapshot_clocks(int i)
+{
+	clock_gettime(CLOCK_MONOTONIC, &snap_time[i]);
+	snap_ticks[i] = ticks();
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &snap_cpu[i]);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
 	if (phase < 2) {
 		snap_count[phase] = counted;
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[phase]);
+		snapshot_clocks(phase);
 		phase++;
 	}
 	if (phase == 2)
@@ -133,7 +176,7 @@ static int usage(const char *why)
 	fprintf(stderr,
 		"xskbench: %s\n"
 		"usage: xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE] [-b BATCH]\n"
-		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]\n",
+		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]\n",
 		why);
 	return 2;
 }
@@ -179,7 +222,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
 	o->scenario = (enum scenario)c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:c")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'q':
@@ -214,6 +257,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return usage("-s takes 60..4096");
 			o->len = (uint32_t)v;
 			break;
+		case 'c': o->busy = true; break;
 		default: return usage("unknown option");
 		}
 	}
@@ -257,16 +301,44 @@ static uint64_t loop_limit(const struct opts *o)
 	return o->packets ? o->packets : UINT64_MAX;
 }
 
-static void rxdrop(struct bk *b, const struct opts *o)
+/* The loops take rec (-c) as a constant: each is inlined into bench_loop
+ * twice, and the copy without -c has none of the recording. */
+#define LOOP static inline __attribute__((always_inline)) void
+
+/* -c: the pass's start, its end (counted when it moved something), and the
+ * totals published when the loop ends. */
+#define REC_START(rec) const uint64_t t0_ = (rec) ? ticks() : 0
+#define REC_END(rec, moved)                                     \
+	do {                                                    \
+		if (rec) {                                      \
+			n_polls++;                              \
+			if (moved) {                            \
+				n_busy++;                       \
+				n_ticks += ticks() - t0_;       \
+			}                                       \
+		}                                               \
+	} while (0)
+#define REC_PUBLISH(rec)                                        \
+	do {                                                    \
+		if (rec) {                                      \
+			polls = n_polls;                        \
+			busy_polls = n_busy;                    \
+			busy_ticks = n_ticks;                   \
+		}                                               \
+	} while (0)
+
+LOOP rxdrop(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
-	uint64_t n_total = 0;
+	uint64_t n_total = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && n_total < limit) {
+		REC_START(rec);
 		uint32_t n = rx_begin(b, o->batch);
 
 		if (!n) {
 			kick_fill(b);
+			REC_END(rec, false);
 			continue;
 		}
 #define RX_ADDR(i) (rx_at(b, (i))->addr)
@@ -275,19 +347,22 @@ static void rxdrop(struct bk *b, const struct opts *o)
 		rx_end(b, n);
 		n_total += n;
 		counted = n_total;
+		REC_END(rec, true);
 	}
+	REC_PUBLISH(rec);
 }
 
-static void txonly(struct bk *b, const struct opts *o)
+LOOP txonly(struct bk *b, const struct opts *o, const bool rec)
 {
 	static uint64_t free_frames[BENCH_FRAMES];
 	const uint64_t limit = loop_limit(o);
 	uint32_t nfree = 0;
-	uint64_t done = 0;
+	uint64_t done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	for (uint32_t i = 0; i < BENCH_FRAMES; i++)
 		free_frames[nfree++] = (uint64_t)(BENCH_FRAMES - 1 - i) * BENCH_FRAME_SIZE;
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t c = comp_begin(b, o->batch);
 
 		for (uint32_t i = 0; i < c; i++)
@@ -305,7 +380,9 @@ static void txonly(struct bk *b, const struct opts *o)
 		if (t)
 			nfree -= tx_end(b, t);
 		kick_tx(b);
+		REC_END(rec, c || t);
 	}
+	REC_PUBLISH(rec);
 }
 
 static void swap_macs(uint8_t *p)
@@ -317,13 +394,14 @@ static void swap_macs(uint8_t *p)
 	memcpy(p + 6, tmp, 6);
 }
 
-static void l2fwd(struct bk *b, const struct opts *o)
+LOOP l2fwd(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
 	uint8_t *area = bk_area(b);
-	uint64_t done = 0;
+	uint64_t done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t c = comp_begin(b, o->batch);
 
 		if (c) {
@@ -357,7 +435,9 @@ static void l2fwd(struct bk *b, const struct opts *o)
 		else
 			kick_fill(b);
 		kick_tx(b);
+		REC_END(rec, c || n);
 	}
+	REC_PUBLISH(rec);
 }
 
 /* The packet loop: callgrind runs count instructions from here down
@@ -365,9 +445,9 @@ static void l2fwd(struct bk *b, const struct opts *o)
 __attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
 {
 	switch (o->scenario) {
-	case RXDROP: rxdrop(b, o); break;
-	case TXONLY: txonly(b, o); break;
-	case L2FWD: l2fwd(b, o); break;
+	case RXDROP: o->busy ? rxdrop(b, o, true) : rxdrop(b, o, false); break;
+	case TXONLY: o->busy ? txonly(b, o, true) : txonly(b, o, false); break;
+	case L2FWD: o->busy ? l2fwd(b, o, true) : l2fwd(b, o, false); break;
 	case SETUP: break;
 	}
 }
@@ -502,12 +582,12 @@ int main(int argc, char **argv)
 		 * first (-n then should not exceed BENCH_LEND). */
 		if (o.scenario != TXONLY)
 			usleep(200 * 1000);
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[0]);
+		snapshot_clocks(0);
 	}
 	bench_loop(&b, &o);
 	if (o.packets) {
 		snap_count[1] = counted;
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[1]);
+		snapshot_clocks(1);
 	} else if (phase < 2) {
 		fprintf(stderr, "xskbench: interrupted before the measurement ended\n");
 		bk_close(&b);
@@ -521,11 +601,22 @@ int main(int argc, char **argv)
 		printf("{\"kind\":\"rate\",\"scenario\":\"%s\",\"mode\":\"%s\",\"batch\":%" PRIu32
 		       ",\"lib\":\"%s\",\"api\":\"%s\",\"mpps\":%.4f,\"pkts\":%" PRIu64 ",\"secs\":%.3f"
 		       ",\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu"
-		       ",\"tx_ring_empty_descs\":%llu}\n",
+		       ",\"tx_ring_empty_descs\":%llu",
 		       scenario_names[o.scenario], o.drv ? "drv" : "skb", o.batch, BENCH_LIB, BENCH_API,
 		       secs > 0 ? (double)pkts / secs / 1e6 : 0.0, pkts, secs, (unsigned long long)st.rx_dropped,
 		       (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty_descs,
 		       (unsigned long long)st.tx_ring_empty_descs);
+		if (o.busy) {
+			/* Ticks per nanosecond from the two snapshots, which read
+			 * the counter and the clock together. */
+			double tpns = secs > 0 ? (double)(snap_ticks[1] - snap_ticks[0]) / (secs * 1e9) : 0.0;
+
+			printf(",\"busy_ns\":%.0f,\"loop_pkts\":%" PRIu64 ",\"polls\":%" PRIu64
+			       ",\"busy_polls\":%" PRIu64 ",\"tsc_mhz\":%.1f,\"cpu_s\":%.4f",
+			       tpns > 0 ? (double)busy_ticks / tpns : 0.0, (uint64_t)counted, polls, busy_polls,
+			       tpns * 1e3, secs_between(&snap_cpu[0], &snap_cpu[1]));
+		}
+		printf("}\n");
 	}
 	bk_close(&b);
 	return 0;
