@@ -24,7 +24,10 @@
 #                                         (bench/run.sh: throughput, set-up time, instructions
 #                                         per packet, Go against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
-#                                         report stays in build/bench
+#                                         report stays in build/bench. Includes DPDK's AF_XDP PMD
+#                                         (dpdk-testpmd) against xsk_rs. BENCH_STEPS=dpdk (or any of
+#                                         rate,setup,ipp,go,dpdk): only those steps, report in
+#                                         build/bench
 #   make bench-go                         Go rxdrop against C xsk_bench rxdrop, same veth pair
 #   make clean
 
@@ -176,10 +179,11 @@ demo: all
 	bash c-examples/demo.sh $(DEMO_PREFIX)
 
 BENCH_QUICK ?=
+BENCH_STEPS ?=
 bench: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q)
+	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q) $(if $(BENCH_STEPS),-s $(BENCH_STEPS))
 
 bench-go: all
 	rm -rf $(BENCH_PREFIX)
