@@ -319,7 +319,8 @@ EOF
 		echo "SKIP: DPDK step: $dpdk_missing" >&2
 		dpdk_meta "$dpdk_missing" "" "" 0 0 0 0
 	else
-		dpdk_meta "" "$(dpkg-query -W -f='${Version}' dpdk-dev)" "$(basename "${dpdk_xsk_rs[0]}") ${dpdk_xsk_rs[*]:1}" \
+		xsk_cmd=("$(basename "${dpdk_xsk_rs[0]}")" "${dpdk_xsk_rs[@]:1}")
+		dpdk_meta "" "$(dpkg-query -W -f='${Version}' dpdk-dev)" "${xsk_cmd[*]}" \
 			"$dpdk_runs" "$dpdk_secs" "$dpdk_warm" "$busy_budget"
 		for scenario in rxdrop txonly l2fwd; do
 			[[ $scenario == txonly ]] || gen_start
