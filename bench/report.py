@@ -573,7 +573,9 @@ DPDK_METHOD = [
     "the command named above with xskbench's arguments (`SCENARIO -i veth1 -m drv -b 64 -c`), "
     "pinned to CPU 1; the table's api names its flavour. xskbench's l2fwd kicks TX (a sendto) "
     "on every pass, empty ones too, as in the libxdp rows, while testpmd's macswap sends only "
-    "after it received: that is its ns/pass.",
+    "after it received: that is its ns/pass. The PMD keeps 2048 frames on its fill ring "
+    "(mbufs of its pool, which is the UMEM), xskbench 1024 of its 4096: a receiver that is off "
+    "its core for a while drops later with the PMD, which shows in contended rounds only.",
     "- The PMD hands libxdp no XDP mode, so the kernel attaches the program natively: every "
     "run here is drv (checked while it runs), in copy mode (veth has no zero-copy). "
     "libxdp runs without its dispatcher (no bpffs), as in the libxdp rows. busy_budget=0: the "
