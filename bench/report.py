@@ -578,7 +578,10 @@ DPDK_METHOD = [
     "its core for a while drops later with the PMD, which shows in contended rounds only.",
     "- The PMD hands libxdp no XDP mode, so the kernel attaches the program natively: every "
     "run here is drv (checked while it runs), in copy mode (veth has no zero-copy). "
-    "libxdp runs without its dispatcher (no bpffs), as in the libxdp rows. busy_budget=0: the "
+    "libxdp runs without its dispatcher (no bpffs), as in the libxdp rows. As with libxdp, the "
+    "PMD's socket sends at most the kernel's default 32 descriptors per sendto() in copy mode, "
+    "where xsk_rs sets XDP_MAX_TX_SKB_BUDGET to its TX ring size: in txonly and l2fwd DPDK "
+    "makes more sendto() calls per packet. busy_budget=0: the "
     "default (64) sets SO_PREFER_BUSY_POLL and makes every empty poll a recvfrom() that "
     "busy-polls the kernel's NAPI from the receiver's core, work that xsk_rs does not ask "
     "the kernel for.",
