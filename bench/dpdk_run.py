@@ -112,16 +112,21 @@ def read_until(proc, stream, marker, timeout, lines):
     return False
 
 
-def stop(proc, grace):
-    """Wait for proc; SIGINT after grace seconds, SIGKILL after as many more."""
+def finish(proc, grace, stdin=None):
+    """Close proc's stdin and collect its stdout until it exits; SIGINT after
+    grace seconds, SIGKILL after as many more. Returns (exit status, output)."""
+    out = b""
     for sig in (None, signal.SIGINT, signal.SIGKILL):
         if sig is not None:
             proc.send_signal(sig)
         try:
-            return proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            continue
-    return proc.wait()
+            more, _ = proc.communicate(input=stdin, timeout=grace)
+            return proc.returncode, out + (more or b"")
+        except subprocess.TimeoutExpired as e:
+            out += e.stdout or b""
+            stdin = None
+    more, _ = proc.communicate()
+    return proc.returncode, out + (more or b"")
 
 
 def xdp_mode(ns, ifname):
@@ -129,18 +134,18 @@ def xdp_mode(ns, ifname):
     out = subprocess.run(["ip", "-n", ns, "-d", "link", "show", "dev", ifname],
                          check=True, capture_output=True, text=True).stdout
     m = re.search(r"\bprog/(xdp\w*)", out)
-    return {"xdp": "drv", "xdpgeneric": "skb", "xdpoffload": "hw"}.get(m.group(1), m.group(1)) if m else "none"
+    if not m:
+        return "none"
+    return {"xdp": "drv", "xdpgeneric": "skb", "xdpoffload": "hw"}.get(m.group(1), m.group(1))
 
 
 def snapshot(args, pid, tele=None):
-    snap = {"t": time.monotonic(), "cpu": cpu_seconds(pid)}
+    """The receiver's counters (testpmd's), the time, its CPU time and the
+    generator's count, read in the same order at both ends of the interval."""
+    snap = {"stats": tele.stats()} if tele else {}
+    snap.update(t=time.monotonic(), cpu=cpu_seconds(pid))
     if args.scenario != "txonly":
         snap["offered"] = tx_packets(args.gen_ns, args.gen_if)
-    if tele:
-        snap["stats"] = tele.stats()
-        # The clock and the CPU time again, after the socket round trip; the
-        # counters lie between the two readings.
-        snap["t"] = (snap["t"] + time.monotonic()) / 2
     return snap
 
 
@@ -172,7 +177,7 @@ def run_dpdk(args):
     tele = None
     try:
         if not read_until(proc, proc.stdout, "Press enter to exit", 30, lines):
-            stop(proc, 5)
+            finish(proc, 5)
             raise RunError("testpmd did not start forwarding:\n" + "\n".join(lines[-40:]))
         started = time.monotonic()
         tele = Telemetry(f"{RUNTIME_DIR}/{prefix}/dpdk_telemetry.v2")
@@ -183,10 +188,10 @@ def run_dpdk(args):
         b = snapshot(args, proc.pid, tele)
         tele.close()
         tele = None
-        proc.stdin.close()  # "Press enter to exit": EOF stops forwarding
         stopped = time.monotonic()
-        rest = proc.stdout.read().decode(errors="replace")
-        rc = stop(proc, 10)
+        # "Press enter to exit": EOF on stdin stops forwarding, and testpmd
+        # prints its totals on the way out.
+        rc, rest = finish(proc, 10, stdin=b"")
     finally:
         if tele:
             tele.close()
@@ -194,7 +199,7 @@ def run_dpdk(args):
             proc.kill()
             proc.wait()
         subprocess.run(["rm", "-rf", f"{RUNTIME_DIR}/{prefix}"], check=False)
-    text = "\n".join(lines) + "\n" + rest
+    text = "\n".join(lines) + "\n" + rest.decode(errors="replace")
     if rc != 0:
         raise RunError(f"testpmd exited {rc}:\n{text[-3000:]}")
     count = "opackets" if args.scenario == "txonly" else "ipackets"
@@ -222,7 +227,7 @@ def run_xsk_rs(args):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         if not read_until(proc, proc.stderr, "ready", 30, lines):
-            stop(proc, 5)
+            finish(proc, 5)
             raise RunError(f"{' '.join(args.xsk_cmd)} did not get ready:\n" + "\n".join(lines))
         # The program times WARM then SECS from just after "ready"; these
         # snapshots bracket the same interval to within the pipe's latency.

@@ -591,9 +591,10 @@ DPDK_METHOD = [
     "from /proc/PID/stat) and the generator's rate (veth0's tx_packets).",
     f"- The generator limits a scenario when both receivers took at least {KEPT_UP:.0%} of what "
     f"it sent (took/sent, medians) and neither was busy {MAX_BUSY_SHARE:.0%} of the time: the "
-    "Mpps columns then measure the generator, and the comparison is cost per packet. Not 100 %: xskbench counts over its own interval, a few "
-    "milliseconds off the one over which the generator is read, and the kernel reports ring-full "
-    "drops for xskbench but not through the PMD, so drops cannot be compared.",
+    "Mpps columns then measure the generator, and the comparison is cost per packet. Not "
+    "100 %: xskbench counts over its own interval, a few milliseconds off the one over which "
+    "the generator is read; and drops cannot be compared instead, as the PMD reports no "
+    "ring-full drops.",
     "- Cost per packet: both receivers spin at 100 % of their core whatever the load (CPU "
     "time / packets is then only 1 / rate), so CPU time cannot say what a packet costs. "
     "Both instead count busy time the same way: testpmd's --record-core-cycles reads the TSC "
