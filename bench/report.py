@@ -76,7 +76,7 @@ FIELDS = {
 # Optional fields of a kind, typed when present.
 OPTIONAL_FIELDS = {"dpdk": {"offered_mpps": "num"}}
 DPDK_META_FIELDS = {
-    "date": "str", "skipped": "str", "dpdk": "str", "xsk_rs_cmd": "str", "runs": "int",
+    "date": "str", "skipped": "str", "dpdk": "str", "xsk_rs": "str", "xsk_rs_cmd": "str", "runs": "int",
     "secs": "num", "warm": "num", "busy_budget": "int",
 }
 # Meta fields are all optional (a missing one prints as "?"), but typed.
@@ -647,7 +647,8 @@ def section_dpdk(data):
     if meta:
         lines += [
             f"Measured on {meta_get(meta, 'date')} (this step's own run): DPDK "
-            f"{meta_get(meta, 'dpdk')} (Debian's dpdk-dev), xsk_rs side `{meta_get(meta, 'xsk_rs_cmd')}`, "
+            f"{meta_get(meta, 'dpdk')} (Debian's dpdk-dev), xsk_rs {meta_get(meta, 'xsk_rs')} through "
+            f"`{meta_get(meta, 'xsk_rs_cmd')}`, "
             f"{meta_get(meta, 'runs')} rounds of {meta_get(meta, 'secs')} s after "
             f"{meta_get(meta, 'warm')} s of warm-up, busy_budget={meta_get(meta, 'busy_budget')}.",
             "",

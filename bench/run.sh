@@ -303,13 +303,13 @@ if step_on dpdk; then
 	dpdk_meta() {
 		"$python" - "$results" "$@" <<'EOF'
 import json, sys, datetime
-out, skipped, version, xsk_cmd, runs, secs, warm, budget = sys.argv[1:]
+out, skipped, version, xsk_rs, xsk_cmd, runs, secs, warm, budget = sys.argv[1:]
 rec = {"kind": "dpdk_meta",
        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 if skipped:
     rec["skipped"] = skipped
 else:
-    rec.update(dpdk=version, xsk_rs_cmd=xsk_cmd, runs=int(runs), secs=float(secs),
+    rec.update(dpdk=version, xsk_rs=xsk_rs, xsk_rs_cmd=xsk_cmd, runs=int(runs), secs=float(secs),
                warm=float(warm), busy_budget=int(budget))
 with open(out, "a") as f:
     f.write(json.dumps(rec) + "\n")
@@ -317,10 +317,10 @@ EOF
 	}
 	if [[ -n $dpdk_missing ]]; then
 		echo "SKIP: DPDK step: $dpdk_missing" >&2
-		dpdk_meta "$dpdk_missing" "" "" 0 0 0 0
+		dpdk_meta "$dpdk_missing" "" "" "" 0 0 0 0
 	else
 		xsk_cmd=("$(basename "${dpdk_xsk_rs[0]}")" "${dpdk_xsk_rs[@]:1}")
-		dpdk_meta "" "$(dpkg-query -W -f='${Version}' dpdk-dev)" "${xsk_cmd[*]}" \
+		dpdk_meta "" "$(dpkg-query -W -f='${Version}' dpdk-dev)" "$(pkg-config --modversion xsk_rs)" "${xsk_cmd[*]}" \
 			"$dpdk_runs" "$dpdk_secs" "$dpdk_warm" "$busy_budget"
 		for scenario in rxdrop txonly l2fwd; do
 			[[ $scenario == txonly ]] || gen_start
