@@ -601,7 +601,10 @@ DPDK_METHOD = [
     "before each rx_burst and adds the ticks up to the end of the pass when it received "
     "something (txonly: every pass); xskbench -c does the same around its loop, counting passes "
     "that moved a packet or a completion. Busy ns/pkt is that total over the whole run, "
-    "divided by the run's packets. It includes the syscalls a pass makes (kicks), and it "
+    "divided by the run's packets. It includes the syscalls a pass makes (kicks) and all "
+    "the per-packet work of each model: testpmd's rxonly gets an mbuf per packet from the PMD "
+    "(its header written, a fresh mbuf taken from the pool for the fill ring) and frees it, "
+    "where xskbench hands the address straight back to the fill ring. It also "
     "depends on how many packets a pass finds: a receiver that polls faster finds fewer per "
     "pass and pays its per-pass cost over fewer packets, so the figure favours the slower "
     "poller (ns/pass is the mean time of a pass, busy or empty). The TSC counts wall time, "
@@ -646,7 +649,8 @@ def section_dpdk(data):
         return lines + ["No DPDK results in the input.", ""]
     if meta:
         lines += [
-            f"Measured on {meta_get(meta, 'date')} (this step's own run): DPDK "
+            f"Measured on {meta_get(meta, 'date')} (this step's own date, which can differ from the "
+            f"one at the top): DPDK "
             f"{meta_get(meta, 'dpdk')} (Debian's dpdk-dev), xsk_rs {meta_get(meta, 'xsk_rs')} through "
             f"`{meta_get(meta, 'xsk_rs_cmd')}`, "
             f"{meta_get(meta, 'runs')} rounds of {meta_get(meta, 'secs')} s after "
