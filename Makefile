@@ -32,7 +32,8 @@
 #                                         Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
 #                                         report stays in build/bench. Includes DPDK's AF_XDP PMD
-#                                         (dpdk-testpmd) against xsk_rs. BENCH_STEPS=dpdk (or any
+#                                         (dpdk-testpmd rxonly, txonly, macswap) against the packet
+#                                         layer's rxdrop, txonly and l2fwd. BENCH_STEPS=dpdk (or any
 #                                         of rate,setup,ipp,go,py,dpdk): only those steps, report in
 #                                         build/bench
 #   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
