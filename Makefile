@@ -31,7 +31,11 @@
 #                                         from C and from Rust (examples/bench_pkt.rs), Go and
 #                                         Python against C); rewrites BENCHMARKS.md and
 #                                         bench/mpps.png. BENCH_QUICK=1: a short smoke run whose
-#                                         report stays in build/bench
+#                                         report stays in build/bench. Includes DPDK's AF_XDP PMD
+#                                         (dpdk-testpmd rxonly, txonly, macswap) against the packet
+#                                         layer's rxdrop, txonly and l2fwd. BENCH_STEPS=dpdk (or any
+#                                         of rate,setup,ipp,go,py,dpdk): only those steps, report in
+#                                         build/bench
 #   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
 #                                         example against xsk_bench rxdrop, then the packet
 #                                         layer's against xskbench's packet build
@@ -203,10 +207,11 @@ demo: all
 	bash c-examples/demo.sh $(DEMO_PREFIX)
 
 BENCH_QUICK ?=
+BENCH_STEPS ?=
 bench: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q)
+	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q) $(if $(BENCH_STEPS),-s $(BENCH_STEPS))
 
 bench-go: all
 	rm -rf $(BENCH_PREFIX)

@@ -14,6 +14,16 @@ object whose "kind" is one of:
          batch, as in results from before the packet layer), mode, run, mpps
   py     one Python-vs-C rxdrop run (bench/py_rxdrop.sh): phase (rate|drain),
          impl (c-pkt, c-span, py-batch, py-packed, ...), mode, batch, run, mpps
+  dpdk   one run of DPDK's AF_XDP PMD (dpdk-testpmd) or of an xsk_rs command
+         beside it (bench/dpdk_run.py): scenario, mode, impl (dpdk|xsk_rs), api
+         (testpmd, the forward mode matching the scenario; testpmd-io, io
+         forwarding in l2fwd; or the xsk_rs build's api: pkt, span), run, mpps,
+         pkts, window_s, cpu_util, busy_ns_pkt, ns_per_pass, tsc_mhz, dropped,
+         offered_mpps (the generator's rate in the same interval; absent for
+         txonly) and prog ("none" when the receiver attached no XDP program:
+         the packet layer's TX-only socket in txonly)
+  dpdk_meta  that step's own date and set-up, or "skipped" with the reason
+         (at most one line)
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
 other (lib, api) pair in the input gets columns of its own. The packet
@@ -44,6 +54,17 @@ APIS = ["inline", "span", "batch", "desc", "pkt", "pkt-rust"]
 PKT = [("xsk_rs", "pkt"), ("xsk_rs", "pkt-rust")]
 IMPLS = ["c", "go"]
 GO_APIS = ["batch", "pkt"]  # the ring-level batch calls, the packet layer
+DPDK_IMPLS = ["dpdk", "xsk_rs"]
+# A receiver that took this share of what the generator sent kept up with it.
+# Not 1.00: xskbench counts over its own interval and the generator is read
+# over the runner's, a few milliseconds apart, and the generator's rate moves.
+KEPT_UP = 0.95
+# A receiver busy this share of the interval (busy ns/pkt × CPU times its
+# rate) has no headroom left: it limits the rate as much as the generator.
+MAX_BUSY_SHARE = 0.90
+# A busy-polling receiver that was on its CPU less than this share of the
+# interval shared the core with something else.
+MIN_CPU_UTIL = 0.90
 
 # Targets from the issue.
 MIN_RATE_RATIO = 1.00
@@ -65,6 +86,15 @@ FIELDS = {
             "instr": "int", "pkts": "pos"},
     "go": {"impl": "impl", "api": "goapi", "mode": "mode", "run": "int", "mpps": "num"},
     "py": {"phase": "str", "impl": "str", "mode": "mode", "batch": "pos", "run": "int", "mpps": "num"},
+    "dpdk": {"scenario": "str", "mode": "mode", "impl": "dpdk_impl", "api": "str", "run": "int",
+             "mpps": "num", "pkts": "int", "window_s": "num", "cpu_util": "num",
+             "busy_ns_pkt": "num", "ns_per_pass": "num", "tsc_mhz": "num", "dropped": "int"},
+}
+# Optional fields of a kind, typed when present.
+OPTIONAL_FIELDS = {"dpdk": {"offered_mpps": "num", "prog": "str"}}
+DPDK_META_FIELDS = {
+    "date": "str", "skipped": "str", "dpdk": "str", "xsk_rs": "str", "xsk_rs_cmd": "str", "runs": "int",
+    "secs": "num", "warm": "num", "busy_budget": "int",
 }
 # Fields a record may leave out, and the value it then has.
 DEFAULTS = {"go": {"api": "batch"}}
@@ -84,6 +114,7 @@ IDENTITY = {
     "ipp": ("scenario", "lib", "api", "batch"),
     "go": ("impl", "api", "mode", "run"),
     "py": ("phase", "impl", "mode", "batch", "run"),
+    "dpdk": ("scenario", "mode", "impl", "api", "run"),
 }
 
 
@@ -115,6 +146,8 @@ def type_ok(value, kind):
         return value in IMPLS
     if kind == "goapi":
         return value in GO_APIS
+    if kind == "dpdk_impl":
+        return value in DPDK_IMPLS
     raise AssertionError(kind)
 
 
@@ -123,6 +156,7 @@ TYPE_TEXT = {
     "num": "a finite number >= 0", "strlist": "a list of strings",
     "mode": "one of " + "|".join(MODES), "lib": "one of " + "|".join(LIBS),
     "impl": "one of " + "|".join(IMPLS), "goapi": "one of " + "|".join(GO_APIS),
+    "dpdk_impl": "one of " + "|".join(DPDK_IMPLS),
 }
 
 
@@ -138,7 +172,8 @@ def check_fields(obj, fields, required):
 
 def load(path):
     """Read RESULTS.jsonl into {"meta": dict or None, kind: [records]}."""
-    data = {"meta": None, "rate": [], "setup": [], "ipp": [], "go": [], "py": []}
+    data = {"meta": None, "dpdk_meta": None, "rate": [], "setup": [], "ipp": [], "go": [], "py": [],
+            "dpdk": []}
     seen = {}
     try:
         f = open(path, "rb")
@@ -169,10 +204,18 @@ def load(path):
                     check_fields(obj, META_FIELDS, required=False)
                     data["meta"] = obj
                     seen["meta"] = lineno
+                elif kind == "dpdk_meta":
+                    if data["dpdk_meta"] is not None:
+                        raise ReportError(
+                            f"a second dpdk_meta line (the first is line {seen['dpdk_meta']})")
+                    check_fields(obj, DPDK_META_FIELDS, required=False)
+                    data["dpdk_meta"] = obj
+                    seen["dpdk_meta"] = lineno
                 elif kind in FIELDS:
                     for name, value in DEFAULTS.get(kind, {}).items():
                         obj.setdefault(name, value)
                     check_fields(obj, FIELDS[kind], required=True)
+                    check_fields(obj, OPTIONAL_FIELDS.get(kind, {}), required=False)
                     key = (kind,) + tuple(obj[k] for k in IDENTITY[kind])
                     if key in seen:
                         raise ReportError(f'repeats the "{kind}" record of line {seen[key]}')
@@ -694,6 +737,209 @@ def section_py(data):
     return lines
 
 
+DPDK_METHOD = [
+    "How it is measured (bench/dpdk_run.py):",
+    "",
+    "- The same veth pair and generator as the rows above; the receiver busy-polls one queue "
+    "on CPU 1. DPDK runs as `dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 256 --no-pci "
+    "--vdev net_af_xdp0,iface=veth1,start_queue=0,queue_count=1,busy_budget=0 -- "
+    "--forward-mode=rxonly|txonly|macswap --burst=64 --rxd=2048 --txd=2048 "
+    "--total-num-mbufs=16384 --port-topology=loop --record-core-cycles --record-burst-stats`; "
+    "its forwarding lcore is on CPU 1, its main lcore waits on stdin on CPU 0. The xsk_rs side "
+    "is each command named above with xskbench's arguments (`SCENARIO -i veth1 -m drv -b 64 -c`), "
+    "pinned to CPU 1; the table's api names its flavour.",
+    "- The packet layer (xsk_rs pkt, xskbench's -DXSKBENCH_API_PKT build, its C ABI): rxdrop is "
+    "`xsk_rs_rxsock_recv_batch` + `_release` (which lends the frames again); txonly is "
+    "`xsk_rs_txsock_alloc` + `_submit` (commit and kick; completions are taken back inside "
+    "alloc); l2fwd receives a batch, copies each packet into a TX frame from alloc with its MAC "
+    "addresses swapped, submits, and releases the batch. Its RX and TX halves own separate "
+    "frames, so it copies every forwarded packet where testpmd's macswap and the ring API "
+    "(xsk_rs span, the reference the first DPDK run measured) swap in place: that copy is in its "
+    "l2fwd figures. It kicks TX only after it sent; the span build kicks TX (a sendto) on "
+    "every pass, empty ones too, as in the libxdp rows, and so has more ns/pass.",
+    "- l2fwd: macswap, not io, is the match, since xskbench's l2fwd swaps the MAC addresses of "
+    "every packet as macswap does. testpmd io, where it appears, forwards without touching the "
+    "packet: it is testpmd's cheapest forwarding, shown for scale, not the comparison.",
+    "- The PMD keeps 2048 frames on its fill ring (mbufs of its pool, which is the UMEM), "
+    "xskbench 1024 (both builds): a receiver that is off its core for a while drops later "
+    "with the PMD, which shows in contended rounds only.",
+    "- The PMD hands libxdp no XDP mode, so the kernel attaches the program natively: every "
+    "run here is drv (checked while it runs), in copy mode (veth has no zero-copy). The one "
+    "exception is the packet layer's txonly: its TX-only socket loads no XDP program, since "
+    "sending needs none, and in copy mode the kernel sends through its generic path "
+    "(xsk_generic_xmit) whatever mode a program is attached in, so its drv row is the same "
+    "send path as the others'. "
+    "libxdp runs without its dispatcher (no bpffs), as in the libxdp rows. As with libxdp, the "
+    "PMD's socket sends at most the kernel's default 32 descriptors per sendto() in copy mode, "
+    "where xsk_rs sets XDP_MAX_TX_SKB_BUDGET to its TX ring size: in txonly and l2fwd DPDK "
+    "makes more sendto() calls per packet. busy_budget=0: the "
+    "default (64) sets SO_PREFER_BUSY_POLL and makes every empty poll a recvfrom() that "
+    "busy-polls the kernel's NAPI from the receiver's core, work that xsk_rs does not ask "
+    "the kernel for.",
+    "- Alternating rounds (DPDK, xsk_rs pkt, xsk_rs span, [DPDK io], DPDK, ...); each run warms "
+    "up, then counts over the interval: testpmd's port counters read through its telemetry "
+    "socket at both ends, xskbench's own count. Over the same interval: the receiver's CPU "
+    "time (utime + stime from /proc/PID/stat) and the generator's rate (veth0's tx_packets).",
+    f"- The generator limits a scenario when both receivers of a pair took at least {KEPT_UP:.0%} "
+    f"of what it sent (took/sent, medians) and neither was busy {MAX_BUSY_SHARE:.0%} of the time: "
+    "the Mpps columns then measure the generator, and the comparison is cost per packet "
+    "(busy ns/pkt). Not 100 %: xskbench counts over its own interval, a few milliseconds off the "
+    "one over which the generator is read; and drops cannot be compared instead, as the PMD "
+    "reports no ring-full drops.",
+    "- Cost per packet: both receivers spin at 100 % of their core whatever the load (CPU "
+    "time / packets is then only 1 / rate), so CPU time cannot say what a packet costs. "
+    "Both instead count busy time the same way: testpmd's --record-core-cycles reads the TSC "
+    "before each rx_burst and adds the ticks up to the end of the pass when it received "
+    "something (txonly: every pass); xskbench -c does the same around each pass of its loop "
+    "(REC_START / REC_END, in the ring and the packet-layer builds alike), counting passes "
+    "that moved a packet or a completion. Busy ns/pkt is that total over the whole run, "
+    "divided by the run's packets. It includes the syscalls a pass makes (kicks) and all "
+    "the per-packet work of each model: testpmd's rxonly gets an mbuf per packet from the PMD "
+    "(its header written, a fresh mbuf taken from the pool for the fill ring) and frees it, "
+    "where xskbench hands the frame straight back to the fill ring. It also "
+    "depends on how many packets a pass finds: a receiver that polls faster finds fewer per "
+    "pass and pays its per-pass cost over fewer packets, so the figure favours the slower "
+    "poller (ns/pass is the mean time of a pass, busy or empty). The TSC counts wall time, "
+    "so only rounds in which every receiver had its core to itself are used. Callgrind "
+    "counts, as for xskbench above, would be full batches only, but testpmd under valgrind "
+    "takes about 100 s to start and its PMD is stripped, so the loop cannot be singled out.",
+    "",
+]
+
+# testpmd's forward mode that matches each scenario (api "testpmd").
+DPDK_FWD = {"rxdrop": "rxonly", "txonly": "txonly", "l2fwd": "macswap"}
+# Receivers in table order: the matching testpmd, the packet layer, the ring
+# API's span build, testpmd io (l2fwd only), then any other.
+DPDK_RECEIVERS = [("dpdk", "testpmd"), ("xsk_rs", "pkt"), ("xsk_rs", "span"), ("dpdk", "testpmd-io")]
+DPDK_LABEL = {("xsk_rs", "pkt"): "xsk_rs pkt (packet layer)", ("xsk_rs", "span"): "xsk_rs span (ring API)",
+              ("dpdk", "testpmd-io"): "DPDK testpmd io"}
+
+
+def dpdk_summary(recs):
+    """{scenario: {(impl, api): [records sorted by run]}}"""
+    out = {}
+    for r in sorted(recs, key=lambda r: r["run"]):
+        out.setdefault(r["scenario"], {}).setdefault((r["impl"], r["api"]), []).append(r)
+    return out
+
+
+def busy_share(r):
+    """The share of the interval a receiver spent in busy passes."""
+    return r["busy_ns_pkt"] * r["mpps"] / 1e3
+
+
+def clean_rounds(receivers):
+    """(rounds to use, all rounds, clean?) for a scenario's receivers: the
+    rounds in which every receiver was on its core at least MIN_CPU_UTIL of
+    the interval, or every round when there is none."""
+    runs = {key: {r["run"]: r for r in recs} for key, recs in receivers.items()}
+    every = sorted(set().union(*(set(v) for v in runs.values())))
+    clean = [n for n in every
+             if all(n in v and v[n]["cpu_util"] >= MIN_CPU_UTIL for v in runs.values())]
+    return (clean, every, True) if clean else (every, every, False)
+
+
+def dpdk_verdict(sc, clean, d, x):
+    """Why the Mpps or the busy ns/pkt of a pair is the comparison."""
+    busiest = max(d["share"], x["share"])
+    if not clean:
+        return ("no round had every receiver on its core, so both columns say more about "
+                "the other load on the machine than about the receivers")
+    if sc == "txonly":
+        return "each side is its own sender, so Mpps compares them"
+    if d["took"] is None or x["took"] is None or min(d["took"], x["took"]) < KEPT_UP:
+        return "at least one receiver did not keep up with the generator, so Mpps compares them"
+    if busiest >= MAX_BUSY_SHARE:
+        return (f"both took ≥ {KEPT_UP:.0%} of what the generator sent, but a receiver was busy "
+                f"{busiest:.0%} of the time: it limits the rate as much as the generator does, "
+                "and the two Mpps are the rate they reach together; busy ns/pkt says what a "
+                "packet costs each")
+    return (f"**generator-limited**: both took ≥ {KEPT_UP:.0%} of what the generator sent "
+            f"and were busy at most {busiest:.0%} of the time, so Mpps measures the "
+            "generator, not the receivers; compare busy ns/pkt")
+
+
+def section_dpdk(data):
+    lines = ["## DPDK's AF_XDP PMD against xsk_rs", ""]
+    meta = data["dpdk_meta"]
+    recs = data["dpdk"]
+    if meta and "skipped" in meta:
+        return lines + [f"Skipped on {meta_get(meta, 'date')}: {meta['skipped']}.", ""]
+    if not recs:
+        return lines + ["No DPDK results in the input.", ""]
+    if meta:
+        cmds = ", ".join(f"`{c.strip()}`" for c in meta_get(meta, "xsk_rs_cmd").split(","))
+        lines += [
+            f"Measured on {meta_get(meta, 'date')} (this step's own date, which can differ from the "
+            f"one at the top): DPDK "
+            f"{meta_get(meta, 'dpdk')} (Debian's dpdk-dev), xsk_rs {meta_get(meta, 'xsk_rs')} through "
+            f"{cmds}, "
+            f"{meta_get(meta, 'runs')} rounds of {meta_get(meta, 'secs')} s after "
+            f"{meta_get(meta, 'warm')} s of warm-up, busy_budget={meta_get(meta, 'busy_budget')}.",
+            "",
+        ]
+    summary = dpdk_summary(recs)
+    scenarios = sorted(summary, key=lambda s: order(s, SCENARIOS))
+    rows, verdicts = [], []
+    for sc in scenarios:
+        receivers = summary[sc]
+        used, every, clean = clean_rounds(receivers)
+        med = {}
+        for key in sorted(receivers, key=lambda k: order(k, DPDK_RECEIVERS)):
+            these = [r for r in receivers[key] if r["run"] in used]
+            if not these:
+                continue
+            mpps = [r["mpps"] for r in these]
+            offered = [r["offered_mpps"] for r in these if "offered_mpps" in r]
+            took = [r["mpps"] / r["offered_mpps"] for r in these if r.get("offered_mpps")]
+            m = {
+                "mpps": statistics.median(mpps),
+                "offered": statistics.median(offered) if offered else None,
+                "took": statistics.median(took) if took else None,
+                "busy": statistics.median(r["busy_ns_pkt"] for r in these),
+                "pass": statistics.median(r["ns_per_pass"] for r in these),
+                "share": statistics.median(busy_share(r) for r in these),
+                "cpu": statistics.median(r["cpu_util"] for r in these),
+            }
+            med[key] = m
+            label = DPDK_LABEL.get(key)
+            if label is None:
+                label = (f"DPDK testpmd {DPDK_FWD.get(sc, '?')}" if key == ("dpdk", "testpmd")
+                         else f"{key[0]} {key[1]}")
+            used_text = f"{len(these)} of {len(every)}" + ("" if clean else " (none clean)")
+            rows.append([sc, these[0]["mode"], label, used_text, f3(m["mpps"]),
+                         f"{min(mpps):.3f}–{max(mpps):.3f}", f3(m["offered"]),
+                         f2(m["took"]), f"{m['cpu'] * 100:.0f} %", f1(m["busy"]),
+                         f"{m['share'] * 100:.0f} %", f1(m["pass"])])
+        d = med.get(("dpdk", "testpmd"))
+        if d is None:
+            continue
+        for key in sorted((k for k in med if k[0] == "xsk_rs"), key=lambda k: order(k, DPDK_RECEIVERS)):
+            x = med[key]
+            verdicts.append(f"- {sc}, xsk_rs {key[1]} against testpmd {DPDK_FWD.get(sc, '?')}: Mpps "
+                            f"×{f2(ratio(x['mpps'], d['mpps']))}, busy ns/pkt "
+                            f"×{f2(ratio(x['busy'], d['busy']))}; {dpdk_verdict(sc, clean, d, x)}.")
+        io = med.get(("dpdk", "testpmd-io"))
+        if io is not None:
+            verdicts.append(f"- {sc}, testpmd io (no MAC swap) against macswap: Mpps "
+                            f"×{f2(ratio(io['mpps'], d['mpps']))}, busy ns/pkt "
+                            f"×{f2(ratio(io['busy'], d['busy']))}.")
+    header = ["Scenario", "Mode", "Receiver", "Rounds used", "median Mpps", "spread",
+              "generator Mpps", "took/sent", "CPU", "busy ns/pkt", "busy", "ns/pass"]
+    lines += table(header, rows, "lll" + "r" * 9)
+    lines += ["",
+              f"Rounds used: those in which every receiver of the scenario was on its core at least "
+              f"{MIN_CPU_UTIL:.0%} of the interval (CPU, from utime + stime); another process on "
+              "CPU 1 takes time from a receiver, and the TSC that busy ns/pkt counts keeps running "
+              "while it is off its core. Medians over those rounds; spread is min–max. took/sent "
+              "is the receiver's count over the generator's in the same interval; busy is the "
+              "share of the interval the receiver spent in passes that moved packets "
+              "(busy ns/pkt × Mpps). ×: xsk_rs (or io) over testpmd's matching mode, medians; "
+              "below 1 is less busy time per packet, above 1 more Mpps.", ""]
+    lines += verdicts + [""] if verdicts else []
+    return lines + DPDK_METHOD
+
+
 # ---------------------------------------------------------------- chart
 
 
@@ -781,6 +1027,7 @@ def render(data, png_link):
     lines += section_ipp(data)
     lines += section_go(data)
     lines += section_py(data)
+    lines += section_dpdk(data)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"

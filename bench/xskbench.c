@@ -3,7 +3,7 @@
  * and xsk_rs do exactly the same work (bench/run.sh builds and runs it).
  *
  *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
- *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]
+ *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]
  *
  * The backend header (backend_libxdp.h, backend_xsk_rs.h or
  * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT)
@@ -41,6 +41,19 @@
  * setup   time from before UMEM creation until the first packet is received
  *         (something must be sending to IFNAME); prints the phases
  *
+ * -c records busy time the way DPDK's testpmd does with --record-core-cycles
+ * (bench/dpdk_run.py compares the two): the time stamp counter is read before
+ * each pass of the loop and again at its end, and the difference is added to
+ * a total when the pass moved a packet or a completion; passes that found
+ * nothing to do are not counted. The rate line then gains busy_ns (the total
+ * over the whole loop, warm-up included, as testpmd's is), loop_pkts (the
+ * packets counted over the same loop), polls and busy_polls (passes, and
+ * those that moved something), tsc_mhz, and cpu_s (this process's CPU time
+ * over the measured interval). The loops are compiled twice, so without -c
+ * they carry none of it (callgrind counts the same instructions as before).
+ * A loop added here brackets each pass with REC_START / REC_END, so that its
+ * -c figures mean the same.
+ *
  * Timing: a WARMUP (default 1 s) then SECONDS (default 2) measured by
  * ITIMER_REAL, so the loop makes no clock call; or, with -n, run until
  * PACKETS were counted (what callgrind runs use: receiving scenarios then
@@ -65,6 +78,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -98,6 +114,7 @@ struct opts {
 	uint32_t len;
 	double warmup, secs;
 	uint64_t packets;
+	bool busy;
 };
 
 /* The loop's count and the timer's snapshots of it. */
@@ -106,12 +123,38 @@ static volatile sig_atomic_t stop, phase;
 static uint64_t snap_count[2];
 static struct timespec snap_time[2];
 
+/* -c: busy ticks, passes of the loop and those that moved something, and the
+ * tick counter and this process's CPU time at the two snapshots. */
+static uint64_t busy_ticks, polls, busy_polls;
+static uint64_t snap_ticks[2];
+static struct timespec snap_cpu[2];
+
+/* testpmd's rte_rdtsc(): the TSC read without a fence. Elsewhere nanoseconds. */
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+#endif
+}
+
+static void snapshot_clocks(int i)
+{
+	clock_gettime(CLOCK_MONOTONIC, &snap_time[i]);
+	snap_ticks[i] = ticks();
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &snap_cpu[i]);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
 	if (phase < 2) {
 		snap_count[phase] = counted;
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[phase]);
+		snapshot_clocks(phase);
 		phase++;
 	}
 	if (phase == 2)
@@ -134,7 +177,7 @@ static int usage(const char *why)
 	fprintf(stderr,
 		"xskbench: %s\n"
 		"usage: xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE] [-b BATCH]\n"
-		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN]\n",
+		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]\n",
 		why);
 	return 2;
 }
@@ -180,7 +223,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
 	o->scenario = (enum scenario)c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:c")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'q':
@@ -215,6 +258,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return usage("-s takes 60..4096");
 			o->len = (uint32_t)v;
 			break;
+		case 'c': o->busy = true; break;
 		default: return usage("unknown option");
 		}
 	}
@@ -241,6 +285,32 @@ static void write_frame(uint8_t *p, uint32_t len, uint32_t f)
 	for (uint32_t i = sizeof(head); i < len; i++)
 		p[i] = (uint8_t)(i * 7 + f);
 }
+
+/* The loops take rec (-c) as a constant: each is inlined into bench_loop
+ * twice, and the copy without -c has none of the recording. */
+#define LOOP static inline __attribute__((always_inline)) void
+
+/* -c: the pass's start, its end (counted when it moved something), and the
+ * totals published when the loop ends. */
+#define REC_START(rec) const uint64_t t0_ = (rec) ? ticks() : 0
+#define REC_END(rec, moved)                                     \
+	do {                                                    \
+		if (rec) {                                      \
+			n_polls++;                              \
+			if (moved) {                            \
+				n_busy++;                       \
+				n_ticks += ticks() - t0_;       \
+			}                                       \
+		}                                               \
+	} while (0)
+#define REC_PUBLISH(rec)                                        \
+	do {                                                    \
+		if (rec) {                                      \
+			polls = n_polls;                        \
+			busy_polls = n_busy;                    \
+			busy_ticks = n_ticks;                   \
+		}                                               \
+	} while (0)
 
 #ifndef XSKBENCH_API_PKT
 /* ---- the ring loops (libxdp and xsk_rs's ring-level builds) ------------- */
@@ -275,16 +345,18 @@ static inline void kick_fill(struct bk *b)
 		}                                                       \
 	} while (0)
 
-static void rxdrop(struct bk *b, const struct opts *o)
+LOOP rxdrop(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
-	uint64_t n_total = 0;
+	uint64_t n_total = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && n_total < limit) {
+		REC_START(rec);
 		uint32_t n = rx_begin(b, o->batch);
 
 		if (!n) {
 			kick_fill(b);
+			REC_END(rec, false);
 			continue;
 		}
 #define RX_ADDR(i) (rx_at(b, (i))->addr)
@@ -293,19 +365,22 @@ static void rxdrop(struct bk *b, const struct opts *o)
 		rx_end(b, n);
 		n_total += n;
 		counted = n_total;
+		REC_END(rec, true);
 	}
+	REC_PUBLISH(rec);
 }
 
-static void txonly(struct bk *b, const struct opts *o)
+LOOP txonly(struct bk *b, const struct opts *o, const bool rec)
 {
 	static uint64_t free_frames[BENCH_FRAMES];
 	const uint64_t limit = loop_limit(o);
 	uint32_t nfree = 0;
-	uint64_t done = 0;
+	uint64_t done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	for (uint32_t i = 0; i < BENCH_FRAMES; i++)
 		free_frames[nfree++] = (uint64_t)(BENCH_FRAMES - 1 - i) * BENCH_FRAME_SIZE;
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t c = comp_begin(b, o->batch);
 
 		for (uint32_t i = 0; i < c; i++)
@@ -323,7 +398,9 @@ static void txonly(struct bk *b, const struct opts *o)
 		if (t)
 			nfree -= tx_end(b, t);
 		kick_tx(b);
+		REC_END(rec, c || t);
 	}
+	REC_PUBLISH(rec);
 }
 
 static void swap_macs(uint8_t *p)
@@ -335,13 +412,14 @@ static void swap_macs(uint8_t *p)
 	memcpy(p + 6, tmp, 6);
 }
 
-static void l2fwd(struct bk *b, const struct opts *o)
+LOOP l2fwd(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
 	uint8_t *area = bk_area(b);
-	uint64_t done = 0;
+	uint64_t done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t c = comp_begin(b, o->batch);
 
 		if (c) {
@@ -375,7 +453,9 @@ static void l2fwd(struct bk *b, const struct opts *o)
 		else
 			kick_fill(b);
 		kick_tx(b);
+		REC_END(rec, c || n);
 	}
+	REC_PUBLISH(rec);
 }
 
 #else
@@ -397,32 +477,38 @@ static void l2fwd(struct bk *b, const struct opts *o)
  *         frames, so the packet layer cannot send a received frame in place:
  *         the copy is this layer's cost, paid here as an application would.
  */
-static void rxdrop(struct bk *b, const struct opts *o)
+LOOP rxdrop(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
-	uint64_t n_total = 0;
+	uint64_t n_total = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && n_total < limit) {
+		REC_START(rec);
 		uint32_t n = bk_count(xsk_rs_rxsock_recv_batch(b->rx, b->pkts, o->batch));
 
-		if (!n)
+		if (!n) {
+			REC_END(rec, false);
 			continue;
+		}
 		bk_count(xsk_rs_rxsock_release(b->rx, n));
 		n_total += n;
 		counted = n_total;
+		REC_END(rec, true);
 	}
+	REC_PUBLISH(rec);
 }
 
-static void txonly(struct bk *b, const struct opts *o)
+LOOP txonly(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
-	uint64_t sent = 0, done = 0;
+	uint64_t sent = 0, done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	for (uint32_t i = 0; i < o->batch; i++)
 		b->lens[i] = o->len;
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t n = bk_count(xsk_rs_txsock_alloc(b->tx, b->bufs, o->batch));
-		uint64_t flight;
+		uint64_t flight, before = done;
 
 		if (n) {
 			bk_count(xsk_rs_txsock_submit(b->tx, b->lens, n));
@@ -434,7 +520,11 @@ static void txonly(struct bk *b, const struct opts *o)
 		flight = bk_count(xsk_rs_txsock_in_flight_frames(b->tx));
 		done = sent > flight ? sent - flight : 0;
 		counted = done;
+		/* Moved: frames sent, or completions the kernel gave back (alloc
+		 * takes them inside; in_flight shows them). */
+		REC_END(rec, n || done != before);
 	}
+	REC_PUBLISH(rec);
 }
 
 /* Copies a received packet into a TX frame with its MACs swapped. */
@@ -449,12 +539,13 @@ static inline void copy_swapped(uint8_t *d, const uint8_t *s, uint32_t len)
 	memcpy(d + 12, s + 12, len - 12);
 }
 
-static void l2fwd(struct bk *b, const struct opts *o)
+LOOP l2fwd(struct bk *b, const struct opts *o, const bool rec)
 {
 	const uint64_t limit = loop_limit(o);
-	uint64_t done = 0;
+	uint64_t done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
 
 	while (!stop && done < limit) {
+		REC_START(rec);
 		uint32_t n = bk_count(xsk_rs_rxsock_recv_batch(b->rx, b->pkts, o->batch)), sent = 0;
 
 		while (sent < n) {
@@ -478,7 +569,11 @@ static void l2fwd(struct bk *b, const struct opts *o)
 		counted = done;
 		if (n)
 			bk_count(xsk_rs_rxsock_release(b->rx, n));
+		/* Completions are taken back inside alloc, which runs only when
+		 * something arrived: a pass moved something iff it received. */
+		REC_END(rec, n);
 	}
+	REC_PUBLISH(rec);
 }
 #endif
 
@@ -487,9 +582,9 @@ static void l2fwd(struct bk *b, const struct opts *o)
 __attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
 {
 	switch (o->scenario) {
-	case RXDROP: rxdrop(b, o); break;
-	case TXONLY: txonly(b, o); break;
-	case L2FWD: l2fwd(b, o); break;
+	case RXDROP: o->busy ? rxdrop(b, o, true) : rxdrop(b, o, false); break;
+	case TXONLY: o->busy ? txonly(b, o, true) : txonly(b, o, false); break;
+	case L2FWD: o->busy ? l2fwd(b, o, true) : l2fwd(b, o, false); break;
 	case SETUP: break;
 	}
 }
@@ -676,12 +771,12 @@ int main(int argc, char **argv)
 		 * first (-n then should not exceed BENCH_LEND). */
 		if (o.scenario != TXONLY)
 			usleep(200 * 1000);
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[0]);
+		snapshot_clocks(0);
 	}
 	bench_loop(&b, &o);
 	if (o.packets) {
 		snap_count[1] = counted;
-		clock_gettime(CLOCK_MONOTONIC, &snap_time[1]);
+		snapshot_clocks(1);
 	} else if (phase < 2) {
 		fprintf(stderr, "xskbench: interrupted before the measurement ended\n");
 		bk_close(&b);
@@ -695,11 +790,22 @@ int main(int argc, char **argv)
 		printf("{\"kind\":\"rate\",\"scenario\":\"%s\",\"mode\":\"%s\",\"batch\":%" PRIu32
 		       ",\"lib\":\"%s\",\"api\":\"%s\",\"mpps\":%.4f,\"pkts\":%" PRIu64 ",\"secs\":%.3f"
 		       ",\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu"
-		       ",\"tx_ring_empty_descs\":%llu}\n",
+		       ",\"tx_ring_empty_descs\":%llu",
 		       scenario_names[o.scenario], o.drv ? "drv" : "skb", o.batch, BENCH_LIB, BENCH_API,
 		       secs > 0 ? (double)pkts / secs / 1e6 : 0.0, pkts, secs, (unsigned long long)st.rx_dropped,
 		       (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty_descs,
 		       (unsigned long long)st.tx_ring_empty_descs);
+		if (o.busy) {
+			/* Ticks per nanosecond from the two snapshots, which read
+			 * the counter and the clock together. */
+			double tpns = secs > 0 ? (double)(snap_ticks[1] - snap_ticks[0]) / (secs * 1e9) : 0.0;
+
+			printf(",\"busy_ns\":%.0f,\"loop_pkts\":%" PRIu64 ",\"polls\":%" PRIu64
+			       ",\"busy_polls\":%" PRIu64 ",\"tsc_mhz\":%.1f,\"cpu_s\":%.4f",
+			       tpns > 0 ? (double)busy_ticks / tpns : 0.0, (uint64_t)counted, polls, busy_polls,
+			       tpns * 1e3, secs_between(&snap_cpu[0], &snap_cpu[1]));
+		}
+		printf("}\n");
 	}
 	bk_close(&b);
 	return 0;
