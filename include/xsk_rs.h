@@ -84,7 +84,9 @@
  * holds none of the parent's kernel objects. In the child, the calls that
  * reach the kernel through an inherited handle (xsk_rs_socket_create on an
  * inherited UMEM, xsk_rs_socket_kick, _poll, _stats, _is_zerocopy,
- * _update_xskmap) fail with -EBADFD, calls on inherited rings see zeroed
+ * _update_xskmap; and every packet-layer call that seeks: a half's _seek,
+ * _alloc, _send*, _recv* and _recv_batch) fail with -EBADFD, calls on
+ * inherited rings see zeroed
  * rings (only entries a ring had already counted before the fork come out,
  * as zeroes), and destroying an inherited handle frees only the child's memory,
  * waiting on no lock the parent could have held at fork and touching no
@@ -746,8 +748,12 @@ int xsk_rs_txsock_kick(struct xsk_rs_txsock *tx);
  * of the first reserved ones (so a second alloc before a submit gives the
  * same frames first). Returns how many, at most `n`; 0 when no frame or TX
  * slot is free (not an error). Send them with `xsk_rs_txsock_submit`.
- * -EINVAL for a NULL `tx`, or a NULL `bufs` with `n` above 0; `bufs` is
- * written only on success. No syscall; `tx`'s thread.
+ * Frames allocated and not yet submitted stay the caller's: until they are
+ * submitted, `xsk_rs_txsock_send`, `_send_batch` and `_send_packed` on this
+ * half refuse with -EBUSY (they would publish them). -EINVAL for a NULL
+ * `tx`, or a NULL `bufs` with `n` above 0; `bufs` is written only on
+ * success; -EBADFD in a forked child that inherited `tx`. No syscall;
+ * `tx`'s thread.
  */
 int xsk_rs_txsock_alloc(struct xsk_rs_txsock *tx, struct xsk_rs_buf *bufs, uint32_t n);
 
@@ -850,7 +856,9 @@ int xsk_rs_rxsock_commit(struct xsk_rs_rxsock *rx, uint32_t n);
  * until `xsk_rs_rxsock_release` gives them back; until then a second call
  * returns the same packets first. Returns how many, 0 when nothing arrived
  * (not an error). -EINVAL for a NULL `rx`, or a NULL `pkts` with `max`
- * above 0; `pkts` is written only on success. `rx`'s thread.
+ * above 0 (`pkts` untouched), or for a received descriptor outside the RX
+ * frames (the RX ring was overwritten; the entries before it are written).
+ * -EBADFD in a forked child that inherited `rx`. `rx`'s thread.
  */
 int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
 

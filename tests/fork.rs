@@ -167,3 +167,50 @@ fn a_child_creates_its_own() {
     });
     assert_eq!(wait(child), 0, "the child's own umem and socket");
 }
+
+/// The packet layer in a forked child: its inherited halves refuse every
+/// seek (and so every send and receive) with EBADFD instead of reading the
+/// zeroed rings as packets; dropping them there is harmless, and the parent
+/// keeps sending and receiving.
+#[test]
+fn a_child_cannot_use_inherited_packet_halves() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let a = pair.if_a.clone();
+    let cfg = xsk_rs::XdpConfig { rx_frames: Some(64), tx_frames: Some(64), ..Default::default() };
+    let (mut tx, mut rx) = pair.run_in_a(move || xsk_rs::create_bi_socket_by_name(&a, 0, Some(cfg)).expect("bi"));
+    let pid = fork(|| {
+        let mut buf = [0u8; 64];
+        let refused = [
+            tx.seek_n(1).map(|_| ()),
+            xsk_rs::SendExt::send(&mut tx, &[1; 60], None).map(|_| ()),
+            rx.seek_n(1).map(|_| ()),
+            rx.recv(&mut buf).map(|_| ()),
+            rx.recv_batch(8).map(|_| ()),
+        ];
+        let all = refused.iter().all(|r| matches!(r, Err(e) if e.errno() == libc::EBADFD));
+        // Drop the child's own copies (the parent's stay with the parent).
+        // SAFETY: in the child these are its inherited copies, read out once
+        // and never used again before _exit.
+        drop(unsafe { (std::ptr::read(&tx), std::ptr::read(&rx)) });
+        if all {
+            0
+        } else {
+            1
+        }
+    });
+    assert_eq!(wait(pid), 0, "every packet-layer call in the child was EBADFD");
+    // The parent's halves still move packets.
+    let peer = pair.run_in_b({
+        let b = pair.if_b.clone();
+        move || PacketSocket::open(&b).expect("AF_PACKET")
+    });
+    assert!(xsk_rs::SendExt::send(&mut tx, &test_frame(7, 60), None).unwrap());
+    assert_eq!(peer.recv_test_frame(Duration::from_secs(2)), Some(test_frame(7, 60)));
+    peer.send(&test_frame(8, 60)).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = rx.recv_timeout(&mut buf, Some(Duration::from_secs(2))).unwrap().expect("the parent still receives");
+    assert_eq!(&buf[..n], &test_frame(8, 60)[..]);
+}

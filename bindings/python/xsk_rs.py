@@ -750,7 +750,6 @@ class Socket(_Closing):
         h, self._h, self._rx, self._tx = self._h, None, None, None
         self._lib.xsk_rs_socket_destroy(h)
 
-
     def __repr__(self):
         state = "closed" if self._h is None else "%s queue %d" % (self.ifname, self.queue)
         return "<xsk_rs.Socket %s>" % state

@@ -517,8 +517,12 @@ pub extern "C" fn xsk_rs_txsock_kick(tx: *mut xsk_rs_txsock) -> c_int {
 /// of the first reserved ones (so a second alloc before a submit gives the
 /// same frames first). Returns how many, at most `n`; 0 when no frame or TX
 /// slot is free (not an error). Send them with `xsk_rs_txsock_submit`.
-/// -EINVAL for a NULL `tx`, or a NULL `bufs` with `n` above 0; `bufs` is
-/// written only on success. No syscall; `tx`'s thread.
+/// Frames allocated and not yet submitted stay the caller's: until they are
+/// submitted, `xsk_rs_txsock_send`, `_send_batch` and `_send_packed` on this
+/// half refuse with -EBUSY (they would publish them). -EINVAL for a NULL
+/// `tx`, or a NULL `bufs` with `n` above 0; `bufs` is written only on
+/// success; -EBADFD in a forked child that inherited `tx`. No syscall;
+/// `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_alloc(tx: *mut xsk_rs_txsock, bufs: *mut xsk_rs_buf, n: u32) -> c_int {
     const F: &str = "xsk_rs_txsock_alloc";
@@ -779,7 +783,9 @@ pub extern "C" fn xsk_rs_rxsock_commit(rx: *mut xsk_rs_rxsock, n: u32) -> c_int 
 /// until `xsk_rs_rxsock_release` gives them back; until then a second call
 /// returns the same packets first. Returns how many, 0 when nothing arrived
 /// (not an error). -EINVAL for a NULL `rx`, or a NULL `pkts` with `max`
-/// above 0; `pkts` is written only on success. `rx`'s thread.
+/// above 0 (`pkts` untouched), or for a received descriptor outside the RX
+/// frames (the RX ring was overwritten; the entries before it are written).
+/// -EBADFD in a forked child that inherited `rx`. `rx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xsk_rs_pkt, max: u32) -> c_int {
     const F: &str = "xsk_rs_rxsock_recv_batch";
@@ -795,9 +801,9 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
         };
         // SAFETY: the caller passes room for max entries; n <= max.
         let out = unsafe { slice_mut(pkts, n) };
-        // found_packets checks every descriptor before handing out any, so a
-        // failure (an RX ring overwritten behind the kernel's back) leaves
-        // pkts alone.
+        // found_packets checks each descriptor as it hands it out: a failure
+        // (an RX ring overwritten behind the kernel's back) leaves the
+        // entries before it written.
         match r.found_packets(n, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
             Ok(()) => count(n),
             Err(e) => fail(F, e),

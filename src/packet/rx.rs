@@ -132,10 +132,9 @@ impl Socket<Rx> {
     }
 
     /// Hands the first `n` packets found to `each` (index, first byte,
-    /// length), for the C ABI's `recv_batch`: after one branch-free pass that
-    /// checks every one lies in this half's frames, so that an overwritten
-    /// descriptor fails the call before `each` sees any. `n` at most
-    /// [`Self::held_frames`].
+    /// length), for the C ABI's `recv_batch`, checking each (read once) lies
+    /// in this half's frames: an overwritten descriptor fails the call, after
+    /// `each` saw the ones before it. `n` at most [`Self::held_frames`].
     #[inline]
     pub(crate) fn found_packets(&mut self, n: usize, mut each: impl FnMut(usize, *const u8, u32)) -> Result<()> {
         let have = self.ring().peeked();
@@ -144,20 +143,13 @@ impl Socket<Rx> {
         }
         let (first, span, base) = (self.half.first, self.half.rx_span, self.half.area.as_ptr());
         let ring = self.ring();
-        let bad = (0..n as u32).fold(false, |bad, i| {
-            let d = ring.get(first.wrapping_add(i));
-            bad | (d.addr.wrapping_add(d.len as u64) > span) | (d.addr >= span)
-        });
-        if bad {
-            let d = (0..n as u32)
-                .map(|i| ring.get(first.wrapping_add(i)))
-                .find(|d| d.addr >= span || d.addr + d.len as u64 > span);
-            return Err(outside_umem(d.unwrap_or_default(), span));
-        }
         for i in 0..n {
             let d = ring.get(first.wrapping_add(i as u32));
-            // SAFETY: checked above to lie in this half's frames, inside the
-            // area; the frames are the caller's until commit.
+            if d.addr >= span || d.addr + d.len as u64 > span {
+                return Err(outside_umem(d, span));
+            }
+            // SAFETY: this very copy of the entry lies in this half's frames,
+            // inside the area; the frames are the caller's until commit.
             each(i, unsafe { base.add(d.addr as usize) }, d.len);
         }
         Ok(())
@@ -312,8 +304,8 @@ impl Socket<Rx> {
         match self.ring().peeked() {
             0 => Ok(()),
             n => Err(Error::Busy(format!(
-                "{what} on {} queue {}: {n} packet{} found by seek or recv_batch not yet committed; commit or \
-                 release them first",
+                "{what} on {} queue {}: {n} packet{} found and not yet committed (by seek, recv_batch or a \
+                 receive that failed part way); commit or release them first",
                 self.ifname(),
                 self.queue_id(),
                 if n == 1 { " is" } else { "s are" }

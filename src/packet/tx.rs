@@ -198,16 +198,16 @@ impl Socket<Tx> {
         let slot = self.ring().slot(idx);
         // SAFETY: a slot reserved and not submitted, which the kernel does not
         // read; `seek_n` wrote one of this half's frames into it.
-        let addr = unsafe {
-            (*slot).len = len as u32;
-            (*slot).addr
-        };
+        let addr = unsafe { (*slot).addr };
         // The slot is shared memory anything mapping the ring can write: write
-        // only into a frame of this half (len <= max_len <= frame size).
+        // only into a frame of this half (len <= max_len <= frame size), and
+        // mark the slot written only then.
         let t = &self.half;
         if addr.wrapping_sub(t.lo) >= t.frames as u64 * t.frame_size as u64 || addr & (t.frame_size as u64 - 1) != 0 {
             return Err(not_a_tx_frame(addr));
         }
+        // SAFETY: as above.
+        unsafe { (*slot).len = len as u32 };
         // SAFETY: the frame is this half's and reserved, so neither the kernel
         // nor any other descriptor uses it; len <= frame size; the borrow of
         // self keeps it unique until the next call.
