@@ -26,6 +26,8 @@ pub struct Tx {
     frame_size: u32,
     /// Longest packet: the frame, or what the interface carries if less.
     max_len: u32,
+    /// Zero-copy mode: the driver sends on its own after a wakeup.
+    zerocopy: bool,
     area: NonNull<u8>,
 }
 
@@ -52,6 +54,7 @@ impl Tx {
             frames: plan.tx_frames,
             frame_size: fs,
             max_len,
+            zerocopy: shared.sock.is_zerocopy().unwrap_or(false),
             area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
         }
     }
@@ -312,13 +315,33 @@ impl Socket<Tx> {
     }
 
     /// Wakes the kernel to send what was committed, if it asks for a wakeup
-    /// (with need_wakeup off, always). `EAGAIN`, `EBUSY` and `ENOBUFS` mean
-    /// "try later" and return `Ok`.
+    /// (with need_wakeup off, always). In copy mode it wakes it again while
+    /// each wakeup sends more, so everything committed goes out even where a
+    /// wakeup sends only 32 (kernels before 6.17). `EAGAIN`, `EBUSY` and
+    /// `ENOBUFS` mean "try later" and return `Ok`.
     #[inline]
     pub fn kick(&self) -> Result<()> {
-        // SAFETY: reads the flags word of this half's own ring.
-        if unsafe { self.half.ring.as_ref() }.needs_wakeup() {
+        // SAFETY: reads the flags word and indices of this half's own ring.
+        let ring = unsafe { self.half.ring.as_ref() };
+        if !ring.needs_wakeup() {
+            return Ok(());
+        }
+        self.shared.sock.kick()?;
+        if self.half.zerocopy {
+            return Ok(());
+        }
+        // In copy mode a wakeup sends at most the socket's TX budget, and a
+        // kernel before Linux 6.17 (no XDP_MAX_TX_SKB_BUDGET) keeps it at 32:
+        // wake it again while it makes progress, so that one kick sends all
+        // that was committed, as it does on later kernels in one call.
+        let mut left = ring.in_flight();
+        while left > 0 {
             self.shared.sock.kick()?;
+            let now = ring.in_flight();
+            if now >= left {
+                break; // no progress (the device is busy): the next kick goes on
+            }
+            left = now;
         }
         Ok(())
     }
