@@ -225,6 +225,13 @@ typedef struct xsk_rs_comp xsk_rs_comp;
 typedef struct xsk_rs_fill xsk_rs_fill;
 
 /**
+ * This process's built-in redirect program on one interface, with its
+ * XSKMAP: the one its sockets there share. Created by `xsk_rs_prog_create`
+ * or `xsk_rs_prog_find`, freed by `xsk_rs_prog_destroy`. Any thread.
+ */
+typedef struct xsk_rs_prog xsk_rs_prog;
+
+/**
  * The RX ring of a socket (application consumes received packets).
  * Borrowed from its socket. Single consumer: one thread at a time may use it.
  */
@@ -459,6 +466,47 @@ typedef struct xsk_rs_desc {
      */
     uint32_t options;
 } xsk_rs_desc;
+
+/**
+ * A ring's shared memory as the kernel maps it, for code that runs the ring
+ * protocol itself (the libxdp compatibility layer's inline `xsk_ring_*`
+ * helpers, say). Filled by `xsk_rs_fill_layout` and its siblings.
+ *
+ * Taking it hands the ring over: the library's own calls on that ring handle
+ * keep cached indices of their own that no longer follow, so from then on
+ * drive the ring only through these pointers (one thread at a time, as
+ * always). They stay valid while the ring's owner lives (the UMEM for its
+ * fill and completion rings, the socket for its RX and TX rings), with one
+ * exception: a UMEM whose fd never bound (its first socket failed to bind,
+ * and a later create asked for other RX/TX sizes) is registered anew on a
+ * fresh fd, with new fill and completion rings; take their layouts again
+ * after each `xsk_rs_socket_create` that could be that one.
+ */
+typedef struct xsk_rs_ring_layout {
+    /**
+     * The producer index: the application's for fill and TX, the kernel's
+     * for RX and completion. Load the peer's index with acquire semantics
+     * and store your own with release semantics.
+     */
+    uint32_t *producer;
+    /**
+     * The consumer index.
+     */
+    uint32_t *consumer;
+    /**
+     * The flags word (`XDP_RING_NEED_WAKEUP`).
+     */
+    uint32_t *flags;
+    /**
+     * The first of `size` entries: `uint64_t` addresses (fill, completion)
+     * or `xsk_rs_desc`s (RX, TX). Index with `idx & (size - 1)`.
+     */
+    void *ring;
+    /**
+     * Entries, a power of two.
+     */
+    uint32_t size;
+} xsk_rs_ring_layout;
 
 /**
  * Socket configuration. Fill it with `xsk_rs_socket_config_init()`, then change
@@ -1008,6 +1056,55 @@ int xsk_rs_txsock_is_zerocopy(const struct xsk_rs_txsock *tx);
 int xsk_rs_rxsock_is_zerocopy(const struct xsk_rs_rxsock *rx);
 
 /**
+ * Attaches the built-in program to `ifname` (of the calling thread's
+ * network namespace) in `mode` (`XSK_RS_XDP_MODE_AUTO`, `_SKB` or `_DRV`;
+ * auto tries native and falls back to generic), or joins the one this
+ * process has there (its sockets' program), and writes a handle to `*out`.
+ * The program stays attached while a handle or a socket uses it, and the
+ * kernel detaches it when the process exits. Point its XSKMAP at sockets
+ * created with `XSK_RS_XDP_MODE_NONE` through `xsk_rs_socket_update_xskmap`
+ * and `xsk_rs_prog_xskmap_fd`. Returns 0, or -EINVAL (NULL, mode NONE or
+ * unknown), -ENODEV, -EBUSY (another program is attached there, or this
+ * process's runs in another mode than the one asked for), -EPERM, ...
+ * May wait up to 1 s while this process's own program there is being
+ * released, as `xsk_rs_socket_create` does.
+ */
+int xsk_rs_prog_create(struct xsk_rs_prog **out, const char *ifname, int mode);
+
+/**
+ * Joins the program this process has attached on interface `ifindex` of
+ * the calling thread's network namespace (by a socket or by
+ * `xsk_rs_prog_create`) and writes a handle to `*out`. Returns 0, -ENOENT
+ * when this process has no program attached there, or -EINVAL.
+ */
+int xsk_rs_prog_find(struct xsk_rs_prog **out, int ifindex);
+
+/**
+ * The program's XSKMAP fd (owned by the library, valid until the handle is
+ * destroyed), or -EINVAL for NULL.
+ */
+int xsk_rs_prog_xskmap_fd(const struct xsk_rs_prog *prog);
+
+/**
+ * The interface's index, or -EINVAL for NULL.
+ */
+int xsk_rs_prog_ifindex(const struct xsk_rs_prog *prog);
+
+/**
+ * Detaches the program from its interface now, even while sockets or other
+ * handles use it (their packets stop being redirected); a later socket or
+ * `xsk_rs_prog_create` there attaches a fresh one. The handle stays valid,
+ * to destroy. 0 (also when it was detached already), or a negative errno.
+ */
+int xsk_rs_prog_detach(struct xsk_rs_prog *prog);
+
+/**
+ * Drops this reference: the program stays attached while other handles or
+ * sockets use it. NULL is a no-op.
+ */
+void xsk_rs_prog_destroy(struct xsk_rs_prog *prog);
+
+/**
  * Reserves exactly `n` fill slots, or none: returns `n` and writes the first
  * slot's index to `*idx`, or returns 0 (the ring has fewer than `n` free
  * slots, or `n` is 0) and leaves `*idx` alone. -EINVAL for a NULL argument or
@@ -1262,6 +1359,27 @@ int xsk_rs_comp_nb_avail(struct xsk_rs_comp *r, uint32_t nb);
 int xsk_rs_rx_nb_avail(struct xsk_rs_rx *r, uint32_t nb);
 
 /**
+ * Writes the fill ring's layout to `*out` (see `xsk_rs_ring_layout`, which
+ * says what taking it gives up). 0, or -EINVAL for a NULL argument.
+ */
+int xsk_rs_fill_layout(struct xsk_rs_fill *r, struct xsk_rs_ring_layout *out);
+
+/**
+ * The completion ring's layout (as `xsk_rs_fill_layout`).
+ */
+int xsk_rs_comp_layout(struct xsk_rs_comp *r, struct xsk_rs_ring_layout *out);
+
+/**
+ * The RX ring's layout (as `xsk_rs_fill_layout`).
+ */
+int xsk_rs_rx_layout(struct xsk_rs_rx *r, struct xsk_rs_ring_layout *out);
+
+/**
+ * The TX ring's layout (as `xsk_rs_fill_layout`).
+ */
+int xsk_rs_tx_layout(struct xsk_rs_tx *r, struct xsk_rs_ring_layout *out);
+
+/**
  * Fills `cfg` with the defaults: RX and TX rings of 4096 (what
  * `xsk_rs_config_lend(NULL, cfg, 4096)` gives, for the default UMEM's 4096
  * frames), bind flags `XSK_RS_BIND_NEED_WAKEUP`, mode
@@ -1298,10 +1416,20 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  * queue that has RX, one with a TX ring a queue that has TX: on a queue with
  * only one of them, set the other ring's size to 0.
  *
- * Sharing a UMEM: all its sockets must be on the same interface and queue.
- * The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`) with its
- * `bind_flags`; every later one binds its own fd to share the UMEM and runs
- * with the first socket's flags, as the kernel takes none for a shared bind.
+ * Sharing a UMEM: its sockets may be on any queues of any interfaces of its
+ * namespace. The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`)
+ * with its `bind_flags`, and its queue uses the UMEM's fill and completion
+ * rings (`xsk_rs_umem_fill`, `xsk_rs_umem_comp`). The first socket on any
+ * other (interface, queue) gives that queue a fill and a completion ring of
+ * its own, sized as the UMEM's (the kernel's `XDP_SHARED_UMEM` with a buffer
+ * pool per queue, Linux 5.10 and later); every later socket there shares
+ * them. `xsk_rs_socket_fill` and `xsk_rs_socket_comp` give any socket the
+ * pair of its queue. Frames are the application's across all of them: lend
+ * each queue's fill ring frames of its own, and a frame received on one
+ * socket may be sent on another. Every socket after the first binds its own
+ * fd and runs with the first socket's flags, as the kernel takes none for a
+ * shared bind (before Linux 6.0 a queue's own pair has need_wakeup off, and
+ * its rings then always report "wakeup needed").
  * Asking for more than those is refused, naming why: `XSK_RS_BIND_ZEROCOPY`
  * when the first socket runs in copy mode is -EOPNOTSUPP;
  * `XSK_RS_BIND_COPY` when it runs in zero-copy mode, or
@@ -1354,9 +1482,8 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  *   program that is not this process's (never replaced); this process's
  *   program there runs in another mode than `xdp_mode` asks for.
  * * -EOPNOTSUPP: zero-copy that the driver or the UMEM's first socket does
- *   not offer; native mode on a driver without native XDP; a UMEM already
- *   bound to another queue or interface; an explicit `tx_budget` on a kernel
- *   before 6.17.
+ *   not offer; native mode on a driver without native XDP; an explicit
+ *   `tx_budget` on a kernel before 6.17.
  * * -EBADFD: `umem` was inherited by fork (see the fork rule in the
  *   header's opening comment).
  * * -EMFILE, -ENFILE: out of file descriptors; -ENOMEM (a ring too large
@@ -1417,6 +1544,20 @@ struct xsk_rs_rx *xsk_rs_socket_rx(struct xsk_rs_socket *sock);
  * socket has none (tx_size 0) or `sock` is NULL.
  */
 struct xsk_rs_tx *xsk_rs_socket_tx(struct xsk_rs_socket *sock);
+
+/**
+ * The fill ring of the socket's queue, borrowed until the socket is
+ * destroyed: the UMEM's own (`xsk_rs_umem_fill`) for a socket on the queue
+ * the UMEM's first socket bound, that queue's own otherwise (see sharing in
+ * `xsk_rs_socket_create`). Every socket of the UMEM on one queue gives the
+ * same ring; one thread at a time may use it. NULL for a NULL `sock`.
+ */
+struct xsk_rs_fill *xsk_rs_socket_fill(struct xsk_rs_socket *sock);
+
+/**
+ * The completion ring of the socket's queue (as `xsk_rs_socket_fill`).
+ */
+struct xsk_rs_comp *xsk_rs_socket_comp(struct xsk_rs_socket *sock);
 
 /**
  * The socket's fd, for poll/epoll (do not close it); -EINVAL for NULL. The
@@ -1567,6 +1708,23 @@ int xsk_rs_umem_create_with_area(struct xsk_rs_umem **out,
                                  void *area,
                                  uint64_t size,
                                  const struct xsk_rs_umem_config *cfg);
+
+/**
+ * Creates a UMEM over the caller's `area`, as `xsk_rs_umem_create_with_area`,
+ * registered on the caller's AF_XDP socket `fd` (libxdp's
+ * `xsk_umem__create_with_fd`): an AF_XDP socket with no UMEM yet, which
+ * becomes the UMEM's fd (`xsk_rs_umem_fd`), bound by its first socket.
+ * Interfaces are looked up in the network namespace the fd was created in.
+ * On success the UMEM owns `fd` and closes it when destroyed; on failure the
+ * caller keeps it (a UMEM the kernel registered on it before the failure
+ * stays registered). Returns 0, or -EBADF, -EINVAL (not an AF_XDP socket,
+ * bad area or config), -EBUSY (the fd has a UMEM already), -ENOMEM, ...
+ */
+int xsk_rs_umem_create_with_fd(struct xsk_rs_umem **out,
+                               int fd,
+                               void *area,
+                               uint64_t size,
+                               const struct xsk_rs_umem_config *cfg);
 
 /**
  * Destroys a UMEM: unmaps its rings and (if the library owns it) its area,

@@ -212,6 +212,27 @@ pub fn current_netns() -> Result<NetnsId> {
     }
 }
 
+/// The network namespace a socket was created in (`SIOCGSKNS`, Linux 4.9):
+/// where the kernel resolves the ifindex of its bind.
+pub(crate) fn socket_netns(fd: std::os::fd::RawFd) -> Result<NetnsId> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS takes no argument and returns a new fd or -1.
+    let ns = unsafe { libc::ioctl(fd, SIOCGSKNS as _) };
+    if ns < 0 {
+        return Err(Error::last_os(format!("fd {fd}: read its network namespace (SIOCGSKNS)")));
+    }
+    // SAFETY: ns is a fresh fd that nothing else owns.
+    let ns = unsafe { OwnedFd::from_raw_fd(ns) };
+    // SAFETY: fstat writes into a zeroed struct we own.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(ns.as_raw_fd(), &mut st) != 0 {
+            return Err(Error::last_os(format!("fd {fd}: fstat its network namespace")));
+        }
+        Ok((st.st_dev, st.st_ino))
+    }
+}
+
 /// What `RTM_GETLINK` tells about a device.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct LinkInfo {

@@ -237,7 +237,42 @@ struct Raw<T> {
     _backing: Backing,
 }
 
+/// A ring's shared memory as the kernel maps it: for code that runs the ring
+/// protocol itself (libxdp's inline `xsk_ring_*` helpers, say) instead of
+/// through [`ProdRing`] / [`ConsRing`]. Valid while the ring object lives.
+///
+/// Taking it hands the ring over: the ring object's own view (its cached
+/// indices, what it has reserved or peeked) no longer follows, so from then on
+/// drive the ring only through the layout. The library itself touches a ring
+/// handed over this way only where it must read the kernel's state anew (a
+/// socket dropped on the UMEM's fd rejects the TX descriptors the kernel has
+/// not consumed, reading both indices from this memory).
+#[derive(Clone, Copy, Debug)]
+pub struct RingLayout {
+    /// The producer index (the application's for fill and TX, the kernel's
+    /// for RX and completion).
+    pub producer: *mut u32,
+    /// The consumer index.
+    pub consumer: *mut u32,
+    /// The flags word (`XDP_RING_NEED_WAKEUP`).
+    pub flags: *mut u32,
+    /// The first entry: `u64` addresses (fill, completion) or [`Desc`]s (RX, TX).
+    pub ring: *mut u8,
+    /// Entries, a power of two.
+    pub size: u32,
+}
+
 impl<T: Copy> Raw<T> {
+    fn layout(&self) -> RingLayout {
+        RingLayout {
+            producer: self.producer.as_ptr().cast(),
+            consumer: self.consumer.as_ptr().cast(),
+            flags: self.flags.map_or(ptr::null_mut(), |f| f.as_ptr().cast()),
+            ring: self.entries.as_ptr().cast(),
+            size: self.size,
+        }
+    }
+
     /// Maps one ring of `size` entries of `T` from an AF_XDP socket.
     fn map(fd: RawFd, pgoff: u64, off: &libc::xdp_ring_offset, size: u32, what: &str) -> Result<Self> {
         if cfg!(all(test, loom)) {
@@ -584,6 +619,12 @@ impl<T: Copy> ProdRing<T> {
         self.raw.size
     }
 
+    /// The ring's shared memory, handed over to code that runs the protocol
+    /// itself ([`RingLayout`] says what that gives up).
+    pub fn layout(&mut self) -> RingLayout {
+        self.raw.layout()
+    }
+
     /// Free slots, refreshing the cached consumer index only when the cached
     /// view has fewer than `want`. Never more than the slots not already
     /// reserved, so at most `size` slots are reserved at any time.
@@ -788,6 +829,9 @@ impl<T: Copy> ProdRing<T> {
     /// most `to`'s free room), in order: for a ring that is being replaced
     /// by a fresh one before the kernel ever read it.
     pub(crate) fn move_submitted_to(&mut self, to: &mut ProdRing<T>) {
+        // The shared producer index, not the local view: the ring may have
+        // been handed over through its layout.
+        self.resync();
         let n = self.in_flight().min(self.raw.size);
         let first = self.cur.published.wrapping_sub(n);
         // SAFETY: slot_ref() is always in bounds; these entries were written
@@ -917,6 +961,12 @@ impl<T: Copy> ConsRing<T> {
     /// Number of entries in the ring.
     pub fn size(&self) -> u32 {
         self.raw.size
+    }
+
+    /// The ring's shared memory, handed over to code that runs the protocol
+    /// itself ([`RingLayout`] says what that gives up).
+    pub fn layout(&mut self) -> RingLayout {
+        self.raw.layout()
     }
 
     /// Entries ready to read, refreshing the cached producer index only when the

@@ -5,9 +5,9 @@
 use crate::error::{errno, Error, Result};
 use crate::fork::Owner;
 use crate::netdev::Netdev;
-use crate::ring::{RxRing, TxRing};
+use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use crate::umem::{
-    check_ring_size, getsockopt, is_zerocopy, ring_for, Bound, Claim, SockFd, Umem, UmemShared, DEFAULT_FRAMES,
+    check_ring_size, getsockopt, is_zerocopy, ring_for, Bound, Claim, Pool, SockFd, Umem, UmemShared, DEFAULT_FRAMES,
 };
 use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
@@ -171,6 +171,8 @@ pub struct Socket {
     tx: Option<UnsafeCell<TxRing>>,
     fd: SockFd,
     xdp: Option<Attachment>,
+    /// The buffer pool of its queue: its fill and completion rings.
+    pool: Arc<Pool>,
     umem: Arc<UmemShared>,
     dev: Netdev,
     queue_id: u32,
@@ -185,8 +187,9 @@ impl Socket {
     /// redirect into.
     ///
     /// The interface is looked up in the calling thread's network namespace.
-    /// Sockets sharing one UMEM must use the same interface and queue, and run
-    /// with the first socket's bind flags (the kernel binds a shared socket
+    /// Sockets sharing one UMEM may sit on any queues and interfaces there
+    /// (see [`Umem`] and [`Umem::rings_for`] for their fill and completion
+    /// rings), and run with the first socket's bind flags (the kernel binds a shared socket
     /// with none of its own): asking for zero-copy, copy mode or need_wakeup
     /// that the first socket's bind does not have is refused, naming why;
     /// asking for less is fine ([`Socket::bind_flags`] tells what is in force).
@@ -219,10 +222,10 @@ impl Socket {
             _ if cfg.rx_size == 0 => None,
             mode => Some(Attachment::acquire(&dev, mode)?),
         };
-        let Claim { fd, rx, tx, bound } = umem.claim(&dev, queue_id, cfg, &ctx)?;
+        let Claim { fd, rx, tx, bound, pool } = umem.claim(&dev, queue_id, cfg, &ctx)?;
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
-        let sock = Socket { rx, tx, fd, xdp, umem: shared, dev, queue_id, bound, owner: Owner::current() };
+        let sock = Socket { rx, tx, fd, xdp, pool, umem: shared, dev, queue_id, bound, owner: Owner::current() };
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
         }
@@ -260,6 +263,24 @@ impl Socket {
     /// The TX ring for the C ABI, or NULL (as [`Self::rx_ptr`]).
     pub(crate) fn tx_ptr(&self) -> *mut TxRing {
         self.tx.as_ref().map_or(std::ptr::null_mut(), UnsafeCell::get)
+    }
+
+    /// The fill ring of the socket's queue for the C ABI (shared by the
+    /// UMEM's sockets on that queue; one thread at a time, as the header
+    /// says). Valid while `self` is.
+    pub(crate) fn fill_ptr(&self) -> *mut FillRing {
+        self.pool.fill_ptr()
+    }
+
+    /// The completion ring of the socket's queue for the C ABI (as
+    /// [`Self::fill_ptr`]).
+    pub(crate) fn comp_ptr(&self) -> *mut CompRing {
+        self.pool.comp_ptr()
+    }
+
+    /// The socket's pool, if the socket is on the UMEM `umem`.
+    pub(crate) fn pool_of(&self, umem: &Arc<UmemShared>) -> Option<&Pool> {
+        Arc::ptr_eq(&self.umem, umem).then_some(&*self.pool)
     }
 
     pub fn ifname(&self) -> &str {
@@ -425,8 +446,9 @@ impl Drop for Socket {
         if let Some(x) = &self.xdp {
             x.remove(self.queue_id, self.fd());
         }
-        let fd = std::mem::replace(&mut self.fd, SockFd::Umem(-1));
-        self.umem.release(fd, self.rx.take().map(UnsafeCell::into_inner), self.tx.take().map(UnsafeCell::into_inner));
+        let fd = std::mem::replace(&mut self.fd, SockFd::Pool(-1));
+        self.pool.release(fd, self.rx.take().map(UnsafeCell::into_inner), self.tx.take().map(UnsafeCell::into_inner));
+        self.umem.socket_removed();
     }
 }
 

@@ -28,6 +28,7 @@ pub const BPF_MAP_DELETE_ELEM: libc::c_int = 3;
 pub const BPF_PROG_LOAD: libc::c_int = 5;
 pub const BPF_OBJ_GET_INFO_BY_FD: libc::c_int = 15;
 pub const BPF_LINK_CREATE: libc::c_int = 28;
+pub const BPF_LINK_DETACH: libc::c_int = 34;
 
 pub const BPF_MAP_TYPE_XSKMAP: u32 = 17;
 pub const BPF_PROG_TYPE_XDP: u32 = 6;
@@ -131,6 +132,13 @@ pub struct bpf_attr_link_create {
     pub target_ifindex: u32,
     pub attach_type: u32,
     pub flags: u32,
+}
+
+/// `bpf_attr` for `BPF_LINK_DETACH`.
+#[repr(C)]
+#[derive(Default)]
+pub struct bpf_attr_link_detach {
+    pub link_fd: u32,
 }
 
 /// `bpf_attr` for `BPF_OBJ_GET_INFO_BY_FD`.

@@ -46,11 +46,12 @@
 //! }
 //! ```
 
-use super::{xsk_rs_comp, xsk_rs_fill, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock, xsk_rs_umem};
+use super::{xsk_rs_comp, xsk_rs_fill, xsk_rs_prog, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock, xsk_rs_umem};
 use crate::packet::{RxSocket, TxSocket};
 use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use crate::socket::Socket;
 use crate::umem::Umem;
+use crate::xdp::Redirect;
 
 /// A C handle type and the Rust type it points to.
 pub trait Castable {
@@ -92,6 +93,7 @@ castable! {
     xsk_rs_tx => TxRing, OwnershipRef;
     xsk_rs_txsock => TxSocket, OwnershipBox;
     xsk_rs_rxsock => RxSocket, OwnershipBox;
+    xsk_rs_prog => Redirect, OwnershipBox;
 }
 
 impl CastableMut for xsk_rs_fill {}

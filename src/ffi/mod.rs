@@ -36,11 +36,13 @@ use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
 mod packet;
+mod prog;
 mod ring;
 mod socket;
 mod umem;
 
 pub use packet::*;
+pub use prog::*;
 pub use ring::*;
 pub use socket::*;
 pub use umem::*;

@@ -7,8 +7,8 @@
 
 use super::handle::{try_mut, try_ref};
 use super::{ffi_guard, misuse, null_handle, refuse, set_last_error};
-use crate::ring::{ConsRing, Desc, ProdRing, TooLong};
-use std::ffi::c_int;
+use crate::ring::{ConsRing, Desc, ProdRing, RingLayout, TooLong};
+use std::ffi::{c_int, c_void};
 
 /// A packet descriptor on the RX and TX rings; the layout of the kernel's
 /// `struct xdp_desc`.
@@ -364,6 +364,73 @@ pub extern "C" fn xsk_rs_comp_nb_avail(r: *mut xsk_rs_comp, nb: u32) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_nb_avail(r: *mut xsk_rs_rx, nb: u32) -> c_int {
     ffi_guard!({ nb_avail("xsk_rs_rx_nb_avail", unsafe { try_mut(r) }, nb) })
+}
+
+/// A ring's shared memory as the kernel maps it, for code that runs the ring
+/// protocol itself (the libxdp compatibility layer's inline `xsk_ring_*`
+/// helpers, say). Filled by `xsk_rs_fill_layout` and its siblings.
+///
+/// Taking it hands the ring over: the library's own calls on that ring handle
+/// keep cached indices of their own that no longer follow, so from then on
+/// drive the ring only through these pointers (one thread at a time, as
+/// always). They stay valid while the ring's owner lives (the UMEM for its
+/// fill and completion rings, the socket for its RX and TX rings), with one
+/// exception: a UMEM whose fd never bound (its first socket failed to bind,
+/// and a later create asked for other RX/TX sizes) is registered anew on a
+/// fresh fd, with new fill and completion rings; take their layouts again
+/// after each `xsk_rs_socket_create` that could be that one.
+#[repr(C)]
+pub struct xsk_rs_ring_layout {
+    /// The producer index: the application's for fill and TX, the kernel's
+    /// for RX and completion. Load the peer's index with acquire semantics
+    /// and store your own with release semantics.
+    pub producer: *mut u32,
+    /// The consumer index.
+    pub consumer: *mut u32,
+    /// The flags word (`XDP_RING_NEED_WAKEUP`).
+    pub flags: *mut u32,
+    /// The first of `size` entries: `uint64_t` addresses (fill, completion)
+    /// or `xsk_rs_desc`s (RX, TX). Index with `idx & (size - 1)`.
+    pub ring: *mut c_void,
+    /// Entries, a power of two.
+    pub size: u32,
+}
+
+/// Writes the fill ring's layout to `*out` (see `xsk_rs_ring_layout`, which
+/// says what taking it gives up). 0, or -EINVAL for a NULL argument.
+#[no_mangle]
+pub extern "C" fn xsk_rs_fill_layout(r: *mut xsk_rs_fill, out: *mut xsk_rs_ring_layout) -> c_int {
+    ffi_guard!({ layout("xsk_rs_fill_layout", unsafe { try_mut(r) }.map(ProdRing::layout), out) })
+}
+
+/// The completion ring's layout (as `xsk_rs_fill_layout`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_comp_layout(r: *mut xsk_rs_comp, out: *mut xsk_rs_ring_layout) -> c_int {
+    ffi_guard!({ layout("xsk_rs_comp_layout", unsafe { try_mut(r) }.map(ConsRing::layout), out) })
+}
+
+/// The RX ring's layout (as `xsk_rs_fill_layout`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_layout(r: *mut xsk_rs_rx, out: *mut xsk_rs_ring_layout) -> c_int {
+    ffi_guard!({ layout("xsk_rs_rx_layout", unsafe { try_mut(r) }.map(ConsRing::layout), out) })
+}
+
+/// The TX ring's layout (as `xsk_rs_fill_layout`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_layout(r: *mut xsk_rs_tx, out: *mut xsk_rs_ring_layout) -> c_int {
+    ffi_guard!({ layout("xsk_rs_tx_layout", unsafe { try_mut(r) }.map(ProdRing::layout), out) })
+}
+
+fn layout(func: &str, l: Option<RingLayout>, out: *mut xsk_rs_ring_layout) -> c_int {
+    let Some(l) = l else { return misuse(func, "ring is NULL") };
+    if out.is_null() {
+        return misuse(func, "out is NULL");
+    }
+    let c = xsk_rs_ring_layout { producer: l.producer, consumer: l.consumer, flags: l.flags, ring: l.ring.cast(), size: l.size };
+    // SAFETY: out is non-NULL and, by the header's contract, points at a
+    // writable xsk_rs_ring_layout.
+    unsafe { out.write(c) };
+    0
 }
 
 // Shared bodies. They get the ring behind the handle from `handle::try_mut` or

@@ -212,10 +212,20 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// queue that has RX, one with a TX ring a queue that has TX: on a queue with
 /// only one of them, set the other ring's size to 0.
 ///
-/// Sharing a UMEM: all its sockets must be on the same interface and queue.
-/// The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`) with its
-/// `bind_flags`; every later one binds its own fd to share the UMEM and runs
-/// with the first socket's flags, as the kernel takes none for a shared bind.
+/// Sharing a UMEM: its sockets may be on any queues of any interfaces of its
+/// namespace. The first socket binds the UMEM's own fd (`xsk_rs_umem_fd`)
+/// with its `bind_flags`, and its queue uses the UMEM's fill and completion
+/// rings (`xsk_rs_umem_fill`, `xsk_rs_umem_comp`). The first socket on any
+/// other (interface, queue) gives that queue a fill and a completion ring of
+/// its own, sized as the UMEM's (the kernel's `XDP_SHARED_UMEM` with a buffer
+/// pool per queue, Linux 5.10 and later); every later socket there shares
+/// them. `xsk_rs_socket_fill` and `xsk_rs_socket_comp` give any socket the
+/// pair of its queue. Frames are the application's across all of them: lend
+/// each queue's fill ring frames of its own, and a frame received on one
+/// socket may be sent on another. Every socket after the first binds its own
+/// fd and runs with the first socket's flags, as the kernel takes none for a
+/// shared bind (before Linux 6.0 a queue's own pair has need_wakeup off, and
+/// its rings then always report "wakeup needed").
 /// Asking for more than those is refused, naming why: `XSK_RS_BIND_ZEROCOPY`
 /// when the first socket runs in copy mode is -EOPNOTSUPP;
 /// `XSK_RS_BIND_COPY` when it runs in zero-copy mode, or
@@ -268,9 +278,8 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 ///   program that is not this process's (never replaced); this process's
 ///   program there runs in another mode than `xdp_mode` asks for.
 /// * -EOPNOTSUPP: zero-copy that the driver or the UMEM's first socket does
-///   not offer; native mode on a driver without native XDP; a UMEM already
-///   bound to another queue or interface; an explicit `tx_budget` on a kernel
-///   before 6.17.
+///   not offer; native mode on a driver without native XDP; an explicit
+///   `tx_budget` on a kernel before 6.17.
 /// * -EBADFD: `umem` was inherited by fork (see the fork rule in the
 ///   header's opening comment).
 /// * -EMFILE, -ENFILE: out of file descriptors; -ENOMEM (a ring too large
@@ -370,6 +379,32 @@ pub extern "C" fn xsk_rs_socket_tx(sock: *mut xsk_rs_socket) -> *mut super::xsk_
         match unsafe { try_ref(sock) } {
             Some(s) => to_ref(s.tx_ptr()),
             None => null_handle("xsk_rs_socket_tx", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The fill ring of the socket's queue, borrowed until the socket is
+/// destroyed: the UMEM's own (`xsk_rs_umem_fill`) for a socket on the queue
+/// the UMEM's first socket bound, that queue's own otherwise (see sharing in
+/// `xsk_rs_socket_create`). Every socket of the UMEM on one queue gives the
+/// same ring; one thread at a time may use it. NULL for a NULL `sock`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_fill(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_fill {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.fill_ptr()),
+            None => null_handle("xsk_rs_socket_fill", std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The completion ring of the socket's queue (as `xsk_rs_socket_fill`).
+#[no_mangle]
+pub extern "C" fn xsk_rs_socket_comp(sock: *mut xsk_rs_socket) -> *mut super::xsk_rs_comp {
+    ffi_guard!({
+        match unsafe { try_ref(sock) } {
+            Some(s) => to_ref(s.comp_ptr()),
+            None => null_handle("xsk_rs_socket_comp", std::ptr::null_mut()),
         }
     })
 }

@@ -8,6 +8,7 @@ use super::{
 use crate::socket::SocketConfig;
 use crate::umem::{self, Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
 /// A registered UMEM: packet buffer area, fill ring and completion ring.
 /// Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
@@ -267,6 +268,52 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
         }
         // SAFETY: the caller's contract, documented above.
         publish(F, out, unsafe { Umem::with_area(area.cast(), size, &c.into()) })
+    })
+}
+
+/// Creates a UMEM over the caller's `area`, as `xsk_rs_umem_create_with_area`,
+/// registered on the caller's AF_XDP socket `fd` (libxdp's
+/// `xsk_umem__create_with_fd`): an AF_XDP socket with no UMEM yet, which
+/// becomes the UMEM's fd (`xsk_rs_umem_fd`), bound by its first socket.
+/// Interfaces are looked up in the network namespace the fd was created in.
+/// On success the UMEM owns `fd` and closes it when destroyed; on failure the
+/// caller keeps it (a UMEM the kernel registered on it before the failure
+/// stays registered). Returns 0, or -EBADF, -EINVAL (not an AF_XDP socket,
+/// bad area or config), -EBUSY (the fd has a UMEM already), -ENOMEM, ...
+#[no_mangle]
+pub extern "C" fn xsk_rs_umem_create_with_fd(
+    out: *mut *mut xsk_rs_umem,
+    fd: c_int,
+    area: *mut c_void,
+    size: u64,
+    cfg: *const xsk_rs_umem_config,
+) -> c_int {
+    const F: &str = "xsk_rs_umem_create_with_fd";
+    ffi_guard!({
+        if out.is_null() {
+            return misuse(F, "out is NULL");
+        }
+        if fd < 0 {
+            return misuse(F, &format!("fd {fd} is not a file descriptor"));
+        }
+        let mut c = match unsafe { read_config(F, cfg) } {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        if cfg.is_null() {
+            c.frame_count = 0;
+        }
+        // SAFETY: fd is the caller's to give; ownership comes back with any
+        // failure, so it is never closed here unless the UMEM took it.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: the caller's contract on the area, documented above.
+        match unsafe { Umem::with_fd(owned, area.cast(), size, &c.into()) } {
+            Ok(u) => publish(F, out, Ok(u)),
+            Err((e, owned)) => {
+                let _ = owned.into_raw_fd();
+                fail(F, e)
+            }
+        }
     })
 }
 

@@ -29,13 +29,14 @@ use super::{mmap_offsets, register_fd, set_ring_size, setsockopt, Umem, UmemShar
 use crate::error::{errno, Error, Result};
 use crate::fork::{Owner, ProcessFd};
 use crate::netdev::{Netdev, NetnsId};
-use crate::ring::{Desc, RxRing, TxRing, WakeupGate};
+use crate::ring::{CompRing, Desc, FillRing, RxRing, TxRing, WakeupGate};
 use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use crate::sys;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::cell::UnsafeCell;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Where a UMEM's own fd is bound: `(netns, ifindex, queue)`.
@@ -72,6 +73,13 @@ impl XskFd {
         })?;
         queues().count(netns, 1);
         Ok(XskFd { fd, netns, owner: Owner::current() })
+    }
+
+    /// Takes over a caller's AF_XDP socket `fd`, created in `netns`.
+    pub(crate) fn adopt(netns: NetnsId, fd: OwnedFd) -> XskFd {
+        let fd = ProcessFd::open(|| Ok::<_, std::convert::Infallible>(fd)).unwrap_or_else(|never| match never {});
+        queues().count(netns, 1);
+        XskFd { fd, netns, owner: Owner::current() }
     }
 
     pub(crate) fn raw(&self) -> RawFd {
@@ -250,6 +258,17 @@ impl FdState {
         self.bound
     }
 
+    /// The fd's first bind succeeded as `bound`: the fill and completion
+    /// rings' need_wakeup gates follow the pool's setting from now on (until
+    /// then they answered "wakeup needed"), and the queue is this process's.
+    fn note_bound(&mut self, bound: Bound) {
+        self.gates.0.set_in_force(bound.need_wakeup());
+        self.gates.1.set_in_force(bound.need_wakeup());
+        self.bound = Some(bound);
+        self.fd_in_use = true;
+        queues().note_held(bound.key);
+    }
+
     /// Starts over on a fresh fd, for a fd that never bound. The old fd's
     /// parked rings are unmapped before it closes.
     pub(crate) fn renew(&mut self, fd: XskFd, gates: (WakeupGate, WakeupGate)) {
@@ -267,18 +286,81 @@ impl Drop for FdState {
     }
 }
 
-/// Which fd a socket uses: its own, or the UMEM's (the first socket on a
-/// UMEM must be the UMEM's fd; it stays open as long as the UMEM does).
+/// Which fd a socket uses: its own, or its pool's (the first socket on a
+/// queue binds the pool's fd, which stays open as long as the UMEM does).
 pub(crate) enum SockFd {
     Own(XskFd),
-    Umem(RawFd),
+    Pool(RawFd),
 }
 
 impl SockFd {
     pub(crate) fn raw(&self) -> RawFd {
         match self {
             SockFd::Own(f) => f.raw(),
-            SockFd::Umem(f) => *f,
+            SockFd::Pool(f) => *f,
+        }
+    }
+}
+
+/// The kernel's buffer pool of a UMEM on one (interface, queue): the fd that
+/// first bound there, and the fill and completion rings mapped from it. The
+/// UMEM's own fd carries the primary pool (its rings are made with the
+/// UMEM); the first socket on any other queue makes that queue's pool on a
+/// fresh fd, which sets up its own fill and completion rings and binds with
+/// `XDP_SHARED_UMEM` naming the UMEM's fd (Linux 5.10 and later). Later
+/// sockets on the queue name the pool's fd and share its pool and rings.
+pub(crate) struct Pool {
+    // Rings first: they unmap before the fd (in the state) closes. Each sits
+    // in its own cell so that a ring pointer handed to the C ABI or to a
+    // packet-layer half stays valid while others borrow the pool shared.
+    fill: UnsafeCell<FillRing>,
+    comp: UnsafeCell<CompRing>,
+    state: Mutex<FdState>,
+}
+
+// SAFETY: the rings are reached only through `fill_ptr`/`comp_ptr`, whose
+// users keep each ring to one thread at a time: safe code through
+// `&mut Umem` (one per UMEM), the C ABI by the header's rule, a packet-layer
+// half by owning it. The state is behind its mutex.
+unsafe impl Sync for Pool {}
+
+impl Pool {
+    pub(crate) fn new(fill: FillRing, comp: CompRing, state: FdState) -> Pool {
+        Pool { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), state: Mutex::new(state) }
+    }
+
+    /// The fd's state; a poisoned lock only means a panic elsewhere, the data is
+    /// still consistent because every update is a single assignment.
+    fn state(&self) -> MutexGuard<'_, FdState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The pool's fill ring; see [`Umem::fill_ptr`] for who may use it when.
+    pub(crate) fn fill_ptr(&self) -> *mut FillRing {
+        self.fill.get()
+    }
+
+    /// The pool's completion ring (as [`Self::fill_ptr`]).
+    pub(crate) fn comp_ptr(&self) -> *mut CompRing {
+        self.comp.get()
+    }
+
+    /// Takes back what a dropped socket had: a socket on the pool's fd parks
+    /// its rings here for the next one (the kernel cannot unbind the fd),
+    /// with its unsent TX descriptors dropped ([`drop_unsent`]); a socket on
+    /// its own fd closes it with its rings.
+    pub(crate) fn release(&self, fd: SockFd, rx: Option<RxRing>, mut tx: Option<TxRing>) {
+        if let SockFd::Pool(raw) = fd {
+            let mut st = self.state();
+            if let (Some(tx), Some(b)) = (&mut tx, st.bound) {
+                drop_unsent(raw, tx, b);
+            }
+            (st.rx_ring, st.tx_ring) = (rx, tx);
+            st.fd_in_use = false;
+        } else {
+            // Rings before the fd.
+            drop((rx, tx));
+            drop(fd);
         }
     }
 }
@@ -288,55 +370,54 @@ pub(crate) struct Claim {
     pub fd: SockFd,
     pub rx: Option<RxRing>,
     pub tx: Option<TxRing>,
-    /// The bind in force for the socket (its own, or the UMEM fd's).
+    /// The bind in force for the socket (its own, or its pool's fd's).
     pub bound: Bound,
+    /// The pool it is bound to: its fill and completion rings.
+    pub pool: Arc<Pool>,
 }
 
 impl Umem {
     /// Gives a socket on `dev` queue `queue_id` its fd and rings, bound: the
-    /// UMEM's fd the first time (or when it is free again on the same queue
-    /// with the same ring sizes), a fresh fd sharing the UMEM otherwise. On
-    /// failure the UMEM is as before, but for ring sizes set on a fd that
-    /// failed to bind, which a later request with other sizes replaces.
+    /// fd of the queue's pool the first time (or when that fd is free again
+    /// with the same ring sizes), a fresh fd sharing the pool otherwise; on a
+    /// queue with no pool yet, a fresh fd that makes one. The UMEM's own fd is
+    /// the pool of the queue its first socket binds. On failure the UMEM is as
+    /// before, but for ring sizes set on its own fd when that failed to bind,
+    /// which a later request with other sizes replaces.
     pub(crate) fn claim(&self, dev: &Netdev, queue_id: u32, cfg: &SocketConfig, ctx: &str) -> Result<Claim> {
         let shared = self.shared();
         let key: BindKey = (dev.netns, dev.ifindex, queue_id);
-        let mut st = shared.state();
+        let primary = &shared.primary;
+        let mut st = primary.state();
         let mut claim = match st.bound {
             None => self.claim_fresh(&mut st, dev, key, cfg, ctx)?,
             Some(b) => {
                 check_alive(&st, b, ctx)?;
-                if b.key != key {
-                    return Err(Error::NotSupported(format!(
-                        "{ctx}: this umem is bound to another queue or interface (ifindex {} queue {}); \
-                         sharing a umem across queues needs per-queue fill/completion rings, which xsk_rs \
-                         does not offer yet: create one umem per queue",
-                        b.key.1, b.key.2
-                    )));
-                }
                 check_inherited_flags(cfg, b, ctx)?;
-                if !st.fd_in_use && st.rx_size == nonzero(cfg.rx_size) && st.tx_size == nonzero(cfg.tx_size) {
-                    // Bound here and free again (its socket was destroyed):
-                    // take it over with the rings it already has. The budget
-                    // stays on the fd: set this config's.
-                    set_tx_budget(st.fd(), cfg, ctx)?;
-                    let (rx, tx) = fd_rings(&mut st, cfg, ctx)?;
-                    st.fd_in_use = true;
-                    Claim { fd: SockFd::Umem(st.fd()), rx, tx, bound: b }
+                if b.key == key {
+                    claim_on(primary, &mut st, b, dev, cfg, ctx)?
                 } else {
-                    let own = XskFd::open(shared.netns(), &format!("{ctx}: "))?;
-                    let mut sizes = (None, None);
-                    set_rings(own.raw(), cfg, &mut sizes, ctx)?;
-                    set_tx_budget(own.raw(), cfg, ctx)?;
-                    let (rx, tx) = map_rings(own.raw(), cfg, ctx)?;
-                    // Shared sockets may not pass mode flags: they have the first socket's.
-                    bind(own.raw(), dev, queue_id, libc::XDP_SHARED_UMEM, st.fd() as u32, ctx)?;
-                    Claim { fd: SockFd::Own(own), rx, tx, bound: b }
+                    // Lock order: the primary's state, the list, a pool's state.
+                    let mut others = shared.others();
+                    let found = others.iter().find(|p| p.state().bound.is_some_and(|pb| pb.key == key)).cloned();
+                    match found {
+                        Some(pool) => {
+                            let mut pst = pool.state();
+                            let pb = pst.bound.expect("a pool is made bound");
+                            check_alive(&pst, pb, ctx)?;
+                            claim_on(&pool, &mut pst, pb, dev, cfg, ctx)?
+                        }
+                        None => {
+                            let claim = new_pool(shared, st.fd(), b, dev, key, cfg, ctx)?;
+                            others.push(Arc::clone(&claim.pool));
+                            claim
+                        }
+                    }
                 }
             }
         };
-        // Every socket on a UMEM has its pool's need_wakeup (the kernel takes
-        // no flags for a shared bind), and rings handed over from an earlier
+        // Every socket on a pool has its need_wakeup (the kernel takes no
+        // flags for a shared bind), and rings handed over from an earlier
         // socket get this one's settings afresh.
         let nw = claim.bound.need_wakeup();
         if let Some(rx) = &mut claim.rx {
@@ -380,14 +461,8 @@ impl Umem {
         // is the best answer.
         let zerocopy = is_zerocopy(st.fd()).unwrap_or(cfg.bind_flags & BIND_ZEROCOPY != 0);
         let bound = Bound { key, flags: cfg.bind_flags, zerocopy };
-        // The kernel flags the fill ring when the pool it now has uses
-        // need_wakeup; until then the ring answered "wakeup needed".
-        st.gates.0.set_in_force(bound.need_wakeup());
-        st.gates.1.set_in_force(bound.need_wakeup());
-        st.bound = Some(bound);
-        st.fd_in_use = true;
-        queues().note_held(key);
-        Ok(Claim { fd: SockFd::Umem(st.fd()), rx, tx, bound })
+        st.note_bound(bound);
+        Ok(Claim { fd: SockFd::Pool(st.fd()), rx, tx, bound, pool: Arc::clone(&self.shared().primary) })
     }
 
     /// Registers the UMEM anew on a fresh fd, for a fd that was set up by a
@@ -403,7 +478,7 @@ impl Umem {
         // users of the rings are this Umem's owner, who is inside the call
         // that borrows it (Rust), or must not use them concurrently with
         // socket creation (the C contract on xsk_rs_socket_create).
-        let (old_fill, old_comp) = unsafe { (&mut *self.fill.get(), &mut *self.comp.get()) };
+        let (old_fill, old_comp) = unsafe { (&mut *self.fill_ptr(), &mut *self.comp_ptr()) };
         old_fill.move_submitted_to(&mut fill);
         let gates = (fill.wakeup_gate(), comp.wakeup_gate());
         *old_fill = fill;
@@ -414,25 +489,99 @@ impl Umem {
     }
 }
 
-impl UmemShared {
-    /// Takes back what a dropped socket had: a socket on the UMEM's fd parks
-    /// its rings here for the next one (the kernel cannot unbind the fd),
-    /// with its unsent TX descriptors dropped ([`drop_unsent`]); a socket on
-    /// its own fd closes it with its rings.
-    pub(crate) fn release(&self, fd: SockFd, rx: Option<RxRing>, mut tx: Option<TxRing>) {
-        if let SockFd::Umem(raw) = fd {
-            let mut st = self.state();
-            if let (Some(tx), Some(b)) = (&mut tx, st.bound) {
-                drop_unsent(raw, tx, b);
-            }
-            (st.rx_ring, st.tx_ring) = (rx, tx);
-            st.fd_in_use = false;
-        } else {
-            // Rings before the fd.
-            drop((rx, tx));
-            drop(fd);
+/// A socket on a queue whose pool `pool` is bound there (`st` its locked
+/// state, `b` its bind): the pool's own fd when it is free again and has the
+/// ring sizes asked for (taken over with the rings it keeps), a fresh fd
+/// sharing the pool otherwise.
+fn claim_on(pool: &Arc<Pool>, st: &mut FdState, b: Bound, dev: &Netdev, cfg: &SocketConfig, ctx: &str) -> Result<Claim> {
+    if !st.fd_in_use && st.rx_size == nonzero(cfg.rx_size) && st.tx_size == nonzero(cfg.tx_size) {
+        // Bound here and free again (its socket was destroyed): take it
+        // over with the rings it already has. The budget stays on the fd:
+        // set this config's.
+        set_tx_budget(st.fd(), cfg, ctx)?;
+        let (rx, tx) = fd_rings(st, cfg, ctx)?;
+        st.fd_in_use = true;
+        return Ok(Claim { fd: SockFd::Pool(st.fd()), rx, tx, bound: b, pool: Arc::clone(pool) });
+    }
+    let own = XskFd::open(st.fd.netns, &format!("{ctx}: "))?;
+    let mut sizes = (None, None);
+    set_rings(own.raw(), cfg, &mut sizes, ctx)?;
+    set_tx_budget(own.raw(), cfg, ctx)?;
+    let (rx, tx) = map_rings(own.raw(), cfg, ctx)?;
+    // Shared sockets may not pass mode flags: they have the pool's.
+    bind(own.raw(), dev, b.key.2, libc::XDP_SHARED_UMEM, st.fd() as u32, ctx)?;
+    Ok(Claim { fd: SockFd::Own(own), rx, tx, bound: b, pool: Arc::clone(pool) })
+}
+
+/// The first socket on a queue where the UMEM has no pool: a fresh fd with
+/// its own fill and completion rings (sized as the UMEM's), bound with
+/// `XDP_SHARED_UMEM` naming the UMEM's fd (`umem_fd`, bound as `b`), becomes
+/// that queue's pool. The kernel gives the new pool the UMEM's mode
+/// (zero-copy or copy) and, since Linux 6.0, its need_wakeup. On failure
+/// nothing stays: the fd closes with its rings.
+fn new_pool(
+    shared: &UmemShared,
+    umem_fd: RawFd,
+    b: Bound,
+    dev: &Netdev,
+    key: BindKey,
+    cfg: &SocketConfig,
+    ctx: &str,
+) -> Result<Claim> {
+    let fd = XskFd::open(shared.netns(), &format!("{ctx}: "))?;
+    let raw = fd.raw();
+    let ucfg = &shared.cfg;
+    set_ring_size(raw, libc::XDP_UMEM_FILL_RING, ucfg.fill_size, size_of::<u64>(), &format!("{ctx}: fill"))?;
+    set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, ucfg.comp_size, size_of::<u64>(), &format!("{ctx}: completion"))?;
+    let mut sizes = (None, None);
+    set_rings(raw, cfg, &mut sizes, ctx)?;
+    set_tx_budget(raw, cfg, ctx)?;
+    let off = mmap_offsets(raw)?;
+    let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, ucfg.fill_size, &format!("{ctx}: fill ring"))?;
+    let comp = CompRing::map(
+        raw,
+        libc::XDP_UMEM_PGOFF_COMPLETION_RING,
+        &off.cr,
+        ucfg.comp_size,
+        &format!("{ctx}: completion ring"),
+    )?;
+    let (rx, tx) = map_rings(raw, cfg, ctx)?;
+    bind(raw, dev, key.2, libc::XDP_SHARED_UMEM, umem_fd as u32, ctx)?;
+    let zerocopy = is_zerocopy(raw).unwrap_or(b.zerocopy);
+    // Before Linux 6.0 ("xsk: Inherit need_wakeup flag for shared sockets")
+    // a pool made this way had need_wakeup off whatever the UMEM's.
+    let flags = if inherits_need_wakeup() { b.flags } else { b.flags & !BIND_NEED_WAKEUP };
+    let bound = Bound { key, flags, zerocopy };
+    let gates = (fill.wakeup_gate(), comp.wakeup_gate());
+    let mut st = FdState::new(fd, gates);
+    (st.rx_size, st.tx_size) = sizes;
+    st.note_bound(bound);
+    let pool = Arc::new(Pool::new(fill, comp, st));
+    Ok(Claim { fd: SockFd::Pool(raw), rx, tx, bound, pool })
+}
+
+/// Whether the running kernel gives a pool made on another queue the
+/// UMEM's need_wakeup: Linux 6.0 and later (earlier stable kernels may have
+/// the fix too; treating them as without it costs syscalls, never a stall).
+fn inherits_need_wakeup() -> bool {
+    // SAFETY: uname fills a zeroed struct we own.
+    let release = unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return false;
         }
-        self.socket_removed();
+        std::ffi::CStr::from_ptr(u.release.as_ptr()).to_string_lossy().into_owned()
+    };
+    release_at_least(&release, (6, 0))
+}
+
+/// Whether a kernel release string ("6.1.0-40-amd64") is `want` or later.
+fn release_at_least(release: &str, want: (u32, u32)) -> bool {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let num = |p: Option<&str>| p.and_then(|s| s.parse::<u32>().ok());
+    match (num(parts.next()), num(parts.next())) {
+        (Some(major), Some(minor)) => (major, minor) >= want,
+        _ => false,
     }
 }
 
@@ -453,6 +602,9 @@ impl UmemShared {
 /// rest stay rejected and go at the next socket's kicks. In zero-copy mode
 /// the driver reads the ring on its own schedule and skips them there.
 fn drop_unsent(fd: RawFd, tx: &mut TxRing, bound: Bound) {
+    // From the shared indices: a ring handed over through its layout has a
+    // local view that stopped following.
+    tx.resync();
     let n = tx.reject_in_flight();
     if n == 0 || bound.zerocopy {
         return;

@@ -9,16 +9,15 @@
 
 mod fd;
 
-pub(crate) use fd::{is_zerocopy, queues, Bound, Claim, Queues, SockFd};
+pub(crate) use fd::{is_zerocopy, queues, Bound, Claim, Pool, Queues, SockFd};
 use fd::{FdState, XskFd};
 
 use crate::error::{Error, Result};
 use crate::fork::{self, Owner};
 use crate::netdev::NetnsId;
 use crate::ring::{CompRing, FillRing};
-use std::cell::UnsafeCell;
 use std::mem::size_of;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -319,10 +318,15 @@ fn no_huge_pages(len: usize, map_len: usize, huge: usize) -> Error {
 
 /// The parts of a UMEM that sockets keep alive: fd, area, geometry.
 pub(crate) struct UmemShared {
-    // The state first: it holds the fd, and the RX/TX mappings it may keep
-    // go before the fd and the area (each mapping holds the socket on its
-    // own; this is for order).
-    state: Mutex<FdState>,
+    // The pools first: they hold the fds, and the mappings they keep go
+    // before the fds and the area (each mapping holds its socket on its own;
+    // this is for order).
+    /// The pool on the UMEM's own fd: the queue its first socket bound.
+    primary: Arc<Pool>,
+    /// Pools on other queues or interfaces, each on the fd of the first
+    /// socket that bound there (`XDP_SHARED_UMEM` with its own fill and
+    /// completion rings), in the order they were made.
+    others: Mutex<Vec<Arc<Pool>>>,
     /// Namespace the fd was created in: the kernel resolves a bind's ifindex
     /// there, so sockets must look their interface up in the same one.
     netns: NetnsId,
@@ -345,10 +349,10 @@ impl UmemShared {
         self.netns
     }
 
-    /// The fd's state; a poisoned lock only means a panic elsewhere, the data is
-    /// still consistent because every update is a single assignment.
-    fn state(&self) -> MutexGuard<'_, FdState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The pools on other queues; a poisoned lock only means a panic
+    /// elsewhere, the list is consistent because every update is one push.
+    fn others(&self) -> MutexGuard<'_, Vec<Arc<Pool>>> {
+        self.others.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn socket_added(&self) {
@@ -361,12 +365,16 @@ impl UmemShared {
 }
 
 /// A registered UMEM with its fill and completion rings.
+///
+/// Its sockets may sit on any queue of any interface of its network
+/// namespace. Those on the queue its first socket bound use the UMEM's own
+/// fill and completion rings ([`Umem::fill`], [`Umem::comp`]); the first
+/// socket on any other queue gets that queue a pair of its own, sized as the
+/// UMEM's, which every later socket there shares ([`Umem::rings_for`]). Each
+/// pair is the kernel's buffer pool for that queue. Frames are the
+/// application's across all of them: a frame received on one socket may be
+/// sent on another, or lent to another queue's fill ring.
 pub struct Umem {
-    // Rings first: they unmap before the fd and area go. Each sits in its own
-    // cell so that the C ABI can hand out a ring pointer that stays valid while
-    // other calls borrow the Umem shared (see `fill_ptr`).
-    fill: UnsafeCell<FillRing>,
-    comp: UnsafeCell<CompRing>,
     shared: Arc<UmemShared>,
 }
 
@@ -425,6 +433,12 @@ impl Umem {
     /// and stay mapped until this UMEM and every socket on it are dropped. The
     /// caller keeps ownership: nothing here unmaps it.
     pub unsafe fn with_area(area: *mut u8, size: u64, cfg: &UmemConfig) -> Result<Umem> {
+        let (area, cfg) = Self::caller_area(area, size, cfg)?;
+        Self::register(area, cfg)
+    }
+
+    /// Checks a caller's area against `cfg` and settles the frame count.
+    fn caller_area(area: *mut u8, size: u64, cfg: &UmemConfig) -> Result<(Area, UmemConfig)> {
         let base = NonNull::new(area).ok_or_else(|| Error::invalid("umem area is NULL"))?;
         let page = page_size() as usize;
         if (area as usize) % page != 0 {
@@ -443,16 +457,64 @@ impl Umem {
             )));
         }
         let len = cfg.area_len()?;
-        Self::register(Area { base, len, map_len: len, owned: None }, cfg)
+        Ok((Area { base, len, map_len: len, owned: None }, cfg))
+    }
+
+    /// Registers a caller's area, as [`Umem::with_area`], on the caller's
+    /// AF_XDP socket `fd` instead of one of its own (libxdp's
+    /// `xsk_umem__create_with_fd`): that socket becomes the UMEM's fd, and
+    /// the UMEM's first socket binds it. It must be an AF_XDP socket with no
+    /// UMEM yet. Its network namespace is the one it was created in, which
+    /// may differ from the calling thread's: interfaces are looked up there.
+    /// On failure the fd comes back with the error (a UMEM may have been
+    /// registered on it by then, which the kernel does not undo).
+    ///
+    /// # Safety
+    /// As for [`Umem::with_area`].
+    pub unsafe fn with_fd(
+        fd: OwnedFd,
+        area: *mut u8,
+        size: u64,
+        cfg: &UmemConfig,
+    ) -> std::result::Result<Umem, (Error, OwnedFd)> {
+        let raw = fd.as_raw_fd();
+        let checked = (|| {
+            // SAFETY: SO_DOMAIN is one int.
+            let mut domain: libc::c_int = 0;
+            let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+            let rc = libc::getsockopt(raw, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len);
+            if rc != 0 {
+                return Err(Error::last_os(format!("umem on fd {raw}: read its socket domain (SO_DOMAIN)")));
+            }
+            if domain != libc::AF_XDP {
+                return Err(Error::invalid(format!(
+                    "umem on fd {raw}: not an AF_XDP socket (domain {domain}); create it with socket(AF_XDP, SOCK_RAW, 0)"
+                )));
+            }
+            let netns = crate::netdev::socket_netns(raw)?;
+            let (area, cfg) = Self::caller_area(area, size, cfg)?;
+            let (fill, comp) = setup_fd(raw, &area, &cfg)?;
+            Ok((netns, area, cfg, fill, comp))
+        })();
+        match checked {
+            Ok((netns, area, cfg, fill, comp)) => Ok(Self::assemble(XskFd::adopt(netns, fd), netns, area, cfg, fill, comp)),
+            Err(e) => Err((e, fd)),
+        }
     }
 
     fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
         let netns = crate::netdev::current_netns()?;
-        let (fd, fill, comp) = register_fd(&area, &cfg, netns)?;
+        let fd = XskFd::open(netns, "")?;
+        let (fill, comp) = setup_fd(fd.raw(), &area, &cfg)?;
+        Ok(Self::assemble(fd, netns, area, cfg, fill, comp))
+    }
+
+    fn assemble(fd: XskFd, netns: NetnsId, area: Area, cfg: UmemConfig, fill: FillRing, comp: CompRing) -> Umem {
         let raw = fd.raw();
         let gates = (fill.wakeup_gate(), comp.wakeup_gate());
         let shared = UmemShared {
-            state: Mutex::new(FdState::new(fd, gates)),
+            primary: Arc::new(Pool::new(fill, comp, FdState::new(fd, gates))),
+            others: Mutex::new(Vec::new()),
             netns,
             area,
             cfg,
@@ -460,7 +522,7 @@ impl Umem {
             owner: Owner::current(),
             fd_number: AtomicI32::new(raw),
         };
-        Ok(Umem { fill: UnsafeCell::new(fill), comp: UnsafeCell::new(comp), shared: Arc::new(shared) })
+        Umem { shared: Arc::new(shared) }
     }
 
     pub(crate) fn shared(&self) -> &Arc<UmemShared> {
@@ -548,31 +610,65 @@ impl Umem {
         (len <= self.shared.area.len - off).then(|| std::slice::from_raw_parts_mut(self.area().add(off), len))
     }
 
-    /// The fill ring.
+    /// The fill ring of the queue the UMEM's first socket bound (before
+    /// that bind, of the queue it will bind).
     pub fn fill(&mut self) -> &mut FillRing {
-        self.fill.get_mut()
+        self.rings().0
     }
 
-    /// The completion ring.
+    /// The completion ring of that queue.
     pub fn comp(&mut self) -> &mut CompRing {
-        self.comp.get_mut()
+        self.rings().1
     }
 
     /// Both rings at once (they are used from one thread, or split across two).
     pub fn rings(&mut self) -> (&mut FillRing, &mut CompRing) {
-        (self.fill.get_mut(), self.comp.get_mut())
+        // SAFETY: `&mut self` is the only way safe code reaches a pool's
+        // rings, and there is one Umem per UmemShared.
+        unsafe { (&mut *self.shared.primary.fill_ptr(), &mut *self.shared.primary.comp_ptr()) }
+    }
+
+    /// The fill and completion rings that `sock` uses: the UMEM's own
+    /// ([`Umem::rings`]) for a socket on the queue of the UMEM's first
+    /// socket, its queue's pair for one elsewhere (shared by every socket of
+    /// this UMEM on that queue). `EINVAL` for a socket of another UMEM.
+    ///
+    /// ```no_run
+    /// use xsk_rs::socket::{Socket, SocketConfig};
+    /// use xsk_rs::umem::{Umem, UmemConfig};
+    /// let mut umem = Umem::new(&UmemConfig::default())?;
+    /// let cfg = SocketConfig::lending(2048)?;
+    /// let a = Socket::new("veth0", 0, &umem, &cfg)?;
+    /// let b = Socket::new("veth2", 0, &umem, &cfg)?; // another interface
+    /// // Lend the first 2048 frames to a's queue, the rest to b's.
+    /// umem.fill().put(&(0..2048u32).map(|i| i as u64 * 4096).collect::<Vec<_>>());
+    /// let (fill_b, _comp_b) = umem.rings_for(&b)?;
+    /// fill_b.put(&(2048..4096u32).map(|i| i as u64 * 4096).collect::<Vec<_>>());
+    /// # drop(a);
+    /// # Ok::<(), xsk_rs::Error>(())
+    /// ```
+    pub fn rings_for(&mut self, sock: &crate::socket::Socket) -> Result<(&mut FillRing, &mut CompRing)> {
+        let pool = sock.pool_of(&self.shared).ok_or_else(|| {
+            Error::invalid(format!(
+                "rings for the socket on {} queue {}: it was created on another umem",
+                sock.ifname(),
+                sock.queue_id()
+            ))
+        })?;
+        // SAFETY: as in `rings`; the pool belongs to this UMEM.
+        Ok(unsafe { (&mut *pool.fill_ptr(), &mut *pool.comp_ptr()) })
     }
 
     /// The fill ring for the C ABI, which lets one thread use it while others
     /// call `&self` methods (the rings are not `Sync`; the C caller keeps each
     /// one to a thread at a time, as the header says). Valid while `self` is.
     pub(crate) fn fill_ptr(&self) -> *mut FillRing {
-        self.fill.get()
+        self.shared.primary.fill_ptr()
     }
 
     /// The completion ring for the C ABI (as [`Self::fill_ptr`]).
     pub(crate) fn comp_ptr(&self) -> *mut CompRing {
-        self.comp.get()
+        self.shared.primary.comp_ptr()
     }
 
     /// Sockets currently created on this UMEM.
@@ -614,7 +710,13 @@ pub fn add_offset_to_addr(addr: u64) -> u64 {
 /// and completion rings.
 fn register_fd(area: &Area, cfg: &UmemConfig, netns: NetnsId) -> Result<(XskFd, FillRing, CompRing)> {
     let fd = XskFd::open(netns, "")?;
-    let raw = fd.raw();
+    let (fill, comp) = setup_fd(fd.raw(), area, cfg)?;
+    Ok((fd, fill, comp))
+}
+
+/// Registers `area` on the AF_XDP socket `raw` and sets up and maps its fill
+/// and completion rings.
+fn setup_fd(raw: RawFd, area: &Area, cfg: &UmemConfig) -> Result<(FillRing, CompRing)> {
     // The whole struct, tx_metadata_len included: with a shorter optlen the
     // kernel reads only the v1 prefix and silently drops `flags`.
     let reg = libc::xdp_umem_reg {
@@ -631,7 +733,7 @@ fn register_fd(area: &Area, cfg: &UmemConfig, netns: NetnsId) -> Result<(XskFd, 
     let off = mmap_offsets(raw)?;
     let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
     let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
-    Ok((fd, fill, comp))
+    Ok((fill, comp))
 }
 
 /// `setsockopt(SOL_XDP, opt, value)`.

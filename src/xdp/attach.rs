@@ -272,6 +272,33 @@ impl Attachment {
         reg.entries.iter_mut().find(|e| e.serial == self.serial)
     }
 
+    /// Shares the program this process has attached on `ifindex` of the
+    /// calling thread's namespace, if it has one still attached.
+    pub(crate) fn find(ifindex: u32) -> Result<Option<Attachment>> {
+        let key = (current_netns()?, ifindex);
+        let mut reg = registry();
+        let Some(live) = reg.live(key).filter(|e| e.attached()) else { return Ok(None) };
+        live.refs += 1;
+        let name = link::ifname(ifindex).unwrap_or_else(|| format!("ifindex {ifindex}"));
+        Ok(Some(Attachment::of(key, &name, live)))
+    }
+
+    /// Detaches the program from its interface now, while references (this
+    /// one, sockets') may remain: they keep a defunct link, and the next
+    /// acquire on the interface attaches a fresh program.
+    pub(crate) fn detach(&self) -> Result<()> {
+        let mut reg = registry();
+        match self.entry(&mut reg) {
+            Some(e) if e.attached() => e.link.detach(),
+            _ => Ok(()),
+        }
+    }
+
+    /// The interface's index.
+    pub(crate) fn ifindex(&self) -> u32 {
+        self.key.1
+    }
+
     /// The mode really attached: `Skb` or `Drv`.
     pub(crate) fn mode(&self) -> XdpMode {
         self.mode

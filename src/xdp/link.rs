@@ -60,6 +60,16 @@ impl Link {
     pub fn mode(&self) -> XdpMode {
         self.mode
     }
+
+    /// Detaches the program now (`BPF_LINK_DETACH`), whoever else holds the
+    /// link's fd (a child between fork and exec, say): the link stays, defunct.
+    pub fn detach(&self) -> Result<()> {
+        let mut attr = sys::bpf_attr_link_detach { link_fd: self.fd.as_raw_fd() as u32 };
+        // SAFETY: attr is the BPF_LINK_DETACH layout.
+        unsafe { super::bpf_raw(sys::BPF_LINK_DETACH, &mut attr) }
+            .map(drop)
+            .map_err(|e| Error::from_errno(format!("detach XDP program from ifindex {}", self.ifindex), e))
+    }
 }
 
 impl AsFd for Link {

@@ -7,6 +7,7 @@
 //!
 //! - [`XskMap`], [`Program`], [`Link`]: the low-level pieces, also for users who
 //!   bring their own program ([`update_xskmap`] fills their own map).
+//! - [`Redirect`]: the built-in program held without a socket.
 //! - `Attachment`: what sockets use. All sockets of this process on one interface
 //!   share one program and one map; the last one to go closes the link, and the
 //!   kernel detaches the program.
@@ -21,11 +22,13 @@ mod kernel_tests;
 mod link;
 mod map;
 mod program;
+mod redirect;
 
 pub(crate) use attach::{registry, Attachment, Registry};
 pub use link::Link;
 pub use map::{update_xskmap, XskMap};
 pub use program::{redirect_insns, Program};
+pub use redirect::Redirect;
 
 use crate::error::{Error, Result};
 use crate::sys;
