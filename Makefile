@@ -1,8 +1,11 @@
 # Build, install and test libxsk_rs, the C ABI of xsk_rs.
 #
 #   make                                  release build (cargo build --release)
-#   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc
+#   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc,
+#                                         and libxsk_rs-compat (libxdp's xdp/xsk.h API: its .so,
+#                                         headers under include/xsk_rs-compat/xdp/, xsk_rs-compat.pc)
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
+#   make compat                           build libxsk_rs-compat (compat/) against the release build
 #   make check-header                     fail if include/xsk_rs.h is stale
 #   make lint                             cargo clippy --all-targets -D warnings (without and with
 #                                         the tokio feature), cargo fmt --check
@@ -15,7 +18,9 @@
 #                                         loom, install to a temporary prefix,
 #                                         exported-symbol check, C tests (plain, ASan+UBSan,
 #                                         valgrind, helgrind), then the C examples, Go and Python
-#                                         bindings built against that prefix only, on veth
+#                                         bindings built against that prefix only, on veth; then
+#                                         tests/compat: libxdp programs built against Debian's
+#                                         libxdp and against libxsk_rs-compat, same results on veth
 #   make test-kernels [KERNELS=6.1|6.12]  the focused suite of tests/kernels/suite (veth, selftest
 #                                         scenarios, SIGKILL, C ABI tests) inside Debian's 6.1 and
 #                                         6.12 cloud kernels under qemu, on veth pairs in the guest;
@@ -85,10 +90,31 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 INSTALLED := $(LIBDIR)/$(REALNAME) $(LIBDIR)/$(SONAME) $(LIBDIR)/$(DEVNAME) \
 	$(LIBDIR)/lib$(LIB).a $(INCLUDEDIR)/$(LIB).h $(PKGCONFIGDIR)/$(LIB).pc
 
+# libxsk_rs-compat: libxdp's AF_XDP API (xdp/xsk.h, a subset of xdp/libxdp.h)
+# in C on libxsk_rs's public C ABI, versioned like libxsk_rs. Its headers get
+# a directory of their own, so that they never shadow a real libxdp's.
+COMPAT := $(LIB)-compat
+COMPAT_REALNAME := lib$(COMPAT).so.$(VERSION)
+COMPAT_SONAME := lib$(COMPAT).so.$(MAJOR)
+COMPAT_DEVNAME := lib$(COMPAT).so
+COMPAT_BUILD := $(BUILD)/compat
+COMPAT_SRCS := $(wildcard compat/*.c)
+COMPAT_HEADERS := compat/include/xdp/xsk.h compat/include/xdp/libxdp.h
+COMPAT_INCLUDEDIR = $(INCLUDEDIR)/$(COMPAT)
+# -Wl,-z,defs: every symbol resolved against libxsk_rs and libc at link time.
+# The version script exports libxdp's names only. XSK_RS_COMPAT_NO_LIBBPF:
+# the library itself never sees libbpf's headers.
+COMPAT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DXSK_RS_COMPAT_NO_LIBBPF -O2 -g -fPIC -pthread \
+	-Wall -Wextra -Werror -pedantic -Iinclude -Icompat/include
+COMPAT_LDFLAGS := -shared -Wl,-soname,$(COMPAT_SONAME) -Wl,--version-script=compat/compat.map \
+	-Wl,-z,defs -Wl,-z,now -L$(RELEASE_DIR) -l$(LIB)
+COMPAT_INSTALLED := $(LIBDIR)/$(COMPAT_REALNAME) $(LIBDIR)/$(COMPAT_SONAME) $(LIBDIR)/$(COMPAT_DEVNAME) \
+	$(addprefix $(COMPAT_INCLUDEDIR)/xdp/,$(notdir $(COMPAT_HEADERS))) $(PKGCONFIGDIR)/$(COMPAT).pc
+
 # Tools `make test` needs; each missing one is an error, never a skip.
 TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
 
-.PHONY: lint package all release staticlib install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
+.PHONY: lint package all release staticlib compat install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
 all: release
 
@@ -115,7 +141,12 @@ staticlib: release
 	echo "Libs.private: $$libs"
 	cp $(RELEASE_DIR)/lib$(LIB).a $(BUILD)/lib$(LIB).a
 
-install: release staticlib
+# Always relinked (five small files): it must follow the libxsk_rs just built.
+compat: release
+	@mkdir -p $(COMPAT_BUILD)
+	$(CC) $(COMPAT_CFLAGS) $(COMPAT_SRCS) -o $(COMPAT_BUILD)/$(COMPAT_REALNAME) $(COMPAT_LDFLAGS)
+
+install: release staticlib compat
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 755 $(RELEASE_DIR)/$(DEVNAME) $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -129,10 +160,23 @@ install: release staticlib
 		-e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|g" \
 		pkgconfig/$(LIB).pc.in >$(BUILD)/$(LIB).pc
 	$(INSTALL) -m 644 $(BUILD)/$(LIB).pc $(DESTDIR)$(PKGCONFIGDIR)/$(LIB).pc
+	$(INSTALL) -d $(DESTDIR)$(COMPAT_INCLUDEDIR)/xdp
+	$(INSTALL) -m 755 $(COMPAT_BUILD)/$(COMPAT_REALNAME) $(DESTDIR)$(LIBDIR)/$(COMPAT_REALNAME)
+	ln -sfn $(COMPAT_REALNAME) $(DESTDIR)$(LIBDIR)/$(COMPAT_SONAME)
+	ln -sfn $(COMPAT_REALNAME) $(DESTDIR)$(LIBDIR)/$(COMPAT_DEVNAME)
+	$(INSTALL) -m 644 $(COMPAT_HEADERS) $(DESTDIR)$(COMPAT_INCLUDEDIR)/xdp/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+		-e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' \
+		pkgconfig/$(COMPAT).pc.in >$(BUILD)/$(COMPAT).pc
+	$(INSTALL) -m 644 $(BUILD)/$(COMPAT).pc $(DESTDIR)$(PKGCONFIGDIR)/$(COMPAT).pc
 	$(if $(DESTDIR),,$(if $(LDCONFIG),-$(LDCONFIG)))
 
+# The compat include directories go too, if nothing else was put in them.
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED) $(COMPAT_INSTALLED))
+	-rmdir $(DESTDIR)$(COMPAT_INCLUDEDIR)/xdp $(DESTDIR)$(COMPAT_INCLUDEDIR) 2>/dev/null
 	$(if $(DESTDIR),,$(if $(LDCONFIG),-$(LDCONFIG)))
 
 check-header:
@@ -168,6 +212,7 @@ test: test-tools check-header lint package
 	readelf -d $(TEST_PREFIX)/lib/$(REALNAME) | grep -q 'SONAME.*\[$(SONAME)\]' \
 		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
 	bash tests/c/run.sh $(TEST_PREFIX)
+	bash tests/compat/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
 
 # Style gates, first in make test: any clippy warning or unformatted file fails it.

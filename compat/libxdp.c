@@ -4,7 +4,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 
 long libxdp_get_error(const void *ptr)
 {
@@ -15,11 +14,16 @@ long libxdp_get_error(const void *ptr)
 	return -errno;
 }
 
+/*
+ * libxdp answers through libbpf_strerror, which returns what the XSI
+ * strerror_r returns, positive: 0, ERANGE when the text was cut, EINVAL
+ * for a number that names no error (the text then says "Unknown error N").
+ * glibc's GNU strerror_r tells the last case apart by writing into buf.
+ */
 int libxdp_strerror(int err, char *buf, size_t size)
 {
 	const char *msg;
-	char tmp[128];
-	int n;
+	size_t len;
 
 	if (!buf || !size) {
 		errno = EINVAL;
@@ -31,12 +35,16 @@ int libxdp_strerror(int err, char *buf, size_t size)
 	if (err == XSK_RS_ERR_PANIC)
 		msg = xsk_rs_strerror(-err);
 	else
-		msg = strerror_r(err, tmp, sizeof(tmp));
-	n = snprintf(buf, size, "%s", msg);
-	if (n < 0 || (size_t)n >= size) {
-		errno = ERANGE;
-		return -ERANGE;
+		msg = strerror_r(err, buf, size);
+	if (msg == buf)
+		return EINVAL;
+	len = strlen(msg);
+	if (len >= size) {
+		memcpy(buf, msg, size - 1);
+		buf[size - 1] = 0;
+		return ERANGE;
 	}
+	memcpy(buf, msg, len + 1);
 	return 0;
 }
 

@@ -53,8 +53,10 @@ long libxdp_get_error(const void *ptr);
 
 /*
  * Writes the description of error err (negative or positive errno) into
- * buf, at most size bytes with the terminating NUL. Returns 0, -EINVAL (buf
- * NULL or size 0) or -ERANGE (truncated), also setting errno.
+ * buf, at most size bytes with the terminating NUL. Returns 0; as libxdp
+ * does (through libbpf_strerror and the XSI strerror_r), a positive ERANGE
+ * when the text was cut short and a positive EINVAL for a number that is no
+ * errno ("Unknown error N"); -EINVAL, with errno set, for buf NULL or size 0.
  */
 int libxdp_strerror(int err, char *buf, size_t size);
 
