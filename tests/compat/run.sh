@@ -87,7 +87,7 @@ layout_ok() {
 	grep -qw -- "-I$prefix/include/xsk_rs-compat" <<<"$compat_cflags" || { echo "cflags lack -I$prefix/include/xsk_rs-compat"; rc=1; }
 	grep -qw -- "-lxsk_rs-compat" <<<"$compat_libs" || { echo "libs lack -lxsk_rs-compat"; rc=1; }
 	grep -qw -- "-lxsk_rs" <<<"$compat_libs" || { echo "libs lack -lxsk_rs (Requires: xsk_rs)"; rc=1; }
-	return $rc
+	return "$rc"
 }
 step "install layout and xsk_rs-compat.pc" "$work/layout.log" layout_ok
 
@@ -273,7 +273,7 @@ scenario() {
 	echo "---- stderr"
 	grep -v '^libbpf: elf: skipping unrecognized data section' "$out.err" || true
 	grep -qx 'checks failed: 0' "$out" || rc=1
-	return $rc
+	return "$rc"
 }
 
 # After a run the interfaces carry no program, and the kernel has released
