@@ -40,7 +40,10 @@
 #                                         (dpdk-testpmd rxonly, txonly, macswap) against the packet
 #                                         layer's rxdrop, txonly and l2fwd. BENCH_STEPS=dpdk (or any
 #                                         of rate,setup,ipp,go,py,dpdk): only those steps, report in
-#                                         build/bench
+#                                         build/bench. BENCH_BUILDS=libxdp,compat (or any of libxdp,
+#                                         compat,span,batch,desc,pkt,pkt-rust): only those xskbench
+#                                         builds in rate and ipp (compat: libxdp's API on
+#                                         xsk_rs-compat), report in build/bench
 #   make bench-go                         Go rxdrop against C on the same veth pair: the ring-level
 #                                         example against xsk_bench rxdrop, then the packet
 #                                         layer's against xskbench's packet build
@@ -253,10 +256,12 @@ demo: all
 
 BENCH_QUICK ?=
 BENCH_STEPS ?=
+BENCH_BUILDS ?=
 bench: all
 	rm -rf $(BENCH_PREFIX)
 	$(call TEST_INSTALL,$(BENCH_PREFIX))
-	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q) $(if $(BENCH_STEPS),-s $(BENCH_STEPS))
+	bash bench/run.sh $(BENCH_PREFIX) $(if $(BENCH_QUICK),-q) $(if $(BENCH_STEPS),-s $(BENCH_STEPS)) \
+		$(if $(BENCH_BUILDS),-B $(BENCH_BUILDS))
 
 bench-go: all
 	rm -rf $(BENCH_PREFIX)

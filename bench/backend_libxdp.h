@@ -1,6 +1,10 @@
 /*
  * The libxdp side of xskbench: libxdp's xsk.h (Debian libxdp-dev), its inline
  * ring functions, its default program. See xskbench.c for the contract.
+ *
+ * Built with -DXSKBENCH_COMPAT and xsk_rs-compat's flags, the same text runs
+ * on xsk_rs's libxdp compatibility layer (its xdp/xsk.h and inline
+ * functions, xsk_rs's built-in program): lib xsk_rs, api compat.
  */
 #ifndef XSKBENCH_BACKEND_LIBXDP_H
 #define XSKBENCH_BACKEND_LIBXDP_H
@@ -9,8 +13,13 @@
 #include <net/if.h>
 #include <xdp/xsk.h>
 
+#ifdef XSKBENCH_COMPAT
+#define BENCH_LIB "xsk_rs"
+#define BENCH_API "compat"
+#else
 #define BENCH_LIB "libxdp"
 #define BENCH_API "inline"
+#endif
 
 struct bk {
 	void *area;

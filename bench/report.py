@@ -26,7 +26,9 @@ object whose "kind" is one of:
          (at most one line)
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
-other (lib, api) pair in the input gets columns of its own. The packet
+other (lib, api) pair in the input gets columns of its own. xsk_rs
+api=compat (xskbench's libxdp text built against xsk_rs-compat) has a
+target and a section of its own against libxdp. The packet
 layer (xsk_rs api=pkt, its C ABI; api=pkt-rust, the Rust API) also gets a
 section and a target of its own, against both of those in the same run. Kinds that are
 absent give a one-line "no data" section, so a quick run that produced only
@@ -48,7 +50,10 @@ HEAD = ("xsk_rs", "span")  # the path the targets are about: in-place batch call
 SCENARIOS = ["rxdrop", "txonly", "l2fwd"]
 MODES = ["skb", "drv"]
 LIBS = ["libxdp", "xsk_rs"]
-APIS = ["inline", "span", "batch", "desc", "pkt", "pkt-rust"]
+APIS = ["inline", "compat", "span", "batch", "desc", "pkt", "pkt-rust"]
+# libxdp's API on xsk_rs: xskbench's libxdp build compiled against
+# xsk_rs-compat.
+COMPAT = ("xsk_rs", "compat")
 # The packet layer's builds: C ABI (xskbench -DXSKBENCH_API_PKT) and Rust
 # (examples/bench_pkt.rs).
 PKT = [("xsk_rs", "pkt"), ("xsk_rs", "pkt-rust")]
@@ -75,6 +80,8 @@ MIN_PY_RATIO = 0.50  # Python's zero-copy batch receive against C's packet layer
 PY_PHASES = ["rate", "drain"]
 MIN_PKT_SPAN_RATIO = 0.97  # packet layer median Mpps / span path's
 MIN_PKT_BASE_RATIO = 1.00  # packet layer median Mpps / libxdp's
+MIN_COMPAT_RATIO = 0.98  # xsk_rs-compat median Mpps / libxdp's
+MAX_COMPAT_IPP_RATIO = 1.00  # xsk_rs-compat instructions per packet / libxdp's
 
 # Field types per kind. "num" is an int or a finite float; bools are neither.
 FIELDS = {
@@ -530,9 +537,40 @@ def target_pkt(data):
     return rows or [[name, "no data", NO_DATA]]
 
 
+def target_compat(data):
+    """xsk_rs-compat against libxdp: every measured row's median Mpps, and
+    every counted scenario's instructions per packet."""
+    name = (f"(g) libxdp's API on xsk_rs-compat: median Mpps ≥ {MIN_COMPAT_RATIO:.2f}× libxdp, "
+            f"instructions/packet ≤ {MAX_COMPAT_IPP_RATIO:.2f}× libxdp's")
+    summary = rate_summary(data["rate"])
+    rows = []
+    for row in sorted(summary, key=row_key):
+        per = summary[row]
+        if COMPAT not in per:
+            continue
+        label = f"{name}, {row_name(row)}"
+        r = ratio(statistics.median(per[COMPAT]), statistics.median(per[BASE])) if BASE in per else None
+        if r is None:
+            rows.append([label, "libxdp not measured", NO_DATA])
+        else:
+            rows.append([label, f"{r:.3f}", pass_miss(r >= MIN_COMPAT_RATIO)])
+    ipp = ipp_table(data["ipp"])
+    for row in sorted(ipp, key=ipp_row_key):
+        if COMPAT not in ipp[row]:
+            continue
+        label = f"{name}, ipp {row[0]} b{row[1]}"
+        if BASE not in ipp[row]:
+            rows.append([label, "libxdp not counted", NO_DATA])
+            continue
+        base, compat = ipp[row][BASE], ipp[row][COMPAT]
+        rows.append([label, f"{compat:.1f} vs {base:.1f} ({compat / base:.3f})",
+                     pass_miss(compat <= base * MAX_COMPAT_IPP_RATIO)])
+    return rows or [[name, "no data", NO_DATA]]
+
+
 def section_targets(data):
     rows = (target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
-            + target_pkt(data))
+            + target_pkt(data) + target_compat(data))
     return ["## Targets", ""] + table(["Target", "Measured", "Result"], rows, "lll") + [""]
 
 
@@ -621,6 +659,36 @@ def section_pkt(data):
         counts = ipp.get((row[0], row[2]), {})
         cells += [f1(counts.get(HEAD))] + [f1(counts.get(p)) for p in PKT]
         rows.append(cells)
+    return lines + table(header, rows, "lll" + "r" * (len(header) - 3)) + [""]
+
+
+def section_compat(data):
+    """libxdp's API on xsk_rs (xsk_rs-compat) beside libxdp itself."""
+    lines = ["## libxdp's API on xsk_rs (xsk_rs-compat)", ""]
+    summary = rate_summary(data["rate"])
+    rows_with = [row for row in sorted(summary, key=row_key) if COMPAT in summary[row]]
+    if not rows_with:
+        return lines + ["No xsk_rs-compat results in the input.", ""]
+    lines += [
+        "**compat** is xskbench's libxdp build, the same source (`bench/backend_libxdp.h`, libxdp's inline "
+        "ring functions), compiled against xsk_rs-compat instead of libxdp (`-DXSKBENCH_COMPAT`, "
+        "`pkg-config xsk_rs-compat`): a libxdp program moved to xsk_rs by its build flags alone. It runs "
+        "in the same rounds as libxdp at every batch. Ratios divide medians by libxdp's; instructions per "
+        "packet (ipp) are callgrind's count of the same loop, batch 64, drv.",
+        "",
+    ]
+    ipp = ipp_table(data["ipp"])
+    header = ["Scenario", "Mode", "Batch", "libxdp Mpps", "compat Mpps", "spread", "compat/libxdp",
+              "libxdp ipp", "compat ipp"]
+    runs = (data["meta"] or {}).get("runs")
+    rows = []
+    for row in rows_with:
+        per = summary[row]
+        med = {p: statistics.median(v) for p, v in per.items()}
+        counts = ipp.get((row[0], row[2]), {})
+        rows.append([row[0], row[1], str(row[2]), f3(med.get(BASE)), f3(med[COMPAT]),
+                     spread(per[COMPAT], runs), f3(ratio(med[COMPAT], med[BASE])) if BASE in med else "–",
+                     f1(counts.get(BASE)), f1(counts.get(COMPAT))])
     return lines + table(header, rows, "lll" + "r" * (len(header) - 3)) + [""]
 
 
@@ -1023,6 +1091,7 @@ def render(data, png_link):
     lines += section_targets(data)
     lines += section_throughput(data, png_link)
     lines += section_pkt(data)
+    lines += section_compat(data)
     lines += section_setup(data)
     lines += section_ipp(data)
     lines += section_go(data)

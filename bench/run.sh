@@ -9,10 +9,12 @@
 # python3-matplotlib, golang-go; for step 6 dpdk-dev, which has dpdk-testpmd,
 # and librte-net-af-xdp23, the AF_XDP PMD, without recommends) with apt-get.
 # Then:
-#   1. throughput: bench/xskbench.c built four times (libxdp's inline ring
-#      functions; xsk_rs span calls, put/take batch calls and per-descriptor
-#      calls) runs rxdrop, txonly and l2fwd in skb and drv mode at batch 16,
-#      64 and 256, libxdp and xsk_rs span alternating (ABAB..., RUNS each),
+#   1. throughput: bench/xskbench.c built five times (libxdp's inline ring
+#      functions; the same libxdp text against xsk_rs-compat, libxdp's API on
+#      xsk_rs, api "compat"; xsk_rs span calls, put/take batch calls and
+#      per-descriptor calls) runs rxdrop, txonly and l2fwd in skb and drv mode
+#      at batch 16, 64 and 256, libxdp, compat and xsk_rs span alternating
+#      (ABCABC..., RUNS each),
 #      with xsk_rs put/take and per-descriptor in the same rounds at batch 64,
 #      and so is the packet layer: xskbench's fifth build (-DXSKBENCH_API_PKT,
 #      its C ABI, api "pkt") and examples/bench_pkt.rs (its Rust API, no C in
@@ -45,23 +47,27 @@
 # (CI runs it), measures nothing worth keeping. Defaults: -r 7 -d 1.5,
 # OUTDIR build/bench. -s runs only the steps named (comma-separated: rate,
 # setup, ipp, go, py, dpdk); such a partial run writes OUTDIR only, like -q.
+# -B runs only the xskbench builds named in steps 1 and 3 (comma-separated:
+# libxdp, compat, span, batch, desc, pkt, pkt-rust), e.g. -s rate,ipp -B
+# libxdp,compat for libxdp against xsk_rs-compat alone; also a partial run.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 usage() {
-	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk]" >&2
+	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk] [-B BUILDS]" >&2
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
 prefix_arg=$1
 shift
-quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk all_steps=true
-while getopts "qo:r:d:s:" opt; do
+quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk all_steps=true only_builds=""
+while getopts "qo:r:d:s:B:" opt; do
 	case $opt in
 	q) quick=true ;;
 	s) steps=$OPTARG all_steps=false ;;
+	B) only_builds=$OPTARG all_steps=false ;;
 	o) out=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	d) secs=$OPTARG ;;
@@ -71,7 +77,10 @@ done
 [[ $OPTIND -gt $# ]] || usage
 [[ $runs =~ ^[1-9][0-9]*$ && $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
 [[ ,$steps, =~ ^(,(rate|setup|ipp|go|py|dpdk))+,$ ]] || usage
+[[ -z $only_builds || ,$only_builds, =~ ^(,(libxdp|compat|span|batch|desc|pkt|pkt-rust))+,$ ]] || usage
 step_on() { [[ ,$steps, == *,$1,* ]]; }
+# build_on BUILD: BUILD runs in steps 1 and 3 (-B).
+build_on() { [[ -z $only_builds || ,$only_builds, == *,$1,* ]]; }
 if [[ $(id -u) -ne 0 ]]; then
 	echo "bench/run.sh: needs root (network namespaces, a veth pair, XDP)" >&2
 	exit 1
@@ -133,6 +142,10 @@ cflags=(-O2 -g -std=gnu11 -Wall -Wextra -Werror -Wl,-z,now)
 echo "building xskbench against libxdp $(pkg-config --modversion libxdp) and xsk_rs $(pkg-config --modversion xsk_rs)"
 # shellcheck disable=SC2046 # pkg-config output is a list of words
 cc "${cflags[@]}" -DXSKBENCH_LIBXDP "$here/xskbench.c" -o "$bin/xskbench-libxdp" $(pkg-config --cflags --libs libxdp)
+# The same libxdp text against xsk_rs-compat (xsk_rs's xdp/xsk.h).
+# shellcheck disable=SC2046
+cc "${cflags[@]}" -DXSKBENCH_LIBXDP -DXSKBENCH_COMPAT "$here/xskbench.c" -o "$bin/xskbench-compat" \
+	$(pkg-config --cflags --libs xsk_rs-compat) -Wl,-rpath,"$libdir"
 # shellcheck disable=SC2046
 cc "${cflags[@]}" -DXSKBENCH_API_BATCH "$here/xskbench.c" -o "$bin/xskbench-batch" \
 	$(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
@@ -146,19 +159,22 @@ cc "${cflags[@]}" -DXSKBENCH_API_PKT "$here/xskbench.c" -o "$bin/xskbench-pkt" \
 	$(pkg-config --cflags --libs xsk_rs) -Wl,-rpath,"$libdir"
 # The packet layer from Rust: the crate's example, release profile (the one
 # the installed library was built with), copied next to the C builds. cargo
-# says where it put the binary, whatever the target directory.
-echo "building examples/bench_pkt (cargo, release)"
-"${CARGO:-cargo}" build --release --example bench_pkt --manifest-path "$repo/Cargo.toml" \
-	--message-format=json-render-diagnostics >"$work/cargo.json"
-pkt_rust=$("$python" -c '
+# says where it put the binary, whatever the target directory. Only steps 1
+# and 3 run it, so a run without them (or with -B leaving it out) skips it.
+if build_on pkt-rust && { step_on rate || step_on ipp; }; then
+	echo "building examples/bench_pkt (cargo, release)"
+	"${CARGO:-cargo}" build --release --example bench_pkt --manifest-path "$repo/Cargo.toml" \
+		--message-format=json-render-diagnostics >"$work/cargo.json"
+	pkt_rust=$("$python" -c '
 import json, sys
 for line in open(sys.argv[1]):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "bench_pkt" and m.get("executable"):
         print(m["executable"])
 ' "$work/cargo.json")
-[[ -x $pkt_rust ]] || { echo "bench: cargo built no bench_pkt example" >&2; exit 1; }
-cp "$pkt_rust" "$bin/xskbench-pkt-rust"
+	[[ -x $pkt_rust ]] || { echo "bench: cargo built no bench_pkt example" >&2; exit 1; }
+	cp "$pkt_rust" "$bin/xskbench-pkt-rust"
+fi
 
 ns_a="xskrs-bench-$$-a" ns_b="xskrs-bench-$$-b" if_a=veth0 if_b=veth1
 make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
@@ -230,6 +246,7 @@ meta = {
         "veth pair between two network namespaces, one queue each; copy mode (veth has no zero-copy)",
         "warm-up 0.5 s before each measured interval; libxdp and xsk_rs runs alternate (ABAB...)",
         "xsk_rs runs with its socket defaults, so its TX budget (XDP_MAX_TX_SKB_BUDGET) is the TX ring size, 2048; libxdp has no such option and gets the kernel default of 32 descriptors per kick",
+        "compat is xskbench's libxdp build, unchanged, compiled against xsk_rs-compat (libxdp's xdp/xsk.h on xsk_rs: the same inline ring functions, xsk_rs's program and sockets, so also xsk_rs's TX budget)",
         "libxdp runs without its dispatcher here: loading xdp-dispatcher.o fails with EPERM on this machine, and libxdp then falls back to its single default program",
         "packet layer (api pkt: its C ABI; pkt-rust: its Rust API) at batch 64 in the same rounds: RX half 1024 frames (all lent), TX half 2048 frames, rings 2048; rxdrop recv_batch + release; txonly alloc + submit (frames written once before the loop, as for the others); l2fwd copies each packet into a TX frame with its MACs swapped, since the halves own separate frames",
     ],
@@ -253,9 +270,10 @@ for scenario in rxdrop txonly l2fwd; do
 		for batch in "${batches[@]}"; do
 			echo "== $scenario $mode batch $batch"
 			for ((r = 1; r <= runs; r++)); do
-				builds=(libxdp span)
+				builds=(libxdp compat span)
 				[[ $batch -eq 64 ]] && builds+=(batch desc pkt pkt-rust)
 				for build in "${builds[@]}"; do
+					build_on "$build" || continue
 					measure "$r" "$build" "$scenario" -m "$mode" -b "$batch" -w "$warm" -d "$secs"
 				done
 			done
@@ -290,7 +308,8 @@ for scenario in rxdrop l2fwd txonly; do
 	step_on ipp || break
 	pkts=1024
 	[[ $scenario == txonly ]] && pkts=100000
-	for build in libxdp span batch desc pkt pkt-rust; do
+	for build in libxdp compat span batch desc pkt pkt-rust; do
+		build_on "$build" || continue
 		echo "== callgrind $scenario $build"
 		until_free
 		cg=$work/cg.$scenario.$build

@@ -6,7 +6,9 @@
  *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]
  *
  * The backend header (backend_libxdp.h, backend_xsk_rs.h or
- * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT)
+ * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT;
+ * -DXSKBENCH_LIBXDP -DXSKBENCH_COMPAT is the libxdp text built against
+ * xsk_rs-compat, libxdp's API on xsk_rs)
  * supplies struct bk, bk_close, bk_stats and, for the ring builds,
  * bk_open_umem/_socket and the ring steps the loops are written in:
  *   rx_begin(b, max) -> n   rx_at(b, i)        rx_end(b, n)
