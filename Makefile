@@ -1,6 +1,6 @@
 # Build, install and test libxsk_rs, the C ABI of xsk_rs.
 #
-#   make                                  release build (cargo build --release)
+#   make                                  release build (cargo build --release) and libxsk_rs-compat
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc,
 #                                         and libxsk_rs-compat (libxdp's xdp/xsk.h API: its .so,
 #                                         headers under include/xsk_rs-compat/xdp/, xsk_rs-compat.pc)
@@ -119,7 +119,7 @@ TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdu
 
 .PHONY: lint package all release staticlib compat install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
-all: release
+all: release compat
 
 release:
 	$(CARGO) build --release

@@ -244,7 +244,7 @@ meta = {
     "generator": "c-examples/xsk_bench txonly -s 64 -b 64 (xsk_rs, batch calls) on CPU 0 in the peer namespace; the measured program on CPU 1",
     "notes": [
         "veth pair between two network namespaces, one queue each; copy mode (veth has no zero-copy)",
-        "warm-up 0.5 s before each measured interval; libxdp and xsk_rs runs alternate (ABAB...)",
+        "warm-up 0.5 s before each measured interval; libxdp and xsk_rs runs alternate (libxdp, compat, span, then the batch-64-only builds, round after round)",
         "xsk_rs runs with its socket defaults, so its TX budget (XDP_MAX_TX_SKB_BUDGET) is the TX ring size, 2048; libxdp has no such option and gets the kernel default of 32 descriptors per kick",
         "compat is xskbench's libxdp build, unchanged, compiled against xsk_rs-compat (libxdp's xdp/xsk.h on xsk_rs: the same inline ring functions, xsk_rs's program and sockets, so also xsk_rs's TX budget)",
         "libxdp runs without its dispatcher here: loading xdp-dispatcher.o fails with EPERM on this machine, and libxdp then falls back to its single default program",
