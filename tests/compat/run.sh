@@ -117,6 +117,19 @@ exports_ok() {
 }
 step "libxsk_rs-compat exports exactly the functions its headers declare" "$work/exports.log" exports_ok
 
+# Every function and inline helper the headers declare is called by some
+# program here (the exported set is the declared set, checked above).
+programs_cover_api() {
+	local fn missing=()
+	for fn in $(nm -D --defined-only "$so" | awk 'NF >= 3 && $2 == "T" { sub(/@.*/, "", $3); print $3 }'); do
+		grep -qE "\<${fn}[[:space:]]*\(" "$here"/*.c || missing+=("$fn")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+	echo "no program calls: ${missing[*]}"
+	return 1
+}
+step "the programs call every function of the compat headers" "$work/cover.log" programs_cover_api
+
 cxx_ok() {
 	printf '#include <xdp/xsk.h>\n#include <xdp/libxdp.h>\nint main() { struct xsk_ring_cons r = {}; __u32 i = 0;\n%s\n}\n' \
 		'return (int)xsk_ring_cons__peek(&r, 0, &i) + (int)xsk_umem__extract_offset(0);' >"$work/header.cpp"
