@@ -330,3 +330,134 @@ fn sockets_on_one_queue_share_its_rings() {
     drop(second);
     let _ = &mut fwd;
 }
+
+/// The packet layer on one UMEM: bi sockets on two interfaces, each with its
+/// own frames of the UMEM; what arrives on one is copied out of the other.
+/// A queue takes one socket, frames are not handed out twice, and a socket
+/// cannot ask for another geometry than the UMEM's.
+#[test]
+fn packet_layer_sockets_share_a_umem() {
+    use xsk_rs::{create_bi_socket_on, create_rx_socket_on, SharedUmem, XdpConfig};
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    pair.add_link("veth2", "veth3");
+    let per = XdpConfig { rx_frames: Some(64), tx_frames: Some(64), ..Default::default() };
+    let (umem, (mut tx_a, mut rx_a), (mut tx_b, mut rx_b)) = in_ns(&pair.ns_a, move || {
+        let umem = SharedUmem::new(200, Some(per)).unwrap();
+        let a = create_bi_socket_on(&umem, "veth0", 0, Some(per)).expect("socket on veth0");
+        assert_eq!(umem.free_frames(), 72);
+        let e = create_bi_socket_on(&umem, "veth2", 0, Some(per)).expect_err("128 frames of 72");
+        assert_eq!(e.errno(), libc::ENOMEM, "{e}");
+        assert!(e.to_string().contains("128 frames asked for (64 rx + 64 tx), 72 of the umem's 200"), "{e}");
+        let e = create_rx_socket_on(&umem, "veth0", 0, Some(per)).expect_err("a second socket on veth0 q0");
+        assert_eq!(e.errno(), libc::EBUSY, "{e}");
+        let big = XdpConfig { frame_size: Some(2048), ..per };
+        let e = create_bi_socket_on(&umem, "veth2", 0, Some(big)).expect_err("another frame size");
+        assert_eq!(e.errno(), libc::EINVAL, "{e}");
+        assert!(e.to_string().contains("frame_size 2048: a socket on a shared umem has the umem's (4096)"), "{e}");
+        let small = XdpConfig { rx_frames: Some(32), tx_frames: Some(32), ..per };
+        let b = create_bi_socket_on(&umem, "veth2", 0, Some(small)).expect("socket on veth2");
+        assert_eq!((umem.free_frames(), b.0.total_frames(), b.1.total_frames()), (8, 32, 32));
+        (umem, a, b)
+    });
+    let (peer1, peer3) = in_ns(&pair.ns_b, || {
+        (common::PacketSocket::open("veth1").unwrap(), common::PacketSocket::open("veth3").unwrap())
+    });
+    // Each way: numbered frames into one port must all come out of the other.
+    let mut ways = [(&peer1, &mut rx_a, &mut tx_b, &peer3, 0u32), (&peer3, &mut rx_b, &mut tx_a, &peer1, 1000)];
+    for (from, rx, tx, to, base) in ways.iter_mut() {
+        let mut got = BTreeSet::new();
+        for seq in *base..*base + 200 {
+            from.send(&test_frame(seq, 60 + (seq as usize * 13) % 1400)).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            // One at a time: the smaller port has 32 frames each way.
+            loop {
+                assert!(Instant::now() < deadline, "frame {seq} was not forwarded");
+                let batch = rx.recv_batch(64).unwrap();
+                if batch.is_empty() {
+                    continue;
+                }
+                let n = tx.seek_n(batch.len()).unwrap();
+                assert_eq!(n, batch.len(), "tx frames free");
+                for (i, pkt) in batch.iter().enumerate() {
+                    tx.peek_at(i, pkt.len()).unwrap().copy_from_slice(pkt);
+                }
+                tx.commit_and_kick(n).unwrap();
+                break;
+            }
+            let f = to.recv_test_frame(Duration::from_secs(5)).unwrap_or_else(|| panic!("frame {seq} arrived"));
+            let s = frame_seq(&f).unwrap();
+            assert_eq!(f, test_frame(s, f.len()), "frame {s} arrived changed");
+            assert!(got.insert(s));
+        }
+        assert_eq!(got, (*base..*base + 200).collect::<BTreeSet<_>>());
+    }
+    for s in [rx_a.stats().unwrap(), rx_b.stats().unwrap()] {
+        assert_eq!((s.rx_dropped, s.rx_invalid_descs, s.tx_invalid_descs), (0, 0, 0), "{s:?}");
+    }
+    // Every frame back where it belongs: each RX half's all lent again, each
+    // TX half's all free once the completions are in.
+    for (tx, rx) in [(&mut tx_a, &rx_a), (&mut tx_b, &rx_b)] {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while tx.free_frames() < tx.total_frames() && Instant::now() < deadline {
+            tx.reclaim_completed();
+            tx.kick().unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(tx.free_frames(), tx.total_frames());
+        assert_eq!(rx.in_flight_frames(), rx.total_frames());
+    }
+    drop((tx_a, rx_a, tx_b, rx_b));
+    assert_eq!(umem.free_frames(), 8, "a dropped socket's frames are not handed out again");
+}
+
+/// `examples/fwd.rs` forwards between two interfaces, both ways.
+#[test]
+fn the_fwd_example_forwards_both_ways() {
+    if !common::require_root() {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let fwd = exe.parent().and_then(|d| d.parent()).unwrap().join("examples/fwd");
+    assert!(fwd.exists(), "{} (cargo test builds the examples)", fwd.display());
+    let pair = VethPair::new();
+    pair.add_link("veth2", "veth3");
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", &pair.ns_a])
+        .arg(&fwd)
+        .args(["veth0", "veth2", "4"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (peer1, peer3) = in_ns(&pair.ns_b, || {
+        (common::PacketSocket::open("veth1").unwrap(), common::PacketSocket::open("veth3").unwrap())
+    });
+    // Wait for the program to steer the queues: a frame gets through.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut first = 0;
+    loop {
+        assert!(Instant::now() < deadline, "the example forwarded nothing");
+        peer1.send(&test_frame(first, 100)).unwrap();
+        if peer3.recv_test_frame(Duration::from_millis(50)).is_some() {
+            break;
+        }
+        first += 1;
+    }
+    for (from, to, base) in [(&peer1, &peer3, 10_000u32), (&peer3, &peer1, 20_000)] {
+        for seq in base..base + 100 {
+            from.send(&test_frame(seq, 200)).unwrap();
+            let f = to.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("frame {seq}"));
+            assert_eq!(f, test_frame(seq, 200));
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("veth0 -> veth2: ") && stdout.contains("veth2 -> veth0: 100 forwarded, 0 dropped"),
+        "{stdout}"
+    );
+}
