@@ -131,8 +131,8 @@ pub struct Stats {
     pub rx_dropped: u64,
     /// Dropped because of an invalid fill descriptor.
     pub rx_invalid_descs: u64,
-    /// TX descriptors the kernel rejected. On a socket that runs on the
-    /// UMEM's fd (the UMEM's first socket, or one that took the fd over),
+    /// TX descriptors the kernel rejected. On a socket that runs on its
+    /// pool's fd (the first socket on its queue, or one that took the fd over),
     /// this includes the unsent descriptors of the sockets dropped on that fd
     /// before it (see [`Socket`]). In copy mode, Linux 6.12 and 6.18 hand a
     /// rejected descriptor's address back on the completion ring; 6.1 does
@@ -154,10 +154,12 @@ pub struct Stats {
 ///
 /// Dropping it removes it from the built-in program's XSKMAP and detaches the
 /// program with the process's last socket on the interface. A UMEM's first
-/// socket runs on the UMEM's own fd, which the kernel cannot unbind: dropping
-/// it leaves that fd bound, so the queue stays held until the [`Umem`] and
-/// every socket on it are gone, and the next socket on the same queue with the
-/// same ring sizes takes the fd over (RX entries not yet read included). Its
+/// socket runs on the UMEM's own fd, and the first socket on any other queue
+/// on the fd of that queue's pool (see [`Umem`]); the kernel cannot unbind
+/// either: dropping such a socket leaves its fd bound, so the queue stays held
+/// until the [`Umem`] and every socket on it are gone, and the next socket on
+/// the same queue with the same ring sizes takes the fd over (RX entries not
+/// yet read included). Its
 /// TX descriptors the kernel has not consumed are dropped, never sent, as
 /// closing any other socket drops them: the kernel rejects each one (in copy
 /// mode before the drop returns), and they count in the `tx_invalid_descs`

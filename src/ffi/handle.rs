@@ -46,7 +46,10 @@
 //! }
 //! ```
 
-use super::{xsk_rs_comp, xsk_rs_fill, xsk_rs_prog, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock, xsk_rs_umem};
+use super::{
+    xsk_rs_comp, xsk_rs_fill, xsk_rs_prog, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock,
+    xsk_rs_umem,
+};
 use crate::packet::{RxSocket, TxSocket};
 use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use crate::socket::Socket;

@@ -426,7 +426,13 @@ fn layout(func: &str, l: Option<RingLayout>, out: *mut xsk_rs_ring_layout) -> c_
     if out.is_null() {
         return misuse(func, "out is NULL");
     }
-    let c = xsk_rs_ring_layout { producer: l.producer, consumer: l.consumer, flags: l.flags, ring: l.ring.cast(), size: l.size };
+    let c = xsk_rs_ring_layout {
+        producer: l.producer,
+        consumer: l.consumer,
+        flags: l.flags,
+        ring: l.ring.cast(),
+        size: l.size,
+    };
     // SAFETY: out is non-NULL and, by the header's contract, points at a
     // writable xsk_rs_ring_layout.
     unsafe { out.write(c) };

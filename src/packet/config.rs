@@ -121,6 +121,10 @@ pub(crate) struct Plan {
     pub rx_frames: u32,
     pub tx_frames: u32,
     pub huge_pages: bool,
+    /// Index of the socket's first frame in the UMEM: its RX frames are the
+    /// `rx_frames` from there, its TX frames the `tx_frames` after them (0
+    /// on a UMEM of its own).
+    pub first_frame: u32,
 }
 
 /// The ring size for a half without that direction: the kernel wants both
@@ -197,7 +201,7 @@ impl XdpConfig {
             tx_budget: self.tx_budget.unwrap_or(0),
         };
         sock.validate()?;
-        Ok(Plan { umem, sock, rx_frames, tx_frames, huge_pages: self.huge_page.unwrap_or(false) })
+        Ok(Plan { umem, sock, rx_frames, tx_frames, huge_pages: self.huge_page.unwrap_or(false), first_frame: 0 })
     }
 }
 

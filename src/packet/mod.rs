@@ -73,6 +73,7 @@
 mod async_io;
 mod config;
 mod rx;
+mod shared_umem;
 mod socket;
 mod tx;
 mod wait;
@@ -81,6 +82,7 @@ mod wait;
 pub use async_io::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
 pub use config::{Direction, XdpConfig};
 pub use rx::{Rx, RxBatch, RxBatchIter};
+pub use shared_umem::{create_bi_socket_on, create_rx_socket_on, create_socket_on, create_tx_socket_on, SharedUmem};
 pub use socket::{RxSocket, Socket, TxSocket};
 pub use tx::Tx;
 pub use wait::{PollWaitExt, SendExt};

@@ -26,7 +26,8 @@ pub struct Rx {
     frames: u32,
     frame_size: u32,
     area: NonNull<u8>,
-    /// The RX frames are bytes `0..rx_span` of the area.
+    /// The RX frames are bytes `rx_lo..rx_lo + rx_span` of the area.
+    rx_lo: u64,
     rx_span: u64,
 }
 
@@ -38,16 +39,18 @@ unsafe impl Send for Rx {}
 impl Rx {
     pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Rx {
         debug_assert_eq!(plan.umem.flags & UMEM_UNALIGNED_CHUNKS, 0);
-        let fs = plan.umem.frame_size;
+        let fs = plan.umem.frame_size as u64;
+        let rx_lo = plan.first_frame as u64 * fs;
         let mut rx = Rx {
             ring: NonNull::new(shared.sock.rx_ptr()).expect("an rx half's socket has an rx ring"),
-            fill: NonNull::new(shared.umem.fill_ptr()).expect("a umem has a fill ring"),
+            fill: NonNull::new(shared.sock.fill_ptr()).expect("a socket has a fill ring"),
             first: 0,
-            spare: (0..plan.rx_frames as u64).map(|i| i * fs as u64).collect(),
+            spare: (0..plan.rx_frames as u64).map(|i| rx_lo + i * fs).collect(),
             frames: plan.rx_frames,
-            frame_size: fs,
-            area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
-            rx_span: plan.rx_frames as u64 * plan.umem.frame_size as u64,
+            frame_size: plan.umem.frame_size,
+            area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
+            rx_lo,
+            rx_span: plan.rx_frames as u64 * fs,
         };
         rx.lend_spare();
         rx
@@ -141,12 +144,13 @@ impl Socket<Rx> {
         if n > have as usize {
             return Err(past_seek("found_packets", n, have));
         }
-        let (first, span, base) = (self.half.first, self.half.rx_span, self.half.area.as_ptr());
+        let (first, lo, span, base) = (self.half.first, self.half.rx_lo, self.half.rx_span, self.half.area.as_ptr());
         let ring = self.ring();
         for i in 0..n {
             let d = ring.get(first.wrapping_add(i as u32));
-            if d.addr >= span || d.addr + d.len as u64 > span {
-                return Err(outside_umem(d, span));
+            let rel = d.addr.wrapping_sub(lo);
+            if rel >= span || rel + d.len as u64 > span {
+                return Err(outside_umem(d, lo, span));
             }
             // SAFETY: this very copy of the entry lies in this half's frames,
             // inside the area; the frames are the caller's until commit.
@@ -199,9 +203,10 @@ impl Socket<Rx> {
     /// ring is shared memory; a stray write must not send a read elsewhere).
     #[inline(always)]
     fn packet(&self, d: Desc) -> Result<&[u8]> {
-        let end = d.addr.checked_add(d.len as u64).filter(|&e| e <= self.half.rx_span);
-        if end.is_none() {
-            return Err(outside_umem(d, self.half.rx_span));
+        let (lo, span) = (self.half.rx_lo, self.half.rx_span);
+        let rel = d.addr.wrapping_sub(lo);
+        if rel >= span || rel + d.len as u64 > span {
+            return Err(outside_umem(d, lo, span));
         }
         // SAFETY: inside the area; the frame is the user's until commit, which
         // needs `&mut self` and so ends this borrow first.
@@ -272,9 +277,9 @@ impl Socket<Rx> {
     /// mapping it can write. One branch-free pass.
     #[inline(always)]
     fn outside_rx_frames(&mut self, n: u32) -> bool {
-        let (first, span) = (self.half.first, self.half.rx_span);
+        let (first, lo, span) = (self.half.first, self.half.rx_lo, self.half.rx_span);
         let ring = self.ring();
-        (0..n).fold(false, |bad, i| bad | (ring.get(first.wrapping_add(i)).addr >= span))
+        (0..n).fold(false, |bad, i| bad | (ring.get(first.wrapping_add(i)).addr.wrapping_sub(lo) >= span))
     }
 
     /// [`Self::commit_n`] when a descriptor was overwritten: gives back the
@@ -283,10 +288,10 @@ impl Socket<Rx> {
     /// loses the others' count rather than lending anything twice.
     #[cold]
     fn commit_checked(&mut self, n: u32, frame: u64) -> Result<()> {
-        let (first, span) = (self.half.first, self.half.rx_span);
+        let (first, lo, span) = (self.half.first, self.half.rx_lo, self.half.rx_span);
         for i in 0..n {
             let a = self.ring().get(first.wrapping_add(i)).addr;
-            if a < span {
+            if a.wrapping_sub(lo) < span {
                 self.half.spare.push(a & frame);
             }
         }
@@ -456,11 +461,13 @@ impl Socket<Rx> {
 /// see `past_seek`).
 #[cold]
 #[inline(never)]
-fn outside_umem(d: Desc, rx_span: u64) -> Error {
+fn outside_umem(d: Desc, rx_lo: u64, rx_span: u64) -> Error {
     Error::invalid(format!(
-        "received descriptor addr {:#x} len {} lies outside the rx frames (bytes 0..{rx_span} of the umem): the \
+        "received descriptor addr {:#x} len {} lies outside the rx frames (bytes {rx_lo}..{} of the umem): the \
          rx ring was overwritten",
-        d.addr, d.len
+        d.addr,
+        d.len,
+        rx_lo + rx_span
     ))
 }
 

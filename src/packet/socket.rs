@@ -2,6 +2,7 @@
 
 use super::config::Plan;
 use super::rx::Rx;
+use super::shared_umem::SharedUmemInner;
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::socket::{Socket as XskSocket, Stats};
@@ -31,7 +32,15 @@ pub type RxSocket = Socket<Rx>;
 pub(crate) struct Shared {
     // The socket first: it must go before its UMEM.
     pub(super) sock: XskSocket,
-    pub(super) umem: Umem,
+    umem: Hold,
+}
+
+/// The UMEM a socket's frames are in.
+enum Hold {
+    /// Its own, made with it.
+    Own(Umem),
+    /// A [`SharedUmem`]'s, where the socket owns a range of frames.
+    Shared(Arc<SharedUmemInner>),
 }
 
 // SAFETY: the halves reach the four rings only through the raw pointers each
@@ -49,7 +58,20 @@ impl Shared {
     pub(super) fn create(ifname: &str, queue: u32, plan: &Plan) -> Result<Shared> {
         let umem = if plan.huge_pages { Umem::with_huge_pages(&plan.umem)? } else { Umem::new(&plan.umem)? };
         let sock = XskSocket::new(ifname, queue, &umem, &plan.sock)?;
-        Ok(Shared { sock, umem })
+        Ok(Shared { sock, umem: Hold::Own(umem) })
+    }
+
+    /// A socket on `on`'s UMEM, whose frames `plan.first_frame..` it owns.
+    pub(super) fn create_on(on: &Arc<SharedUmemInner>, ifname: &str, queue: u32, plan: &Plan) -> Result<Shared> {
+        let sock = XskSocket::new(ifname, queue, on.umem(), &plan.sock)?;
+        Ok(Shared { sock, umem: Hold::Shared(Arc::clone(on)) })
+    }
+
+    pub(super) fn umem(&self) -> &Umem {
+        match &self.umem {
+            Hold::Own(u) => u,
+            Hold::Shared(s) => s.umem(),
+        }
     }
 }
 
@@ -102,7 +124,7 @@ impl<D> Socket<D> {
 
     /// The bytes in each frame.
     pub fn frame_size(&self) -> usize {
-        self.shared.umem.frame_size() as usize
+        self.shared.umem().frame_size() as usize
     }
 
     /// `poll(2)` on the fd for `events` until `deadline` (`None`: no limit),

@@ -38,7 +38,7 @@ unsafe impl Send for Tx {}
 impl Tx {
     pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Tx {
         let fs = plan.umem.frame_size;
-        let lo = plan.rx_frames as u64 * fs as u64;
+        let lo = (plan.first_frame as u64 + plan.rx_frames as u64) * fs as u64;
         let mut free = Vec::with_capacity(plan.tx_frames as usize);
         // Popped from the end: hand out the lowest frames first.
         free.extend((0..plan.tx_frames as u64).rev().map(|i| lo + i * fs as u64));
@@ -47,7 +47,7 @@ impl Tx {
         let max_len = unsafe { ring.as_ref() }.max_len().min(fs);
         Tx {
             ring,
-            comp: NonNull::new(shared.umem.comp_ptr()).expect("a umem has a completion ring"),
+            comp: NonNull::new(shared.sock.comp_ptr()).expect("a socket has a completion ring"),
             free,
             first: 0,
             lo,
@@ -55,7 +55,7 @@ impl Tx {
             frame_size: fs,
             max_len,
             zerocopy: shared.sock.is_zerocopy().unwrap_or(false),
-            area: NonNull::new(shared.umem.area()).expect("a umem has an area"),
+            area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
         }
     }
 }

@@ -32,10 +32,10 @@ use crate::netdev::{Netdev, NetnsId};
 use crate::ring::{CompRing, Desc, FillRing, RxRing, TxRing, WakeupGate};
 use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
 use crate::sys;
+use std::cell::UnsafeCell;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::Ordering;
-use std::cell::UnsafeCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -493,7 +493,14 @@ impl Umem {
 /// state, `b` its bind): the pool's own fd when it is free again and has the
 /// ring sizes asked for (taken over with the rings it keeps), a fresh fd
 /// sharing the pool otherwise.
-fn claim_on(pool: &Arc<Pool>, st: &mut FdState, b: Bound, dev: &Netdev, cfg: &SocketConfig, ctx: &str) -> Result<Claim> {
+fn claim_on(
+    pool: &Arc<Pool>,
+    st: &mut FdState,
+    b: Bound,
+    dev: &Netdev,
+    cfg: &SocketConfig,
+    ctx: &str,
+) -> Result<Claim> {
     if !st.fd_in_use && st.rx_size == nonzero(cfg.rx_size) && st.tx_size == nonzero(cfg.tx_size) {
         // Bound here and free again (its socket was destroyed): take it
         // over with the rings it already has. The budget stays on the fd:
@@ -532,12 +539,19 @@ fn new_pool(
     let raw = fd.raw();
     let ucfg = &shared.cfg;
     set_ring_size(raw, libc::XDP_UMEM_FILL_RING, ucfg.fill_size, size_of::<u64>(), &format!("{ctx}: fill"))?;
-    set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, ucfg.comp_size, size_of::<u64>(), &format!("{ctx}: completion"))?;
+    set_ring_size(
+        raw,
+        libc::XDP_UMEM_COMPLETION_RING,
+        ucfg.comp_size,
+        size_of::<u64>(),
+        &format!("{ctx}: completion"),
+    )?;
     let mut sizes = (None, None);
     set_rings(raw, cfg, &mut sizes, ctx)?;
     set_tx_budget(raw, cfg, ctx)?;
     let off = mmap_offsets(raw)?;
-    let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, ucfg.fill_size, &format!("{ctx}: fill ring"))?;
+    let fill =
+        FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, ucfg.fill_size, &format!("{ctx}: fill ring"))?;
     let comp = CompRing::map(
         raw,
         libc::XDP_UMEM_PGOFF_COMPLETION_RING,

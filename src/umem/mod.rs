@@ -482,7 +482,13 @@ impl Umem {
             // SAFETY: SO_DOMAIN is one int.
             let mut domain: libc::c_int = 0;
             let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-            let rc = libc::getsockopt(raw, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len);
+            let rc = libc::getsockopt(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_DOMAIN,
+                (&mut domain as *mut libc::c_int).cast(),
+                &mut len,
+            );
             if rc != 0 {
                 return Err(Error::last_os(format!("umem on fd {raw}: read its socket domain (SO_DOMAIN)")));
             }
@@ -497,7 +503,9 @@ impl Umem {
             Ok((netns, area, cfg, fill, comp))
         })();
         match checked {
-            Ok((netns, area, cfg, fill, comp)) => Ok(Self::assemble(XskFd::adopt(netns, fd), netns, area, cfg, fill, comp)),
+            Ok((netns, area, cfg, fill, comp)) => {
+                Ok(Self::assemble(XskFd::adopt(netns, fd), netns, area, cfg, fill, comp))
+            }
             Err(e) => Err((e, fd)),
         }
     }

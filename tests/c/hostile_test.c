@@ -2101,6 +2101,243 @@ static void row_socket_xskmap_fd(void)
 	}
 }
 
+/* ---- rows: layouts, shared rings, UMEM on a caller's fd, program -------- */
+
+/* A layout refused for NULL arguments; then a live ring's layout, matching its size. */
+#define LAYOUT_ARGS(layout, rg, size_fn)                                                      \
+	do {                                                                                    \
+		xsk_rs_ring_layout lay_;                                                        \
+		FAILS(layout(NULL, &lay_), -EINVAL, "ring is NULL");                            \
+		FAILS(layout(rg, NULL), -EINVAL, "out is NULL");                              \
+		memset(&lay_, 0, sizeof(lay_));                                                 \
+		VALUE(layout(rg, &lay_), 0);                                                  \
+		CHECK(lay_.producer && lay_.consumer && lay_.flags && lay_.ring &&              \
+			      lay_.size == size_fn(rg),                                       \
+		      #layout ": every pointer set, size %u", lay_.size);                       \
+	} while (0)
+
+static void row_fill_layout(void)
+{
+	xsk_rs_ring_layout lay;
+	uint64_t addrs[3] = { 5 * FSIZE, 6 * FSIZE, 7 * FSIZE };
+	struct live l;
+
+	FAILS(xsk_rs_fill_layout(NULL, NULL), -EINVAL, "ring is NULL");
+	if (!live_up(&l, RING, 0, ctx.mode))
+		return;
+	LAYOUT_ARGS(xsk_rs_fill_layout, l.fill, xsk_rs_fill_size);
+	RING_COUNT(xsk_rs_fill_put(l.fill, addrs, 3));
+	VALUE(xsk_rs_fill_layout(l.fill, &lay), 0);
+	/* What the library produced is in the shared memory the layout names. */
+	CHECK(*lay.producer - *lay.consumer == 3 &&
+		      ((uint64_t *)lay.ring)[(*lay.producer - 1) & (lay.size - 1)] == 7 * FSIZE,
+	      "fill layout: 3 entries between the indices, the last one frame 7");
+	live_down(&l);
+}
+
+static void row_comp_layout(void)
+{
+	xsk_rs_ring_layout lay;
+	struct live l;
+
+	FAILS(xsk_rs_comp_layout(NULL, NULL), -EINVAL, "ring is NULL");
+	if (!comp_three(&l))
+		return;
+	LAYOUT_ARGS(xsk_rs_comp_layout, l.comp, xsk_rs_comp_size);
+	VALUE(xsk_rs_comp_layout(l.comp, &lay), 0);
+	CHECK(*lay.producer - *lay.consumer == 3 &&
+		      ((uint64_t *)lay.ring)[*lay.consumer & (lay.size - 1)] == 10 * FSIZE,
+	      "completion layout: the 3 completions, frame 10 first");
+	live_down(&l);
+}
+
+static void row_rx_layout(void)
+{
+	xsk_rs_ring_layout lay;
+	const xsk_rs_desc *d;
+	struct live l;
+
+	FAILS(xsk_rs_rx_layout(NULL, NULL), -EINVAL, "ring is NULL");
+	if (!rx_three(&l))
+		return;
+	LAYOUT_ARGS(xsk_rs_rx_layout, l.rx, xsk_rs_rx_size);
+	VALUE(xsk_rs_rx_layout(l.rx, &lay), 0);
+	d = &((const xsk_rs_desc *)lay.ring)[*lay.consumer & (lay.size - 1)];
+	CHECK(*lay.producer - *lay.consumer == 3 && d->len == frame_len(0) &&
+		      frame_seq(xsk_rs_umem_data(l.umem, d->addr)) == 0,
+	      "rx layout: the 3 received frames, seq 0 first");
+	live_down(&l);
+}
+
+static void row_tx_layout(void)
+{
+	xsk_rs_ring_layout lay;
+	xsk_rs_desc d;
+	struct live l;
+
+	FAILS(xsk_rs_tx_layout(NULL, NULL), -EINVAL, "ring is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	LAYOUT_ARGS(xsk_rs_tx_layout, l.tx, xsk_rs_tx_size);
+	d = tx_frame(&l, 10, 0);
+	RING_COUNT(xsk_rs_tx_put(l.tx, &d, 1));
+	VALUE(xsk_rs_tx_layout(l.tx, &lay), 0);
+	CHECK(*lay.producer - *lay.consumer == 1 &&
+		      ((xsk_rs_desc *)lay.ring)[*lay.consumer & (lay.size - 1)].addr == 10 * FSIZE,
+	      "tx layout: the queued descriptor, not yet sent");
+	live_down(&l);
+}
+
+static void row_socket_fill(void)
+{
+	struct live l;
+
+	NULL_MSG(xsk_rs_socket_fill(NULL), "handle is NULL");
+	if (live_up(&l, RING, 0, ctx.mode)) {
+		VALUE(xsk_rs_socket_fill(l.sock), l.fill); /* the first socket: the UMEM's own */
+		live_down(&l);
+	}
+}
+
+static void row_socket_comp(void)
+{
+	struct live l;
+
+	NULL_MSG(xsk_rs_socket_comp(NULL), "handle is NULL");
+	if (live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE)) {
+		VALUE(xsk_rs_socket_comp(l.sock), l.comp);
+		live_down(&l);
+	}
+}
+
+static void row_umem_create_with_fd(void)
+{
+	const size_t size = (size_t)FRAMES * FSIZE;
+	xsk_rs_umem *u = (xsk_rs_umem *)(uintptr_t)UNTOUCHED;
+	xsk_rs_umem_config c;
+	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	char *area;
+
+	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(area != MAP_FAILED && udp >= 0 && devnull >= 0 && xsk >= 0, "an area and three fds"))
+		return;
+	umem_cfg(&c);
+	FAILS(xsk_rs_umem_create_with_fd(NULL, xsk, area, size, &c), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_umem_create_with_fd(&u, -1, area, size, &c), -EINVAL, "fd -1");
+	FAILS(xsk_rs_umem_create_with_fd(&u, INT_MIN, area, size, &c), -EINVAL, "not a file descriptor");
+	FAILS(xsk_rs_umem_create_with_fd(&u, INT_MAX, area, size, &c), -EBADF, "fd 2147483647");
+	FAILS(xsk_rs_umem_create_with_fd(&u, devnull, area, size, &c), -ENOTSOCK, "socket domain");
+	FAILS(xsk_rs_umem_create_with_fd(&u, udp, area, size, &c), -EINVAL, "not an AF_XDP socket");
+	FAILS(xsk_rs_umem_create_with_fd(&u, xsk, NULL, size, &c), -EINVAL, "area is NULL");
+	FAILS(xsk_rs_umem_create_with_fd(&u, xsk, area + 1, size, &c), -EINVAL, "not aligned");
+	c.frame_size = 3000;
+	FAILS(xsk_rs_umem_create_with_fd(&u, xsk, area, size, &c), -EINVAL, "frame size 3000");
+	CHECK(u == (xsk_rs_umem *)(uintptr_t)UNTOUCHED, "refused calls leave *out alone");
+	CHECK(fcntl(udp, F_GETFD) >= 0 && fcntl(devnull, F_GETFD) >= 0 && fcntl(xsk, F_GETFD) >= 0,
+	      "a refused call leaves the caller's fd open");
+	umem_cfg(&c);
+	VALUE(xsk_rs_umem_create_with_fd(&u, xsk, area, size, &c), 0);
+	if (u != (xsk_rs_umem *)(uintptr_t)UNTOUCHED) {
+		VALUE(xsk_rs_umem_fd(u), xsk);
+		VALUE(xsk_rs_umem_area(u), area);
+		VALUE(xsk_rs_umem_frame_count(u), FRAMES);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+		CHECK(fcntl(xsk, F_GETFD) < 0 && errno == EBADF, "the UMEM closed the fd it owned");
+	} else {
+		close(xsk);
+	}
+	close(udp);
+	close(devnull);
+	munmap(area, size);
+}
+
+static void row_prog_create(void)
+{
+	xsk_rs_prog *p = (xsk_rs_prog *)(uintptr_t)UNTOUCHED, *q = NULL;
+
+	FAILS(xsk_rs_prog_create(NULL, ctx.if_a, ctx.mode), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_prog_create(&p, NULL, ctx.mode), -EINVAL, "ifname is NULL");
+	FAILS(xsk_rs_prog_create(&p, ctx.if_a, XSK_RS_XDP_MODE_NONE), -EINVAL, "mode 3");
+	FAILS(xsk_rs_prog_create(&p, ctx.if_a, 99), -EINVAL, "mode 99");
+	FAILS(xsk_rs_prog_create(&p, ctx.if_a, -1), -EINVAL, "mode -1");
+	FAILS(xsk_rs_prog_create(&p, "nosuchif0", ctx.mode), -ENODEV, "nosuchif0");
+	CHECK(p == (xsk_rs_prog *)(uintptr_t)UNTOUCHED, "refused calls leave *out alone");
+	if (!CHECK(xsk_rs_prog_create(&p, ctx.if_a, ctx.mode) == 0, "attach on %s: %s", ctx.if_a, errmsg()))
+		return;
+	/* A second handle joins the same program. */
+	VALUE(xsk_rs_prog_create(&q, ctx.if_a, XSK_RS_XDP_MODE_AUTO), 0);
+	VALUE(xsk_rs_prog_xskmap_fd(q), xsk_rs_prog_xskmap_fd(p));
+	CHECK(map_type(xsk_rs_prog_xskmap_fd(p)) == BPF_MAP_TYPE_XSKMAP, "its map is an XSKMAP");
+	xsk_rs_prog_destroy(q);
+	xsk_rs_prog_destroy(p);
+	VALUE(xsk_rs_prog_find(&p, (int)if_nametoindex(ctx.if_a)), -ENOENT); /* the last handle detached it */
+}
+
+static void row_prog_find(void)
+{
+	xsk_rs_prog *p = (xsk_rs_prog *)(uintptr_t)UNTOUCHED, *f = NULL;
+	int ifindex = (int)if_nametoindex(ctx.if_a);
+
+	FAILS(xsk_rs_prog_find(NULL, ifindex), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_prog_find(&p, -1), -EINVAL, "ifindex -1");
+	FAILS(xsk_rs_prog_find(&p, ifindex), -ENOENT, "no XDP program attached");
+	FAILS(xsk_rs_prog_find(&p, INT_MAX), -ENOENT, "no XDP program attached");
+	CHECK(p == (xsk_rs_prog *)(uintptr_t)UNTOUCHED, "refused calls leave *out alone");
+	if (!CHECK(xsk_rs_prog_create(&p, ctx.if_a, ctx.mode) == 0, "attach: %s", errmsg()))
+		return;
+	VALUE(xsk_rs_prog_find(&f, ifindex), 0);
+	VALUE(xsk_rs_prog_ifindex(f), ifindex);
+	VALUE(xsk_rs_prog_xskmap_fd(f), xsk_rs_prog_xskmap_fd(p));
+	xsk_rs_prog_destroy(p);
+	/* The found handle keeps it attached on its own. */
+	VALUE(xsk_rs_prog_find(&p, ifindex), 0);
+	xsk_rs_prog_destroy(p);
+	xsk_rs_prog_destroy(f);
+}
+
+static void row_prog_xskmap_fd(void)
+{
+	FAILS(xsk_rs_prog_xskmap_fd(NULL), -EINVAL, "prog is NULL");
+}
+
+static void row_prog_ifindex(void)
+{
+	FAILS(xsk_rs_prog_ifindex(NULL), -EINVAL, "prog is NULL");
+}
+
+static void row_prog_detach(void)
+{
+	xsk_rs_prog *p = NULL, *f = NULL;
+	struct live l;
+
+	FAILS(xsk_rs_prog_detach(NULL), -EINVAL, "prog is NULL");
+	if (!live_up(&l, RING, 0, ctx.mode))
+		return;
+	/* The socket's program, joined and detached while the socket lives. */
+	VALUE(xsk_rs_prog_find(&p, (int)if_nametoindex(ctx.if_a)), 0);
+	VALUE(xsk_rs_prog_detach(p), 0);
+	VALUE(xsk_rs_prog_detach(p), 0); /* detached already */
+	VALUE(xsk_rs_prog_find(&f, (int)if_nametoindex(ctx.if_a)), -ENOENT);
+	/* A new handle attaches a fresh program while the old references live. */
+	VALUE(xsk_rs_prog_create(&f, ctx.if_a, ctx.mode), 0);
+	CHECK(f && xsk_rs_prog_xskmap_fd(f) != xsk_rs_prog_xskmap_fd(p), "a fresh program with a map of its own");
+	xsk_rs_prog_destroy(f);
+	xsk_rs_prog_destroy(p);
+	live_down(&l);
+}
+
+static void row_prog_destroy(void)
+{
+	const char *before;
+
+	xsk_rs_prog_destroy(NULL);
+	before = xsk_rs_last_error();
+	xsk_rs_prog_destroy(NULL);
+	CHECK(xsk_rs_last_error() == before, "destroy(NULL): a no-op that leaves the last error alone");
+}
+
 /* ---- rows: packet layer ------------------------------------------------- */
 
 #define PKT_FRAMES 64    /* frames of each packet-layer half the rows create */
@@ -3039,6 +3276,19 @@ static const struct row rows[] = {
 	ROW(xsk_rs_rxsock_xdp_mode, row_rxsock_xdp_mode),
 	ROW(xsk_rs_txsock_is_zerocopy, row_txsock_is_zerocopy),
 	ROW(xsk_rs_rxsock_is_zerocopy, row_rxsock_is_zerocopy),
+	ROW(xsk_rs_fill_layout, row_fill_layout),
+	ROW(xsk_rs_comp_layout, row_comp_layout),
+	ROW(xsk_rs_rx_layout, row_rx_layout),
+	ROW(xsk_rs_tx_layout, row_tx_layout),
+	ROW(xsk_rs_socket_fill, row_socket_fill),
+	ROW(xsk_rs_socket_comp, row_socket_comp),
+	ROW(xsk_rs_umem_create_with_fd, row_umem_create_with_fd),
+	ROW(xsk_rs_prog_create, row_prog_create),
+	ROW(xsk_rs_prog_find, row_prog_find),
+	ROW(xsk_rs_prog_xskmap_fd, row_prog_xskmap_fd),
+	ROW(xsk_rs_prog_ifindex, row_prog_ifindex),
+	ROW(xsk_rs_prog_detach, row_prog_detach),
+	ROW(xsk_rs_prog_destroy, row_prog_destroy),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

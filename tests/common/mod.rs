@@ -173,6 +173,15 @@ impl VethPair {
         pair
     }
 
+    /// Adds another veth pair between the same namespaces: `if_a` in `ns_a`,
+    /// `if_b` in `ns_b`, both up, one queue each way. It goes with the
+    /// namespaces.
+    pub fn add_link(&self, if_a: &str, if_b: &str) {
+        ip(&["-n", &self.ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b, "netns", &self.ns_b]);
+        ip(&["-n", &self.ns_a, "link", "set", "dev", if_a, "up"]);
+        ip(&["-n", &self.ns_b, "link", "set", "dev", if_b, "up"]);
+    }
+
     /// Runs `f` on a new thread inside `ns_a` and returns its result.
     pub fn run_in_a<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         in_ns(&self.ns_a, f)
