@@ -22,7 +22,10 @@
  *    after a crash (and after xsk_setup_xdp_prog until someone detaches it).
  *    No bpffs, BPF object file or dispatcher is involved, and a program
  *    someone else attached is never replaced: socket creation fails with
- *    -EBUSY instead.
+ *    -EBUSY instead. That includes another process's: where libxdp lets a
+ *    second process join the first one's program on an interface, here
+ *    only one process at a time steers an interface (another can use
+ *    XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD with a program of its own).
  *  - xdp_flags without a mode (libxdp: native) attaches natively where the
  *    driver can and falls back to generic (skb) mode where it cannot.
  *    XDP_FLAGS_DRV_MODE asks for native only and fails without it, as in
