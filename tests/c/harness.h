@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* The test program's name, for messages that exit early. */
 static const char *harness_name;
 
@@ -113,20 +115,6 @@ static inline int kernel_at_least(unsigned major, unsigned minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static inline void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* ---- test frames (same layout as tests/common/mod.rs) ------------------- */
 

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../c/clock.h"
+
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
@@ -109,20 +111,6 @@ static inline int finish(void)
 
 #define WAIT_MS 10000 /* longest wait for any traffic */
 
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static inline void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* ---- arguments ---------------------------------------------------------- */
 
