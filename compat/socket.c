@@ -79,12 +79,36 @@ static int rs_config(struct xsk_rs_socket_config *cfg, const struct socket_setti
 }
 
 /*
+ * Follows the UMEM's own fill and completion rings after a create on a UMEM
+ * whose fd never bound: xsk_rs registers such a UMEM anew (with new rings)
+ * when a create asks for other RX/TX sizes than a failed one set, and it
+ * does so before the bind, so the rings can move even when the create then
+ * fails. The structs given to xsk_umem__create are described afresh then.
+ */
+static int follow_own_rings(struct xsk_umem *umem)
+{
+	struct xsk_rs_ring_layout lf, lc;
+	int rc;
+
+	rc = xsk_rs_fill_layout(xsk_rs_umem_fill(umem->rs), &lf);
+	if (!rc)
+		rc = xsk_rs_comp_layout(xsk_rs_umem_comp(umem->rs), &lc);
+	if (rc || (lf.ring == umem->own_fill_ring && lc.ring == umem->own_comp_ring))
+		return rc;
+	umem->own_fill_ring = lf.ring;
+	umem->own_comp_ring = lc.ring;
+	if (umem->fill_save) {
+		compat_prod_from_layout(umem->fill_save, &lf);
+		compat_cons_from_layout(umem->comp_save, &lc);
+	}
+	return 0;
+}
+
+/*
  * Describes the new queue's fill and completion rings in *fill and *comp.
  * The UMEM's own pair may already be described in the structs given to
  * xsk_umem__create (with frames on the fill ring, cached indices and all):
- * other structs then take that description over, as libxdp copies it. If
- * xsk_rs registered the UMEM anew (a failed first create), the rings moved
- * and are described afresh, the saved structs too.
+ * other structs then take that description over, as libxdp copies it.
  */
 static int describe_queue_rings(struct xsk_umem *umem, struct xsk_rs_socket *rs, struct xsk_ring_prod *fill,
 				struct xsk_ring_cons *comp)
@@ -104,14 +128,6 @@ static int describe_queue_rings(struct xsk_umem *umem, struct xsk_rs_socket *rs,
 		compat_prod_from_layout(fill, &lf);
 		compat_cons_from_layout(comp, &lc);
 		return 0;
-	}
-	if (lf.ring != umem->own_fill_ring || lc.ring != umem->own_comp_ring) {
-		umem->own_fill_ring = lf.ring;
-		umem->own_comp_ring = lc.ring;
-		if (umem->fill_save) {
-			compat_prod_from_layout(umem->fill_save, &lf);
-			compat_cons_from_layout(umem->comp_save, &lc);
-		}
 	}
 	if (umem->fill_save) {
 		if (fill != umem->fill_save)
@@ -188,6 +204,15 @@ static int socket_create(struct xsk_socket **out, const char *ifname, __u32 queu
 			goto out;
 	}
 	rc = xsk_rs_socket_create(&xsk->rs, ifname, queue_id, umem->rs, &cfg);
+	if (!umem->bound) {
+		/* Whether or not it bound: the UMEM's own rings may have moved. */
+		int moved = follow_own_rings(umem);
+
+		if (!rc && moved) {
+			xsk_rs_socket_destroy(xsk->rs);
+			rc = moved;
+		}
+	}
 	if (rc)
 		goto out;
 	rc = describe_socket_rings(xsk->rs, rx, tx);

@@ -59,22 +59,26 @@ static int umem_create(struct xsk_umem **out, int fd, void *area, __u64 size, st
 	umem = calloc(1, sizeof(*umem));
 	if (!umem)
 		return -ENOMEM;
+	/* Everything that can fail before the UMEM takes a caller's fd. */
+	rc = pthread_mutex_init(&umem->lock, NULL);
+	if (rc) {
+		free(umem);
+		return -rc;
+	}
 	if (fd > 0)
 		rc = xsk_rs_umem_create_with_fd(&umem->rs, fd, area, size, &cfg);
 	else
 		rc = xsk_rs_umem_create_with_area(&umem->rs, area, size, &cfg);
-	if (rc) {
-		free(umem);
-		return rc;
-	}
-	rc = xsk_rs_fill_layout(xsk_rs_umem_fill(umem->rs), &lf);
+	if (!rc)
+		rc = xsk_rs_fill_layout(xsk_rs_umem_fill(umem->rs), &lf);
 	if (!rc)
 		rc = xsk_rs_comp_layout(xsk_rs_umem_comp(umem->rs), &lc);
-	if (rc || (rc = pthread_mutex_init(&umem->lock, NULL)) > 0) {
-		/* Neither fails on a UMEM just created (pthread_mutex_init
-		 * returns a positive error); the fd went with it regardless. */
-		rc = rc > 0 ? -rc : rc;
-		xsk_rs_umem_destroy(umem->rs);
+	if (rc) {
+		/* The layouts never fail on live rings; were they to, the
+		 * UMEM (and a caller's fd with it) would go. */
+		if (umem->rs)
+			xsk_rs_umem_destroy(umem->rs);
+		pthread_mutex_destroy(&umem->lock);
 		free(umem);
 		return rc;
 	}

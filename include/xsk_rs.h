@@ -1714,11 +1714,13 @@ int xsk_rs_umem_create_with_area(struct xsk_rs_umem **out,
  * registered on the caller's AF_XDP socket `fd` (libxdp's
  * `xsk_umem__create_with_fd`): an AF_XDP socket with no UMEM yet, which
  * becomes the UMEM's fd (`xsk_rs_umem_fd`), bound by its first socket.
- * Interfaces are looked up in the network namespace the fd was created in.
+ * The UMEM belongs to the network namespace the fd was created in: create
+ * its sockets from a thread there.
  * On success the UMEM owns `fd` and closes it when destroyed; on failure the
  * caller keeps it (a UMEM the kernel registered on it before the failure
  * stays registered). Returns 0, or -EBADF, -EINVAL (not an AF_XDP socket,
- * bad area or config), -EBUSY (the fd has a UMEM already), -ENOMEM, ...
+ * bad area or config), -ENOTSOCK (not a socket), -EBUSY (the fd has a UMEM
+ * already), -ENOMEM, ...
  */
 int xsk_rs_umem_create_with_fd(struct xsk_rs_umem **out,
                                int fd,

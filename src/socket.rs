@@ -11,6 +11,7 @@ use crate::umem::{
 };
 use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
+use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
@@ -173,8 +174,9 @@ pub struct Socket {
     tx: Option<UnsafeCell<TxRing>>,
     fd: SockFd,
     xdp: Option<Attachment>,
-    /// The buffer pool of its queue: its fill and completion rings.
-    pool: Arc<Pool>,
+    /// The buffer pool of its queue: its fill and completion rings. Dropped
+    /// by hand, under the UMEM's list of pools (see `Drop`).
+    pool: ManuallyDrop<Arc<Pool>>,
     umem: Arc<UmemShared>,
     dev: Netdev,
     queue_id: u32,
@@ -227,6 +229,7 @@ impl Socket {
         let Claim { fd, rx, tx, bound, pool } = umem.claim(&dev, queue_id, cfg, &ctx)?;
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
+        let pool = ManuallyDrop::new(pool);
         let sock = Socket { rx, tx, fd, xdp, pool, umem: shared, dev, queue_id, bound, owner: Owner::current() };
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
@@ -443,6 +446,8 @@ impl Drop for Socket {
             // may have held at fork. The count is an atomic: the child can
             // then destroy the UMEM it inherited too.
             self.umem.socket_removed();
+            // SAFETY: the field is not used again.
+            unsafe { ManuallyDrop::drop(&mut self.pool) };
             return;
         }
         if let Some(x) = &self.xdp {
@@ -450,6 +455,9 @@ impl Drop for Socket {
         }
         let fd = std::mem::replace(&mut self.fd, SockFd::Pool(-1));
         self.pool.release(fd, self.rx.take().map(UnsafeCell::into_inner), self.tx.take().map(UnsafeCell::into_inner));
+        // SAFETY: the field is not used again.
+        let pool = unsafe { ManuallyDrop::take(&mut self.pool) };
+        self.umem.let_go(pool);
         self.umem.socket_removed();
     }
 }

@@ -220,11 +220,15 @@ class _RxSockH(ctypes.Structure):
     pass
 
 
+class _ProgH(ctypes.Structure):
+    pass
+
+
 _P = ctypes.POINTER
 _u32, _u64, _int = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int
 _UMEM, _SOCK = _P(_UmemH), _P(_SocketH)
 _FILL, _COMP, _RX, _TX = _P(_FillH), _P(_CompH), _P(_RxH), _P(_TxH)
-_TXS, _RXS = _P(_TxSockH), _P(_RxSockH)
+_TXS, _RXS, _PROG = _P(_TxSockH), _P(_RxSockH), _P(_ProgH)
 _VP, _SIZE = ctypes.c_void_p, ctypes.c_size_t
 
 # Every function of xsk_rs.h: (name, restype, argtypes), applied in one loop.
@@ -298,6 +302,21 @@ _FUNCS = [
     ("xsk_rs_umem_fd", _int, [_UMEM]),
     ("xsk_rs_umem_fill", _FILL, [_UMEM]),
     ("xsk_rs_umem_comp", _COMP, [_UMEM]),
+    # For code that runs the ring protocol itself and for one UMEM on
+    # several queues (the module itself uses none of these).
+    ("xsk_rs_fill_layout", _int, [_FILL, _VP]),
+    ("xsk_rs_comp_layout", _int, [_COMP, _VP]),
+    ("xsk_rs_rx_layout", _int, [_RX, _VP]),
+    ("xsk_rs_tx_layout", _int, [_TX, _VP]),
+    ("xsk_rs_socket_fill", _FILL, [_SOCK]),
+    ("xsk_rs_socket_comp", _COMP, [_SOCK]),
+    ("xsk_rs_umem_create_with_fd", _int, [_P(_UMEM), _int, ctypes.c_void_p, _u64, _P(UmemConfig)]),
+    ("xsk_rs_prog_create", _int, [_P(_PROG), ctypes.c_char_p, _int]),
+    ("xsk_rs_prog_find", _int, [_P(_PROG), _int]),
+    ("xsk_rs_prog_xskmap_fd", _int, [_PROG]),
+    ("xsk_rs_prog_ifindex", _int, [_PROG]),
+    ("xsk_rs_prog_detach", _int, [_PROG]),
+    ("xsk_rs_prog_destroy", None, [_PROG]),
     # The packet layer. Buffers the module passes as addresses (packet data,
     # arrays of lengths) are declared void *; ctypes then takes bytes, ctypes
     # arrays and plain ints for them with the least work per call.

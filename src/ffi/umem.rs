@@ -8,7 +8,6 @@ use super::{
 use crate::socket::SocketConfig;
 use crate::umem::{self, Umem, UmemConfig};
 use std::ffi::{c_int, c_void};
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
 /// A registered UMEM: packet buffer area, fill ring and completion ring.
 /// Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
@@ -275,11 +274,13 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
 /// registered on the caller's AF_XDP socket `fd` (libxdp's
 /// `xsk_umem__create_with_fd`): an AF_XDP socket with no UMEM yet, which
 /// becomes the UMEM's fd (`xsk_rs_umem_fd`), bound by its first socket.
-/// Interfaces are looked up in the network namespace the fd was created in.
+/// The UMEM belongs to the network namespace the fd was created in: create
+/// its sockets from a thread there.
 /// On success the UMEM owns `fd` and closes it when destroyed; on failure the
 /// caller keeps it (a UMEM the kernel registered on it before the failure
 /// stays registered). Returns 0, or -EBADF, -EINVAL (not an AF_XDP socket,
-/// bad area or config), -EBUSY (the fd has a UMEM already), -ENOMEM, ...
+/// bad area or config), -ENOTSOCK (not a socket), -EBUSY (the fd has a UMEM
+/// already), -ENOMEM, ...
 #[no_mangle]
 pub extern "C" fn xsk_rs_umem_create_with_fd(
     out: *mut *mut xsk_rs_umem,
@@ -303,16 +304,11 @@ pub extern "C" fn xsk_rs_umem_create_with_fd(
         if cfg.is_null() {
             c.frame_count = 0;
         }
-        // SAFETY: fd is the caller's to give; ownership comes back with any
-        // failure, so it is never closed here unless the UMEM took it.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: the caller's contract on the area, documented above.
-        match unsafe { Umem::with_fd(owned, area.cast(), size, &c.into()) } {
+        // SAFETY: the caller's contract on the area and the fd, documented
+        // above; the UMEM takes the fd only once it is made.
+        match unsafe { Umem::with_raw_fd(fd, area.cast(), size, &c.into()) } {
             Ok(u) => publish(F, out, Ok(u)),
-            Err((e, owned)) => {
-                let _ = owned.into_raw_fd();
-                fail(F, e)
-            }
+            Err(e) => fail(F, e),
         }
     })
 }

@@ -143,8 +143,18 @@ pub fn create_socket_on(
     }
     plan.first_frame = given.frames;
     let shared = Shared::create_on(&umem.inner, ifname, if_queue, &plan)?;
+    // The socket looked the name up again: should it name another device
+    // by now (renamed in between), that device's queue may have a socket of
+    // this UMEM, whose rings two halves must never share.
+    let bound = (shared.sock.ifindex(), if_queue);
+    if bound != key && given.queues.contains(&bound) {
+        return Err(Error::Busy(format!(
+            "{ctx}: {ifname} was renamed while the socket was made, and now names a device whose queue has a \
+             socket of this umem already"
+        )));
+    }
     given.frames += need as u32;
-    given.queues.push(key);
+    given.queues.push(bound);
     Ok(split(shared, &plan))
 }
 

@@ -24,8 +24,17 @@
 //! Closing the fd (with the UMEM) releases its queue, one RCU grace period
 //! later: the process-wide [`Queues`] record lets this process's next bind wait
 //! for exactly that, and nothing else.
+//!
+//! A UMEM shared across queues has one such fd per queue, each with the
+//! kernel's buffer pool of that queue ([`Pool`]): the UMEM's own fd for the
+//! queue of its first socket, and for any other queue the fd of its first
+//! socket, which sets up fill and completion rings of its own and binds with
+//! `XDP_SHARED_UMEM` naming the UMEM's fd. Such a pool is born bound, runs
+//! the same bound states (its fd parked and taken over as above), and goes
+//! with the last socket on its queue, which frees the queue; the UMEM's own
+//! fd stays until the UMEM goes.
 
-use super::{mmap_offsets, register_fd, set_ring_size, setsockopt, Umem, UmemShared};
+use super::{map_umem_rings, mmap_offsets, register_fd, set_ring_size, setsockopt, Umem, UmemShared};
 use crate::error::{errno, Error, Result};
 use crate::fork::{Owner, ProcessFd};
 use crate::netdev::{Netdev, NetnsId};
@@ -365,6 +374,27 @@ impl Pool {
     }
 }
 
+impl UmemShared {
+    /// A dropped socket lets go of its pool. A pool on another queue than
+    /// the UMEM's own goes with its last socket, as closing the last socket
+    /// of a queue does: its fd closes (the kernel frees the queue and that
+    /// pool's fill and completion rings, and the frames lent there are the
+    /// application's again). It is taken off the list and dropped under the
+    /// list's lock, so a socket being created on that queue meanwhile finds
+    /// either the live pool or a free queue.
+    pub(crate) fn let_go(&self, pool: Arc<Pool>) {
+        if Arc::ptr_eq(&pool, &self.primary) {
+            return;
+        }
+        let mut others = self.others();
+        // The list's reference and this one: no other socket uses it.
+        if Arc::strong_count(&pool) == 2 {
+            others.retain(|p| !Arc::ptr_eq(p, &pool));
+        }
+        drop(pool);
+    }
+}
+
 /// What a new socket gets from its UMEM.
 pub(crate) struct Claim {
     pub fd: SockFd,
@@ -392,9 +422,12 @@ impl Umem {
         let mut claim = match st.bound {
             None => self.claim_fresh(&mut st, dev, key, cfg, ctx)?,
             Some(b) => {
-                check_alive(&st, b, ctx)?;
+                // Every pool has the UMEM's mode; need_wakeup may be off on
+                // another queue before Linux 6.0 (see `new_pool`), which
+                // costs syscalls and is not refused.
                 check_inherited_flags(cfg, b, ctx)?;
                 if b.key == key {
+                    check_alive(&st, b, ctx)?;
                     claim_on(primary, &mut st, b, dev, cfg, ctx)?
                 } else {
                     // Lock order: the primary's state, the list, a pool's state.
@@ -408,6 +441,8 @@ impl Umem {
                             claim_on(&pool, &mut pst, pb, dev, cfg, ctx)?
                         }
                         None => {
+                            // A new pool's bind names the UMEM's fd.
+                            check_alive(&st, b, ctx)?;
                             let claim = new_pool(shared, st.fd(), b, dev, key, cfg, ctx)?;
                             others.push(Arc::clone(&claim.pool));
                             claim
@@ -443,6 +478,17 @@ impl Umem {
         let conflicts = |have: Option<u32>, want: u32| have.is_some_and(|h| h != want);
         if conflicts(st.rx_size, cfg.rx_size) || conflicts(st.tx_size, cfg.tx_size) {
             // An earlier attempt set other sizes on this fd and failed to bind.
+            if self.shared.adopted {
+                // Renewing would close the caller's fd and move the UMEM to
+                // one of ours behind its back.
+                return Err(Error::Busy(format!(
+                    "{ctx}: a socket that failed to bind set rx ring {} and tx ring {} on the caller's umem fd, \
+                     and the kernel lets each be set once per fd; ask for those sizes, or register the area on a \
+                     fresh AF_XDP fd",
+                    st.rx_size.unwrap_or(0),
+                    st.tx_size.unwrap_or(0)
+                )));
+            }
             self.renew(st, ctx)?;
         }
         let mut sizes = (st.rx_size, st.tx_size);
@@ -537,28 +583,10 @@ fn new_pool(
 ) -> Result<Claim> {
     let fd = XskFd::open(shared.netns(), &format!("{ctx}: "))?;
     let raw = fd.raw();
-    let ucfg = &shared.cfg;
-    set_ring_size(raw, libc::XDP_UMEM_FILL_RING, ucfg.fill_size, size_of::<u64>(), &format!("{ctx}: fill"))?;
-    set_ring_size(
-        raw,
-        libc::XDP_UMEM_COMPLETION_RING,
-        ucfg.comp_size,
-        size_of::<u64>(),
-        &format!("{ctx}: completion"),
-    )?;
+    let (fill, comp) = map_umem_rings(raw, &shared.cfg, &format!("{ctx}: "))?;
     let mut sizes = (None, None);
     set_rings(raw, cfg, &mut sizes, ctx)?;
     set_tx_budget(raw, cfg, ctx)?;
-    let off = mmap_offsets(raw)?;
-    let fill =
-        FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, ucfg.fill_size, &format!("{ctx}: fill ring"))?;
-    let comp = CompRing::map(
-        raw,
-        libc::XDP_UMEM_PGOFF_COMPLETION_RING,
-        &off.cr,
-        ucfg.comp_size,
-        &format!("{ctx}: completion ring"),
-    )?;
     let (rx, tx) = map_rings(raw, cfg, ctx)?;
     bind(raw, dev, key.2, libc::XDP_SHARED_UMEM, umem_fd as u32, ctx)?;
     let zerocopy = is_zerocopy(raw).unwrap_or(b.zerocopy);
@@ -862,6 +890,22 @@ mod tests {
             m.starts_with("ctx: tx budget 64: ") && m.contains("lacks XDP_MAX_TX_SKB_BUDGET (needs Linux 6.17)"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn kernel_releases_compare_by_major_and_minor() {
+        for (r, want) in [
+            ("6.1.0-40-amd64", true),
+            ("6.0.0", true),
+            ("5.19.17", false),
+            ("5.15.0-91-generic", false),
+            ("10.0", true),
+            ("6", false),
+            ("", false),
+        ] {
+            assert_eq!(release_at_least(r, (6, 0)), want, "{r}");
+        }
+        assert!(release_at_least(&std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap(), (5, 10)));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //!
 //! The kernel ties a UMEM to the socket it was registered on. That socket's fd
 //! (the UMEM's fd) becomes the first socket bound to a queue; later sockets share
-//! the UMEM by naming that fd at bind time (`XDP_SHARED_UMEM`). [`Umem`] keeps
-//! the fd, the area, the fill and completion rings, and the record of what the
-//! fd has been bound to.
+//! the UMEM by naming that fd at bind time (`XDP_SHARED_UMEM`), on the same
+//! queue or, with fill and completion rings of their queue's own, on any
+//! other queue or interface. [`Umem`] keeps the fd, the area, each queue's
+//! fill and completion rings, and the record of what each fd has been bound
+//! to (`fd.rs`).
 
 mod fd;
 
@@ -17,7 +19,7 @@ use crate::fork::{self, Owner};
 use crate::netdev::NetnsId;
 use crate::ring::{CompRing, FillRing};
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -327,6 +329,8 @@ pub(crate) struct UmemShared {
     /// socket that bound there (`XDP_SHARED_UMEM` with its own fill and
     /// completion rings), in the order they were made.
     others: Mutex<Vec<Arc<Pool>>>,
+    /// The UMEM's fd is the caller's ([`Umem::with_fd`]): never replaced.
+    adopted: bool,
     /// Namespace the fd was created in: the kernel resolves a bind's ifindex
     /// there, so sockets must look their interface up in the same one.
     netns: NetnsId,
@@ -464,10 +468,11 @@ impl Umem {
     /// AF_XDP socket `fd` instead of one of its own (libxdp's
     /// `xsk_umem__create_with_fd`): that socket becomes the UMEM's fd, and
     /// the UMEM's first socket binds it. It must be an AF_XDP socket with no
-    /// UMEM yet. Its network namespace is the one it was created in, which
-    /// may differ from the calling thread's: interfaces are looked up there.
-    /// On failure the fd comes back with the error (a UMEM may have been
-    /// registered on it by then, which the kernel does not undo).
+    /// UMEM yet. The UMEM belongs to the network namespace the fd was
+    /// created in, which may differ from the calling thread's: create its
+    /// sockets from a thread in that namespace. On failure the fd comes back
+    /// with the error (a UMEM may have been registered on it by then, which
+    /// the kernel does not undo).
     ///
     /// # Safety
     /// As for [`Umem::with_area`].
@@ -477,52 +482,65 @@ impl Umem {
         size: u64,
         cfg: &UmemConfig,
     ) -> std::result::Result<Umem, (Error, OwnedFd)> {
-        let raw = fd.as_raw_fd();
-        let checked = (|| {
-            // SAFETY: SO_DOMAIN is one int.
-            let mut domain: libc::c_int = 0;
-            let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-            let rc = libc::getsockopt(
-                raw,
-                libc::SOL_SOCKET,
-                libc::SO_DOMAIN,
-                (&mut domain as *mut libc::c_int).cast(),
-                &mut len,
-            );
-            if rc != 0 {
-                return Err(Error::last_os(format!("umem on fd {raw}: read its socket domain (SO_DOMAIN)")));
-            }
-            if domain != libc::AF_XDP {
-                return Err(Error::invalid(format!(
-                    "umem on fd {raw}: not an AF_XDP socket (domain {domain}); create it with socket(AF_XDP, SOCK_RAW, 0)"
-                )));
-            }
-            let netns = crate::netdev::socket_netns(raw)?;
-            let (area, cfg) = Self::caller_area(area, size, cfg)?;
-            let (fill, comp) = setup_fd(raw, &area, &cfg)?;
-            Ok((netns, area, cfg, fill, comp))
-        })();
-        match checked {
-            Ok((netns, area, cfg, fill, comp)) => {
-                Ok(Self::assemble(XskFd::adopt(netns, fd), netns, area, cfg, fill, comp))
-            }
-            Err(e) => Err((e, fd)),
+        let raw = fd.into_raw_fd();
+        // SAFETY: `raw` came from an OwnedFd just now; on failure it goes
+        // back into one.
+        Self::with_raw_fd(raw, area, size, cfg).map_err(|e| (e, OwnedFd::from_raw_fd(raw)))
+    }
+
+    /// [`Umem::with_fd`] on a raw fd, which the UMEM owns only once it is
+    /// made: until then nothing here closes it, whatever fails (or panics).
+    ///
+    /// # Safety
+    /// As for [`Umem::with_area`]; `raw` is an fd the caller may give away.
+    pub(crate) unsafe fn with_raw_fd(raw: RawFd, area: *mut u8, size: u64, cfg: &UmemConfig) -> Result<Umem> {
+        // SAFETY: SO_DOMAIN is one int.
+        let mut domain: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        let rc = libc::getsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut domain as *mut libc::c_int).cast(),
+            &mut len,
+        );
+        if rc != 0 {
+            return Err(Error::last_os(format!("umem on fd {raw}: read its socket domain (SO_DOMAIN)")));
         }
+        if domain != libc::AF_XDP {
+            return Err(Error::invalid(format!(
+                "umem on fd {raw}: not an AF_XDP socket (domain {domain}); create it with socket(AF_XDP, SOCK_RAW, 0)"
+            )));
+        }
+        let netns = crate::netdev::socket_netns(raw)?;
+        let (area, cfg) = Self::caller_area(area, size, cfg)?;
+        let (fill, comp) = setup_fd(raw, &area, &cfg)?;
+        // SAFETY: every fallible step is behind us; the UMEM owns it now.
+        let fd = XskFd::adopt(netns, OwnedFd::from_raw_fd(raw));
+        Ok(Self::assemble(fd, netns, area, cfg, fill, comp, true))
     }
 
     fn register(area: Area, cfg: UmemConfig) -> Result<Umem> {
         let netns = crate::netdev::current_netns()?;
-        let fd = XskFd::open(netns, "")?;
-        let (fill, comp) = setup_fd(fd.raw(), &area, &cfg)?;
-        Ok(Self::assemble(fd, netns, area, cfg, fill, comp))
+        let (fd, fill, comp) = register_fd(&area, &cfg, netns)?;
+        Ok(Self::assemble(fd, netns, area, cfg, fill, comp, false))
     }
 
-    fn assemble(fd: XskFd, netns: NetnsId, area: Area, cfg: UmemConfig, fill: FillRing, comp: CompRing) -> Umem {
+    fn assemble(
+        fd: XskFd,
+        netns: NetnsId,
+        area: Area,
+        cfg: UmemConfig,
+        fill: FillRing,
+        comp: CompRing,
+        adopted: bool,
+    ) -> Umem {
         let raw = fd.raw();
         let gates = (fill.wakeup_gate(), comp.wakeup_gate());
         let shared = UmemShared {
             primary: Arc::new(Pool::new(fill, comp, FdState::new(fd, gates))),
             others: Mutex::new(Vec::new()),
+            adopted,
             netns,
             area,
             cfg,
@@ -736,11 +754,21 @@ fn setup_fd(raw: RawFd, area: &Area, cfg: &UmemConfig) -> Result<(FillRing, Comp
         tx_metadata_len: 0,
     };
     setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
-    set_ring_size(raw, libc::XDP_UMEM_FILL_RING, cfg.fill_size, size_of::<u64>(), "fill")?;
-    set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, cfg.comp_size, size_of::<u64>(), "completion")?;
+    map_umem_rings(raw, cfg, "")
+}
+
+/// Sets up and maps the fill and completion rings of `cfg`'s sizes on the
+/// AF_XDP socket `raw`: the UMEM's own fd, or a socket that makes a pool of
+/// its own on another queue (before its bind, as the kernel requires).
+/// `ctx` prefixes the messages.
+pub(crate) fn map_umem_rings(raw: RawFd, cfg: &UmemConfig, ctx: &str) -> Result<(FillRing, CompRing)> {
+    set_ring_size(raw, libc::XDP_UMEM_FILL_RING, cfg.fill_size, size_of::<u64>(), &format!("{ctx}fill"))?;
+    let what = format!("{ctx}completion");
+    set_ring_size(raw, libc::XDP_UMEM_COMPLETION_RING, cfg.comp_size, size_of::<u64>(), &what)?;
     let off = mmap_offsets(raw)?;
-    let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, "fill ring")?;
-    let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, "completion ring")?;
+    let fill = FillRing::map(raw, libc::XDP_UMEM_PGOFF_FILL_RING, &off.fr, cfg.fill_size, &format!("{ctx}fill ring"))?;
+    let what = format!("{ctx}completion ring");
+    let comp = CompRing::map(raw, libc::XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr, cfg.comp_size, &what)?;
     Ok((fill, comp))
 }
 

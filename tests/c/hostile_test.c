@@ -2240,8 +2240,15 @@ static void row_umem_create_with_fd(void)
 	umem_cfg(&c);
 	VALUE(xsk_rs_umem_create_with_fd(&u, xsk, area, size, &c), 0);
 	if (u != (xsk_rs_umem *)(uintptr_t)UNTOUCHED) {
+		xsk_rs_umem *u2 = (xsk_rs_umem *)(uintptr_t)UNTOUCHED;
+
 		VALUE(xsk_rs_umem_fd(u), xsk);
 		VALUE(xsk_rs_umem_area(u), area);
+		VALUE(xsk_rs_umem_frame_count(u), FRAMES);
+		/* A fd with a UMEM already: refused, and left open for its owner. */
+		FAILS(xsk_rs_umem_create_with_fd(&u2, xsk, area, size, &c), -EBUSY, "register umem");
+		CHECK(u2 == (xsk_rs_umem *)(uintptr_t)UNTOUCHED && fcntl(xsk, F_GETFD) >= 0,
+		      "the refused call leaves the UMEM's fd open");
 		VALUE(xsk_rs_umem_frame_count(u), FRAMES);
 		VALUE(xsk_rs_umem_destroy(u), 0);
 		CHECK(fcntl(xsk, F_GETFD) < 0 && errno == EBADF, "the UMEM closed the fd it owned");
