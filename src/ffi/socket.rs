@@ -219,7 +219,8 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// other (interface, queue) gives that queue a fill and a completion ring of
 /// its own, sized as the UMEM's (the kernel's `XDP_SHARED_UMEM` with a buffer
 /// pool per queue, Linux 5.10 and later); every later socket there shares
-/// them. `xsk_rs_socket_fill` and `xsk_rs_socket_comp` give any socket the
+/// them, and they go with the last socket on that queue (whose destroy then
+/// frees the queue, and the frames lent to its fill ring are yours again). `xsk_rs_socket_fill` and `xsk_rs_socket_comp` give any socket the
 /// pair of its queue. Frames are the application's across all of them: lend
 /// each queue's fill ring frames of its own, and a frame received on one
 /// socket may be sent on another. Every socket after the first binds its own

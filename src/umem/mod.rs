@@ -374,8 +374,10 @@ impl UmemShared {
 /// namespace. Those on the queue its first socket bound use the UMEM's own
 /// fill and completion rings ([`Umem::fill`], [`Umem::comp`]); the first
 /// socket on any other queue gets that queue a pair of its own, sized as the
-/// UMEM's, which every later socket there shares ([`Umem::rings_for`]). Each
-/// pair is the kernel's buffer pool for that queue. Frames are the
+/// UMEM's, which every later socket there shares ([`Umem::rings_for`]) and
+/// which goes with the last of them (the queue is free again, and the frames
+/// lent to that fill ring are the application's). Each pair is the kernel's
+/// buffer pool for that queue. Frames are the
 /// application's across all of them: a frame received on one socket may be
 /// sent on another, or lent to another queue's fill ring.
 pub struct Umem {
