@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "frame.h"
 
 /* The test program's name, for messages that exit early. */
 static const char *harness_name;
@@ -116,16 +117,11 @@ static inline int kernel_at_least(unsigned major, unsigned minor)
 }
 
 
-/* ---- test frames (same layout as tests/common/mod.rs) ------------------- */
+/* ---- test frames (frame.h has the layout) ------------------------------- */
 
-#define TEST_ETHERTYPE 0x88B5
-#define TEST_HDR_LEN 18 /* Ethernet header + 4-byte sequence number */
 #define MAX_FRAME 1500
 #define WAIT_MS 5000
 #define PEER_RCVBUF (8 << 20) /* the tests' peer: room for their bursts */
-
-static const uint8_t dst_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
-static const uint8_t src_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
 
 /* Lengths spread over 60..1500, both ends included. */
 static inline uint32_t frame_len(uint32_t seq)
@@ -135,30 +131,9 @@ static inline uint32_t frame_len(uint32_t seq)
 	return 60 + (seq * 367u) % (MAX_FRAME - 60);
 }
 
-static inline void make_frame(uint8_t *buf, uint32_t seq, uint32_t len)
-{
-	uint32_t be = htonl(seq);
-	uint16_t et = htons(TEST_ETHERTYPE);
-
-	memcpy(buf, dst_mac, 6);
-	memcpy(buf + 6, src_mac, 6);
-	memcpy(buf + 12, &et, 2);
-	memcpy(buf + 14, &be, 4);
-	for (uint32_t i = 0; i < len - TEST_HDR_LEN; i++)
-		buf[TEST_HDR_LEN + i] = (uint8_t)(seq * 131u + i * 7u + 1u);
-}
-
 static inline int is_test_frame(const uint8_t *f, uint32_t len)
 {
 	return len >= TEST_HDR_LEN && f[12] == (TEST_ETHERTYPE >> 8) && f[13] == (TEST_ETHERTYPE & 0xff);
-}
-
-static inline uint32_t frame_seq(const uint8_t *f)
-{
-	uint32_t be;
-
-	memcpy(&be, f + 14, 4);
-	return ntohl(be);
 }
 
 /* True when f[0..len) is exactly test frame `seq`. */

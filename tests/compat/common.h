@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../c/clock.h"
+#include "../c/frame.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -137,26 +138,7 @@ static inline unsigned number(const char *s, unsigned max)
 	return (unsigned)v;
 }
 
-/* ---- test frames (tests/c/harness.h's layout) ---------------------------- */
-
-#define TEST_ETHERTYPE 0x88B5
-#define TEST_HDR_LEN 18 /* Ethernet header + 4-byte sequence number */
-
-static const uint8_t dst_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x02 };
-static const uint8_t src_mac[6] = { 0x02, 0x58, 0x53, 0x4b, 0x00, 0x01 };
-
-static inline void make_frame(uint8_t *buf, uint32_t seq, uint32_t len)
-{
-	uint32_t be = htonl(seq);
-	uint16_t et = htons(TEST_ETHERTYPE);
-
-	memcpy(buf, dst_mac, 6);
-	memcpy(buf + 6, src_mac, 6);
-	memcpy(buf + 12, &et, 2);
-	memcpy(buf + 14, &be, 4);
-	for (uint32_t i = 0; i + TEST_HDR_LEN < len; i++)
-		buf[TEST_HDR_LEN + i] = (uint8_t)(seq * 131u + i * 7u + 1u);
-}
+/* ---- test frames (tests/c/frame.h has the layout) ------------------------ */
 
 /* True when f[0..len) is exactly test frame seq of length want_len, as
  * peer_send makes it. */
@@ -168,14 +150,6 @@ static inline int frame_is(const uint8_t *f, uint32_t len, uint32_t seq, uint32_
 		return 0;
 	make_frame(want, seq, len);
 	return memcmp(f, want, len) == 0;
-}
-
-static inline uint32_t frame_seq(const uint8_t *f)
-{
-	uint32_t be;
-
-	memcpy(&be, f + 14, 4);
-	return ntohl(be);
 }
 
 static inline void swap_macs(uint8_t *f)
@@ -269,6 +243,19 @@ struct own_prog {
 	int xskmap, counter, prog, link;
 };
 
+/* A one-entry map of `type` with 4-byte keys and `value_size`-byte values. */
+static inline int map_create(__u32 type, __u32 value_size)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = 4;
+	a.value_size = value_size;
+	a.max_entries = 1;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
 /*
  * Loads and attaches (bpf_link, mode_flags) a program of the caller's own:
  * it counts every packet in counter[0] and redirects it to xskmap[its RX
@@ -279,18 +266,8 @@ static inline int own_prog_attach(struct own_prog *p, int ifindex, __u32 flags)
 	union bpf_attr a;
 	char log[4096];
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_XSKMAP;
-	a.key_size = 4;
-	a.value_size = 4;
-	a.max_entries = 1;
-	p->xskmap = sys_bpf(BPF_MAP_CREATE, &a);
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_ARRAY;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 1;
-	p->counter = sys_bpf(BPF_MAP_CREATE, &a);
+	p->xskmap = map_create(BPF_MAP_TYPE_XSKMAP, 4);
+	p->counter = map_create(BPF_MAP_TYPE_ARRAY, 8);
 	if (p->xskmap < 0 || p->counter < 0)
 		return -errno;
 
