@@ -8,6 +8,7 @@ compile_error!(
 );
 
 pub mod error;
+pub mod features;
 pub mod ffi;
 mod fork;
 pub mod netdev;

@@ -44,6 +44,8 @@ pub const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
 
 /// XDP verdicts.
 pub const XDP_PASS: i32 = 2;
+/// `BPF_F_XDP_HAS_FRAGS`: the XDP program accepts multi-buffer packets (5.18).
+pub const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 
 /// Helper id of `bpf_redirect_map` in `enum bpf_func_id`.
 pub const BPF_FUNC_REDIRECT_MAP: i32 = 51;

@@ -27,6 +27,7 @@ mod redirect;
 pub(crate) use attach::{registry, Attachment, Registry};
 pub use link::Link;
 pub use map::{update_xskmap, XskMap};
+pub(crate) use program::probe_frags;
 pub use program::{redirect_insns, Program};
 pub use redirect::Redirect;
 

@@ -37,6 +37,11 @@ impl Program {
     /// If the kernel refuses the program, it is loaded once more with the verifier
     /// log switched on, and the end of that log is put into the error.
     pub fn load(insns: &[bpf_insn], name: &str) -> Result<Program> {
+        Program::load_with_flags(insns, name, 0)
+    }
+
+    /// [`Program::load`] with `prog_flags` (`BPF_F_XDP_HAS_FRAGS`, ...).
+    pub fn load_with_flags(insns: &[bpf_insn], name: &str, prog_flags: u32) -> Result<Program> {
         let prog_name = obj_name(name)?;
         if insns.is_empty() {
             return Err(Error::invalid(format!("load XDP program {name:?}: no instructions")));
@@ -51,6 +56,7 @@ impl Program {
             prog_name,
             // Only programs loaded for BPF_XDP may be attached through an XDP link.
             expected_attach_type: sys::BPF_XDP,
+            prog_flags,
             ..Default::default()
         };
         // SAFETY: attr is the PROG_LOAD layout; `insns` and LICENSE outlive the call
@@ -155,6 +161,18 @@ fn log_tail(log: &[u8]) -> Option<String> {
     }
     out.pop();
     Some(out)
+}
+
+/// Whether this kernel loads XDP programs with `BPF_F_XDP_HAS_FRAGS` (an
+/// unknown program flag is refused with `EINVAL`). Loads a two-instruction
+/// program once, for [`crate::features::Feature::XdpFrags`].
+pub(crate) fn probe_frags() -> Result<bool> {
+    use super::insn::{exit, mov64_imm, R0};
+    match Program::load_with_flags(&[mov64_imm(R0, sys::XDP_PASS), exit()], "xsk_rs_probe", sys::BPF_F_XDP_HAS_FRAGS) {
+        Ok(_) => Ok(true),
+        Err(e) if e.errno() == libc::EINVAL => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
