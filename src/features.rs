@@ -81,7 +81,7 @@ impl Feature {
     }
 
     /// `Ok` when the kernel has the feature; otherwise `EOPNOTSUPP` with
-    /// "`what`: <feature> needs Linux <since> or later; this kernel is <release>".
+    /// "`what`: FEATURE needs Linux SINCE or later; this kernel is RELEASE".
     pub fn require(self, what: &str) -> Result<()> {
         if self.available()? {
             return Ok(());
