@@ -603,8 +603,9 @@ typedef struct xsk_rs_socket_config {
     /**
      * `SO_BUSY_POLL`: how long one receive, send or poll call on the socket
      * may run the queue's NAPI poll itself, in µs. 0 (default): not set, the
-     * socket keeps the system's `net.core.busy_read`. Above that sysctl it
-     * needs `CAP_NET_ADMIN` (-EPERM, and the message says so). Busy polling
+     * socket keeps the system's `net.core.busy_read`. Older kernels refuse
+     * a value above that without `CAP_NET_ADMIN` (-EPERM, and the message
+     * says so); Linux 6.18 does not. Busy polling
      * needs a driver with NAPI (on veth: drv mode); README "Busy polling"
      * says when it pays.
      */

@@ -13,6 +13,7 @@ use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// `XDP_COPY`: force copy mode.
@@ -69,8 +70,9 @@ pub struct SocketConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BusyPoll {
     /// `SO_BUSY_POLL`: how long one call may busy-poll, in microseconds. The
-    /// socket starts with `net.core.busy_read`; a value above that needs
-    /// `CAP_NET_ADMIN` (`EPERM` otherwise, and the message says so).
+    /// socket starts with `net.core.busy_read`. Older kernels refuse a value
+    /// above the socket's current one without `CAP_NET_ADMIN` (`EPERM`, and
+    /// the message says so); Linux 6.18 takes any value from anyone.
     pub usecs: u32,
     /// `SO_BUSY_POLL_BUDGET`: packets one busy-poll round may process (the
     /// kernel's default is 8), at most 65535. Raising it needs
@@ -78,8 +80,8 @@ pub struct BusyPoll {
     pub budget: u32,
     /// `SO_PREFER_BUSY_POLL`: the application drives the queue's NAPI, and
     /// the softirq stays out of its way while it keeps polling (with the
-    /// device's `napi_defer_hard_irqs` and `gro_flush_timeout` set, see
-    /// `crate::netdev`). Needs `CAP_NET_ADMIN`, and Linux 5.11.
+    /// device's `napi_defer_hard_irqs` and `gro_flush_timeout` set: README
+    /// "Busy polling"). Needs `CAP_NET_ADMIN`, and Linux 5.11.
     pub prefer: bool,
 }
 
@@ -232,6 +234,9 @@ pub struct Socket {
     queue_id: u32,
     bound: Bound,
     owner: Owner,
+    /// The last `SO_BUSY_POLL_BUDGET` set through this socket (0: none): the
+    /// kernel has no getsockopt for it.
+    busy_poll_budget: AtomicU32,
 }
 
 impl Socket {
@@ -280,7 +285,19 @@ impl Socket {
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
         let pool = ManuallyDrop::new(pool);
-        let sock = Socket { rx, tx, fd, xdp, pool, umem: shared, dev, queue_id, bound, owner: Owner::current() };
+        let sock = Socket {
+            rx,
+            tx,
+            fd,
+            xdp,
+            pool,
+            umem: shared,
+            dev,
+            queue_id,
+            bound,
+            owner: Owner::current(),
+            busy_poll_budget: AtomicU32::new(0),
+        };
         if cfg.busy_poll.is_set() {
             sock.set_busy_poll(&cfg.busy_poll)?;
         }
@@ -519,6 +536,7 @@ impl Socket {
             set(libc::SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET", bp.budget, &|| {
                 format!("a budget above the socket's {now} needs CAP_NET_ADMIN")
             })?;
+            self.busy_poll_budget.store(bp.budget, Ordering::Relaxed);
         }
         if bp.prefer {
             set(libc::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL", 1, &|| {
@@ -528,10 +546,11 @@ impl Socket {
         Ok(())
     }
 
-    /// The socket's busy polling as the kernel holds it (`getsockopt`):
-    /// `SO_BUSY_POLL` in µs, `SO_BUSY_POLL_BUDGET` (0: the kernel's default
-    /// of 8) and `SO_PREFER_BUSY_POLL`; the last two read 0 on a kernel
-    /// before 5.11.
+    /// The socket's busy polling: `SO_BUSY_POLL` in µs and
+    /// `SO_PREFER_BUSY_POLL` as the kernel holds them (`getsockopt`; the
+    /// latter reads false on a kernel before 5.11), and the budget last set
+    /// through this socket (0: none, the kernel's 8), since the kernel has no
+    /// getsockopt for `SO_BUSY_POLL_BUDGET`.
     pub fn busy_poll(&self) -> Result<BusyPoll> {
         self.owner.check("get busy poll")?;
         let get = |opt: libc::c_int, name: &str| -> Result<u32> {
@@ -552,7 +571,7 @@ impl Socket {
         };
         Ok(BusyPoll {
             usecs: get(libc::SO_BUSY_POLL, "SO_BUSY_POLL")?,
-            budget: get(libc::SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET")?,
+            budget: self.busy_poll_budget.load(Ordering::Relaxed),
             prefer: get(libc::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL")? != 0,
         })
     }
