@@ -668,7 +668,7 @@ static int write_long(const char *path, long v)
 static int hugepool_empty(struct hugepool *p)
 {
 	p->lock = open("/run/xsk_rs-hugepages.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (!CHECK(p->lock >= 0 && flock(p->lock, LOCK_EX) == 0, "lock /run/xsk_rs-hugepages.lock: %s", strerror(errno)))
+	if (!CHECK(p->lock >= 0 && flock(p->lock, LOCK_EX) == 0, "lock /run/xsk_rs-hugepages.lock"))
 		return -1;
 	p->pages = read_long("/proc/sys/vm/nr_hugepages");
 	p->overcommit = read_long("/proc/sys/vm/nr_overcommit_hugepages");
