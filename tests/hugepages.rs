@@ -493,11 +493,10 @@ fn the_fallback_takes_ordinary_pages_when_none_are_free() {
     let (tx, rx) =
         pair.run_in_a(move || xsk_rs::create_bi_socket_by_name("veth0", 0, Some(cfg)).expect("bi socket, fallback"));
     drop((tx, rx));
-    let e = pair
-        .run_in_a(move || {
-            xsk_rs::create_bi_socket_by_name("veth0", 0, Some(xsk_rs::XdpConfig { huge_page_fallback: None, ..cfg }))
-        })
-        .err()
-        .expect("no huge pages and no fallback");
+    let Err(e) = pair.run_in_a(move || {
+        xsk_rs::create_bi_socket_by_name("veth0", 0, Some(xsk_rs::XdpConfig { huge_page_fallback: None, ..cfg }))
+    }) else {
+        panic!("no huge pages and no fallback, yet a socket");
+    };
     assert_eq!(e.errno(), libc::ENOMEM, "{e}");
 }
