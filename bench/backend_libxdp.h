@@ -62,7 +62,8 @@ static int bk_open_umem(struct bk *b, char *err, size_t errlen)
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	b->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | (bk_huge_pages ? MAP_HUGETLB : 0), -1, 0);
 	if (b->area == MAP_FAILED) {
 		b->area = NULL;
 		return bk_fail(b, err, errlen, "mmap", errno);

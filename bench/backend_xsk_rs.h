@@ -69,6 +69,8 @@ static int bk_open_umem(struct bk *b, char *err, size_t errlen)
 	ucfg.frame_size = BENCH_FRAME_SIZE;
 	ucfg.fill_size = BENCH_FILL_SIZE;
 	ucfg.comp_size = BENCH_COMP_SIZE;
+	if (bk_huge_pages)
+		ucfg.flags |= XSK_RS_UMEM_HUGE_PAGES;
 	rc = xsk_rs_umem_create(&b->umem, &ucfg);
 	if (rc)
 		return bk_fail(b, err, errlen, "xsk_rs_umem_create", rc);

@@ -50,6 +50,7 @@ HEAD = ("xsk_rs", "span")  # the path the targets are about: in-place batch call
 SCENARIOS = ["rxdrop", "txonly", "l2fwd"]
 MODES = ["skb", "drv"]
 LIBS = ["libxdp", "xsk_rs"]
+PAGES = ["base", "huge"]  # a set-up's UMEM pages
 APIS = ["inline", "compat", "span", "batch", "desc", "pkt", "pkt-rust"]
 # libxdp's API on xsk_rs: xskbench's libxdp build compiled against
 # xsk_rs-compat.
@@ -74,6 +75,7 @@ MIN_CPU_UTIL = 0.90
 # Targets from the issue.
 MIN_RATE_RATIO = 1.00
 MIN_SETUP_SPEEDUP = 10.0
+MIN_HUGE_SETUP_SPEEDUP = 2.0  # libxdp median ms / xsk_rs with a hugepage UMEM
 MAX_IPP_RATIO = 1.00
 MIN_GO_RATIO = {"batch": 0.80, "pkt": 0.90}
 MIN_PY_RATIO = 0.50  # Python's zero-copy batch receive against C's packet layer
@@ -88,7 +90,7 @@ FIELDS = {
     "rate": {"scenario": "str", "mode": "mode", "batch": "pos", "lib": "lib",
              "api": "str", "run": "int", "mpps": "num", "pkts": "int", "secs": "num"},
     "setup": {"lib": "lib", "mode": "mode", "run": "int", "ms": "num",
-              "umem_ms": "num", "socket_ms": "num"},
+              "umem_ms": "num", "socket_ms": "num", "pages": "pages"},
     "ipp": {"scenario": "str", "lib": "lib", "api": "str", "batch": "pos",
             "instr": "int", "pkts": "pos"},
     "go": {"impl": "impl", "api": "goapi", "mode": "mode", "run": "int", "mpps": "num"},
@@ -104,7 +106,7 @@ DPDK_META_FIELDS = {
     "secs": "num", "warm": "num", "busy_budget": "int",
 }
 # Fields a record may leave out, and the value it then has.
-DEFAULTS = {"go": {"api": "batch"}}
+DEFAULTS = {"go": {"api": "batch"}, "setup": {"pages": "base"}}
 # Meta fields are all optional (a missing one prints as "?"), but typed.
 META_FIELDS = {
     "date": "str", "kernel": "str", "cpu": "str", "cores": "int", "mem_gib": "num",
@@ -117,7 +119,7 @@ META_FIELDS = {
 # identity is an error, not something to average silently.
 IDENTITY = {
     "rate": ("scenario", "mode", "batch", "lib", "api", "run"),
-    "setup": ("lib", "mode", "run"),
+    "setup": ("lib", "mode", "run", "pages"),
     "ipp": ("scenario", "lib", "api", "batch"),
     "go": ("impl", "api", "mode", "run"),
     "py": ("phase", "impl", "mode", "batch", "run"),
@@ -149,6 +151,8 @@ def type_ok(value, kind):
         return value in MODES
     if kind == "lib":
         return value in LIBS
+    if kind == "pages":
+        return value in PAGES
     if kind == "impl":
         return value in IMPLS
     if kind == "goapi":
@@ -162,6 +166,7 @@ TYPE_TEXT = {
     "str": "a non-empty string", "int": "an integer >= 0", "pos": "an integer > 0",
     "num": "a finite number >= 0", "strlist": "a list of strings",
     "mode": "one of " + "|".join(MODES), "lib": "one of " + "|".join(LIBS),
+    "pages": "one of " + "|".join(PAGES),
     "impl": "one of " + "|".join(IMPLS), "goapi": "one of " + "|".join(GO_APIS),
     "dpdk_impl": "one of " + "|".join(DPDK_IMPLS),
 }
@@ -304,11 +309,13 @@ def headline_ratios(summary):
     return out
 
 
-def setup_speedups(setups):
-    """{mode: libxdp median ms / xsk_rs median ms} for modes with both libs."""
+def setup_speedups(setups, pages="base"):
+    """{mode: libxdp median ms / xsk_rs median ms} for modes with both libs;
+    libxdp always with ordinary pages, xsk_rs with `pages`."""
     out = {}
     for mode in sorted({s["mode"] for s in setups}, key=lambda m: order(m, MODES)):
-        ms = {lib: [s["ms"] for s in setups if s["mode"] == mode and s["lib"] == lib]
+        ms = {lib: [s["ms"] for s in setups if s["mode"] == mode and s["lib"] == lib
+                    and s["pages"] == ("base" if lib == "libxdp" else pages)]
               for lib in LIBS}
         if ms["libxdp"] and ms["xsk_rs"]:
             r = ratio(statistics.median(ms["libxdp"]), statistics.median(ms["xsk_rs"]))
@@ -461,6 +468,23 @@ def target_setup(data):
     return rows
 
 
+def target_huge_setup(data):
+    name = (f"(b2) set-up with a hugepage UMEM ≥ {MIN_HUGE_SETUP_SPEEDUP:.0f}× faster than libxdp's median "
+            "in the same run (median ms libxdp / xsk_rs huge)")
+    speedups = setup_speedups(data["setup"], "huge")
+    modes = sorted({s["mode"] for s in data["setup"]}, key=lambda m: order(m, MODES))
+    if not modes:
+        return [[name, "no data", NO_DATA]]
+    rows = []
+    for mode in modes:
+        if mode in speedups:
+            r = speedups[mode]
+            rows.append([f"{name}, {mode}", f"{r:.1f}×", pass_miss(r >= MIN_HUGE_SETUP_SPEEDUP)])
+        else:
+            rows.append([f"{name}, {mode}", "no hugepage run, or no libxdp run", NO_DATA])
+    return rows
+
+
 def target_ipp(data):
     name = "(c) instructions/packet of xsk_rs span (batch path) ≤ libxdp inline"
     ipp = ipp_table(data["ipp"])
@@ -569,7 +593,7 @@ def target_compat(data):
 
 
 def section_targets(data):
-    rows = (target_rate(data) + target_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
+    rows = (target_rate(data) + target_setup(data) + target_huge_setup(data) + target_ipp(data) + target_go(data) + target_py(data)
             + target_pkt(data) + target_compat(data))
     return ["## Targets", ""] + table(["Target", "Measured", "Result"], rows, "lll") + [""]
 
@@ -698,20 +722,24 @@ def section_setup(data):
     if not setups:
         return lines + ["No set-up results in the input.", ""]
     lines += [
-        "Time from before UMEM creation until the first packet is received.",
+        "Time from before UMEM creation until the first packet is received. UMEM: map and register the",
+        "area (4096 frames of 4096 bytes, 16 MiB; pages faulted in and pinned); socket: rings, bind and",
+        "the XDP program; the rest is waiting for the first packet. xsk_rs huge: the same with",
+        "XSK_RS_UMEM_HUGE_PAGES (8 pages of 2 MiB, reserved by bench/run.sh for the run).",
         "",
     ]
-    speedups = setup_speedups(setups)
+    speedups = {p: setup_speedups(setups, p) for p in PAGES}
     rows = []
     modes = sorted({s["mode"] for s in setups}, key=lambda m: order(m, MODES))
     for mode in modes:
-        for lib in LIBS:
-            these = [s for s in setups if s["mode"] == mode and s["lib"] == lib]
+        for lib, pages in [(lib, p) for lib in LIBS for p in PAGES]:
+            these = [s for s in setups if s["mode"] == mode and s["lib"] == lib and s["pages"] == pages]
             if not these:
                 continue
             ms = [s["ms"] for s in these]
-            speedup = f"{speedups[mode]:.1f}×" if lib == "xsk_rs" and mode in speedups else "–"
-            rows.append([lib, mode, str(len(these)),
+            sp = speedups[pages]
+            speedup = f"{sp[mode]:.1f}×" if lib == "xsk_rs" and mode in sp else "–"
+            rows.append([lib + (" huge" if pages == "huge" else ""), mode, str(len(these)),
                          f2(statistics.median(ms)), f2(min(ms)), f2(max(ms)),
                          f2(statistics.median(s["umem_ms"] for s in these)),
                          f2(statistics.median(s["socket_ms"] for s in these)),

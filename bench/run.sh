@@ -283,22 +283,58 @@ for scenario in rxdrop txonly l2fwd; do
 done
 
 # --- 2. set-up time ---------------------------------------------------------
+# xsk_rs also runs with its UMEM in huge pages (xskbench -H,
+# XSK_RS_UMEM_HUGE_PAGES): the pages its 16 MiB area needs are added to the
+# default pool for the step and the old vm.nr_hugepages comes back after it,
+# and on any exit, under the lock file that tests/hugepages.rs and tests/c take.
+huge_old="" huge_lock_fd=""
+huge_reserve() {
+	local kb need free
+	kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+	[[ -n $kb ]] || { echo "bench: this kernel has no huge pages (no Hugepagesize in /proc/meminfo)" >&2; exit 1; }
+	need=$(((4096 * 4096 / 1024 + kb - 1) / kb))
+	exec {huge_lock_fd}>/run/xsk_rs-hugepages.lock
+	flock "$huge_lock_fd"
+	huge_old=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((huge_old + need)) >/proc/sys/vm/nr_hugepages
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [[ $free -lt $need ]]; then
+		echo "bench: vm.nr_hugepages $huge_old + $need gave only $free free huge pages (memory fragmented?)" >&2
+		exit 1
+	fi
+	echo "reserved $need huge pages of $kb kB for the set-up step (vm.nr_hugepages $huge_old -> $((huge_old + need)))"
+}
+huge_restore() {
+	[[ -n $huge_old ]] || return 0
+	echo "$huge_old" >/proc/sys/vm/nr_hugepages || echo "bench: could not restore vm.nr_hugepages to $huge_old" >&2
+	huge_old=""
+	[[ -z $huge_lock_fd ]] || exec {huge_lock_fd}>&-
+	huge_lock_fd=""
+}
+trap 'huge_restore; lib_cleanup' EXIT
+
 setup_runs=20
 $quick && setup_runs=3
 { step_on setup || step_on ipp; } && gen_start
+step_on setup && huge_reserve
 for mode in skb drv; do
 	step_on setup || break
 	echo "== set-up, $mode, $setup_runs runs each"
 	for ((r = 1; r <= setup_runs; r++)); do
-		for build in libxdp span; do
+		for build in libxdp span span-huge; do
 			# The kernel releases a closed socket's queue asynchronously; a
 			# library meeting it still busy (xsk_rs retries, libxdp fails and
 			# is rerun) would be timed unfairly, so each run finds it free.
 			sleep 0.5
-			measure "$r" "$build" setup -m "$mode"
+			if [[ $build == span-huge ]]; then
+				measure "$r" span setup -m "$mode" -H
+			else
+				measure "$r" "$build" setup -m "$mode"
+			fi
 		done
 	done
 done
+huge_restore
 
 # --- 3. instructions per packet (callgrind) ---------------------------------
 # Receiving scenarios process the 1024 frames the generator queued before the

@@ -96,6 +96,9 @@
 #define BENCH_LEND (BENCH_FILL_SIZE / 2)
 #define BENCH_BATCH_MAX 1024u
 
+/* -H: the UMEM area in huge pages (read by the backends' bk_open_umem). */
+static bool bk_huge_pages;
+
 #if defined(XSKBENCH_LIBXDP)
 #include "backend_libxdp.h"
 #elif defined(XSKBENCH_API_PKT)
@@ -179,7 +182,7 @@ static int usage(const char *why)
 	fprintf(stderr,
 		"xskbench: %s\n"
 		"usage: xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE] [-b BATCH]\n"
-		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]\n",
+		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c] [-H]\n",
 		why);
 	return 2;
 }
@@ -225,9 +228,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
 	o->scenario = (enum scenario)c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:c")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:cH")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
+		case 'H': bk_huge_pages = true; break;
 		case 'q':
 			if (!parse_int(optarg, 0, UINT32_MAX, &v))
 				return usage("-q takes a queue id");
@@ -674,9 +678,10 @@ static int run_setup(const struct opts *o)
 		poll(&pfd, 1, 1);
 	}
 	total_ms = ms_since(&t0);
-	printf("{\"kind\":\"setup\",\"lib\":\"%s\",\"api\":\"%s\",\"mode\":\"%s\",\"ms\":%.3f,\"umem_ms\":%.3f,"
-	       "\"socket_ms\":%.3f}\n",
-	       BENCH_LIB, BENCH_API, o->drv ? "drv" : "skb", total_ms, umem_ms, socket_ms);
+	printf("{\"kind\":\"setup\",\"lib\":\"%s\",\"api\":\"%s\",\"mode\":\"%s\",\"pages\":\"%s\",\"ms\":%.3f,"
+	       "\"umem_ms\":%.3f,\"socket_ms\":%.3f}\n",
+	       BENCH_LIB, BENCH_API, o->drv ? "drv" : "skb", bk_huge_pages ? "huge" : "base", total_ms, umem_ms,
+	       socket_ms);
 	bk_close(&b);
 	return 0;
 }

@@ -213,6 +213,23 @@
 #define XSK_RS_UMEM_UNALIGNED_CHUNKS (1 << 0)
 
 /**
+ * The area in huge pages of the default size (`MAP_HUGETLB`, from the pool
+ * `vm.nr_hugepages` reserves): fewer TLB misses, and a faster set-up (one
+ * page to fault in and pin per 2 MiB). `xsk_rs_umem_create` fails with
+ * -ENOMEM, saying how many pages the area needs and how to reserve them,
+ * when too few are free. Only for a library-owned area
+ * (`xsk_rs_umem_create`). For `xsk_rs_umem_config.flags`.
+ */
+#define XSK_RS_UMEM_HUGE_PAGES (1 << 1)
+
+/**
+ * With `XSK_RS_UMEM_HUGE_PAGES`: ordinary pages when too few huge pages are
+ * free (or the kernel has none), instead of -ENOMEM. For
+ * `xsk_rs_umem_config.flags`.
+ */
+#define XSK_RS_UMEM_HUGE_PAGES_FALLBACK (1 << 2)
+
+/**
  * The completion ring of a UMEM (application consumes addresses of sent frames).
  * Borrowed from its UMEM. Single consumer: one thread at a time may use it.
  */
@@ -369,6 +386,27 @@ typedef struct xsk_rs_xdp_config {
      * whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
      */
     uint32_t tx_budget;
+    /**
+     * 1 with `huge_page` 1: ordinary pages when too few huge pages are free
+     * (or the kernel has none), instead of -ENOMEM. 0 (default): no
+     * fallback. 1 without `huge_page` or any other value is -EINVAL.
+     */
+    uint32_t huge_page_fallback;
+    /**
+     * `SO_BUSY_POLL` in µs on each half's socket, as
+     * `xsk_rs_socket_config.busy_poll_usecs` (default 0: not set).
+     */
+    uint32_t busy_poll_usecs;
+    /**
+     * `SO_BUSY_POLL_BUDGET`, as `xsk_rs_socket_config.busy_poll_budget`
+     * (default 0: not set).
+     */
+    uint32_t busy_poll_budget;
+    /**
+     * 1: `SO_PREFER_BUSY_POLL`, as `xsk_rs_socket_config.prefer_busy_poll`
+     * (default 0: not set).
+     */
+    uint32_t prefer_busy_poll;
     /**
      * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
      * of padding, and a later version may give it a meaning with 0 as its
@@ -563,11 +601,29 @@ typedef struct xsk_rs_socket_config {
      */
     uint32_t tx_budget;
     /**
-     * Must be 0 (`xsk_rs_socket_config_init` sets it): it keeps the struct
-     * free of padding, and a later version may give it a meaning with 0 as
-     * its default.
+     * `SO_BUSY_POLL`: how long one receive, send or poll call on the socket
+     * may run the queue's NAPI poll itself, in µs. 0 (default): not set, the
+     * socket keeps the system's `net.core.busy_read`. Older kernels refuse
+     * a value above that without `CAP_NET_ADMIN` (-EPERM, and the message
+     * says so); Linux 6.18 does not. Busy polling
+     * needs a driver with NAPI (on veth: drv mode); README "Busy polling"
+     * says when it pays.
      */
-    uint32_t reserved;
+    uint32_t busy_poll_usecs;
+    /**
+     * `SO_BUSY_POLL_BUDGET`: packets one busy-poll round may process, up to
+     * 65535. 0 (default): not set, the kernel's 8. Raising it needs
+     * `CAP_NET_ADMIN` (-EPERM) and Linux 5.11 (-EOPNOTSUPP before).
+     */
+    uint32_t busy_poll_budget;
+    /**
+     * 1: `SO_PREFER_BUSY_POLL`, the application drives the queue's NAPI and
+     * the softirq stays out of its way while it polls (with the device's
+     * IRQ deferral, see README "Busy polling"). 0 (default): not
+     * set. Needs `CAP_NET_ADMIN` (-EPERM) and Linux 5.11 (-EOPNOTSUPP
+     * before); any other value is -EINVAL.
+     */
+    uint32_t prefer_busy_poll;
 } xsk_rs_socket_config;
 
 /**
@@ -624,7 +680,9 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t comp_size;
     /**
-     * 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
+     * `XSK_RS_UMEM_*` flags: `XSK_RS_UMEM_UNALIGNED_CHUNKS`, and for
+     * `xsk_rs_umem_create` `XSK_RS_UMEM_HUGE_PAGES` and
+     * `XSK_RS_UMEM_HUGE_PAGES_FALLBACK` (default 0).
      */
     uint32_t flags;
 } xsk_rs_umem_config;

@@ -13,6 +13,7 @@ use crate::xdp::{self, Attachment, XdpMode};
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// `XDP_COPY`: force copy mode.
@@ -53,6 +54,54 @@ pub struct SocketConfig {
     /// [`MIN_TX_BUDGET`]`..=tx_size` and needs a TX ring; a kernel without the
     /// option refuses it (`NotSupported`).
     pub tx_budget: u32,
+    /// Busy polling for this socket (`SO_BUSY_POLL`, `SO_PREFER_BUSY_POLL`,
+    /// `SO_BUSY_POLL_BUDGET`), set on it at creation; the default sets
+    /// nothing and leaves the system's `net.core.busy_read`.
+    pub busy_poll: BusyPoll,
+}
+
+/// Busy polling of one socket: a receive, send or poll call on it runs the
+/// device queue's NAPI poll in the calling thread, instead of waiting for the
+/// interrupt and softirq to do it. Each field left at its zero is not set.
+///
+/// It needs a NAPI context to poll, which the kernel learns from the packets
+/// the socket receives (or, in zero-copy mode, from the queue): a driver
+/// without NAPI (or veth in skb mode) gives busy polling nothing to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BusyPoll {
+    /// `SO_BUSY_POLL`: how long one call may busy-poll, in microseconds. The
+    /// socket starts with `net.core.busy_read`. Older kernels refuse a value
+    /// above the socket's current one without `CAP_NET_ADMIN` (`EPERM`, and
+    /// the message says so); Linux 6.18 takes any value from anyone.
+    pub usecs: u32,
+    /// `SO_BUSY_POLL_BUDGET`: packets one busy-poll round may process (the
+    /// kernel's default is 8), at most 65535. Raising it needs
+    /// `CAP_NET_ADMIN`, and Linux 5.11.
+    pub budget: u32,
+    /// `SO_PREFER_BUSY_POLL`: the application drives the queue's NAPI, and
+    /// the softirq stays out of its way while it keeps polling (with the
+    /// device's `napi_defer_hard_irqs` and `gro_flush_timeout` set: README
+    /// "Busy polling"). Needs `CAP_NET_ADMIN`, and Linux 5.11.
+    pub prefer: bool,
+}
+
+impl BusyPoll {
+    /// Whether anything is asked for.
+    pub fn is_set(&self) -> bool {
+        *self != BusyPoll::default()
+    }
+
+    /// Checks the budget's range.
+    pub fn validate(&self) -> Result<()> {
+        if self.budget > u16::MAX as u32 {
+            return Err(Error::invalid(format!(
+                "busy poll budget {} is above the kernel's most, {}",
+                self.budget,
+                u16::MAX
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for SocketConfig {
@@ -77,11 +126,14 @@ impl SocketConfig {
             bind_flags: BIND_NEED_WAKEUP,
             xdp_mode: XdpMode::Auto,
             tx_budget: 0,
+            busy_poll: BusyPoll::default(),
         })
     }
 
-    /// Checks ring sizes, flags and TX budget, naming the bad value.
+    /// Checks ring sizes, flags, TX budget and busy polling, naming the bad
+    /// value.
     pub fn validate(&self) -> Result<()> {
+        self.busy_poll.validate()?;
         check_ring_size("rx ring", self.rx_size, true)?;
         check_ring_size("tx ring", self.tx_size, true)?;
         if self.rx_size == 0 && self.tx_size == 0 {
@@ -182,6 +234,9 @@ pub struct Socket {
     queue_id: u32,
     bound: Bound,
     owner: Owner,
+    /// The last `SO_BUSY_POLL_BUDGET` set through this socket (0: none): the
+    /// kernel has no getsockopt for it.
+    busy_poll_budget: AtomicU32,
 }
 
 impl Socket {
@@ -230,7 +285,22 @@ impl Socket {
         // From here on, Drop undoes everything.
         let (rx, tx) = (rx.map(UnsafeCell::new), tx.map(UnsafeCell::new));
         let pool = ManuallyDrop::new(pool);
-        let sock = Socket { rx, tx, fd, xdp, pool, umem: shared, dev, queue_id, bound, owner: Owner::current() };
+        let sock = Socket {
+            rx,
+            tx,
+            fd,
+            xdp,
+            pool,
+            umem: shared,
+            dev,
+            queue_id,
+            bound,
+            owner: Owner::current(),
+            busy_poll_budget: AtomicU32::new(0),
+        };
+        if cfg.busy_poll.is_set() {
+            sock.set_busy_poll(&cfg.busy_poll)?;
+        }
         if let Some(x) = &sock.xdp {
             x.insert(queue_id, sock.fd())?;
         }
@@ -419,6 +489,91 @@ impl Socket {
     /// socket on a UMEM, the first socket's for every later one.
     pub fn bind_flags(&self) -> u32 {
         self.bound.flags
+    }
+
+    /// Sets the socket's busy polling: each field of `bp` that is not zero
+    /// (for `prefer`, true); the others keep their values. `EOPNOTSUPP`
+    /// (naming Linux 5.11) for a budget or preference on a kernel without
+    /// them; `EPERM`, saying which capability or sysctl it takes, when the
+    /// kernel refuses the caller.
+    pub fn set_busy_poll(&self, bp: &BusyPoll) -> Result<()> {
+        self.owner.check("set busy poll")?;
+        bp.validate()?;
+        let ctx = format!("busy poll on {} queue {}", self.dev.name, self.queue_id);
+        if bp.prefer || bp.budget != 0 {
+            crate::features::Feature::PreferBusyPoll.require(&ctx)?;
+        }
+        let set = |opt: libc::c_int, name: &str, v: u32, eperm: &dyn Fn() -> String| -> Result<()> {
+            let v = v as libc::c_int;
+            // SAFETY: v is a live c_int and the length is its size.
+            let rc = unsafe {
+                libc::setsockopt(
+                    self.fd(),
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&v as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            match (rc, errno()) {
+                (0, _) => Ok(()),
+                (_, libc::EPERM) => Err(Error::from_errno(format!("{ctx}: set {name} {v}: {}", eperm()), libc::EPERM)),
+                (_, e) => Err(Error::from_errno(format!("{ctx}: set {name} {v}"), e)),
+            }
+        };
+        if bp.usecs != 0 {
+            let now = self.busy_poll()?.usecs;
+            set(libc::SO_BUSY_POLL, "SO_BUSY_POLL", bp.usecs, &|| {
+                format!(
+                    "a value above the socket's {now} µs (net.core.busy_read) needs CAP_NET_ADMIN; run with it, \
+                     or raise the default with `sysctl net.core.busy_read={}`",
+                    bp.usecs
+                )
+            })?;
+        }
+        if bp.budget != 0 {
+            let now = self.busy_poll()?.budget;
+            set(libc::SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET", bp.budget, &|| {
+                format!("a budget above the socket's {now} needs CAP_NET_ADMIN")
+            })?;
+            self.busy_poll_budget.store(bp.budget, Ordering::Relaxed);
+        }
+        if bp.prefer {
+            set(libc::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL", 1, &|| {
+                "preferring busy polling needs CAP_NET_ADMIN".into()
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The socket's busy polling: `SO_BUSY_POLL` in µs and
+    /// `SO_PREFER_BUSY_POLL` as the kernel holds them (`getsockopt`; the
+    /// latter reads false on a kernel before 5.11), and the budget last set
+    /// through this socket (0: none, the kernel's 8), since the kernel has no
+    /// getsockopt for `SO_BUSY_POLL_BUDGET`.
+    pub fn busy_poll(&self) -> Result<BusyPoll> {
+        self.owner.check("get busy poll")?;
+        let get = |opt: libc::c_int, name: &str| -> Result<u32> {
+            let mut v: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: v and len are live and len is v's size.
+            let rc = unsafe {
+                libc::getsockopt(self.fd(), libc::SOL_SOCKET, opt, (&mut v as *mut libc::c_int).cast(), &mut len)
+            };
+            match (rc, errno()) {
+                (0, _) => Ok(v as u32),
+                (_, libc::ENOPROTOOPT) if opt != libc::SO_BUSY_POLL => Ok(0),
+                (_, e) => Err(Error::from_errno(
+                    format!("busy poll on {} queue {}: get {name}", self.dev.name, self.queue_id),
+                    e,
+                )),
+            }
+        };
+        Ok(BusyPoll {
+            usecs: get(libc::SO_BUSY_POLL, "SO_BUSY_POLL")?,
+            budget: self.busy_poll_budget.load(Ordering::Relaxed),
+            prefer: get(libc::SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL")? != 0,
+        })
     }
 
     /// Inserts this socket into a caller-owned XSKMAP at its queue id (for

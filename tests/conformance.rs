@@ -158,6 +158,7 @@ impl Setup {
                 bind_flags: BIND_NEED_WAKEUP,
                 xdp_mode: mode,
                 tx_budget: 0,
+                busy_poll: Default::default(),
             },
             queue: 0,
             lend: FRAMES / 2,

@@ -174,7 +174,7 @@ proptest! {
         // Often right at the TX ring's size, where the upper limit sits.
         let tx_budget = near_tx.map_or(budget, |d| (tx as i64 + d).clamp(0, u32::MAX as i64) as u32);
         let xdp_mode = XdpMode::try_from(mode).unwrap();
-        let c = SocketConfig { rx_size: rx, tx_size: tx, bind_flags, xdp_mode, tx_budget };
+        let c = SocketConfig { rx_size: rx, tx_size: tx, bind_flags, xdp_mode, tx_budget, busy_poll: Default::default() };
         let want = socket_violations(rx, tx, bind_flags, tx_budget);
         match c.validate() {
             Ok(()) => prop_assert!(want.is_empty(), "accepted {c:?} despite {want:?}"),
@@ -387,12 +387,13 @@ fn raw_config(field_words: usize) -> impl Strategy<Value = RawConfig> {
     (sz_value(), fields, tail).prop_map(|(sz, fields, tail)| RawConfig { sz, fields, tail })
 }
 
-/// A raw socket config whose last word, `reserved`, is 0 half the time, so
-/// that the fields before it are judged too and not just the reserved word.
+/// A raw socket config whose busy-poll words (usecs, budget, prefer) are 0
+/// half the time, so that the fields before them are judged too and not just
+/// the budget and the preference, which random words almost always break.
 fn socket_raw_config() -> impl Strategy<Value = RawConfig> {
-    (raw_config(6), any::<bool>()).prop_map(|(mut raw, zero)| {
+    (raw_config(8), any::<bool>()).prop_map(|(mut raw, zero)| {
         if zero {
-            raw.fields[20..24].fill(0);
+            raw.fields[20..32].fill(0);
         }
         raw
     })
@@ -493,8 +494,11 @@ fn socket_create_reads_the_config_within_sz() {
             if e.xdp_mode > 3 {
                 want.push(format!("XDP mode {}", e.xdp_mode));
             }
-            if e.reserved != 0 {
-                want.push(format!("reserved is {:#x}", e.reserved));
+            if e.prefer_busy_poll > 1 {
+                want.push(format!("prefer_busy_poll is {}", e.prefer_busy_poll));
+            }
+            if e.busy_poll_budget > u16::MAX as u32 {
+                want.push(format!("busy poll budget {}", e.busy_poll_budget));
             }
             if want.is_empty() {
                 prop_assert_eq!(rc, -libc::ENODEV, "{}", msg);

@@ -7,7 +7,9 @@
 //! and vm.nr_overcommit_hugepages at 0 so that no surplus pages blur the
 //! counts) through a [`Pool`] guard, which restores both on drop, also when
 //! the test fails. The guard holds a lock, so the tests of this binary take
-//! turns with the pool; nothing else in the repository uses huge pages.
+//! turns with the pool. Other processes that set the pool (the C tests'
+//! huge page rows, bench/run.sh) take the same lock file, [`POOL_LOCK_FILE`],
+//! with flock(2).
 
 mod common;
 
@@ -16,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig};
-use xsk_rs::umem::{Umem, UmemConfig};
+use xsk_rs::umem::{Pages, Umem, UmemConfig};
 use xsk_rs::xdp::XdpMode;
 
 const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
@@ -45,6 +47,24 @@ fn write_sysctl(path: &str, value: u64) -> std::io::Result<()> {
 
 /// Serialises the tests that set the pool.
 static POOL_LOCK: Mutex<()> = Mutex::new(());
+/// Serialises them with other processes that set the pool (tests/c's huge
+/// page rows take it too).
+const POOL_LOCK_FILE: &str = "/run/xsk_rs-hugepages.lock";
+
+/// An exclusive flock on [`POOL_LOCK_FILE`], released when the fd closes.
+fn lock_across_processes() -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(POOL_LOCK_FILE)
+        .unwrap_or_else(|e| panic!("open {POOL_LOCK_FILE}: {e}"));
+    // SAFETY: flock on our own open fd.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {POOL_LOCK_FILE}: {}", std::io::Error::last_os_error());
+    f
+}
 
 /// The default huge page pool as one test set it; the old sizes come back on
 /// drop.
@@ -53,6 +73,9 @@ struct Pool {
     old_overcommit: u64,
     /// HugePages_Free once set: what the test's UMEMs give back.
     free: u64,
+    // Dropped after Drop::drop restored the pool: the file lock first, then
+    // the mutex (fields drop in order).
+    _file_lock: std::fs::File,
     _lock: MutexGuard<'static, ()>,
 }
 
@@ -65,8 +88,10 @@ impl Pool {
             common::cannot_run(&format!("no {NR_HUGEPAGES}: this kernel has no huge pages (CONFIG_HUGETLB_PAGE)"));
             return None;
         }
+        let file_lock = lock_across_processes();
         // From here on a panic drops the guard, which restores both values.
         let mut pool = Pool {
+            _file_lock: file_lock,
             old_pages: read_sysctl(NR_HUGEPAGES),
             old_overcommit: read_sysctl(NR_OVERCOMMIT),
             free: 0,
@@ -357,6 +382,7 @@ fn an_empty_pool_is_enomem_naming_nr_hugepages() {
         format!("the area needs {pages} and 0 are available"),
         format!("vm.nr_hugepages={}", total + pages),
         NR_HUGEPAGES.to_string(),
+        "fall back to ordinary pages (Rust: Pages::HugeOrBase".to_string(),
     ] {
         assert!(msg.contains(&want), "{want:?} missing from: {msg}");
     }
@@ -408,4 +434,69 @@ fn a_packet_layer_socket_in_huge_pages_echoes() {
     }
     drop((tx, rx));
     wait_free(before, "after the packet-layer socket is gone");
+}
+
+/// `Pages::HugeOrBase` takes huge pages when the pool has them, and with an
+/// empty pool falls back to ordinary pages that still carry packets byte
+/// for byte; the packet layer's `huge_page_fallback` does the same.
+#[test]
+fn the_fallback_takes_ordinary_pages_when_none_are_free() {
+    if !common::require_root() {
+        return;
+    }
+    let cfg = hugepage_umem();
+    let pages = pages_for(&cfg);
+    {
+        let Some(_pool) = Pool::set(pages) else { return };
+        let before = meminfo("HugePages_Free");
+        let umem = Umem::with_pages(&cfg, Pages::HugeOrBase).expect("huge pages are free");
+        assert!(umem.huge_pages(), "the pool had {pages} free pages");
+        assert_eq!(meminfo("HugePages_Free"), before - pages);
+        assert_eq!(smaps_of(umem.area()).1 as usize * 1024, huge_page_size());
+        drop(umem);
+        wait_free(before, "after the fallback UMEM in huge pages is gone");
+    }
+
+    let Some(_pool) = Pool::set(0) else { return };
+    assert_eq!(Pool::available(), 0);
+    let pair = VethPair::new();
+    let (mut umem, mut sock) = pair.run_in_a(|| {
+        let umem = Umem::with_pages(&cfg, Pages::HugeOrBase).expect("the fallback to ordinary pages");
+        let sock = Socket::new("veth0", 0, &umem, &SocketConfig { xdp_mode: XdpMode::Drv, ..Default::default() })
+            .expect("socket on the fallback umem");
+        (umem, sock)
+    });
+    assert!(!umem.huge_pages(), "no huge page was free");
+    // SAFETY: sysconf has no preconditions.
+    let base_kb = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64 / 1024;
+    assert_eq!(smaps_of(umem.area()), (FRAMES as u64 * FRAME_SIZE as u64 / 1024, base_kb), "ordinary pages");
+    let lend: Vec<u64> = (0..RX_FRAMES).map(|i| umem.frame_addr(i)).collect();
+    assert_eq!(umem.fill().put(&lend), RX_FRAMES);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent = varied_frames(PACKETS);
+    for f in &sent {
+        peer.send(f).unwrap();
+    }
+    let got = common::recv_test_frames(&mut umem, &mut sock, sent.len(), Duration::from_secs(5));
+    assert_eq!(got, sent, "received on the fallback umem");
+    drop((sock, umem));
+
+    // The packet layer: huge_page with huge_page_fallback.
+    let cfg = xsk_rs::XdpConfig {
+        huge_page: Some(true),
+        huge_page_fallback: Some(true),
+        rx_frames: Some(256),
+        tx_frames: Some(256),
+        xdp_mode: Some(XdpMode::Skb),
+        ..Default::default()
+    };
+    let (tx, rx) =
+        pair.run_in_a(move || xsk_rs::create_bi_socket_by_name("veth0", 0, Some(cfg)).expect("bi socket, fallback"));
+    drop((tx, rx));
+    let Err(e) = pair.run_in_a(move || {
+        xsk_rs::create_bi_socket_by_name("veth0", 0, Some(xsk_rs::XdpConfig { huge_page_fallback: None, ..cfg }))
+    }) else {
+        panic!("no huge pages and no fallback, yet a socket");
+    };
+    assert_eq!(e.errno(), libc::ENOMEM, "{e}");
 }

@@ -32,6 +32,7 @@ const TX_ONLY: SocketConfig = SocketConfig {
     bind_flags: xsk_rs::socket::BIND_NEED_WAKEUP,
     xdp_mode: XdpMode::Auto,
     tx_budget: 0,
+    busy_poll: xsk_rs::socket::BusyPoll { usecs: 0, budget: 0, prefer: false },
 };
 
 const RX_ONLY: SocketConfig = SocketConfig { rx_size: 64, tx_size: 0, ..TX_ONLY };

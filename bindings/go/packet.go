@@ -39,7 +39,14 @@ type XDPConfig struct {
 	Copy, Zerocopy bool
 	NoNeedWakeup   bool   // bind without XDP_USE_NEED_WAKEUP
 	HugePage       bool   // the UMEM in huge pages (MAP_HUGETLB)
-	TxBudget       uint32 // most TX descriptors one kick sends in copy mode; 0 means the library's default
+	// HugePageFallback, with HugePage: ordinary pages when too few huge
+	// pages are free, instead of ENOMEM.
+	HugePageFallback bool
+	TxBudget         uint32 // most TX descriptors one kick sends in copy mode; 0 means the library's default
+	// Busy polling of each half's socket, as SocketConfig's fields.
+	BusyPollUsecs  uint32
+	BusyPollBudget uint32
+	PreferBusyPoll bool
 }
 
 // cConfig fills the C config: xsk_rs_xdp_config_init's defaults, then every
@@ -76,6 +83,14 @@ func (cfg *XDPConfig) cConfig(op string) (C.struct_xsk_rs_xdp_config, error) {
 	}
 	if cfg.HugePage {
 		c.huge_page = 1
+	}
+	if cfg.HugePageFallback {
+		c.huge_page_fallback = 1
+	}
+	set(&c.busy_poll_usecs, cfg.BusyPollUsecs)
+	set(&c.busy_poll_budget, cfg.BusyPollBudget)
+	if cfg.PreferBusyPoll {
+		c.prefer_busy_poll = 1
 	}
 	return c, nil
 }

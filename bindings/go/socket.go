@@ -31,6 +31,14 @@ type SocketConfig struct {
 	// size. A kernel without the option refuses a non-zero value with
 	// EOPNOTSUPP.
 	TxBudget uint32
+	// Busy polling of the socket (SO_BUSY_POLL in µs, SO_BUSY_POLL_BUDGET,
+	// SO_PREFER_BUSY_POLL), set at creation; zero values set nothing. A
+	// budget or PreferBusyPoll needs CAP_NET_ADMIN (EPERM) and Linux 5.11
+	// (EOPNOTSUPP). See xsk_rs.h, xsk_rs_socket_config, and README "Busy
+	// polling".
+	BusyPollUsecs  uint32
+	BusyPollBudget uint32
+	PreferBusyPoll bool
 }
 
 // Socket is an AF_XDP socket bound to one queue of one interface. See the
@@ -86,6 +94,11 @@ func NewSocket(ifname string, queue uint32, umem *Umem, cfg SocketConfig) (*Sock
 	c.bind_flags = C.uint32_t(flags)
 	c.xdp_mode = C.uint32_t(cfg.XDPMode)
 	c.tx_budget = C.uint32_t(cfg.TxBudget)
+	c.busy_poll_usecs = C.uint32_t(cfg.BusyPollUsecs)
+	c.busy_poll_budget = C.uint32_t(cfg.BusyPollBudget)
+	if cfg.PreferBusyPoll {
+		c.prefer_busy_poll = 1
+	}
 	cname := C.CString(ifname)
 	defer C.free(unsafe.Pointer(cname))
 	r := C.xskrs_go_socket_create(cname, C.uint32_t(queue), umem.h, c)

@@ -17,7 +17,7 @@ type UmemConfig struct {
 	FrameHeadroom uint32 // bytes left free before received data; below FrameSize-256
 	FillSize      uint32 // fill ring entries, a power of two; lend the kernel at most half as many frames (see Lending)
 	CompSize      uint32 // completion ring entries, a power of two
-	Flags         uint32 // 0 or UmemUnalignedChunks
+	Flags         uint32 // UmemUnalignedChunks, UmemHugePages, UmemHugePagesFallback
 }
 
 // Lending returns a UmemConfig and a SocketConfig whose rings let frames

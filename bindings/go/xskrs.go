@@ -131,6 +131,15 @@ const TxBudgetMin uint32 = C.XSK_RS_TX_BUDGET_MIN
 // offset in bits 48-63, which Frame and FrameStart understand.
 const UmemUnalignedChunks uint32 = C.XSK_RS_UMEM_UNALIGNED_CHUNKS
 
+// UmemHugePages is the UmemConfig.Flags bit for an area in huge pages
+// (MAP_HUGETLB, from the pool vm.nr_hugepages reserves; ENOMEM, saying how
+// to reserve them, when too few are free). UmemHugePagesFallback with it:
+// ordinary pages instead of ENOMEM.
+const (
+	UmemHugePages         uint32 = C.XSK_RS_UMEM_HUGE_PAGES
+	UmemHugePagesFallback uint32 = C.XSK_RS_UMEM_HUGE_PAGES_FALLBACK
+)
+
 // Events for (*Socket).Poll.
 const (
 	PollIn  int16 = C.POLLIN

@@ -145,7 +145,8 @@ class LibraryTests(Base):
             "xsk_rs_xdp_config": xsk_rs.XdpConfig, "xsk_rs_pkt": xsk_rs.Pkt, "xsk_rs_buf": xsk_rs.Buf,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
-                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "ERR_PANIC"]
+                  "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "UMEM_HUGE_PAGES",
+                  "UMEM_HUGE_PAGES_FALLBACK", "ERR_PANIC"]
         lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "%s"' % self.header,
                  "int main(void) {"]
         expect = []
@@ -196,9 +197,10 @@ class LibraryTests(Base):
         self.assertEqual((u.sz, u.frame_count, u.frame_size, u.frame_headroom, u.fill_size, u.comp_size, u.flags),
                          (ctypes.sizeof(xsk_rs.UmemConfig), 4096, 2048, 0, 8192, 4096, 0))
         s = xsk_rs._config(xsk_rs.SocketConfig, lib.xsk_rs_socket_config_init, {"rx_size": 0})
-        self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.reserved),
+        self.assertEqual((s.sz, s.rx_size, s.tx_size, s.bind_flags, s.xdp_mode, s.tx_budget, s.busy_poll_usecs,
+                          s.busy_poll_budget, s.prefer_busy_poll),
                          (ctypes.sizeof(xsk_rs.SocketConfig), 0, 4096, xsk_rs.BIND_NEED_WAKEUP,
-                          xsk_rs.XDP_MODE_AUTO, 0, 0))
+                          xsk_rs.XDP_MODE_AUTO, 0, 0, 0, 0))
 
     def test_lending(self):
         u, s = xsk_rs.lending(1000)

@@ -80,7 +80,8 @@ import warnings
 
 __all__ = [
     "XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE",
-    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "TX_BUDGET_MIN", "ERR_PANIC",
+    "BIND_COPY", "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "UMEM_UNALIGNED_CHUNKS", "UMEM_HUGE_PAGES",
+    "UMEM_HUGE_PAGES_FALLBACK", "TX_BUDGET_MIN", "ERR_PANIC",
     "POLLIN", "POLLOUT", "Desc", "UmemConfig", "SocketConfig", "Stats",
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
     "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
@@ -101,6 +102,8 @@ BIND_NEED_WAKEUP = 1 << 3
 TX_BUDGET_MIN = 32
 ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
+UMEM_HUGE_PAGES = 1 << 1  # UmemConfig.flags: the area in huge pages (vm.nr_hugepages)
+UMEM_HUGE_PAGES_FALLBACK = 1 << 2  # with UMEM_HUGE_PAGES: ordinary pages when none are free
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
 
@@ -135,7 +138,9 @@ class SocketConfig(ctypes.Structure):
         ("bind_flags", ctypes.c_uint32),
         ("xdp_mode", ctypes.c_uint32),
         ("tx_budget", ctypes.c_uint32),
-        ("reserved", ctypes.c_uint32),
+        ("busy_poll_usecs", ctypes.c_uint32),
+        ("busy_poll_budget", ctypes.c_uint32),
+        ("prefer_busy_poll", ctypes.c_uint32),
     ]
 
 
@@ -169,6 +174,10 @@ class XdpConfig(ctypes.Structure):
         ("need_wakeup", ctypes.c_int32),
         ("huge_page", ctypes.c_uint32),
         ("tx_budget", ctypes.c_uint32),
+        ("huge_page_fallback", ctypes.c_uint32),
+        ("busy_poll_usecs", ctypes.c_uint32),
+        ("busy_poll_budget", ctypes.c_uint32),
+        ("prefer_busy_poll", ctypes.c_uint32),
         ("reserved", ctypes.c_uint32),
     ]
 
@@ -722,18 +731,23 @@ class Socket(_Closing):
     tx_budget is the most TX descriptors one kick sends in copy mode (Linux 6.17,
     XDP_MAX_TX_SKB_BUDGET): 0 for the library's default (currently the whole TX
     ring), else TX_BUDGET_MIN (32) to tx_size; a kernel without the option refuses
-    a non-zero value with EOPNOTSUPP. The
+    a non-zero value with EOPNOTSUPP. busy_poll_usecs (SO_BUSY_POLL),
+    busy_poll_budget (SO_BUSY_POLL_BUDGET) and prefer_busy_poll
+    (SO_PREFER_BUSY_POLL, True/False) set busy polling at creation; None or 0
+    sets nothing (README "Busy polling"). The
     interface is looked up in the calling thread's network namespace, which must
     be the one the Umem was created in."""
 
     def __init__(self, ifname, queue, umem, rx_size=None, tx_size=None, bind_flags=None, xdp_mode=None,
-                 tx_budget=None):
+                 tx_budget=None, busy_poll_usecs=None, busy_poll_budget=None, prefer_busy_poll=None):
         self._h = None
         if not isinstance(umem, Umem):
             raise TypeError("xsk_rs: Socket needs a Umem, not %s" % type(umem).__name__)
         lib = _L()
         cfg = _config(SocketConfig, lib.xsk_rs_socket_config_init, dict(
-            rx_size=rx_size, tx_size=tx_size, bind_flags=bind_flags, xdp_mode=xdp_mode, tx_budget=tx_budget))
+            rx_size=rx_size, tx_size=tx_size, bind_flags=bind_flags, xdp_mode=xdp_mode, tx_budget=tx_budget,
+            busy_poll_usecs=busy_poll_usecs, busy_poll_budget=busy_poll_budget,
+            prefer_busy_poll=None if prefer_busy_poll is None else int(bool(prefer_busy_poll))))
         h = _SOCK()
         name = os.fsencode(ifname)
         _check(lib.xsk_rs_socket_create(ctypes.byref(h), name, queue, umem._handle(), ctypes.byref(cfg)))
@@ -888,7 +902,7 @@ class Socket(_Closing):
 # library owns the UMEM and its frames, and no frame address reaches Python.
 
 _XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
-_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page")  # True/False; None keeps the default
+_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll")  # True/False; None keeps the default
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
 _WAIT_SLICE_MS = 200
@@ -1069,8 +1083,10 @@ class TxSocket(_Half):
     comp_size (ring entries; by default derived from the frame counts),
     xdp_mode (XDP_MODE_*, default XDP_MODE_AUTO), zero_copy (True, False, or
     None for the kernel's choice), need_wakeup (default True), huge_page
-    (default False), tx_budget (most descriptors one kick sends in copy mode;
-    0: the library's default). A geometry that could strand frames is refused
+    (default False), huge_page_fallback (with huge_page: ordinary pages when
+    too few huge pages are free, default False), tx_budget (most descriptors
+    one kick sends in copy mode; 0: the library's default), busy_poll_usecs,
+    busy_poll_budget and prefer_busy_poll (busy polling, as for Socket). A geometry that could strand frames is refused
     with OSError(EINVAL) naming the rule; an unknown keyword is a TypeError.
 
     One thread at a time per half; the two halves of a BiSocket may run on

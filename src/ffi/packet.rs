@@ -122,6 +122,19 @@ pub struct xsk_rs_xdp_config {
     /// Most TX descriptors one kick sends in copy mode: 0 (default) for the
     /// whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
     pub tx_budget: u32,
+    /// 1 with `huge_page` 1: ordinary pages when too few huge pages are free
+    /// (or the kernel has none), instead of -ENOMEM. 0 (default): no
+    /// fallback. 1 without `huge_page` or any other value is -EINVAL.
+    pub huge_page_fallback: u32,
+    /// `SO_BUSY_POLL` in µs on each half's socket, as
+    /// `xsk_rs_socket_config.busy_poll_usecs` (default 0: not set).
+    pub busy_poll_usecs: u32,
+    /// `SO_BUSY_POLL_BUDGET`, as `xsk_rs_socket_config.busy_poll_budget`
+    /// (default 0: not set).
+    pub busy_poll_budget: u32,
+    /// 1: `SO_PREFER_BUSY_POLL`, as `xsk_rs_socket_config.prefer_busy_poll`
+    /// (default 0: not set).
+    pub prefer_busy_poll: u32,
     /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
     /// of padding, and a later version may give it a meaning with 0 as its
     /// default.
@@ -143,6 +156,10 @@ impl SizedConfig for xsk_rs_xdp_config {
         need_wakeup: i32,
         huge_page: u32,
         tx_budget: u32,
+        huge_page_fallback: u32,
+        busy_poll_usecs: u32,
+        busy_poll_budget: u32,
+        prefer_busy_poll: u32,
         reserved: u32,
     });
     fn defaults() -> Self {
@@ -161,6 +178,10 @@ impl SizedConfig for xsk_rs_xdp_config {
             need_wakeup: 1,
             huge_page: 0,
             tx_budget: 0,
+            huge_page_fallback: 0,
+            busy_poll_usecs: 0,
+            busy_poll_budget: 0,
+            prefer_busy_poll: 0,
             reserved: 0,
         }
     }
@@ -203,6 +224,10 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             comp_size: or_default(c.comp_size),
             xdp_mode: Some(XdpMode::try_from(c.xdp_mode)?),
             tx_budget: or_default(c.tx_budget),
+            huge_page_fallback: flag("huge_page_fallback", c.huge_page_fallback.into(), None)?,
+            busy_poll_usecs: or_default(c.busy_poll_usecs),
+            busy_poll_budget: or_default(c.busy_poll_budget),
+            prefer_busy_poll: flag("prefer_busy_poll", c.prefer_busy_poll.into(), None)?,
         })
     }
 }
@@ -1086,7 +1111,9 @@ mod tests {
     /// `XdpConfig::default()` resolves.
     #[test]
     fn config_defaults_are_the_rust_defaults() {
-        assert_eq!(std::mem::size_of::<xsk_rs_xdp_config>(), 64);
+        assert_eq!(std::mem::size_of::<xsk_rs_xdp_config>(), 80);
+        // huge_page_fallback took the old `reserved` word (0: no fallback).
+        assert_eq!(std::mem::offset_of!(xsk_rs_xdp_config, huge_page_fallback), 60);
         let c = XdpConfig::try_from(xsk_rs_xdp_config::defaults()).unwrap();
         let d = XdpConfig::default();
         for dir in [Direction::Tx, Direction::Rx, Direction::Both] {
@@ -1113,5 +1140,20 @@ mod tests {
         assert!(bad(xsk_rs_xdp_config { huge_page: 7, ..d }).contains("huge_page is 7"));
         assert!(bad(xsk_rs_xdp_config { xdp_mode: 9, ..d }).contains("XDP mode 9"));
         assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
+        assert!(bad(xsk_rs_xdp_config { huge_page_fallback: 2, ..d }).contains("huge_page_fallback is 2"));
+        assert!(bad(xsk_rs_xdp_config { prefer_busy_poll: 3, ..d }).contains("prefer_busy_poll is 3"));
+        let c = ok(xsk_rs_xdp_config {
+            huge_page: 1,
+            huge_page_fallback: 1,
+            busy_poll_usecs: 20,
+            busy_poll_budget: 64,
+            prefer_busy_poll: 1,
+            ..d
+        });
+        let plan = c.plan(Direction::Both).unwrap();
+        assert_eq!(plan.pages, crate::umem::Pages::HugeOrBase);
+        assert_eq!(plan.sock.busy_poll, crate::socket::BusyPoll { usecs: 20, budget: 64, prefer: true });
+        let lone = ok(xsk_rs_xdp_config { huge_page_fallback: 1, ..d }).plan(Direction::Both).unwrap_err();
+        assert!(lone.to_string().contains("huge_page_fallback without huge_page"), "{lone}");
     }
 }

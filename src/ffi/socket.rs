@@ -5,7 +5,7 @@ use super::{
     c_str, config_fields, fail, ffi_guard, fields_tile, init_config, misuse, null_handle, read_config, refuse, status,
     xsk_rs_umem, SizedConfig,
 };
-use crate::socket::{Socket, SocketConfig, Stats};
+use crate::socket::{BusyPoll, Socket, SocketConfig, Stats};
 use crate::xdp::XdpMode;
 use std::ffi::{c_char, c_int, c_short};
 
@@ -85,10 +85,24 @@ pub struct xsk_rs_socket_config {
     /// a TX ring; anything else is refused with -EINVAL, and a kernel without
     /// the option refuses any non-zero value with -EOPNOTSUPP.
     pub tx_budget: u32,
-    /// Must be 0 (`xsk_rs_socket_config_init` sets it): it keeps the struct
-    /// free of padding, and a later version may give it a meaning with 0 as
-    /// its default.
-    pub reserved: u32,
+    /// `SO_BUSY_POLL`: how long one receive, send or poll call on the socket
+    /// may run the queue's NAPI poll itself, in µs. 0 (default): not set, the
+    /// socket keeps the system's `net.core.busy_read`. Older kernels refuse
+    /// a value above that without `CAP_NET_ADMIN` (-EPERM, and the message
+    /// says so); Linux 6.18 does not. Busy polling
+    /// needs a driver with NAPI (on veth: drv mode); README "Busy polling"
+    /// says when it pays.
+    pub busy_poll_usecs: u32,
+    /// `SO_BUSY_POLL_BUDGET`: packets one busy-poll round may process, up to
+    /// 65535. 0 (default): not set, the kernel's 8. Raising it needs
+    /// `CAP_NET_ADMIN` (-EPERM) and Linux 5.11 (-EOPNOTSUPP before).
+    pub busy_poll_budget: u32,
+    /// 1: `SO_PREFER_BUSY_POLL`, the application drives the queue's NAPI and
+    /// the softirq stays out of its way while it polls (with the device's
+    /// IRQ deferral, see README "Busy polling"). 0 (default): not
+    /// set. Needs `CAP_NET_ADMIN` (-EPERM) and Linux 5.11 (-EOPNOTSUPP
+    /// before); any other value is -EINVAL.
+    pub prefer_busy_poll: u32,
 }
 
 impl SizedConfig for xsk_rs_socket_config {
@@ -98,7 +112,9 @@ impl SizedConfig for xsk_rs_socket_config {
         bind_flags: u32,
         xdp_mode: u32,
         tx_budget: u32,
-        reserved: u32,
+        busy_poll_usecs: u32,
+        busy_poll_budget: u32,
+        prefer_busy_poll: u32,
     });
     fn defaults() -> Self {
         let d = SocketConfig::default();
@@ -109,7 +125,9 @@ impl SizedConfig for xsk_rs_socket_config {
             bind_flags: d.bind_flags,
             xdp_mode: d.xdp_mode as u32,
             tx_budget: d.tx_budget,
-            reserved: 0,
+            busy_poll_usecs: d.busy_poll.usecs,
+            busy_poll_budget: d.busy_poll.budget,
+            prefer_busy_poll: d.busy_poll.prefer.into(),
         }
     }
 }
@@ -119,18 +137,18 @@ const _: () = assert!(fields_tile(xsk_rs_socket_config::FIELDS, std::mem::size_o
 impl TryFrom<xsk_rs_socket_config> for SocketConfig {
     type Error = crate::Error;
     fn try_from(c: xsk_rs_socket_config) -> crate::Result<Self> {
-        if c.reserved != 0 {
-            return Err(crate::Error::invalid(format!(
-                "config field reserved is {:#x}; it must be 0 (xsk_rs_socket_config_init sets it)",
-                c.reserved
-            )));
-        }
+        let prefer = match c.prefer_busy_poll {
+            0 => false,
+            1 => true,
+            v => return Err(crate::Error::invalid(format!("config field prefer_busy_poll is {v}; give 0 or 1"))),
+        };
         Ok(SocketConfig {
             rx_size: c.rx_size,
             tx_size: c.tx_size,
             bind_flags: c.bind_flags,
             xdp_mode: XdpMode::try_from(c.xdp_mode)?,
             tx_budget: c.tx_budget,
+            busy_poll: BusyPoll { usecs: c.busy_poll_usecs, budget: c.busy_poll_budget, prefer },
         })
     }
 }
@@ -603,20 +621,25 @@ mod tests {
     #[test]
     fn tx_budget_is_appended_and_optional() {
         use super::super::read_config;
-        assert_eq!(std::mem::size_of::<xsk_rs_socket_config>(), 32);
+        assert_eq!(std::mem::size_of::<xsk_rs_socket_config>(), 40);
         assert_eq!(std::mem::offset_of!(xsk_rs_socket_config, tx_budget), 24);
         let mut old = xsk_rs_socket_config::defaults();
         old.sz = 24;
         old.tx_budget = 7;
-        old.reserved = 9;
+        old.busy_poll_usecs = 9;
         let got = unsafe { read_config("t", &old) }.unwrap();
         let cfg = SocketConfig::try_from(got).unwrap();
         assert_eq!(cfg, SocketConfig::default());
         let mut new = xsk_rs_socket_config::defaults();
         new.tx_budget = 64;
         assert_eq!(SocketConfig::try_from(new).unwrap().tx_budget, 64);
-        new.reserved = 1;
+        // The busy-poll fields took the old `reserved` word (0: not set) and
+        // the ones after it.
+        assert_eq!(std::mem::offset_of!(xsk_rs_socket_config, busy_poll_usecs), 28);
+        (new.busy_poll_usecs, new.busy_poll_budget, new.prefer_busy_poll) = (20, 64, 1);
+        assert_eq!(SocketConfig::try_from(new).unwrap().busy_poll, BusyPoll { usecs: 20, budget: 64, prefer: true });
+        new.prefer_busy_poll = 2;
         let e = SocketConfig::try_from(new).unwrap_err();
-        assert!(e.to_string().contains("reserved is 0x1"), "{e}");
+        assert!(e.to_string().contains("prefer_busy_poll is 2"), "{e}");
     }
 }

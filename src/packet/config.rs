@@ -3,8 +3,8 @@
 //! no frame can be stranded.
 
 use crate::error::{Error, Result};
-use crate::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
-use crate::umem::{UmemConfig, DEFAULT_FRAMES, MAX_LEND};
+use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+use crate::umem::{Pages, UmemConfig, DEFAULT_FRAMES, MAX_LEND};
 use crate::xdp::XdpMode;
 
 /// Which halves of a socket to create.
@@ -77,6 +77,10 @@ pub struct XdpConfig {
     /// fails, naming `vm.nr_hugepages`, when not enough are reserved.
     /// `None`/`Some(false)`: ordinary pages.
     pub huge_page: Option<bool>,
+    /// `Some(true)` with `huge_page`: ordinary pages when too few huge pages
+    /// are free (or the kernel has none), instead of failing
+    /// ([`Pages::HugeOrBase`]). Without `huge_page` it is refused.
+    pub huge_page_fallback: Option<bool>,
     /// `XDP_USE_NEED_WAKEUP` (default `Some(true)`): the kernel says when it
     /// needs a syscall, and [`crate::TxSocket::kick`] makes one only then.
     pub need_wakeup: Option<bool>,
@@ -110,6 +114,14 @@ pub struct XdpConfig {
     /// Most TX descriptors one kick sends in copy mode (default: the whole TX
     /// ring; see [`SocketConfig::tx_budget`]).
     pub tx_budget: Option<u32>,
+    /// `SO_BUSY_POLL` on each half's socket, in µs (default: not set, the
+    /// system's `net.core.busy_read`); see [`BusyPoll::usecs`].
+    pub busy_poll_usecs: Option<u32>,
+    /// `SO_BUSY_POLL_BUDGET` (default: not set, the kernel's 8); see
+    /// [`BusyPoll::budget`].
+    pub busy_poll_budget: Option<u32>,
+    /// `SO_PREFER_BUSY_POLL` (default: not set); see [`BusyPoll::prefer`].
+    pub prefer_busy_poll: Option<bool>,
 }
 
 /// An [`XdpConfig`] resolved: the core's configs, and the frames of each half
@@ -120,7 +132,7 @@ pub(crate) struct Plan {
     pub sock: SocketConfig,
     pub rx_frames: u32,
     pub tx_frames: u32,
-    pub huge_pages: bool,
+    pub pages: Pages,
     /// Index of the socket's first frame in the UMEM: its RX frames are the
     /// `rx_frames` from there, its TX frames the `tx_frames` after them (0
     /// on a UMEM of its own).
@@ -199,9 +211,25 @@ impl XdpConfig {
             bind_flags,
             xdp_mode: self.xdp_mode.unwrap_or_default(),
             tx_budget: self.tx_budget.unwrap_or(0),
+            busy_poll: BusyPoll {
+                usecs: self.busy_poll_usecs.unwrap_or(0),
+                budget: self.busy_poll_budget.unwrap_or(0),
+                prefer: self.prefer_busy_poll.unwrap_or(false),
+            },
         };
         sock.validate()?;
-        Ok(Plan { umem, sock, rx_frames, tx_frames, huge_pages: self.huge_page.unwrap_or(false), first_frame: 0 })
+        let pages = match (self.huge_page.unwrap_or(false), self.huge_page_fallback.unwrap_or(false)) {
+            (false, false) => Pages::Base,
+            (true, false) => Pages::Huge,
+            (true, true) => Pages::HugeOrBase,
+            (false, true) => {
+                return Err(Error::invalid(
+                    "huge_page_fallback without huge_page: the fallback is to ordinary pages, which a umem \
+                     without huge_page has already",
+                ))
+            }
+        };
+        Ok(Plan { umem, sock, rx_frames, tx_frames, pages, first_frame: 0 })
     }
 }
 

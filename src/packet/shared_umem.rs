@@ -78,7 +78,7 @@ impl SharedUmem {
             return Err(Error::invalid("shared umem of 0 frames: give at least one socket's worth"));
         }
         let cfg = UmemConfig { frame_count: frames, ..plan.umem };
-        let umem = if plan.huge_pages { Umem::with_huge_pages(&cfg)? } else { Umem::new(&cfg)? };
+        let umem = Umem::with_pages(&cfg, plan.pages)?;
         let given = Mutex::new(Given { frames: 0, queues: Vec::new() });
         Ok(SharedUmem { inner: Arc::new(SharedUmemInner { umem, cfg, given }) })
     }
@@ -209,8 +209,10 @@ fn plan_on(u: &UmemConfig, direction: Direction, config: XdpConfig) -> Result<Pl
             )));
         }
     }
-    if config.huge_page.is_some() {
-        return Err(Error::invalid("huge_page: a socket on a shared umem has the umem's pages; leave it unset"));
+    if config.huge_page.is_some() || config.huge_page_fallback.is_some() {
+        return Err(Error::invalid(
+            "huge_page: a socket on a shared umem has the umem's pages; leave huge_page and huge_page_fallback unset",
+        ));
     }
     XdpConfig {
         frame_size: Some(u.frame_size),

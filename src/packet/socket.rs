@@ -56,7 +56,7 @@ unsafe impl Send for Shared {}
 
 impl Shared {
     pub(super) fn create(ifname: &str, queue: u32, plan: &Plan) -> Result<Shared> {
-        let umem = if plan.huge_pages { Umem::with_huge_pages(&plan.umem)? } else { Umem::new(&plan.umem)? };
+        let umem = Umem::with_pages(&plan.umem, plan.pages)?;
         let sock = XskSocket::new(ifname, queue, &umem, &plan.sock)?;
         Ok(Shared { sock, umem: Hold::Own(umem) })
     }

@@ -173,6 +173,20 @@ impl UmemConfig {
     }
 }
 
+/// What backs a UMEM area the library maps ([`Umem::with_pages`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pages {
+    /// Ordinary pages of the base page size.
+    #[default]
+    Base,
+    /// Huge pages of the default size from the kernel's pool
+    /// (`vm.nr_hugepages`); too few free is `ENOMEM`, naming the sysctl.
+    Huge,
+    /// Huge pages when the pool has enough free, ordinary pages otherwise
+    /// (also on a kernel without huge pages).
+    HugeOrBase,
+}
+
 /// The packet buffer area.
 struct Area {
     base: NonNull<u8>,
@@ -186,6 +200,8 @@ struct Area {
     /// Mapped by us (unmapped on drop; `None` when lent by the caller), in
     /// the process that did.
     owned: Option<Owner>,
+    /// Mapped by us in hugetlb pages.
+    huge: bool,
 }
 
 // SAFETY: an Area is an address range and a flag; this code never reads or
@@ -240,7 +256,7 @@ impl Area {
             Ok(base)
         })?;
         let base = NonNull::new(base.cast()).expect("mmap gave NULL");
-        Ok(Area { base, len, map_len, owned: Some(owner) })
+        Ok(Area { base, len, map_len, owned: Some(owner), huge: huge.is_some() })
     }
 }
 
@@ -315,7 +331,13 @@ fn no_huge_pages(len: usize, map_len: usize, huge: usize) -> Error {
              `sysctl vm.nr_hugepages=N` (/proc/sys/vm/nr_hugepages)"
         ),
     };
-    Error::from_errno(msg, libc::ENOMEM)
+    Error::from_errno(
+        format!(
+            "{msg}; or let the umem fall back to ordinary pages (Rust: Pages::HugeOrBase; C: \
+             XSK_RS_UMEM_HUGE_PAGES_FALLBACK, or huge_page_fallback in the socket config)"
+        ),
+        libc::ENOMEM,
+    )
 }
 
 /// The parts of a UMEM that sockets keep alive: fd, area, geometry.
@@ -426,9 +448,42 @@ impl Umem {
     /// # Ok::<(), xsk_rs::Error>(())
     /// ```
     pub fn with_huge_pages(cfg: &UmemConfig) -> Result<Umem> {
+        Self::with_pages(cfg, Pages::Huge)
+    }
+
+    /// As [`Umem::new`] ([`Pages::Base`]), [`Umem::with_huge_pages`]
+    /// ([`Pages::Huge`]), or huge pages where the pool has enough free and
+    /// ordinary pages otherwise ([`Pages::HugeOrBase`]: the fallback for a
+    /// machine where nobody reserved any; [`Umem::huge_pages`] tells which
+    /// it got).
+    ///
+    /// ```no_run
+    /// use xsk_rs::umem::{Pages, Umem, UmemConfig};
+    /// let umem = Umem::with_pages(&UmemConfig::lending(1024)?, Pages::HugeOrBase)?;
+    /// println!("in huge pages: {}", umem.huge_pages());
+    /// # Ok::<(), xsk_rs::Error>(())
+    /// ```
+    pub fn with_pages(cfg: &UmemConfig, pages: Pages) -> Result<Umem> {
         cfg.validate()?;
-        let area = Area::map(cfg.area_len()?, Some(huge_page_size()?))?;
+        let len = cfg.area_len()?;
+        let area = match pages {
+            Pages::Base => Area::map(len, None)?,
+            Pages::Huge => Area::map(len, Some(huge_page_size()?))?,
+            // ENOMEM: too few free pages in the pool; EOPNOTSUPP: a kernel
+            // without hugetlb. Anything else is a real failure.
+            Pages::HugeOrBase => match huge_page_size().and_then(|h| Area::map(len, Some(h))) {
+                Err(e) if matches!(e.errno(), libc::ENOMEM | libc::EOPNOTSUPP) => Area::map(len, None)?,
+                r => r?,
+            },
+        };
         Self::register(area, *cfg)
+    }
+
+    /// Whether the area is in huge pages (a [`Umem::with_huge_pages`], or a
+    /// [`Pages::HugeOrBase`] UMEM that found them free). `false` for a
+    /// caller's area, whatever backs it.
+    pub fn huge_pages(&self) -> bool {
+        self.shared.area.huge
     }
 
     /// Registers a caller's area. `cfg.frame_count == 0` means as many frames as
@@ -463,7 +518,7 @@ impl Umem {
             )));
         }
         let len = cfg.area_len()?;
-        Ok((Area { base, len, map_len: len, owned: None }, cfg))
+        Ok((Area { base, len, map_len: len, owned: None, huge: false }, cfg))
     }
 
     /// Registers a caller's area, as [`Umem::with_area`], on the caller's

@@ -35,6 +35,8 @@
 #include <limits.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -588,7 +590,8 @@ static void row_config_lend(void)
 	      "lend(%u): frames %u, fill %u, comp %u, rx %u, tx %u (want 1000, 2048, 1024, 1024, 1024)", LEND_FRAMES,
 	      u.frame_count, u.fill_size, u.comp_size, s.rx_size, s.tx_size);
 	CHECK(u.frame_size == u0.frame_size && u.frame_headroom == u0.frame_headroom && u.flags == u0.flags &&
-		      s.bind_flags == s0.bind_flags && s.tx_budget == s0.tx_budget && s.reserved == 0,
+		      s.bind_flags == s0.bind_flags && s.tx_budget == s0.tx_budget && s.busy_poll_usecs == 0 &&
+		      s.busy_poll_budget == 0 && s.prefer_busy_poll == 0,
 	      "lend leaves the other fields alone");
 	memset(&l, 0, sizeof(l));
 	rc = xsk_rs_umem_create(&l.umem, &u);
@@ -630,6 +633,117 @@ static void umem_refused(int line, const xsk_rs_umem_config *c, int err, const c
 		umem_refused(__LINE__, &c_, err, what, "umem_create " #field " = " #value);     \
 	} while (0)
 
+/* The default huge page pool set to 0 pages (and no surplus), under the
+ * lock file that tests/hugepages.rs and bench/run.sh take too; restored by
+ * hugepool_restore. Returns the lock's fd, or -1 (reported) when it cannot. */
+struct hugepool {
+	int lock;
+	long pages, overcommit;
+};
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static int hugepool_empty(struct hugepool *p)
+{
+	p->lock = open("/run/xsk_rs-hugepages.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (!CHECK(p->lock >= 0 && flock(p->lock, LOCK_EX) == 0, "lock /run/xsk_rs-hugepages.lock"))
+		return -1;
+	p->pages = read_long("/proc/sys/vm/nr_hugepages");
+	p->overcommit = read_long("/proc/sys/vm/nr_overcommit_hugepages");
+	if (!CHECK(p->pages >= 0 && p->overcommit >= 0 && write_long("/proc/sys/vm/nr_overcommit_hugepages", 0) == 0 &&
+			   write_long("/proc/sys/vm/nr_hugepages", 0) == 0,
+		   "empty the huge page pool (vm.nr_hugepages %ld)", p->pages)) {
+		close(p->lock);
+		return -1;
+	}
+	return 0;
+}
+
+static void hugepool_restore(struct hugepool *p)
+{
+	CHECK(write_long("/proc/sys/vm/nr_hugepages", p->pages) == 0 &&
+		      write_long("/proc/sys/vm/nr_overcommit_hugepages", p->overcommit) == 0,
+	      "restore vm.nr_hugepages %ld", p->pages);
+	close(p->lock);
+}
+
+/* KernelPageSize in kB of the mapping at addr, from /proc/self/smaps; -1 if not found. */
+static long kernel_page_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256], head[32];
+	long kb = -1;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	snprintf(head, sizeof(head), "%08lx-", (unsigned long)(uintptr_t)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strncmp(line, head, strlen(head)) == 0)
+			in = 1;
+		else if (in && sscanf(line, "KernelPageSize: %ld", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* XSK_RS_UMEM_HUGE_PAGES with an empty pool: -ENOMEM saying how to reserve
+ * pages and how to fall back; with XSK_RS_UMEM_HUGE_PAGES_FALLBACK an area in
+ * ordinary pages. */
+static void huge_page_fallback_rows(void)
+{
+	struct hugepool p;
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	int rc;
+
+	if (under_valgrind()) {
+		printf("  note: the huge page rows do not run under valgrind (its mmap has no MAP_HUGETLB)\n");
+		return;
+	}
+	if (hugepool_empty(&p))
+		return;
+	umem_cfg(&c);
+	c.flags = XSK_RS_UMEM_HUGE_PAGES;
+	umem_refused(__LINE__, &c, -ENOMEM, "vm.nr_hugepages", "umem_create HUGE_PAGES, empty pool");
+	rc = xsk_rs_umem_create(&u, &c);
+	CHECK(rc == -ENOMEM && strstr(errmsg(), "XSK_RS_UMEM_HUGE_PAGES_FALLBACK"), "the message names the fallback: %s",
+	      errmsg());
+	c.flags = XSK_RS_UMEM_HUGE_PAGES | XSK_RS_UMEM_HUGE_PAGES_FALLBACK;
+	rc = xsk_rs_umem_create(&u, &c);
+	if (CHECK(rc == 0, "umem_create HUGE_PAGES | FALLBACK, empty pool (rc %d%s%s)", rc, rc ? ": " : "",
+		  rc ? errmsg() : "")) {
+		long kb = kernel_page_kb(xsk_rs_umem_area(u));
+
+		CHECK(kb == sysconf(_SC_PAGESIZE) / 1024, "the fallback area is in ordinary pages (%ld kB)", kb);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+	hugepool_restore(&p);
+}
+
 static void row_umem_create(void)
 {
 	xsk_rs_umem_config c;
@@ -669,7 +783,8 @@ static void row_umem_create(void)
 	UMEM_BAD(comp_size, 0, -EINVAL, "completion ring size 0");
 	UMEM_BAD(comp_size, 3, -EINVAL, "completion ring size 3");
 	UMEM_BAD(comp_size, UINT32_MAX, -EINVAL, "completion ring size 4294967295");
-	UMEM_BAD(flags, 2, -EINVAL, "unknown bits 0x2");
+	UMEM_BAD(flags, 8, -EINVAL, "unknown bits 0x8");
+	UMEM_BAD(flags, XSK_RS_UMEM_HUGE_PAGES_FALLBACK, -EINVAL, "without XSK_RS_UMEM_HUGE_PAGES");
 	UMEM_BAD(flags, UINT32_MAX, -EINVAL, "unknown bits");
 	/*
 	 * A huge area: UINT32_MAX frames of 4096 bytes is 16 TiB, which the
@@ -692,6 +807,7 @@ static void row_umem_create(void)
 	} else {
 		printf("  note: vm.overcommit_memory is %d, a 16 TiB UMEM is not attempted\n", overcommit);
 	}
+	huge_page_fallback_rows();
 }
 
 static void row_umem_create_with_area(void)
@@ -721,6 +837,9 @@ static void row_umem_create_with_area(void)
 	umem_cfg(&c);
 	c.frame_size = 3000;
 	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "frame size 3000");
+	umem_cfg(&c);
+	c.flags = XSK_RS_UMEM_HUGE_PAGES;
+	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "huge page flags are for xsk_rs_umem_create");
 	c.sz = 0;
 	FAILS(xsk_rs_umem_create_with_area(&u, area, size, &c), -EINVAL, "sz 0");
 	CHECK(u == (xsk_rs_umem *)(uintptr_t)UNTOUCHED, "refused calls leave *out alone");
@@ -952,8 +1071,10 @@ static void row_socket_create(void)
 	c.tx_budget = 64;
 	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "tx budget 64: the socket has no tx ring",
 		     "socket_create tx_budget without a TX ring");
-	SOCK_BAD(reserved, 1, -EINVAL, "reserved is 0x1");
-	SOCK_BAD(reserved, UINT32_MAX, -EINVAL, "reserved is 0xffffffff");
+	SOCK_BAD(prefer_busy_poll, 2, -EINVAL, "prefer_busy_poll is 2");
+	SOCK_BAD(prefer_busy_poll, UINT32_MAX, -EINVAL, "prefer_busy_poll is 4294967295");
+	SOCK_BAD(busy_poll_budget, 65536, -EINVAL, "busy poll budget 65536");
+	SOCK_BAD(busy_poll_budget, UINT32_MAX, -EINVAL, "busy poll budget 4294967295");
 	/* veth has no zero-copy: refused after the rings were set on the UMEM's fd */
 	SOCK_BAD(bind_flags, XSK_RS_BIND_ZEROCOPY, -EOPNOTSUPP, "zero-copy");
 	/* a UMEM made in another network namespace */
@@ -973,7 +1094,7 @@ static void row_socket_create(void)
 	c.xdp_mode = ctx.mode;
 	c.sz = offsetof(xsk_rs_socket_config, tx_budget);
 	c.tx_budget = 1;
-	c.reserved = UNTOUCHED;
+	c.busy_poll_budget = UNTOUCHED;
 	rc = xsk_rs_socket_create(&s, ctx.if_a, 0, l.umem, &c);
 	CHECK(rc == 0 && s, "socket_create with an old header's sz %zu ignores the fields past it (rc %d%s%s)", c.sz,
 	      rc, rc ? ": " : "", rc ? errmsg() : "");
@@ -2504,6 +2625,10 @@ static void pkt_create_common(int which)
 	PKT_BAD(which, xdp_mode, 4, -EINVAL, "XDP mode 4");
 	PKT_BAD(which, xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
 	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
+	PKT_BAD(which, huge_page_fallback, 2, -EINVAL, "huge_page_fallback is 2");
+	PKT_BAD(which, huge_page_fallback, 1, -EINVAL, "huge_page_fallback without huge_page");
+	PKT_BAD(which, prefer_busy_poll, 2, -EINVAL, "prefer_busy_poll is 2");
+	PKT_BAD(which, busy_poll_budget, 65536, -EINVAL, "busy poll budget 65536");
 	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
 	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
 	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
