@@ -158,6 +158,17 @@
 #define XSK_RS_ERR_PANIC 4096
 
 /**
+ * `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
+ */
+#define XSK_RS_TX_METADATA (1 << 0)
+
+/**
+ * `xsk_rs_xdp_config.tx_metadata`: with `XSK_RS_TX_METADATA`, checksums in
+ * software in copy mode (`XDP_UMEM_TX_SW_CSUM`).
+ */
+#define XSK_RS_TX_SW_CSUM (1 << 1)
+
+/**
  * Attach the built-in program natively, or in generic (skb) mode when the
  * driver has no native XDP.
  */
@@ -211,6 +222,14 @@
  * (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
  */
 #define XSK_RS_UMEM_UNALIGNED_CHUNKS (1 << 0)
+
+/**
+ * In copy mode the kernel computes a requested TX checksum in software at
+ * once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+ * -EOPNOTSUPP before). Needs `tx_metadata_len`. For
+ * `xsk_rs_umem_config.flags`.
+ */
+#define XSK_RS_UMEM_TX_SW_CSUM (1 << 1)
 
 /**
  * The completion ring of a UMEM (application consumes addresses of sent frames).
@@ -370,11 +389,15 @@ typedef struct xsk_rs_xdp_config {
      */
     uint32_t tx_budget;
     /**
-     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-     * of padding, and a later version may give it a meaning with 0 as its
-     * default.
+     * TX metadata (default 0, none): `XSK_RS_TX_METADATA` gives every TX
+     * frame 24 bytes of metadata in front of its packet (Linux 6.8;
+     * -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
+     * ask for a checksum or a completion timestamp; the longest packet is
+     * 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
+     * software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+     * Other bits are -EINVAL. (This was `reserved`, 0, before.)
      */
-    uint32_t reserved;
+    uint32_t tx_metadata;
 } xsk_rs_xdp_config;
 
 /**
@@ -624,9 +647,25 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t comp_size;
     /**
-     * 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
+     * 0 (default), or `XSK_RS_UMEM_UNALIGNED_CHUNKS` and/or
+     * `XSK_RS_UMEM_TX_SW_CSUM`.
      */
     uint32_t flags;
+    /**
+     * Bytes of TX metadata (`struct xsk_tx_metadata`, see
+     * `xsk_rs_tx_metadata_request`) in front of every TX packet, Linux 6.8
+     * and later: 0 (default, none) or a multiple of 8 from 24 to 248. With
+     * it every TX descriptor's address must lie at least this many bytes
+     * into its frame (the kernel counts others in `tx_invalid_descs`). On a
+     * kernel before 6.8, which would ignore it, creation fails with
+     * -EOPNOTSUPP naming 6.8.
+     */
+    uint32_t tx_metadata_len;
+    /**
+     * Must be 0 (`xsk_rs_umem_config_init` sets it): it keeps the struct
+     * free of padding.
+     */
+    uint32_t reserved;
 } xsk_rs_umem_config;
 
 #ifdef __cplusplus

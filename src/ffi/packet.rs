@@ -122,11 +122,21 @@ pub struct xsk_rs_xdp_config {
     /// Most TX descriptors one kick sends in copy mode: 0 (default) for the
     /// whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
     pub tx_budget: u32,
-    /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-    /// of padding, and a later version may give it a meaning with 0 as its
-    /// default.
-    pub reserved: u32,
+    /// TX metadata (default 0, none): `XSK_RS_TX_METADATA` gives every TX
+    /// frame 24 bytes of metadata in front of its packet (Linux 6.8;
+    /// -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
+    /// ask for a checksum or a completion timestamp; the longest packet is
+    /// 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
+    /// software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+    /// Other bits are -EINVAL. (This was `reserved`, 0, before.)
+    pub tx_metadata: u32,
 }
+
+/// `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
+pub const XSK_RS_TX_METADATA: u32 = 1 << 0;
+/// `xsk_rs_xdp_config.tx_metadata`: with `XSK_RS_TX_METADATA`, checksums in
+/// software in copy mode (`XDP_UMEM_TX_SW_CSUM`).
+pub const XSK_RS_TX_SW_CSUM: u32 = 1 << 1;
 
 impl SizedConfig for xsk_rs_xdp_config {
     config_fields!(xsk_rs_xdp_config {
@@ -143,7 +153,7 @@ impl SizedConfig for xsk_rs_xdp_config {
         need_wakeup: i32,
         huge_page: u32,
         tx_budget: u32,
-        reserved: u32,
+        tx_metadata: u32,
     });
     fn defaults() -> Self {
         xsk_rs_xdp_config {
@@ -161,7 +171,7 @@ impl SizedConfig for xsk_rs_xdp_config {
             need_wakeup: 1,
             huge_page: 0,
             tx_budget: 0,
-            reserved: 0,
+            tx_metadata: 0,
         }
     }
 }
@@ -182,10 +192,10 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
                 ))),
             }
         };
-        if c.reserved != 0 {
+        if c.tx_metadata & !(XSK_RS_TX_METADATA | XSK_RS_TX_SW_CSUM) != 0 {
             return Err(Error::invalid(format!(
-                "config field reserved is {:#x}; it must be 0 (xsk_rs_xdp_config_init sets it)",
-                c.reserved
+                "config field tx_metadata is {:#x}; give 0 or XSK_RS_TX_METADATA (1), with XSK_RS_TX_SW_CSUM (2)",
+                c.tx_metadata
             )));
         }
         let or_default = |v: u32| (v != 0).then_some(v);
@@ -203,6 +213,8 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             comp_size: or_default(c.comp_size),
             xdp_mode: Some(XdpMode::try_from(c.xdp_mode)?),
             tx_budget: or_default(c.tx_budget),
+            tx_metadata: Some(c.tx_metadata & XSK_RS_TX_METADATA != 0),
+            tx_sw_csum: Some(c.tx_metadata & XSK_RS_TX_SW_CSUM != 0),
         })
     }
 }

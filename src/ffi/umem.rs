@@ -19,6 +19,13 @@ pub struct xsk_rs_umem {
 /// (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
 pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 
+/// In copy mode the kernel computes a requested TX checksum in software at
+/// once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+/// -EOPNOTSUPP before). Needs `tx_metadata_len`. For
+/// `xsk_rs_umem_config.flags`.
+pub const XSK_RS_UMEM_TX_SW_CSUM: u32 = 1 << 1;
+const _: () = assert!(XSK_RS_UMEM_TX_SW_CSUM == umem::UMEM_TX_SW_CSUM);
+
 /// UMEM configuration. Fill it with `xsk_rs_umem_config_init()`, then change
 /// fields. `sz` lets the struct grow in later versions without breaking built
 /// programs, by the rule of the config structs (see the conventions at the
@@ -60,8 +67,20 @@ pub struct xsk_rs_umem_config {
     pub fill_size: u32,
     /// Completion ring entries, a power of two (default 4096).
     pub comp_size: u32,
-    /// 0 or `XSK_RS_UMEM_UNALIGNED_CHUNKS` (default 0).
+    /// 0 (default), or `XSK_RS_UMEM_UNALIGNED_CHUNKS` and/or
+    /// `XSK_RS_UMEM_TX_SW_CSUM`.
     pub flags: u32,
+    /// Bytes of TX metadata (`struct xsk_tx_metadata`, see
+    /// `xsk_rs_tx_metadata_request`) in front of every TX packet, Linux 6.8
+    /// and later: 0 (default, none) or a multiple of 8 from 24 to 248. With
+    /// it every TX descriptor's address must lie at least this many bytes
+    /// into its frame (the kernel counts others in `tx_invalid_descs`). On a
+    /// kernel before 6.8, which would ignore it, creation fails with
+    /// -EOPNOTSUPP naming 6.8.
+    pub tx_metadata_len: u32,
+    /// Must be 0 (`xsk_rs_umem_config_init` sets it): it keeps the struct
+    /// free of padding.
+    pub reserved: u32,
 }
 
 impl SizedConfig for xsk_rs_umem_config {
@@ -72,6 +91,8 @@ impl SizedConfig for xsk_rs_umem_config {
         fill_size: u32,
         comp_size: u32,
         flags: u32,
+        tx_metadata_len: u32,
+        reserved: u32,
     });
     fn defaults() -> Self {
         let d = UmemConfig::default();
@@ -83,22 +104,32 @@ impl SizedConfig for xsk_rs_umem_config {
             fill_size: d.fill_size,
             comp_size: d.comp_size,
             flags: d.flags,
+            tx_metadata_len: d.tx_metadata_len,
+            reserved: 0,
         }
     }
 }
 
 const _: () = assert!(fields_tile(xsk_rs_umem_config::FIELDS, std::mem::size_of::<xsk_rs_umem_config>()));
 
-impl From<xsk_rs_umem_config> for UmemConfig {
-    fn from(c: xsk_rs_umem_config) -> Self {
-        UmemConfig {
+impl TryFrom<xsk_rs_umem_config> for UmemConfig {
+    type Error = crate::Error;
+    fn try_from(c: xsk_rs_umem_config) -> crate::Result<Self> {
+        if c.reserved != 0 {
+            return Err(crate::Error::invalid(format!(
+                "umem config field reserved is {:#x}; it must be 0 (xsk_rs_umem_config_init sets it)",
+                c.reserved
+            )));
+        }
+        Ok(UmemConfig {
             frame_count: c.frame_count,
             frame_size: c.frame_size,
             frame_headroom: c.frame_headroom,
             fill_size: c.fill_size,
             comp_size: c.comp_size,
             flags: c.flags,
-        }
+            tx_metadata_len: c.tx_metadata_len,
+        })
     }
 }
 
@@ -235,7 +266,7 @@ pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk
             Ok(c) => c,
             Err(e) => return e,
         };
-        publish(F, out, Umem::new(&cfg.into()))
+        publish(F, out, UmemConfig::try_from(cfg).and_then(|c| Umem::new(&c)))
     })
 }
 
@@ -266,7 +297,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
             c.frame_count = 0;
         }
         // SAFETY: the caller's contract, documented above.
-        publish(F, out, unsafe { Umem::with_area(area.cast(), size, &c.into()) })
+        publish(F, out, UmemConfig::try_from(c).and_then(|c| unsafe { Umem::with_area(area.cast(), size, &c) }))
     })
 }
 
@@ -306,7 +337,11 @@ pub extern "C" fn xsk_rs_umem_create_with_fd(
         }
         // SAFETY: the caller's contract on the area and the fd, documented
         // above; the UMEM takes the fd only once it is made.
-        match unsafe { Umem::with_raw_fd(fd, area.cast(), size, &c.into()) } {
+        let c = match UmemConfig::try_from(c) {
+            Ok(c) => c,
+            Err(e) => return fail(F, e),
+        };
+        match unsafe { Umem::with_raw_fd(fd, area.cast(), size, &c) } {
             Ok(u) => publish(F, out, Ok(u)),
             Err(e) => fail(F, e),
         }
