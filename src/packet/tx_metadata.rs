@@ -170,12 +170,16 @@ impl TxSocket {
 
     /// Moves the completion timestamps of packets sent with
     /// [`TxOptions::timestamp`] that the kernel has finished with into
-    /// `out`, in the order they were sent (first taking back completed
-    /// frames); returns how many. Packets still in flight give theirs later.
-    pub fn take_timestamps(&mut self, out: &mut Vec<u64>) -> usize {
+    /// `out`, as many as fit, in the order they were sent (first taking back
+    /// completed frames); returns how many. The rest, and those of packets
+    /// still in flight, come with later calls.
+    pub fn take_timestamps(&mut self, out: &mut [u64]) -> usize {
         self.reclaim_completed();
-        let n = self.half.meta.timestamps.len();
-        out.extend(self.half.meta.timestamps.drain(..));
+        let ts = &mut self.half.meta.timestamps;
+        let n = ts.len().min(out.len());
+        for (o, t) in out.iter_mut().zip(ts.drain(..n)) {
+            *o = t;
+        }
         n
     }
 
