@@ -235,7 +235,10 @@ fn checksum_row(peer_mode: Option<XdpMode>, sw_csum: bool) {
     assert!(udp_checksum_ok(&seen.captured[1]), "{row}: full");
     let offloaded = &seen.captured[2];
     let field = u16::from_be_bytes([offloaded[L4 + CSUM_OFF], offloaded[L4 + CSUM_OFF + 1]]);
-    eprintln!("{row}: offloaded checksum field on the peer's capture {field:#06x} (verifies: {})", udp_checksum_ok(offloaded));
+    eprintln!(
+        "{row}: offloaded checksum field on the peer's capture {field:#06x} (verifies: {})",
+        udp_checksum_ok(offloaded)
+    );
     if sw_csum {
         // Computed in software before the skb left: the wire has it.
         assert!(udp_checksum_ok(offloaded), "{row}: the software checksum on the wire");
@@ -284,9 +287,8 @@ fn completion_timestamps_are_software_tai_times() {
     let cfg = XdpConfig { tx_metadata: Some(true), zero_copy: Some(false), tx_frames: Some(64), ..Default::default() };
     let ts_req = TxOptions { timestamp: true, ..Default::default() };
     let before = tai_ns();
-    let frames: Vec<_> = (0..8)
-        .map(|i| (udp_frame(&payload(&format!("ts{i}")), Csum::Full), (i % 2 == 0).then_some(ts_req)))
-        .collect();
+    let frames: Vec<_> =
+        (0..8).map(|i| (udp_frame(&payload(&format!("ts{i}")), Csum::Full), (i % 2 == 0).then_some(ts_req))).collect();
     let (seen, mut tx) = exchange(&pair, cfg, None, &frames);
     let after = tai_ns();
     assert_eq!(seen.udp.len(), 8);
@@ -298,7 +300,7 @@ fn completion_timestamps_are_software_tai_times() {
     for w in ts.windows(2) {
         assert!(w[0] <= w[1], "in send order: {ts:?}");
     }
-    for &t in &ts {
+    for &t in ts {
         assert!((before..=after).contains(&t), "timestamp {t} outside {before}..{after}");
     }
     // A frame that carried a request and is sent again plainly gives none.
@@ -320,7 +322,8 @@ fn refused_requests_say_why_and_send_nothing() {
     pair.run_in_a(|| {
         let f = udp_frame(&payload("x"), Csum::Partial);
         // Launch time: copy mode would send at once.
-        let cfg = XdpConfig { tx_metadata: Some(true), zero_copy: Some(false), tx_frames: Some(16), ..Default::default() };
+        let cfg =
+            XdpConfig { tx_metadata: Some(true), zero_copy: Some(false), tx_frames: Some(16), ..Default::default() };
         let mut tx = create_tx_socket_by_name(&pair.if_a, 0, Some(cfg)).unwrap();
         let e = tx.send_with(&f, None, &TxOptions { launch_time: Some(1), ..Default::default() }).unwrap_err();
         assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");

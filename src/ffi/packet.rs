@@ -1124,6 +1124,6 @@ mod tests {
         assert!(bad(xsk_rs_xdp_config { need_wakeup: -1, ..d }).contains("need_wakeup is -1"));
         assert!(bad(xsk_rs_xdp_config { huge_page: 7, ..d }).contains("huge_page is 7"));
         assert!(bad(xsk_rs_xdp_config { xdp_mode: 9, ..d }).contains("XDP mode 9"));
-        assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
+        assert!(bad(xsk_rs_xdp_config { tx_metadata: 4, ..d }).contains("tx_metadata is 0x4"));
     }
 }

@@ -101,7 +101,10 @@ pub extern "C" fn xsk_rs_tx_metadata_timestamp(umem: *const xsk_rs_umem, addr: u
         // SAFETY: the caller owns the frame, as documented.
         let Some(m) = (unsafe { u.tx_metadata_mut(addr) }) else { return no_room(F, u.tx_metadata_len(), addr) };
         if m.flags & tx_metadata::TXMD_TIMESTAMP == 0 {
-            return fail(F, Error::from_errno(format!("the metadata at {addr:#x} asked for no timestamp"), libc::ENOENT));
+            return fail(
+                F,
+                Error::from_errno(format!("the metadata at {addr:#x} asked for no timestamp"), libc::ENOENT),
+            );
         }
         // SAFETY: checked non-NULL; the caller's.
         unsafe { out.write(m.tx_timestamp()) };

@@ -100,8 +100,9 @@ impl Socket<Tx> {
         // low bits clear: a mask, not a division per frame. One branch-free pass
         // for the common case (every address good); the repair only if not.
         let (lo, span, low) = (t.lo, t.frames as u64 * t.frame_size as u64, t.frame_size as u64 - 1);
-        let bad =
-            t.free[len..].iter().fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a.wrapping_sub(lo) & low != 0));
+        let bad = t.free[len..]
+            .iter()
+            .fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a.wrapping_sub(lo) & low != 0));
         if bad {
             let mut kept = len;
             // Only exact frame starts: the kernel completes the addresses it

@@ -153,7 +153,8 @@ impl UmemConfig {
             )));
         }
         let tml = self.tx_metadata_len;
-        if tml != 0 && (tml % 8 != 0 || !(tx_metadata::TX_METADATA_LEN..=tx_metadata::MAX_TX_METADATA_LEN).contains(&tml))
+        if tml != 0
+            && (tml % 8 != 0 || !(tx_metadata::TX_METADATA_LEN..=tx_metadata::MAX_TX_METADATA_LEN).contains(&tml))
         {
             return Err(Error::invalid(format!(
                 "tx_metadata_len {tml}: give 0 or a multiple of 8 from {} (struct xsk_tx_metadata) to {}",
