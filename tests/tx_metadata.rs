@@ -345,3 +345,30 @@ fn refused_requests_say_why_and_send_nothing() {
         assert!(e.to_string().contains("TX_SW_CSUM"), "{e}");
     });
 }
+
+/// The test tests/kernels runs on 6.1 and 6.12: where the kernel has TX
+/// metadata an offloaded checksum reaches the peer's UDP socket and the wire
+/// (with TX_SW_CSUM); where it has not, asking for it is `EOPNOTSUPP` naming
+/// Linux 6.8, at the UMEM and at the packet layer, never a UMEM whose
+/// metadata the kernel would silently ignore.
+#[test]
+fn tx_metadata_works_or_names_6_8() {
+    if !common::require_root() {
+        return;
+    }
+    if Feature::TxMetadata.available().unwrap() {
+        checksum_row(None, Feature::TxSwChecksum.available().unwrap());
+        return;
+    }
+    let cfg = xsk_rs::umem::UmemConfig { tx_metadata_len: 24, ..xsk_rs::umem::UmemConfig::lending(64).unwrap() };
+    let e = xsk_rs::umem::Umem::new(&cfg).err().expect("tx_metadata_len on a kernel without it");
+    assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
+    assert!(e.to_string().contains("needs Linux 6.8"), "{e}");
+    let pair = VethPair::new();
+    let e = pair.run_in_a(|| {
+        let c = XdpConfig { tx_metadata: Some(true), tx_frames: Some(16), ..Default::default() };
+        create_tx_socket_by_name(&pair.if_a, 0, Some(c)).err().expect("a tx socket with tx metadata")
+    });
+    assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
+    assert!(e.to_string().contains("tx_metadata_len 24: AF_XDP TX metadata"), "{e}");
+}
