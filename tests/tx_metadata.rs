@@ -367,7 +367,8 @@ fn tx_metadata_works_or_names_6_8() {
     let pair = VethPair::new();
     let e = pair.run_in_a(|| {
         let c = XdpConfig { tx_metadata: Some(true), tx_frames: Some(16), ..Default::default() };
-        create_tx_socket_by_name(&pair.if_a, 0, Some(c)).err().expect("a tx socket with tx metadata")
+        let Err(e) = create_tx_socket_by_name(&pair.if_a, 0, Some(c)) else { panic!("a tx socket with tx metadata") };
+        e
     });
     assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
     assert!(e.to_string().contains("tx_metadata_len 24: AF_XDP TX metadata"), "{e}");
