@@ -158,6 +158,17 @@
 #define XSK_RS_ERR_PANIC 4096
 
 /**
+ * `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
+ */
+#define XSK_RS_TX_METADATA (1 << 0)
+
+/**
+ * `xsk_rs_xdp_config.tx_metadata`: with `XSK_RS_TX_METADATA`, checksums in
+ * software in copy mode (`XDP_UMEM_TX_SW_CSUM`).
+ */
+#define XSK_RS_TX_SW_CSUM (1 << 1)
+
+/**
  * Attach the built-in program natively, or in generic (skb) mode when the
  * driver has no native XDP.
  */
@@ -207,27 +218,59 @@
 #define XSK_RS_TX_BUDGET_MIN 32
 
 /**
+ * TX descriptor option (`xsk_rs_desc.options`): the kernel reads the TX
+ * metadata in front of the packet (`XDP_TX_METADATA`; the UMEM needs
+ * `tx_metadata_len`).
+ */
+#define XSK_RS_DESC_TX_METADATA (1 << 1)
+
+/**
+ * TX metadata request: a completion timestamp (`XDP_TXMD_FLAGS_TIMESTAMP`).
+ * In copy mode a software `CLOCK_TAI` time in ns, taken when the kernel is
+ * done with the packet.
+ */
+#define XSK_RS_TXMD_TIMESTAMP (1 << 0)
+
+/**
+ * TX metadata request: L4 checksum offload (`XDP_TXMD_FLAGS_CHECKSUM`).
+ */
+#define XSK_RS_TXMD_CHECKSUM (1 << 1)
+
+/**
+ * TX metadata request: launch time (`XDP_TXMD_FLAGS_LAUNCH_TIME`).
+ */
+#define XSK_RS_TXMD_LAUNCH_TIME (1 << 2)
+
+/**
  * Frames may start at any byte; ring addresses carry an offset in bits 48-63
  * (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
  */
 #define XSK_RS_UMEM_UNALIGNED_CHUNKS (1 << 0)
 
 /**
- * The area in huge pages of the default size (`MAP_HUGETLB`, from the pool
+ * In copy mode the kernel computes a requested TX checksum in software at
+ * once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+ * -EOPNOTSUPP before). Needs `tx_metadata_len`. For
+ * `xsk_rs_umem_config.flags`.
+ */
+#define XSK_RS_UMEM_TX_SW_CSUM (1 << 1)
+
+/**
+ * (A library bit, above the kernel's UMEM flags.) The area in huge pages of the default size (`MAP_HUGETLB`, from the pool
  * `vm.nr_hugepages` reserves): fewer TLB misses, and a faster set-up (one
  * page to fault in and pin per 2 MiB). `xsk_rs_umem_create` fails with
  * -ENOMEM, saying how many pages the area needs and how to reserve them,
  * when too few are free. Only for a library-owned area
  * (`xsk_rs_umem_create`). For `xsk_rs_umem_config.flags`.
  */
-#define XSK_RS_UMEM_HUGE_PAGES (1 << 1)
+#define XSK_RS_UMEM_HUGE_PAGES (1 << 16)
 
 /**
  * With `XSK_RS_UMEM_HUGE_PAGES`: ordinary pages when too few huge pages are
  * free (or the kernel has none), instead of -ENOMEM. For
  * `xsk_rs_umem_config.flags`.
  */
-#define XSK_RS_UMEM_HUGE_PAGES_FALLBACK (1 << 2)
+#define XSK_RS_UMEM_HUGE_PAGES_FALLBACK (1 << 17)
 
 /**
  * The completion ring of a UMEM (application consumes addresses of sent frames).
@@ -408,11 +451,15 @@ typedef struct xsk_rs_xdp_config {
      */
     uint32_t prefer_busy_poll;
     /**
-     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-     * of padding, and a later version may give it a meaning with 0 as its
-     * default.
+     * TX metadata (default 0, none): `XSK_RS_TX_METADATA` gives every TX
+     * frame 24 bytes of metadata in front of its packet (Linux 6.8;
+     * -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
+     * ask for a checksum or a completion timestamp; the longest packet is
+     * 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
+     * software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+     * Other bits are -EINVAL. (This was `reserved`, 0, before.)
      */
-    uint32_t reserved;
+    uint32_t tx_metadata;
 } xsk_rs_xdp_config;
 
 /**
@@ -680,11 +727,27 @@ typedef struct xsk_rs_umem_config {
      */
     uint32_t comp_size;
     /**
-     * `XSK_RS_UMEM_*` flags: `XSK_RS_UMEM_UNALIGNED_CHUNKS`, and for
-     * `xsk_rs_umem_create` `XSK_RS_UMEM_HUGE_PAGES` and
-     * `XSK_RS_UMEM_HUGE_PAGES_FALLBACK` (default 0).
+     * `XSK_RS_UMEM_*` flags: `XSK_RS_UMEM_UNALIGNED_CHUNKS`,
+     * `XSK_RS_UMEM_TX_SW_CSUM`, and for `xsk_rs_umem_create`
+     * `XSK_RS_UMEM_HUGE_PAGES` and `XSK_RS_UMEM_HUGE_PAGES_FALLBACK`
+     * (default 0).
      */
     uint32_t flags;
+    /**
+     * Bytes of TX metadata (`struct xsk_tx_metadata`, see
+     * `xsk_rs_tx_metadata_request`) in front of every TX packet, Linux 6.8
+     * and later: 0 (default, none) or a multiple of 8 from 24 to 248. With
+     * it every TX descriptor's address must lie at least this many bytes
+     * into its frame (the kernel counts others in `tx_invalid_descs`). On a
+     * kernel before 6.8, which would ignore it, creation fails with
+     * -EOPNOTSUPP naming 6.8.
+     */
+    uint32_t tx_metadata_len;
+    /**
+     * Must be 0 (`xsk_rs_umem_config_init` sets it): it keeps the struct
+     * free of padding.
+     */
+    uint32_t reserved;
 } xsk_rs_umem_config;
 
 #ifdef __cplusplus
@@ -1699,6 +1762,86 @@ int xsk_rs_socket_ifindex(const struct xsk_rs_socket *sock);
  * -EINVAL for NULL. Valid until the socket is destroyed. Any thread.
  */
 int xsk_rs_socket_xskmap_fd(const struct xsk_rs_socket *sock);
+
+/**
+ * The UMEM's `tx_metadata_len` (0: no TX metadata); -EINVAL for NULL.
+ */
+int xsk_rs_umem_tx_metadata_len(const struct xsk_rs_umem *umem);
+
+/**
+ * Writes a TX metadata request (`struct xsk_tx_metadata`) in front of the
+ * TX packet at ring address `addr`: `flags` (`XSK_RS_TXMD_*`), for
+ * `XSK_RS_TXMD_CHECKSUM` the checksum's start (from the packet's first
+ * byte) and its offset from there, for `XSK_RS_TXMD_LAUNCH_TIME` the time.
+ * Then set `XSK_RS_DESC_TX_METADATA` in the descriptor's options.
+ *
+ * The checksum field must hold the pseudo-header sum (not inverted), the
+ * kernel's `CHECKSUM_PARTIAL` contract; in copy mode the device finishes
+ * it, or the kernel in software (at once with `XSK_RS_UMEM_TX_SW_CSUM`; on
+ * veth without it the peer's stack trusts the checksum and the bytes stay
+ * unfinished). A request the kernel finds malformed makes copy mode stop
+ * at that descriptor for good, so check: `start + offset + 2` must not pass
+ * the packet's `len`. This call checks the flags and the room, not the mode
+ * (copy mode ignores launch time; `xsk_rs_txsock_send_opts` refuses it).
+ *
+ * Returns 0, or -EINVAL: NULL `umem`, unknown flag bits, a UMEM without TX
+ * metadata, or `addr` less than `tx_metadata_len` into its frame or not
+ * 8-byte aligned. The frame must be the caller's (not lent to the
+ * kernel). Any thread that owns the frame; no syscall.
+ */
+int xsk_rs_tx_metadata_request(const struct xsk_rs_umem *umem,
+                               uint64_t addr,
+                               uint64_t flags,
+                               uint16_t csum_start,
+                               uint16_t csum_offset,
+                               uint64_t launch_time);
+
+/**
+ * Reads the completion timestamp (ns) that the kernel wrote in front of
+ * the TX packet at ring address `addr`, once that frame is back on the
+ * completion ring, into `*out`. Returns 0; -ENOENT when the frame's
+ * metadata asked for no timestamp; -EINVAL as for
+ * `xsk_rs_tx_metadata_request`, or `out` NULL. No syscall.
+ */
+int xsk_rs_tx_metadata_timestamp(const struct xsk_rs_umem *umem, uint64_t addr, uint64_t *out);
+
+/**
+ * Sends the `len` bytes at `data` as `xsk_rs_txsock_send` does, with a TX
+ * metadata request: `flags` (`XSK_RS_TXMD_*`), `csum_start` and
+ * `csum_offset` for `XSK_RS_TXMD_CHECKSUM` (see
+ * `xsk_rs_tx_metadata_request` for what the checksum field must hold),
+ * `launch_time` for `XSK_RS_TXMD_LAUNCH_TIME`. The socket must have been
+ * created with `xsk_rs_xdp_config.tx_metadata`.
+ *
+ * Returns 1 queued, 0 no room, or -EINVAL (no TX metadata on this socket,
+ * unknown flag bits, a checksum field past the packet's end, NULL
+ * arguments, `len` 0), -EOPNOTSUPP for a request this socket's mode does
+ * not carry out (`xsk_rs_txsock_tx_offloads`: copy mode does checksums and
+ * timestamps, never launch time; zero-copy mode none yet), -EMSGSIZE,
+ * -EBUSY as for `xsk_rs_txsock_send`. `tx`'s thread.
+ */
+int xsk_rs_txsock_send_opts(struct xsk_rs_txsock *tx,
+                            const void *data,
+                            uint32_t len,
+                            uint64_t flags,
+                            uint16_t csum_start,
+                            uint16_t csum_offset,
+                            uint64_t launch_time);
+
+/**
+ * The `XSK_RS_TXMD_*` requests `xsk_rs_txsock_send_opts` accepts on this
+ * socket (0 without TX metadata); -EINVAL for NULL.
+ */
+int xsk_rs_txsock_tx_offloads(const struct xsk_rs_txsock *tx);
+
+/**
+ * Copies up to `cap` completion timestamps (ns) of packets sent with
+ * `XSK_RS_TXMD_TIMESTAMP` that the kernel has finished with into `out`, in
+ * send order, taking back completed frames first. Returns how many (0:
+ * none yet), or -EINVAL (NULL `tx`, NULL `out` with `cap` above 0). `tx`'s
+ * thread.
+ */
+int xsk_rs_txsock_timestamps(struct xsk_rs_txsock *tx, uint64_t *out, uint32_t cap);
 
 /**
  * Fills `cfg` with the defaults: 4096 frames of 4096 bytes, no headroom, a

@@ -24,7 +24,7 @@ pub use packet::{
     create_bi_socket, create_bi_socket_by_name, create_bi_socket_on, create_rx_socket, create_rx_socket_by_name,
     create_rx_socket_on, create_socket, create_socket_by_name, create_socket_on, create_tx_socket,
     create_tx_socket_by_name, create_tx_socket_on, Direction, PollWaitExt, RxBatch, RxSocket, SendExt, SharedUmem,
-    Socket, TxSocket, XdpConfig,
+    Socket, TxOptions, TxSocket, XdpConfig,
 };
 #[cfg(feature = "tokio")]
 pub use packet::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};

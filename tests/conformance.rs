@@ -151,6 +151,7 @@ impl Setup {
                 fill_size: FILL_SIZE,
                 comp_size: FRAMES,
                 flags: 0,
+                tx_metadata_len: 0,
             },
             sock: SocketConfig {
                 rx_size: RX_SIZE,

@@ -63,6 +63,7 @@ fn umem_config() -> impl Strategy<Value = UmemConfig> {
             fill_size,
             comp_size,
             flags,
+            tx_metadata_len: 0,
         },
     );
     let frame_size =
@@ -80,6 +81,7 @@ fn umem_config() -> impl Strategy<Value = UmemConfig> {
             fill_size,
             comp_size,
             flags,
+            tx_metadata_len: 0,
         });
     prop_oneof![any_fields, edges]
 }
@@ -451,6 +453,7 @@ proptest! {
             fill_size: e.fill_size,
             comp_size: e.comp_size,
             flags: e.flags,
+            tx_metadata_len: 0,
         };
         let want = umem_violations(&c);
         if want.is_empty() {
@@ -520,7 +523,15 @@ const FRAMES: u32 = 16;
 /// that is not a page multiple, and frames that straddle pages).
 fn small_umem(flags: u32) -> Umem {
     let frame_size = if flags & UMEM_UNALIGNED_CHUNKS != 0 { 3000 } else { 2048 };
-    let cfg = UmemConfig { frame_count: FRAMES, frame_size, frame_headroom: 0, fill_size: 16, comp_size: 16, flags };
+    let cfg = UmemConfig {
+        frame_count: FRAMES,
+        frame_size,
+        frame_headroom: 0,
+        fill_size: 16,
+        comp_size: 16,
+        flags,
+        tx_metadata_len: 0,
+    };
     Umem::new(&cfg).unwrap_or_else(|e| panic!("umem {cfg:?}: {e}"))
 }
 

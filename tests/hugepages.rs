@@ -185,6 +185,7 @@ fn hugepage_umem() -> UmemConfig {
         fill_size: 1024,
         comp_size: 128,
         flags: 0,
+        tx_metadata_len: 0,
     }
 }
 

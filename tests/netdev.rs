@@ -22,6 +22,7 @@ fn umem() -> Umem {
         fill_size: 64,
         comp_size: 64,
         flags: 0,
+        tx_metadata_len: 0,
     })
     .expect("umem")
 }

@@ -20,7 +20,15 @@ struct Xsk {
 }
 
 fn small_umem(frame_size: u32, headroom: u32) -> UmemConfig {
-    UmemConfig { frame_count: FRAMES, frame_size, frame_headroom: headroom, fill_size: 128, comp_size: 128, flags: 0 }
+    UmemConfig {
+        frame_count: FRAMES,
+        frame_size,
+        frame_headroom: headroom,
+        fill_size: 128,
+        comp_size: 128,
+        flags: 0,
+        tx_metadata_len: 0,
+    }
 }
 
 impl Xsk {

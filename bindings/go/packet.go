@@ -47,6 +47,28 @@ type XDPConfig struct {
 	BusyPollUsecs  uint32
 	BusyPollBudget uint32
 	PreferBusyPoll bool
+	// TxMetadata gives every TX frame 24 bytes of TX metadata in front of
+	// its packet (Linux 6.8; EOPNOTSUPP naming 6.8 before), for SendOpts.
+	// TxSwCsum adds XDP_UMEM_TX_SW_CSUM: copy mode computes requested
+	// checksums in software at once (Linux 6.11).
+	TxMetadata, TxSwCsum bool
+}
+
+// TX metadata requests, for TxOptions.Flags and (*TxSocket).TxOffloads.
+const (
+	TxmdTimestamp  uint64 = C.XSK_RS_TXMD_TIMESTAMP   // a completion timestamp (copy mode: software CLOCK_TAI ns)
+	TxmdChecksum   uint64 = C.XSK_RS_TXMD_CHECKSUM    // L4 checksum offload
+	TxmdLaunchTime uint64 = C.XSK_RS_TXMD_LAUNCH_TIME // launch time (not in copy mode)
+)
+
+// TxOptions is what SendOpts asks of the kernel and driver for one packet.
+// For TxmdChecksum the checksum field at CsumStart+CsumOffset must hold the
+// pseudo-header sum, not inverted (the kernel's CHECKSUM_PARTIAL contract).
+type TxOptions struct {
+	Flags      uint64 // Txmd* bits
+	CsumStart  uint16 // where checksumming starts, from the packet's first byte
+	CsumOffset uint16 // where the checksum goes, from CsumStart
+	LaunchTime uint64 // device clock ns, for TxmdLaunchTime
 }
 
 // cConfig fills the C config: xsk_rs_xdp_config_init's defaults, then every
@@ -71,6 +93,12 @@ func (cfg *XDPConfig) cConfig(op string) (C.struct_xsk_rs_xdp_config, error) {
 	set(&c.fill_size, cfg.FillSize)
 	set(&c.comp_size, cfg.CompSize)
 	set(&c.tx_budget, cfg.TxBudget)
+	if cfg.TxMetadata {
+		c.tx_metadata |= C.XSK_RS_TX_METADATA
+	}
+	if cfg.TxSwCsum {
+		c.tx_metadata |= C.XSK_RS_TX_SW_CSUM
+	}
 	c.xdp_mode = C.uint32_t(cfg.XDPMode)
 	switch {
 	case cfg.Copy:
@@ -282,6 +310,48 @@ func (t *TxSocket) Send(pkt []byte) (bool, error) {
 	}
 	n, err := count("Send", C.xskrs_go_txsock_send(t.h, p, clamp32(len(pkt))))
 	return n > 0, err
+}
+
+// SendOpts is Send with a TX metadata request (a socket created with
+// XDPConfig.TxMetadata): true when queued, false when there was no room. A
+// request this socket's mode does not carry out (see TxOffloads) is an *Error
+// wrapping syscall.EOPNOTSUPP; a checksum past the packet's end, or a socket
+// without TX metadata, syscall.EINVAL.
+func (t *TxSocket) SendOpts(pkt []byte, o TxOptions) (bool, error) {
+	if t.h == nil {
+		return false, ErrClosed
+	}
+	var p unsafe.Pointer
+	if len(pkt) > 0 {
+		p = unsafe.Pointer(&pkt[0])
+	}
+	r := C.xskrs_go_txsock_send_opts(t.h, p, clamp32(len(pkt)), C.uint64_t(o.Flags), C.uint16_t(o.CsumStart),
+		C.uint16_t(o.CsumOffset), C.uint64_t(o.LaunchTime))
+	n, err := count("SendOpts", r)
+	return n > 0, err
+}
+
+// TxOffloads returns the Txmd* requests SendOpts accepts on this socket (0
+// without TX metadata): copy mode does checksums and timestamps.
+func (t *TxSocket) TxOffloads() uint64 {
+	if t.h == nil {
+		return 0
+	}
+	return uint64(C.xsk_rs_txsock_tx_offloads(t.h))
+}
+
+// Timestamps fills out with the completion timestamps (ns) of packets sent
+// with TxmdTimestamp that the kernel is done with, in send order, and
+// returns how many.
+func (t *TxSocket) Timestamps(out []uint64) (int, error) {
+	if t.h == nil {
+		return 0, ErrClosed
+	}
+	var p *C.uint64_t
+	if len(out) > 0 {
+		p = (*C.uint64_t)(unsafe.Pointer(&out[0]))
+	}
+	return count("Timestamps", C.xskrs_go_txsock_timestamps(t.h, p, clamp32(len(out))))
 }
 
 // SendBatch sends the packets in order, each in its own frame, with one cgo

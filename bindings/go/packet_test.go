@@ -715,3 +715,53 @@ func TestPacketManyWaiters(t *testing.T) {
 	}
 	checkRxFrames(t, "rx", rx, 64)
 }
+
+// TestTxMetadata sends with TX metadata requests in copy mode (Linux 6.8):
+// a timestamp request comes back as a software CLOCK_TAI completion time,
+// launch time is EOPNOTSUPP, a checksum past the end EINVAL.
+func TestTxMetadata(t *testing.T) {
+	needRoot(t)
+	p := newPair(t)
+	var tx *TxSocket
+	if err := inNetns(p.nsA, func() (err error) {
+		tx, err = NewTxSocket(p.ifA, 0, XDPConfig{TxFrames: 16, Copy: true, TxMetadata: true})
+		return err
+	}); err != nil {
+		t.Fatalf("NewTxSocket with TxMetadata: %v", err)
+	}
+	defer tx.Close()
+	if got := tx.TxOffloads(); got != TxmdChecksum|TxmdTimestamp {
+		t.Errorf("TxOffloads = %#x", got)
+	}
+	tai := func() uint64 {
+		const clockTAI = 11
+		var ts syscall.Timespec
+		if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockTAI, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+			t.Fatal(e)
+		}
+		return uint64(ts.Nano())
+	}
+	frame := testFrame(1, 100)
+	before := tai()
+	if ok, err := tx.SendOpts(frame, TxOptions{Flags: TxmdTimestamp}); !ok || err != nil {
+		t.Fatalf("SendOpts = %v, %v", ok, err)
+	}
+	out := make([]uint64, 4)
+	n := 0
+	for deadline := time.Now().Add(2 * time.Second); n == 0 && time.Now().Before(deadline); {
+		var err error
+		if n, err = tx.Timestamps(out); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if after := tai(); n != 1 || out[0] < before || out[0] > after {
+		t.Errorf("Timestamps = %d %v, want one in %d..%d", n, out[:n], before, after)
+	}
+	if _, err := tx.SendOpts(frame, TxOptions{Flags: TxmdLaunchTime, LaunchTime: 1}); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("launch time in copy mode: %v", err)
+	}
+	if _, err := tx.SendOpts(frame, TxOptions{Flags: TxmdChecksum, CsumStart: 90, CsumOffset: 20}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("checksum past the end: %v", err)
+	}
+}

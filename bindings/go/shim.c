@@ -178,6 +178,17 @@ struct xskrs_go_ret xskrs_go_txsock_send(struct xsk_rs_txsock *tx, const void *d
 	return result(xsk_rs_txsock_send(tx, data, len), NULL);
 }
 
+struct xskrs_go_ret xskrs_go_txsock_send_opts(struct xsk_rs_txsock *tx, const void *data, uint32_t len, uint64_t flags,
+					     uint16_t csum_start, uint16_t csum_offset, uint64_t launch_time)
+{
+	return result(xsk_rs_txsock_send_opts(tx, data, len, flags, csum_start, csum_offset, launch_time), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_txsock_timestamps(struct xsk_rs_txsock *tx, uint64_t *out, uint32_t cap)
+{
+	return result(xsk_rs_txsock_timestamps(tx, out, cap), NULL);
+}
+
 struct xskrs_go_ret xskrs_go_txsock_send_packed(struct xsk_rs_txsock *tx, const void *data, size_t size,
 						const uint32_t *lens, uint32_t n)
 {

@@ -84,6 +84,9 @@ struct xskrs_go_ret xskrs_go_rxsock_create(const char *ifname, uint32_t queue, s
 struct xskrs_go_bi_ret xskrs_go_bisock_create(const char *ifname, uint32_t queue, struct xsk_rs_xdp_config cfg);
 
 struct xskrs_go_ret xskrs_go_txsock_send(struct xsk_rs_txsock *tx, const void *data, uint32_t len);
+struct xskrs_go_ret xskrs_go_txsock_send_opts(struct xsk_rs_txsock *tx, const void *data, uint32_t len, uint64_t flags,
+					     uint16_t csum_start, uint16_t csum_offset, uint64_t launch_time);
+struct xskrs_go_ret xskrs_go_txsock_timestamps(struct xsk_rs_txsock *tx, uint64_t *out, uint32_t cap);
 struct xskrs_go_ret xskrs_go_txsock_send_packed(struct xsk_rs_txsock *tx, const void *data, size_t size,
 						const uint32_t *lens, uint32_t n);
 /* The TX half's readiness check for a wait, in one call and never blocking:

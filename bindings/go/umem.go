@@ -17,8 +17,16 @@ type UmemConfig struct {
 	FrameHeadroom uint32 // bytes left free before received data; below FrameSize-256
 	FillSize      uint32 // fill ring entries, a power of two; lend the kernel at most half as many frames (see Lending)
 	CompSize      uint32 // completion ring entries, a power of two
-	Flags         uint32 // UmemUnalignedChunks, UmemHugePages, UmemHugePagesFallback
+	Flags         uint32 // UmemUnalignedChunks, UmemTxSwCsum, UmemHugePages, UmemHugePagesFallback
+	// TxMetadataLen is the bytes of TX metadata in front of every TX packet
+	// (Linux 6.8): 0 or a multiple of 8 from 24 to 248. TX descriptors must
+	// then lie at least this far into their frames.
+	TxMetadataLen uint32
 }
+
+// UmemTxSwCsum is the UmemConfig.Flags bit for XDP_UMEM_TX_SW_CSUM (Linux
+// 6.11): copy mode computes requested TX checksums in software at once.
+const UmemTxSwCsum uint32 = C.XSK_RS_UMEM_TX_SW_CSUM
 
 // Lending returns a UmemConfig and a SocketConfig whose rings let frames
 // frames all be lent to the kernel at once, by the C header's lending rule
@@ -95,6 +103,7 @@ func NewUmem(cfg UmemConfig) (*Umem, error) {
 	if cfg.Flags != 0 {
 		c.flags = C.uint32_t(cfg.Flags)
 	}
+	c.tx_metadata_len = C.uint32_t(cfg.TxMetadataLen)
 	r := C.xskrs_go_umem_create(c)
 	if err := check("NewUmem", r); err != nil {
 		return nil, err

@@ -372,6 +372,36 @@ class PacketTests(VethPair):
             self.assertEqual(self.peer_recv(peer, 32), [test_frame(5000 + i, 64) for i in range(32)])
             self.assertEqual(tx.stats().tx_invalid_descs, 0)
 
+    def test_send_opts_tx_metadata(self):
+        # TX metadata (Linux 6.8): a test frame with a timestamp request
+        # arrives byte for byte, and its software completion time comes back.
+        tx = self.make(xsk_rs.TxSocket, tx_frames=16, zero_copy=False, tx_metadata=xsk_rs.TX_METADATA)
+        with tx, self.peer() as peer:
+            self.assertEqual(tx.tx_offloads, xsk_rs.TXMD_CHECKSUM | xsk_rs.TXMD_TIMESTAMP)
+            self.assertEqual(tx.max_len, 1518)
+            frame = test_frame(7, 100)
+            before = time.clock_gettime_ns(time.CLOCK_TAI)
+            self.assertTrue(tx.send_opts(frame, timestamp=True))
+            self.assertEqual(self.peer_recv(peer, 1), [frame])
+            stamps, deadline = [], time.monotonic() + WAIT_S
+            while not stamps and time.monotonic() < deadline:
+                stamps = tx.timestamps()
+            self.assertEqual(len(stamps), 1)
+            self.assertTrue(before <= stamps[0] <= time.clock_gettime_ns(time.CLOCK_TAI), stamps)
+            with self.assertRaises(OSError) as cm:
+                tx.send_opts(frame, launch_time=1)
+            self.assertEqual(cm.exception.errno, errno.EOPNOTSUPP)
+            with self.assertRaises(OSError) as cm:
+                tx.send_opts(frame, checksum=(90, 20))  # past the end
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
+            self.assertEqual(tx.free_frames + tx.in_flight_frames, 16)
+        plain = self.make(xsk_rs.TxSocket, tx_frames=16)
+        with plain:
+            self.assertEqual(plain.tx_offloads, 0)
+            with self.assertRaises(OSError) as cm:
+                plain.send_opts(test_frame(8, 60), checksum=(34, 6))
+            self.assertIn("no tx metadata", cm.exception.strerror)
+
     def test_send_refusals(self):
         tx = self.make(xsk_rs.TxSocket, tx_frames=16)
         with tx, self.peer() as peer:
@@ -585,7 +615,7 @@ class PacketTests(VethPair):
         lib = xsk_rs.load()
         d = xsk_rs._xdp_config(lib, {})
         self.assertEqual((d.sz, d.rx_frames, d.tx_frames, d.frame_size, d.zero_copy, d.need_wakeup,
-                          d.huge_page, d.xdp_mode, d.rx_size, d.tx_budget, d.reserved),
+                          d.huge_page, d.xdp_mode, d.rx_size, d.tx_budget, d.tx_metadata),
                          (64, 4096, 4096, 4096, -1, 1, 0, xsk_rs.XDP_MODE_AUTO, 0, 0, 0))
         c = xsk_rs._xdp_config(lib, dict(rx_frames=10, zero_copy=False, need_wakeup=False, huge_page=None,
                                          xdp_mode=xsk_rs.XDP_MODE_SKB, frame_size=2048, tx_budget=None))

@@ -102,8 +102,15 @@ BIND_NEED_WAKEUP = 1 << 3
 TX_BUDGET_MIN = 32
 ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
-UMEM_HUGE_PAGES = 1 << 1  # UmemConfig.flags: the area in huge pages (vm.nr_hugepages)
-UMEM_HUGE_PAGES_FALLBACK = 1 << 2  # with UMEM_HUGE_PAGES: ordinary pages when none are free
+UMEM_HUGE_PAGES = 1 << 16  # UmemConfig.flags: the area in huge pages (vm.nr_hugepages)
+UMEM_HUGE_PAGES_FALLBACK = 1 << 17  # with UMEM_HUGE_PAGES: ordinary pages when none are free
+UMEM_TX_SW_CSUM = 1 << 1  # with tx_metadata_len: copy mode computes requested checksums in software
+TX_METADATA = 1 << 0  # XdpConfig.tx_metadata: 24 bytes of TX metadata in front of every TX packet
+TX_SW_CSUM = 1 << 1  # XdpConfig.tx_metadata: with TX_METADATA, XDP_UMEM_TX_SW_CSUM
+DESC_TX_METADATA = 1 << 1  # Desc.options: the kernel reads the TX metadata (XDP_TX_METADATA)
+TXMD_TIMESTAMP = 1 << 0  # TX metadata requests (XDP_TXMD_FLAGS_*)
+TXMD_CHECKSUM = 1 << 1
+TXMD_LAUNCH_TIME = 1 << 2
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
 
@@ -126,6 +133,8 @@ class UmemConfig(ctypes.Structure):
         ("fill_size", ctypes.c_uint32),
         ("comp_size", ctypes.c_uint32),
         ("flags", ctypes.c_uint32),
+        ("tx_metadata_len", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
     ]
 
 
@@ -178,7 +187,7 @@ class XdpConfig(ctypes.Structure):
         ("busy_poll_usecs", ctypes.c_uint32),
         ("busy_poll_budget", ctypes.c_uint32),
         ("prefer_busy_poll", ctypes.c_uint32),
-        ("reserved", ctypes.c_uint32),
+        ("tx_metadata", ctypes.c_uint32),
     ]
 
 
@@ -342,6 +351,12 @@ _FUNCS = [
     ("xsk_rs_txsock_alloc", _int, [_TXS, _P(Buf), _u32]),
     ("xsk_rs_txsock_submit", _int, [_TXS, _VP, _u32]),
     ("xsk_rs_txsock_send", _int, [_TXS, _VP, _u32]),
+    ("xsk_rs_txsock_send_opts", _int, [_TXS, _VP, _u32, _u64, ctypes.c_uint16, ctypes.c_uint16, _u64]),
+    ("xsk_rs_txsock_tx_offloads", _int, [_TXS]),
+    ("xsk_rs_txsock_timestamps", _int, [_TXS, _P(_u64), _u32]),
+    ("xsk_rs_umem_tx_metadata_len", _int, [_UMEM]),
+    ("xsk_rs_tx_metadata_request", _int, [_UMEM, _u64, _u64, ctypes.c_uint16, ctypes.c_uint16, _u64]),
+    ("xsk_rs_tx_metadata_timestamp", _int, [_UMEM, _u64, _P(_u64)]),
     ("xsk_rs_txsock_send_batch", _int, [_TXS, _P(Pkt), _u32]),
     ("xsk_rs_txsock_send_packed", _int, [_TXS, _VP, _SIZE, _VP, _u32]),
     ("xsk_rs_txsock_wait", _int, [_TXS, _int]),
@@ -565,12 +580,12 @@ class Umem(_Closing):
     once; lending(frames) sizes the rings for you."""
 
     def __init__(self, frame_count=None, frame_size=None, frame_headroom=None,
-                 fill_size=None, comp_size=None, flags=None):
+                 fill_size=None, comp_size=None, flags=None, tx_metadata_len=None):
         self._h = None
         lib = _L()
         cfg = _config(UmemConfig, lib.xsk_rs_umem_config_init, dict(
             frame_count=frame_count, frame_size=frame_size, frame_headroom=frame_headroom,
-            fill_size=fill_size, comp_size=comp_size, flags=flags))
+            fill_size=fill_size, comp_size=comp_size, flags=flags, tx_metadata_len=tx_metadata_len))
         if cfg.frame_count == 0 or cfg.frame_size == 0:
             raise OSError(errno.EINVAL, "xsk_rs: Umem: frame_count and frame_size must be > 0")
         size = cfg.frame_count * cfg.frame_size
@@ -600,9 +615,24 @@ class Umem(_Closing):
         self.size = lib.xsk_rs_umem_size(h)
         self.frame_headroom = _check(lib.xsk_rs_umem_frame_headroom(h))
         self.flags = cfg.flags
+        self.tx_metadata_len = _check(lib.xsk_rs_umem_tx_metadata_len(h))
         self.fill_size = lib.xsk_rs_fill_size(self._fill)
         self.comp_size = lib.xsk_rs_comp_size(self._comp)
         self._addrs = (_u64 * 64)()
+
+    def tx_metadata_request(self, addr, flags, csum_start=0, csum_offset=0, launch_time=0):
+        """Writes a TX metadata request (TXMD_* flags) in front of the TX
+        packet at ring address addr (xsk_rs_tx_metadata_request); then set
+        DESC_TX_METADATA in its descriptor's options."""
+        _check(self._lib.xsk_rs_tx_metadata_request(self._handle(), addr, flags, csum_start, csum_offset,
+                                                     launch_time))
+
+    def tx_metadata_timestamp(self, addr):
+        """The completion timestamp (ns) in front of the completed TX packet
+        at addr; OSError(ENOENT) when its request asked for none."""
+        out = _u64()
+        _check(self._lib.xsk_rs_tx_metadata_timestamp(self._handle(), addr, ctypes.byref(out)))
+        return out.value
 
     def _handle(self):
         if self._h is None:
@@ -901,7 +931,7 @@ class Socket(_Closing):
 # TxSocket, RxSocket and BiSocket wrap xsk_rs_txsock and xsk_rs_rxsock: the
 # library owns the UMEM and its frames, and no frame address reaches Python.
 
-_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
+_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name != "sz")
 _XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll")  # True/False; None keeps the default
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
@@ -1086,7 +1116,9 @@ class TxSocket(_Half):
     (default False), huge_page_fallback (with huge_page: ordinary pages when
     too few huge pages are free, default False), tx_budget (most descriptors
     one kick sends in copy mode; 0: the library's default), busy_poll_usecs,
-    busy_poll_budget and prefer_busy_poll (busy polling, as for Socket). A geometry that could strand frames is refused
+    busy_poll_budget and prefer_busy_poll (busy polling, as for Socket),
+    tx_metadata (TX_METADATA, optionally with TX_SW_CSUM: see send_opts;
+    Linux 6.8). A geometry that could strand frames is refused
     with OSError(EINVAL) naming the rule; an unknown keyword is a TypeError.
 
     One thread at a time per half; the two halves of a BiSocket may run on
@@ -1134,6 +1166,35 @@ class TxSocket(_Half):
         if _check(self._send_fn(h, data, n)):
             return True
         return timeout != 0 and self._retry(self._send_fn, (h, data, n), timeout) > 0
+
+    def send_opts(self, data, checksum=None, timestamp=False, launch_time=None):
+        """send(data) with a TX metadata request (a socket created with
+        tx_metadata=TX_METADATA): checksum=(csum_start, csum_offset) for a
+        checksum offload (the field must hold the pseudo-header sum),
+        timestamp=True for a completion timestamp (see timestamps()),
+        launch_time=ns. True queued, False no room; OSError(EOPNOTSUPP) for
+        what this socket's mode does not do (tx_offloads), EINVAL for a
+        checksum past the packet's end or a socket without TX metadata."""
+        h = self._handle()
+        data = bytes(data)
+        flags = (TXMD_CHECKSUM if checksum is not None else 0) | (TXMD_TIMESTAMP if timestamp else 0) | \
+            (TXMD_LAUNCH_TIME if launch_time is not None else 0)
+        start, off = checksum if checksum is not None else (0, 0)
+        return bool(_check(self._lib.xsk_rs_txsock_send_opts(h, data, len(data), flags, start, off,
+                                                             launch_time or 0)))
+
+    @property
+    def tx_offloads(self):
+        """The TXMD_* requests send_opts accepts here (0 without TX metadata)."""
+        return _check(self._lib.xsk_rs_txsock_tx_offloads(self._handle()))
+
+    def timestamps(self, max=64):
+        """Completion timestamps (ns; in copy mode software CLOCK_TAI times)
+        of packets sent with timestamp=True that are done, in send order: a
+        list of at most max."""
+        out = (_u64 * max)()
+        n = _check(self._lib.xsk_rs_txsock_timestamps(self._handle(), out, max))
+        return list(out[:n])
 
     def send_many(self, packets):
         """Sends packets (a sequence of bytes or other buffers), each in its

@@ -39,12 +39,14 @@ mod packet;
 mod prog;
 mod ring;
 mod socket;
+mod tx_metadata;
 mod umem;
 
 pub use packet::*;
 pub use prog::*;
 pub use ring::*;
 pub use socket::*;
+pub use tx_metadata::*;
 pub use umem::*;
 
 /// Runs `$body` (which may `return` early) behind a panic boundary: a panic

@@ -135,11 +135,21 @@ pub struct xsk_rs_xdp_config {
     /// 1: `SO_PREFER_BUSY_POLL`, as `xsk_rs_socket_config.prefer_busy_poll`
     /// (default 0: not set).
     pub prefer_busy_poll: u32,
-    /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-    /// of padding, and a later version may give it a meaning with 0 as its
-    /// default.
-    pub reserved: u32,
+    /// TX metadata (default 0, none): `XSK_RS_TX_METADATA` gives every TX
+    /// frame 24 bytes of metadata in front of its packet (Linux 6.8;
+    /// -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
+    /// ask for a checksum or a completion timestamp; the longest packet is
+    /// 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
+    /// software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+    /// Other bits are -EINVAL. (This was `reserved`, 0, before.)
+    pub tx_metadata: u32,
 }
+
+/// `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
+pub const XSK_RS_TX_METADATA: u32 = 1 << 0;
+/// `xsk_rs_xdp_config.tx_metadata`: with `XSK_RS_TX_METADATA`, checksums in
+/// software in copy mode (`XDP_UMEM_TX_SW_CSUM`).
+pub const XSK_RS_TX_SW_CSUM: u32 = 1 << 1;
 
 impl SizedConfig for xsk_rs_xdp_config {
     config_fields!(xsk_rs_xdp_config {
@@ -160,7 +170,7 @@ impl SizedConfig for xsk_rs_xdp_config {
         busy_poll_usecs: u32,
         busy_poll_budget: u32,
         prefer_busy_poll: u32,
-        reserved: u32,
+        tx_metadata: u32,
     });
     fn defaults() -> Self {
         xsk_rs_xdp_config {
@@ -182,7 +192,7 @@ impl SizedConfig for xsk_rs_xdp_config {
             busy_poll_usecs: 0,
             busy_poll_budget: 0,
             prefer_busy_poll: 0,
-            reserved: 0,
+            tx_metadata: 0,
         }
     }
 }
@@ -203,10 +213,10 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
                 ))),
             }
         };
-        if c.reserved != 0 {
+        if c.tx_metadata & !(XSK_RS_TX_METADATA | XSK_RS_TX_SW_CSUM) != 0 {
             return Err(Error::invalid(format!(
-                "config field reserved is {:#x}; it must be 0 (xsk_rs_xdp_config_init sets it)",
-                c.reserved
+                "config field tx_metadata is {:#x}; give 0 or XSK_RS_TX_METADATA (1), with XSK_RS_TX_SW_CSUM (2)",
+                c.tx_metadata
             )));
         }
         let or_default = |v: u32| (v != 0).then_some(v);
@@ -228,6 +238,8 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             busy_poll_usecs: or_default(c.busy_poll_usecs),
             busy_poll_budget: or_default(c.busy_poll_budget),
             prefer_busy_poll: flag("prefer_busy_poll", c.prefer_busy_poll.into(), None)?,
+            tx_metadata: Some(c.tx_metadata & XSK_RS_TX_METADATA != 0),
+            tx_sw_csum: Some(c.tx_metadata & XSK_RS_TX_SW_CSUM != 0),
         })
     }
 }
@@ -1139,7 +1151,6 @@ mod tests {
         assert!(bad(xsk_rs_xdp_config { need_wakeup: -1, ..d }).contains("need_wakeup is -1"));
         assert!(bad(xsk_rs_xdp_config { huge_page: 7, ..d }).contains("huge_page is 7"));
         assert!(bad(xsk_rs_xdp_config { xdp_mode: 9, ..d }).contains("XDP mode 9"));
-        assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
         assert!(bad(xsk_rs_xdp_config { huge_page_fallback: 2, ..d }).contains("huge_page_fallback is 2"));
         assert!(bad(xsk_rs_xdp_config { prefer_busy_poll: 3, ..d }).contains("prefer_busy_poll is 3"));
         let c = ok(xsk_rs_xdp_config {
@@ -1155,5 +1166,6 @@ mod tests {
         assert_eq!(plan.sock.busy_poll, crate::socket::BusyPoll { usecs: 20, budget: 64, prefer: true });
         let lone = ok(xsk_rs_xdp_config { huge_page_fallback: 1, ..d }).plan(Direction::Both).unwrap_err();
         assert!(lone.to_string().contains("huge_page_fallback without huge_page"), "{lone}");
+        assert!(bad(xsk_rs_xdp_config { tx_metadata: 4, ..d }).contains("tx_metadata is 0x4"));
     }
 }

@@ -19,18 +19,25 @@ pub struct xsk_rs_umem {
 /// (`XDP_UMEM_UNALIGNED_CHUNK_FLAG`). For `xsk_rs_umem_config.flags`.
 pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 
-/// The area in huge pages of the default size (`MAP_HUGETLB`, from the pool
+/// In copy mode the kernel computes a requested TX checksum in software at
+/// once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+/// -EOPNOTSUPP before). Needs `tx_metadata_len`. For
+/// `xsk_rs_umem_config.flags`.
+pub const XSK_RS_UMEM_TX_SW_CSUM: u32 = 1 << 1;
+const _: () = assert!(XSK_RS_UMEM_TX_SW_CSUM == umem::UMEM_TX_SW_CSUM);
+
+/// (A library bit, above the kernel's UMEM flags.) The area in huge pages of the default size (`MAP_HUGETLB`, from the pool
 /// `vm.nr_hugepages` reserves): fewer TLB misses, and a faster set-up (one
 /// page to fault in and pin per 2 MiB). `xsk_rs_umem_create` fails with
 /// -ENOMEM, saying how many pages the area needs and how to reserve them,
 /// when too few are free. Only for a library-owned area
 /// (`xsk_rs_umem_create`). For `xsk_rs_umem_config.flags`.
-pub const XSK_RS_UMEM_HUGE_PAGES: u32 = 1 << 1;
+pub const XSK_RS_UMEM_HUGE_PAGES: u32 = 1 << 16;
 
 /// With `XSK_RS_UMEM_HUGE_PAGES`: ordinary pages when too few huge pages are
 /// free (or the kernel has none), instead of -ENOMEM. For
 /// `xsk_rs_umem_config.flags`.
-pub const XSK_RS_UMEM_HUGE_PAGES_FALLBACK: u32 = 1 << 2;
+pub const XSK_RS_UMEM_HUGE_PAGES_FALLBACK: u32 = 1 << 17;
 
 const PAGE_FLAGS: u32 = XSK_RS_UMEM_HUGE_PAGES | XSK_RS_UMEM_HUGE_PAGES_FALLBACK;
 
@@ -89,10 +96,22 @@ pub struct xsk_rs_umem_config {
     pub fill_size: u32,
     /// Completion ring entries, a power of two (default 4096).
     pub comp_size: u32,
-    /// `XSK_RS_UMEM_*` flags: `XSK_RS_UMEM_UNALIGNED_CHUNKS`, and for
-    /// `xsk_rs_umem_create` `XSK_RS_UMEM_HUGE_PAGES` and
-    /// `XSK_RS_UMEM_HUGE_PAGES_FALLBACK` (default 0).
+    /// `XSK_RS_UMEM_*` flags: `XSK_RS_UMEM_UNALIGNED_CHUNKS`,
+    /// `XSK_RS_UMEM_TX_SW_CSUM`, and for `xsk_rs_umem_create`
+    /// `XSK_RS_UMEM_HUGE_PAGES` and `XSK_RS_UMEM_HUGE_PAGES_FALLBACK`
+    /// (default 0).
     pub flags: u32,
+    /// Bytes of TX metadata (`struct xsk_tx_metadata`, see
+    /// `xsk_rs_tx_metadata_request`) in front of every TX packet, Linux 6.8
+    /// and later: 0 (default, none) or a multiple of 8 from 24 to 248. With
+    /// it every TX descriptor's address must lie at least this many bytes
+    /// into its frame (the kernel counts others in `tx_invalid_descs`). On a
+    /// kernel before 6.8, which would ignore it, creation fails with
+    /// -EOPNOTSUPP naming 6.8.
+    pub tx_metadata_len: u32,
+    /// Must be 0 (`xsk_rs_umem_config_init` sets it): it keeps the struct
+    /// free of padding.
+    pub reserved: u32,
 }
 
 impl SizedConfig for xsk_rs_umem_config {
@@ -103,6 +122,8 @@ impl SizedConfig for xsk_rs_umem_config {
         fill_size: u32,
         comp_size: u32,
         flags: u32,
+        tx_metadata_len: u32,
+        reserved: u32,
     });
     fn defaults() -> Self {
         let d = UmemConfig::default();
@@ -114,15 +135,24 @@ impl SizedConfig for xsk_rs_umem_config {
             fill_size: d.fill_size,
             comp_size: d.comp_size,
             flags: d.flags,
+            tx_metadata_len: d.tx_metadata_len,
+            reserved: 0,
         }
     }
 }
 
 const _: () = assert!(fields_tile(xsk_rs_umem_config::FIELDS, std::mem::size_of::<xsk_rs_umem_config>()));
 
-impl From<xsk_rs_umem_config> for UmemConfig {
-    fn from(c: xsk_rs_umem_config) -> Self {
-        UmemConfig {
+impl TryFrom<xsk_rs_umem_config> for UmemConfig {
+    type Error = crate::Error;
+    fn try_from(c: xsk_rs_umem_config) -> crate::Result<Self> {
+        if c.reserved != 0 {
+            return Err(crate::Error::invalid(format!(
+                "umem config field reserved is {:#x}; it must be 0 (xsk_rs_umem_config_init sets it)",
+                c.reserved
+            )));
+        }
+        Ok(UmemConfig {
             frame_count: c.frame_count,
             frame_size: c.frame_size,
             frame_headroom: c.frame_headroom,
@@ -130,7 +160,8 @@ impl From<xsk_rs_umem_config> for UmemConfig {
             comp_size: c.comp_size,
             // How the area is backed is the create call's business.
             flags: c.flags & !PAGE_FLAGS,
-        }
+            tx_metadata_len: c.tx_metadata_len,
+        })
     }
 }
 
@@ -271,7 +302,7 @@ pub extern "C" fn xsk_rs_umem_create(out: *mut *mut xsk_rs_umem, cfg: *const xsk
             Ok(p) => p,
             Err(e) => return e,
         };
-        publish(F, out, Umem::with_pages(&cfg.into(), pages))
+        publish(F, out, UmemConfig::try_from(cfg).and_then(|c| Umem::with_pages(&c, pages)))
     })
 }
 
@@ -305,7 +336,7 @@ pub extern "C" fn xsk_rs_umem_create_with_area(
             return e;
         }
         // SAFETY: the caller's contract, documented above.
-        publish(F, out, unsafe { Umem::with_area(area.cast(), size, &c.into()) })
+        publish(F, out, UmemConfig::try_from(c).and_then(|c| unsafe { Umem::with_area(area.cast(), size, &c) }))
     })
 }
 
@@ -348,7 +379,11 @@ pub extern "C" fn xsk_rs_umem_create_with_fd(
         }
         // SAFETY: the caller's contract on the area and the fd, documented
         // above; the UMEM takes the fd only once it is made.
-        match unsafe { Umem::with_raw_fd(fd, area.cast(), size, &c.into()) } {
+        let c = match UmemConfig::try_from(c) {
+            Ok(c) => c,
+            Err(e) => return fail(F, e),
+        };
+        match unsafe { Umem::with_raw_fd(fd, area.cast(), size, &c) } {
             Ok(u) => publish(F, out, Ok(u)),
             Err(e) => fail(F, e),
         }

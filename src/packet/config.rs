@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+use crate::umem::tx_metadata::TX_METADATA_LEN;
 use crate::umem::{Pages, UmemConfig, DEFAULT_FRAMES, MAX_LEND};
 use crate::xdp::XdpMode;
 
@@ -122,6 +123,16 @@ pub struct XdpConfig {
     pub busy_poll_budget: Option<u32>,
     /// `SO_PREFER_BUSY_POLL` (default: not set); see [`BusyPoll::prefer`].
     pub prefer_busy_poll: Option<bool>,
+    /// `Some(true)`: every TX frame carries TX metadata in front of its
+    /// packet (24 bytes, `tx_metadata_len`; Linux 6.8, `EOPNOTSUPP` before),
+    /// so that [`crate::TxSocket::send_with`] can ask for a checksum or a
+    /// completion timestamp. The longest packet is 24 bytes shorter. Default
+    /// off: plain sends cost the same either way.
+    pub tx_metadata: Option<bool>,
+    /// `Some(true)`: with `tx_metadata`, copy mode computes requested
+    /// checksums in software at once (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11),
+    /// instead of leaving them to the device.
+    pub tx_sw_csum: Option<bool>,
 }
 
 /// An [`XdpConfig`] resolved: the core's configs, and the frames of each half
@@ -202,7 +213,8 @@ impl XdpConfig {
             frame_headroom: self.frame_headroom.unwrap_or(0),
             fill_size,
             comp_size,
-            flags: 0,
+            flags: if self.tx_sw_csum.unwrap_or(false) { crate::umem::UMEM_TX_SW_CSUM } else { 0 },
+            tx_metadata_len: if self.tx_metadata.unwrap_or(false) { TX_METADATA_LEN } else { 0 },
         };
         umem.validate()?;
         let sock = SocketConfig {

@@ -76,6 +76,7 @@ mod rx;
 mod shared_umem;
 mod socket;
 mod tx;
+mod tx_metadata;
 mod wait;
 
 #[cfg(feature = "tokio")]
@@ -85,6 +86,7 @@ pub use rx::{Rx, RxBatch, RxBatchIter};
 pub use shared_umem::{create_bi_socket_on, create_rx_socket_on, create_socket_on, create_tx_socket_on, SharedUmem};
 pub use socket::{RxSocket, Socket, TxSocket};
 pub use tx::Tx;
+pub use tx_metadata::TxOptions;
 pub use wait::{PollWaitExt, SendExt};
 
 use crate::error::{Error, Result};

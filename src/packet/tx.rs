@@ -19,8 +19,10 @@ pub struct Tx {
     /// Frame addresses ready to send from; capacity is every TX frame.
     free: Vec<u64>,
     /// Ring index of the first descriptor reserved and not yet committed.
-    first: u32,
-    /// The TX frames: `lo..lo + frames * frame_size`.
+    pub(super) first: u32,
+    /// The TX descriptors' addresses: `lo + i * frame_size` for the
+    /// `frames` frames. Frame `i` starts `tx_metadata_len` bytes before
+    /// (the metadata's room; 0 without TX metadata).
     lo: u64,
     frames: u32,
     frame_size: u32,
@@ -29,6 +31,8 @@ pub struct Tx {
     /// Zero-copy mode: the driver sends on its own after a wakeup.
     zerocopy: bool,
     area: NonNull<u8>,
+    /// TX metadata: its length, the offloads this mode does, timestamps.
+    pub(super) meta: super::tx_metadata::TxMeta,
 }
 
 // SAFETY: the rings behind `ring` and `comp` are used by this half only (see
@@ -38,13 +42,14 @@ unsafe impl Send for Tx {}
 impl Tx {
     pub(super) fn new(shared: &Arc<Shared>, plan: &Plan) -> Tx {
         let fs = plan.umem.frame_size;
-        let lo = (plan.first_frame as u64 + plan.rx_frames as u64) * fs as u64;
+        let meta = super::tx_metadata::TxMeta::new(shared);
+        let lo = (plan.first_frame as u64 + plan.rx_frames as u64) * fs as u64 + meta.len as u64;
         let mut free = Vec::with_capacity(plan.tx_frames as usize);
         // Popped from the end: hand out the lowest frames first.
         free.extend((0..plan.tx_frames as u64).rev().map(|i| lo + i * fs as u64));
         let ring = NonNull::new(shared.sock.tx_ptr()).expect("a tx half's socket has a tx ring");
         // SAFETY: nothing else uses the ring yet.
-        let max_len = unsafe { ring.as_ref() }.max_len().min(fs);
+        let max_len = unsafe { ring.as_ref() }.max_len().min(fs - meta.len);
         Tx {
             ring,
             comp: NonNull::new(shared.sock.comp_ptr()).expect("a socket has a completion ring"),
@@ -56,13 +61,20 @@ impl Tx {
             max_len,
             zerocopy: shared.sock.is_zerocopy().unwrap_or(false),
             area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
+            meta,
         }
+    }
+}
+
+impl Tx {
+    pub(super) fn area_ptr(&self) -> NonNull<u8> {
+        self.area
     }
 }
 
 impl Socket<Tx> {
     #[inline(always)]
-    fn ring(&mut self) -> &mut TxRing {
+    pub(super) fn ring(&mut self) -> &mut TxRing {
         // SAFETY: this half alone uses the TX ring (see `Shared`), and
         // `&mut self` keeps that to one call at a time.
         unsafe { self.half.ring.as_mut() }
@@ -82,13 +94,15 @@ impl Socket<Tx> {
         // The completion ring is shared memory anything mapping it can write:
         // keep only frame starts of this half's own frames, so no write can
         // ever land outside them.
-        // Frames start at multiples of the frame size, a power of two (aligned
-        // mode), from `lo` on (itself a multiple), so an address is a frame
-        // start of this half when it lies in `lo..lo + span` and its low bits
-        // are clear: a mask, not a division per frame. One branch-free pass
+        // Descriptors lie at multiples of the frame size, a power of two
+        // (aligned mode), from `lo` on, so an address is one of this half
+        // when it lies in `lo..lo + span` and its distance from `lo` has its
+        // low bits clear: a mask, not a division per frame. One branch-free pass
         // for the common case (every address good); the repair only if not.
         let (lo, span, low) = (t.lo, t.frames as u64 * t.frame_size as u64, t.frame_size as u64 - 1);
-        let bad = t.free[len..].iter().fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a & low != 0));
+        let bad = t.free[len..]
+            .iter()
+            .fold(false, |bad, &a| bad | (a.wrapping_sub(lo) >= span) | (a.wrapping_sub(lo) & low != 0));
         if bad {
             let mut kept = len;
             // Only exact frame starts: the kernel completes the addresses it
@@ -97,12 +111,17 @@ impl Socket<Tx> {
             // that is free or in flight already, and hand it out twice.
             for i in len..t.free.len() {
                 let a = t.free[i];
-                if a.wrapping_sub(lo) < span && a & low == 0 {
+                if a.wrapping_sub(lo) < span && a.wrapping_sub(lo) & low == 0 {
                     t.free[kept] = a;
                     kept += 1;
                 }
             }
             t.free.truncate(kept);
+        }
+        if t.meta.ts_pending != 0 {
+            // SAFETY: the frames from `len` on came back just now and are
+            // this half's; the area is the UMEM's.
+            unsafe { t.meta.collect(t.area, &t.free[len..]) };
         }
         n
     }
@@ -206,7 +225,8 @@ impl Socket<Tx> {
         // only into a frame of this half (len <= max_len <= frame size), and
         // mark the slot written only then.
         let t = &self.half;
-        if addr.wrapping_sub(t.lo) >= t.frames as u64 * t.frame_size as u64 || addr & (t.frame_size as u64 - 1) != 0 {
+        let at = addr.wrapping_sub(t.lo);
+        if at >= t.frames as u64 * t.frame_size as u64 || at & (t.frame_size as u64 - 1) != 0 {
             return Err(not_a_tx_frame(addr));
         }
         // SAFETY: as above.
@@ -429,7 +449,7 @@ impl Socket<Tx> {
     /// (a `seek` before `send`, as the seed crate's docs do) are the send's
     /// to use.
     #[inline]
-    fn check_no_written(&mut self, what: &str) -> Result<()> {
+    pub(super) fn check_no_written(&mut self, what: &str) -> Result<()> {
         let (first, have) = (self.half.first, self.ring().reserved());
         if have == 0 {
             return Ok(());
@@ -533,7 +553,7 @@ impl Socket<Tx> {
     /// `commit_n` refuses, so it is refused before anything is reserved.
     #[cold]
     #[inline(never)]
-    fn bad_len(&self, what: &str, i: usize, len: usize) -> Error {
+    pub(super) fn bad_len(&self, what: &str, i: usize, len: usize) -> Error {
         match len {
             0 => Error::invalid(format!("{what}: packet {i} has length 0")),
             _ => self.too_long(len),

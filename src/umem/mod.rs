@@ -10,6 +10,7 @@
 //! to (`fd.rs`).
 
 mod fd;
+pub mod tx_metadata;
 
 pub(crate) use fd::{is_zerocopy, queues, Bound, Claim, Pool, Queues, SockFd};
 use fd::{FdState, XskFd};
@@ -27,7 +28,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// `XDP_UMEM_UNALIGNED_CHUNK_FLAG`: frames may start anywhere; RX/TX addresses
 /// carry an offset in their top 16 bits.
 pub const UMEM_UNALIGNED_CHUNKS: u32 = libc::XDP_UMEM_UNALIGNED_CHUNK_FLAG;
-const KNOWN_FLAGS: u32 = UMEM_UNALIGNED_CHUNKS;
+/// `XDP_UMEM_TX_SW_CSUM` (Linux 6.11): in copy mode the kernel computes a
+/// requested TX checksum in software at once, whatever the device offers.
+/// Needs [`UmemConfig::tx_metadata_len`].
+pub const UMEM_TX_SW_CSUM: u32 = libc::XDP_UMEM_TX_SW_CSUM;
+const KNOWN_FLAGS: u32 = UMEM_UNALIGNED_CHUNKS | UMEM_TX_SW_CSUM;
 
 /// Smallest frame the kernel accepts (`XDP_UMEM_MIN_CHUNK_SIZE`).
 pub const MIN_FRAME_SIZE: u32 = 2048;
@@ -57,8 +62,16 @@ pub struct UmemConfig {
     pub fill_size: u32,
     /// Completion ring entries (power of two).
     pub comp_size: u32,
-    /// 0 or [`UMEM_UNALIGNED_CHUNKS`].
+    /// 0, or [`UMEM_UNALIGNED_CHUNKS`] and/or [`UMEM_TX_SW_CSUM`].
     pub flags: u32,
+    /// Bytes of TX metadata in front of every TX packet (Linux 6.8): 0 (none,
+    /// the default), or a multiple of 8 from
+    /// [`tx_metadata::TX_METADATA_LEN`] (24) to 248. With it, every TX
+    /// descriptor's address must lie at least this far into its frame, and
+    /// one with [`tx_metadata::XDP_TX_METADATA`] in its options carries the
+    /// [`tx_metadata::TxMetadata`] there ([`Umem::tx_metadata_mut`]). A
+    /// kernel before 6.8, which would ignore it, gets `EOPNOTSUPP`.
+    pub tx_metadata_len: u32,
 }
 
 /// Frames in a default UMEM; the default rings let every one of them be lent
@@ -100,6 +113,7 @@ impl UmemConfig {
             fill_size: ring * 2,
             comp_size: ring,
             flags: 0,
+            tx_metadata_len: 0,
         })
     }
 }
@@ -131,11 +145,27 @@ impl UmemConfig {
     pub fn validate(&self) -> Result<()> {
         if self.flags & !KNOWN_FLAGS != 0 {
             return Err(Error::invalid(format!(
-                "umem flags {:#x}: unknown bits {:#x} (known: UNALIGNED_CHUNKS {:#x})",
+                "umem flags {:#x}: unknown bits {:#x} (known: UNALIGNED_CHUNKS {:#x}, TX_SW_CSUM {:#x})",
                 self.flags,
                 self.flags & !KNOWN_FLAGS,
-                UMEM_UNALIGNED_CHUNKS
+                UMEM_UNALIGNED_CHUNKS,
+                UMEM_TX_SW_CSUM
             )));
+        }
+        let tml = self.tx_metadata_len;
+        if tml != 0
+            && (tml % 8 != 0 || !(tx_metadata::TX_METADATA_LEN..=tx_metadata::MAX_TX_METADATA_LEN).contains(&tml))
+        {
+            return Err(Error::invalid(format!(
+                "tx_metadata_len {tml}: give 0 or a multiple of 8 from {} (struct xsk_tx_metadata) to {}",
+                tx_metadata::TX_METADATA_LEN,
+                tx_metadata::MAX_TX_METADATA_LEN
+            )));
+        }
+        if self.flags & UMEM_TX_SW_CSUM != 0 && tml == 0 {
+            return Err(Error::invalid(
+                "umem flag TX_SW_CSUM without tx_metadata_len: checksums are requested in the tx metadata",
+            ));
         }
         let page = page_size();
         let fs = self.frame_size;
@@ -153,6 +183,9 @@ impl UmemConfig {
                 self.frame_headroom,
                 fs - XDP_PACKET_HEADROOM
             )));
+        }
+        if tml != 0 && tml >= fs {
+            return Err(Error::invalid(format!("tx_metadata_len {tml} leaves no room in a frame of {fs}")));
         }
         check_ring_size("fill ring", self.fill_size, false)?;
         check_ring_size("completion ring", self.comp_size, false)?;
@@ -634,6 +667,56 @@ impl Umem {
         self.shared.cfg.frame_headroom
     }
 
+    /// Bytes of TX metadata in front of each TX packet
+    /// ([`UmemConfig::tx_metadata_len`]; 0: none).
+    pub fn tx_metadata_len(&self) -> u32 {
+        self.shared.cfg.tx_metadata_len
+    }
+
+    /// The [`tx_metadata::TxMetadata`] in front of the TX packet at ring
+    /// address `addr`: the first 24 of the `tx_metadata_len` bytes before
+    /// it. `None` when the UMEM has no TX metadata, or those bytes do not
+    /// lie in `addr`'s frame (aligned mode) or the area. Write the request
+    /// there, then set [`tx_metadata::XDP_TX_METADATA`] in the
+    /// descriptor's options; after the frame comes back on the completion
+    /// ring, read the completion ([`tx_metadata::TxMetadata::tx_timestamp`]).
+    ///
+    /// ```no_run
+    /// use xsk_rs::umem::{tx_metadata::{TxMetadata, XDP_TX_METADATA}, Umem, UmemConfig};
+    /// let cfg = UmemConfig { tx_metadata_len: 24, ..UmemConfig::default() };
+    /// let umem = Umem::new(&cfg)?;
+    /// let addr = 24; // the packet of frame 0, just after its metadata
+    /// // SAFETY: frame 0 is not in the kernel's hands.
+    /// let meta = unsafe { umem.tx_metadata_mut(addr) }.expect("metadata room");
+    /// *meta = TxMetadata::new();
+    /// meta.request_checksum(34, 6);
+    /// let desc = xsk_rs::ring::Desc { addr, len: 60, options: XDP_TX_METADATA };
+    /// # let _ = desc;
+    /// # Ok::<(), xsk_rs::Error>(())
+    /// ```
+    ///
+    /// # Safety
+    /// As for [`Umem::frame_mut`]: the frame is the application's now.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn tx_metadata_mut(&self, addr: u64) -> Option<&mut tx_metadata::TxMetadata> {
+        let tml = self.shared.cfg.tx_metadata_len as u64;
+        if tml == 0 {
+            return None;
+        }
+        let unaligned = self.shared.cfg.flags & UMEM_UNALIGNED_CHUNKS != 0;
+        let at = if unaligned { add_offset_to_addr(addr) } else { addr };
+        let meta = at.checked_sub(tml)?;
+        if !unaligned && meta / self.shared.cfg.frame_size as u64 != at / self.shared.cfg.frame_size as u64 {
+            return None;
+        }
+        let off = self.offset_of(meta)?;
+        let len = size_of::<tx_metadata::TxMetadata>();
+        if len > self.shared.area.len - off || off % 8 != 0 {
+            return None;
+        }
+        Some(&mut *self.area().add(off).cast::<tx_metadata::TxMetadata>())
+    }
+
     /// The UMEM's AF_XDP fd (the first socket on this UMEM binds it). It
     /// changes only when a socket fails to bind it and a later one asks for
     /// other ring sizes: the UMEM is then registered anew on a fresh fd
@@ -800,6 +883,17 @@ fn register_fd(area: &Area, cfg: &UmemConfig, netns: NetnsId) -> Result<(XskFd, 
 /// Registers `area` on the AF_XDP socket `raw` and sets up and maps its fill
 /// and completion rings.
 fn setup_fd(raw: RawFd, area: &Area, cfg: &UmemConfig) -> Result<(FillRing, CompRing)> {
+    let mut flags = cfg.flags;
+    if cfg.tx_metadata_len != 0 {
+        // Before 6.8 the kernel ignores the field without a word: refuse
+        // rather than register a UMEM whose descriptors would be misread.
+        let what = format!("umem with tx_metadata_len {}", cfg.tx_metadata_len);
+        crate::features::Feature::TxMetadata.require(&what)?;
+        flags |= crate::features::tx_metadata_reg()?.unwrap_or(0);
+    }
+    if cfg.flags & UMEM_TX_SW_CSUM != 0 {
+        crate::features::Feature::TxSwChecksum.require("umem flag TX_SW_CSUM")?;
+    }
     // The whole struct, tx_metadata_len included: with a shorter optlen the
     // kernel reads only the v1 prefix and silently drops `flags`.
     let reg = libc::xdp_umem_reg {
@@ -807,8 +901,8 @@ fn setup_fd(raw: RawFd, area: &Area, cfg: &UmemConfig) -> Result<(FillRing, Comp
         len: area.len as u64,
         chunk_size: cfg.frame_size,
         headroom: cfg.frame_headroom,
-        flags: cfg.flags,
-        tx_metadata_len: 0,
+        flags,
+        tx_metadata_len: cfg.tx_metadata_len,
     };
     setsockopt(raw, libc::XDP_UMEM_REG, &reg, "register umem")?;
     map_umem_rings(raw, cfg, "")

@@ -783,7 +783,7 @@ static void row_umem_create(void)
 	UMEM_BAD(comp_size, 0, -EINVAL, "completion ring size 0");
 	UMEM_BAD(comp_size, 3, -EINVAL, "completion ring size 3");
 	UMEM_BAD(comp_size, UINT32_MAX, -EINVAL, "completion ring size 4294967295");
-	UMEM_BAD(flags, 8, -EINVAL, "unknown bits 0x8");
+	UMEM_BAD(flags, 4, -EINVAL, "unknown bits 0x4"); /* 2 is TX_SW_CSUM, 4 the kernel's own TX_METADATA_LEN */
 	UMEM_BAD(flags, XSK_RS_UMEM_HUGE_PAGES_FALLBACK, -EINVAL, "without XSK_RS_UMEM_HUGE_PAGES");
 	UMEM_BAD(flags, UINT32_MAX, -EINVAL, "unknown bits");
 	/*
@@ -2624,11 +2624,11 @@ static void pkt_create_common(int which)
 	PKT_BAD(which, huge_page, 2, -EINVAL, "huge_page is 2");
 	PKT_BAD(which, xdp_mode, 4, -EINVAL, "XDP mode 4");
 	PKT_BAD(which, xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
-	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
 	PKT_BAD(which, huge_page_fallback, 2, -EINVAL, "huge_page_fallback is 2");
 	PKT_BAD(which, huge_page_fallback, 1, -EINVAL, "huge_page_fallback without huge_page");
 	PKT_BAD(which, prefer_busy_poll, 2, -EINVAL, "prefer_busy_poll is 2");
 	PKT_BAD(which, busy_poll_budget, 65536, -EINVAL, "busy poll budget 65536");
+	PKT_BAD(which, tx_metadata, 8, -EINVAL, "tx_metadata is 0x8");
 	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
 	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
 	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
@@ -2884,6 +2884,171 @@ static void row_txsock_send(void)
 	make_frame(big, 0, frame_len(0));
 	VALUE(xsk_rs_txsock_send(tx, big, frame_len(0)), 1);
 	peer_gets((const uint32_t[]){ 0 }, 1, "then send sends");
+	xsk_rs_txsock_destroy(tx);
+}
+
+/* TX metadata (Linux 6.8; the kernel here has it). */
+static void row_umem_tx_metadata_len(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	struct live l;
+
+	FAILS(xsk_rs_umem_tx_metadata_len(NULL), -EINVAL, "umem is NULL");
+	if (umem_up(&l)) {
+		VALUE(xsk_rs_umem_tx_metadata_len(l.umem), 0);
+		live_down(&l);
+	}
+	umem_cfg(&c);
+	c.tx_metadata_len = 20;
+	CHECK(xsk_rs_umem_create(&u, &c) == -EINVAL && strstr(errmsg(), "tx_metadata_len 20"), "tx_metadata_len 20 refused: %s", errmsg());
+	c.tx_metadata_len = 256;
+	CHECK(xsk_rs_umem_create(&u, &c) == -EINVAL && strstr(errmsg(), "tx_metadata_len 256"), "tx_metadata_len 256 refused: %s", errmsg());
+	c.tx_metadata_len = 0;
+	c.flags = XSK_RS_UMEM_TX_SW_CSUM;
+	CHECK(xsk_rs_umem_create(&u, &c) == -EINVAL && strstr(errmsg(), "TX_SW_CSUM without tx_metadata_len"), "TX_SW_CSUM without tx_metadata_len refused: %s", errmsg());
+	c.flags = 0;
+	c.reserved = 1;
+	CHECK(xsk_rs_umem_create(&u, &c) == -EINVAL && strstr(errmsg(), "reserved"), "reserved refused: %s", errmsg());
+	c.reserved = 0;
+	c.tx_metadata_len = 32;
+	c.flags = XSK_RS_UMEM_TX_SW_CSUM;
+	VALUE(xsk_rs_umem_create(&u, &c), 0);
+	if (u) {
+		VALUE(xsk_rs_umem_tx_metadata_len(u), 32);
+		VALUE(xsk_rs_umem_destroy(u), 0);
+	}
+}
+
+static xsk_rs_umem *meta_umem(void)
+{
+	xsk_rs_umem_config c;
+	xsk_rs_umem *u = NULL;
+	int rc;
+
+	umem_cfg(&c);
+	c.tx_metadata_len = 24;
+	rc = xsk_rs_umem_create(&u, &c);
+	CHECK(rc == 0 && u, "fixture: umem_create with tx_metadata_len 24 (rc %d)", rc);
+	return u;
+}
+
+static void row_tx_metadata_request(void)
+{
+	xsk_rs_umem *u;
+	struct live l;
+
+	FAILS(xsk_rs_tx_metadata_request(NULL, 24, 0, 0, 0, 0), -EINVAL, "umem is NULL");
+	if (umem_up(&l)) {
+		FAILS(xsk_rs_tx_metadata_request(l.umem, 24, 0, 0, 0, 0), -EINVAL, "no tx metadata");
+		live_down(&l);
+	}
+	if ((u = meta_umem()) == NULL)
+		return;
+	FAILS(xsk_rs_tx_metadata_request(u, 0, XSK_RS_TXMD_CHECKSUM, 34, 6, 0), -EINVAL, "no 24 bytes");
+	FAILS(xsk_rs_tx_metadata_request(u, FSIZE + 8, XSK_RS_TXMD_CHECKSUM, 34, 6, 0), -EINVAL, "no 24 bytes");
+	FAILS(xsk_rs_tx_metadata_request(u, 28, 0, 0, 0, 0), -EINVAL, "no 24 bytes"); /* not 8-aligned */
+	FAILS(xsk_rs_tx_metadata_request(u, (uint64_t)FRAMES * FSIZE + 24, 0, 0, 0, 0), -EINVAL, "no 24 bytes");
+	FAILS(xsk_rs_tx_metadata_request(u, UINT64_MAX, 0, 0, 0, 0), -EINVAL, "no 24 bytes");
+	FAILS(xsk_rs_tx_metadata_request(u, 24, 1 << 3, 0, 0, 0), -EINVAL, "unknown bits");
+	VALUE(xsk_rs_tx_metadata_request(u, 24, XSK_RS_TXMD_CHECKSUM, 34, 6, 0), 0);
+	VALUE(xsk_rs_tx_metadata_request(u, FSIZE + 64, XSK_RS_TXMD_TIMESTAMP, 0, 0, 0), 0);
+	VALUE(xsk_rs_umem_destroy(u), 0);
+}
+
+static void row_tx_metadata_timestamp(void)
+{
+	uint64_t ts = 7;
+	xsk_rs_umem *u;
+
+	FAILS(xsk_rs_tx_metadata_timestamp(NULL, 24, &ts), -EINVAL, "umem is NULL");
+	if ((u = meta_umem()) == NULL)
+		return;
+	FAILS(xsk_rs_tx_metadata_timestamp(u, 24, NULL), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_tx_metadata_timestamp(u, 8, &ts), -EINVAL, "no 24 bytes");
+	VALUE(xsk_rs_tx_metadata_request(u, 24, XSK_RS_TXMD_CHECKSUM, 34, 6, 0), 0);
+	FAILS(xsk_rs_tx_metadata_timestamp(u, 24, &ts), -ENOENT, "asked for no timestamp");
+	VALUE(ts, 7); /* untouched on failure */
+	VALUE(xsk_rs_tx_metadata_request(u, 24, XSK_RS_TXMD_TIMESTAMP, 0, 0, 0), 0);
+	VALUE(xsk_rs_tx_metadata_timestamp(u, 24, &ts), 0);
+	VALUE(ts, 0); /* not sent: the completion field is still the cleared request */
+	VALUE(xsk_rs_umem_destroy(u), 0);
+}
+
+static xsk_rs_txsock *meta_txsock_up(void)
+{
+	xsk_rs_xdp_config c;
+	xsk_rs_txsock *tx = NULL;
+	int rc;
+
+	pkt_cfg(&c);
+	c.tx_metadata = XSK_RS_TX_METADATA;
+	c.zero_copy = 0;
+	rc = xsk_rs_txsock_create(ctx.if_a, 0, &c, &tx);
+	CHECK(rc == 0 && tx, "fixture: txsock_create with tx_metadata (rc %d%s%s)", rc, rc ? ": " : "",
+	      rc ? errmsg() : "");
+	return tx;
+}
+
+static void row_txsock_send_opts(void)
+{
+	static uint8_t big[MAX_FRAME];
+	xsk_rs_xdp_config c;
+	xsk_rs_txsock *tx = NULL;
+
+	FAILS(xsk_rs_txsock_send_opts(NULL, big, 60, 0, 0, 0, 0), -EINVAL, "tx is NULL");
+	pkt_cfg(&c);
+	c.tx_metadata = 4;
+	CHECK(xsk_rs_txsock_create(ctx.if_a, 0, &c, &tx) == -EINVAL && strstr(errmsg(), "tx_metadata is 0x4"), "tx_metadata is 0x4 refused: %s", errmsg());
+	if ((tx = txsock_up()) != NULL) {
+		FAILS(xsk_rs_txsock_send_opts(tx, big, 60, 0, 0, 0, 0), -EINVAL, "no tx metadata");
+		xsk_rs_txsock_destroy(tx);
+	}
+	if ((tx = meta_txsock_up()) == NULL)
+		return;
+	peer_drain(ctx.peer);
+	FAILS(xsk_rs_txsock_send_opts(tx, NULL, 60, 0, 0, 0, 0), -EINVAL, "data is NULL");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, 0, 0, 0, 0, 0), -EINVAL, "length 0");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, 60, 1 << 3, 0, 0, 0), -EINVAL, "unknown bits");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, 60, XSK_RS_TXMD_CHECKSUM, 50, 9, 0), -EINVAL, "past the packet");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, 60, XSK_RS_TXMD_CHECKSUM, UINT16_MAX, UINT16_MAX, 0), -EINVAL,
+	      "past the packet");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, 60, XSK_RS_TXMD_LAUNCH_TIME, 0, 0, 1), -EOPNOTSUPP, "launch time");
+	FAILS(xsk_rs_txsock_send_opts(tx, big, VETH_MAX_LEN + 1, 0, 0, 0, 0), -EMSGSIZE, "1519 bytes");
+	VALUE(xsk_rs_txsock_seek(tx, 0), 0); /* nothing was left reserved */
+	peer_gets(NULL, 0, "refused sends send nothing");
+	make_frame(big, 0, frame_len(0));
+	VALUE(xsk_rs_txsock_send_opts(tx, big, frame_len(0), XSK_RS_TXMD_TIMESTAMP, 0, 0, 0), 1);
+	peer_gets((const uint32_t[]){ 0 }, 1, "then send_opts sends");
+	xsk_rs_txsock_destroy(tx);
+}
+
+static void row_txsock_tx_offloads(void)
+{
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_tx_offloads(NULL), -EINVAL, "tx is NULL");
+	if ((tx = txsock_up()) != NULL) {
+		VALUE(xsk_rs_txsock_tx_offloads(tx), 0);
+		xsk_rs_txsock_destroy(tx);
+	}
+	if ((tx = meta_txsock_up()) != NULL) {
+		VALUE(xsk_rs_txsock_tx_offloads(tx), XSK_RS_TXMD_CHECKSUM | XSK_RS_TXMD_TIMESTAMP);
+		xsk_rs_txsock_destroy(tx);
+	}
+}
+
+static void row_txsock_timestamps(void)
+{
+	uint64_t ts[4];
+	xsk_rs_txsock *tx;
+
+	FAILS(xsk_rs_txsock_timestamps(NULL, ts, 4), -EINVAL, "tx is NULL");
+	if ((tx = meta_txsock_up()) == NULL)
+		return;
+	FAILS(xsk_rs_txsock_timestamps(tx, NULL, 1), -EINVAL, "out is NULL");
+	VALUE(xsk_rs_txsock_timestamps(tx, NULL, 0), 0);
+	VALUE(xsk_rs_txsock_timestamps(tx, ts, 4), 0); /* nothing sent */
 	xsk_rs_txsock_destroy(tx);
 }
 
@@ -3382,6 +3547,12 @@ static const struct row rows[] = {
 	ROW(xsk_rs_txsock_alloc, row_txsock_alloc),
 	ROW(xsk_rs_txsock_submit, row_txsock_submit),
 	ROW(xsk_rs_txsock_send, row_txsock_send),
+	ROW(xsk_rs_txsock_send_opts, row_txsock_send_opts),
+	ROW(xsk_rs_txsock_tx_offloads, row_txsock_tx_offloads),
+	ROW(xsk_rs_txsock_timestamps, row_txsock_timestamps),
+	ROW(xsk_rs_umem_tx_metadata_len, row_umem_tx_metadata_len),
+	ROW(xsk_rs_tx_metadata_request, row_tx_metadata_request),
+	ROW(xsk_rs_tx_metadata_timestamp, row_tx_metadata_timestamp),
 	ROW(xsk_rs_txsock_send_batch, row_txsock_send_batch),
 	ROW(xsk_rs_txsock_send_packed, row_txsock_send_packed),
 	ROW(xsk_rs_txsock_wait, row_txsock_wait),
