@@ -94,7 +94,31 @@ impl Program {
     /// Loads the built-in program that redirects each packet to the socket of
     /// its RX queue in `map` (see [`redirect_insns`]).
     pub fn redirect(map: &XskMap) -> Result<Program> {
-        Program::load(&redirect_insns(map.fd().as_raw_fd()), Self::REDIRECT_NAME)
+        Program::redirect_with(map, false)
+    }
+
+    /// [`Program::redirect`], loaded with `BPF_F_XDP_HAS_FRAGS` when `frags`
+    /// (refused with `EOPNOTSUPP` on kernels before 5.18), so that it runs on
+    /// fragmented packets: what a multi-buffer socket needs to receive a
+    /// packet longer than a page in drv mode, and in skb mode without the
+    /// kernel first copying it into one linear buffer.
+    ///
+    /// The library loads it so only for a socket bound with
+    /// [`crate::socket::BIND_SG`]: with such a program the kernel no longer
+    /// linearises a fragmented skb in skb mode, and a socket without
+    /// multi-buffer drops every fragmented packet, however short (some
+    /// drivers, and AF_XDP's own copy-mode TX of a chain, build short
+    /// fragmented skbs). A multi-buffer socket that joins a program loaded
+    /// without it still gets whole packets: the kernel linearises them and
+    /// splits them over frames.
+    pub fn redirect_with(map: &XskMap, frags: bool) -> Result<Program> {
+        let flags = if frags {
+            crate::features::Feature::XdpFrags.require("load the built-in XDP program for multi-buffer")?;
+            sys::BPF_F_XDP_HAS_FRAGS
+        } else {
+            0
+        };
+        Program::load_with_flags(&redirect_insns(map.fd().as_raw_fd()), Self::REDIRECT_NAME, flags)
     }
 
     /// The program's fd.
