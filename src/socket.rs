@@ -28,8 +28,8 @@ pub const BIND_NEED_WAKEUP: u32 = libc::XDP_USE_NEED_WAKEUP as u32;
 /// Without it, a packet longer than a frame is dropped (`rx_dropped`), which is
 /// why an RX socket whose frames are shorter than the interface's MTU is
 /// refused unless it asks for this or for [`BIND_SHORT_FRAMES`]. The built-in
-/// program then runs with `BPF_F_XDP_HAS_FRAGS`, as the kernel requires for
-/// fragmented packets (see [`crate::xdp::Program::redirect`]).
+/// program accepts fragmented packets on kernels that have this flag (see
+/// [`crate::xdp::Program::redirect`]).
 pub const BIND_SG: u32 = libc::XDP_USE_SG as u32;
 /// Not a kernel flag (the kernel's are 16 bits): accept RX frames shorter than
 /// what the interface's MTU can deliver, without multi-buffer. Longer packets
@@ -244,7 +244,7 @@ impl Socket {
         let xdp = match cfg.xdp_mode {
             XdpMode::None => None,
             _ if cfg.rx_size == 0 => None,
-            mode => Some(Attachment::acquire_with(&dev, mode, cfg.bind_flags & BIND_SG != 0)?),
+            mode => Some(Attachment::acquire(&dev, mode)?),
         };
         let Claim { fd, rx, tx, bound, pool } = umem.claim(&dev, queue_id, cfg, &ctx)?;
         // From here on, Drop undoes everything.

@@ -35,8 +35,12 @@ struct End {
 
 impl End {
     fn open(pair: &VethPair, mode: XdpMode, frame_size: u32, bind_flags: u32) -> xsk_rs::Result<End> {
-        let ifname = pair.if_a.clone();
-        pair.run_in_a(move || {
+        End::open_in(&pair.ns_a, &pair.if_a, mode, frame_size, bind_flags)
+    }
+
+    fn open_in(ns: &str, ifname: &str, mode: XdpMode, frame_size: u32, bind_flags: u32) -> xsk_rs::Result<End> {
+        let ifname = ifname.to_string();
+        common::in_ns(ns, move || {
             let ucfg =
                 UmemConfig { frame_count: FRAMES, frame_size, frame_headroom: 0, fill_size: 512, comp_size: 512, flags: 0 };
             let umem = Umem::new(&ucfg)?;
@@ -196,4 +200,190 @@ fn tx_jumbo_chains_mixed_with_small() {
             assert_eq!(end.sock.stats().unwrap().tx_invalid_descs, 0);
         }
     }
+}
+
+/// What the kernel does with chains it cannot send. Each bad chain is
+/// followed by good packets: they must arrive.
+#[test]
+fn invalid_chains_are_counted_and_what_follows_arrives() {
+    if !common::require_root() {
+        return;
+    }
+    for mode in modes() {
+        let pair = pair_with_mtu(MTU);
+        let mut end = End::open(&pair, mode, 2048, BIND_NEED_WAKEUP | BIND_SG).unwrap();
+        let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+        let mut seq = 0;
+        let mut next = |len| {
+            seq += 1;
+            test_frame(seq, len)
+        };
+        // (a) 19 descriptors of 100 bytes: more fragments than an skb holds
+        // (MAX_SKB_FRAGS 17, plus the linear part).
+        let long = next(1900);
+        let mut bad = end.chain(&long, 100);
+        let good1 = next(9000);
+        let mut g = end.chain(&good1, 2048);
+        bad.append(&mut g);
+        let n = bad.len();
+        end.send_and_complete(&bad, n);
+        let st = end.sock.stats().unwrap();
+        let got = peer.recv_test_frame(Duration::from_secs(1)).expect("the packet after the 19-fragment chain");
+        // Every descriptor of the chain is counted, and its frames complete.
+        assert_eq!(st.tx_invalid_descs, 19, "{mode}: {st:?}");
+        assert!(got == good1, "{mode}: the packet after the bad chain");
+        // (b) a chain longer than the MTU: 6 x 2048 = 12288 bytes.
+        let big = next(12288);
+        let mut bad = end.chain(&big, 2048);
+        let good2 = next(100);
+        bad.extend(end.chain(&good2, 2048));
+        let n = bad.len();
+        end.send_and_complete(&bad, n);
+        let st = end.sock.stats().unwrap();
+        let got = peer.recv_test_frame(Duration::from_secs(1)).expect("the packet after the long chain");
+        // Valid descriptors: the kernel builds the packet, and veth drops it
+        // for its length, without a trace in the socket's counters.
+        assert_eq!(st.tx_invalid_descs, 19, "{mode}: {st:?}");
+        assert!(got == good2, "{mode}: the long chain must not arrive, the packet after it must");
+        // (c) a chain whose last descriptor is invalid (len 0... beyond frame).
+        let p = next(3000);
+        let mut bad = end.chain(&p, 2048);
+        bad[1].len = 4000;
+        let good3 = next(200);
+        bad.extend(end.chain(&good3, 2048));
+        let n = bad.len();
+        end.send_and_complete(&bad, n);
+        let st = end.sock.stats().unwrap();
+        let got = peer.recv_test_frame(Duration::from_secs(1)).expect("the packet after the bad chain");
+        // Both descriptors of the chain are counted.
+        assert_eq!(st.tx_invalid_descs, 21, "{mode}: {st:?}");
+        assert!(got == good3, "{mode}: the packet after the bad chain");
+        // (d) a dangling CONTD descriptor with nothing after it, then later a
+        // good packet.
+        let p = next(100);
+        let mut bad = end.chain(&p, 2048);
+        bad[0].options = XDP_PKT_CONTD;
+        // Queue it by hand: put_packets never queues half a chain.
+        let tx = end.sock.tx().unwrap();
+        let i = tx.reserve(1).unwrap();
+        tx.set(i, bad[0]);
+        tx.submit(1);
+        end.sock.kick().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let mut addrs = [0u64; 8];
+        assert_eq!(end.umem.comp().take(&mut addrs), 0, "{mode}: a chain waiting for its end does not complete");
+        // The kernel cannot tell a packet that follows from the chain's
+        // end: it becomes part of the dangling packet. This is why
+        // `put_packets` never queues half a chain.
+        let good4 = next(300);
+        let d = end.chain(&good4, 2048);
+        end.send_and_complete(&d, 2);
+        let got = peer.recv_test_frame(Duration::from_secs(1)).expect("the merged packet");
+        assert_eq!((frame_seq(&got), got.len()), (frame_seq(&p), 400), "{mode}");
+        assert!(got[..100] == p[..] && got[100..] == good4[..], "{mode}: the two merged");
+        assert_eq!(end.free.len(), (FRAMES / 2) as usize, "{mode}: every tx frame came back");
+        assert_eq!(end.sock.stats().unwrap().tx_invalid_descs, 21);
+    }
+}
+
+/// Loads the built-in program with or without frags, attaches it on `ifname`
+/// in `mode` (the calling thread's namespace) and points queue 0 at `sock`.
+fn own_program(
+    ifname: &str,
+    mode: XdpMode,
+    frags: bool,
+    sock_fd: i32,
+) -> xsk_rs::Result<(xsk_rs::xdp::Link, xsk_rs::xdp::Program, xsk_rs::xdp::XskMap)> {
+    let map = xsk_rs::xdp::XskMap::create(1)?;
+    let prog = xsk_rs::xdp::Program::redirect_with(&map, frags)?;
+    let ifindex = xsk_rs::netdev::Netdev::lookup(ifname)?.ifindex;
+    let link = xsk_rs::xdp::Link::attach(&prog, ifindex, mode)?;
+    map.insert(0, sock_fd)?;
+    Ok((link, prog, map))
+}
+
+/// What loading the program with frags changes, measured (why the library
+/// loads it so whenever the kernel has multi-buffer AF_XDP):
+/// - drv mode on veth with MTU 9000 refuses a program without frags (ERANGE);
+/// - skb mode, a single-buffer socket: nothing. A short fragmented packet
+///   (AF_XDP's own copy-mode TX of a chain builds one) and a 3700-byte one
+///   (which generic XDP re-packs into a page and a fragment for a frags
+///   program) arrive whole, one frame each, either way;
+/// - a multi-buffer socket behind a program without frags (skb mode) still
+///   gets jumbo packets whole, split over frames (the kernel linearises).
+#[test]
+fn frags_program_effects() {
+    if !common::require_root() {
+        return;
+    }
+    // drv mode, MTU 9000: only a frags program attaches.
+    let pair = pair_with_mtu(MTU);
+    let rx = End::open_in(&pair.ns_b, &pair.if_b, XdpMode::None, 4096, BIND_NEED_WAKEUP | BIND_SHORT_FRAMES).unwrap();
+    let rx_fd = rx.sock.fd();
+    let e = common::in_ns(&pair.ns_b, || own_program("veth1", XdpMode::Drv, false, rx_fd).map(|_| ()).unwrap_err());
+    eprintln!("drv, MTU 9000, no frags: {e}");
+    assert_eq!(e.errno(), libc::ERANGE, "{e}");
+    common::in_ns(&pair.ns_b, || own_program("veth1", XdpMode::Drv, true, rx_fd).map(|_| ()).unwrap());
+    drop((rx, pair));
+
+    // skb mode: a 2-fragment 200-byte packet to a single-buffer socket.
+    for frags in [false, true] {
+        let pair = pair_with_mtu(MTU);
+        let mut tx = End::open(&pair, XdpMode::Auto, 2048, BIND_NEED_WAKEUP | BIND_SG).unwrap();
+        let mut rx =
+            End::open_in(&pair.ns_b, &pair.if_b, XdpMode::None, 4096, BIND_NEED_WAKEUP | BIND_SHORT_FRAMES).unwrap();
+        let rx_fd = rx.sock.fd();
+        let _prog = common::in_ns(&pair.ns_b, || own_program("veth1", XdpMode::Skb, frags, rx_fd).unwrap());
+        let short = test_frame(1, 200);
+        let d = tx.chain(&short, 100);
+        tx.send_and_complete(&d, 2);
+        let mid = test_frame(2, 3700);
+        let peer = pair.run_in_a(|| PacketSocket::open("veth0").unwrap());
+        peer.send(&mid).unwrap();
+        let got = rx.recv(2, Duration::from_millis(500));
+        let seqs: Vec<_> = got.iter().map(|(g, _)| frame_seq(g)).collect();
+        let st = rx.sock.stats().unwrap();
+        eprintln!("skb, single-buffer socket, frags {frags}: received {seqs:?}, {st:?}");
+        // With or without frags, both arrive whole in one frame each.
+        assert_eq!(seqs, [Some(1), Some(2)], "frags {frags}");
+        assert!(got[0].0 == short && got[1].0 == mid, "frags {frags}");
+        assert_eq!(got.iter().map(|(_, s)| s.len()).collect::<Vec<_>>(), [1, 1]);
+        assert_eq!(st.rx_dropped, 0);
+    }
+
+    // skb mode: a multi-buffer socket behind a program without frags.
+    let pair = pair_with_mtu(MTU);
+    let mut rx = End::open_in(&pair.ns_b, &pair.if_b, XdpMode::None, 2048, BIND_NEED_WAKEUP | BIND_SG).unwrap();
+    let rx_fd = rx.sock.fd();
+    let _prog = common::in_ns(&pair.ns_b, || own_program("veth1", XdpMode::Skb, false, rx_fd).unwrap());
+    let peer = pair.run_in_a(|| PacketSocket::open("veth0").unwrap());
+    let sent = test_frame(3, 9000);
+    peer.send(&sent).unwrap();
+    let got = rx.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1);
+    assert!(got[0].0 == sent);
+    eprintln!("skb, multi-buffer socket, no frags: 9000 bytes as {:?}", got[0].1);
+}
+
+/// Without multi-buffer, an RX socket whose frames cannot hold what the MTU
+/// delivers is refused at creation, naming the numbers and the fixes; with
+/// BIND_SG or BIND_SHORT_FRAMES it is created, and so is a TX-only one.
+#[test]
+fn short_frames_are_refused_without_multi_buffer() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = pair_with_mtu(MTU);
+    let e = End::open(&pair, XdpMode::Skb, 4096, BIND_NEED_WAKEUP).map(|_| ()).unwrap_err();
+    assert_eq!(e.errno(), libc::EMSGSIZE, "{e}");
+    let msg = e.to_string();
+    for want in ["MTU 9000", "9018 bytes", "4096 bytes holds 3840", "larger frames", "multi-buffer (BIND_SG"] {
+        assert!(msg.contains(want), "{want:?} not in {msg}");
+    }
+    assert!(!common::xdp_attached(&pair.ns_a, &pair.if_a), "a refused socket attaches nothing");
+    End::open(&pair, XdpMode::Skb, 4096, BIND_NEED_WAKEUP | BIND_SHORT_FRAMES).unwrap();
+    End::open(&pair, XdpMode::Skb, 2048, BIND_NEED_WAKEUP | BIND_SG).unwrap();
+    // MTU 1500: 2048-byte frames hold 1792 >= 1518.
+    let pair = pair_with_mtu(1500);
+    End::open(&pair, XdpMode::Skb, 2048, BIND_NEED_WAKEUP).unwrap();
 }

@@ -147,12 +147,6 @@ impl Attachment {
     /// Must be called from a thread in the namespace `dev` was looked up in, as
     /// the kernel resolves the ifindex in the caller's namespace.
     pub(crate) fn acquire(dev: &Netdev, mode: XdpMode) -> Result<Attachment> {
-        Attachment::acquire_with(dev, mode, false)
-    }
-
-    /// [`Attachment::acquire`]; a program this call loads accepts fragmented
-    /// packets when `frags` (see [`Program::redirect_with`]).
-    pub(crate) fn acquire_with(dev: &Netdev, mode: XdpMode, frags: bool) -> Result<Attachment> {
         if mode == XdpMode::None {
             return Err(Error::invalid(format!("interface {}: XDP mode none attaches no program", dev.name)));
         }
@@ -191,7 +185,7 @@ impl Attachment {
                 Some(objs) => objs,
                 None => {
                     let map = XskMap::create(dev.max_queues)?;
-                    let prog = Program::redirect_with(&map, frags)?;
+                    let prog = Program::redirect(&map)?;
                     (map, prog)
                 }
             };
