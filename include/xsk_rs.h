@@ -370,11 +370,19 @@ typedef struct xsk_rs_xdp_config {
      */
     uint32_t tx_budget;
     /**
-     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-     * of padding, and a later version may give it a meaning with 0 as its
-     * default.
+     * 1: multi-buffer (jumbo frames; `XDP_USE_SG`, Linux 6.6, -EOPNOTSUPP
+     * naming the release before that). A packet longer than a frame
+     * arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
+     * the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
+     * segments in place; `xsk_rs_txsock_send` sends a packet longer than a
+     * frame over several. The descriptor calls (`seek`, `peek`,
+     * `recv_batch`) still see one frame at a time. (Older headers called
+     * this field `reserved`, 0.) 0 (default): one frame
+     * per packet, and an RX half whose frame (less 256 bytes and
+     * `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
+     * with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
      */
-    uint32_t reserved;
+    uint32_t multi_buffer;
 } xsk_rs_xdp_config;
 
 /**

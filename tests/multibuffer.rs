@@ -41,8 +41,14 @@ impl End {
     fn open_in(ns: &str, ifname: &str, mode: XdpMode, frame_size: u32, bind_flags: u32) -> xsk_rs::Result<End> {
         let ifname = ifname.to_string();
         common::in_ns(ns, move || {
-            let ucfg =
-                UmemConfig { frame_count: FRAMES, frame_size, frame_headroom: 0, fill_size: 512, comp_size: 512, flags: 0 };
+            let ucfg = UmemConfig {
+                frame_count: FRAMES,
+                frame_size,
+                frame_headroom: 0,
+                fill_size: 512,
+                comp_size: 512,
+                flags: 0,
+            };
             let umem = Umem::new(&ucfg)?;
             let scfg = SocketConfig { rx_size: 512, tx_size: 512, bind_flags, xdp_mode: mode, tx_budget: 0 };
             let sock = Socket::new(&ifname, 0, &umem, &scfg)?;
@@ -193,7 +199,8 @@ fn tx_jumbo_chains_mixed_with_small() {
             end.send_and_complete(&descs, descs.len());
             assert_eq!(end.free.len(), before, "{mode} {fs}: every tx frame came back");
             for (i, s) in sent.iter().enumerate() {
-                let g = peer.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("{mode}: packet {i} lost"));
+                let g =
+                    peer.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("{mode}: packet {i} lost"));
                 assert_eq!(g.len(), s.len(), "{mode} {fs}: packet {i} length");
                 assert!(&g == s, "{mode} {fs}: packet {i} bytes differ");
             }
@@ -386,4 +393,102 @@ fn short_frames_are_refused_without_multi_buffer() {
     // MTU 1500: 2048-byte frames hold 1792 >= 1518.
     let pair = pair_with_mtu(1500);
     End::open(&pair, XdpMode::Skb, 2048, BIND_NEED_WAKEUP).unwrap();
+}
+
+/// The packet layer: `recv` gathers a 9000-byte packet from its frames,
+/// `recv_packet` shows its segments, `send` sends one as a chain; small
+/// packets mixed in keep their order; every frame is accounted for.
+#[test]
+fn packet_layer_jumbo() {
+    use xsk_rs::{PollWaitExt, SendExt, XdpConfig};
+    if !common::require_root() {
+        return;
+    }
+    for mode in modes() {
+        for fs in [2048u32, 4096] {
+            let pair = pair_with_mtu(MTU);
+            let cfg = XdpConfig {
+                multi_buffer: Some(true),
+                frame_size: Some(fs),
+                rx_frames: Some(128),
+                tx_frames: Some(128),
+                xdp_mode: Some(mode),
+                ..Default::default()
+            };
+            let (mut tx, mut rx) =
+                pair.run_in_a(move || xsk_rs::create_bi_socket_by_name("veth0", 0, Some(cfg)).expect("bi socket"));
+            assert_eq!(tx.max_len(), 9018);
+            let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+            let lens = |s: u32| match s % 4 {
+                0 => 9000,
+                1 => 60 + s as usize,
+                2 => 9014,
+                _ => fs as usize + 1,
+            };
+            let sent: Vec<Vec<u8>> = (0..24).map(|s| test_frame(s, lens(s))).collect();
+            for f in &sent {
+                peer.send(f).unwrap();
+            }
+            let room = (fs - XDP_PACKET_HEADROOM) as usize;
+            let mut buf = vec![0u8; 10000];
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut i = 0;
+            while i < sent.len() {
+                assert!(Instant::now() < deadline, "{mode} {fs}: got {i} of {}", sent.len());
+                if i % 2 == 0 {
+                    match rx.recv(&mut buf).unwrap() {
+                        Some(n) => {
+                            if frame_seq(&buf[..n]).is_none() {
+                                continue;
+                            }
+                            assert!(buf[..n] == sent[i][..], "{mode} {fs}: packet {i} (recv, {n} bytes)");
+                            i += 1;
+                        }
+                        None => {
+                            rx.poll_wait(Some(Duration::from_millis(50))).unwrap();
+                        }
+                    }
+                } else {
+                    let Some(p) = rx.recv_packet().unwrap() else {
+                        rx.poll_wait(Some(Duration::from_millis(50))).unwrap();
+                        continue;
+                    };
+                    let segs: Vec<usize> = p.segments().map(<[u8]>::len).collect();
+                    let mut whole = vec![0u8; p.len()];
+                    assert_eq!(p.gather(&mut whole), p.len());
+                    drop(p);
+                    if frame_seq(&whole).is_none() {
+                        continue;
+                    }
+                    assert!(whole == sent[i], "{mode} {fs}: packet {i} (recv_packet)");
+                    assert_eq!(segs.len(), sent[i].len().div_ceil(room), "{mode} {fs}: packet {i}: {segs:?}");
+                    i += 1;
+                }
+            }
+            assert_eq!(rx.held_frames(), 0);
+            assert_eq!(rx.in_flight_frames() + rx.free_frames(), 128, "{mode} {fs}: every rx frame lent again");
+
+            // Send: jumbo chains and small packets, in order, byte-exact.
+            for f in &sent {
+                tx.send_blocking(f, None).unwrap();
+            }
+            for (i, s) in sent.iter().enumerate() {
+                let g =
+                    peer.recv_test_frame(Duration::from_secs(2)).unwrap_or_else(|| panic!("{mode}: packet {i} lost"));
+                assert!(&g == s, "{mode} {fs}: sent packet {i}: {} bytes, want {}", g.len(), s.len());
+            }
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while tx.free_frames() < 128 && Instant::now() < deadline {
+                tx.poll_wait(Some(Duration::from_millis(10))).unwrap();
+                tx.reclaim_completed();
+            }
+            assert_eq!(tx.free_frames(), 128, "{mode} {fs}: every tx frame came back");
+            // With a header: the chain splits header ++ data.
+            let p = test_frame(99, 9000);
+            assert!(tx.send(&p[14..], Some(&p[..14])).unwrap());
+            assert!(peer.recv_test_frame(Duration::from_secs(2)).unwrap() == p);
+            let e = tx.send(&vec![0u8; 9019], None).unwrap_err();
+            assert_eq!(e.errno(), libc::EMSGSIZE, "{e}");
+        }
+    }
 }

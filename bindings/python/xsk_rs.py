@@ -169,7 +169,7 @@ class XdpConfig(ctypes.Structure):
         ("need_wakeup", ctypes.c_int32),
         ("huge_page", ctypes.c_uint32),
         ("tx_budget", ctypes.c_uint32),
-        ("reserved", ctypes.c_uint32),
+        ("multi_buffer", ctypes.c_uint32),
     ]
 
 
@@ -888,7 +888,7 @@ class Socket(_Closing):
 # library owns the UMEM and its frames, and no frame address reaches Python.
 
 _XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
-_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page")  # True/False; None keeps the default
+_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "multi_buffer")  # True/False; None keeps the default
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
 _WAIT_SLICE_MS = 200

@@ -122,10 +122,18 @@ pub struct xsk_rs_xdp_config {
     /// Most TX descriptors one kick sends in copy mode: 0 (default) for the
     /// whole TX ring, else as `xsk_rs_socket_config.tx_budget`.
     pub tx_budget: u32,
-    /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-    /// of padding, and a later version may give it a meaning with 0 as its
-    /// default.
-    pub reserved: u32,
+    /// 1: multi-buffer (jumbo frames; `XDP_USE_SG`, Linux 6.6, -EOPNOTSUPP
+    /// naming the release before that). A packet longer than a frame
+    /// arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
+    /// the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
+    /// segments in place; `xsk_rs_txsock_send` sends a packet longer than a
+    /// frame over several. The descriptor calls (`seek`, `peek`,
+    /// `recv_batch`) still see one frame at a time. (Older headers called
+    /// this field `reserved`, 0.) 0 (default): one frame
+    /// per packet, and an RX half whose frame (less 256 bytes and
+    /// `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
+    /// with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
+    pub multi_buffer: u32,
 }
 
 impl SizedConfig for xsk_rs_xdp_config {
@@ -143,7 +151,7 @@ impl SizedConfig for xsk_rs_xdp_config {
         need_wakeup: i32,
         huge_page: u32,
         tx_budget: u32,
-        reserved: u32,
+        multi_buffer: u32,
     });
     fn defaults() -> Self {
         xsk_rs_xdp_config {
@@ -161,7 +169,7 @@ impl SizedConfig for xsk_rs_xdp_config {
             need_wakeup: 1,
             huge_page: 0,
             tx_budget: 0,
-            reserved: 0,
+            multi_buffer: 0,
         }
     }
 }
@@ -182,12 +190,6 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
                 ))),
             }
         };
-        if c.reserved != 0 {
-            return Err(Error::invalid(format!(
-                "config field reserved is {:#x}; it must be 0 (xsk_rs_xdp_config_init sets it)",
-                c.reserved
-            )));
-        }
         let or_default = |v: u32| (v != 0).then_some(v);
         Ok(XdpConfig {
             zero_copy: flag("zero_copy", c.zero_copy.into(), Some(-1))?,
@@ -203,6 +205,7 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             comp_size: or_default(c.comp_size),
             xdp_mode: Some(XdpMode::try_from(c.xdp_mode)?),
             tx_budget: or_default(c.tx_budget),
+            multi_buffer: flag("multi_buffer", c.multi_buffer.into(), None)?,
         })
     }
 }

@@ -108,7 +108,8 @@ impl Program {
     /// there the program is loaded without frags and the kernel linearises
     /// (skb mode) or refuses the attach (drv mode, large MTU) instead.
     pub fn redirect(map: &XskMap) -> Result<Program> {
-        let frags = crate::features::Feature::MultiBuffer.available()? && crate::features::Feature::XdpFrags.available()?;
+        let frags =
+            crate::features::Feature::MultiBuffer.available()? && crate::features::Feature::XdpFrags.available()?;
         Program::redirect_with(map, frags)
     }
 

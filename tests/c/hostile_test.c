@@ -2503,7 +2503,7 @@ static void pkt_create_common(int which)
 	PKT_BAD(which, huge_page, 2, -EINVAL, "huge_page is 2");
 	PKT_BAD(which, xdp_mode, 4, -EINVAL, "XDP mode 4");
 	PKT_BAD(which, xdp_mode, UINT32_MAX, -EINVAL, "XDP mode 4294967295");
-	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
+	PKT_BAD(which, multi_buffer, 2, -EINVAL, "multi_buffer is 2");
 	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
 	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
 	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
@@ -2551,6 +2551,11 @@ static void row_rxsock_create(void)
 	PKT_BAD(MAKE_RX, rx_size, PKT_FRAMES / 2, -EINVAL, "rx ring of 32 entries");
 	PKT_BAD(MAKE_RX, fill_size, PKT_FRAMES, -EINVAL, "fill ring of 64 entries");
 	PKT_BAD(MAKE_RX, rx_size, 3 * PKT_FRAMES, -EINVAL, "192");
+	/* 2048 - 256 - 1024 = 768 bytes cannot hold what MTU 1500 delivers. */
+	pkt_cfg(&c);
+	c.frame_size = 2048;
+	c.frame_headroom = 1024;
+	pkt_refused(__LINE__, MAKE_RX, ctx.if_a, 0, &c, -EMSGSIZE, "multi-buffer", "frames shorter than the MTU");
 }
 
 static void row_bisock_create(void)
