@@ -814,6 +814,49 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
     })
 }
 
+/// The next received packet in place, as its segments: one per frame it
+/// spans (more than one only on a multi-buffer socket, `multi_buffer` 1, for
+/// a packet longer than a frame), written to `segs[0..]` in order. Returns
+/// how many segments (> 0), 0 when no whole packet arrived (not an error).
+/// The bytes stay valid until `xsk_rs_rxsock_release(rx, count)` gives all
+/// its frames back together. -ENOBUFS with a message naming how many it
+/// needs when `max_segs` is too few (the packet stays for the next call),
+/// -EBUSY while packets found earlier are held (as `xsk_rs_rxsock_recv`),
+/// -EINVAL for a NULL `rx` or `segs`. `rx`'s thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rxsock_recv_packet(rx: *mut xsk_rs_rxsock, segs: *mut xsk_rs_pkt, max_segs: u32) -> c_int {
+    const F: &str = "xsk_rs_rxsock_recv_packet";
+    ffi_guard!({
+        let Some(r) = (unsafe { try_mut(rx) }) else { return misuse(F, "rx is NULL") };
+        if segs.is_null() {
+            return misuse(F, "segs is NULL");
+        }
+        if let Err(e) = r.check_none_held("recv_packet") {
+            return fail(F, e);
+        }
+        let n = match r.seek_chain() {
+            Ok(n) => n,
+            Err(e) => return fail(F, e),
+        };
+        if n > max_segs {
+            r.unfind_all();
+            return fail(
+                F,
+                Error::from_errno(
+                    format!("the next packet spans {n} frames; segs has room for {max_segs}"),
+                    libc::ENOBUFS,
+                ),
+            );
+        }
+        // SAFETY: the caller passes room for max_segs entries; n <= max_segs.
+        let out = unsafe { slice_mut(segs, n as usize) };
+        match r.found_packets(n as usize, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
+            Ok(()) => count(n as usize),
+            Err(e) => fail(F, e),
+        }
+    })
+}
+
 /// Gives back the first `n` packets found (by `xsk_rs_rxsock_recv_batch` or
 /// `xsk_rs_rxsock_seek`): the same as `xsk_rs_rxsock_commit`, under the name
 /// that pairs with recv_batch. Returns 0 or -EINVAL (giving back nothing).
@@ -997,7 +1040,10 @@ pub extern "C" fn xsk_rs_txsock_in_flight_frames(tx: *const xsk_rs_txsock) -> c_
 
 /// The longest packet the TX half sends: the frame size, or less when the
 /// interface's MTU (read at creation) plus 18 bytes of Ethernet header and
-/// VLAN tag is smaller. -EINVAL for a NULL `tx`. `tx`'s thread.
+/// VLAN tag is smaller. On a multi-buffer socket (`multi_buffer` 1), the MTU
+/// plus 18 (`xsk_rs_txsock_send` sends a longer packet as a chain of frames,
+/// at most 17), while `peek` and `alloc` still give one frame.
+/// -EINVAL for a NULL `tx`. `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_max_len(tx: *const xsk_rs_txsock) -> c_int {
     ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_max_len", |t| count(t.max_len())) })
@@ -1115,6 +1161,6 @@ mod tests {
         assert!(bad(xsk_rs_xdp_config { need_wakeup: -1, ..d }).contains("need_wakeup is -1"));
         assert!(bad(xsk_rs_xdp_config { huge_page: 7, ..d }).contains("huge_page is 7"));
         assert!(bad(xsk_rs_xdp_config { xdp_mode: 9, ..d }).contains("XDP mode 9"));
-        assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
+        assert!(bad(xsk_rs_xdp_config { multi_buffer: 2, ..d }).contains("multi_buffer is 2"));
     }
 }

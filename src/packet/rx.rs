@@ -344,6 +344,14 @@ impl Socket<Rx> {
         Ok(Some(len))
     }
 
+    /// Un-finds every packet found and not yet committed, so the next seek
+    /// finds them again (for the C ABI's `recv_packet` when the caller's
+    /// array is too short).
+    pub(crate) fn unfind_all(&mut self) {
+        let n = self.ring().peeked();
+        self.ring().cancel(n);
+    }
+
     /// [`Self::recv`] on a multi-buffer socket.
     fn recv_gather(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
         match self.recv_packet()? {
@@ -359,7 +367,8 @@ impl Socket<Rx> {
     /// Finds the descriptors of the first packet found and not yet
     /// committed: how many (1 unless a multi-buffer packet spans several
     /// frames), or 0 when no whole packet has arrived.
-    fn seek_chain(&mut self) -> Result<u32> {
+    pub(crate) fn seek_chain(&mut self) -> Result<u32> {
+        let before = self.ring().peeked();
         let mut have = self.seek_n(1)? as u32;
         let mut i = 0;
         loop {
@@ -373,6 +382,8 @@ impl Socket<Rx> {
             // The chain goes on past what is found: find more.
             let more = self.seek_n(have as usize + 1)? as u32;
             if more == have {
+                // Un-find what this call found: the chain's end comes later.
+                self.ring().cancel(have.saturating_sub(before));
                 return Ok(0);
             }
             have = more;
