@@ -492,3 +492,42 @@ fn packet_layer_jumbo() {
         }
     }
 }
+
+/// On a kernel before 6.6, asking for multi-buffer fails with EOPNOTSUPP
+/// naming the release, in the core and the packet layer, and attaches
+/// nothing; from 6.6 on a jumbo packet arrives as a chain. (In
+/// tests/kernels/suite: run on 6.1 and 6.12.)
+#[test]
+fn multi_buffer_by_kernel() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = pair_with_mtu(MTU);
+    let has = common::kernel_at_least(6, 6);
+    let cfg =
+        xsk_rs::XdpConfig { multi_buffer: Some(true), rx_frames: Some(64), tx_frames: Some(64), ..Default::default() };
+    let p = pair.run_in_a(move || xsk_rs::create_bi_socket_by_name("veth0", 0, Some(cfg)).map(|_| ()));
+    let r = End::open(&pair, XdpMode::Skb, 4096, BIND_NEED_WAKEUP | BIND_SG);
+    if !has {
+        for e in [r.map(|_| ()).unwrap_err(), p.unwrap_err()] {
+            assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
+            assert!(e.to_string().contains("needs Linux 6.6 or later"), "{e}");
+        }
+        assert!(!common::xdp_attached(&pair.ns_a, &pair.if_a));
+        // Single-buffer sockets still work there, the program without frags.
+        let mut end = End::open(&pair, XdpMode::Skb, 4096, BIND_NEED_WAKEUP | BIND_SHORT_FRAMES).unwrap();
+        let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+        let f = test_frame(1, 1000);
+        peer.send(&f).unwrap();
+        let got = end.recv(1, Duration::from_secs(2));
+        assert!(got.len() == 1 && got[0].0 == f);
+        return;
+    }
+    p.unwrap();
+    let mut end = r.unwrap();
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let f = test_frame(1, 9000);
+    peer.send(&f).unwrap();
+    let got = end.recv(1, Duration::from_secs(2));
+    assert!(got.len() == 1 && got[0].0 == f && got[0].1.len() == 3);
+}
