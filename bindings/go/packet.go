@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"syscall"
 	"unsafe"
 )
@@ -40,6 +41,11 @@ type XDPConfig struct {
 	NoNeedWakeup   bool   // bind without XDP_USE_NEED_WAKEUP
 	HugePage       bool   // the UMEM in huge pages (MAP_HUGETLB)
 	TxBudget       uint32 // most TX descriptors one kick sends in copy mode; 0 means the library's default
+	// MultiBuffer: jumbo frames (XDP_USE_SG, Linux 6.6; EOPNOTSUPP naming the
+	// release before that). A packet longer than a frame arrives over several
+	// frames, which RecvCopy gathers, and Send sends one longer than a frame
+	// as a chain. Recv still returns one frame at a time.
+	MultiBuffer bool
 }
 
 // cConfig fills the C config: xsk_rs_xdp_config_init's defaults, then every
@@ -76,6 +82,9 @@ func (cfg *XDPConfig) cConfig(op string) (C.struct_xsk_rs_xdp_config, error) {
 	}
 	if cfg.HugePage {
 		c.huge_page = 1
+	}
+	if cfg.MultiBuffer {
+		c.multi_buffer = 1
 	}
 	return c, nil
 }
@@ -361,6 +370,24 @@ func (r *RxSocket) Recv(pkts []Packet) (int, error) {
 	}
 	r.held = n
 	return got, nil
+}
+
+// RecvCopy copies the next received packet into buf, all its frames on a
+// MultiBuffer socket, and gives them back. It returns the packet's length
+// (when that is over len(buf), only len(buf) bytes were copied), 0 when
+// nothing arrived, or EBUSY while packets Recv returned are not released.
+func (r *RxSocket) RecvCopy(buf []byte) (int, error) {
+	if r.h == nil {
+		return 0, ErrClosed
+	}
+	if len(buf) == 0 {
+		return 0, &Error{Op: "RecvCopy", Errno: syscall.EINVAL, Msg: "RecvCopy: empty buffer"}
+	}
+	n := len(buf)
+	if n > math.MaxUint32 {
+		n = math.MaxUint32
+	}
+	return count("RecvCopy", C.xskrs_go_rxsock_recv(r.h, unsafe.Pointer(&buf[0]), C.uint32_t(n)))
 }
 
 // Release gives the frames of every packet Recv returned since the last
