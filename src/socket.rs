@@ -24,7 +24,7 @@ pub const BIND_NEED_WAKEUP: u32 = libc::XDP_USE_NEED_WAKEUP as u32;
 /// `XDP_USE_SG`: multi-buffer (Linux 6.6). A packet longer than a frame
 /// arrives as a chain of descriptors, each but the last marked
 /// [`crate::ring::XDP_PKT_CONTD`], and a chain on the TX ring is sent as one
-/// packet (see [`crate::ring::chain_len`], [`crate::ring::TxRing::put_chain`]).
+/// packet (see [`crate::ring::chain_len`], [`crate::ring::ProdRing::put_packets`]).
 /// Without it, a packet longer than a frame is dropped (`rx_dropped`), which is
 /// why an RX socket whose frames are shorter than the interface's MTU is
 /// refused unless it asks for this or for [`BIND_SHORT_FRAMES`]. The built-in
