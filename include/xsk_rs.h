@@ -169,6 +169,13 @@
 #define XSK_RS_TX_SW_CSUM (1 << 1)
 
 /**
+ * `xsk_rs_desc.options` bit (`XDP_PKT_CONTD`, multi-buffer sockets only):
+ * the packet goes on in the next descriptor. A packet is the descriptors up
+ * to and including the first one without it.
+ */
+#define XSK_RS_DESC_CONTD 1
+
+/**
  * Attach the built-in program natively, or in generic (skb) mode when the
  * driver has no native XDP.
  */
@@ -210,6 +217,28 @@
  * socket was bound without it, `xsk_rs_socket_create` refuses it with -EINVAL.
  */
 #define XSK_RS_BIND_NEED_WAKEUP (1 << 3)
+
+/**
+ * Multi-buffer (`XDP_USE_SG`, Linux 6.6; `xsk_rs_socket_create` fails with
+ * -EOPNOTSUPP naming the release on older kernels): a packet longer than a
+ * frame arrives as a chain of descriptors, each but the last carrying
+ * `XSK_RS_DESC_CONTD` in `options`, and a chain put on the TX ring is sent
+ * as one packet. Walk RX chains with `xsk_rs_rx_peek_packets` and
+ * `xsk_rs_desc_chain_len`; queue TX chains with `xsk_rs_tx_put_packets`,
+ * which never queues part of one (the kernel would take the next packet as
+ * the rest of it). A socket on a UMEM whose first socket was bound without
+ * it is refused with -EINVAL.
+ */
+#define XSK_RS_BIND_SG (1 << 4)
+
+/**
+ * Not a kernel flag: accept RX frames that cannot hold what the interface's
+ * MTU delivers (frame size less 256 and `frame_headroom`, against MTU plus
+ * 18), without multi-buffer: longer packets are dropped by the kernel and
+ * counted in `rx_dropped`. Without it (or `XSK_RS_BIND_SG`) such a socket
+ * is refused with -EMSGSIZE, naming the MTU, the frame and the fixes.
+ */
+#define XSK_RS_BIND_SHORT_FRAMES (1 << 16)
 
 /**
  * The smallest non-zero `xsk_rs_socket_config.tx_budget`, and the kernel's
@@ -457,9 +486,28 @@ typedef struct xsk_rs_xdp_config {
      * ask for a checksum or a completion timestamp; the longest packet is
      * 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
      * software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
-     * Other bits are -EINVAL. (This was `reserved`, 0, before.)
+     * Other bits are -EINVAL.
      */
     uint32_t tx_metadata;
+    /**
+     * 1: multi-buffer (jumbo frames; `XDP_USE_SG`, Linux 6.6, -EOPNOTSUPP
+     * naming the release before that). A packet longer than a frame
+     * arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
+     * the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
+     * segments in place; `xsk_rs_txsock_send` sends a packet longer than a
+     * frame over several. The descriptor calls (`seek`, `peek`,
+     * `recv_batch`) still see one frame at a time. 0 (default): one frame
+     * per packet, and an RX half whose frame (less 256 bytes and
+     * `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
+     * with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
+     */
+    uint32_t multi_buffer;
+    /**
+     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
+     * of padding, and a later version may give it a meaning with 0 as its
+     * default.
+     */
+    uint32_t reserved;
 } xsk_rs_xdp_config;
 
 /**
@@ -1032,6 +1080,19 @@ int xsk_rs_rxsock_commit(struct xsk_rs_rxsock *rx, uint32_t n);
 int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
 
 /**
+ * The next received packet in place, as its segments: one per frame it
+ * spans (more than one only on a multi-buffer socket, `multi_buffer` 1, for
+ * a packet longer than a frame), written to `segs[0..]` in order. Returns
+ * how many segments (> 0), 0 when no whole packet arrived (not an error).
+ * The bytes stay valid until `xsk_rs_rxsock_release(rx, count)` gives all
+ * its frames back together. -ENOBUFS with a message naming how many it
+ * needs when `max_segs` is too few (the packet stays for the next call),
+ * -EBUSY while packets found earlier are held (as `xsk_rs_rxsock_recv`),
+ * -EINVAL for a NULL `rx` or `segs`. `rx`'s thread.
+ */
+int xsk_rs_rxsock_recv_packet(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *segs, uint32_t max_segs);
+
+/**
  * Gives back the first `n` packets found (by `xsk_rs_rxsock_recv_batch` or
  * `xsk_rs_rxsock_seek`): the same as `xsk_rs_rxsock_commit`, under the name
  * that pairs with recv_batch. Returns 0 or -EINVAL (giving back nothing).
@@ -1126,7 +1187,10 @@ int xsk_rs_txsock_in_flight_frames(const struct xsk_rs_txsock *tx);
 /**
  * The longest packet the TX half sends: the frame size, or less when the
  * interface's MTU (read at creation) plus 18 bytes of Ethernet header and
- * VLAN tag is smaller. -EINVAL for a NULL `tx`. `tx`'s thread.
+ * VLAN tag is smaller. On a multi-buffer socket (`multi_buffer` 1), the MTU
+ * plus 18 (`xsk_rs_txsock_send` sends a longer packet as a chain of frames,
+ * at most 17), while `peek` and `alloc` still give one frame.
+ * -EINVAL for a NULL `tx`. `tx`'s thread.
  */
 int xsk_rs_txsock_max_len(const struct xsk_rs_txsock *tx);
 
@@ -1339,6 +1403,36 @@ int xsk_rs_rx_release(struct xsk_rs_rx *r, uint32_t n);
  * many (as `xsk_rs_comp_cancel`).
  */
 int xsk_rs_rx_cancel(struct xsk_rs_rx *r, uint32_t n);
+
+/**
+ * Takes up to `max` received descriptors that make whole packets (as
+ * `xsk_rs_rx_peek`, but never part of a multi-buffer chain: a chain whose
+ * end has not arrived, or that is longer than what is left of `max`, stays
+ * for the next call). Returns how many descriptors, 0 when no whole packet
+ * is there; -EINVAL for a NULL argument. Walk them with
+ * `xsk_rs_desc_chain_len`, release them with `xsk_rs_rx_release`.
+ */
+int xsk_rs_rx_peek_packets(struct xsk_rs_rx *r, uint32_t max, uint32_t *idx);
+
+/**
+ * How many of the `n` descriptors at `descs` the first packet takes: up to
+ * and including the first without `XSK_RS_DESC_CONTD`. 0 when all `n` carry
+ * it (the chain goes on past them) or `n` is 0; -EINVAL for a NULL `descs`
+ * with `n` above 0. Any thread.
+ */
+int xsk_rs_desc_chain_len(const struct xsk_rs_desc *descs, uint32_t n);
+
+/**
+ * `xsk_rs_tx_put` for multi-buffer chains: copies in and submits only whole
+ * packets (chains ending in a descriptor without `XSK_RS_DESC_CONTD`),
+ * never part of one, so a chain that does not fit waits whole. Returns how
+ * many descriptors were queued (0: no room for the first chain, `descs`
+ * ends inside it, or a reserve is open, with a message), or -EMSGSIZE with
+ * a message when the first descriptor is longer than the interface sends
+ * (as `xsk_rs_tx_put`; a later one stops the put before its chain).
+ * -EINVAL for a NULL ring, or NULL `descs` with `n` above 0.
+ */
+int xsk_rs_tx_put_packets(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
 
 /**
  * Puts up to `n` frame addresses from `addrs` on the fill ring in one call

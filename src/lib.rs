@@ -23,8 +23,8 @@ pub use error::{Error, Result};
 pub use packet::{
     create_bi_socket, create_bi_socket_by_name, create_bi_socket_on, create_rx_socket, create_rx_socket_by_name,
     create_rx_socket_on, create_socket, create_socket_by_name, create_socket_on, create_tx_socket,
-    create_tx_socket_by_name, create_tx_socket_on, Direction, PollWaitExt, RxBatch, RxSocket, SendExt, SharedUmem,
-    Socket, TxOptions, TxSocket, XdpConfig,
+    create_tx_socket_by_name, create_tx_socket_on, Direction, PollWaitExt, RxBatch, RxPacket, RxSocket, SendExt,
+    SharedUmem, Socket, TxOptions, TxSocket, XdpConfig,
 };
 #[cfg(feature = "tokio")]
 pub use packet::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};

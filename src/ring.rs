@@ -152,6 +152,50 @@ pub struct Desc {
 
 const _: () = assert!(size_of::<Desc>() == size_of::<libc::xdp_desc>());
 
+/// [`Desc::options`] bit: the packet goes on in the next descriptor
+/// (`XDP_PKT_CONTD`, multi-buffer sockets only, see
+/// [`crate::socket::BIND_SG`]). A packet is a chain of descriptors up to and
+/// including the first one without it.
+pub const XDP_PKT_CONTD: u32 = 1;
+
+impl Desc {
+    /// Whether the packet goes on in the next descriptor ([`XDP_PKT_CONTD`]).
+    #[inline(always)]
+    pub fn is_continued(&self) -> bool {
+        self.options & XDP_PKT_CONTD != 0
+    }
+
+    /// Sets or clears [`XDP_PKT_CONTD`], keeping the other option bits.
+    #[inline(always)]
+    pub fn set_continued(&mut self, contd: bool) {
+        self.options = (self.options & !XDP_PKT_CONTD) | if contd { XDP_PKT_CONTD } else { 0 };
+    }
+}
+
+/// How many descriptors the first packet in `descs` takes: up to and
+/// including the first one without [`XDP_PKT_CONTD`]. `None` when every one
+/// has it (the chain goes on past `descs`, or `descs` is empty).
+///
+/// ```
+/// use xsk_rs::ring::{chain_len, Desc, XDP_PKT_CONTD};
+/// let d = |options| Desc { addr: 0, len: 1, options };
+/// assert_eq!(chain_len(&[d(XDP_PKT_CONTD), d(XDP_PKT_CONTD), d(0), d(0)]), Some(3));
+/// assert_eq!(chain_len(&[d(0)]), Some(1));
+/// assert_eq!(chain_len(&[d(XDP_PKT_CONTD)]), None);
+/// ```
+#[inline]
+pub fn chain_len(descs: &[Desc]) -> Option<usize> {
+    descs.iter().position(|d| !d.is_continued()).map(|i| i + 1)
+}
+
+/// How many descriptors the whole packets at the start of `descs` take: the
+/// end of the last chain that ends within them (0 when the first packet does
+/// not end there).
+#[inline]
+pub fn whole_packets_len(descs: &[Desc]) -> usize {
+    descs.iter().rposition(|d| !d.is_continued()).map_or(0, |i| i + 1)
+}
+
 /// Bit in a ring's `flags` word: the kernel wants a syscall to make progress.
 const XDP_RING_NEED_WAKEUP: u32 = libc::XDP_RING_NEED_WAKEUP;
 
@@ -895,6 +939,33 @@ impl ProdRing<Desc> {
         Ok(queued)
     }
 
+    /// [`Self::put_checked`] for multi-buffer packets: queues only whole
+    /// chains (see [`XDP_PKT_CONTD`]), never part of one, so the kernel never
+    /// sees a packet whose end is not yet there. Returns how many
+    /// descriptors were queued: fewer when the ring is nearly full (the
+    /// chain that does not fit waits whole), 0 while a [`Self::reserve`] is
+    /// open or when `descs` ends inside a chain before any chain ends.
+    /// `Err(TooLong)` for a descriptor over [`Self::max_len`], after queueing
+    /// the whole chains before its own.
+    #[inline]
+    pub fn put_packets(&mut self, descs: &[Desc]) -> std::result::Result<u32, TooLong> {
+        if self.reserved() != 0 {
+            return Ok(0);
+        }
+        let n = u32::try_from(descs.len()).unwrap_or(u32::MAX);
+        let room = self.free(n).min(n);
+        let max = self.max_len();
+        let fit = descs[..room as usize].iter().position(|d| d.len > max);
+        let upto = fit.unwrap_or(room as usize);
+        let whole = whole_packets_len(&descs[..upto]);
+        // SAFETY: as in `put`; `whole` <= descs.len().
+        let queued = unsafe { self.put_from(descs.as_ptr(), whole as u32) };
+        match fit {
+            Some(i) if queued as usize == whole => Err(TooLong { index: i as u32, len: descs[i].len, max }),
+            _ => Ok(queued),
+        }
+    }
+
     /// Makes every descriptor submitted and not yet consumed (from the
     /// kernel's consumer index to ours) one that the kernel rejects, and
     /// returns how many: for a ring whose socket is gone while the kernel
@@ -1147,6 +1218,27 @@ impl<T: Copy> ConsRing<T> {
     pub fn ready(&self) -> u32 {
         let ready = self.raw.producer().load(Ordering::Acquire).wrapping_sub(self.cur.cached_cons);
         ready.min(self.raw.size.saturating_sub(self.peeked()))
+    }
+}
+
+impl ConsRing<Desc> {
+    /// [`Self::peek`] for multi-buffer packets: takes up to `max` descriptors
+    /// that make whole packets (see [`XDP_PKT_CONTD`]), never part of one.
+    /// Returns how many descriptors and the first one's free-running index;
+    /// walk the packets with [`chain_len`] over [`Self::get`], release them
+    /// with [`Self::release`]. A chain longer than `max` is not taken (0):
+    /// give `max` at least the most descriptors a packet can take.
+    #[inline]
+    pub fn peek_packets(&mut self, max: u32) -> (u32, u32) {
+        let (n, idx) = self.peek(max);
+        // Back to the end of the last whole chain: the rest stays for the
+        // next call, when its end has arrived.
+        let mut keep = n;
+        while keep > 0 && self.get(idx.wrapping_add(keep - 1)).is_continued() {
+            keep -= 1;
+        }
+        self.cancel(n - keep);
+        (keep, idx)
     }
 }
 

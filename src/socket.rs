@@ -22,7 +22,23 @@ pub const BIND_COPY: u32 = libc::XDP_COPY as u32;
 pub const BIND_ZEROCOPY: u32 = libc::XDP_ZEROCOPY as u32;
 /// `XDP_USE_NEED_WAKEUP`: the kernel says when it needs a syscall to progress.
 pub const BIND_NEED_WAKEUP: u32 = libc::XDP_USE_NEED_WAKEUP as u32;
-const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
+/// `XDP_USE_SG`: multi-buffer (Linux 6.6). A packet longer than a frame
+/// arrives as a chain of descriptors, each but the last marked
+/// [`crate::ring::XDP_PKT_CONTD`], and a chain on the TX ring is sent as one
+/// packet (see [`crate::ring::chain_len`], [`crate::ring::ProdRing::put_packets`]).
+/// Without it, a packet longer than a frame is dropped (`rx_dropped`), which is
+/// why an RX socket whose frames are shorter than the interface's MTU is
+/// refused unless it asks for this or for [`BIND_SHORT_FRAMES`]. The built-in
+/// program accepts fragmented packets on kernels that have this flag (see
+/// [`crate::xdp::Program::redirect`]).
+pub const BIND_SG: u32 = libc::XDP_USE_SG as u32;
+/// Not a kernel flag (the kernel's are 16 bits): accept RX frames shorter than
+/// what the interface's MTU can deliver, without multi-buffer. Longer packets
+/// are then dropped by the kernel and counted in [`Stats::rx_dropped`].
+pub const BIND_SHORT_FRAMES: u32 = 1 << 16;
+const KNOWN_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP | BIND_SG | BIND_SHORT_FRAMES;
+/// The bind flags that go to the kernel.
+pub(crate) const KERNEL_BIND_FLAGS: u32 = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP | BIND_SG;
 
 /// The smallest TX budget the kernel takes, and the one it uses when none is
 /// set (`TX_BATCH_SIZE` in net/xdp/xsk.c).
@@ -143,7 +159,7 @@ impl SocketConfig {
         if f & !KNOWN_BIND_FLAGS != 0 {
             return Err(Error::invalid(format!(
                 "bind flags {f:#x}: unknown bits {:#x} (known: COPY {BIND_COPY:#x}, ZEROCOPY {BIND_ZEROCOPY:#x}, \
-                 NEED_WAKEUP {BIND_NEED_WAKEUP:#x})",
+                 NEED_WAKEUP {BIND_NEED_WAKEUP:#x}, SG {BIND_SG:#x}, SHORT_FRAMES {BIND_SHORT_FRAMES:#x})",
                 f & !KNOWN_BIND_FLAGS
             )));
         }
@@ -264,6 +280,10 @@ impl Socket {
         let dev = Netdev::lookup(ifname)?;
         dev.check_queue(queue_id, cfg.rx_size > 0, cfg.tx_size > 0)?;
         let ctx = format!("socket on {ifname} queue {queue_id}");
+        if cfg.bind_flags & BIND_SG != 0 {
+            crate::features::Feature::MultiBuffer.require(&ctx)?;
+        }
+        check_frame_fits(&dev, umem, cfg, &ctx)?;
         let shared = Arc::clone(umem.shared());
         if shared.netns() != dev.netns {
             // The UMEM's fd would resolve the ifindex in its own namespace, where
@@ -590,6 +610,30 @@ impl Socket {
         }
         xdp::update_xskmap(map_fd, self.queue_id, self.fd())
     }
+}
+
+/// Refuses an RX socket without multi-buffer whose frames cannot hold the
+/// longest frame the interface delivers (its MTU plus the Ethernet and VLAN
+/// headers): the kernel would drop every longer packet, counted only in
+/// `rx_dropped`. [`BIND_SHORT_FRAMES`] accepts that.
+fn check_frame_fits(dev: &Netdev, umem: &Umem, cfg: &SocketConfig, ctx: &str) -> Result<()> {
+    if cfg.rx_size == 0 || cfg.bind_flags & (BIND_SG | BIND_SHORT_FRAMES) != 0 {
+        return Ok(());
+    }
+    let room = umem.frame_size().saturating_sub(crate::umem::XDP_PACKET_HEADROOM + umem.frame_headroom());
+    let need = dev.max_frame_len();
+    if room >= need {
+        return Ok(());
+    }
+    Err(Error::TooLong(format!(
+        "{ctx}: the interface's MTU {} delivers frames of up to {need} bytes (with the Ethernet and VLAN \
+         headers), but a frame of {} bytes holds {room} after the {} bytes of headroom, and the kernel would drop \
+         every longer packet; use larger frames, or multi-buffer (BIND_SG, Linux 6.6), or accept the drops with \
+         BIND_SHORT_FRAMES",
+        dev.mtu,
+        umem.frame_size(),
+        crate::umem::XDP_PACKET_HEADROOM + umem.frame_headroom()
+    )))
 }
 
 impl Drop for Socket {

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use xsk_rs::ring::Desc;
-use xsk_rs::socket::{Socket, SocketConfig, Stats, BIND_NEED_WAKEUP};
+use xsk_rs::socket::{Socket, SocketConfig, Stats, BIND_NEED_WAKEUP, BIND_SHORT_FRAMES};
 use xsk_rs::umem::{Umem, UmemConfig, XDP_PACKET_HEADROOM};
 use xsk_rs::xdp::XdpMode;
 
@@ -169,6 +169,11 @@ impl Setup {
     fn frames(mut self, frame_size: u32, headroom: u32) -> Setup {
         self.umem.frame_size = frame_size;
         self.umem.frame_headroom = headroom;
+        if frame_size - XDP_PACKET_HEADROOM - headroom < 1518 {
+            // Frames shorter than the MTU on purpose (the kernel's drops are
+            // what these tests check): say so, or creation refuses them.
+            self.sock.bind_flags |= BIND_SHORT_FRAMES;
+        }
         self
     }
 

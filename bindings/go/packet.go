@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"syscall"
 	"unsafe"
 )
@@ -37,8 +38,8 @@ type XDPConfig struct {
 	// (XDP_ZEROCOPY, EOPNOTSUPP where the driver lacks it, e.g. veth);
 	// neither is the kernel's choice. Both is EINVAL.
 	Copy, Zerocopy bool
-	NoNeedWakeup   bool   // bind without XDP_USE_NEED_WAKEUP
-	HugePage       bool   // the UMEM in huge pages (MAP_HUGETLB)
+	NoNeedWakeup   bool // bind without XDP_USE_NEED_WAKEUP
+	HugePage       bool // the UMEM in huge pages (MAP_HUGETLB)
 	// HugePageFallback, with HugePage: ordinary pages when too few huge
 	// pages are free, instead of ENOMEM.
 	HugePageFallback bool
@@ -52,6 +53,11 @@ type XDPConfig struct {
 	// TxSwCsum adds XDP_UMEM_TX_SW_CSUM: copy mode computes requested
 	// checksums in software at once (Linux 6.11).
 	TxMetadata, TxSwCsum bool
+	// MultiBuffer: jumbo frames (XDP_USE_SG, Linux 6.6; EOPNOTSUPP naming the
+	// release before that). A packet longer than a frame arrives over several
+	// frames, which RecvCopy gathers, and Send sends one longer than a frame
+	// as a chain. Recv still returns one frame at a time.
+	MultiBuffer bool
 }
 
 // TX metadata requests, for TxOptions.Flags and (*TxSocket).TxOffloads.
@@ -119,6 +125,9 @@ func (cfg *XDPConfig) cConfig(op string) (C.struct_xsk_rs_xdp_config, error) {
 	set(&c.busy_poll_budget, cfg.BusyPollBudget)
 	if cfg.PreferBusyPoll {
 		c.prefer_busy_poll = 1
+	}
+	if cfg.MultiBuffer {
+		c.multi_buffer = 1
 	}
 	return c, nil
 }
@@ -446,6 +455,24 @@ func (r *RxSocket) Recv(pkts []Packet) (int, error) {
 	}
 	r.held = n
 	return got, nil
+}
+
+// RecvCopy copies the next received packet into buf, all its frames on a
+// MultiBuffer socket, and gives them back. It returns the packet's length
+// (when that is over len(buf), only len(buf) bytes were copied), 0 when
+// nothing arrived, or EBUSY while packets Recv returned are not released.
+func (r *RxSocket) RecvCopy(buf []byte) (int, error) {
+	if r.h == nil {
+		return 0, ErrClosed
+	}
+	if len(buf) == 0 {
+		return 0, &Error{Op: "RecvCopy", Errno: syscall.EINVAL, Msg: "RecvCopy: empty buffer"}
+	}
+	n := len(buf)
+	if n > math.MaxUint32 {
+		n = math.MaxUint32
+	}
+	return count("RecvCopy", C.xskrs_go_rxsock_recv(r.h, unsafe.Pointer(&buf[0]), C.uint32_t(n)))
 }
 
 // Release gives the frames of every packet Recv returned since the last

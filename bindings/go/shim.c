@@ -214,6 +214,11 @@ struct xskrs_go_ret xskrs_go_rxsock_ready(struct xsk_rs_rxsock *rx, uint32_t hel
 	return result(rc < 0 ? rc : (uint32_t)rc > held, NULL);
 }
 
+struct xskrs_go_ret xskrs_go_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap)
+{
+	return result(xsk_rs_rxsock_recv(rx, buf, cap), NULL);
+}
+
 struct xskrs_go_ret xskrs_go_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max)
 {
 	return result(xsk_rs_rxsock_recv_batch(rx, pkts, max), NULL);

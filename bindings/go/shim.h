@@ -101,6 +101,7 @@ struct xskrs_go_ret xskrs_go_txsock_ready(struct xsk_rs_txsock *tx);
 struct xskrs_go_ret xskrs_go_rxsock_ready(struct xsk_rs_rxsock *rx, uint32_t held);
 struct xskrs_go_ret xskrs_go_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
 struct xskrs_go_ret xskrs_go_rxsock_release(struct xsk_rs_rxsock *rx, uint32_t n);
+struct xskrs_go_ret xskrs_go_rxsock_recv(struct xsk_rs_rxsock *rx, void *buf, uint32_t cap);
 
 struct xskrs_go_stats_ret xskrs_go_txsock_stats(const struct xsk_rs_txsock *tx);
 struct xskrs_go_stats_ret xskrs_go_rxsock_stats(const struct xsk_rs_rxsock *rx);

@@ -99,6 +99,9 @@ XDP_MODE_NONE = 3
 BIND_COPY = 1 << 1
 BIND_ZEROCOPY = 1 << 2
 BIND_NEED_WAKEUP = 1 << 3
+BIND_SG = 1 << 4             # multi-buffer (Linux 6.6): packets chained over frames
+BIND_SHORT_FRAMES = 1 << 16  # accept RX frames shorter than the MTU (drops counted)
+DESC_CONTD = 1               # Desc.options: the packet goes on in the next descriptor
 TX_BUDGET_MIN = 32
 ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
@@ -188,6 +191,8 @@ class XdpConfig(ctypes.Structure):
         ("busy_poll_budget", ctypes.c_uint32),
         ("prefer_busy_poll", ctypes.c_uint32),
         ("tx_metadata", ctypes.c_uint32),
+        ("multi_buffer", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
     ]
 
 
@@ -267,11 +272,14 @@ _FUNCS = [
     ("xsk_rs_comp_release", _int, [_COMP, _u32]),
     ("xsk_rs_comp_cancel", _int, [_COMP, _u32]),
     ("xsk_rs_rx_peek", _int, [_RX, _u32, _P(_u32)]),
+    ("xsk_rs_rx_peek_packets", _int, [_RX, _u32, _P(_u32)]),
+    ("xsk_rs_desc_chain_len", _int, [_P(Desc), _u32]),
     ("xsk_rs_rx_desc", _P(Desc), [_RX, _u32]),
     ("xsk_rs_rx_release", _int, [_RX, _u32]),
     ("xsk_rs_rx_cancel", _int, [_RX, _u32]),
     ("xsk_rs_fill_put", _int, [_FILL, _P(_u64), _u32]),
     ("xsk_rs_tx_put", _int, [_TX, _P(Desc), _u32]),
+    ("xsk_rs_tx_put_packets", _int, [_TX, _P(Desc), _u32]),
     ("xsk_rs_comp_take", _int, [_COMP, _P(_u64), _u32]),
     ("xsk_rs_rx_take", _int, [_RX, _P(Desc), _u32]),
     ("xsk_rs_fill_reserve_span", _int, [_FILL, _u32, _P(_P(_u64))]),
@@ -366,6 +374,7 @@ _FUNCS = [
     ("xsk_rs_rxsock_recv_batch", _int, [_RXS, _P(Pkt), _u32]),
     ("xsk_rs_rxsock_release", _int, [_RXS, _u32]),
     ("xsk_rs_rxsock_recv", _int, [_RXS, _VP, _u32]),
+    ("xsk_rs_rxsock_recv_packet", _int, [_RXS, _P(Pkt), _u32]),
     ("xsk_rs_rxsock_recv_packed", _int, [_RXS, _VP, _SIZE, _VP, _u32]),
     ("xsk_rs_rxsock_wait", _int, [_RXS, _int]),
     ("xsk_rs_txsock_fd", _int, [_TXS]),
@@ -931,8 +940,8 @@ class Socket(_Closing):
 # TxSocket, RxSocket and BiSocket wrap xsk_rs_txsock and xsk_rs_rxsock: the
 # library owns the UMEM and its frames, and no frame address reaches Python.
 
-_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name != "sz")
-_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll")  # True/False; None keeps the default
+_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
+_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll", "multi_buffer")  # True/False; None keeps the default
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
 _WAIT_SLICE_MS = 200
@@ -1330,8 +1339,11 @@ class RxSocket(_Half):
         self._span = _SPAN.from_address(0)  # what batches' views are slices of
         self._escaped = []      # earlier spans a view made from a packet still uses
         self._pkts_for(64)
-        # A packet is never longer than its frame.
-        self._buf = ctypes.create_string_buffer(cfg.frame_size or 4096)
+        # A packet is never longer than its frame, unless multi-buffer
+        # chains it over several (at most 64 KiB).
+        self._buf = ctypes.create_string_buffer(65536 if cfg.multi_buffer else (cfg.frame_size or 4096))
+        self._packet_fn = lib.xsk_rs_rxsock_recv_packet
+        self._segs = (Pkt * 64)()
         self.total_frames = self.free_frames + self.held_frames + self.in_flight_frames
 
     def _pkts_for(self, n):
@@ -1369,6 +1381,27 @@ class RxSocket(_Half):
         if not n:
             return None
         return ctypes.string_at(buf, min(n, len(buf)))
+
+    def recv_segments(self, timeout=0):
+        """The next packet as the list of its segments (bytes, one per frame
+        it spans: more than one only with multi_buffer=True for a packet
+        longer than a frame), all its frames given back; None when none
+        arrived within timeout seconds (as recv). b"".join(segs) is the
+        packet, which recv() also gives."""
+        h = self._handle()
+        if self._batch is not None:
+            raise self._busy("recv_segments")
+        if timeout != 0:
+            _check_timeout(timeout)
+        segs = self._segs
+        n = _check(self._packet_fn(h, segs, len(segs)))
+        if not n and timeout != 0:
+            n = self._retry(self._packet_fn, (h, segs, len(segs)), timeout)
+        if not n:
+            return None
+        out = [ctypes.string_at(segs[i].data, segs[i].len) for i in range(n)]
+        _check(self._release_fn(h, n))
+        return out
 
     def recv_packed(self, buf, lens, timeout=0):
         """Copies up to len(lens) packets end to end into buf and the i-th's

@@ -141,8 +141,23 @@ pub struct xsk_rs_xdp_config {
     /// ask for a checksum or a completion timestamp; the longest packet is
     /// 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
     /// software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
-    /// Other bits are -EINVAL. (This was `reserved`, 0, before.)
+    /// Other bits are -EINVAL.
     pub tx_metadata: u32,
+    /// 1: multi-buffer (jumbo frames; `XDP_USE_SG`, Linux 6.6, -EOPNOTSUPP
+    /// naming the release before that). A packet longer than a frame
+    /// arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
+    /// the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
+    /// segments in place; `xsk_rs_txsock_send` sends a packet longer than a
+    /// frame over several. The descriptor calls (`seek`, `peek`,
+    /// `recv_batch`) still see one frame at a time. 0 (default): one frame
+    /// per packet, and an RX half whose frame (less 256 bytes and
+    /// `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
+    /// with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
+    pub multi_buffer: u32,
+    /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
+    /// of padding, and a later version may give it a meaning with 0 as its
+    /// default.
+    pub reserved: u32,
 }
 
 /// `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
@@ -171,6 +186,8 @@ impl SizedConfig for xsk_rs_xdp_config {
         busy_poll_budget: u32,
         prefer_busy_poll: u32,
         tx_metadata: u32,
+        multi_buffer: u32,
+        reserved: u32,
     });
     fn defaults() -> Self {
         xsk_rs_xdp_config {
@@ -193,6 +210,8 @@ impl SizedConfig for xsk_rs_xdp_config {
             busy_poll_budget: 0,
             prefer_busy_poll: 0,
             tx_metadata: 0,
+            multi_buffer: 0,
+            reserved: 0,
         }
     }
 }
@@ -213,6 +232,12 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
                 ))),
             }
         };
+        if c.reserved != 0 {
+            return Err(Error::invalid(format!(
+                "config field reserved is {:#x}; it must be 0 (xsk_rs_xdp_config_init sets it)",
+                c.reserved
+            )));
+        }
         if c.tx_metadata & !(XSK_RS_TX_METADATA | XSK_RS_TX_SW_CSUM) != 0 {
             return Err(Error::invalid(format!(
                 "config field tx_metadata is {:#x}; give 0 or XSK_RS_TX_METADATA (1), with XSK_RS_TX_SW_CSUM (2)",
@@ -240,6 +265,7 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             prefer_busy_poll: flag("prefer_busy_poll", c.prefer_busy_poll.into(), None)?,
             tx_metadata: Some(c.tx_metadata & XSK_RS_TX_METADATA != 0),
             tx_sw_csum: Some(c.tx_metadata & XSK_RS_TX_SW_CSUM != 0),
+            multi_buffer: flag("multi_buffer", c.multi_buffer.into(), None)?,
         })
     }
 }
@@ -848,6 +874,49 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
     })
 }
 
+/// The next received packet in place, as its segments: one per frame it
+/// spans (more than one only on a multi-buffer socket, `multi_buffer` 1, for
+/// a packet longer than a frame), written to `segs[0..]` in order. Returns
+/// how many segments (> 0), 0 when no whole packet arrived (not an error).
+/// The bytes stay valid until `xsk_rs_rxsock_release(rx, count)` gives all
+/// its frames back together. -ENOBUFS with a message naming how many it
+/// needs when `max_segs` is too few (the packet stays for the next call),
+/// -EBUSY while packets found earlier are held (as `xsk_rs_rxsock_recv`),
+/// -EINVAL for a NULL `rx` or `segs`. `rx`'s thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rxsock_recv_packet(rx: *mut xsk_rs_rxsock, segs: *mut xsk_rs_pkt, max_segs: u32) -> c_int {
+    const F: &str = "xsk_rs_rxsock_recv_packet";
+    ffi_guard!({
+        let Some(r) = (unsafe { try_mut(rx) }) else { return misuse(F, "rx is NULL") };
+        if segs.is_null() {
+            return misuse(F, "segs is NULL");
+        }
+        if let Err(e) = r.check_none_held("recv_packet") {
+            return fail(F, e);
+        }
+        let n = match r.seek_chain() {
+            Ok(n) => n,
+            Err(e) => return fail(F, e),
+        };
+        if n > max_segs {
+            r.unfind_all();
+            return fail(
+                F,
+                Error::from_errno(
+                    format!("the next packet spans {n} frames; segs has room for {max_segs}"),
+                    libc::ENOBUFS,
+                ),
+            );
+        }
+        // SAFETY: the caller passes room for max_segs entries; n <= max_segs.
+        let out = unsafe { slice_mut(segs, n as usize) };
+        match r.found_packets(n as usize, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
+            Ok(()) => count(n as usize),
+            Err(e) => fail(F, e),
+        }
+    })
+}
+
 /// Gives back the first `n` packets found (by `xsk_rs_rxsock_recv_batch` or
 /// `xsk_rs_rxsock_seek`): the same as `xsk_rs_rxsock_commit`, under the name
 /// that pairs with recv_batch. Returns 0 or -EINVAL (giving back nothing).
@@ -1031,7 +1100,10 @@ pub extern "C" fn xsk_rs_txsock_in_flight_frames(tx: *const xsk_rs_txsock) -> c_
 
 /// The longest packet the TX half sends: the frame size, or less when the
 /// interface's MTU (read at creation) plus 18 bytes of Ethernet header and
-/// VLAN tag is smaller. -EINVAL for a NULL `tx`. `tx`'s thread.
+/// VLAN tag is smaller. On a multi-buffer socket (`multi_buffer` 1), the MTU
+/// plus 18 (`xsk_rs_txsock_send` sends a longer packet as a chain of frames,
+/// at most 17), while `peek` and `alloc` still give one frame.
+/// -EINVAL for a NULL `tx`. `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_max_len(tx: *const xsk_rs_txsock) -> c_int {
     ffi_guard!({ half(tx.cast_mut(), "xsk_rs_txsock_max_len", |t| count(t.max_len())) })
@@ -1123,8 +1195,8 @@ mod tests {
     /// `XdpConfig::default()` resolves.
     #[test]
     fn config_defaults_are_the_rust_defaults() {
-        assert_eq!(std::mem::size_of::<xsk_rs_xdp_config>(), 80);
-        // huge_page_fallback took the old `reserved` word (0: no fallback).
+        assert_eq!(std::mem::size_of::<xsk_rs_xdp_config>(), 88);
+        // huge_page_fallback took the old `reserved` word (0: no fallback); the new fields follow.
         assert_eq!(std::mem::offset_of!(xsk_rs_xdp_config, huge_page_fallback), 60);
         let c = XdpConfig::try_from(xsk_rs_xdp_config::defaults()).unwrap();
         let d = XdpConfig::default();
@@ -1167,5 +1239,7 @@ mod tests {
         let lone = ok(xsk_rs_xdp_config { huge_page_fallback: 1, ..d }).plan(Direction::Both).unwrap_err();
         assert!(lone.to_string().contains("huge_page_fallback without huge_page"), "{lone}");
         assert!(bad(xsk_rs_xdp_config { tx_metadata: 4, ..d }).contains("tx_metadata is 0x4"));
+        assert!(bad(xsk_rs_xdp_config { multi_buffer: 2, ..d }).contains("multi_buffer is 2"));
+        assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
     }
 }

@@ -50,6 +50,12 @@ fn desc_span_in(p: *mut *const xsk_rs_desc) -> *mut *const Desc {
     p.cast()
 }
 
+/// `xsk_rs_desc.options` bit (`XDP_PKT_CONTD`, multi-buffer sockets only):
+/// the packet goes on in the next descriptor. A packet is the descriptors up
+/// to and including the first one without it.
+pub const XSK_RS_DESC_CONTD: u32 = 1;
+const _: () = assert!(XSK_RS_DESC_CONTD == crate::ring::XDP_PKT_CONTD);
+
 /// The fill ring of a UMEM (application produces frame addresses for RX).
 /// Borrowed from its UMEM. Single producer: one thread at a time may use it.
 pub struct xsk_rs_fill {
@@ -210,6 +216,89 @@ pub extern "C" fn xsk_rs_rx_release(r: *mut xsk_rs_rx, n: u32) -> c_int {
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) -> c_int {
     ffi_guard!({ cancel("xsk_rs_rx_cancel", unsafe { try_mut(r) }, n) })
+}
+
+/// Takes up to `max` received descriptors that make whole packets (as
+/// `xsk_rs_rx_peek`, but never part of a multi-buffer chain: a chain whose
+/// end has not arrived, or that is longer than what is left of `max`, stays
+/// for the next call). Returns how many descriptors, 0 when no whole packet
+/// is there; -EINVAL for a NULL argument. Walk them with
+/// `xsk_rs_desc_chain_len`, release them with `xsk_rs_rx_release`.
+#[no_mangle]
+pub extern "C" fn xsk_rs_rx_peek_packets(r: *mut xsk_rs_rx, max: u32, idx: *mut u32) -> c_int {
+    const F: &str = "xsk_rs_rx_peek_packets";
+    ffi_guard!({
+        let Some(r) = (unsafe { try_mut::<xsk_rs_rx>(r) }) else { return misuse(F, "handle is NULL") };
+        if idx.is_null() {
+            return misuse(F, "idx is NULL");
+        }
+        let (got, first) = r.peek_packets(up_to(max));
+        if got > 0 {
+            // SAFETY: idx checked non-NULL.
+            unsafe { idx.write(first) };
+        }
+        count(got)
+    })
+}
+
+/// How many of the `n` descriptors at `descs` the first packet takes: up to
+/// and including the first without `XSK_RS_DESC_CONTD`. 0 when all `n` carry
+/// it (the chain goes on past them) or `n` is 0; -EINVAL for a NULL `descs`
+/// with `n` above 0. Any thread.
+#[no_mangle]
+pub extern "C" fn xsk_rs_desc_chain_len(descs: *const xsk_rs_desc, n: u32) -> c_int {
+    const F: &str = "xsk_rs_desc_chain_len";
+    ffi_guard!({
+        if n == 0 {
+            return 0;
+        }
+        if descs.is_null() {
+            return misuse(F, "descs is NULL");
+        }
+        // SAFETY: the caller passes n readable descriptors.
+        let d = unsafe { std::slice::from_raw_parts(desc_in(descs), up_to(n) as usize) };
+        count(crate::ring::chain_len(d).unwrap_or(0) as u32)
+    })
+}
+
+/// `xsk_rs_tx_put` for multi-buffer chains: copies in and submits only whole
+/// packets (chains ending in a descriptor without `XSK_RS_DESC_CONTD`),
+/// never part of one, so a chain that does not fit waits whole. Returns how
+/// many descriptors were queued (0: no room for the first chain, `descs`
+/// ends inside it, or a reserve is open, with a message), or -EMSGSIZE with
+/// a message when the first descriptor is longer than the interface sends
+/// (as `xsk_rs_tx_put`; a later one stops the put before its chain).
+/// -EINVAL for a NULL ring, or NULL `descs` with `n` above 0.
+#[no_mangle]
+pub extern "C" fn xsk_rs_tx_put_packets(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> c_int {
+    const F: &str = "xsk_rs_tx_put_packets";
+    ffi_guard!({
+        let Some(r) = (unsafe { try_mut::<xsk_rs_tx>(r) }) else { return misuse(F, "handle is NULL") };
+        if n == 0 {
+            return 0;
+        }
+        if descs.is_null() {
+            return misuse(F, "array is NULL");
+        }
+        // SAFETY: the caller passes n readable descriptors, not in the ring.
+        let d = unsafe { std::slice::from_raw_parts(desc_in(descs), up_to(n) as usize) };
+        match r.put_packets(d) {
+            Ok(done) => put_count(F, r, done),
+            Err(e) => {
+                let queued = crate::ring::whole_packets_len(&d[..e.index as usize]) as u32;
+                set_last_error(format!(
+                    "{F}: descriptor {} is {} bytes, more than the {} the interface sends (its MTU plus 18 bytes \
+                     of Ethernet header and VLAN tag); queued the {queued} descriptors of the whole packets \
+                     before its packet",
+                    e.index, e.len, e.max
+                ));
+                if queued == 0 {
+                    return -libc::EMSGSIZE;
+                }
+                count(queued)
+            }
+        }
+    })
 }
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call

@@ -38,6 +38,22 @@ pub const XSK_RS_BIND_ZEROCOPY: u32 = 1 << 2;
 /// when it does; without it they always answer 1. On a UMEM whose first
 /// socket was bound without it, `xsk_rs_socket_create` refuses it with -EINVAL.
 pub const XSK_RS_BIND_NEED_WAKEUP: u32 = 1 << 3;
+/// Multi-buffer (`XDP_USE_SG`, Linux 6.6; `xsk_rs_socket_create` fails with
+/// -EOPNOTSUPP naming the release on older kernels): a packet longer than a
+/// frame arrives as a chain of descriptors, each but the last carrying
+/// `XSK_RS_DESC_CONTD` in `options`, and a chain put on the TX ring is sent
+/// as one packet. Walk RX chains with `xsk_rs_rx_peek_packets` and
+/// `xsk_rs_desc_chain_len`; queue TX chains with `xsk_rs_tx_put_packets`,
+/// which never queues part of one (the kernel would take the next packet as
+/// the rest of it). A socket on a UMEM whose first socket was bound without
+/// it is refused with -EINVAL.
+pub const XSK_RS_BIND_SG: u32 = 1 << 4;
+/// Not a kernel flag: accept RX frames that cannot hold what the interface's
+/// MTU delivers (frame size less 256 and `frame_headroom`, against MTU plus
+/// 18), without multi-buffer: longer packets are dropped by the kernel and
+/// counted in `rx_dropped`. Without it (or `XSK_RS_BIND_SG`) such a socket
+/// is refused with -EMSGSIZE, naming the MTU, the frame and the fixes.
+pub const XSK_RS_BIND_SHORT_FRAMES: u32 = 1 << 16;
 
 /// The smallest non-zero `xsk_rs_socket_config.tx_budget`, and the kernel's
 /// own budget when none is set.

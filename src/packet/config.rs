@@ -3,7 +3,7 @@
 //! no frame can be stranded.
 
 use crate::error::{Error, Result};
-use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_SG, BIND_ZEROCOPY};
 use crate::umem::tx_metadata::TX_METADATA_LEN;
 use crate::umem::{Pages, UmemConfig, DEFAULT_FRAMES, MAX_LEND};
 use crate::xdp::XdpMode;
@@ -133,6 +133,18 @@ pub struct XdpConfig {
     /// checksums in software at once (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11),
     /// instead of leaving them to the device.
     pub tx_sw_csum: Option<bool>,
+    /// `Some(true)`: multi-buffer (jumbo frames, Linux 6.6; `EOPNOTSUPP`
+    /// naming the release before that). A packet longer than a frame arrives
+    /// over several frames and is received as one: [`crate::RxSocket::recv`]
+    /// gathers it into the caller's buffer, [`crate::RxSocket::recv_packet`]
+    /// shows its segments in place; a packet longer than a frame is sent over
+    /// several ([`crate::SendExt::send`]). The descriptor calls (`seek_n`,
+    /// `peek_at`, `recv_batch`) still see one frame at a time.
+    ///
+    /// Default `None`/`Some(false)`: one frame per packet. An RX half whose
+    /// frame cannot hold what the interface's MTU delivers is then refused
+    /// at creation (`EMSGSIZE`), naming both fixes: larger frames, or this.
+    pub multi_buffer: Option<bool>,
 }
 
 /// An [`XdpConfig`] resolved: the core's configs, and the frames of each half
@@ -198,6 +210,9 @@ impl XdpConfig {
         let mut bind_flags = 0;
         if self.need_wakeup.unwrap_or(true) {
             bind_flags |= BIND_NEED_WAKEUP;
+        }
+        if self.multi_buffer == Some(true) {
+            bind_flags |= BIND_SG;
         }
         match self.zero_copy {
             Some(true) => bind_flags |= BIND_ZEROCOPY,

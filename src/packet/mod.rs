@@ -82,7 +82,7 @@ mod wait;
 #[cfg(feature = "tokio")]
 pub use async_io::{AsyncRxSocket, AsyncSocket, AsyncTxSocket};
 pub use config::{Direction, XdpConfig};
-pub use rx::{Rx, RxBatch, RxBatchIter};
+pub use rx::{Rx, RxBatch, RxBatchIter, RxPacket};
 pub use shared_umem::{create_bi_socket_on, create_rx_socket_on, create_socket_on, create_tx_socket_on, SharedUmem};
 pub use socket::{RxSocket, Socket, TxSocket};
 pub use tx::Tx;

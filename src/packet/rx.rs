@@ -29,6 +29,8 @@ pub struct Rx {
     /// The RX frames are bytes `rx_lo..rx_lo + rx_span` of the area.
     rx_lo: u64,
     rx_span: u64,
+    /// Multi-buffer: a packet may take several descriptors.
+    mb: bool,
 }
 
 // SAFETY: the rings behind `ring` and `fill` are used by this half only (see
@@ -51,6 +53,7 @@ impl Rx {
             area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
             rx_lo,
             rx_span: plan.rx_frames as u64 * fs,
+            mb: plan.sock.bind_flags & crate::socket::BIND_SG != 0,
         };
         rx.lend_spare();
         rx
@@ -322,7 +325,14 @@ impl Socket<Rx> {
     /// `Ok(Some(len))` with the packet's length (when it is longer than
     /// `buf`, only `buf.len()` bytes were copied), `Ok(None)` when nothing
     /// arrived.
+    ///
+    /// On a multi-buffer socket ([`crate::XdpConfig::multi_buffer`]) the
+    /// packet may span several frames: all of them are copied, in order, and
+    /// given back.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
+        if self.half.mb {
+            return self.recv_gather(buf);
+        }
         if self.seek()? == 0 {
             return Ok(None);
         }
@@ -332,6 +342,82 @@ impl Socket<Rx> {
         buf[..n].copy_from_slice(&pkt[..n]);
         self.commit()?;
         Ok(Some(len))
+    }
+
+    /// Un-finds every packet found and not yet committed, so the next seek
+    /// finds them again (for the C ABI's `recv_packet` when the caller's
+    /// array is too short).
+    pub(crate) fn unfind_all(&mut self) {
+        let n = self.ring().peeked();
+        self.ring().cancel(n);
+    }
+
+    /// [`Self::recv`] on a multi-buffer socket.
+    fn recv_gather(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
+        match self.recv_packet()? {
+            None => Ok(None),
+            Some(p) => {
+                let len = p.len();
+                p.gather(buf);
+                Ok(Some(len))
+            }
+        }
+    }
+
+    /// Finds the descriptors of the first packet found and not yet
+    /// committed: how many (1 unless a multi-buffer packet spans several
+    /// frames), or 0 when no whole packet has arrived.
+    pub(crate) fn seek_chain(&mut self) -> Result<u32> {
+        let before = self.ring().peeked();
+        let mut have = self.seek_n(1)? as u32;
+        let mut i = 0;
+        loop {
+            let first = self.half.first;
+            while i < have {
+                if !self.ring().get(first.wrapping_add(i)).is_continued() {
+                    return Ok(i + 1);
+                }
+                i += 1;
+            }
+            // The chain goes on past what is found: find more.
+            let more = self.seek_n(have as usize + 1)? as u32;
+            if more == have {
+                // Un-find what this call found: the chain's end comes later.
+                self.ring().cancel(have.saturating_sub(before));
+                return Ok(0);
+            }
+            have = more;
+        }
+    }
+
+    /// The next received packet, in place: its segments (one per frame it
+    /// spans; one unless it is a multi-buffer packet longer than a frame)
+    /// and a gather into a buffer. Dropping it gives all its frames back.
+    /// `Ok(None)` when no whole packet has arrived.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// let cfg = xsk_rs::XdpConfig { multi_buffer: Some(true), frame_size: Some(2048), ..Default::default() };
+    /// let mut rx = xsk_rs::create_rx_socket_by_name("eth0", 0, Some(cfg))?;
+    /// if let Some(pkt) = rx.recv_packet()? {
+    ///     println!("{} bytes in {} frames", pkt.len(), pkt.segments().count());
+    ///     let mut buf = vec![0u8; pkt.len()];
+    ///     pkt.gather(&mut buf);
+    /// } // its frames go back here
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recv_packet(&mut self) -> Result<Option<RxPacket<'_>>> {
+        let n = self.seek_chain()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            let d = self.desc(i as usize)?;
+            len += self.packet(d)?.len();
+        }
+        Ok(Some(RxPacket { rx: self, segs: n, len }))
     }
 
     /// [`Self::recv`], waiting up to `timeout` (`None`: no limit) for a
@@ -469,6 +555,59 @@ fn outside_umem(d: Desc, rx_lo: u64, rx_span: u64) -> Error {
         d.len,
         rx_lo + rx_span
     ))
+}
+
+/// One received packet read in place, from
+/// [`RxSocket::recv_packet`](crate::RxSocket::recv_packet): its segments,
+/// one per frame. Dropping it gives every frame back to the kernel.
+pub struct RxPacket<'a> {
+    rx: &'a mut Socket<Rx>,
+    segs: u32,
+    len: usize,
+}
+
+impl RxPacket<'_> {
+    /// The packet's length: all its segments.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it is empty (never, for a packet the kernel delivered).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Its segments, in order: the bytes in each frame it spans.
+    pub fn segments(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let (ring, first) = (self.rx.half.ring, self.rx.half.first);
+        (0..self.segs).filter_map(move |i| {
+            // SAFETY: the ring is this half's; reading entries found by seek.
+            let d = unsafe { ring.as_ref() }.get(first.wrapping_add(i));
+            self.rx.packet(d).ok()
+        })
+    }
+
+    /// Copies the packet into `buf`, segment after segment; returns how many
+    /// bytes were copied (less than [`Self::len`] when `buf` is shorter).
+    pub fn gather(&self, buf: &mut [u8]) -> usize {
+        let mut off = 0;
+        for seg in self.segments() {
+            let c = seg.len().min(buf.len() - off);
+            buf[off..off + c].copy_from_slice(&seg[..c]);
+            off += c;
+            if off == buf.len() {
+                break;
+            }
+        }
+        off
+    }
+}
+
+impl Drop for RxPacket<'_> {
+    fn drop(&mut self) {
+        // Cannot fail: segs descriptors were found and none committed since.
+        let _ = self.rx.commit_n(self.segs as usize);
+    }
 }
 
 /// Received packets read in place, from [`RxSocket::recv_batch`](crate::RxSocket::recv_batch).

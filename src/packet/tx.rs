@@ -30,6 +30,10 @@ pub struct Tx {
     max_len: u32,
     /// Zero-copy mode: the driver sends on its own after a wakeup.
     zerocopy: bool,
+    /// Multi-buffer: a packet longer than a frame goes out as a chain.
+    mb: bool,
+    /// Longest packet a chain carries: what the interface carries.
+    packet_max: u32,
     area: NonNull<u8>,
     /// TX metadata: its length, the offloads this mode does, timestamps.
     pub(super) meta: super::tx_metadata::TxMeta,
@@ -49,7 +53,8 @@ impl Tx {
         free.extend((0..plan.tx_frames as u64).rev().map(|i| lo + i * fs as u64));
         let ring = NonNull::new(shared.sock.tx_ptr()).expect("a tx half's socket has a tx ring");
         // SAFETY: nothing else uses the ring yet.
-        let max_len = unsafe { ring.as_ref() }.max_len().min(fs - meta.len);
+        let packet_max = unsafe { ring.as_ref() }.max_len();
+        let max_len = packet_max.min(fs - meta.len);
         Tx {
             ring,
             comp: NonNull::new(shared.sock.comp_ptr()).expect("a socket has a completion ring"),
@@ -60,6 +65,8 @@ impl Tx {
             frame_size: fs,
             max_len,
             zerocopy: shared.sock.is_zerocopy().unwrap_or(false),
+            mb: plan.sock.bind_flags & crate::socket::BIND_SG != 0,
+            packet_max,
             area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
             meta,
         }
@@ -373,8 +380,19 @@ impl Socket<Tx> {
     }
 
     /// The longest packet this half sends: the frame size, or less when the
-    /// interface's MTU (plus the Ethernet header) is smaller.
+    /// interface's MTU (plus the Ethernet header) is smaller. On a
+    /// multi-buffer socket, what the interface carries (a packet longer
+    /// than a frame goes out as a chain; `peek_at` and `buffer_at` still give
+    /// one frame, [`Self::frame_len`]).
     pub fn max_len(&self) -> usize {
+        if self.half.mb {
+            return self.half.packet_max as usize;
+        }
+        self.half.max_len as usize
+    }
+
+    /// The longest packet one frame carries (what `peek_at` takes).
+    pub fn frame_len(&self) -> usize {
         self.half.max_len as usize
     }
 
@@ -474,6 +492,9 @@ impl Socket<Tx> {
         let h = header.unwrap_or_default();
         let len = h.len() + data.len();
         if len == 0 || len > self.half.max_len as usize {
+            if self.half.mb && len != 0 {
+                return self.send_chain(h, data);
+            }
             return Err(self.bad_len("send", 0, len));
         }
         self.check_no_written("send")?;
@@ -484,6 +505,47 @@ impl Socket<Tx> {
         buf[..h.len()].copy_from_slice(h);
         buf[h.len()..].copy_from_slice(data);
         self.commit_and_kick(1)?;
+        Ok(true)
+    }
+
+    /// Sends `header` then `data`, longer than a frame, as a chain of
+    /// frames (multi-buffer): every frame but the last is full and carries
+    /// `XDP_PKT_CONTD`. All or nothing: `Ok(false)` when there are not
+    /// enough free frames or TX slots for the whole chain (those reserved
+    /// stay reserved and unwritten, for the next send).
+    #[cold]
+    fn send_chain(&mut self, h: &[u8], data: &[u8]) -> Result<bool> {
+        let len = h.len() + data.len();
+        // Each frame's packet starts after its TX metadata (if any).
+        let fs = (self.half.frame_size - self.half.meta.len) as usize;
+        let segs = len.div_ceil(fs);
+        if len > self.half.packet_max as usize || segs > MAX_CHAIN {
+            return Err(self.too_long(len));
+        }
+        self.check_no_written("send")?;
+        if self.seek_n(segs)? < segs {
+            return Ok(false);
+        }
+        let first = self.half.first;
+        for i in 0..segs {
+            let (lo, hi) = (i * fs, ((i + 1) * fs).min(len));
+            let buf = self.peek_at(i, hi - lo)?;
+            // The bytes lo..hi of header ++ data.
+            let mut at = 0;
+            if lo < h.len() {
+                let c = h.len().min(hi) - lo;
+                buf[..c].copy_from_slice(&h[lo..lo + c]);
+                at = c;
+            }
+            let from = (lo + at) - h.len();
+            buf[at..].copy_from_slice(&data[from..from + (hi - lo - at)]);
+            if i + 1 < segs {
+                let slot = self.ring().slot(first.wrapping_add(i as u32));
+                // SAFETY: a slot reserved and not submitted (peek_at checked).
+                unsafe { (*slot).options = crate::ring::XDP_PKT_CONTD };
+            }
+        }
+        self.commit_and_kick(segs)?;
         Ok(true)
     }
 
@@ -529,6 +591,19 @@ impl Socket<Tx> {
         what: &str,
         packets: impl Iterator<Item = &'d [u8]> + Clone,
     ) -> Result<usize> {
+        if self.half.mb {
+            // Chains take as many frames as they need: one packet at a time.
+            let mut n = 0;
+            for p in packets {
+                match self.send_one(p, None) {
+                    Ok(true) => n += 1,
+                    Ok(false) => break,
+                    Err(e) if n == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            return Ok(n);
+        }
         let max = self.half.max_len as usize;
         let good = packets.clone().take_while(|p| !p.is_empty() && p.len() <= max).count();
         if good == 0 {
@@ -583,6 +658,11 @@ impl Socket<Tx> {
         ))
     }
 }
+
+/// The most frames one multi-buffer packet takes: the kernel's copy mode
+/// refuses a chain of more (`MAX_SKB_FRAGS`, 17, measured: a chain of 19 is
+/// counted in `tx_invalid_descs`).
+pub(crate) const MAX_CHAIN: usize = 17;
 
 /// Calls `f(slots, done, run)` for each run of the `n` TX ring slots from
 /// free-running index `at` on that lies before the entries array's end (at

@@ -497,7 +497,8 @@ impl Umem {
         set?;
         set_tx_budget(st.fd(), cfg, ctx)?;
         let (rx, tx) = fd_rings(st, cfg, ctx)?;
-        if let Err(e) = bind(st.fd(), dev, key.2, cfg.bind_flags as u16, 0, ctx) {
+        let flags = cfg.bind_flags & crate::socket::KERNEL_BIND_FLAGS;
+        if let Err(e) = bind(st.fd(), dev, key.2, flags as u16, 0, ctx) {
             // Still unbound, and the sizes stay set: a retry binds these.
             (st.rx_ring, st.tx_ring) = (rx, tx);
             return Err(e);
@@ -506,7 +507,7 @@ impl Umem {
         // fail on a bound AF_XDP socket; if it did, the bind's own request
         // is the best answer.
         let zerocopy = is_zerocopy(st.fd()).unwrap_or(cfg.bind_flags & BIND_ZEROCOPY != 0);
-        let bound = Bound { key, flags: cfg.bind_flags, zerocopy };
+        let bound = Bound { key, flags, zerocopy };
         st.note_bound(bound);
         Ok(Claim { fd: SockFd::Pool(st.fd()), rx, tx, bound, pool: Arc::clone(&self.shared().primary) })
     }
@@ -754,6 +755,13 @@ fn check_inherited_flags(cfg: &SocketConfig, b: Bound, ctx: &str) -> Result<()> 
         return Err(Error::invalid(format!(
             "{ctx}: copy mode asked for, but {first} runs in zero-copy mode and every socket on a umem shares \
              its mode; {fix}"
+        )));
+    }
+    if cfg.bind_flags & crate::socket::BIND_SG != 0 && b.flags & crate::socket::BIND_SG == 0 {
+        return Err(Error::invalid(format!(
+            "{ctx}: multi-buffer (BIND_SG) asked for, but {first} was bound without it (flags {:#x}) and every \
+             socket on a umem shares it; {fix}",
+            b.flags
         )));
     }
     if cfg.bind_flags & BIND_NEED_WAKEUP != 0 && !b.need_wakeup() {

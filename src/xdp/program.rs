@@ -92,9 +92,37 @@ impl Program {
     }
 
     /// Loads the built-in program that redirects each packet to the socket of
-    /// its RX queue in `map` (see [`redirect_insns`]).
+    /// its RX queue in `map` (see [`redirect_insns`]), with
+    /// `BPF_F_XDP_HAS_FRAGS` on kernels that have multi-buffer AF_XDP (Linux
+    /// 6.6): then it runs on fragmented packets, which a multi-buffer socket
+    /// receives as chains, and it attaches in drv mode on an interface whose
+    /// MTU is larger than a page (veth refuses a program without frags there
+    /// with `ERANGE`).
+    ///
+    /// Measured on 6.18 (tests/multibuffer.rs `frags_program_effects`), a
+    /// socket without multi-buffer sees no difference: in copy mode the
+    /// kernel copies a fragmented packet that fits into one frame as before
+    /// (a short fragmented skb, a 3700-byte packet into a 4 KiB frame), and
+    /// drops one that does not fit, as it drops a long linear one. Before 6.6
+    /// the socket's receive path reads only a packet's first fragment, so
+    /// there the program is loaded without frags and the kernel linearises
+    /// (skb mode) or refuses the attach (drv mode, large MTU) instead.
     pub fn redirect(map: &XskMap) -> Result<Program> {
-        Program::load(&redirect_insns(map.fd().as_raw_fd()), Self::REDIRECT_NAME)
+        let frags =
+            crate::features::Feature::MultiBuffer.available()? && crate::features::Feature::XdpFrags.available()?;
+        Program::redirect_with(map, frags)
+    }
+
+    /// [`Program::redirect`], with `BPF_F_XDP_HAS_FRAGS` when `frags` (refused
+    /// with `EOPNOTSUPP` on kernels before 5.18) and without it otherwise.
+    pub fn redirect_with(map: &XskMap, frags: bool) -> Result<Program> {
+        let flags = if frags {
+            crate::features::Feature::XdpFrags.require("load the built-in XDP program with frags")?;
+            sys::BPF_F_XDP_HAS_FRAGS
+        } else {
+            0
+        };
+        Program::load_with_flags(&redirect_insns(map.fd().as_raw_fd()), Self::REDIRECT_NAME, flags)
     }
 
     /// The program's fd.

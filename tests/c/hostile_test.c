@@ -1521,6 +1521,35 @@ static void row_fill_put(void)
  * check lengths, every unknown option bit) ahead of one valid frame:
  * tx_invalid_descs counts exactly 4, the peer receives only the valid one.
  */
+/* put_packets: NULL ring/array; a chain cut short is not queued; a whole
+ * packet is. (No multi-buffer here: the single frames are whole packets.) */
+static void row_tx_put_packets(void)
+{
+	static const uint32_t valid[] = { 30, 31 };
+	xsk_rs_desc d[3];
+	struct live l;
+
+	memset(d, 0, sizeof(d));
+	FAILS(xsk_rs_tx_put_packets(NULL, d, 1), -EINVAL, "handle is NULL");
+	if (!live_up(&l, 0, RING, XSK_RS_XDP_MODE_NONE))
+		return;
+	FAILS(xsk_rs_tx_put_packets(l.tx, NULL, 1), -EINVAL, "array is NULL");
+	VALUE(xsk_rs_tx_put_packets(l.tx, NULL, 0), 0);
+	peer_drain(ctx.peer);
+	d[0] = tx_frame(&l, 30, 30);
+	d[1] = tx_frame(&l, 31, 31);
+	d[2] = tx_frame(&l, 32, 32);
+	d[2].options = XSK_RS_DESC_CONTD;
+	VALUE(xsk_rs_tx_put_packets(l.tx, d + 2, 1), 0); /* an unfinished chain waits */
+	d[2].len = UINT32_MAX;
+	FAILS(xsk_rs_tx_put_packets(l.tx, d + 2, 1), -EMSGSIZE, "descriptor 0 is 4294967295 bytes");
+	VALUE(xsk_rs_tx_put_packets(l.tx, d, 3), 2); /* the two whole ones, not the chain's start */
+	kick(l.sock);
+	comp_ready(&l, 2, SETTLE_MS);
+	peer_gets(valid, 2, "two whole packets queued by put_packets");
+	live_down(&l);
+}
+
 static void row_tx_put(void)
 {
 	static const uint32_t valid[] = { 7 };
@@ -1598,6 +1627,31 @@ static void row_rx_peek(void)
 	if (rx_three(&l))
 		PEEK_ROW(xsk_rs_rx_peek, l.rx);
 	live_down(&l);
+}
+
+/* Three single-frame packets are three whole packets. */
+static void row_rx_peek_packets(void)
+{
+	struct live l;
+
+	if (rx_three(&l))
+		PEEK_ROW(xsk_rs_rx_peek_packets, l.rx);
+	live_down(&l);
+}
+
+/* chain_len: NULL with n > 0, n 0, a chain, an unfinished chain. */
+static void row_desc_chain_len(void)
+{
+	xsk_rs_desc d[3] = { { .len = 1, .options = XSK_RS_DESC_CONTD },
+			     { .len = 1, .options = XSK_RS_DESC_CONTD },
+			     { .len = 1, .options = 0 } };
+
+	FAILS(xsk_rs_desc_chain_len(NULL, 1), -EINVAL, "descs is NULL");
+	FAILS(xsk_rs_desc_chain_len(NULL, UINT32_MAX), -EINVAL, "descs is NULL");
+	VALUE(xsk_rs_desc_chain_len(NULL, 0), 0);
+	VALUE(xsk_rs_desc_chain_len(d, 3), 3);
+	VALUE(xsk_rs_desc_chain_len(d + 2, 1), 1);
+	VALUE(xsk_rs_desc_chain_len(d, 2), 0); /* goes on past them */
 }
 
 /*
@@ -2629,6 +2683,8 @@ static void pkt_create_common(int which)
 	PKT_BAD(which, prefer_busy_poll, 2, -EINVAL, "prefer_busy_poll is 2");
 	PKT_BAD(which, busy_poll_budget, 65536, -EINVAL, "busy poll budget 65536");
 	PKT_BAD(which, tx_metadata, 8, -EINVAL, "tx_metadata is 0x8");
+	PKT_BAD(which, multi_buffer, 2, -EINVAL, "multi_buffer is 2");
+	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
 	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
 	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
 	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
@@ -2676,6 +2732,11 @@ static void row_rxsock_create(void)
 	PKT_BAD(MAKE_RX, rx_size, PKT_FRAMES / 2, -EINVAL, "rx ring of 32 entries");
 	PKT_BAD(MAKE_RX, fill_size, PKT_FRAMES, -EINVAL, "fill ring of 64 entries");
 	PKT_BAD(MAKE_RX, rx_size, 3 * PKT_FRAMES, -EINVAL, "192");
+	/* 2048 - 256 - 1024 = 768 bytes cannot hold what MTU 1500 delivers. */
+	pkt_cfg(&c);
+	c.frame_size = 2048;
+	c.frame_headroom = 1024;
+	pkt_refused(__LINE__, MAKE_RX, ctx.if_a, 0, &c, -EMSGSIZE, "multi-buffer", "frames shorter than the MTU");
 }
 
 static void row_bisock_create(void)
@@ -3257,6 +3318,39 @@ static void row_rxsock_recv(void)
 	xsk_rs_rxsock_destroy(rx);
 }
 
+/* recv_packet: NULL rx/segs, nothing there, held packets, then single-frame
+ * packets as one segment each, released together. */
+static void row_rxsock_recv_packet(void)
+{
+	xsk_rs_pkt segs[4];
+	xsk_rs_rxsock *rx;
+
+	FAILS(xsk_rs_rxsock_recv_packet(NULL, segs, 4), -EINVAL, "rx is NULL");
+	if ((rx = rxsock_up(0)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_packet(rx, NULL, 4), -EINVAL, "segs is NULL");
+	VALUE(xsk_rs_rxsock_recv_packet(rx, segs, 4), 0);
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_up(2)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_packet(rx, segs, 4), -EBUSY, "not yet committed");
+	xsk_rs_rxsock_destroy(rx);
+	if ((rx = rxsock_arrived(2)) == NULL)
+		return;
+	FAILS(xsk_rs_rxsock_recv_packet(rx, segs, 0), -ENOBUFS, "spans 1 frames; segs has room for 0");
+	VALUE(xsk_rs_rxsock_held_frames(rx), 0); /* the refused call left it for the next */
+	VALUE(xsk_rs_rxsock_recv_packet(rx, segs, 4), 1);
+	CHECK(segs[0].len == frame_len(0) && frame_seq(segs[0].data) == 0,
+	      "recv_packet: packet 0 as one segment");
+	VALUE(xsk_rs_rxsock_held_frames(rx), 1);
+	VALUE(xsk_rs_rxsock_release(rx, 1), 0);
+	VALUE(xsk_rs_rxsock_recv_packet(rx, segs, 1), 1);
+	CHECK(segs[0].len == frame_len(1), "recv_packet: packet 1");
+	VALUE(xsk_rs_rxsock_release(rx, 1), 0);
+	VALUE(xsk_rs_rxsock_held_frames(rx), 0);
+	xsk_rs_rxsock_destroy(rx);
+}
+
 static void row_rxsock_recv_packed(void)
 {
 	uint8_t buf[2 * MAX_FRAME];
@@ -3512,6 +3606,8 @@ static const struct row rows[] = {
 	ROW(xsk_rs_tx_submit, row_tx_submit),
 	ROW(xsk_rs_tx_needs_wakeup, row_tx_needs_wakeup),
 	ROW(xsk_rs_tx_put, row_tx_put),
+	ROW(xsk_rs_tx_put_packets, row_tx_put_packets),
+	ROW(xsk_rs_desc_chain_len, row_desc_chain_len),
 	ROW(xsk_rs_tx_reserve_span, row_tx_reserve_span),
 	ROW(xsk_rs_comp_peek, row_comp_peek),
 	ROW(xsk_rs_comp_addr, row_comp_addr),
@@ -3520,6 +3616,7 @@ static const struct row rows[] = {
 	ROW(xsk_rs_comp_take, row_comp_take),
 	ROW(xsk_rs_comp_peek_span, row_comp_peek_span),
 	ROW(xsk_rs_rx_peek, row_rx_peek),
+	ROW(xsk_rs_rx_peek_packets, row_rx_peek_packets),
 	ROW(xsk_rs_rx_desc, row_rx_desc),
 	ROW(xsk_rs_rx_release, row_rx_release),
 	ROW(xsk_rs_rx_cancel, row_rx_cancel),
@@ -3562,6 +3659,7 @@ static const struct row rows[] = {
 	ROW(xsk_rs_rxsock_recv_batch, row_rxsock_recv_batch),
 	ROW(xsk_rs_rxsock_release, row_rxsock_release),
 	ROW(xsk_rs_rxsock_recv, row_rxsock_recv),
+	ROW(xsk_rs_rxsock_recv_packet, row_rxsock_recv_packet),
 	ROW(xsk_rs_rxsock_recv_packed, row_rxsock_recv_packed),
 	ROW(xsk_rs_rxsock_wait, row_rxsock_wait),
 	ROW(xsk_rs_txsock_fd, row_txsock_fd),

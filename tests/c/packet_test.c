@@ -183,7 +183,7 @@ static void test_config(void)
 	CHECK(c.sz == sizeof(c) && c.rx_frames == 4096 && c.tx_frames == 4096 && c.frame_size == 4096 &&
 		      c.frame_headroom == 0 && c.rx_size == 0 && c.tx_size == 0 && c.fill_size == 0 && c.comp_size == 0 &&
 		      c.xdp_mode == XSK_RS_XDP_MODE_AUTO && c.zero_copy == -1 && c.need_wakeup == 1 && c.huge_page == 0 &&
-		      c.tx_budget == 0 && c.tx_metadata == 0,
+		      c.tx_budget == 0 && c.tx_metadata == 0 && c.multi_buffer == 0,
 	      "xdp_config_init: 4096 frames of 4096 each way, sizes derived (0), auto, kernel's zero-copy choice, "
 	      "need_wakeup");
 }
