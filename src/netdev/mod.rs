@@ -10,6 +10,8 @@
 //! the MTU and the queues the device was created with, and `ETHTOOL_GCHANNELS`
 //! (where the driver has it) for the queues in use.
 
+pub(crate) mod genl;
+
 use crate::error::{Error, Result};
 use crate::sys;
 use std::fmt;
