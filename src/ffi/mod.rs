@@ -35,12 +35,14 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
+mod netdev;
 mod packet;
 mod prog;
 mod ring;
 mod socket;
 mod umem;
 
+pub use netdev::*;
 pub use packet::*;
 pub use prog::*;
 pub use ring::*;
