@@ -206,7 +206,10 @@ pub extern "C" fn xsk_rs_netdev_query(ifname: *const c_char, info: *mut xsk_rs_n
         };
         let sz = unsafe { info.cast::<usize>().read_unaligned() };
         if !config_sz_ok::<xsk_rs_netdev_info>(sz) {
-            return misuse(F, &format!("info->sz {sz} is not a struct size; initialise it with xsk_rs_netdev_info_init"));
+            return misuse(
+                F,
+                &format!("info->sz {sz} is not a struct size; initialise it with xsk_rs_netdev_info_init"),
+            );
         }
         match Capabilities::query(name) {
             Ok(c) => {
@@ -236,12 +239,7 @@ pub extern "C" fn xsk_rs_netdev_query(ifname: *const c_char, info: *mut xsk_rs_n
 /// queue the device does not have), -ENODEV, or -EOPNOTSUPP on a kernel
 /// without netdev `queue-get` (before 6.8; the message names it).
 #[no_mangle]
-pub extern "C" fn xsk_rs_netdev_queue_napi_id(
-    ifname: *const c_char,
-    queue: u32,
-    is_tx: c_int,
-    out: *mut u32,
-) -> c_int {
+pub extern "C" fn xsk_rs_netdev_queue_napi_id(ifname: *const c_char, queue: u32, is_tx: c_int, out: *mut u32) -> c_int {
     const F: &str = "xsk_rs_netdev_queue_napi_id";
     ffi_guard!({
         if out.is_null() {
