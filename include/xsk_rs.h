@@ -158,6 +158,105 @@
 #define XSK_RS_ERR_PANIC 4096
 
 /**
+ * `xdp_features` bit: XDP_ABORTED, XDP_DROP, XDP_PASS and XDP_TX.
+ */
+#define XSK_RS_XDP_FEATURE_BASIC (1 << 0)
+
+/**
+ * `xdp_features` bit: XDP_REDIRECT (what the built-in program needs in drv mode).
+ */
+#define XSK_RS_XDP_FEATURE_REDIRECT (1 << 1)
+
+/**
+ * `xdp_features` bit: takes frames redirected from elsewhere (`ndo_xdp_xmit`).
+ */
+#define XSK_RS_XDP_FEATURE_NDO_XMIT (1 << 2)
+
+/**
+ * `xdp_features` bit: zero-copy AF_XDP (`XSK_RS_BIND_ZEROCOPY` can work).
+ */
+#define XSK_RS_XDP_FEATURE_XSK_ZEROCOPY (1 << 3)
+
+/**
+ * `xdp_features` bit: programs offloaded to the NIC.
+ */
+#define XSK_RS_XDP_FEATURE_HW_OFFLOAD (1 << 4)
+
+/**
+ * `xdp_features` bit: multi-buffer packets on receive.
+ */
+#define XSK_RS_XDP_FEATURE_RX_SG (1 << 5)
+
+/**
+ * `xdp_features` bit: multi-buffer frames through `ndo_xdp_xmit`.
+ */
+#define XSK_RS_XDP_FEATURE_NDO_XMIT_SG (1 << 6)
+
+/**
+ * `xsk_features` bit: TX completion timestamps.
+ */
+#define XSK_RS_XSK_FEATURE_TX_TIMESTAMP (1 << 0)
+
+/**
+ * `xsk_features` bit: TX checksum offload.
+ */
+#define XSK_RS_XSK_FEATURE_TX_CHECKSUM (1 << 1)
+
+/**
+ * `xsk_features` bit: TX launch time on a FIFO queue.
+ */
+#define XSK_RS_XSK_FEATURE_TX_LAUNCH_TIME_FIFO (1 << 2)
+
+/**
+ * `known` bit: `xdp_features` is the kernel's answer (netdev netlink,
+ * Linux 6.3); without it the field is 0 and means "unknown".
+ */
+#define XSK_RS_NETDEV_KNOWN_XDP_FEATURES (1 << 0)
+
+/**
+ * `known` bit: `xdp_zc_max_segs` was reported (Linux 6.6, and only for a
+ * device with `XSK_RS_XDP_FEATURE_XSK_ZEROCOPY`).
+ */
+#define XSK_RS_NETDEV_KNOWN_XDP_ZC_MAX_SEGS (1 << 1)
+
+/**
+ * `known` bit: `xsk_features` is the kernel's answer (Linux 6.8).
+ */
+#define XSK_RS_NETDEV_KNOWN_XSK_FEATURES (1 << 2)
+
+/**
+ * `known` bit: the kernel tells queues' NAPI ids (netdev `queue-get`,
+ * Linux 6.8): `xsk_rs_netdev_queue_napi_id` and `xsk_rs_netdev_napi_ids`
+ * work; without it they return -EOPNOTSUPP.
+ */
+#define XSK_RS_NETDEV_KNOWN_NAPI_IDS (1 << 3)
+
+/**
+ * `xdp_attached`: no XDP program.
+ */
+#define XSK_RS_XDP_ATTACHED_NONE 0
+
+/**
+ * `xdp_attached`: one program, native (driver) mode.
+ */
+#define XSK_RS_XDP_ATTACHED_DRV 1
+
+/**
+ * `xdp_attached`: one program, generic (skb) mode.
+ */
+#define XSK_RS_XDP_ATTACHED_SKB 2
+
+/**
+ * `xdp_attached`: one program, offloaded to the NIC.
+ */
+#define XSK_RS_XDP_ATTACHED_HW 3
+
+/**
+ * `xdp_attached`: programs in several modes (see each `*_prog_id`).
+ */
+#define XSK_RS_XDP_ATTACHED_MULTI 4
+
+/**
  * `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
  */
 #define XSK_RS_TX_METADATA (1 << 0)
@@ -366,6 +465,99 @@ typedef struct xsk_rs_txsock xsk_rs_txsock;
  * Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
  */
 typedef struct xsk_rs_umem xsk_rs_umem;
+
+/**
+ * What an interface offers AF_XDP, filled by `xsk_rs_netdev_query`.
+ * Initialise it with `xsk_rs_netdev_info_init(&info, sizeof(info))`: like
+ * the config structs it starts with its size and only grows at its end.
+ */
+typedef struct xsk_rs_netdev_info {
+    /**
+     * `sizeof` the caller's struct, set by `xsk_rs_netdev_info_init`.
+     */
+    size_t sz;
+    /**
+     * Interface index in the calling thread's network namespace.
+     */
+    uint32_t ifindex;
+    /**
+     * MTU: the longest frame a peer takes is mtu + 18 (Ethernet header
+     * and one VLAN tag).
+     */
+    uint32_t mtu;
+    /**
+     * RX queues in use: a socket with an RX ring binds below this.
+     */
+    uint32_t rx_queues;
+    /**
+     * TX queues in use: a socket with a TX ring binds below this.
+     */
+    uint32_t tx_queues;
+    /**
+     * The most queues the device was created with.
+     */
+    uint32_t max_queues;
+    /**
+     * `XSK_RS_NETDEV_KNOWN_*`: which of the kernel-reported fields below
+     * this kernel reported; a field without its bit is 0 and unknown.
+     */
+    uint32_t known;
+    /**
+     * `XSK_RS_XDP_FEATURE_*` bits (netdev `xdp-features`).
+     */
+    uint64_t xdp_features;
+    /**
+     * `XSK_RS_XSK_FEATURE_*` bits (netdev `xsk-features`).
+     */
+    uint64_t xsk_features;
+    /**
+     * Most buffers of a zero-copy multi-buffer packet (netdev
+     * `xdp-zc-max-segs`); 1: no zero-copy multi-buffer.
+     */
+    uint32_t xdp_zc_max_segs;
+    /**
+     * `XSK_RS_XDP_ATTACHED_*`.
+     */
+    uint32_t xdp_attached;
+    /**
+     * Id of the program attached in generic (skb) mode, or 0.
+     */
+    uint32_t skb_prog_id;
+    /**
+     * Id of the program attached in native (drv) mode, or 0.
+     */
+    uint32_t drv_prog_id;
+    /**
+     * Id of the program offloaded to the NIC, or 0.
+     */
+    uint32_t hw_prog_id;
+    /**
+     * 1 when the skb program is xsk_rs's built-in one (named
+     * `xsk_rs_redirect`, of this process or another), else 0.
+     */
+    uint32_t skb_prog_is_xsk_rs;
+    /**
+     * As `skb_prog_is_xsk_rs`, for the drv program.
+     */
+    uint32_t drv_prog_is_xsk_rs;
+    /**
+     * As `skb_prog_is_xsk_rs`, for the hw program.
+     */
+    uint32_t hw_prog_is_xsk_rs;
+    /**
+     * NUL-terminated name of the skb program; "" when none, or when this
+     * process may not open it by id (that needs CAP_SYS_ADMIN or CAP_BPF).
+     */
+    char skb_prog_name[16];
+    /**
+     * As `skb_prog_name`, for the drv program.
+     */
+    char drv_prog_name[16];
+    /**
+     * As `skb_prog_name`, for the hw program.
+     */
+    char hw_prog_name[16];
+} xsk_rs_netdev_info;
 
 /**
  * How to create a packet-layer socket. Fill it with
@@ -829,6 +1021,46 @@ const char *xsk_rs_last_error(void);
  * be negative (as the library returns it) or positive. Never NULL.
  */
 const char *xsk_rs_strerror(int err);
+
+/**
+ * Sets `info` to an empty answer of `sz` bytes (pass `sizeof(*info)`)
+ * before `xsk_rs_netdev_query`. Returns 0, or -EINVAL (NULL, or a `sz`
+ * that is no size of the struct).
+ */
+int xsk_rs_netdev_info_init(struct xsk_rs_netdev_info *info, size_t sz);
+
+/**
+ * Asks the kernel what interface `ifname` of the calling thread's network
+ * namespace offers AF_XDP, and fills `*info` (initialised by
+ * `xsk_rs_netdev_info_init`; only its first `info->sz` bytes are
+ * written). On a kernel without the netdev netlink family (before 6.3) or
+ * without some of its fields, the call still succeeds: `info->known` says
+ * which fields the kernel reported. Returns 0, or -EINVAL (NULL, a bad
+ * name, `info` not initialised), -ENODEV (no such interface here), or
+ * another netlink error. Any thread; it makes a few netlink and bpf(2)
+ * calls and does not wait otherwise.
+ */
+int xsk_rs_netdev_query(const char *ifname, struct xsk_rs_netdev_info *info);
+
+/**
+ * Writes the NAPI id of RX queue `queue` (`is_tx` 0) or TX queue `queue`
+ * (`is_tx` non-zero) of `ifname` to `*out`: 0 when the queue has no NAPI
+ * instance (a device that is down lists none; veth links none to its
+ * queues, see `xsk_rs_netdev_napi_ids`). Returns 0, -EINVAL (NULL, a
+ * queue the device does not have), -ENODEV, or -EOPNOTSUPP on a kernel
+ * without netdev `queue-get` (before 6.8; the message names it).
+ */
+int xsk_rs_netdev_queue_napi_id(const char *ifname, uint32_t queue, int is_tx, uint32_t *out);
+
+/**
+ * Writes the NAPI ids of every NAPI instance of `ifname` (netdev
+ * `napi-get`), ascending, to `ids[0..cap]`, and their number to `*count`
+ * (which may exceed `cap`: call again with more room). `ids` may be NULL
+ * when `cap` is 0. veth has one per RX queue while it runs NAPI (native
+ * XDP attached, or GRO on), and none otherwise. Returns 0, -EINVAL
+ * (NULL), -ENODEV, or -EOPNOTSUPP before Linux 6.8.
+ */
+int xsk_rs_netdev_napi_ids(const char *ifname, uint32_t *ids, uint32_t cap, uint32_t *count);
 
 /**
  * Fills `cfg` with the defaults: 4096 RX and 4096 TX frames of 4096 bytes,

@@ -39,11 +39,23 @@ pub enum Feature {
     /// Preferred busy polling with a budget (`SO_PREFER_BUSY_POLL`,
     /// `SO_BUSY_POLL_BUDGET`, Linux 5.11).
     PreferBusyPoll,
+    /// The netdev generic-netlink family: a device's `xdp-features`
+    /// (Linux 6.3).
+    NetdevNetlink,
+    /// Its `queue-get` dump: each queue's NAPI id (Linux 6.8).
+    NetdevQueues,
 }
 
 /// Every feature, in the order of the kernel releases that brought them.
-pub const ALL: [Feature; 5] =
-    [Feature::PreferBusyPoll, Feature::XdpFrags, Feature::MultiBuffer, Feature::TxMetadata, Feature::TxSwChecksum];
+pub const ALL: [Feature; 7] = [
+    Feature::PreferBusyPoll,
+    Feature::XdpFrags,
+    Feature::NetdevNetlink,
+    Feature::MultiBuffer,
+    Feature::TxMetadata,
+    Feature::NetdevQueues,
+    Feature::TxSwChecksum,
+];
 
 impl Feature {
     /// A short name, as in messages ("multi-buffer").
@@ -54,6 +66,8 @@ impl Feature {
             Feature::TxMetadata => "AF_XDP TX metadata (tx_metadata_len)",
             Feature::TxSwChecksum => "AF_XDP software TX checksum (XDP_UMEM_TX_SW_CSUM)",
             Feature::PreferBusyPoll => "preferred busy polling (SO_PREFER_BUSY_POLL)",
+            Feature::NetdevNetlink => "the netdev netlink family (xdp-features)",
+            Feature::NetdevQueues => "netdev netlink queue-get (NAPI ids of queues)",
         }
     }
 
@@ -65,6 +79,8 @@ impl Feature {
             Feature::TxMetadata => "6.8",
             Feature::TxSwChecksum => "6.11",
             Feature::PreferBusyPoll => "5.11",
+            Feature::NetdevNetlink => "6.3",
+            Feature::NetdevQueues => "6.8",
         }
     }
 
@@ -101,6 +117,9 @@ impl Feature {
             Feature::TxMetadata => Ok(tx_metadata_reg()?.is_some()),
             Feature::TxSwChecksum => probe_umem_reg(libc::XDP_UMEM_TX_SW_CSUM, 0),
             Feature::PreferBusyPoll => probe_prefer_busy_poll(),
+            // The family's own op list, not the version.
+            Feature::NetdevNetlink => Ok(crate::netdev::caps::probe_family()?.0),
+            Feature::NetdevQueues => Ok(crate::netdev::caps::probe_family()?.1),
         }
     }
 }

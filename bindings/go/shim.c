@@ -286,3 +286,23 @@ size_t xskrs_go_desc_off_options(void)
 {
 	return offsetof(xsk_rs_desc, options);
 }
+
+struct xskrs_go_netdev_ret xskrs_go_netdev_query(const char *ifname)
+{
+	struct xskrs_go_netdev_ret r;
+
+	memset(&r, 0, sizeof(r));
+	xsk_rs_netdev_info_init(&r.info, sizeof(r.info));
+	r.r = result(xsk_rs_netdev_query(ifname, &r.info), NULL);
+	return r;
+}
+
+struct xskrs_go_ret xskrs_go_netdev_queue_napi_id(const char *ifname, uint32_t queue, int is_tx, uint32_t *out)
+{
+	return result(xsk_rs_netdev_queue_napi_id(ifname, queue, is_tx, out), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, uint32_t cap, uint32_t *count)
+{
+	return result(xsk_rs_netdev_napi_ids(ifname, ids, cap, count), NULL);
+}

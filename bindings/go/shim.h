@@ -116,4 +116,14 @@ size_t xskrs_go_desc_off_addr(void);
 size_t xskrs_go_desc_off_len(void);
 size_t xskrs_go_desc_off_options(void);
 
+/* xsk_rs_netdev_query into a fresh xsk_rs_netdev_info, and the interface's
+ * NAPI ids (xsk_rs_netdev_napi_ids) into ids[0..cap]. */
+struct xskrs_go_netdev_ret {
+	struct xskrs_go_ret r;
+	xsk_rs_netdev_info info;
+};
+struct xskrs_go_netdev_ret xskrs_go_netdev_query(const char *ifname);
+struct xskrs_go_ret xskrs_go_netdev_queue_napi_id(const char *ifname, uint32_t queue, int is_tx, uint32_t *out);
+struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, uint32_t cap, uint32_t *count);
+
 #endif /* XSKRS_GO_SHIM_H */

@@ -374,6 +374,51 @@ class VethPair(Base):
         self.assertFalse(self.xdp_on(self.ns_a, self.if_a), "an XDP program was left on %s" % self.if_a)
 
 
+class NetdevTests(VethPair):
+    """netdev_info on the veth pair, against ip -d link."""
+
+    tag = "n"
+
+    def ip_prog(self, ns, ifname):
+        """(id, name) of the program ip -d link shows on ifname, or (0, "")."""
+        words = ip("-n", ns, "-d", "link", "show", "dev", ifname).split()
+        for i, w in enumerate(words[:-4]):
+            if w.startswith("prog/xdp") and words[i + 1] == "id" and words[i + 3] == "name":
+                return int(words[i + 2]), words[i + 4]
+        return 0, ""
+
+    def test_netdev_info(self):
+        veth = {"basic", "redirect", "rx-sg"}
+        with self.netns(self.ns_a):
+            before = xsk_rs.netdev_info(self.if_a)
+        self.assertEqual((before["mtu"], before["rx_queues"], before["tx_queues"]), (1500, 1, 1))
+        self.assertEqual((before["xdp_attached"], before["programs"]), ("none", {}))
+        if before["xdp_features"] is not None:
+            self.assertEqual(before["xdp_features"], veth)
+        for mode, name in ((xsk_rs.XDP_MODE_SKB, "skb"), (xsk_rs.XDP_MODE_DRV, "drv")):
+            umem, sock = self.open_pair(tx_size=0, xdp_mode=mode)
+            with umem, sock:
+                with self.netns(self.ns_a):
+                    info = xsk_rs.netdev_info(self.if_a)
+                with self.netns(self.ns_b):
+                    peer = xsk_rs.netdev_info(self.if_b)
+                pid, pname = self.ip_prog(self.ns_a, self.if_a)
+                self.assertEqual(info["xdp_attached"], name)
+                self.assertEqual(info["programs"], {name: dict(id=pid, name="xsk_rs_redirect", xsk_rs=True)})
+                self.assertEqual(pname, "xsk_rs_redirect")
+                if peer["xdp_features"] is not None:
+                    # veth's peer may redirect into it only while it runs native XDP.
+                    want = veth | ({"ndo-xmit", "ndo-xmit-sg"} if name == "drv" else set())
+                    self.assertEqual(peer["xdp_features"], want)
+                if info["napi_ids"] is not None:
+                    self.assertEqual(len(info["napi_ids"]), 1 if name == "drv" else 0, info)
+                    self.assertEqual(info["rx_napi_ids"], [0], "veth links no NAPI to its queues")
+        with self.netns(self.ns_a):
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.netdev_info("xskrs-nonexist")
+        self.assertEqual(cm.exception.errno, errno.ENODEV)
+
+
 class VethTests(VethPair):
     """The ring API: packets over the veth pair between an AF_PACKET peer
     and a Umem and Socket."""

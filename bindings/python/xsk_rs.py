@@ -86,6 +86,7 @@ __all__ = [
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
     "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
     "XdpConfig", "Pkt", "Buf", "TxSocket", "RxSocket", "RxBatch", "BiSocket",
+    "netdev_info", "XDP_FEATURES", "XSK_FEATURES",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -114,6 +115,13 @@ DESC_TX_METADATA = 1 << 1  # Desc.options: the kernel reads the TX metadata (XDP
 TXMD_TIMESTAMP = 1 << 0  # TX metadata requests (XDP_TXMD_FLAGS_*)
 TXMD_CHECKSUM = 1 << 1
 TXMD_LAUNCH_TIME = 1 << 2
+# xsk_rs_netdev_info's flag bits (XSK_RS_XDP_FEATURE_*, XSK_RS_XSK_FEATURE_*),
+# by their netlink names, and its known bits and attachment states.
+XDP_FEATURES = {"basic": 1 << 0, "redirect": 1 << 1, "ndo-xmit": 1 << 2, "xsk-zerocopy": 1 << 3,
+                "hw-offload": 1 << 4, "rx-sg": 1 << 5, "ndo-xmit-sg": 1 << 6}
+XSK_FEATURES = {"tx-timestamp": 1 << 0, "tx-checksum": 1 << 1, "tx-launch-time-fifo": 1 << 2}
+_KNOWN_XDP_FEATURES, _KNOWN_ZC_MAX_SEGS, _KNOWN_XSK_FEATURES, _KNOWN_NAPI_IDS = 1, 2, 4, 8
+_ATTACHED = {0: "none", 1: "drv", 2: "skb", 3: "hw", 4: "multi"}
 POLLIN = select.POLLIN
 POLLOUT = select.POLLOUT
 
@@ -166,6 +174,17 @@ class _CStats(ctypes.Structure):
         ("rx_fill_ring_empty_descs", ctypes.c_uint64),
         ("tx_ring_empty_descs", ctypes.c_uint64),
     ]
+
+
+class _NetdevInfo(ctypes.Structure):
+    """struct xsk_rs_netdev_info (starts with its own size, sz)."""
+    _fields_ = [("sz", ctypes.c_size_t)] + [(n, ctypes.c_uint32) for n in (
+        "ifindex", "mtu", "rx_queues", "tx_queues", "max_queues", "known")] + [
+        ("xdp_features", ctypes.c_uint64), ("xsk_features", ctypes.c_uint64)] + [
+        (n, ctypes.c_uint32) for n in ("xdp_zc_max_segs", "xdp_attached", "skb_prog_id", "drv_prog_id",
+                                       "hw_prog_id", "skb_prog_is_xsk_rs", "drv_prog_is_xsk_rs",
+                                       "hw_prog_is_xsk_rs")] + [
+        (n, ctypes.c_char * 16) for n in ("skb_prog_name", "drv_prog_name", "hw_prog_name")]
 
 
 class XdpConfig(ctypes.Structure):
@@ -343,6 +362,10 @@ _FUNCS = [
     ("xsk_rs_prog_ifindex", _int, [_PROG]),
     ("xsk_rs_prog_detach", _int, [_PROG]),
     ("xsk_rs_prog_destroy", None, [_PROG]),
+    ("xsk_rs_netdev_info_init", _int, [_P(_NetdevInfo), _SIZE]),
+    ("xsk_rs_netdev_query", _int, [ctypes.c_char_p, _P(_NetdevInfo)]),
+    ("xsk_rs_netdev_queue_napi_id", _int, [ctypes.c_char_p, _u32, _int, _P(_u32)]),
+    ("xsk_rs_netdev_napi_ids", _int, [ctypes.c_char_p, _P(_u32), _u32, _P(_u32)]),
     # The packet layer. Buffers the module passes as addresses (packet data,
     # arrays of lengths) are declared void *; ctypes then takes bytes, ctypes
     # arrays and plain ints for them with the least work per call.
@@ -525,6 +548,64 @@ def lending(frames):
     _check(lib.xsk_rs_config_lend(ctypes.byref(u), ctypes.byref(s), frames))
     return (dict(frame_count=u.frame_count, fill_size=u.fill_size, comp_size=u.comp_size),
             dict(rx_size=s.rx_size, tx_size=s.tx_size))
+
+
+def netdev_info(name):
+    """What interface `name` offers AF_XDP (xsk_rs_netdev_query), asked in this
+    OS thread's network namespace, as a dict:
+
+      ifindex, mtu, rx_queues, tx_queues, max_queues: ints;
+      xdp_features, xsk_features: sets of netlink names ("basic", "redirect",
+        "xsk-zerocopy", ...; see XDP_FEATURES, XSK_FEATURES), or None when the
+        kernel does not say (netdev netlink came in Linux 6.3, xsk-features in 6.8);
+      xdp_zc_max_segs: int, or None (Linux 6.6; reported for zero-copy devices only);
+      rx_napi_ids, tx_napi_ids: the NAPI id of each queue (0: none), and napi_ids:
+        every NAPI instance of the device; None before Linux 6.8;
+      xdp_attached: "none", "skb", "drv", "hw" or "multi";
+      programs: {"skb"|"drv"|"hw": {"id": int, "name": str, "xsk_rs": bool}} for
+        each mode with a program ("name" is "" when it cannot be read; "xsk_rs"
+        says it is the library's built-in program).
+
+    Raises OSError (ENODEV for no such interface here)."""
+    lib = _L()
+    bname = name.encode() if isinstance(name, str) else name
+    info = _NetdevInfo()
+    _check(lib.xsk_rs_netdev_info_init(ctypes.byref(info), ctypes.sizeof(info)))
+    _check(lib.xsk_rs_netdev_query(bname, ctypes.byref(info)))
+    known = info.known
+
+    def flags(value, table, bit):
+        return {n for n, b in table.items() if value & b} if known & bit else None
+
+    out = dict(ifindex=info.ifindex, mtu=info.mtu, rx_queues=info.rx_queues, tx_queues=info.tx_queues,
+               max_queues=info.max_queues,
+               xdp_features=flags(info.xdp_features, XDP_FEATURES, _KNOWN_XDP_FEATURES),
+               xsk_features=flags(info.xsk_features, XSK_FEATURES, _KNOWN_XSK_FEATURES),
+               xdp_zc_max_segs=info.xdp_zc_max_segs if known & _KNOWN_ZC_MAX_SEGS else None,
+               xdp_attached=_ATTACHED.get(info.xdp_attached, str(info.xdp_attached)),
+               programs={}, rx_napi_ids=None, tx_napi_ids=None, napi_ids=None)
+    for mode in ("skb", "drv", "hw"):
+        pid = getattr(info, mode + "_prog_id")
+        if pid:
+            out["programs"][mode] = dict(id=pid, name=getattr(info, mode + "_prog_name").decode(errors="replace"),
+                                         xsk_rs=bool(getattr(info, mode + "_prog_is_xsk_rs")))
+    if known & _KNOWN_NAPI_IDS:
+        one = ctypes.c_uint32()
+        for key, count, is_tx in (("rx_napi_ids", info.rx_queues, 0), ("tx_napi_ids", info.tx_queues, 1)):
+            ids = []
+            for q in range(count):
+                _check(lib.xsk_rs_netdev_queue_napi_id(bname, q, is_tx, ctypes.byref(one)))
+                ids.append(one.value)
+            out[key] = ids
+        n, cap = ctypes.c_uint32(), 8
+        while True:
+            arr = (ctypes.c_uint32 * cap)()
+            _check(lib.xsk_rs_netdev_napi_ids(bname, arr, cap, ctypes.byref(n)))
+            if n.value <= cap:
+                out["napi_ids"] = list(arr[:n.value])
+                break
+            cap = n.value
+    return out
 
 
 def _check(ret):

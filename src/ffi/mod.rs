@@ -35,6 +35,7 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
+mod netdev;
 mod packet;
 mod prog;
 mod ring;
@@ -42,6 +43,7 @@ mod socket;
 mod tx_metadata;
 mod umem;
 
+pub use netdev::*;
 pub use packet::*;
 pub use prog::*;
 pub use ring::*;

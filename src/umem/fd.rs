@@ -856,12 +856,14 @@ fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx:
         }
         return Err(match e {
             libc::EOPNOTSUPP if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: the driver of {} does not support zero-copy AF_XDP; use copy mode",
-                dev.name
+                "{ctx}: bind: the driver of {} does not support zero-copy AF_XDP{}; use copy mode",
+                dev.name,
+                crate::netdev::caps::zerocopy_hint(&dev.name)
             )),
             libc::EINVAL if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: zero-copy refused by the driver of {} (EINVAL); use copy mode",
-                dev.name
+                "{ctx}: bind: zero-copy refused by the driver of {} (EINVAL){}; use copy mode",
+                dev.name,
+                crate::netdev::caps::zerocopy_hint(&dev.name)
             )),
             _ => Error::from_errno(format!("{ctx}: bind"), e),
         });

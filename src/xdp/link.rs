@@ -124,8 +124,9 @@ fn attach_error(name: &str, mode: XdpMode, errno: i32) -> Error {
         // the other mode (native and generic cannot run together), or on a master
         // device stacked above this one.
         libc::EBUSY | libc::EEXIST => Error::Busy(format!(
-            "interface {name} already has an XDP program attached ({mode} mode attach: {text}); \
-             xsk_rs will not replace it"
+            "interface {name} already has an XDP program attached ({mode} mode attach: {text}){}; \
+             xsk_rs will not replace it",
+            crate::netdev::caps::attached_hint(name)
         )),
         libc::EOPNOTSUPP => Error::NotSupported(format!(
             "attach XDP program to {name} in {mode} mode: the driver has no native XDP \

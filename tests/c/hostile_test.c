@@ -3543,6 +3543,91 @@ static void row_rxsock_is_zerocopy(void)
 	RX_GETTER_ROW(xsk_rs_rxsock_is_zerocopy, 0);
 }
 
+/* ---- netdev ------------------------------------------------------------- */
+
+static void row_netdev_info_init(void)
+{
+	static const size_t bad[] = { 0, 1, 8, 13, sizeof(xsk_rs_netdev_info) - 4, 4097, SIZE_MAX };
+	_Alignas(xsk_rs_netdev_info) unsigned char big[sizeof(xsk_rs_netdev_info) + 16];
+	xsk_rs_netdev_info *i = (xsk_rs_netdev_info *)(void *)big;
+	size_t k;
+
+	FAILS(xsk_rs_netdev_info_init(NULL, sizeof(*i)), -EINVAL, "cfg is NULL");
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		memset(big, 0xa5, sizeof(big));
+		FAILS(xsk_rs_netdev_info_init(i, bad[k]), -EINVAL, "sz");
+		CHECK(big[sizeof(size_t)] == 0xa5, "sz %zu: untouched", bad[k]);
+	}
+	memset(big, 0xa5, sizeof(big));
+	VALUE(xsk_rs_netdev_info_init(i, 16), 0); /* an older header: ifindex and mtu */
+	CHECK(i->sz == 16 && i->ifindex == 0 && i->mtu == 0 && big[16] == 0xa5, "sz 16: nothing written past it");
+	memset(big, 0xa5, sizeof(big));
+	VALUE(xsk_rs_netdev_info_init(i, sizeof(*i)), 0);
+	CHECK(i->sz == sizeof(*i) && i->known == 0 && i->hw_prog_name[15] == 0 && big[sizeof(*i)] == 0xa5,
+	      "sizeof: zeroed, nothing past it");
+}
+
+static void row_netdev_query(void)
+{
+	_Alignas(xsk_rs_netdev_info) unsigned char raw[sizeof(xsk_rs_netdev_info)];
+	xsk_rs_netdev_info info, *old = (xsk_rs_netdev_info *)(void *)raw;
+
+	xsk_rs_netdev_info_init(&info, sizeof(info));
+	FAILS(xsk_rs_netdev_query(ctx.if_a, NULL), -EINVAL, "info is NULL");
+	FAILS(xsk_rs_netdev_query(NULL, &info), -EINVAL, "ifname is NULL");
+	FAILS(xsk_rs_netdev_query("a/b", &info), -EINVAL, "a/b");
+	FAILS(xsk_rs_netdev_query("xskrs-nonexist", &info), -ENODEV, "xskrs-nonexist");
+	CHECK(info.ifindex == 0, "a failed query writes nothing");
+	memset(&info, 0, sizeof(info));
+	FAILS(xsk_rs_netdev_query(ctx.if_a, &info), -EINVAL, "xsk_rs_netdev_info_init");
+	xsk_rs_netdev_info_init(&info, sizeof(info));
+	VALUE(xsk_rs_netdev_query(ctx.if_a, &info), 0);
+	CHECK(info.sz == sizeof(info) && info.ifindex == if_nametoindex(ctx.if_a) && info.mtu == 1500 &&
+		      info.rx_queues == 1 && info.tx_queues == 1,
+	      "%s: ifindex %u, mtu %u, %u/%u queues", ctx.if_a, info.ifindex, info.mtu, info.rx_queues,
+	      info.tx_queues);
+	/* An older caller's 16-byte struct gets ifindex and mtu, nothing past. */
+	memset(raw, 0xa5, sizeof(raw));
+	VALUE(xsk_rs_netdev_info_init(old, 16), 0);
+	VALUE(xsk_rs_netdev_query(ctx.if_a, old), 0);
+	CHECK(old->sz == 16 && old->ifindex == info.ifindex && old->mtu == 1500 && raw[16] == 0xa5,
+	      "sz 16: ifindex and mtu only");
+}
+
+static void row_netdev_queue_napi_id(void)
+{
+	uint32_t id = UNTOUCHED;
+	int rc;
+
+	FAILS(xsk_rs_netdev_queue_napi_id(ctx.if_a, 0, 0, NULL), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_netdev_queue_napi_id(NULL, 0, 0, &id), -EINVAL, "ifname is NULL");
+	FAILS(xsk_rs_netdev_queue_napi_id("xskrs-nonexist", 0, 0, &id), -ENODEV, "xskrs-nonexist");
+	if (kernel_at_least(6, 8)) {
+		FAILS(xsk_rs_netdev_queue_napi_id(ctx.if_a, 1, 0, &id), -EINVAL, "queue 1 out of range");
+		FAILS(xsk_rs_netdev_queue_napi_id(ctx.if_a, UINT32_MAX, 1, &id), -EINVAL, "out of range");
+		CHECK(id == UNTOUCHED, "refusals write nothing");
+		rc = xsk_rs_netdev_queue_napi_id(ctx.if_a, 0, 1, &id);
+		CHECK(rc == 0 && id == 0, "veth links no NAPI to its TX queue: %d, %u (%s)", rc, id, errmsg());
+	} else {
+		FAILS(xsk_rs_netdev_queue_napi_id(ctx.if_a, 0, 0, &id), -EOPNOTSUPP, "needs Linux 6.8");
+	}
+}
+
+static void row_netdev_napi_ids(void)
+{
+	uint32_t ids[4], n = UNTOUCHED;
+
+	FAILS(xsk_rs_netdev_napi_ids(ctx.if_a, ids, 4, NULL), -EINVAL, "count is NULL");
+	FAILS(xsk_rs_netdev_napi_ids(ctx.if_a, NULL, 4, &n), -EINVAL, "ids is NULL with cap 4");
+	FAILS(xsk_rs_netdev_napi_ids(NULL, ids, 4, &n), -EINVAL, "ifname is NULL");
+	FAILS(xsk_rs_netdev_napi_ids("xskrs-nonexist", ids, 4, &n), -ENODEV, "xskrs-nonexist");
+	CHECK(n == UNTOUCHED, "refusals write nothing");
+	if (kernel_at_least(6, 8))
+		VALUE(xsk_rs_netdev_napi_ids(ctx.if_a, NULL, 0, &n), 0); /* counting only */
+	else
+		FAILS(xsk_rs_netdev_napi_ids(ctx.if_a, ids, 4, &n), -EOPNOTSUPP, "needs Linux 6.8");
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -3690,6 +3775,10 @@ static const struct row rows[] = {
 	ROW(xsk_rs_prog_ifindex, row_prog_ifindex),
 	ROW(xsk_rs_prog_detach, row_prog_detach),
 	ROW(xsk_rs_prog_destroy, row_prog_destroy),
+	ROW(xsk_rs_netdev_info_init, row_netdev_info_init),
+	ROW(xsk_rs_netdev_query, row_netdev_query),
+	ROW(xsk_rs_netdev_queue_napi_id, row_netdev_queue_napi_id),
+	ROW(xsk_rs_netdev_napi_ids, row_netdev_napi_ids),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

@@ -6,13 +6,13 @@
 # Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
 # -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c,
-# packet_test.c and threads_test.c (shared, and with ASan+UBSan),
+# packet_test.c, threads_test.c and netdev_test.c (shared, and with ASan+UBSan),
 # header_cpp.cpp (C++17), and the C examples in README.md: the packet layer's
 # (which, from a prefix outside the loader's path, starts only with
 # LD_LIBRARY_PATH or the README's rpath) and the rings one. hostile_test must
 # have a row for every function the library exports and the header declares,
 # and no other. Then, on a veth pair between two namespaces made for this run,
-# abi_test, hostile_test, packet_test and threads_test run in skb and drv mode,
+# abi_test, hostile_test, packet_test, threads_test and netdev_test run in skb and drv mode,
 # plain, under ASan+UBSan and under valgrind (errors and leaks fatal in both);
 # threads_test also under helgrind (a data race is fatal); abi_test also
 # statically linked; both README examples receive frames from a peer; and
@@ -61,6 +61,10 @@ step "packet_test.c builds against the shared library" "$work/build-packet.log" 
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/packet_test.c" -o "$work/packet_test" $libs
 
 # shellcheck disable=SC2086
+step "netdev_test.c builds against the shared library" "$work/build-netdev.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/netdev_test.c" -o "$work/netdev_test" $libs
+
+# shellcheck disable=SC2086
 step "threads_test.c builds against the shared library" "$work/build-threads.log" \
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/threads_test.c" -o "$work/threads_test" $libs -pthread
 
@@ -69,7 +73,7 @@ step "threads_test.c builds against the shared library" "$work/build-threads.log
 # -fno-sanitize-recover: the first UBSan report ends the run.
 # shellcheck disable=SC2054 # the comma belongs to -fsanitize
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-for t in abi_test hostile_test packet_test threads_test; do
+for t in abi_test hostile_test packet_test threads_test netdev_test; do
 	# shellcheck disable=SC2086
 	step "$t.c builds with ASan+UBSan" "$work/build-$t-asan.log" \
 		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs -pthread
@@ -224,7 +228,7 @@ vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defini
 # the library, is a reported race and fails the run.
 hg=(valgrind --tool=helgrind --error-exitcode=1)
 
-for t in abi_test hostile_test packet_test threads_test; do
+for t in abi_test hostile_test packet_test threads_test netdev_test; do
 	[[ -x $work/$t ]] || continue
 	for mode in skb drv; do
 		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"

@@ -32,7 +32,7 @@ lib_init reach-tests
 
 go_offline
 
-parts=(bench dump reflect dlopen go python readme)
+parts=(bench dump reflect dlopen caps go python readme)
 [[ -n ${ONLY:-} ]] && read -r -a parts <<<"$ONLY"
 
 bin="$work/bin"

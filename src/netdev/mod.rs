@@ -10,6 +10,11 @@
 //! the MTU and the queues the device was created with, and `ETHTOOL_GCHANNELS`
 //! (where the driver has it) for the queues in use.
 
+pub mod caps;
+pub(crate) mod genl;
+
+pub use caps::{Attached, AttachedProgram, Capabilities, XdpFeatures, XdpPrograms, XskFeatures};
+
 use crate::error::{Error, Result};
 use crate::sys;
 use std::fmt;
@@ -61,6 +66,11 @@ impl Netdev {
     /// # Ok::<(), xsk_rs::Error>(())
     /// ```
     pub fn lookup(name: &str) -> Result<Netdev> {
+        Netdev::lookup_link(name).map(|(dev, _)| dev)
+    }
+
+    /// [`Netdev::lookup`], and what `RTM_GETLINK` said about XDP.
+    pub(crate) fn lookup_link(name: &str) -> Result<(Netdev, XdpLink)> {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('/') || name.contains('\0') {
             return Err(Error::invalid(format!(
                 "interface name {name:?} is not a valid name (1 to {} bytes, no '/' or NUL)",
@@ -86,7 +96,7 @@ impl Netdev {
             None => (link.num_rx.unwrap_or(num_tx).max(1), num_tx),
         };
         let num_rx = link.num_rx.unwrap_or(rx_queues).max(rx_queues);
-        Ok(Netdev {
+        let dev = Netdev {
             name: name.to_string(),
             ifindex: link.ifindex,
             netns: current_netns()?,
@@ -94,7 +104,8 @@ impl Netdev {
             tx_queues,
             max_queues: num_rx.max(num_tx),
             mtu: link.mtu,
-        })
+        };
+        Ok((dev, link.xdp))
     }
 
     /// Checks that a socket with an RX ring (`rx_ring`) and/or a TX ring
@@ -242,6 +253,18 @@ struct LinkInfo {
     /// needs `CONFIG_RPS`).
     num_rx: Option<u32>,
     num_tx: Option<u32>,
+    /// `IFLA_XDP`: the programs attached, by mode.
+    xdp: XdpLink,
+}
+
+/// What `IFLA_XDP` says: the kernel's `XDP_ATTACHED_*` mode (0 none, 1 drv,
+/// 2 skb, 3 hw, 4 several) and the program id of each mode (0: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct XdpLink {
+    pub attached: u8,
+    pub skb: u32,
+    pub drv: u32,
+    pub hw: u32,
 }
 
 /// Room for the one `RTM_NEWLINK` answer: a device's attributes (statistics,
@@ -337,6 +360,7 @@ fn parse_link(msg: &[u8]) -> std::result::Result<LinkInfo, i32> {
             sys::IFLA_MTU => link.mtu = value()?,
             sys::IFLA_NUM_TX_QUEUES => link.num_tx = Some(value()?),
             sys::IFLA_NUM_RX_QUEUES => link.num_rx = Some(value()?),
+            sys::IFLA_XDP => link.xdp = parse_xdp(&msg[at + 4..at + alen]),
             _ => {}
         }
         at += (alen + 3) & !3;
@@ -345,6 +369,32 @@ fn parse_link(msg: &[u8]) -> std::result::Result<LinkInfo, i32> {
         return Err(BAD);
     }
     Ok(link)
+}
+
+/// The nested `IFLA_XDP`. The kernel reports each mode's id
+/// (`IFLA_XDP_{SKB,DRV,HW}_PROG_ID`) and, with one program attached, also
+/// `IFLA_XDP_PROG_ID` with the mode in `IFLA_XDP_ATTACHED`.
+fn parse_xdp(nest: &[u8]) -> XdpLink {
+    let mut x = XdpLink::default();
+    let mut single = 0;
+    for a in genl::Attrs::new(nest) {
+        match a.kind {
+            sys::IFLA_XDP_ATTACHED => x.attached = a.u8().unwrap_or(0),
+            sys::IFLA_XDP_PROG_ID => single = a.u32().unwrap_or(0),
+            sys::IFLA_XDP_SKB_PROG_ID => x.skb = a.u32().unwrap_or(0),
+            sys::IFLA_XDP_DRV_PROG_ID => x.drv = a.u32().unwrap_or(0),
+            sys::IFLA_XDP_HW_PROG_ID => x.hw = a.u32().unwrap_or(0),
+            _ => {}
+        }
+    }
+    // Kernels that name only the one program still say its mode.
+    match x.attached {
+        1 if x.drv == 0 => x.drv = single,
+        2 if x.skb == 0 => x.skb = single,
+        3 if x.hw == 0 => x.hw = single,
+        _ => {}
+    }
+    x
 }
 
 /// `ETHTOOL_GCHANNELS`, or `None` for drivers without it.
@@ -483,7 +533,10 @@ mod tests {
     #[test]
     fn parse_link_reads_the_attributes_it_needs() {
         let m = newlink(7, &[(sys::IFLA_MTU, 9000), (sys::IFLA_NUM_TX_QUEUES, 2), (sys::IFLA_NUM_RX_QUEUES, 1)]);
-        assert_eq!(parse_link(&m), Ok(LinkInfo { ifindex: 7, mtu: 9000, num_rx: Some(1), num_tx: Some(2) }));
+        assert_eq!(
+            parse_link(&m),
+            Ok(LinkInfo { ifindex: 7, mtu: 9000, num_rx: Some(1), num_tx: Some(2), xdp: XdpLink::default() })
+        );
         let no_rps = newlink(3, &[(sys::IFLA_MTU, 1500), (sys::IFLA_NUM_TX_QUEUES, 1)]);
         assert_eq!(parse_link(&no_rps).unwrap().num_rx, None);
 
