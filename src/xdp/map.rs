@@ -43,6 +43,11 @@ impl XskMap {
         Ok(XskMap { fd, max_entries })
     }
 
+    /// An XSKMAP another process created, opened by id as `fd`.
+    pub(super) fn held(fd: OwnedFd, max_entries: u32) -> XskMap {
+        XskMap { fd, max_entries }
+    }
+
     /// Points `queue_id` at the AF_XDP socket `xsk_fd` (replacing any socket
     /// there). Bind the socket first: until then, its queue's packets are dropped.
     pub fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {

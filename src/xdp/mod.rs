@@ -17,6 +17,7 @@
 
 mod attach;
 pub mod insn;
+mod join;
 #[cfg(test)]
 mod kernel_tests;
 mod link;
