@@ -372,7 +372,9 @@ fn a_foreign_program_is_never_joined() {
         insns[0] = insn::mov64_imm(insn::R2, 0);
         Program::load(&insns, Program::REDIRECT_NAME).unwrap()
     };
+    let users_own: Make = |map| Program::redirect(map).unwrap();
     for (what, make, name) in [
+        ("the built-in program attached by a user of its own", users_own, "xsk_rs_redirect"),
         ("a program of another name", other, "other_prog"),
         ("a lookalike with another verdict", lookalike as Make, "xsk_rs_redirect"),
         ("a lookalike that ignores the queue", truncated, "xsk_rs_redirect"),
@@ -390,7 +392,7 @@ fn a_foreign_program_is_never_joined() {
             let (errno, msg) = kid.started().err().unwrap_or_else(|| panic!("{what}: joined in {mode} mode"));
             assert_eq!(errno, libc::EBUSY, "{what}: {msg}");
             assert!(msg.contains(&format!("id {id}")) && msg.contains(name), "{what}: {msg}");
-            assert!(msg.contains("will neither replace nor join it"), "{what}: {msg}");
+            assert!(msg.ends_with("so it is not joined; xsk_rs will not replace it"), "{what}: {msg}");
             assert_eq!(attached_prog_ids(&pair), [id], "{what}: still attached after a {mode} attempt");
         }
         drop(link);
@@ -410,11 +412,11 @@ fn a_queue_held_by_the_other_process_is_named() {
     let pid = holder.child.id();
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap().trim().to_string();
     let mut kid = Kid::spawn(&pair, 0, XdpMode::Auto, None);
-    let (errno, msg) = kid.started().err().expect("the queue is held");
+    let (errno, msg) = kid.started().expect_err("the queue is held");
     assert_eq!(errno, libc::EBUSY, "{msg}");
     assert!(msg.contains(&format!("pid {pid} ({comm})")), "{msg}");
     let mut kid = Kid::spawn(&pair, 1, XdpMode::Skb, None);
-    let (errno, msg) = kid.started().err().expect("another mode");
+    let (errno, msg) = kid.started().expect_err("another mode");
     assert_eq!(errno, libc::EBUSY, "{msg}");
     assert!(msg.contains("in drv mode by another process, and skb mode was asked for"), "{msg}");
     // Neither attempt disturbed the holder.

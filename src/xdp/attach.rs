@@ -203,7 +203,7 @@ impl Attachment {
             let (map, prog) = match fresh.take() {
                 Some(objs) => objs,
                 None => {
-                    let map = XskMap::create(dev.max_queues)?;
+                    let map = XskMap::create_named(dev.max_queues, XskMap::SHARED_NAME)?;
                     let prog = Program::redirect(&map)?;
                     (map, prog)
                 }
@@ -275,11 +275,15 @@ impl Attachment {
     /// always fits.
     pub(crate) fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {
         if queue_id >= self.map_slots {
-            // Only a joined map can be smaller: another process made it.
-            return Err(Error::invalid(format!(
-                "queue {queue_id} of {}: the XSKMAP of the XDP program there has {} slots",
-                self.ifname, self.map_slots
-            )));
+            // A map has a slot for every queue the device can have: this
+            // happens only to a joined map, which another process sized.
+            return Err(Error::from_errno(
+                format!(
+                    "queue {queue_id} of {}: the XSKMAP of the XDP program there has {} slots",
+                    self.ifname, self.map_slots
+                ),
+                libc::E2BIG,
+            ));
         }
         let mut reg = registry();
         map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;

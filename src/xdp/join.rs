@@ -12,7 +12,9 @@
 //! Recognising is strict, as joining someone else's program would put
 //! sockets into a map whose program does who knows what: the program must
 //! be an XDP program named [`Program::REDIRECT_NAME`], use exactly one map,
-//! an XSKMAP named [`XskMap::NAME`] with 4-byte keys and values, and its
+//! an XSKMAP named `xsk_rs_shared` with 4-byte keys and values (the name
+//! of the map that sockets attach the program with: a user who attaches
+//! the same program through [`Link::attach`] keeps it to themselves), and its
 //! instructions as the kernel translated them must be those of the built-in
 //! program this kernel translates ([`reference`]), down to the helper
 //! called; its tag (a hash of the instructions as loaded, map references
@@ -63,8 +65,8 @@ pub(super) fn join(dev: &Netdev, mode: XdpMode) -> Result<Found> {
     let reference = reference()?;
     let foreign = |why: &str| {
         Error::Busy(format!(
-            "interface {} already has an XDP program attached (id {prog_id}, name {:?}), and it is not xsk_rs's \
-             built-in program ({why}); xsk_rs will neither replace nor join it",
+            "interface {} already has an XDP program attached (id {prog_id}, name {:?}) that is not one another \
+             xsk_rs process attached ({why}), so it is not joined; xsk_rs will not replace it",
             dev.name,
             shape.name()
         ))
@@ -85,9 +87,10 @@ pub(super) fn join(dev: &Netdev, mode: XdpMode) -> Result<Found> {
     // SAFETY: a zeroed plain-data prefix of bpf_map_info, for a map's fd.
     unsafe { obj_info(map.as_raw_fd(), &mut info) }
         .map_err(|errno| Error::from_errno(format!("interface {}: query XSKMAP id {map_id}", dev.name), errno))?;
-    let name_ok = info.name[..XskMap::NAME.len()] == *XskMap::NAME.as_bytes() && info.name[XskMap::NAME.len()] == 0;
+    let want = XskMap::SHARED_NAME.as_bytes();
+    let name_ok = info.name[..want.len()] == *want && info.name[want.len()] == 0;
     if info.map_type != sys::BPF_MAP_TYPE_XSKMAP || info.key_size != 4 || info.value_size != 4 || !name_ok {
-        return Err(foreign("its map is not an XSKMAP named xsk_rs_xskmap"));
+        return Err(foreign("its map is not an XSKMAP named xsk_rs_shared: not attached by an xsk_rs socket"));
     }
     if mode != XdpMode::Auto && mode != attached_mode {
         return Err(Error::Busy(format!(
