@@ -1,5 +1,7 @@
 //! Per-process sharing of the built-in program: one program, one XSKMAP and one
-//! link per interface, counted by the sockets that use them.
+//! link per interface, counted by the sockets that use them. Across processes,
+//! the entry of a process that joined another's program (see `join`) holds
+//! that process's link and map by id, and no program of its own.
 //!
 //! The registry is a plain map under a mutex, and references are counted under
 //! that lock: creating and closing the kernel objects happens under it too, so
@@ -159,7 +161,8 @@ pub(crate) struct Attachment {
 
 impl Attachment {
     /// Attach this process's redirect program to `dev` in `mode` (Auto/Skb/Drv,
-    /// never None), or share the one this process already has there. Sockets on
+    /// never None), or share the one this process already has there, or join
+    /// the one another xsk_rs process attached there (in a mode `mode` takes). Sockets on
     /// one interface share one program + one XskMap sized `dev.max_queues`,
     /// the most queues the device can ever have.
     ///

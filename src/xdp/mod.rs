@@ -10,7 +10,9 @@
 //! - [`Redirect`]: the built-in program held without a socket.
 //! - `Attachment`: what sockets use. All sockets of this process on one interface
 //!   share one program and one map; the last one to go closes the link, and the
-//!   kernel detaches the program.
+//!   kernel detaches the program. Where another xsk_rs process attached it, this
+//!   process joins it (`join`): it holds the same link and map by id, and the
+//!   program goes with the last process's link fd.
 //!
 //! Everything talks to bpf(2) directly; there is no ELF object, no bpffs pin and
 //! no netlink attachment that could outlive the process.
