@@ -16,7 +16,7 @@
 //! of the map that sockets attach the program with: a user who attaches
 //! the same program through [`Link::attach`] keeps it to themselves), and its
 //! instructions as the kernel translated them must be those of the built-in
-//! program this kernel translates ([`reference`]), down to the helper
+//! program this kernel translates ([`reference()`]), down to the helper
 //! called; its tag (a hash of the instructions as loaded, map references
 //! zeroed) must match too. Loading with `BPF_F_XDP_HAS_FRAGS` changes
 //! neither. A program attached through netlink rather than a link, which
