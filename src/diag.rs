@@ -50,10 +50,16 @@ pub(crate) fn queue_holders(ifindex: u32, queue: u32) -> Option<String> {
         // No xdp_diag: the other processes with AF_XDP sockets here are
         // the candidates, and one of them holds the queue.
         let pids = processes_with_xdp_sockets()?;
+        // Inferred, not read: the message says so.
         return match pids.len() {
             0 => None,
-            1 => Some(named(&pids)),
-            _ => Some(format!("one of {}", named(&pids))),
+            1 => {
+                Some(format!("{}, the only other process with AF_XDP sockets in this network namespace", named(&pids)))
+            }
+            _ => Some(format!(
+                "one of {} (the other processes with AF_XDP sockets in this network namespace)",
+                named(&pids)
+            )),
         };
     };
     let pids = processes_with(&inodes);
