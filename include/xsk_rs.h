@@ -1476,13 +1476,16 @@ int xsk_rs_rxsock_is_zerocopy(const struct xsk_rs_rxsock *rx);
  * Attaches the built-in program to `ifname` (of the calling thread's
  * network namespace) in `mode` (`XSK_RS_XDP_MODE_AUTO`, `_SKB` or `_DRV`;
  * auto tries native and falls back to generic), or joins the one this
- * process has there (its sockets' program), and writes a handle to `*out`.
- * The program stays attached while a handle or a socket uses it, and the
- * kernel detaches it when the process exits. Point its XSKMAP at sockets
+ * process has there (its sockets' program), or the one another xsk_rs
+ * process attached there (found and recognised by the kernel's account of
+ * it: see `xsk_rs_socket_create`), and writes a handle to `*out`.
+ * The program stays attached while a handle or a socket of any of its
+ * processes uses it, and the kernel detaches it when the last exits. Point its XSKMAP at sockets
  * created with `XSK_RS_XDP_MODE_NONE` through `xsk_rs_socket_update_xskmap`
  * and `xsk_rs_prog_xskmap_fd`. Returns 0, or -EINVAL (NULL, mode NONE or
  * unknown), -ENODEV, -EBUSY (another program is attached there, or this
- * process's runs in another mode than the one asked for), -EPERM, ...
+ * process's, or another xsk_rs process's, runs in another mode than the one
+ * asked for), -EPERM, ...
  * May wait up to 1 s while this process's own program there is being
  * released, as `xsk_rs_socket_create` does.
  */
@@ -1509,7 +1512,8 @@ int xsk_rs_prog_ifindex(const struct xsk_rs_prog *prog);
 
 /**
  * Detaches the program from its interface now, even while sockets or other
- * handles use it (their packets stop being redirected); a later socket or
+ * handles use it, those of other processes that joined it included (their
+ * packets stop being redirected); a later socket or
  * `xsk_rs_prog_create` there attaches a fresh one. The handle stays valid,
  * to destroy. 0 (also when it was detached already), or a negative errno.
  */
@@ -1849,6 +1853,18 @@ int xsk_rs_socket_config_init(struct xsk_rs_socket_config *cfg, size_t sz);
  * program (shared by all sockets of this process on the interface, attached by
  * a bpf_link that the kernel removes when the last socket is destroyed or the
  * process exits). A TX-only socket attaches nothing.
+ *
+ * Several processes: where another xsk_rs process attached the built-in
+ * program on the interface, this socket joins it rather than failing with
+ * -EBUSY. The program is recognised by its name (`xsk_rs_redirect`), its one
+ * XSKMAP (`xsk_rs_shared`) and its instructions as the kernel translated
+ * them; its XSKMAP is taken and its bpf_link held by id, so it stays attached
+ * while any of the processes lives. The mode must be the one attached (or
+ * `XSK_RS_XDP_MODE_AUTO`). Each process binds its own queues: a queue another
+ * process holds gives -EBUSY naming it ("pid N (comm)") where sock_diag and
+ * /proc can tell. Any other program on the interface, even with the same
+ * instructions attached through a link of the caller's own, is neither
+ * joined nor replaced (-EBUSY with its id and name). Automatic: no flag.
  *
  * The interface is looked up in the calling thread's network namespace, which
  * must be the one `umem` was created in, and its MTU is read now:

@@ -7,6 +7,7 @@ compile_error!(
     "xsk_rs is 64-bit only: its UMEM and ring layouts, area sizes and mmap offsets are tested only on 64-bit targets"
 );
 
+mod diag;
 pub mod error;
 pub mod features;
 pub mod ffi;

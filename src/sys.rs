@@ -26,10 +26,16 @@ pub const BPF_MAP_CREATE: libc::c_int = 0;
 pub const BPF_MAP_UPDATE_ELEM: libc::c_int = 2;
 pub const BPF_MAP_DELETE_ELEM: libc::c_int = 3;
 pub const BPF_PROG_LOAD: libc::c_int = 5;
-pub const BPF_PROG_GET_FD_BY_ID: libc::c_int = 13;
 pub const BPF_OBJ_GET_INFO_BY_FD: libc::c_int = 15;
 pub const BPF_LINK_CREATE: libc::c_int = 28;
 pub const BPF_LINK_DETACH: libc::c_int = 34;
+// Finding objects by id, to join a program another process attached.
+pub const BPF_PROG_GET_FD_BY_ID: libc::c_int = 13;
+pub const BPF_MAP_GET_FD_BY_ID: libc::c_int = 14;
+pub const BPF_LINK_GET_FD_BY_ID: libc::c_int = 30;
+pub const BPF_LINK_GET_NEXT_ID: libc::c_int = 31;
+/// `enum bpf_link_type` value of an XDP link.
+pub const BPF_LINK_TYPE_XDP: u32 = 6;
 
 pub const BPF_MAP_TYPE_XSKMAP: u32 = 17;
 pub const BPF_PROG_TYPE_XDP: u32 = 6;
@@ -153,6 +159,16 @@ pub struct bpf_attr_info_by_fd {
     pub info: u64,
 }
 
+/// `bpf_attr` for `BPF_*_GET_FD_BY_ID` and `BPF_*_GET_NEXT_ID`: `id` is
+/// the union of `start_id`, `prog_id`, `map_id` and `link_id`.
+#[repr(C)]
+#[derive(Default)]
+pub struct bpf_attr_get_id {
+    pub id: u32,
+    pub next_id: u32,
+    pub open_flags: u32,
+}
+
 /// `struct bpf_map_info`, the prefix this crate reads.
 #[repr(C)]
 #[derive(Default, Debug)]
@@ -238,22 +254,17 @@ pub const IFLA_MTU: u16 = 4;
 /// with, which the counts in use (`real_num_*_queues`) never exceed.
 pub const IFLA_NUM_TX_QUEUES: u16 = 31;
 pub const IFLA_NUM_RX_QUEUES: u16 = 32;
-/// `IFLA_XDP`, nested: what is attached in which mode (`IFLA_XDP_*`).
+/// `IFLA_XDP`, nested: what is attached in which mode (`IFLA_XDP_*`):
+/// `IFLA_XDP_ATTACHED` (u8, `XDP_ATTACHED_*`), and the attached program's id
+/// (`IFLA_XDP_PROG_ID` when one program is attached, else per mode).
 pub const IFLA_XDP: u16 = 43;
 pub const IFLA_XDP_ATTACHED: u16 = 2;
 pub const IFLA_XDP_PROG_ID: u16 = 4;
 pub const IFLA_XDP_DRV_PROG_ID: u16 = 5;
 pub const IFLA_XDP_SKB_PROG_ID: u16 = 6;
 pub const IFLA_XDP_HW_PROG_ID: u16 = 7;
-
-/// `bpf_attr` for `BPF_PROG_GET_FD_BY_ID`.
-#[repr(C)]
-#[derive(Default)]
-pub struct bpf_attr_get_fd_by_id {
-    pub id: u32,
-    pub next_id: u32,
-    pub open_flags: u32,
-}
+pub const XDP_ATTACHED_DRV: u8 = 1;
+pub const XDP_ATTACHED_SKB: u8 = 2;
 
 /// `RTM_GETLINK` request: `nlmsghdr`, a zeroed `ifinfomsg` (index 0: look up by
 /// name), and one `IFLA_IFNAME` attribute carrying the NUL-padded name.

@@ -217,6 +217,11 @@ fn a_queue_held_by_another_process() {
     assert_eq!(e.errno(), libc::EBUSY);
     assert!(took < Duration::from_millis(500), "took {took:?}");
     assert!(e.to_string().contains("by an AF_XDP socket of another process"), "{e}");
+    // Named, through xdp_diag or, without it, as the only other process
+    // with an AF_XDP socket in the namespace.
+    let pid = holder.child.id();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert!(e.to_string().contains(&format!("pid {pid} ({})", comm.trim_end())), "{e}");
 
     holder.command("drop-socket");
     let (r, _) = try_bind();

@@ -17,13 +17,16 @@ pub struct xsk_rs_prog {
 /// Attaches the built-in program to `ifname` (of the calling thread's
 /// network namespace) in `mode` (`XSK_RS_XDP_MODE_AUTO`, `_SKB` or `_DRV`;
 /// auto tries native and falls back to generic), or joins the one this
-/// process has there (its sockets' program), and writes a handle to `*out`.
-/// The program stays attached while a handle or a socket uses it, and the
-/// kernel detaches it when the process exits. Point its XSKMAP at sockets
+/// process has there (its sockets' program), or the one another xsk_rs
+/// process attached there (found and recognised by the kernel's account of
+/// it: see `xsk_rs_socket_create`), and writes a handle to `*out`.
+/// The program stays attached while a handle or a socket of any of its
+/// processes uses it, and the kernel detaches it when the last exits. Point its XSKMAP at sockets
 /// created with `XSK_RS_XDP_MODE_NONE` through `xsk_rs_socket_update_xskmap`
 /// and `xsk_rs_prog_xskmap_fd`. Returns 0, or -EINVAL (NULL, mode NONE or
 /// unknown), -ENODEV, -EBUSY (another program is attached there, or this
-/// process's runs in another mode than the one asked for), -EPERM, ...
+/// process's, or another xsk_rs process's, runs in another mode than the one
+/// asked for), -EPERM, ...
 /// May wait up to 1 s while this process's own program there is being
 /// released, as `xsk_rs_socket_create` does.
 #[no_mangle]
@@ -91,7 +94,8 @@ pub extern "C" fn xsk_rs_prog_ifindex(prog: *const xsk_rs_prog) -> c_int {
 }
 
 /// Detaches the program from its interface now, even while sockets or other
-/// handles use it (their packets stop being redirected); a later socket or
+/// handles use it, those of other processes that joined it included (their
+/// packets stop being redirected); a later socket or
 /// `xsk_rs_prog_create` there attaches a fresh one. The handle stays valid,
 /// to destroy. 0 (also when it was detached already), or a negative errno.
 #[no_mangle]

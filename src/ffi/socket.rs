@@ -233,6 +233,18 @@ pub extern "C" fn xsk_rs_socket_config_init(cfg: *mut xsk_rs_socket_config, sz: 
 /// a bpf_link that the kernel removes when the last socket is destroyed or the
 /// process exits). A TX-only socket attaches nothing.
 ///
+/// Several processes: where another xsk_rs process attached the built-in
+/// program on the interface, this socket joins it rather than failing with
+/// -EBUSY. The program is recognised by its name (`xsk_rs_redirect`), its one
+/// XSKMAP (`xsk_rs_shared`) and its instructions as the kernel translated
+/// them; its XSKMAP is taken and its bpf_link held by id, so it stays attached
+/// while any of the processes lives. The mode must be the one attached (or
+/// `XSK_RS_XDP_MODE_AUTO`). Each process binds its own queues: a queue another
+/// process holds gives -EBUSY naming it ("pid N (comm)") where sock_diag and
+/// /proc can tell. Any other program on the interface, even with the same
+/// instructions attached through a link of the caller's own, is neither
+/// joined nor replaced (-EBUSY with its id and name). Automatic: no flag.
+///
 /// The interface is looked up in the calling thread's network namespace, which
 /// must be the one `umem` was created in, and its MTU is read now:
 /// `xsk_rs_tx_put` checks lengths against the MTU at creation and does not see

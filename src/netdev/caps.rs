@@ -32,9 +32,7 @@ use super::genl::{AttrBuf, Family, GenlSocket};
 use super::{Netdev, XdpLink};
 use crate::error::{Error, Result};
 use crate::features::Feature;
-use crate::sys;
 use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// The netdev family (`Documentation/netlink/specs/netdev.yaml`).
 pub(crate) const NETDEV_FAMILY: &str = "netdev";
@@ -423,33 +421,9 @@ fn programs(link: &XdpLink) -> XdpPrograms {
 
 /// Program `id` with its name (`None` when it cannot be opened).
 pub(crate) fn program(id: u32) -> AttachedProgram {
-    let name = prog_name(id);
+    let name = crate::xdp::program_name(id);
     let xsk_rs = name.as_deref() == Some(crate::xdp::Program::REDIRECT_NAME);
     AttachedProgram { id, name, xsk_rs }
-}
-
-fn prog_name(id: u32) -> Option<String> {
-    let mut attr = sys::bpf_attr_get_fd_by_id { id, ..Default::default() };
-    // SAFETY: attr is the GET_FD_BY_ID layout and carries no pointers.
-    let fd = unsafe { sys::bpf(sys::BPF_PROG_GET_FD_BY_ID, &mut attr) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: a new fd that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    let mut info = sys::bpf_prog_info::default();
-    let mut attr = sys::bpf_attr_info_by_fd {
-        bpf_fd: fd.as_raw_fd() as u32,
-        info_len: std::mem::size_of::<sys::bpf_prog_info>() as u32,
-        info: &mut info as *mut sys::bpf_prog_info as u64,
-    };
-    // SAFETY: info is a zeroed plain-data prefix of bpf_prog_info (no
-    // buffers asked for); the kernel writes at most info_len bytes.
-    if unsafe { sys::bpf(sys::BPF_OBJ_GET_INFO_BY_FD, &mut attr) } < 0 {
-        return None;
-    }
-    let end = info.name.iter().position(|&b| b == 0).unwrap_or(info.name.len());
-    Some(String::from_utf8_lossy(&info.name[..end]).into_owned())
 }
 
 /// For an attach the kernel refused as busy: " (attached: drv program id 42

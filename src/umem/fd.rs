@@ -835,6 +835,11 @@ fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx:
                 pause = (pause * 2).min(Duration::from_millis(20));
                 continue;
             }
+            // Whose socket it is, where sock_diag and /proc can tell.
+            let who = match holder {
+                Holder::Other { .. } => crate::diag::queue_holders(dev.ifindex, queue_id),
+                _ => None,
+            };
             return Err(Error::Busy(format!(
                 "{ctx}: bind: queue {queue_id} of {} is in use {}",
                 dev.name,
@@ -844,6 +849,9 @@ fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx:
                         "by a socket that was closed but is still not released after {} ms",
                         start.elapsed().as_millis()
                     ),
+                    Holder::Other { .. } if who.is_some() => {
+                        format!("by an AF_XDP socket of another process: {}", who.unwrap_or_default())
+                    }
                     Holder::Other { others: Some(n) } => format!(
                         "by an AF_XDP socket of another process (this network namespace has {n} AF_XDP socket{} that \
                      {} not this process's)",

@@ -1,5 +1,7 @@
 //! Per-process sharing of the built-in program: one program, one XSKMAP and one
-//! link per interface, counted by the sockets that use them.
+//! link per interface, counted by the sockets that use them. Across processes,
+//! the entry of a process that joined another's program (see `join`) holds
+//! that process's link and map by id, and no program of its own.
 //!
 //! The registry is a plain map under a mutex, and references are counted under
 //! that lock: creating and closing the kernel objects happens under it too, so
@@ -7,6 +9,7 @@
 //! or share an entry that is being torn down. Nothing sleeps under it: every
 //! create and destroy of the process takes it.
 
+use super::join::{self, Found};
 use super::{link, map, obj_info, Link, Program, XdpMode, XskMap};
 use crate::error::{Error, Result};
 use crate::netdev::{current_netns, Netdev, NetnsId};
@@ -23,6 +26,10 @@ use std::time::{Duration, Instant};
 /// then. A foreign program is never waited for, and the wait is spent
 /// without the registry lock.
 const OWN_DETACH_GRACE: Duration = Duration::from_secs(1);
+/// How long an attach keeps trying when another process's program comes
+/// and goes under it: attached when this process's create failed, gone (or
+/// its link not yet visible) when it looked. Each turn takes a few syscalls.
+const JOIN_RACE: Duration = Duration::from_secs(2);
 /// How many recent detaches the registry remembers for that grace period.
 const RELEASED_SLOTS: usize = 8;
 
@@ -41,7 +48,8 @@ struct Entry {
     // Dropped in this order: the link first (the kernel detaches the program),
     // then the program and the map, which the link no longer uses.
     link: Link,
-    _prog: Program,
+    /// `None` for a program joined from another process: its link holds it.
+    _prog: Option<Program>,
     map: XskMap,
     /// The sockets bound to each queue, oldest first; the map slot points at
     /// the last. A socket leaving the slot hands it back to the newest one
@@ -56,6 +64,17 @@ impl Registry {
     pub(crate) fn forget_inherited(&mut self) {
         std::mem::forget(std::mem::take(&mut self.entries));
         self.released = Default::default();
+    }
+
+    /// Records a program now attached (or joined) on `key`, with one
+    /// reference: the attachment returned.
+    fn add(&mut self, key: Key, ifname: &str, link: Link, prog: Option<Program>, map: XskMap) -> Attachment {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let entry = Entry { key, serial, refs: 1, mode: link.mode(), link, _prog: prog, map, slots: HashMap::new() };
+        let attachment = Attachment::of(key, ifname, &entry);
+        self.entries.push(entry);
+        attachment
     }
 
     fn live(&mut self, key: Key) -> Option<&mut Entry> {
@@ -135,12 +154,15 @@ pub(crate) struct Attachment {
     /// The shared map's fd. It stays open while this reference exists: the entry
     /// is dropped only after `refs` reaches zero, which needs this value's Drop.
     map_fd: RawFd,
+    /// The map's slots: queues `0..map_slots`.
+    map_slots: u32,
     mode: XdpMode,
 }
 
 impl Attachment {
     /// Attach this process's redirect program to `dev` in `mode` (Auto/Skb/Drv,
-    /// never None), or share the one this process already has there. Sockets on
+    /// never None), or share the one this process already has there, or join
+    /// the one another xsk_rs process attached there (in a mode `mode` takes). Sockets on
     /// one interface share one program + one XskMap sized `dev.max_queues`,
     /// the most queues the device can ever have.
     ///
@@ -184,7 +206,7 @@ impl Attachment {
             let (map, prog) = match fresh.take() {
                 Some(objs) => objs,
                 None => {
-                    let map = XskMap::create(dev.max_queues)?;
+                    let map = XskMap::create_named(dev.max_queues, XskMap::SHARED_NAME)?;
                     let prog = Program::redirect(&map)?;
                     (map, prog)
                 }
@@ -192,21 +214,7 @@ impl Attachment {
             match link::attach_named(&prog, dev.ifindex, &dev.name, mode) {
                 Ok(link) => {
                     reg.forget_released(key);
-                    let serial = reg.next_serial;
-                    reg.next_serial += 1;
-                    let entry = Entry {
-                        key,
-                        serial,
-                        refs: 1,
-                        mode: link.mode(),
-                        link,
-                        _prog: prog,
-                        map,
-                        slots: HashMap::new(),
-                    };
-                    let attachment = Attachment::of(key, &dev.name, &entry);
-                    reg.entries.push(entry);
-                    return Ok(attachment);
+                    return Ok(reg.add(key, &dev.name, link, Some(prog), map));
                 }
                 // Our own link may still be going away (OWN_DETACH_GRACE).
                 // Wait without the lock: it serialises every create and
@@ -217,13 +225,51 @@ impl Attachment {
                     fresh = Some((map, prog));
                     std::thread::sleep(Duration::from_millis(2));
                 }
+                // Somebody's program is there: another xsk_rs process's is
+                // joined. Looked for without the lock, as it may wait.
+                Err(Error::Busy(busy)) => {
+                    drop(reg);
+                    fresh = Some((map, prog));
+                    let racing = started.elapsed() < JOIN_RACE;
+                    match join::join(dev, mode) {
+                        Ok(Found::Joined { link, map }) => {
+                            let mut reg = registry();
+                            // Another thread of ours may have joined first.
+                            if let Some(live) = reg.live(key).filter(|e| e.attached()) {
+                                live.refs += 1;
+                                return Ok(Attachment::of(key, &dev.name, live));
+                            }
+                            return Ok(reg.add(key, &dev.name, link, None, map));
+                        }
+                        // Its users went meanwhile: attach afresh.
+                        Ok(Found::Nothing) if racing => {}
+                        // Its link is being created or torn down.
+                        Ok(Found::NoLink { .. }) if racing => std::thread::sleep(Duration::from_millis(1)),
+                        Ok(Found::NoLink { prog_id }) => {
+                            return Err(Error::Busy(format!(
+                                "interface {}: xsk_rs's XDP program (id {prog_id}) is attached there, but no bpf                                  link holds it (someone attached it through netlink), so it cannot be joined;                                  xsk_rs will not replace it",
+                                dev.name
+                            )))
+                        }
+                        Ok(Found::Nothing) => return Err(Error::Busy(busy)),
+                        Err(e @ Error::Busy(_)) => return Err(e),
+                        Err(e) => return Err(Error::Busy(format!("{busy} (whose it is cannot be told: {e})"))),
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
     }
 
     fn of(key: Key, ifname: &str, e: &Entry) -> Attachment {
-        Attachment { key, serial: e.serial, ifname: ifname.to_string(), map_fd: e.map.fd().as_raw_fd(), mode: e.mode }
+        Attachment {
+            key,
+            serial: e.serial,
+            ifname: ifname.to_string(),
+            map_fd: e.map.fd().as_raw_fd(),
+            map_slots: e.map.max_entries(),
+            mode: e.mode,
+        }
     }
 
     /// Points `queue_id` of the shared map at the bound AF_XDP socket `xsk_fd`.
@@ -231,6 +277,17 @@ impl Attachment {
     /// [`Netdev::max_queues`]), so a queue that passed [`Netdev::check_queue`]
     /// always fits.
     pub(crate) fn insert(&self, queue_id: u32, xsk_fd: RawFd) -> Result<()> {
+        if queue_id >= self.map_slots {
+            // A map has a slot for every queue the device can have: this
+            // happens only to a joined map, which another process sized.
+            return Err(Error::from_errno(
+                format!(
+                    "queue {queue_id} of {}: the XSKMAP of the XDP program there has {} slots",
+                    self.ifname, self.map_slots
+                ),
+                libc::E2BIG,
+            ));
+        }
         let mut reg = registry();
         map::update(self.map_fd, queue_id, xsk_fd, &format!("the XSKMAP of {}", self.ifname))?;
         if let Some(e) = self.entry(&mut reg) {

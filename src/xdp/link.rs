@@ -45,6 +45,12 @@ impl Link {
         attach_named(prog, ifindex, &name, mode)
     }
 
+    /// A link another process created, held through `fd` (from
+    /// `BPF_LINK_GET_FD_BY_ID`).
+    pub(super) fn held(fd: ProcessFd, ifindex: u32, mode: XdpMode) -> Link {
+        Link { fd, ifindex, mode }
+    }
+
     /// The link's fd. Keep the `Link` (not a copy of the number) to keep the
     /// program attached.
     pub fn fd(&self) -> BorrowedFd<'_> {

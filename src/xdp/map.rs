@@ -21,11 +21,22 @@ pub struct XskMap {
 }
 
 impl XskMap {
-    /// Name the kernel shows for maps this crate creates (`bpftool map`).
+    /// Name the kernel shows for maps [`XskMap::create`] makes (`bpftool map`).
     pub const NAME: &'static str = "xsk_rs_xskmap";
+
+    /// Name of the map of the built-in program that sockets attach: it tells
+    /// that program apart from one a user attached with [`XskMap::create`],
+    /// [`super::Program::redirect`] and [`super::Link::attach`] (the same
+    /// instructions), which another xsk_rs process must not join.
+    pub(super) const SHARED_NAME: &'static str = "xsk_rs_shared";
 
     /// Creates an XSKMAP with room for queue ids `0..max_entries`.
     pub fn create(max_entries: u32) -> Result<XskMap> {
+        XskMap::create_named(max_entries, Self::NAME)
+    }
+
+    /// [`XskMap::create`] with another name.
+    pub(super) fn create_named(max_entries: u32, name: &str) -> Result<XskMap> {
         if max_entries == 0 {
             return Err(Error::invalid("create XSKMAP: max_entries must be at least 1"));
         }
@@ -34,13 +45,18 @@ impl XskMap {
             key_size: 4,
             value_size: 4,
             max_entries,
-            map_name: obj_name(Self::NAME)?,
+            map_name: obj_name(name)?,
             ..Default::default()
         };
         // SAFETY: attr is the MAP_CREATE layout and carries no pointers.
         let fd = unsafe { bpf_fd(sys::BPF_MAP_CREATE, &mut attr) }
             .map_err(|errno| Error::from_errno(format!("create XSKMAP with {max_entries} entries"), errno))?;
         Ok(XskMap { fd, max_entries })
+    }
+
+    /// An XSKMAP another process created, opened by id as `fd`.
+    pub(super) fn held(fd: OwnedFd, max_entries: u32) -> XskMap {
+        XskMap { fd, max_entries }
     }
 
     /// Points `queue_id` at the AF_XDP socket `xsk_fd` (replacing any socket

@@ -10,13 +10,16 @@
 //! - [`Redirect`]: the built-in program held without a socket.
 //! - `Attachment`: what sockets use. All sockets of this process on one interface
 //!   share one program and one map; the last one to go closes the link, and the
-//!   kernel detaches the program.
+//!   kernel detaches the program. Where another xsk_rs process attached it, this
+//!   process joins it (`join`): it holds the same link and map by id, and the
+//!   program goes with the last process's link fd.
 //!
 //! Everything talks to bpf(2) directly; there is no ELF object, no bpffs pin and
 //! no netlink attachment that could outlive the process.
 
 mod attach;
 pub mod insn;
+mod join;
 #[cfg(test)]
 mod kernel_tests;
 mod link;
@@ -34,7 +37,7 @@ pub use redirect::Redirect;
 use crate::error::{Error, Result};
 use crate::sys;
 use std::fmt;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Where the XDP program runs. The discriminants are part of the C ABI.
 #[repr(u32)]
@@ -99,6 +102,24 @@ unsafe fn bpf_fd<T>(cmd: libc::c_int, attr: &mut T) -> std::result::Result<Owned
     let fd = bpf_raw(cmd, attr)?;
     // SAFETY: on success the command returned a new fd that nothing else owns.
     Ok(OwnedFd::from_raw_fd(fd as RawFd))
+}
+
+/// `BPF_{PROG,MAP,LINK}_GET_FD_BY_ID`.
+fn get_fd_by_id(cmd: libc::c_int, id: u32) -> std::result::Result<OwnedFd, i32> {
+    let mut attr = sys::bpf_attr_get_id { id, ..Default::default() };
+    // SAFETY: the GET_FD_BY_ID layout, no pointers.
+    unsafe { bpf_fd(cmd, &mut attr) }
+}
+
+/// The name of the loaded program `id`, or `None` when this process cannot
+/// open it (gone, or no `CAP_SYS_ADMIN`/`CAP_BPF`).
+pub(crate) fn program_name(id: u32) -> Option<String> {
+    let fd = get_fd_by_id(sys::BPF_PROG_GET_FD_BY_ID, id).ok()?;
+    let mut info = sys::bpf_prog_info::default();
+    // SAFETY: a zeroed plain-data prefix of bpf_prog_info, for a program's fd.
+    unsafe { obj_info(fd.as_raw_fd(), &mut info) }.ok()?;
+    let end = info.name.iter().position(|&b| b == 0).unwrap_or(info.name.len());
+    Some(String::from_utf8_lossy(&info.name[..end]).into_owned())
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` into `info`. The kernel writes at most

@@ -24,9 +24,10 @@ pub struct Redirect(Attachment);
 
 impl Redirect {
     /// Attaches the program to `ifname` (of the calling thread's namespace)
-    /// in `mode` (`Auto`, `Skb` or `Drv`), or joins the one this process has
-    /// there. `Auto` tries native and falls back to generic. A program of
-    /// anyone else on the interface is never replaced: `Busy`.
+    /// in `mode` (`Auto`, `Skb` or `Drv`), or joins the one this process, or
+    /// another xsk_rs process, has there. `Auto` tries native and falls back
+    /// to generic. A program of anyone else on the interface is never
+    /// replaced or joined: `Busy`.
     pub fn attach(ifname: &str, mode: XdpMode) -> Result<Redirect> {
         Attachment::acquire(&Netdev::lookup(ifname)?, mode).map(Redirect)
     }
@@ -54,7 +55,7 @@ impl Redirect {
     }
 
     /// Detaches the program from the interface now, though references (this
-    /// one, the sockets') remain: their link is defunct from then on, and the
+    /// one, the sockets', other processes' that joined it) remain: their link is defunct from then on, and the
     /// next socket or [`Redirect::attach`] there attaches a fresh program.
     pub fn detach(&self) -> Result<()> {
         self.0.detach()

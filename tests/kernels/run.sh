@@ -197,16 +197,20 @@ prepare_kernel() {
 	check_config "$dir/root/boot/config-$kver"
 
 	# veth and what it depends on, in load order, decompressed: insmod in
-	# the guest takes a plain .ko.
-	local mods=$stage/mods-$kver line path name
+	# the guest takes a plain .ko. Then xsk_diag where the kernel has it as
+	# a module (6.12; 6.1 is built without it): EBUSY on a queue names the
+	# process holding it through xdp_diag there.
+	local mods=$stage/mods-$kver line path name mod
 	rm -rf "$mods"
 	mkdir -p "$mods/lib/modules" "$mods/xskrs"
 	: >"$mods/xskrs/modules"
+	for mod in veth xsk_diag; do
+	[[ $mod == veth ]] || modprobe -d "$dir/root" -S "$kver" --show-depends "$mod" >/dev/null 2>&1 || continue
 	while read -r line; do
 		case $line in
 		builtin\ *) continue ;;
 		insmod\ *) path=${line#insmod } path=${path%% *} ;;
-		*) die "modprobe --show-depends veth for $kver said: $line" ;;
+		*) die "modprobe --show-depends $mod for $kver said: $line" ;;
 		esac
 		name=$(basename "$path")
 		case $name in
@@ -216,8 +220,9 @@ prepare_kernel() {
 		*.ko) cp "$path" "$mods/lib/modules/$name" ;;
 		*) die "unexpected module file $path" ;;
 		esac || die "cannot decompress $path"
-		echo "$name" >>"$mods/xskrs/modules"
-	done < <(modprobe -d "$dir/root" -S "$kver" --show-depends veth 2>&1 || echo "failed")
+		grep -qx "$name" "$mods/xskrs/modules" || echo "$name" >>"$mods/xskrs/modules"
+	done < <(modprobe -d "$dir/root" -S "$kver" --show-depends "$mod" 2>&1 || echo "failed")
+	done
 	(cd "$mods" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$dir/modules.cpio.gz"
 	echo "  $1: $meta -> $pkg $ver, modules: $(paste -sd' ' "$mods/xskrs/modules")"
 }
