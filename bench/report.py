@@ -454,24 +454,18 @@ def target_rate(data):
 
 def target_setup(data):
     name = f"(b) set-up ≥ {MIN_SETUP_SPEEDUP:.0f}× faster than libxdp (median ms libxdp / xsk_rs)"
-    speedups = setup_speedups(data["setup"])
-    modes = sorted({s["mode"] for s in data["setup"]}, key=lambda m: order(m, MODES))
-    if not modes:
-        return [[name, "no data", NO_DATA]]
-    rows = []
-    for mode in modes:
-        if mode in speedups:
-            r = speedups[mode]
-            rows.append([f"{name}, {mode}", f"{r:.1f}×", pass_miss(r >= MIN_SETUP_SPEEDUP)])
-        else:
-            rows.append([f"{name}, {mode}", "only one library measured", NO_DATA])
-    return rows
+    return setup_target_rows(data, name, MIN_SETUP_SPEEDUP, "base", "only one library measured")
 
 
 def target_huge_setup(data):
     name = (f"(b2) set-up with a hugepage UMEM ≥ {MIN_HUGE_SETUP_SPEEDUP:.0f}× faster than libxdp's median "
             "in the same run (median ms libxdp / xsk_rs huge)")
-    speedups = setup_speedups(data["setup"], "huge")
+    return setup_target_rows(data, name, MIN_HUGE_SETUP_SPEEDUP, "huge", "no hugepage run, or no libxdp run")
+
+
+def setup_target_rows(data, name, minimum, pages, missing):
+    """One row per mode: libxdp's median set-up over xsk_rs's (with `pages`)."""
+    speedups = setup_speedups(data["setup"], pages)
     modes = sorted({s["mode"] for s in data["setup"]}, key=lambda m: order(m, MODES))
     if not modes:
         return [[name, "no data", NO_DATA]]
@@ -479,9 +473,9 @@ def target_huge_setup(data):
     for mode in modes:
         if mode in speedups:
             r = speedups[mode]
-            rows.append([f"{name}, {mode}", f"{r:.1f}×", pass_miss(r >= MIN_HUGE_SETUP_SPEEDUP)])
+            rows.append([f"{name}, {mode}", f"{r:.1f}×", pass_miss(r >= minimum)])
         else:
-            rows.append([f"{name}, {mode}", "no hugepage run, or no libxdp run", NO_DATA])
+            rows.append([f"{name}, {mode}", missing, NO_DATA])
     return rows
 
 

@@ -11,20 +11,11 @@ use common::{ip_in, VethPair};
 use xsk_rs::features::Feature;
 use xsk_rs::netdev::{Attached, Capabilities, XdpFeatures, XskFeatures};
 use xsk_rs::socket::{Socket, SocketConfig, BIND_ZEROCOPY};
-use xsk_rs::umem::{Umem, UmemConfig};
+use xsk_rs::umem::Umem;
 use xsk_rs::xdp::{insn, Link, Program, Redirect, XdpMode};
 
 fn umem() -> Umem {
-    Umem::new(&UmemConfig {
-        frame_count: 64,
-        frame_size: 4096,
-        frame_headroom: 0,
-        fill_size: 64,
-        comp_size: 64,
-        flags: 0,
-        tx_metadata_len: 0,
-    })
-    .expect("umem")
+    common::umem_4k(64)
 }
 
 /// A program that is not xsk_rs's: `XDP_PASS`, named `name`.

@@ -9,22 +9,13 @@ use common::{frame_seq, in_ns, ip_in, test_frame, PacketSocket, VethPair};
 use std::time::{Duration, Instant};
 use xsk_rs::ring::Desc;
 use xsk_rs::socket::{Socket, SocketConfig};
-use xsk_rs::umem::{Umem, UmemConfig};
+use xsk_rs::umem::Umem;
 use xsk_rs::xdp::XdpMode;
 
 const FRAMES: u32 = 64;
 
 fn umem() -> Umem {
-    Umem::new(&UmemConfig {
-        frame_count: FRAMES,
-        frame_size: 4096,
-        frame_headroom: 0,
-        fill_size: 64,
-        comp_size: 64,
-        flags: 0,
-        tx_metadata_len: 0,
-    })
-    .expect("umem")
+    common::umem_4k(FRAMES)
 }
 
 const TX_ONLY: SocketConfig = SocketConfig {

@@ -537,3 +537,18 @@ pub fn traffic_configs(mode: xsk_rs::xdp::XdpMode) -> (xsk_rs::umem::UmemConfig,
     };
     (umem, sock)
 }
+
+/// A UMEM of `frames` frames of 4096 bytes, rings of 64, for tests that
+/// bind sockets without moving many packets.
+pub fn umem_4k(frames: u32) -> xsk_rs::umem::Umem {
+    xsk_rs::umem::Umem::new(&xsk_rs::umem::UmemConfig {
+        frame_count: frames,
+        frame_size: 4096,
+        frame_headroom: 0,
+        fill_size: 64,
+        comp_size: 64,
+        flags: 0,
+        tx_metadata_len: 0,
+    })
+    .expect("umem")
+}
