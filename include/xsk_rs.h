@@ -158,6 +158,41 @@
 #define XSK_RS_ERR_PANIC 4096
 
 /**
+ * Multi-buffer AF_XDP, jumbo frames (`XDP_USE_SG`, Linux 6.6).
+ */
+#define XSK_RS_FEATURE_MULTI_BUFFER (1 << 0)
+
+/**
+ * XDP programs that take fragmented packets (`BPF_F_XDP_HAS_FRAGS`, 5.18).
+ */
+#define XSK_RS_FEATURE_XDP_FRAGS (1 << 1)
+
+/**
+ * AF_XDP TX metadata (`tx_metadata_len`, Linux 6.8).
+ */
+#define XSK_RS_FEATURE_TX_METADATA (1 << 2)
+
+/**
+ * Software TX checksums in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+ */
+#define XSK_RS_FEATURE_TX_SW_CSUM (1 << 3)
+
+/**
+ * Preferred busy polling and its budget (`SO_PREFER_BUSY_POLL`, 5.11).
+ */
+#define XSK_RS_FEATURE_PREFER_BUSY_POLL (1 << 4)
+
+/**
+ * The netdev netlink family: `xdp-features` in `xsk_rs_netdev_query` (6.3).
+ */
+#define XSK_RS_FEATURE_NETDEV_NETLINK (1 << 5)
+
+/**
+ * Its `queue-get`: the NAPI id of each queue (Linux 6.8).
+ */
+#define XSK_RS_FEATURE_NETDEV_QUEUES (1 << 6)
+
+/**
  * `xdp_features` bit: XDP_ABORTED, XDP_DROP, XDP_PASS and XDP_TX.
  */
 #define XSK_RS_XDP_FEATURE_BASIC (1 << 0)
@@ -1021,6 +1056,29 @@ const char *xsk_rs_last_error(void);
  * be negative (as the library returns it) or positive. Never NULL.
  */
 const char *xsk_rs_strerror(int err);
+
+/**
+ * Writes to `*out` the `XSK_RS_FEATURE_*` bits of what the running kernel
+ * has. Each feature is probed once per process by asking the kernel (an
+ * unknown flag or option is refused), never from the version string; later
+ * calls answer from that. Returns 0, -EINVAL (NULL `out`), or the error of
+ * a probe that could not run (-EPERM without `CAP_NET_RAW` for an AF_XDP
+ * socket, -EMFILE, ...), with a message; `*out` is written only on success.
+ * Any thread.
+ */
+int xsk_rs_kernel_features(uint64_t *out);
+
+/**
+ * A feature's name (e.g. "multi-buffer AF_XDP (XDP_USE_SG)") for one
+ * `XSK_RS_FEATURE_*` bit; NULL for anything else. Static storage. Any thread.
+ */
+const char *xsk_rs_feature_name(uint64_t feature);
+
+/**
+ * The first Linux release with the feature of one `XSK_RS_FEATURE_*` bit
+ * (e.g. "6.6"); NULL for anything else. Static storage. Any thread.
+ */
+const char *xsk_rs_feature_since(uint64_t feature);
 
 /**
  * Sets `info` to an empty answer of `sz` bytes (pass `sizeof(*info)`)

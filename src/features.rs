@@ -71,6 +71,21 @@ impl Feature {
         }
     }
 
+    /// The feature's bit in the C ABI's `xsk_rs_kernel_features` mask
+    /// (`XSK_RS_FEATURE_*`): fixed for good, whatever order features are
+    /// added in.
+    pub fn bit(self) -> u64 {
+        1 << match self {
+            Feature::MultiBuffer => 0,
+            Feature::XdpFrags => 1,
+            Feature::TxMetadata => 2,
+            Feature::TxSwChecksum => 3,
+            Feature::PreferBusyPoll => 4,
+            Feature::NetdevNetlink => 5,
+            Feature::NetdevQueues => 6,
+        }
+    }
+
     /// The first Linux release that has it ("6.6").
     pub fn since(self) -> &'static str {
         match self {

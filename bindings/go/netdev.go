@@ -141,3 +141,30 @@ func NetdevInfo(name string) (*NetdevCaps, error) {
 		}
 	}
 }
+
+// KernelFeature is one thing the running kernel's AF_XDP or XDP can do.
+type KernelFeature struct {
+	Name      string // e.g. "multi-buffer AF_XDP (XDP_USE_SG)"
+	Since     string // the first Linux release with it, e.g. "6.6"
+	Available bool
+}
+
+// KernelFeatures probes, once per process, what the running kernel has
+// (xsk_rs_kernel_features): by asking the kernel, never from its version.
+func KernelFeatures() ([]KernelFeature, error) {
+	var bits C.uint64_t
+	if err := check("KernelFeatures", C.xskrs_go_kernel_features(&bits)); err != nil {
+		return nil, err
+	}
+	var out []KernelFeature
+	for i := 0; i < 64; i++ {
+		bit := C.uint64_t(1) << i
+		name := C.xsk_rs_feature_name(bit)
+		if name == nil {
+			continue
+		}
+		out = append(out, KernelFeature{Name: C.GoString(name), Since: C.GoString(C.xsk_rs_feature_since(bit)),
+			Available: bits&bit != 0})
+	}
+	return out, nil
+}

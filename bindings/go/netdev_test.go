@@ -106,3 +106,44 @@ func TestNetdevInfo(t *testing.T) {
 		t.Errorf("missing interface: %v", err)
 	}
 }
+
+// TestKernelFeatures: every feature the library knows, each as the running
+// kernel's release says it should be.
+func TestKernelFeatures(t *testing.T) {
+	feats, err := KernelFeatures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var rel []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	parts := strings.SplitN(string(rel), ".", 3)
+	major, _ := strconv.Atoi(parts[0])
+	minor, _ := strconv.Atoi(parts[1])
+	atLeast := func(ma, mi int) bool { return major > ma || (major == ma && minor >= mi) }
+	if len(feats) != 7 {
+		t.Fatalf("%d features: %+v", len(feats), feats)
+	}
+	for _, f := range feats {
+		var want bool
+		switch {
+		case strings.Contains(f.Name, "XDP_USE_SG"):
+			want = atLeast(6, 6)
+		case strings.Contains(f.Name, "tx_metadata_len"):
+			want = atLeast(6, 8)
+		default:
+			continue
+		}
+		if f.Available != want {
+			t.Errorf("%s (since %s): available %v on %s", f.Name, f.Since, f.Available, rel)
+		}
+	}
+}

@@ -306,3 +306,8 @@ struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, 
 {
 	return result(xsk_rs_netdev_napi_ids(ifname, ids, cap, count), NULL);
 }
+
+struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *out)
+{
+	return result(xsk_rs_kernel_features(out), NULL);
+}

@@ -374,6 +374,19 @@ class VethPair(Base):
         self.assertFalse(self.xdp_on(self.ns_a, self.if_a), "an XDP program was left on %s" % self.if_a)
 
 
+class KernelFeaturesTests(unittest.TestCase):
+    """kernel_features against the running kernel's release."""
+
+    def test_kernel_features(self):
+        feats = xsk_rs.kernel_features()
+        self.assertEqual(len(feats), 7, feats)
+        release = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+        by_flag = {name.split("(")[-1].rstrip(")"): v for name, v in feats.items()}
+        self.assertEqual(by_flag["XDP_USE_SG"], (release >= (6, 6), "6.6"))
+        self.assertEqual(by_flag["tx_metadata_len"], (release >= (6, 8), "6.8"))
+        self.assertEqual(by_flag["SO_PREFER_BUSY_POLL"], (True, "5.11"))
+
+
 class NetdevTests(VethPair):
     """netdev_info on the veth pair, against ip -d link."""
 

@@ -86,7 +86,7 @@ __all__ = [
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
     "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
     "XdpConfig", "Pkt", "Buf", "TxSocket", "RxSocket", "RxBatch", "BiSocket",
-    "netdev_info", "XDP_FEATURES", "XSK_FEATURES",
+    "netdev_info", "kernel_features", "XDP_FEATURES", "XSK_FEATURES",
 ]
 
 SONAME = "libxsk_rs.so.0"
@@ -366,6 +366,9 @@ _FUNCS = [
     ("xsk_rs_netdev_query", _int, [ctypes.c_char_p, _P(_NetdevInfo)]),
     ("xsk_rs_netdev_queue_napi_id", _int, [ctypes.c_char_p, _u32, _int, _P(_u32)]),
     ("xsk_rs_netdev_napi_ids", _int, [ctypes.c_char_p, _P(_u32), _u32, _P(_u32)]),
+    ("xsk_rs_kernel_features", _int, [_P(ctypes.c_uint64)]),
+    ("xsk_rs_feature_name", ctypes.c_char_p, [ctypes.c_uint64]),
+    ("xsk_rs_feature_since", ctypes.c_char_p, [ctypes.c_uint64]),
     # The packet layer. Buffers the module passes as addresses (packet data,
     # arrays of lengths) are declared void *; ctypes then takes bytes, ctypes
     # arrays and plain ints for them with the least work per call.
@@ -548,6 +551,22 @@ def lending(frames):
     _check(lib.xsk_rs_config_lend(ctypes.byref(u), ctypes.byref(s), frames))
     return (dict(frame_count=u.frame_count, fill_size=u.fill_size, comp_size=u.comp_size),
             dict(rx_size=s.rx_size, tx_size=s.tx_size))
+
+
+def kernel_features():
+    """What the running kernel's AF_XDP and XDP can do, probed once per
+    process (xsk_rs_kernel_features): {name: (available, first release)},
+    e.g. {"multi-buffer AF_XDP (XDP_USE_SG)": (True, "6.6"), ...}. Raises
+    OSError when a probe cannot run (EPERM without CAP_NET_RAW)."""
+    lib = _L()
+    bits = ctypes.c_uint64()
+    _check(lib.xsk_rs_kernel_features(ctypes.byref(bits)))
+    out = {}
+    for i in range(64):
+        name = lib.xsk_rs_feature_name(1 << i)
+        if name is not None:
+            out[name.decode()] = (bool(bits.value >> i & 1), lib.xsk_rs_feature_since(1 << i).decode())
+    return out
 
 
 def netdev_info(name):

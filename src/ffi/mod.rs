@@ -34,6 +34,7 @@ use crate::error::Error;
 use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CStr};
 
+mod features;
 pub mod handle;
 mod netdev;
 mod packet;
@@ -43,6 +44,7 @@ mod socket;
 mod tx_metadata;
 mod umem;
 
+pub use features::*;
 pub use netdev::*;
 pub use packet::*;
 pub use prog::*;

@@ -3613,6 +3613,43 @@ static void row_netdev_queue_napi_id(void)
 	}
 }
 
+static void row_kernel_features(void)
+{
+	uint64_t bits = 0;
+	int rc;
+
+	FAILS(xsk_rs_kernel_features(NULL), -EINVAL, "out is NULL");
+	rc = xsk_rs_kernel_features(&bits);
+	CHECK(rc == 0, "xsk_rs_kernel_features: %d (%s)", rc, errmsg());
+	/* Each probe asks the kernel; the release tells what to expect. */
+	CHECK(!!(bits & XSK_RS_FEATURE_MULTI_BUFFER) == kernel_at_least(6, 6), "multi-buffer bit %d on this kernel",
+	      !!(bits & XSK_RS_FEATURE_MULTI_BUFFER));
+	CHECK(!!(bits & XSK_RS_FEATURE_TX_METADATA) == kernel_at_least(6, 8), "tx metadata bit %d on this kernel",
+	      !!(bits & XSK_RS_FEATURE_TX_METADATA));
+	CHECK(!!(bits & XSK_RS_FEATURE_NETDEV_NETLINK) == kernel_at_least(6, 3), "netdev netlink bit %d",
+	      !!(bits & XSK_RS_FEATURE_NETDEV_NETLINK));
+	CHECK(bits & XSK_RS_FEATURE_PREFER_BUSY_POLL, "5.11's busy polling is on every kernel tested");
+}
+
+static void row_feature_name(void)
+{
+	const char *n = xsk_rs_feature_name(XSK_RS_FEATURE_MULTI_BUFFER);
+
+	CHECK(n && strstr(n, "XDP_USE_SG"), "multi-buffer's name: %s", n ? n : "(null)");
+	CHECK(!xsk_rs_feature_name(0), "no name for 0");
+	CHECK(!xsk_rs_feature_name(XSK_RS_FEATURE_MULTI_BUFFER | XSK_RS_FEATURE_XDP_FRAGS), "no name for two bits");
+	CHECK(!xsk_rs_feature_name(UINT64_C(1) << 63), "no name for an unknown bit");
+}
+
+static void row_feature_since(void)
+{
+	const char *v = xsk_rs_feature_since(XSK_RS_FEATURE_TX_METADATA);
+
+	CHECK(v && !strcmp(v, "6.8"), "TX metadata since %s", v ? v : "(null)");
+	CHECK(!xsk_rs_feature_since(0), "no release for 0");
+	CHECK(!xsk_rs_feature_since(UINT64_C(1) << 62), "no release for an unknown bit");
+}
+
 static void row_netdev_napi_ids(void)
 {
 	uint32_t ids[4], n = UNTOUCHED;
@@ -3779,6 +3816,9 @@ static const struct row rows[] = {
 	ROW(xsk_rs_netdev_query, row_netdev_query),
 	ROW(xsk_rs_netdev_queue_napi_id, row_netdev_queue_napi_id),
 	ROW(xsk_rs_netdev_napi_ids, row_netdev_napi_ids),
+	ROW(xsk_rs_kernel_features, row_kernel_features),
+	ROW(xsk_rs_feature_name, row_feature_name),
+	ROW(xsk_rs_feature_since, row_feature_since),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
