@@ -165,7 +165,7 @@ impl TxSocket {
         Ok(true)
     }
 
-    /// The `TXMD_*` offloads ([`tx_metadata`]) that [`Self::send_with`]
+    /// The `TXMD_*` offloads ([`crate::umem::tx_metadata`]) that [`Self::send_with`]
     /// accepts on this socket; 0 without TX metadata.
     pub fn tx_offloads(&self) -> u64 {
         if self.half.meta.len == 0 {
