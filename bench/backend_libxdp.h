@@ -82,7 +82,7 @@ static int bk_open_socket(struct bk *b, const char *ifname, uint32_t queue, bool
 		.tx_size = BENCH_RING_SIZE,
 		.libxdp_flags = 0,
 		.xdp_flags = drv ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE,
-		.bind_flags = XDP_USE_NEED_WAKEUP,
+		.bind_flags = XDP_USE_NEED_WAKEUP | (bk_sg ? XDP_USE_SG : 0),
 	};
 	int rc = xsk_socket__create(&b->xsk, ifname, queue, b->umem, &b->rx, &b->tx, &scfg);
 
@@ -124,6 +124,8 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	d->len = len;
 	d->options = 0;
 }
+/* -S: the descriptor tx_set just wrote continues in the next (XDP_PKT_CONTD). */
+static inline void tx_contd(struct bk *b, uint32_t i) { xsk_ring_prod__tx_desc(&b->tx, b->tx_idx + i)->options = XDP_PKT_CONTD; }
 static inline uint32_t tx_end(struct bk *b, uint32_t n) { xsk_ring_prod__submit(&b->tx, n); return n; }
 static inline bool tx_needs_wakeup(struct bk *b) { return xsk_ring_prod__needs_wakeup(&b->tx); }
 

@@ -89,7 +89,7 @@ static int bk_open_socket(struct bk *b, const char *ifname, uint32_t queue, bool
 	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.rx_size = BENCH_RING_SIZE;
 	scfg.tx_size = BENCH_RING_SIZE;
-	scfg.bind_flags = XSK_RS_BIND_NEED_WAKEUP;
+	scfg.bind_flags = XSK_RS_BIND_NEED_WAKEUP | (bk_sg ? XSK_RS_BIND_SG : 0);
 	scfg.xdp_mode = drv ? XSK_RS_XDP_MODE_DRV : XSK_RS_XDP_MODE_SKB;
 	rc = xsk_rs_socket_create(&b->xsk, ifname, queue, b->umem, &scfg);
 	if (rc)
@@ -167,6 +167,7 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	b->txs[i].len = len;
 	b->txs[i].options = 0;
 }
+static inline void tx_contd(struct bk *b, uint32_t i) { b->txs[i].options = XSK_RS_DESC_CONTD; }
 static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_submit(b->tx, n)); }
 
 #elif defined(XSKBENCH_API_BATCH)
@@ -192,6 +193,8 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	b->txd[i].len = len;
 	b->txd[i].options = 0;
 }
+/* tx_put may place part of a chain: -S sends chains with the span and desc builds. */
+static inline void tx_contd(struct bk *b, uint32_t i) { b->txd[i].options = XSK_RS_DESC_CONTD; }
 static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_put(b->tx, b->txd, n)); }
 
 #else
@@ -221,6 +224,7 @@ static inline void tx_set(struct bk *b, uint32_t i, uint64_t addr, uint32_t len)
 	d->len = len;
 	d->options = 0;
 }
+static inline void tx_contd(struct bk *b, uint32_t i) { xsk_rs_tx_desc(b->tx, b->tx_idx + i)->options = XSK_RS_DESC_CONTD; }
 static inline uint32_t tx_end(struct bk *b, uint32_t n) { return bk_count(xsk_rs_tx_submit(b->tx, n)); }
 #endif
 

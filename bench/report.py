@@ -24,6 +24,11 @@ object whose "kind" is one of:
          the packet layer's TX-only socket in txonly)
   dpdk_meta  that step's own date and set-up, or "skipped" with the reason
          (at most one line)
+  jumbo  one multi-buffer run (xskbench -S, bench/run.sh step 7): a rate line
+         of 9000-byte packets with len, bytes and gbps
+  jumbo_fail  a jumbo run the library could not start: scenario, mode, lib,
+         api, run, error
+  jumbo_meta  that step's set-up (at most one line)
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
 other (lib, api) pair in the input gets columns of its own. xsk_rs
@@ -98,6 +103,11 @@ FIELDS = {
     "dpdk": {"scenario": "str", "mode": "mode", "impl": "dpdk_impl", "api": "str", "run": "int",
              "mpps": "num", "pkts": "int", "window_s": "num", "cpu_util": "num",
              "busy_ns_pkt": "num", "ns_per_pass": "num", "tsc_mhz": "num", "dropped": "int"},
+    "jumbo": {"scenario": "str", "mode": "mode", "batch": "pos", "lib": "lib", "api": "str", "run": "int",
+              "mpps": "num", "pkts": "int", "secs": "num", "len": "int", "bytes": "int", "gbps": "num",
+              "rx_dropped": "int"},
+    "jumbo_fail": {"scenario": "str", "mode": "mode", "lib": "lib", "api": "str", "run": "int",
+                   "error": "str"},
 }
 # Optional fields of a kind, typed when present.
 OPTIONAL_FIELDS = {"dpdk": {"offered_mpps": "num", "prog": "str"}}
@@ -124,6 +134,12 @@ IDENTITY = {
     "go": ("impl", "api", "mode", "run"),
     "py": ("phase", "impl", "mode", "batch", "run"),
     "dpdk": ("scenario", "mode", "impl", "api", "run"),
+    "jumbo": ("scenario", "mode", "lib", "api", "run"),
+    "jumbo_fail": ("scenario", "mode", "lib", "api", "run"),
+}
+JUMBO_META_FIELDS = {
+    "runs": "int", "secs": "num", "len": "int", "mtu": "int", "frame_size": "int", "batch": "int",
+    "generator": "str",
 }
 
 
@@ -184,8 +200,8 @@ def check_fields(obj, fields, required):
 
 def load(path):
     """Read RESULTS.jsonl into {"meta": dict or None, kind: [records]}."""
-    data = {"meta": None, "dpdk_meta": None, "rate": [], "setup": [], "ipp": [], "go": [], "py": [],
-            "dpdk": []}
+    data = {"meta": None, "dpdk_meta": None, "jumbo_meta": None, "rate": [], "setup": [], "ipp": [], "go": [],
+            "py": [], "dpdk": [], "jumbo": [], "jumbo_fail": []}
     seen = {}
     try:
         f = open(path, "rb")
@@ -223,6 +239,13 @@ def load(path):
                     check_fields(obj, DPDK_META_FIELDS, required=False)
                     data["dpdk_meta"] = obj
                     seen["dpdk_meta"] = lineno
+                elif kind == "jumbo_meta":
+                    if data["jumbo_meta"] is not None:
+                        raise ReportError(
+                            f"a second jumbo_meta line (the first is line {seen['jumbo_meta']})")
+                    check_fields(obj, JUMBO_META_FIELDS, required=False)
+                    data["jumbo_meta"] = obj
+                    seen["jumbo_meta"] = lineno
                 elif kind in FIELDS:
                     for name, value in DEFAULTS.get(kind, {}).items():
                         obj.setdefault(name, value)
@@ -1119,9 +1142,56 @@ def render(data, png_link):
     lines += section_go(data)
     lines += section_py(data)
     lines += section_dpdk(data)
+    lines += section_jumbo(data)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def section_jumbo(data):
+    """Multi-buffer throughput at 9000 bytes: libxdp against xsk_rs, each mode
+    and scenario, with the runs a library could not start."""
+    lines = ["## Jumbo frames", ""]
+    recs, fails, meta = data["jumbo"], data["jumbo_fail"], data["jumbo_meta"] or {}
+    if not recs and not fails:
+        return lines + ["No data (bench/run.sh step jumbo did not run).", ""]
+    lines += [
+        f"Multi-buffer (`XDP_USE_SG`, xskbench -S) on the veth pair with MTU {meta.get('mtu', '?')}: "
+        f"{meta.get('len', '?')}-byte packets over {meta.get('frame_size', '?')}-byte frames, batch "
+        f"{meta.get('batch', '?')}, median of {meta.get('runs', '?')} runs of {meta.get('secs', '?')} s. rxdrop is "
+        f"fed by {meta.get('generator', '?')}. Gbps counts Ethernet frame bytes (no preamble or FCS).",
+        "",
+    ]
+    groups = {}
+    for r in recs:
+        groups.setdefault((r["scenario"], r["mode"], r["lib"], r["api"]), []).append(r)
+    failed = {}
+    for r in fails:
+        failed.setdefault((r["scenario"], r["mode"], r["lib"], r["api"]), []).append(r)
+    keys = sorted(set(groups) | set(failed),
+                  key=lambda k: (order(k[0], SCENARIOS), order(k[1], MODES), order(k[2], LIBS), order(k[3], APIS)))
+    rows = []
+    for k in keys:
+        runs = groups.get(k, [])
+        if runs:
+            gbps = statistics.median(r["gbps"] for r in runs)
+            mpps = statistics.median(r["mpps"] for r in runs)
+            drop = statistics.median(r["rx_dropped"] for r in runs)
+            base = groups.get((k[0], k[1]) + BASE, [])
+            vs = ratio(mpps, statistics.median(r["mpps"] for r in base)) if base and k[2:] != BASE else None
+            rows.append([k[0], k[1], f"{k[2]} {k[3]}", f2(gbps), f3(mpps),
+                         f2(vs) if vs is not None else "", str(int(drop)), str(len(runs))])
+        else:
+            rows.append([k[0], k[1], f"{k[2]} {k[3]}", "failed", "", "", "", "0"])
+    lines += table(["Scenario", "Mode", "Library", "Gbps", "Mpps", "/libxdp", "rx_dropped", "Runs"], rows,
+                   "lllrrrrr")
+    lines += [""]
+    for k in keys:
+        if k in failed:
+            errs = sorted({r["error"] for r in failed[k]})
+            lines.append(f"- {k[2]} {k[3]}, {k[0]} {k[1]}: could not start ({len(failed[k])} runs): "
+                         + "; ".join(f"`{e}`" for e in errs))
+    return lines + [""]
 
 
 def main():

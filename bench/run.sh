@@ -39,6 +39,13 @@
 #      the same interval, CPU use and busy time per packet
 #      (bench/dpdk_run.py). Without dpdk-testpmd or the PMD it fails under
 #      CI=true and is skipped, saying so, elsewhere.
+#   7. jumbo frames (multi-buffer): xskbench -S (XDP_USE_SG for both
+#      libraries) rxdrop and txonly of 9000-byte packets, 4 KiB frames, on
+#      the pair with MTU 9000, skb and drv mode, libxdp and xsk_rs span
+#      alternating, RUNS each; rxdrop fed by xskbench-span txonly -S on CPU 0
+#      (xsk_bench sends no chains). Gbps and Mpps. A start the kernel refuses
+#      (libxdp's default program has no frags section, which veth in drv mode
+#      refuses above an MTU of about 3.5 KiB) is recorded, not fatal.
 # Every result is a JSON line in OUTDIR/results.jsonl; bench/report.py turns
 # them into OUTDIR/BENCHMARKS.md and OUTDIR/mpps.png.
 #
@@ -46,7 +53,7 @@
 # short callgrind run and one Go and one Python round: proves the harness works end to end
 # (CI runs it), measures nothing worth keeping. Defaults: -r 7 -d 1.5,
 # OUTDIR build/bench. -s runs only the steps named (comma-separated: rate,
-# setup, ipp, go, py, dpdk); such a partial run writes OUTDIR only, like -q.
+# setup, ipp, go, py, dpdk, jumbo); such a partial run writes OUTDIR only, like -q.
 # -B runs only the xskbench builds named in steps 1 and 3 (comma-separated:
 # libxdp, compat, span, batch, desc, pkt, pkt-rust), e.g. -s rate,ipp -B
 # libxdp,compat for libxdp against xsk_rs-compat alone; also a partial run.
@@ -56,13 +63,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 usage() {
-	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk] [-B BUILDS]" >&2
+	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk,jumbo] [-B BUILDS]" >&2
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
 prefix_arg=$1
 shift
-quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk all_steps=true only_builds=""
+quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk,jumbo all_steps=true only_builds=""
 while getopts "qo:r:d:s:B:" opt; do
 	case $opt in
 	q) quick=true ;;
@@ -76,7 +83,7 @@ while getopts "qo:r:d:s:B:" opt; do
 done
 [[ $OPTIND -gt $# ]] || usage
 [[ $runs =~ ^[1-9][0-9]*$ && $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
-[[ ,$steps, =~ ^(,(rate|setup|ipp|go|py|dpdk))+,$ ]] || usage
+[[ ,$steps, =~ ^(,(rate|setup|ipp|go|py|dpdk|jumbo))+,$ ]] || usage
 [[ -z $only_builds || ,$only_builds, =~ ^(,(libxdp|compat|span|batch|desc|pkt|pkt-rust))+,$ ]] || usage
 step_on() { [[ ,$steps, == *,$1,* ]]; }
 # build_on BUILD: BUILD runs in steps 1 and 3 (-B).
@@ -444,6 +451,74 @@ EOF
 		done
 		rmdir /var/run/dpdk 2>/dev/null || true
 	fi
+fi
+
+# --- 7. jumbo frames ----------------------------------------------------------
+# measure_jumbo RUN BUILD SCENARIO -m MODE ARGS...: as measure, but a start
+# the kernel refuses (not a busy queue) becomes a {"kind":"jumbo_fail"} line
+# with the error.
+measure_jumbo() {
+	local run=$1 build=$2 scenario=$3 mode=$5 try line
+	shift 2
+	for ((try = 1; try <= 10; try++)); do
+		until_free
+		if line=$(in_ns "$ns_b" taskset -c 1 "$bin/xskbench-$build" "$@" -i "$if_b" 2>"$work/err"); then
+			line="{\"run\":$run,${line#\{}"
+			line=${line/\"kind\":\"rate\"/\"kind\":\"jumbo\"}
+			printf '%s\n' "$line" | tee -a "$results" | cut -c1-200
+			return 0
+		fi
+		grep -qi "busy" "$work/err" || break
+		sleep 0.1
+	done
+	"$python" - "$results" "$run" "$build" "$scenario" "$mode" "$work/err" <<'EOF'
+import json, sys
+out, run, build, scenario, mode, err = sys.argv[1:]
+lines = [l.strip() for l in open(err) if l.strip()]
+why = [l for l in lines if l.startswith(("xskbench:", "libbpf: Kernel error", "libxdp: Error"))] or lines[-1:]
+rec = {"kind": "jumbo_fail", "run": int(run), "scenario": scenario, "mode": mode,
+       "lib": "libxdp" if build == "libxdp" else "xsk_rs", "api": "inline" if build == "libxdp" else build,
+       "error": " / ".join(why)}
+print(json.dumps(rec))
+with open(out, "a") as f:
+    f.write(json.dumps(rec) + "\n")
+EOF
+}
+if step_on jumbo; then
+	jumbo_len=9000
+	jumbo_gen() {
+		spawn "$ns_a" "$work/jgen.out" "$work/jgen.err" taskset -c 0 "$bin/xskbench-span" txonly -S \
+			-s "$jumbo_len" -i "$if_a" -m skb -w 0 -d 3600
+		gen=$spawned
+		wait_ready "$work/jgen.err" "$gen" >&2 || { echo "bench: jumbo generator not ready" >&2; exit 1; }
+	}
+	ip -n "$ns_a" link set dev "$if_a" mtu 9000
+	ip -n "$ns_b" link set dev "$if_b" mtu 9000
+	"$python" - "$results" "$runs" "$secs" "$jumbo_len" <<'EOF'
+import json, sys
+out, runs, secs, length = sys.argv[1:]
+rec = {"kind": "jumbo_meta", "runs": int(runs), "secs": float(secs), "len": int(length), "mtu": 9000,
+       "frame_size": 4096, "batch": 64,
+       "generator": "bench/xskbench.c span build, txonly -S -s %s -m skb, on CPU 0 in the peer namespace" % length}
+with open(out, "a") as f:
+    f.write(json.dumps(rec) + "\n")
+EOF
+	for scenario in rxdrop txonly; do
+		[[ $scenario == txonly ]] || jumbo_gen
+		for mode in skb drv; do
+			echo "== jumbo $scenario $mode, $jumbo_len bytes"
+			for ((r = 1; r <= runs; r++)); do
+				for build in libxdp span; do
+					build_on "$build" || continue
+					measure_jumbo "$r" "$build" "$scenario" -m "$mode" -S -s "$jumbo_len" -b 64 \
+						-w "$warm" -d "$secs"
+				done
+			done
+		done
+		gen_stop
+	done
+	ip -n "$ns_a" link set dev "$if_a" mtu 1500
+	ip -n "$ns_b" link set dev "$if_b" mtu 1500
 fi
 
 # --- report -----------------------------------------------------------------

@@ -4,6 +4,7 @@
  *
  *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
  *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]
+ *            [-H] [-S]
  *
  * The backend header (backend_libxdp.h, backend_xsk_rs.h or
  * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT;
@@ -42,6 +43,17 @@
  *         ring; counts forwarded frames
  * setup   time from before UMEM creation until the first packet is received
  *         (something must be sending to IFNAME); prints the phases
+ *
+ * -S (ring builds; rxdrop and txonly): multi-buffer, for jumbo frames. The
+ * socket is bound with XDP_USE_SG; txonly sends LEN bytes (up to 17 frames)
+ * as a chain of frames, every one full but the last, each chain after the
+ * last (a chain may straddle two submits: the kernel waits for its end);
+ * rxdrop counts packets (descriptors without XDP_PKT_CONTD) and bytes.
+ * pkts then counts packets, not frames, and the rate line gains "sg":1,
+ * "len" (rxdrop: the mean received), "bytes" and "gbps" (Ethernet frame
+ * bytes, no preamble or FCS). The
+ * libxdp build asks libxdp for the same bind flags; its default program has
+ * no frags section, so whether it attaches is the kernel's answer.
  *
  * -c records busy time the way DPDK's testpmd does with --record-core-cycles
  * (bench/dpdk_run.py compares the two): the time stamp counter is read before
@@ -87,6 +99,13 @@
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
+/* Multi-buffer (Linux 6.6), which Debian 12's kernel headers predate. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
 
 #define BENCH_FRAMES 4096u
 #define BENCH_FRAME_SIZE 4096u
@@ -98,6 +117,8 @@
 
 /* -H: the UMEM area in huge pages (read by the backends' bk_open_umem). */
 static bool bk_huge_pages;
+/* -S: multi-buffer, bound with XDP_USE_SG (read by the ring backends' bk_open_socket). */
+static bool bk_sg;
 
 #if defined(XSKBENCH_LIBXDP)
 #include "backend_libxdp.h"
@@ -122,10 +143,10 @@ struct opts {
 	bool busy;
 };
 
-/* The loop's count and the timer's snapshots of it. */
-static volatile uint64_t counted;
+/* The loop's count and the timer's snapshots of it; -S loops count bytes too. */
+static volatile uint64_t counted, counted_bytes;
 static volatile sig_atomic_t stop, phase;
-static uint64_t snap_count[2];
+static uint64_t snap_count[2], snap_bytes[2];
 static struct timespec snap_time[2];
 
 /* -c: busy ticks, passes of the loop and those that moved something, and the
@@ -159,6 +180,7 @@ static void on_alarm(int sig)
 	(void)sig;
 	if (phase < 2) {
 		snap_count[phase] = counted;
+		snap_bytes[phase] = counted_bytes;
 		snapshot_clocks(phase);
 		phase++;
 	}
@@ -182,7 +204,7 @@ static int usage(const char *why)
 	fprintf(stderr,
 		"xskbench: %s\n"
 		"usage: xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE] [-b BATCH]\n"
-		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c] [-H]\n",
+		"                [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c] [-H] [-S]\n",
 		why);
 	return 2;
 }
@@ -228,10 +250,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
 	o->scenario = (enum scenario)c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:cH")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:cHS")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'H': bk_huge_pages = true; break;
+		case 'S': bk_sg = true; break;
 		case 'q':
 			if (!parse_int(optarg, 0, UINT32_MAX, &v))
 				return usage("-q takes a queue id");
@@ -260,8 +283,9 @@ static int parse(int argc, char **argv, struct opts *o)
 				return usage("-n takes a packet count");
 			break;
 		case 's':
-			if (!parse_int(optarg, 60, BENCH_FRAME_SIZE, &v))
-				return usage("-s takes 60..4096");
+			/* With -S, up to 17 frames: the kernel's limit for a chain in copy mode. */
+			if (!parse_int(optarg, 60, 17.0 * BENCH_FRAME_SIZE, &v))
+				return usage("-s takes 60..4096 (60..69632 with -S)");
 			o->len = (uint32_t)v;
 			break;
 		case 'c': o->busy = true; break;
@@ -270,6 +294,14 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (!o->ifname)
 		return usage("-i IFNAME is required");
+	if (o->len > BENCH_FRAME_SIZE && !bk_sg)
+		return usage("-s over 4096 needs -S");
+#ifdef XSKBENCH_API_PKT
+	if (bk_sg)
+		return usage("-S is for the ring builds");
+#endif
+	if (bk_sg && o->scenario != RXDROP && o->scenario != TXONLY)
+		return usage("-S is for rxdrop and txonly");
 	return 0;
 }
 
@@ -474,6 +506,88 @@ LOOP l2fwd(struct bk *b, const struct opts *o, const bool rec)
 	REC_PUBLISH(rec);
 }
 
+/*
+ * -S: rxdrop and txonly for packets chained over frames. Separate loops, so
+ * that the plain ones (and their callgrind counts) stay as they are.
+ */
+LOOP rxdrop_sg(struct bk *b, const struct opts *o, const bool rec)
+{
+	const uint64_t limit = loop_limit(o);
+	uint64_t pkts = 0, bytes = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
+
+	while (!stop && pkts < limit) {
+		REC_START(rec);
+		uint32_t n = rx_begin(b, o->batch);
+
+		if (!n) {
+			kick_fill(b);
+			REC_END(rec, false);
+			continue;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			const struct xdp_desc *d = rx_at(b, i);
+
+			bytes += d->len;
+			pkts += !(d->options & XDP_PKT_CONTD);
+		}
+#define RX_ADDR(i) (rx_at(b, (i))->addr)
+		FILL_FROM(b, n, RX_ADDR);
+#undef RX_ADDR
+		rx_end(b, n);
+		counted_bytes = bytes;
+		counted = pkts;
+		REC_END(rec, true);
+	}
+	REC_PUBLISH(rec);
+}
+
+/* Descriptor j of the endless stream is segment j % segs of a packet: full
+ * frames, then the rest; all but the last carry XDP_PKT_CONTD. A packet
+ * counts once all its frames completed. */
+LOOP txonly_sg(struct bk *b, const struct opts *o, const bool rec)
+{
+	static uint64_t free_frames[BENCH_FRAMES];
+	const uint64_t limit = loop_limit(o);
+	const uint32_t segs = (o->len + BENCH_FRAME_SIZE - 1) / BENCH_FRAME_SIZE;
+	const uint32_t last = o->len - (segs - 1) * BENCH_FRAME_SIZE;
+	uint32_t nfree = 0, seg = 0;
+	uint64_t frames_done = 0, n_polls = 0, n_busy = 0, n_ticks = 0;
+
+	for (uint32_t i = 0; i < BENCH_FRAMES; i++)
+		free_frames[nfree++] = (uint64_t)(BENCH_FRAMES - 1 - i) * BENCH_FRAME_SIZE;
+	while (!stop && frames_done / segs < limit) {
+		REC_START(rec);
+		uint32_t c = comp_begin(b, o->batch);
+
+		for (uint32_t i = 0; i < c; i++)
+			free_frames[nfree++] = comp_at(b, i);
+		comp_end(b, c);
+		frames_done += c;
+		counted_bytes = frames_done / segs * o->len;
+		counted = frames_done / segs;
+
+		uint32_t n = nfree < o->batch ? nfree : o->batch;
+		uint32_t t = n ? tx_begin(b, n) : 0;
+
+		for (uint32_t i = 0; i < t; i++) {
+			uint32_t s = (seg + i) % segs;
+
+			tx_set(b, i, free_frames[nfree - 1 - i], s + 1 < segs ? BENCH_FRAME_SIZE : last);
+			if (s + 1 < segs)
+				tx_contd(b, i);
+		}
+		if (t) {
+			uint32_t placed = tx_end(b, t);
+
+			nfree -= placed;
+			seg = (seg + placed) % segs;
+		}
+		kick_tx(b);
+		REC_END(rec, c || t);
+	}
+	REC_PUBLISH(rec);
+}
+
 #else
 /* ---- the packet layer's loops (-DXSKBENCH_API_PKT) ----------------------
  *
@@ -597,6 +711,15 @@ LOOP l2fwd(struct bk *b, const struct opts *o, const bool rec)
  * (--toggle-collect=bench_loop). */
 __attribute__((noinline)) void bench_loop(struct bk *b, const struct opts *o)
 {
+#ifndef XSKBENCH_API_PKT
+	if (bk_sg) { /* parse() allows only rxdrop and txonly */
+		if (o->scenario == RXDROP)
+			o->busy ? rxdrop_sg(b, o, true) : rxdrop_sg(b, o, false);
+		else
+			o->busy ? txonly_sg(b, o, true) : txonly_sg(b, o, false);
+		return;
+	}
+#endif
 	switch (o->scenario) {
 	case RXDROP: o->busy ? rxdrop(b, o, true) : rxdrop(b, o, false); break;
 	case TXONLY: o->busy ? txonly(b, o, true) : txonly(b, o, false); break;
@@ -610,6 +733,9 @@ static void write_frames(struct bk *b, uint32_t len)
 {
 	uint8_t *area = bk_area(b);
 
+	/* -S: a packet longer than a frame fills whole frames (the chain's segments). */
+	if (len > BENCH_FRAME_SIZE)
+		len = BENCH_FRAME_SIZE;
 	for (uint32_t f = 0; f < BENCH_FRAMES; f++)
 		write_frame(area + (size_t)f * BENCH_FRAME_SIZE, len, f);
 }
@@ -793,6 +919,7 @@ int main(int argc, char **argv)
 	bench_loop(&b, &o);
 	if (o.packets) {
 		snap_count[1] = counted;
+		snap_bytes[1] = counted_bytes;
 		snapshot_clocks(1);
 	} else if (phase < 2) {
 		fprintf(stderr, "xskbench: interrupted before the measurement ended\n");
@@ -812,6 +939,14 @@ int main(int argc, char **argv)
 		       secs > 0 ? (double)pkts / secs / 1e6 : 0.0, pkts, secs, (unsigned long long)st.rx_dropped,
 		       (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty_descs,
 		       (unsigned long long)st.tx_ring_empty_descs);
+		if (bk_sg) {
+			uint64_t bytes = snap_bytes[1] - snap_bytes[0];
+
+			/* len: txonly's packet length; rxdrop's mean over the interval. */
+			printf(",\"sg\":1,\"len\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"gbps\":%.4f",
+			       o.scenario == TXONLY ? (uint64_t)o.len : pkts ? bytes / pkts : 0, bytes,
+			       secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0.0);
+		}
 		if (o.busy) {
 			/* Ticks per nanosecond from the two snapshots, which read
 			 * the counter and the clock together. */

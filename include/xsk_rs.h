@@ -2217,7 +2217,8 @@ int xsk_rs_tx_metadata_timestamp(const struct xsk_rs_umem *umem, uint64_t addr, 
  * unknown flag bits, a checksum field past the packet's end, NULL
  * arguments, `len` 0), -EOPNOTSUPP for a request this socket's mode does
  * not carry out (`xsk_rs_txsock_tx_offloads`: copy mode does checksums and
- * timestamps, never launch time; zero-copy mode none yet), -EMSGSIZE,
+ * timestamps, never launch time; zero-copy mode what the device's
+ * xsk-features list, with a message naming what it lacks), -EMSGSIZE,
  * -EBUSY as for `xsk_rs_txsock_send`. `tx`'s thread.
  */
 int xsk_rs_txsock_send_opts(struct xsk_rs_txsock *tx,

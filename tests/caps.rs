@@ -10,7 +10,7 @@ mod common;
 use common::{ip_in, VethPair};
 use xsk_rs::features::Feature;
 use xsk_rs::netdev::{Attached, Capabilities, XdpFeatures, XskFeatures};
-use xsk_rs::socket::{Socket, SocketConfig, BIND_ZEROCOPY};
+use xsk_rs::socket::{Socket, SocketConfig, BIND_SG, BIND_ZEROCOPY};
 use xsk_rs::umem::Umem;
 use xsk_rs::xdp::{insn, Link, Program, Redirect, XdpMode};
 
@@ -192,6 +192,24 @@ fn socket_failures_say_what_the_device_lacks_or_who_is_attached() {
         c.check_bind(false, true).expect("copy-mode multi-buffer is not for xdp-features to refuse");
     } else {
         assert!(!m.contains("xdp-features"), "{m}");
+    }
+    // Zero-copy multi-buffer: what veth lacks is zero-copy itself, and the
+    // message says so (not xdp-zc-max-segs, which veth does not report).
+    if common::kernel_at_least(6, 6) {
+        let umem_sg = pair.run_in_a(umem);
+        let zc_sg = SocketConfig { bind_flags: BIND_ZEROCOPY | BIND_SG, xdp_mode: XdpMode::Skb, ..Default::default() };
+        let e = pair.run_in_a(|| Socket::new(&a, 0, &umem_sg, &zc_sg).err().expect("veth has no zero-copy"));
+        assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
+        let m = e.to_string();
+        if netlink_known() {
+            assert!(
+                m.contains(&format!(
+                    "bind: the driver of {a} does not support zero-copy AF_XDP: the device lacks \
+                     xsk-zerocopy in its xdp-features (it has: basic, redirect, rx-sg); use copy mode"
+                )),
+                "{m}"
+            );
+        }
     }
 
     // A foreign program: the EBUSY names its id and name.

@@ -765,3 +765,129 @@ func TestTxMetadata(t *testing.T) {
 		t.Errorf("checksum past the end: %v", err)
 	}
 }
+
+// jumboLen gives the test packets of TestPacketJumbo: mostly 9000 and 9014
+// bytes (the longest untagged frame on MTU 9000), some small.
+func jumboLen(seq uint32) int {
+	switch seq % 4 {
+	case 1:
+		return 60 + int(seq)
+	case 2:
+		return 9014
+	default:
+		return 9000
+	}
+}
+
+// TestPacketJumbo moves 9000-byte packets over a veth pair with MTU 9000 in
+// 2 KiB frames (Linux 6.6), in skb and drv mode: without MultiBuffer the
+// socket is refused (EMSGSIZE naming the MTU); with it RecvCopy gathers
+// each chained packet byte-exact (cut short into a small buffer, with the
+// full length returned), and Send sends packets longer than a frame as
+// chains, more of them than the TX half has frames, so frames come back.
+func TestPacketJumbo(t *testing.T) {
+	needRoot(t)
+	for _, mode := range []XDPMode{XDPModeSKB, XDPModeDRV} {
+		mode := mode
+		t.Run(mode.String(), func(t *testing.T) {
+			// The peer's burst of 24 takes about 120 RX frames (6 a jumbo packet).
+			const rxFrames, frames = 256, 32
+			p := newPair(t)
+			for _, e := range [][2]string{{p.nsA, p.ifA}, {p.nsB, p.ifB}} {
+				run(t, "ip", "-n", e[0], "link", "set", "dev", e[1], "mtu", "9000")
+			}
+			cfg := XDPConfig{RxFrames: rxFrames, TxFrames: frames, FrameSize: 2048, XDPMode: mode}
+			err := inNetns(p.nsA, func() error {
+				rx, err := NewRxSocket(p.ifA, 0, cfg)
+				if err == nil {
+					rx.Close()
+				}
+				return err
+			})
+			if !errors.Is(err, syscall.EMSGSIZE) || !strings.Contains(err.Error(), "9000") {
+				t.Fatalf("2 KiB frames on MTU 9000 without MultiBuffer: %v", err)
+			}
+			cfg.MultiBuffer = true
+			tx, rx := openBi(t, p.nsA, p.ifA, cfg)
+			if got := tx.MaxLen(); got != 9018 {
+				t.Errorf("MaxLen = %d, want 9018 (MTU plus 18)", got)
+			}
+			pr := newPeer(t, p.nsB, p.ifB)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+
+			// RX: the peer's packets, gathered.
+			const n = 24
+			for seq := uint32(0); seq < n; seq++ {
+				pr.send(t, testFrame(seq, jumboLen(seq)))
+			}
+			buf := make([]byte, 9100)
+			for seq := uint32(0); seq < n; {
+				b := buf
+				if seq == 2 {
+					b = buf[:5000] // a 9014-byte packet into 5000 bytes
+				}
+				k, err := rx.RecvCopy(b)
+				if err != nil {
+					t.Fatalf("RecvCopy: %v", err)
+				}
+				if k == 0 {
+					if err := rx.WaitRecv(ctx); err != nil {
+						t.Fatalf("WaitRecv after %d packets: %v", seq, err)
+					}
+					continue
+				}
+				want := testFrame(seq, jumboLen(seq))
+				c := k // the bytes copied: at most len(b)
+				if c > len(b) {
+					c = len(b)
+				}
+				if k != len(want) || !bytes.Equal(b[:c], want[:c]) {
+					t.Fatalf("packet %d: %d bytes %x, want %d bytes %x", seq, k, head(b), len(want), head(want))
+				}
+				seq++
+			}
+			checkRxFrames(t, "after the jumbo packets", rx, rxFrames)
+			st, err := rx.Stats()
+			checkCleanStats(t, "rx", st, err)
+
+			// TX: 20 packets of 9000 or 9014 bytes take 5 frames each: 100
+			// frames through a half of 32.
+			var sent [][]byte
+			for seq := uint32(100); seq < 120; seq++ {
+				pkt := testFrame(seq, 9000+14*int(seq%2))
+				for {
+					ok, err := tx.Send(pkt)
+					if err != nil {
+						t.Fatalf("Send %d: %v", seq, err)
+					}
+					if ok {
+						break
+					}
+					if err := tx.WaitSend(ctx); err != nil {
+						t.Fatalf("WaitSend before packet %d: %v", seq, err)
+					}
+				}
+				sent = append(sent, pkt)
+			}
+			got := pr.recv(t, len(sent), 5*time.Second)
+			if len(got) != len(sent) {
+				t.Fatalf("the peer received %d of %d packets", len(got), len(sent))
+			}
+			for i := range sent {
+				if !bytes.Equal(got[i], sent[i]) {
+					t.Fatalf("peer packet %d: %d bytes %x, want %d bytes %x", i, len(got[i]), head(got[i]),
+						len(sent[i]), head(sent[i]))
+				}
+			}
+			if f, i := tx.FreeFrames(), tx.InFlightFrames(); f+i != frames {
+				t.Errorf("TX frames: free %d + in flight %d != %d", f, i, frames)
+			}
+			if _, err := tx.Send(make([]byte, 9019)); !errors.Is(err, syscall.EMSGSIZE) {
+				t.Errorf("Send of 9019 bytes: %v, want EMSGSIZE", err)
+			}
+			st, err = tx.Stats()
+			checkCleanStats(t, "tx", st, err)
+		})
+	}
+}

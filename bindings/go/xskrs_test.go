@@ -183,6 +183,12 @@ func newPeer(t *testing.T, ns, ifname string) *peer {
 			syscall.Close(fd)
 			return err
 		}
+		// Room for the tests' bursts (20 jumbo frames overflow the default),
+		// as tests/c/harness.h's peer: SO_RCVBUFFORCE passes rmem_max as root.
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20); err != nil {
+			syscall.Close(fd)
+			return err
+		}
 		tv := syscall.Timeval{Usec: 100000}
 		return syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	})
@@ -205,7 +211,7 @@ func (p *peer) send(t *testing.T, f []byte) {
 func (p *peer) recv(t *testing.T, want int, deadline time.Duration) [][]byte {
 	t.Helper()
 	var got [][]byte
-	buf := make([]byte, 2048)
+	buf := make([]byte, 65536) // jumbo frames too (TestPacketJumbo)
 	end := time.Now().Add(deadline)
 	quietUntil := time.Time{}
 	for time.Now().Before(end) {

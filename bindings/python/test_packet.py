@@ -10,6 +10,9 @@ AF_PACKET peer in the other. Packets go both ways byte for byte and in order
 on two threads), the frames are all accounted for afterwards, timeouts are honoured
 in both directions, a batch's memoryviews are unusable after its block (and a
 view that escapes it is caught), and errors carry the library's message.
+JumboTests does the same with 9000-byte packets (multi_buffer=True) on a
+pair with MTU 9000: recv gathers them, recv_segments shows their frames,
+send sends them as chains.
 Without root they are skipped with a reason, except under CI=true.
 """
 
@@ -614,13 +617,16 @@ class PacketTests(VethPair):
         library's default."""
         lib = xsk_rs.load()
         d = xsk_rs._xdp_config(lib, {})
+        # 88 bytes: the header's xsk_rs_xdp_config, up to multi_buffer and its reserved word.
         self.assertEqual((d.sz, d.rx_frames, d.tx_frames, d.frame_size, d.zero_copy, d.need_wakeup,
-                          d.huge_page, d.xdp_mode, d.rx_size, d.tx_budget, d.tx_metadata),
-                         (64, 4096, 4096, 4096, -1, 1, 0, xsk_rs.XDP_MODE_AUTO, 0, 0, 0))
+                          d.huge_page, d.xdp_mode, d.rx_size, d.tx_budget, d.tx_metadata, d.multi_buffer),
+                         (88, 4096, 4096, 4096, -1, 1, 0, xsk_rs.XDP_MODE_AUTO, 0, 0, 0, 0))
+        self.assertEqual(ctypes.sizeof(xsk_rs.XdpConfig), 88)
         c = xsk_rs._xdp_config(lib, dict(rx_frames=10, zero_copy=False, need_wakeup=False, huge_page=None,
-                                         xdp_mode=xsk_rs.XDP_MODE_SKB, frame_size=2048, tx_budget=None))
+                                         xdp_mode=xsk_rs.XDP_MODE_SKB, frame_size=2048, tx_budget=None,
+                                         multi_buffer=True))
         self.assertEqual((c.rx_frames, c.zero_copy, c.need_wakeup, c.huge_page, c.xdp_mode, c.frame_size,
-                          c.tx_budget), (10, 0, 0, 0, xsk_rs.XDP_MODE_SKB, 2048, 0))
+                          c.tx_budget, c.multi_buffer), (10, 0, 0, 0, xsk_rs.XDP_MODE_SKB, 2048, 0, 1))
         bi = self.make(xsk_rs.BiSocket, rx_frames=48, tx_frames=24, frame_size=2048, xdp_mode=xsk_rs.XDP_MODE_SKB,
                        zero_copy=False, need_wakeup=False)
         with bi:
@@ -647,6 +653,92 @@ class PacketTests(VethPair):
                                 "unclosed <xsk_rs.TxSocket %s queue 0>" % self.if_a])
         gc.collect()
 
+
+# The longest untagged frame on MTU 9000, and a mix of it with 9000-byte and small ones.
+JUMBO_MAX = 9014
+JUMBO_LENGTHS = [9000, 60, JUMBO_MAX, 1514, 9000, 100, JUMBO_MAX, 9000]
+
+
+class JumboTests(VethPair):
+    """Multi-buffer (multi_buffer=True, Linux 6.6): 9000-byte packets over a
+    veth pair with MTU 9000, in 2 KiB frames, in skb and drv mode."""
+
+    tag = "j"
+    make = PacketTests.make
+    assert_rx_frames = PacketTests.assert_rx_frames
+    assert_quiet = PacketTests.assert_quiet
+
+    def peer(self):
+        s = super().peer()
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+        return s
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for ns, ifname in ((cls.ns_a, cls.if_a), (cls.ns_b, cls.if_b)):
+            ip("-n", ns, "link", "set", "dev", ifname, "mtu", "9000")
+
+    def jumbo_recv(self, peer, count):
+        """Test frames that arrived on if_b, whole (not our own outgoing ones)."""
+        got, deadline = [], time.monotonic() + WAIT_S
+        while len(got) < count and time.monotonic() < deadline:
+            peer.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data, addr = peer.recvfrom(65536)
+            except socket.timeout:
+                break
+            if addr[2] != 4 and data[12:14] == b"\x88\xb5":
+                got.append(data)
+        return got
+
+    def test_short_frames_refused_without_multi_buffer(self):
+        with self.assertRaises(OSError) as cm:
+            self.make(xsk_rs.RxSocket, rx_frames=64, frame_size=2048)
+        self.assertEqual(cm.exception.errno, errno.EMSGSIZE, cm.exception)
+        self.assertIn("9000", cm.exception.strerror)
+        self.assertFalse(self.xdp_on(self.ns_a, self.if_a))
+
+    def test_recv_and_recv_segments(self):
+        room = 2048 - 256  # copy mode puts each segment 256 bytes into its frame
+        for mode in (xsk_rs.XDP_MODE_SKB, xsk_rs.XDP_MODE_DRV):
+            frames = [test_frame(seq, JUMBO_LENGTHS[seq % len(JUMBO_LENGTHS)]) for seq in range(24)]
+            # 24 packets take about 100 frames: room for the peer's whole burst.
+            rx = self.make(xsk_rs.RxSocket, rx_frames=256, frame_size=2048, multi_buffer=True, xdp_mode=mode)
+            with self.subTest(mode=mode), rx, self.peer() as peer:
+                for f in frames:
+                    peer.send(f)
+                got = []
+                for _ in range(12):
+                    got.append(rx.recv(timeout=WAIT_S))
+                segs = []
+                for _ in range(12):
+                    s = rx.recv_segments(timeout=WAIT_S)
+                    segs.append(s)
+                    got.append(b"".join(s) if s is not None else None)
+                self.assertEqual(got, frames)
+                for s, f in zip(segs, frames[12:]):
+                    self.assertEqual([len(x) for x in s],
+                                     [room] * (len(f) // room) + ([len(f) % room] if len(f) % room else []))
+                self.assert_rx_frames(rx)
+                st = rx.stats()
+                self.assertEqual((st.rx_dropped, st.rx_invalid_descs), (0, 0))
+                self.assert_quiet(rx=rx)
+
+    def test_send_long_packets_as_chains(self):
+        # 20 packets of 5 frames each through a TX half of 32 frames: they come back.
+        tx = self.make(xsk_rs.TxSocket, tx_frames=32, frame_size=2048, multi_buffer=True)
+        with tx, self.peer() as peer:
+            self.assertEqual(tx.max_len, 9018)
+            frames = [test_frame(seq, 9000 if seq % 2 else JUMBO_MAX) for seq in range(20)]
+            for i, f in enumerate(frames):
+                self.assertTrue(tx.send(f, timeout=WAIT_S), "packet %d found no room" % i)
+                self.assertEqual(tx.total_frames, tx.free_frames + tx.in_flight_frames)
+            self.assertEqual(self.jumbo_recv(peer, len(frames)), frames)
+            with self.assertRaises(OSError) as cm:
+                tx.send(bytes(9019))
+            self.assertEqual(cm.exception.errno, errno.EMSGSIZE)
+            self.assertEqual(tx.stats().tx_invalid_descs, 0)
 
 if __name__ == "__main__":
     unittest.main()

@@ -131,7 +131,8 @@ fn no_room(f: &str, len: u32, addr: u64) -> c_int {
 /// unknown flag bits, a checksum field past the packet's end, NULL
 /// arguments, `len` 0), -EOPNOTSUPP for a request this socket's mode does
 /// not carry out (`xsk_rs_txsock_tx_offloads`: copy mode does checksums and
-/// timestamps, never launch time; zero-copy mode none yet), -EMSGSIZE,
+/// timestamps, never launch time; zero-copy mode what the device's
+/// xsk-features list, with a message naming what it lacks), -EMSGSIZE,
 /// -EBUSY as for `xsk_rs_txsock_send`. `tx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_txsock_send_opts(

@@ -374,27 +374,35 @@ impl Capabilities {
     /// xdp-features; zero-copy multi-buffer where `xdp-zc-max-segs` is 1),
     /// `Ok` when it can or the kernel does not say.
     pub fn check_bind(&self, zerocopy: bool, multi_buffer: bool) -> Result<()> {
-        if zerocopy {
-            if let Some(why) = self.zerocopy_lack() {
-                return Err(Error::NotSupported(format!("interface {}: no zero-copy AF_XDP: {why}", self.dev.name)));
-            }
+        match self.bind_lack(zerocopy, multi_buffer) {
+            Some((what, why)) => Err(Error::NotSupported(format!("interface {}: no {what}: {why}", self.dev.name))),
+            None => Ok(()),
         }
-        if zerocopy && multi_buffer && self.xdp_zc_max_segs == Some(1) {
-            return Err(Error::NotSupported(format!(
-                "interface {}: no zero-copy multi-buffer AF_XDP: its xdp-zc-max-segs is 1 (the driver takes one \
-                 buffer per packet in zero-copy mode); use copy mode for multi-buffer, or frames that hold a \
-                 whole packet",
-                self.dev.name
-            )));
+    }
+
+    /// What [`Self::check_bind`] refuses: (the kind of bind, why).
+    fn bind_lack(&self, zerocopy: bool, multi_buffer: bool) -> Option<(&'static str, String)> {
+        if !zerocopy {
+            return None;
         }
-        Ok(())
+        if let Some(why) = self.zerocopy_lack() {
+            return Some(("zero-copy AF_XDP", why));
+        }
+        (multi_buffer && self.xdp_zc_max_segs == Some(1)).then(|| {
+            (
+                "zero-copy multi-buffer AF_XDP",
+                "its xdp-zc-max-segs is 1 (the driver takes one buffer per packet in zero-copy mode); use copy mode \
+                 for multi-buffer, or frames that hold a whole packet"
+                    .to_string(),
+            )
+        })
     }
 
     /// Why the device cannot do zero-copy, if its xdp-features say so.
     fn zerocopy_lack(&self) -> Option<String> {
         let f = self.xdp_features?;
         (!f.contains(XdpFeatures::XSK_ZEROCOPY))
-            .then(|| format!("the device lacks xsk-zerocopy in its xdp-features (it has: {f})"))
+            .then(|| format!("the device lacks xsk-zerocopy in its xdp-features (it has: {f}); use copy mode"))
     }
 }
 
@@ -438,14 +446,14 @@ pub(crate) fn attached_hint(ifname: &str) -> String {
     format!(" (attached: {})", list.join(", "))
 }
 
-/// For a zero-copy bind the driver refused: "; the device lacks
-/// xsk-zerocopy in its xdp-features (it has: ...)", or "" when the kernel
-/// does not say.
-pub(crate) fn zerocopy_hint(ifname: &str) -> String {
-    match Capabilities::query(ifname).ok().and_then(|c| c.zerocopy_lack()) {
-        Some(why) => format!("; {why}"),
-        None => String::new(),
-    }
+/// For a zero-copy bind (with `XDP_USE_SG` when `multi_buffer`) the kernel
+/// refused: what kind of bind the device cannot do and why, as
+/// [`Capabilities::check_bind`] tells ("zero-copy AF_XDP", "the device lacks
+/// xsk-zerocopy in its xdp-features (it has: ...)"), or `None` when the
+/// kernel does not say. Asked only once a bind failed: a socket that binds
+/// pays for no netlink query.
+pub(crate) fn zerocopy_refusal(ifname: &str, multi_buffer: bool) -> Option<(&'static str, String)> {
+    Capabilities::query(ifname).ok()?.bind_lack(true, multi_buffer)
 }
 
 /// Whether this kernel has the netdev family ([`Feature::NetdevNetlink`])

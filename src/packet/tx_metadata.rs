@@ -8,7 +8,8 @@
 
 use super::socket::{Shared, TxSocket};
 use crate::error::{Error, Result};
-use crate::umem::tx_metadata::{self, TxMetadata, TXMD_TIMESTAMP, XDP_TX_METADATA};
+use crate::netdev::Capabilities;
+use crate::umem::tx_metadata::{Offloads, TxMetadata, TXMD_TIMESTAMP, XDP_TX_METADATA};
 use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -34,16 +35,16 @@ pub struct TxOptions {
     /// `(csum_start, csum_offset)`: the L4 checksum over the bytes from
     /// `csum_start` (counted from the packet's first byte) to the end, stored
     /// at `csum_start + csum_offset`. The field must hold the pseudo-header
-    /// sum, not inverted ([`tx_metadata::pseudo_header_sum_ipv4`]), as for
+    /// sum, not inverted ([`crate::umem::tx_metadata::pseudo_header_sum_ipv4`]), as for
     /// any `CHECKSUM_PARTIAL` packet.
     pub checksum: Option<(u16, u16)>,
     /// A completion timestamp, collected by [`TxSocket::take_timestamps`]
     /// (copy mode: a software `CLOCK_TAI` time, taken when the kernel is
     /// done with the packet).
     pub timestamp: bool,
-    /// A launch time in the device clock's nanoseconds. No mode this library
-    /// can confirm carries it out yet: `EOPNOTSUPP` (see
-    /// [`tx_metadata::offloads`]).
+    /// A launch time in the device clock's nanoseconds: only in zero-copy
+    /// mode on a device whose `xsk-features` has `tx-launch-time-fifo`;
+    /// elsewhere `EOPNOTSUPP` (see [`crate::umem::tx_metadata::offloads`]).
     pub launch_time: Option<u64>,
 }
 
@@ -68,8 +69,9 @@ impl TxOptions {
 pub(crate) struct TxMeta {
     /// `tx_metadata_len` of the UMEM: 0 without metadata.
     pub len: u32,
-    /// The `TXMD_*` offloads this socket's mode carries out.
-    offloads: u64,
+    /// The `TXMD_*` offloads this socket's mode (and, in zero-copy mode, its
+    /// device) carries out.
+    offloads: Offloads,
     /// Packets sent with a timestamp request and not yet completed.
     pub ts_pending: u32,
     /// Completion timestamps, in completion order.
@@ -79,11 +81,15 @@ pub(crate) struct TxMeta {
 impl TxMeta {
     pub(super) fn new(shared: &Arc<Shared>) -> TxMeta {
         let len = shared.umem().tx_metadata_len();
-        // The driver's xsk-features are not read here: in zero-copy mode no
-        // offload is promised (a request is EOPNOTSUPP rather than silently
-        // ignored by a driver without it).
-        let zc = shared.sock.is_zerocopy().unwrap_or(true);
-        TxMeta { len, offloads: tx_metadata::offloads(zc, None), ts_pending: 0, timestamps: VecDeque::new() }
+        let zerocopy = shared.sock.is_zerocopy().unwrap_or(true);
+        // In zero-copy mode the driver carries out the requests and silently
+        // ignores those it lacks: only what its xsk-features list is accepted
+        // (none when the kernel does not say). Asked once, at creation, and
+        // only for a zero-copy socket with metadata.
+        let driver = (zerocopy && len > 0)
+            .then(|| Capabilities::query(shared.sock.ifname()).ok()?.xsk_features.map(|f| f.0))
+            .flatten();
+        TxMeta { len, offloads: Offloads { zerocopy, driver }, ts_pending: 0, timestamps: VecDeque::new() }
     }
 
     /// Takes the timestamps of the frames at descriptor addresses `addrs`,
@@ -112,8 +118,9 @@ impl TxSocket {
     /// [`crate::XdpConfig::tx_metadata`], or for a checksum field past the
     /// packet's end; `EOPNOTSUPP` for what this socket's mode cannot do
     /// ([`Self::tx_offloads`]): copy mode does checksums and completion
-    /// timestamps, no launch time; zero-copy mode nothing yet (the driver
-    /// would ignore what it lacks, silently).
+    /// timestamps, no launch time; zero-copy mode what the device's
+    /// `xsk-features` list (the driver would ignore the rest, silently), with
+    /// a message naming what it lacks.
     pub fn send_with(&mut self, data: &[u8], header: Option<&[u8]>, opts: &TxOptions) -> Result<bool> {
         let h = header.unwrap_or_default();
         let len = h.len() + data.len();
@@ -158,13 +165,13 @@ impl TxSocket {
         Ok(true)
     }
 
-    /// The `TXMD_*` offloads ([`tx_metadata`]) that [`Self::send_with`]
+    /// The `TXMD_*` offloads ([`crate::umem::tx_metadata`]) that [`Self::send_with`]
     /// accepts on this socket; 0 without TX metadata.
     pub fn tx_offloads(&self) -> u64 {
         if self.half.meta.len == 0 {
             0
         } else {
-            self.half.meta.offloads
+            self.half.meta.offloads.bits()
         }
     }
 

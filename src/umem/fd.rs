@@ -862,19 +862,28 @@ fn bind(fd: RawFd, dev: &Netdev, queue_id: u32, flags: u16, shared_fd: u32, ctx:
                 }
             )));
         }
-        return Err(match e {
-            libc::EOPNOTSUPP if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: the driver of {} does not support zero-copy AF_XDP{}; use copy mode",
-                dev.name,
-                crate::netdev::caps::zerocopy_hint(&dev.name)
-            )),
-            libc::EINVAL if flags & libc::XDP_ZEROCOPY != 0 => Error::NotSupported(format!(
-                "{ctx}: bind: zero-copy refused by the driver of {} (EINVAL){}; use copy mode",
-                dev.name,
-                crate::netdev::caps::zerocopy_hint(&dev.name)
-            )),
-            _ => Error::from_errno(format!("{ctx}: bind"), e),
-        });
+        if flags & libc::XDP_ZEROCOPY != 0 && (e == libc::EOPNOTSUPP || e == libc::EINVAL) {
+            // The kernel answers EOPNOTSUPP for a device without zero-copy and
+            // for XDP_USE_SG where its xdp-zc-max-segs is 1, EINVAL from some
+            // drivers' setup: the device's capabilities say which.
+            let sg = flags & libc::XDP_USE_SG != 0;
+            return Err(Error::NotSupported(match crate::netdev::caps::zerocopy_refusal(&dev.name, sg) {
+                Some((what, why)) => {
+                    format!("{ctx}: bind: the driver of {} does not support {what}: {why}", dev.name)
+                }
+                None if e == libc::EOPNOTSUPP => format!(
+                    "{ctx}: bind: the driver of {} does not support zero-copy{} AF_XDP; use copy mode",
+                    dev.name,
+                    if sg { " multi-buffer" } else { "" }
+                ),
+                None => format!(
+                    "{ctx}: bind: zero-copy{} refused by the driver of {} (EINVAL); use copy mode",
+                    if sg { " multi-buffer" } else { "" },
+                    dev.name
+                ),
+            }));
+        }
+        return Err(Error::from_errno(format!("{ctx}: bind"), e));
     }
 }
 

@@ -26,8 +26,9 @@
 //!   and a driver without time-based scheduling sends at once: xsk_rs refuses
 //!   it in copy mode ([`offloads`]).
 //! - **Zero-copy mode**: the driver does what its `xsk_tx_metadata_ops`
-//!   implement and silently ignores the rest (netdev netlink's
-//!   `xsk-features` says which).
+//!   implement and silently ignores the rest. netdev netlink's
+//!   `xsk-features` says which, and xsk_rs accepts only those
+//!   ([`Offloads`]): launch time only where it has `tx-launch-time-fifo`.
 //!
 //! A request the kernel finds malformed (unknown flag bits, a checksum past
 //! the packet's end) fails the send in copy mode *without consuming the
@@ -123,11 +124,12 @@ impl TxMetadata {
     }
 
     /// Refuses a request the kernel would reject for a packet of `len`
-    /// bytes, or that this driver mode cannot carry out (`supported`, from
-    /// [`offloads`]): unknown bits and a checksum field past the packet's end
-    /// are `EINVAL` (the kernel would stall the TX ring on them in copy
-    /// mode), an offload the mode lacks is `EOPNOTSUPP`.
-    pub fn check(&self, len: u32, supported: u64, ctx: &dyn Fn() -> String) -> Result<()> {
+    /// bytes, or that the socket cannot carry out (`supported`: its mode and
+    /// device, [`Offloads`]): unknown bits and a checksum field past the
+    /// packet's end are `EINVAL` (the kernel would stall the TX ring on them
+    /// in copy mode), an offload the mode or device lacks is `EOPNOTSUPP`
+    /// naming what is missing.
+    pub fn check(&self, len: u32, supported: Offloads, ctx: &dyn Fn() -> String) -> Result<()> {
         if self.flags & !TXMD_KNOWN != 0 {
             return Err(Error::invalid(format!(
                 "{}: tx metadata flags {:#x} have unknown bits {:#x} (known: TIMESTAMP 1, CHECKSUM 2, LAUNCH_TIME 4)",
@@ -144,37 +146,78 @@ impl TxMetadata {
                 self.csum_offset
             )));
         }
-        let missing = self.flags & !supported;
+        let missing = self.flags & !supported.bits();
         if missing != 0 {
-            return Err(unsupported(missing, ctx));
+            return Err(supported.refuse(missing, ctx));
         }
         Ok(())
     }
 }
 
-#[cold]
-fn unsupported(missing: u64, ctx: &dyn Fn() -> String) -> Error {
-    let what = if missing & TXMD_LAUNCH_TIME != 0 {
-        "launch time (copy mode hands each packet straight to the driver, past any qdisc, and only a driver with \
-         time-based scheduling in zero-copy mode honours it)"
-    } else if missing & TXMD_TIMESTAMP != 0 {
-        "completion timestamps"
-    } else {
-        "checksum offload"
-    };
-    Error::NotSupported(format!("{}: {what} not supported here", ctx()))
+/// What a socket does with TX metadata requests: copy mode (the kernel
+/// carries them out), or zero-copy with the driver's `xsk-features` bits
+/// (netdev netlink, Linux 6.8; `None` when the kernel does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offloads {
+    /// The socket is bound in zero-copy mode.
+    pub zerocopy: bool,
+    /// The device's `xsk-features` (`netdev::XskFeatures` bits), read for
+    /// zero-copy sockets.
+    pub driver: Option<u64>,
+}
+
+impl Offloads {
+    /// A copy-mode socket.
+    pub const COPY: Offloads = Offloads { zerocopy: false, driver: None };
+
+    /// The `TXMD_*` requests carried out ([`offloads`]).
+    pub fn bits(self) -> u64 {
+        offloads(self.zerocopy, self.driver)
+    }
+
+    /// `EOPNOTSUPP` for the `missing` requests, saying what the mode or the
+    /// device lacks.
+    #[cold]
+    fn refuse(self, missing: u64, ctx: &dyn Fn() -> String) -> Error {
+        // (request bit, what it is, the xsk-features flag a driver sets for it)
+        const NAMES: [(u64, &str, &str); 3] = [
+            (TXMD_CHECKSUM, "checksum offload", "tx-checksum"),
+            (TXMD_TIMESTAMP, "completion timestamps", "tx-timestamp"),
+            (TXMD_LAUNCH_TIME, "launch time", "tx-launch-time-fifo"),
+        ];
+        let lacking: Vec<_> = NAMES.iter().filter(|(b, _, _)| missing & b != 0).collect();
+        let what = lacking.iter().map(|(_, w, _)| *w).collect::<Vec<_>>().join(" and ");
+        let why = match (self.zerocopy, self.driver) {
+            (false, _) => "copy mode hands each packet straight to the driver, past any qdisc, so nothing would \
+                           hold it until its launch time"
+                .to_string(),
+            (true, Some(f)) => format!(
+                "in zero-copy mode the driver carries out the request, and the device lacks {} in its \
+                 xsk-features (it has: {})",
+                lacking.iter().map(|(_, _, n)| *n).collect::<Vec<_>>().join(", "),
+                crate::netdev::XskFeatures(f)
+            ),
+            (true, None) => "in zero-copy mode the driver carries out the request, and this kernel does not report \
+                             the device's xsk-features (netdev netlink, Linux 6.8), so none is promised"
+                .to_string(),
+        };
+        Error::NotSupported(format!("{}: {what} not supported: {why}", ctx()))
+    }
 }
 
 /// The TX offloads (`TXMD_*` bits) that a socket in this mode carries out:
 /// copy mode does checksums (in the device or in software) and software
 /// completion timestamps, never launch time; zero-copy mode does what the
-/// driver's `xsk-features` say, given as `driver` (`None`: not known, so
-/// none is promised).
+/// driver's `xsk-features` say, given as `driver`: checksums for
+/// `tx-checksum`, timestamps for `tx-timestamp`, launch time only for
+/// `tx-launch-time-fifo` (`None`: not known, so none is promised).
 pub fn offloads(zerocopy: bool, driver: Option<u64>) -> u64 {
     match (zerocopy, driver) {
         (false, _) => TXMD_CHECKSUM | TXMD_TIMESTAMP,
         (true, Some(f)) => {
-            // netdev.yaml xsk-flags: tx-timestamp 1, tx-checksum 2, tx-launch-time-fifo 4.
+            // netdev.yaml xsk-flags: tx-timestamp 1, tx-checksum 2, tx-launch-time-fifo 4,
+            // the same bits as the requests they carry out.
+            const _: () = assert!(TXMD_TIMESTAMP == 1 && TXMD_CHECKSUM == 2 && TXMD_LAUNCH_TIME == 4);
             f & TXMD_KNOWN
         }
         (true, None) => 0,
@@ -222,21 +265,67 @@ mod tests {
     #[test]
     fn check_refuses_what_the_kernel_would() {
         let ctx = || "send".to_string();
-        let all = TXMD_KNOWN;
+        let all = Offloads { zerocopy: true, driver: Some(7) };
         let mut m = TxMetadata::new();
         m.request_checksum(34, 6);
         m.check(42, all, &ctx).unwrap();
+        m.check(42, Offloads::COPY, &ctx).unwrap();
         assert_eq!(m.check(41, all, &ctx).unwrap_err().errno(), libc::EINVAL);
-        let e = m.check(42, 0, &ctx).unwrap_err();
+        let e = m.check(42, Offloads { zerocopy: true, driver: Some(0) }, &ctx).unwrap_err();
         assert_eq!(e.errno(), libc::EOPNOTSUPP);
         assert!(e.to_string().contains("checksum offload"), "{e}");
         let bad = TxMetadata { flags: 8, ..TxMetadata::new() };
         assert!(bad.check(60, all, &ctx).unwrap_err().to_string().contains("unknown bits 0x8"));
         let mut lt = TxMetadata::new();
         lt.request_launch_time(1);
-        let e = lt.check(60, offloads(false, None), &ctx).unwrap_err();
-        assert!(e.to_string().contains("launch time"), "{e}");
+        let e = lt.check(60, Offloads::COPY, &ctx).unwrap_err();
+        assert!(e.to_string().starts_with("send: launch time not supported: copy mode hands"), "{e}");
         assert_eq!(offloads(true, None), 0);
+    }
+
+    /// Zero-copy: what the driver's xsk-features (netdev.yaml xsk-flags:
+    /// tx-timestamp 1, tx-checksum 2, tx-launch-time-fifo 4) list is
+    /// accepted, the rest refused naming the missing flag and what the
+    /// device has.
+    #[test]
+    fn zero_copy_takes_the_drivers_xsk_features() {
+        let ctx = || "send".to_string();
+        let zc = |f| Offloads { zerocopy: true, driver: Some(f) };
+        assert_eq!(zc(0).bits(), 0);
+        assert_eq!(zc(1).bits(), TXMD_TIMESTAMP);
+        assert_eq!(zc(2).bits(), TXMD_CHECKSUM);
+        assert_eq!(zc(4).bits(), TXMD_LAUNCH_TIME);
+        assert_eq!(zc(7 | 8).bits(), TXMD_KNOWN, "an unknown driver bit promises nothing more");
+        assert_eq!(Offloads::COPY.bits(), TXMD_CHECKSUM | TXMD_TIMESTAMP);
+
+        let mut lt = TxMetadata::new();
+        lt.request_launch_time(5);
+        lt.check(60, zc(4), &ctx).unwrap();
+        let e = lt.check(60, zc(1 | 2), &ctx).unwrap_err();
+        assert_eq!(e.errno(), libc::EOPNOTSUPP);
+        assert_eq!(
+            e.to_string(),
+            "send: launch time not supported: in zero-copy mode the driver carries out the request, and the device \
+             lacks tx-launch-time-fifo in its xsk-features (it has: tx-timestamp, tx-checksum)"
+        );
+
+        let mut both = TxMetadata::new();
+        both.request_checksum(34, 6).request_timestamp();
+        both.check(60, zc(3), &ctx).unwrap();
+        let e = both.check(60, zc(4), &ctx).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "checksum offload and completion timestamps not supported: in zero-copy mode the driver carries out \
+                 the request, and the device lacks tx-checksum, tx-timestamp in its xsk-features (it has: \
+                 tx-launch-time-fifo)"
+            ),
+            "{e}"
+        );
+        let e = both.check(60, zc(0), &ctx).unwrap_err();
+        assert!(e.to_string().ends_with("(it has: none)"), "{e}");
+        let e = both.check(60, Offloads { zerocopy: true, driver: None }, &ctx).unwrap_err();
+        assert_eq!(e.errno(), libc::EOPNOTSUPP);
+        assert!(e.to_string().contains("does not report the device's xsk-features"), "{e}");
     }
 
     #[test]

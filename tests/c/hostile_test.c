@@ -1055,7 +1055,7 @@ static void row_socket_create(void)
 	c.rx_size = c.tx_size = 0;
 	sock_refused(__LINE__, ctx.if_a, 0, l.umem, &c, -EINVAL, "both 0", "socket_create rx_size = tx_size = 0");
 	SOCK_BAD(bind_flags, 1, -EINVAL, "unknown bits 0x1"); /* XDP_SHARED_UMEM: the library's to set */
-	SOCK_BAD(bind_flags, 1u << 4, -EINVAL, "unknown bits 0x10");
+	SOCK_BAD(bind_flags, 1u << 5, -EINVAL, "unknown bits 0x20"); /* 1 << 4 is XSK_RS_BIND_SG */
 	SOCK_BAD(bind_flags, UINT32_MAX, -EINVAL, "unknown bits");
 	SOCK_BAD(bind_flags, XSK_RS_BIND_COPY | XSK_RS_BIND_ZEROCOPY, -EINVAL, "exclude each other");
 	SOCK_BAD(xdp_mode, 4, -EINVAL, "XDP mode 4");
@@ -1077,6 +1077,9 @@ static void row_socket_create(void)
 	SOCK_BAD(busy_poll_budget, UINT32_MAX, -EINVAL, "busy poll budget 4294967295");
 	/* veth has no zero-copy: refused after the rings were set on the UMEM's fd */
 	SOCK_BAD(bind_flags, XSK_RS_BIND_ZEROCOPY, -EOPNOTSUPP, "zero-copy");
+	/* ... nor with multi-buffer: what is missing is still zero-copy itself (6.6 without it: multi-buffer) */
+	SOCK_BAD(bind_flags, XSK_RS_BIND_ZEROCOPY | XSK_RS_BIND_SG, -EOPNOTSUPP,
+		 kernel_at_least(6, 6) ? "does not support zero-copy" : "6.6");
 	/* a UMEM made in another network namespace */
 	enter_netns(ctx.fd_b, ctx.ns_b);
 	rc = xsk_rs_umem_create(&foreign, NULL);

@@ -6,7 +6,7 @@
 # Everything is compiled with the flags `pkg-config --cflags --libs xsk_rs`
 # gives for PREFIX, never from target/, and strictly (-Wall -Wextra -Werror
 # -pedantic): abi_test.c (shared, static, and with ASan+UBSan), hostile_test.c,
-# packet_test.c, threads_test.c and netdev_test.c (shared, and with ASan+UBSan),
+# packet_test.c, threads_test.c, netdev_test.c and jumbo_test.c (shared, and with ASan+UBSan),
 # header_cpp.cpp (C++17), and the C examples in README.md: the packet layer's
 # (which, from a prefix outside the loader's path, starts only with
 # LD_LIBRARY_PATH or the README's rpath) and the rings one. hostile_test must
@@ -14,6 +14,7 @@
 # and no other. Then, on a veth pair between two namespaces made for this run,
 # abi_test, hostile_test, packet_test, threads_test and netdev_test run in skb and drv mode,
 # plain, under ASan+UBSan and under valgrind (errors and leaks fatal in both);
+# so does jumbo_test, on a second pair whose ends carry MTU 9000;
 # threads_test also under helgrind (a data race is fatal); abi_test also
 # statically linked; both README examples receive frames from a peer; and
 # after each run the interface must carry no XDP program.
@@ -65,6 +66,10 @@ step "netdev_test.c builds against the shared library" "$work/build-netdev.log" 
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/netdev_test.c" -o "$work/netdev_test" $libs
 
 # shellcheck disable=SC2086
+step "jumbo_test.c builds against the shared library" "$work/build-jumbo.log" \
+	gcc "${strict_c[@]}" -O2 -g $cflags "$here/jumbo_test.c" -o "$work/jumbo_test" $libs
+
+# shellcheck disable=SC2086
 step "threads_test.c builds against the shared library" "$work/build-threads.log" \
 	gcc "${strict_c[@]}" -O2 -g $cflags "$here/threads_test.c" -o "$work/threads_test" $libs -pthread
 
@@ -73,7 +78,7 @@ step "threads_test.c builds against the shared library" "$work/build-threads.log
 # -fno-sanitize-recover: the first UBSan report ends the run.
 # shellcheck disable=SC2054 # the comma belongs to -fsanitize
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-for t in abi_test hostile_test packet_test threads_test netdev_test; do
+for t in abi_test hostile_test packet_test threads_test netdev_test jumbo_test; do
 	# shellcheck disable=SC2086
 	step "$t.c builds with ASan+UBSan" "$work/build-$t-asan.log" \
 		gcc "${strict_c[@]}" -O1 -g "${sanitize[@]}" $cflags "$here/$t.c" -o "$work/$t-asan" $libs -pthread
@@ -181,16 +186,27 @@ done
 ns_a="xskrs-c-$$-a"
 ns_b="xskrs-c-$$-b"
 step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
+# jumbo_test's pair: MTU 9000 on both ends (the other tests expect 1500).
+jns_a="xskrs-c-$$-ja"
+jns_b="xskrs-c-$$-jb"
+jumbo_pair() {
+	make_pair "$@" && ip -n "$1" link set dev "$2" mtu 9000 && ip -n "$3" link set dev "$4" mtu 9000
+}
+step "veth pair $jns_a/$if_a <-> $jns_b/$if_b, MTU 9000" "$work/jpair.log" jumbo_pair "$jns_a" "$if_a" "$jns_b" "$if_b"
 if [[ $failed -ne 0 ]]; then
 	finish
 fi
+
+# The pair the next run_case uses: the MTU 1500 one but for jumbo_test.
+use_pair() { t_ns_a=$1 t_ns_b=$2; }
+use_pair "$ns_a" "$ns_b"
 
 # run_test LOG NAME MODE CMD...: the test (abi_test, hostile_test, ...) must
 # exit 0 and end with its "NAME: N passed, 0 failed" line.
 run_test() {
 	local log=$1 name=$2 mode=$3
 	shift 3
-	"$@" "$ns_a" "$if_a" "$ns_b" "$if_b" "$mode" >"$log.out" 2>&1
+	"$@" "$t_ns_a" "$if_a" "$t_ns_b" "$if_b" "$mode" >"$log.out" 2>&1
 	local rc=$?
 	cat "$log.out"
 	# The failures again, so that the tail shown for a failed step has them.
@@ -204,7 +220,7 @@ run_case() {
 	shift 3
 	step "$case" "$work/$case.log" run_test "$work/$case" "$name" "$mode" "$@"
 	echo "      $(grep -E "^$name: [0-9]+ passed" "$work/$case.out" | tail -n 1 || true) in $((SECONDS - t0)) s"
-	step "no XDP program left on $if_a after $case" "$work/$case-xdp.log" no_xdp_left "$ns_a" "$if_a"
+	step "no XDP program left on $if_a after $case" "$work/$case-xdp.log" no_xdp_left "$t_ns_a" "$if_a"
 }
 
 # Leaks and errors are fatal. abort_on_error stays off so that the exit status
@@ -228,8 +244,9 @@ vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defini
 # the library, is a reported race and fails the run.
 hg=(valgrind --tool=helgrind --error-exitcode=1)
 
-for t in abi_test hostile_test packet_test threads_test netdev_test; do
+for t in abi_test hostile_test packet_test threads_test netdev_test jumbo_test; do
 	[[ -x $work/$t ]] || continue
+	if [[ $t == jumbo_test ]]; then use_pair "$jns_a" "$jns_b"; else use_pair "$ns_a" "$ns_b"; fi
 	for mode in skb drv; do
 		run_case "$t-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "$work/$t"
 		[[ -x $work/$t-asan ]] &&
@@ -240,6 +257,7 @@ for t in abi_test hostile_test packet_test threads_test netdev_test; do
 			run_case "$t-helgrind-$mode" "$t" "$mode" env LD_LIBRARY_PATH="$libdir" "${hg[@]}" "$work/$t"
 	done
 done
+use_pair "$ns_a" "$ns_b"
 if [[ -x $work/abi_test_static ]]; then
 	run_case abi_test-static-skb abi_test skb "$work/abi_test_static"
 fi
