@@ -247,7 +247,9 @@ impl Attachment {
                         Ok(Found::NoLink { .. }) if racing => std::thread::sleep(Duration::from_millis(1)),
                         Ok(Found::NoLink { prog_id }) => {
                             return Err(Error::Busy(format!(
-                                "interface {}: xsk_rs's XDP program (id {prog_id}) is attached there, but no bpf                                  link holds it (someone attached it through netlink), so it cannot be joined;                                  xsk_rs will not replace it",
+                                "interface {}: xsk_rs's XDP program (id {prog_id}) is attached there, but no bpf \
+                                 link holds it (someone attached it through netlink), so it cannot be joined; \
+                                 xsk_rs will not replace it",
                                 dev.name
                             )))
                         }
