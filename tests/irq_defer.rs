@@ -125,7 +125,7 @@ fn only_given_fields_change_and_vanished_napi_is_skipped() {
         assert_eq!(mid[0].gro_flush_timeout_ns, 50_000);
         assert_eq!(mid[0].defer_hard_irqs, before[0].defer_hard_irqs, "defer_hard_irqs was not given");
         // Nested guards restore in reverse order.
-        let second =
+        let mut second =
             IrqDeferral::apply("veth0", &IrqDeferConfig { defer_hard_irqs: Some(7), ..Default::default() }).unwrap();
         assert_eq!(napi_settings("veth0").unwrap()[0].defer_hard_irqs, 7);
         second.restore().unwrap();

@@ -106,3 +106,79 @@ func TestNetdevInfo(t *testing.T) {
 		t.Errorf("missing interface: %v", err)
 	}
 }
+
+// TestIRQDeferral: refusals without a NAPI instance or with another
+// namespace's /sys, then napi-set on drv-mode veth (Linux 6.13+): one NAPI
+// set, restored, closed twice.
+func TestIRQDeferral(t *testing.T) {
+	needRoot(t)
+	p := newPair(t)
+	two, gro := uint32(2), uint64(200000)
+	var major, minor int
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	rel := make([]byte, 0, 16)
+	for _, c := range uts.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	parts := strings.SplitN(string(rel), ".", 3)
+	major, _ = strconv.Atoi(parts[0])
+	minor, _ = strconv.Atoi(parts[1])
+	napiSet := major > 6 || (major == 6 && minor >= 13)
+	err := inNetns(p.nsA, func() error {
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{}); !errors.Is(err, syscall.EINVAL) ||
+			!strings.Contains(err.Error(), "nothing to set") {
+			t.Errorf("empty config: %v", err)
+		}
+		want := syscall.EOPNOTSUPP
+		if napiSet {
+			want = syscall.ENOENT
+		}
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two}); !errors.Is(err, want) {
+			t.Errorf("no socket (veth runs no NAPI): %v, want %v", err, want)
+		}
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two, Via: IRQDeferViaSysfs}); !errors.Is(err, syscall.EOPNOTSUPP) ||
+			!strings.Contains(err.Error(), "/sys shows another network namespace") {
+			t.Errorf("sysfs of another namespace: %v", err)
+		}
+		if !napiSet {
+			return nil
+		}
+		u, err := NewUmem(UmemConfig{FrameCount: 64, FrameSize: 2048})
+		if err != nil {
+			return err
+		}
+		defer u.Close()
+		s, err := NewSocket(p.ifA, 0, u, SocketConfig{NoTx: true, XDPMode: XDPModeDRV})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		d, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two, GROFlushTimeoutNs: &gro})
+		if err != nil {
+			return err
+		}
+		via, err := d.Via()
+		n, err2 := d.NAPICount()
+		if err != nil || err2 != nil || via != IRQDeferViaNAPISet || n != 1 {
+			t.Errorf("via %v n %d: %v %v", via, n, err, err2)
+		}
+		if err := d.Restore(); err != nil {
+			t.Errorf("restore: %v", err)
+		}
+		d.Close()
+		d.Close()
+		if _, err := d.Via(); !errors.Is(err, syscall.EBADF) {
+			t.Errorf("after close: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

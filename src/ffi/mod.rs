@@ -35,6 +35,7 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, CStr};
 
 pub mod handle;
+mod irq_defer;
 mod netdev;
 mod packet;
 mod prog;
@@ -43,6 +44,7 @@ mod socket;
 mod tx_metadata;
 mod umem;
 
+pub use irq_defer::*;
 pub use netdev::*;
 pub use packet::*;
 pub use prog::*;

@@ -49,7 +49,7 @@
 //! ```no_run
 //! use xsk_rs::netdev::{IrqDeferConfig, IrqDeferral};
 //! let cfg = IrqDeferConfig { defer_hard_irqs: Some(2), gro_flush_timeout_ns: Some(200_000), ..Default::default() };
-//! let guard = IrqDeferral::apply("eth0", &cfg)?;
+//! let mut guard = IrqDeferral::apply("eth0", &cfg)?;
 //! println!("set on NAPI {:?} via {:?}", guard.napi_ids(), guard.via());
 //! // ... busy-polling sockets run here ...
 //! guard.restore()?; // or just drop it
@@ -217,11 +217,8 @@ impl IrqDeferral {
     /// Puts the previous values back now and says whether that worked; drop
     /// does the same and ignores failures. A NAPI instance that went away
     /// meanwhile (its device deleted, or veth's XDP detached) is skipped.
-    pub fn restore(mut self) -> Result<()> {
-        self.restore_now()
-    }
-
-    fn restore_now(&mut self) -> Result<()> {
+    /// Only the first call restores; later ones, and the drop, do nothing.
+    pub fn restore(&mut self) -> Result<()> {
         if std::mem::replace(&mut self.restored, true) {
             return Ok(());
         }
@@ -268,7 +265,7 @@ impl IrqDeferral {
 
 impl Drop for IrqDeferral {
     fn drop(&mut self) {
-        let _ = self.restore_now();
+        let _ = self.restore();
     }
 }
 
