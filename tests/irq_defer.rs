@@ -118,7 +118,7 @@ fn only_given_fields_change_and_vanished_napi_is_skipped() {
         let umem = Umem::new(&umem_cfg).unwrap();
         let sock = Socket::new("veth0", 0, &umem, &sock_cfg).unwrap();
         let before = napi_settings("veth0").unwrap();
-        let first =
+        let mut first =
             IrqDeferral::apply("veth0", &IrqDeferConfig { gro_flush_timeout_ns: Some(50_000), ..Default::default() })
                 .unwrap();
         let mid = napi_settings("veth0").unwrap();
@@ -133,7 +133,7 @@ fn only_given_fields_change_and_vanished_napi_is_skipped() {
         first.restore().unwrap();
         assert_eq!(napi_settings("veth0").unwrap(), before);
 
-        let gone =
+        let mut gone =
             IrqDeferral::apply("veth0", &IrqDeferConfig { defer_hard_irqs: Some(3), ..Default::default() }).unwrap();
         drop(sock);
         drop(umem);
