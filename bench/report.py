@@ -1134,7 +1134,9 @@ def section_busy(data):
         + "Since Linux 6.13 an AF_XDP socket learns its NAPI id at bind, from the NAPI linked to its "
         "RX queue (net/xdp/xsk.c, xsk_bind: `rxq->napi`; 6.13 did it for zero-copy only, a later "
         "fix for copy mode too), and veth links none to its queues (netdev queue-get shows "
-        "napi-id 0; `Capabilities::napi_ids` lists the NAPI instance it does have). "
+        "napi-id 0; `Capabilities::napi_ids` lists the NAPI instance it does have). On 6.1 and "
+        "6.12 a copy-mode socket took the id from its packets and reports veth's NAPI "
+        "(tests/busy_poll.rs), so this part is specific to 6.13 and later. "
         "With id 0, sk_busy_loop in recvfrom returns at once: busy polling becomes a syscall per "
         "empty pass and nothing else (perf on the receiver's CPU: the time is in the recvfrom path, "
         "no napi_busy_loop).")
