@@ -39,7 +39,7 @@
 #                                         report stays in build/bench. Includes DPDK's AF_XDP PMD
 #                                         (dpdk-testpmd rxonly, txonly, macswap) against the packet
 #                                         layer's rxdrop, txonly and l2fwd. BENCH_STEPS=dpdk (or any
-#                                         of rate,setup,ipp,go,py,dpdk): only those steps, report in
+#                                         of rate,setup,ipp,go,py,dpdk,busy): only those steps, report in
 #                                         build/bench. BENCH_BUILDS=libxdp,compat (or any of libxdp,
 #                                         compat,span,batch,desc,pkt,pkt-rust): only those xskbench
 #                                         builds in rate and ipp (compat: libxdp's API on

@@ -88,6 +88,19 @@ static int bk_open_socket(struct bk *b, const char *ifname, uint32_t queue, bool
 
 	if (rc)
 		return bk_fail(b, err, errlen, "xsk_socket__create", rc);
+	/* Busy polling (-u, -g, -P): libxdp has no option for it; xdpsock sets
+	 * the socket options on the socket's fd, as here. */
+	if (busy_poll_asked()) {
+		const struct { int opt; int val; const char *name; } o[] = {
+			{ SO_PREFER_BUSY_POLL, bk_busy_poll.prefer, "SO_PREFER_BUSY_POLL" },
+			{ SO_BUSY_POLL, (int)bk_busy_poll.usecs, "SO_BUSY_POLL" },
+			{ SO_BUSY_POLL_BUDGET, (int)bk_busy_poll.budget, "SO_BUSY_POLL_BUDGET" },
+		};
+
+		for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++)
+			if (setsockopt(xsk_socket__fd(b->xsk), SOL_SOCKET, o[i].opt, &o[i].val, sizeof(o[i].val)))
+				return bk_fail(b, err, errlen, o[i].name, -errno);
+	}
 	return 0;
 }
 

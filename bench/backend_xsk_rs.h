@@ -91,6 +91,9 @@ static int bk_open_socket(struct bk *b, const char *ifname, uint32_t queue, bool
 	scfg.tx_size = BENCH_RING_SIZE;
 	scfg.bind_flags = XSK_RS_BIND_NEED_WAKEUP | (bk_sg ? XSK_RS_BIND_SG : 0);
 	scfg.xdp_mode = drv ? XSK_RS_XDP_MODE_DRV : XSK_RS_XDP_MODE_SKB;
+	scfg.busy_poll_usecs = bk_busy_poll.usecs;
+	scfg.busy_poll_budget = bk_busy_poll.budget;
+	scfg.prefer_busy_poll = bk_busy_poll.prefer;
 	rc = xsk_rs_socket_create(&b->xsk, ifname, queue, b->umem, &scfg);
 	if (rc)
 		return bk_fail(b, err, errlen, "xsk_rs_socket_create", rc);

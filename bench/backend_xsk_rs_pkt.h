@@ -34,6 +34,9 @@ struct bk {
 	uint32_t lens[BENCH_BATCH_MAX];
 };
 
+/* The socket's fd (SO_INCOMING_NAPI_ID): the RX half's, else the TX half's. */
+static int bk_fd(struct bk *b) { return b->rx ? xsk_rs_rxsock_fd(b->rx) : xsk_rs_txsock_fd(b->tx); }
+
 static void bk_close(struct bk *b)
 {
 	xsk_rs_txsock_destroy(b->tx);
@@ -61,6 +64,9 @@ static int bk_open(struct bk *b, const char *ifname, uint32_t queue, bool drv, b
 	cfg.fill_size = BENCH_FILL_SIZE;
 	cfg.comp_size = BENCH_COMP_SIZE;
 	cfg.xdp_mode = drv ? XSK_RS_XDP_MODE_DRV : XSK_RS_XDP_MODE_SKB;
+	cfg.busy_poll_usecs = bk_busy_poll.usecs;
+	cfg.busy_poll_budget = bk_busy_poll.budget;
+	cfg.prefer_busy_poll = bk_busy_poll.prefer;
 	if (want_tx && want_rx) {
 		what = "xsk_rs_bisock_create";
 		rc = xsk_rs_bisock_create(ifname, queue, &cfg, &b->tx, &b->rx);

@@ -29,6 +29,13 @@ object whose "kind" is one of:
   jumbo_fail  a jumbo run the library could not start: scenario, mode, lib,
          api, run, error
   jumbo_meta  that step's set-up (at most one line)
+  busy   one busy-polling rxdrop run (drv mode, batch 64): variant, lib, api,
+         run, mpps, secs, the socket's busy_poll_usecs, busy_poll_budget,
+         prefer_busy_poll and napi_id (SO_INCOMING_NAPI_ID), the device's
+         defer_hard_irqs and gro_flush_timeout, NET_RX softirqs per second on
+         the generator's CPU (netrx_gen_per_s) and the receiver's
+         (netrx_rx_per_s), gen_tx_dropped (veth drops at the generator), polls
+         and cpu_s (xskbench -c)
 
 The headline comparison is xsk_rs api=span against libxdp api=inline; any
 other (lib, api) pair in the input gets columns of its own. xsk_rs
@@ -108,6 +115,11 @@ FIELDS = {
               "rx_dropped": "int"},
     "jumbo_fail": {"scenario": "str", "mode": "mode", "lib": "lib", "api": "str", "run": "int",
                    "error": "str"},
+    "busy": {"variant": "str", "lib": "lib", "api": "str", "run": "int", "mpps": "num", "secs": "num",
+             "busy_poll_usecs": "int", "busy_poll_budget": "int", "prefer_busy_poll": "int",
+             "napi_id": "int", "defer_hard_irqs": "int", "gro_flush_timeout": "int",
+             "netrx_gen_per_s": "int", "netrx_rx_per_s": "int", "gen_tx_dropped": "int",
+             "polls": "int", "cpu_s": "num"},
 }
 # Optional fields of a kind, typed when present.
 OPTIONAL_FIELDS = {"dpdk": {"offered_mpps": "num", "prog": "str"}}
@@ -136,6 +148,7 @@ IDENTITY = {
     "dpdk": ("scenario", "mode", "impl", "api", "run"),
     "jumbo": ("scenario", "mode", "lib", "api", "run"),
     "jumbo_fail": ("scenario", "mode", "lib", "api", "run"),
+    "busy": ("variant", "lib", "api", "run"),
 }
 JUMBO_META_FIELDS = {
     "runs": "int", "secs": "num", "len": "int", "mtu": "int", "frame_size": "int", "batch": "int",
@@ -201,7 +214,7 @@ def check_fields(obj, fields, required):
 def load(path):
     """Read RESULTS.jsonl into {"meta": dict or None, kind: [records]}."""
     data = {"meta": None, "dpdk_meta": None, "jumbo_meta": None, "rate": [], "setup": [], "ipp": [], "go": [],
-            "py": [], "dpdk": [], "jumbo": [], "jumbo_fail": []}
+            "py": [], "dpdk": [], "jumbo": [], "jumbo_fail": [], "busy": []}
     seen = {}
     try:
         f = open(path, "rb")
@@ -1053,6 +1066,127 @@ def section_dpdk(data):
     return lines + DPDK_METHOD
 
 
+# The busy-poll variants in the order bench/run.sh runs them; others follow
+# sorted.
+BUSY_VARIANTS = ["off", "busy", "busy-b8-noprefer", "defer", "busy+defer", "busy+defer-20us"]
+BUSY_PAIRS = [("libxdp", "inline"), ("xsk_rs", "span")]
+
+
+def busy_settings(rec):
+    """"20 µs, budget 64, prefer; defer 2, gro 200 µs" for a record."""
+    sock = "off"
+    if rec["busy_poll_usecs"] or rec["busy_poll_budget"] or rec["prefer_busy_poll"]:
+        sock = f'{rec["busy_poll_usecs"]} µs, budget {rec["busy_poll_budget"]}'
+        sock += ", prefer" if rec["prefer_busy_poll"] else ""
+    dev = "none"
+    if rec["defer_hard_irqs"] or rec["gro_flush_timeout"]:
+        dev = f'defer {rec["defer_hard_irqs"]}, gro {rec["gro_flush_timeout"] / 1000:g} µs'
+    return sock, dev
+
+
+def section_busy(data):
+    lines = ["## Busy polling", ""]
+    recs = data["busy"]
+    if not recs:
+        return lines + ["No busy-polling results in the input.", ""]
+    lines += [
+        "rxdrop in drv mode on the veth pair, batch 64, libxdp and xsk_rs (span) alternating, "
+        "fed by the same generator on CPU 0, the receiver on CPU 1. Socket: SO_BUSY_POLL, "
+        "SO_BUSY_POLL_BUDGET and SO_PREFER_BUSY_POLL (libxdp through setsockopt on its fd, "
+        "xsk_rs through its socket config); with them the loop calls recvfrom on every empty "
+        "pass, as xdpsock -B does. Device: napi_defer_hard_irqs and gro_flush_timeout of the "
+        "receiving veth, the same for both libraries. NET_RX/s: NET_RX softirqs per second on "
+        "each CPU (/proc/softirqs); drops/s: packets veth dropped at the generator because the "
+        "receiving end's ring was full.",
+        "",
+    ]
+    variants = sorted({r["variant"] for r in recs}, key=lambda v: order(v, BUSY_VARIANTS))
+    # A receiver that was off its CPU for part of the interval (another
+    # process took the core) dropped for want of fill buffers, not because of
+    # the variant: such runs are left out of the medians while others remain.
+    def kept(rs):
+        full = [r for r in rs if r["secs"] and r["cpu_s"] / r["secs"] >= MIN_CPU_UTIL]
+        return full or rs
+
+    by = {}
+    for r in recs:
+        by.setdefault((r["variant"], r["lib"], r["api"]), []).append(r)
+
+    def med(variant, pair, field):
+        rs = kept(by.get((variant,) + pair, []))
+        return statistics.median(r[field] for r in rs) if rs else None
+
+    rows = []
+    for v in variants:
+        vr = [r for r in recs if r["variant"] == v]
+        sock, dev = busy_settings(vr[0])
+        x, l = med(v, BUSY_PAIRS[1], "mpps"), med(v, BUSY_PAIRS[0], "mpps")
+        off_x, off_l = med("off", BUSY_PAIRS[1], "mpps"), med("off", BUSY_PAIRS[0], "mpps")
+        kr = kept(vr)
+        napis = sorted({r["napi_id"] for r in vr})
+        busy = vr[0]["busy_poll_usecs"] > 0
+        drops = statistics.median(r["gen_tx_dropped"] / r["secs"] for r in kr if r["secs"])
+        rows.append([v, sock, dev, f3(l), f3(x), f3(ratio(x, l) if x and l else None),
+                     f2(ratio(l, off_l) if l and off_l else None), f2(ratio(x, off_x) if x and off_x else None),
+                     ", ".join(map(str, napis)) if busy else "–",
+                     f"{statistics.median(r['netrx_gen_per_s'] for r in kr):,.0f}",
+                     f"{statistics.median(r['netrx_rx_per_s'] for r in kr):,.0f}",
+                     f"{drops:,.0f}", f"{len(kr)}/{len(vr)}"])
+    header = ["Variant", "Socket", "Device", "libxdp Mpps", "xsk_rs Mpps", "xsk_rs/libxdp",
+              "libxdp vs off", "xsk_rs vs off", "NAPI id", "NET_RX/s CPU 0", "NET_RX/s CPU 1", "drops/s",
+              "Runs kept"]
+    lines += table(header, rows, "lllrrrrrrrrrr")
+    busy_recs = [r for r in recs if r["busy_poll_usecs"] > 0]
+    zero = busy_recs and all(r["napi_id"] == 0 for r in busy_recs)
+    gen_side = sum(r["netrx_gen_per_s"] for r in recs) > 10 * max(1, sum(r["netrx_rx_per_s"] for r in recs))
+    lines += ["", "Medians over the runs kept: a run whose receiver was on its CPU less than "
+              f"{MIN_CPU_UTIL:.0%} of the interval (cpu_s; the machine is shared) starved its fill ring "
+              "for reasons of its own and is left out while others remain. \"vs off\" is each library "
+              "against its own median without either setting.", "",
+              "Why busy polling does not help on veth, and the deferral hurts:", ""]
+    lines.append(
+        "- The socket has no NAPI to poll: "
+        + ("every busy-polling run's socket reported SO_INCOMING_NAPI_ID 0. "
+           if zero else "SO_INCOMING_NAPI_ID is in the NAPI id column. ")
+        + "Since Linux 6.13 an AF_XDP socket learns its NAPI id at bind, from the NAPI linked to its "
+        "RX queue (net/xdp/xsk.c, xsk_bind: `rxq->napi`; 6.13 did it for zero-copy only, a later "
+        "fix for copy mode too), and veth links none to its queues (netdev queue-get shows "
+        "napi-id 0; `Capabilities::napi_ids` lists the NAPI instance it does have). On 6.1 and "
+        "6.12 a copy-mode socket took the id from its packets and reports veth's NAPI "
+        "(tests/busy_poll.rs), so this part is specific to 6.13 and later. "
+        "With id 0, sk_busy_loop in recvfrom returns at once: busy polling becomes a syscall per "
+        "empty pass and nothing else (perf on the receiver's CPU: the time is in the recvfrom path, "
+        "no napi_busy_loop).")
+    lines.append(
+        "- veth's receive runs on the sender's CPU: its NAPI is scheduled by the peer's transmit "
+        "(veth_xmit → __veth_xdp_flush → napi_schedule), so the XDP program, the copy into the "
+        "UMEM and the RX ring writes run in the generator's softirq on CPU 0"
+        + (" (the NET_RX columns)" if gen_side else "")
+        + ". The receiver on CPU 1 only reads rings; nothing it does can poll that NAPI sooner.")
+    lines.append(
+        "- The deferral stalls veth's NAPI: with napi_defer_hard_irqs > 0 and a non-zero "
+        "gro_flush_timeout, napi_complete_done arms a timer and returns false, so veth_poll "
+        "leaves rx_notify_masked set and the sender's transmits stop scheduling the NAPI; it runs "
+        "when the timer fires (gro_flush_timeout later, or when a busy poller would poll it, which "
+        "here none can). NET_RX softirqs drop by an order of magnitude, veth's 256-entry ring "
+        "fills between timer runs and the sender's packets are dropped (drops/s). A 20 µs "
+        "timeout keeps the ring from overflowing but not the rate: the NAPI still runs only from "
+        "the timer, and the sender's copy-mode TX completions (freed when veth's NAPI consumes "
+        "its skbs) wait for it. Without the deferral the same busy-poll settings cost little or "
+        "nothing in rate.")
+    lines.append(
+        "- Budget and prefer change nothing here: both act in napi_busy_loop, which never runs "
+        "without a NAPI id. gro_flush_timeout alone does nothing (XDP redirect leaves GRO empty), "
+        "and napi_defer_hard_irqs alone does nothing (a zero timeout disables the deferral).")
+    lines.append(
+        "- On a NIC whose driver links its NAPIs to its queues (most do since 6.9: ice, i40e, mlx5, "
+        "...), the socket gets the queue's NAPI id and busy polling runs the driver's NAPI from the "
+        "application's thread; the deferral then keeps the device's interrupt masked while it does. "
+        "That is where these settings help; see the README's \"Huge pages and busy polling\".")
+    lines.append("")
+    return lines
+
+
 # ---------------------------------------------------------------- chart
 
 
@@ -1143,6 +1277,7 @@ def render(data, png_link):
     lines += section_py(data)
     lines += section_dpdk(data)
     lines += section_jumbo(data)
+    lines += section_busy(data)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"

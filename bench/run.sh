@@ -46,6 +46,17 @@
 #      (xsk_bench sends no chains). Gbps and Mpps. A start the kernel refuses
 #      (libxdp's default program has no frags section, which veth in drv mode
 #      refuses above an MTU of about 3.5 KiB) is recorded, not fatal.
+#   8. busy polling: xskbench rxdrop in drv mode, batch 64, libxdp and xsk_rs
+#      span alternating, RUNS each, in variants of the socket's busy-poll
+#      options (-u/-g/-P: SO_BUSY_POLL, SO_BUSY_POLL_BUDGET,
+#      SO_PREFER_BUSY_POLL; libxdp through setsockopt, xsk_rs through its
+#      config) and veth's IRQ deferral (napi_defer_hard_irqs and
+#      gro_flush_timeout, written to the receiving device's sysfs files under
+#      ip netns exec before each run, so both libraries get the same device
+#      and veth's NAPI, re-created at each attach, starts from them). Each
+#      run also records the socket's SO_INCOMING_NAPI_ID, NET_RX softirqs per
+#      second on the generator's and the receiver's CPU, and the veth TX
+#      drops at the generator.
 # Every result is a JSON line in OUTDIR/results.jsonl; bench/report.py turns
 # them into OUTDIR/BENCHMARKS.md and OUTDIR/mpps.png.
 #
@@ -63,13 +74,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 usage() {
-	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk,jumbo] [-B BUILDS]" >&2
+	echo "usage: $0 PREFIX [-q] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-s rate,setup,ipp,go,py,dpdk,jumbo,busy] [-B BUILDS]" >&2
 	exit 2
 }
 [[ $# -ge 1 ]] || usage
 prefix_arg=$1
 shift
-quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk,jumbo all_steps=true only_builds=""
+quick=false out=$repo/build/bench runs=7 secs=1.5 steps=rate,setup,ipp,go,py,dpdk,jumbo,busy all_steps=true only_builds=""
 while getopts "qo:r:d:s:B:" opt; do
 	case $opt in
 	q) quick=true ;;
@@ -83,7 +94,7 @@ while getopts "qo:r:d:s:B:" opt; do
 done
 [[ $OPTIND -gt $# ]] || usage
 [[ $runs =~ ^[1-9][0-9]*$ && $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
-[[ ,$steps, =~ ^(,(rate|setup|ipp|go|py|dpdk|jumbo))+,$ ]] || usage
+[[ ,$steps, =~ ^(,(rate|setup|ipp|go|py|dpdk|jumbo|busy))+,$ ]] || usage
 [[ -z $only_builds || ,$only_builds, =~ ^(,(libxdp|compat|span|batch|desc|pkt|pkt-rust))+,$ ]] || usage
 step_on() { [[ ,$steps, == *,$1,* ]]; }
 # build_on BUILD: BUILD runs in steps 1 and 3 (-B).
@@ -519,6 +530,70 @@ EOF
 	done
 	ip -n "$ns_a" link set dev "$if_a" mtu 1500
 	ip -n "$ns_b" link set dev "$if_b" mtu 1500
+fi
+
+# --- 8. busy polling ----------------------------------------------------------
+# VARIANT DEFER GRO_NS XSKBENCH-FLAGS...; the issue's probe is busy+defer.
+busy_variants=(
+	"off 0 0"
+	"busy 0 0 -u 20 -g 64 -P"
+	"busy-b8-noprefer 0 0 -u 20 -g 8"
+	"defer 2 200000"
+	"busy+defer 2 200000 -u 20 -g 64 -P"
+	"busy+defer-20us 2 20000 -u 20 -g 64 -P"
+)
+# netrx CPU: NET_RX softirqs so far on CPU (/proc/softirqs).
+netrx() { awk -v c=$(($1 + 2)) '$1 == "NET_RX:" { print $c }' /proc/softirqs; }
+# gen_tx_dropped: packets veth dropped on the generator's side (the
+# receiving end's ring was full).
+gen_tx_dropped() {
+	ip -n "$ns_a" -s -j link show "$if_a" |
+		"$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'
+}
+set_defer() {
+	ip netns exec "$ns_b" sh -c \
+		"echo $1 >/sys/class/net/$if_b/napi_defer_hard_irqs && echo $2 >/sys/class/net/$if_b/gro_flush_timeout"
+}
+# measure_busy RUN BUILD VARIANT DEFER GRO FLAGS...: one rxdrop run as a
+# "busy" record.
+measure_busy() {
+	local run=$1 build=$2 variant=$3 defer=$4 gro=$5 t0 t1 c0 c1 r0 r1 d0 d1 line
+	shift 5
+	until_free
+	set_defer "$defer" "$gro"
+	c0=$(netrx 0) r0=$(netrx 1) d0=$(gen_tx_dropped) t0=$(date +%s.%N)
+	line=$(in_ns "$ns_b" taskset -c 1 "$bin/xskbench-$build" rxdrop -i "$if_b" -m drv -b 64 -w "$warm" \
+		-d "$secs" -c "$@" 2>"$work/err") ||
+		{ echo "bench: xskbench-$build busy $variant failed:" >&2; cat "$work/err" >&2; exit 1; }
+	t1=$(date +%s.%N) c1=$(netrx 0) r1=$(netrx 1) d1=$(gen_tx_dropped)
+	set_defer 0 0
+	"$python" -c '
+import json, sys
+line, run, variant, defer, gro, t0, t1, gen_nr, rx_nr, dropped = sys.argv[1:]
+r = json.loads(line)
+wall = float(t1) - float(t0)
+r.update(kind="busy", run=int(run), variant=variant, defer_hard_irqs=int(defer), gro_flush_timeout=int(gro),
+         netrx_gen_per_s=round(int(gen_nr) / wall), netrx_rx_per_s=round(int(rx_nr) / wall),
+         gen_tx_dropped=int(dropped), napi_id=r.get("napi_id", 0), busy_poll_usecs=r.get("busy_poll_usecs", 0),
+         busy_poll_budget=r.get("busy_poll_budget", 0), prefer_busy_poll=r.get("prefer_busy_poll", 0))
+print(json.dumps(r))
+' "$line" "$run" "$variant" "$defer" "$gro" "$t0" "$t1" $((c1 - c0)) $((r1 - r0)) $((d1 - d0)) |
+		tee -a "$results" | cut -c1-160
+}
+if step_on busy; then
+	warm=0.5
+	$quick && warm=0.2
+	gen_start
+	echo "== busy polling: rxdrop drv batch 64, ${#busy_variants[@]} variants, $runs rounds"
+	for ((r = 1; r <= runs; r++)); do
+		for v in "${busy_variants[@]}"; do
+			read -r -a va <<<"$v"
+			for build in libxdp span; do
+				measure_busy "$r" "$build" "${va[@]}"
+			done
+		done
+	done
+	gen_stop
 fi
 
 # --- report -----------------------------------------------------------------

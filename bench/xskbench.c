@@ -4,7 +4,7 @@
  *
  *   xskbench rxdrop|txonly|l2fwd|setup -i IFNAME -m skb|drv [-q QUEUE]
  *            [-b BATCH] [-w WARMUP_S] [-d SECONDS] [-n PACKETS] [-s LEN] [-c]
- *            [-H] [-S]
+ *            [-H] [-S] [-u BUSY_POLL_USECS] [-g BUSY_POLL_BUDGET] [-P]
  *
  * The backend header (backend_libxdp.h, backend_xsk_rs.h or
  * backend_xsk_rs_pkt.h, chosen by -DXSKBENCH_LIBXDP / -DXSKBENCH_API_PKT;
@@ -68,6 +68,14 @@
  * A loop added here brackets each pass with REC_START / REC_END, so that its
  * -c figures mean the same.
  *
+ * -u, -g and -P set SO_BUSY_POLL, SO_BUSY_POLL_BUDGET and SO_PREFER_BUSY_POLL
+ * on the socket (libxdp: setsockopt on xsk_socket__fd after it is created;
+ * xsk_rs: its socket config). With -u the ring loops call recvfrom on every
+ * pass that found nothing, as xdpsock -B does, since the kernel busy-polls
+ * only from a syscall (recvfrom, sendto, poll) and a copy-mode fill ring
+ * never asks for a wakeup; the rate line then gains the settings and the
+ * socket's SO_INCOMING_NAPI_ID (0: the kernel found no NAPI to poll).
+ *
  * Timing: a WARMUP (default 1 s) then SECONDS (default 2) measured by
  * ITIMER_REAL, so the loop makes no clock call; or, with -n, run until
  * PACKETS were counted (what callgrind runs use: receiving scenarios then
@@ -119,6 +127,17 @@
 static bool bk_huge_pages;
 /* -S: multi-buffer, bound with XDP_USE_SG (read by the ring backends' bk_open_socket). */
 static bool bk_sg;
+
+/* -u, -g, -P: busy polling on the socket (read by bk_open_socket). */
+static struct {
+	uint32_t usecs, budget;
+	bool prefer;
+} bk_busy_poll;
+
+static bool busy_poll_asked(void)
+{
+	return bk_busy_poll.usecs || bk_busy_poll.budget || bk_busy_poll.prefer;
+}
 
 #if defined(XSKBENCH_LIBXDP)
 #include "backend_libxdp.h"
@@ -250,11 +269,22 @@ static int parse(int argc, char **argv, struct opts *o)
 		return usage("scenario must be rxdrop, txonly, l2fwd or setup");
 	o->scenario = (enum scenario)c;
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:cHS")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:m:b:w:d:n:s:cHSu:g:P")) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
 		case 'H': bk_huge_pages = true; break;
 		case 'S': bk_sg = true; break;
+		case 'P': bk_busy_poll.prefer = true; break;
+		case 'u':
+			if (!parse_int(optarg, 0, INT32_MAX, &v))
+				return usage("-u takes microseconds");
+			bk_busy_poll.usecs = (uint32_t)v;
+			break;
+		case 'g':
+			if (!parse_int(optarg, 0, 65535, &v))
+				return usage("-g takes a budget of 0..65535");
+			bk_busy_poll.budget = (uint32_t)v;
+			break;
 		case 'q':
 			if (!parse_int(optarg, 0, UINT32_MAX, &v))
 				return usage("-q takes a queue id");
@@ -362,7 +392,7 @@ static inline void kick_tx(struct bk *b)
 
 static inline void kick_fill(struct bk *b)
 {
-	if (fill_needs_wakeup(b))
+	if (bk_busy_poll.usecs || fill_needs_wakeup(b))
 		recvfrom(bk_fd(b), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
@@ -956,6 +986,16 @@ int main(int argc, char **argv)
 			       ",\"busy_polls\":%" PRIu64 ",\"tsc_mhz\":%.1f,\"cpu_s\":%.4f",
 			       tpns > 0 ? (double)busy_ticks / tpns : 0.0, (uint64_t)counted, polls, busy_polls,
 			       tpns * 1e3, secs_between(&snap_cpu[0], &snap_cpu[1]));
+		}
+		if (busy_poll_asked()) {
+			unsigned int napi_id = 0;
+			socklen_t len = sizeof(napi_id);
+
+			if (getsockopt(bk_fd(&b), SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &len))
+				napi_id = 0;
+			printf(",\"busy_poll_usecs\":%" PRIu32 ",\"busy_poll_budget\":%" PRIu32
+			       ",\"prefer_busy_poll\":%d,\"napi_id\":%u",
+			       bk_busy_poll.usecs, bk_busy_poll.budget, bk_busy_poll.prefer ? 1 : 0, napi_id);
 		}
 		printf("}\n");
 	}

@@ -193,6 +193,49 @@
 #define XSK_RS_FEATURE_NETDEV_QUEUES (1 << 6)
 
 /**
+ * Its `napi-set`: per-NAPI IRQ deferral for `xsk_rs_irq_defer_create`
+ * (Linux 6.13).
+ */
+#define XSK_RS_FEATURE_NAPI_CONFIG (1 << 7)
+
+/**
+ * `xsk_rs_irq_defer_config.set` bit: set `defer_hard_irqs`.
+ */
+#define XSK_RS_IRQ_DEFER_SET_HARD_IRQS (1 << 0)
+
+/**
+ * `xsk_rs_irq_defer_config.set` bit: set `gro_flush_timeout_ns`.
+ */
+#define XSK_RS_IRQ_DEFER_SET_GRO_FLUSH_TIMEOUT (1 << 1)
+
+/**
+ * `xsk_rs_irq_defer_config.set` bit: set `irq_suspend_timeout_ns` (Linux
+ * 6.13, per-NAPI configuration only).
+ */
+#define XSK_RS_IRQ_DEFER_SET_IRQ_SUSPEND_TIMEOUT (1 << 2)
+
+/**
+ * `xsk_rs_irq_defer_config.via`: netdev `napi-set` where the kernel has it
+ * (6.13), else the per-device sysfs files where `/sys` shows the calling
+ * thread's network namespace.
+ */
+#define XSK_RS_IRQ_DEFER_VIA_AUTO 0
+
+/**
+ * `via`: every NAPI instance of the device, netdev netlink `napi-set`
+ * (Linux 6.13); -EOPNOTSUPP before.
+ */
+#define XSK_RS_IRQ_DEFER_VIA_NAPI_SET 1
+
+/**
+ * `via`: `/sys/class/net/DEV/napi_defer_hard_irqs` and
+ * `.../gro_flush_timeout` (on 6.13+ these also set every NAPI instance and
+ * the defaults of instances created later); only where `/sys` shows the
+ * calling thread's network namespace.
+ */
+#define XSK_RS_IRQ_DEFER_VIA_SYSFS 2
+
+/**
  * `xdp_features` bit: XDP_ABORTED, XDP_DROP, XDP_PASS and XDP_TX.
  */
 #define XSK_RS_XDP_FEATURE_BASIC (1 << 0)
@@ -448,6 +491,20 @@ typedef struct xsk_rs_comp xsk_rs_comp;
 typedef struct xsk_rs_fill xsk_rs_fill;
 
 /**
+ * A device's IRQ deferral, set by `xsk_rs_irq_defer_create` and put back by
+ * `xsk_rs_irq_defer_restore` or `xsk_rs_irq_defer_destroy`. One thread at
+ * a time; any thread (it restores the device it set, whichever network
+ * namespace the destroying thread is in).
+ *
+ * A process killed with SIGKILL (or crashing) cannot restore: the device
+ * keeps deferring its interrupts. With a non-zero `gro_flush_timeout`
+ * packets still arrive, later (within that timeout) when nobody
+ * busy-polls. Restore by hand with netdev `napi-set` (`ynl`) or the sysfs
+ * files (defaults 0 and 0).
+ */
+typedef struct xsk_rs_irq_defer xsk_rs_irq_defer;
+
+/**
  * This process's built-in redirect program on one interface, with its
  * XSKMAP: the one its sockets there share. Created by `xsk_rs_prog_create`
  * or `xsk_rs_prog_find`, freed by `xsk_rs_prog_destroy`. Any thread.
@@ -500,6 +557,45 @@ typedef struct xsk_rs_txsock xsk_rs_txsock;
  * Created by `xsk_rs_umem_create*`, freed by `xsk_rs_umem_destroy`.
  */
 typedef struct xsk_rs_umem xsk_rs_umem;
+
+/**
+ * What `xsk_rs_irq_defer_create` sets. Initialise it with
+ * `xsk_rs_irq_defer_config_init(&cfg, sizeof(cfg))`, then set the values
+ * and their bits in `set`; fields without their bit are left as they are.
+ */
+typedef struct xsk_rs_irq_defer_config {
+    /**
+     * `sizeof` the caller's struct, set by `xsk_rs_irq_defer_config_init`.
+     */
+    size_t sz;
+    /**
+     * `XSK_RS_IRQ_DEFER_SET_*` bits: which values below to set (at least one).
+     */
+    uint32_t set;
+    /**
+     * `napi_defer_hard_irqs`: empty NAPI polls before the device's
+     * interrupt is re-armed (0 to 2147483647).
+     */
+    uint32_t defer_hard_irqs;
+    /**
+     * `gro_flush_timeout` in nanoseconds: how long a deferred NAPI waits for
+     * a busy poll before softirq runs it.
+     */
+    uint64_t gro_flush_timeout_ns;
+    /**
+     * `irq-suspend-timeout` in nanoseconds (with `SO_PREFER_BUSY_POLL` and
+     * epoll busy-poll parameters).
+     */
+    uint64_t irq_suspend_timeout_ns;
+    /**
+     * `XSK_RS_IRQ_DEFER_VIA_*` (default AUTO).
+     */
+    uint32_t via;
+    /**
+     * Must be 0.
+     */
+    uint32_t reserved;
+} xsk_rs_irq_defer_config;
 
 /**
  * What an interface offers AF_XDP, filled by `xsk_rs_netdev_query`.
@@ -1079,6 +1175,55 @@ const char *xsk_rs_feature_name(uint64_t feature);
  * (e.g. "6.6"); NULL for anything else. Static storage. Any thread.
  */
 const char *xsk_rs_feature_since(uint64_t feature);
+
+/**
+ * Sets `cfg` to the defaults (nothing set, `XSK_RS_IRQ_DEFER_VIA_AUTO`)
+ * with `sz` bytes (pass `sizeof(*cfg)`). Returns 0 or -EINVAL.
+ */
+int xsk_rs_irq_defer_config_init(struct xsk_rs_irq_defer_config *cfg, size_t sz);
+
+/**
+ * Sets the values of `cfg` (NULL: invalid, nothing to set) on interface
+ * `ifname` of the calling thread's network namespace, and writes a handle
+ * that puts the previous values back to `*out`. Where the kernel has
+ * per-NAPI configuration (6.13), every NAPI instance of the device is set:
+ * on veth they exist only while XDP runs in drv mode, so create this after
+ * the socket. Returns 0, or -EINVAL (NULL `ifname`/`out`, no `set` bit,
+ * unknown bits or `via`, `defer_hard_irqs` above 2147483647), -ENODEV,
+ * -ENOENT (the device has no NAPI instance), -EPERM (no CAP_NET_ADMIN),
+ * -EOPNOTSUPP (no napi-set and /sys shows another network namespace, or
+ * `irq_suspend_timeout_ns` where only sysfs can be used; the message names
+ * both ways). Nothing stays changed when it fails.
+ */
+int xsk_rs_irq_defer_create(const char *ifname,
+                            const struct xsk_rs_irq_defer_config *cfg,
+                            struct xsk_rs_irq_defer **out);
+
+/**
+ * How the values were set: `XSK_RS_IRQ_DEFER_VIA_NAPI_SET` or
+ * `XSK_RS_IRQ_DEFER_VIA_SYSFS`, or -EINVAL for NULL.
+ */
+int xsk_rs_irq_defer_via(struct xsk_rs_irq_defer *h);
+
+/**
+ * The number of NAPI instances set (0 for `XSK_RS_IRQ_DEFER_VIA_SYSFS`,
+ * which sets the device), or -EINVAL for NULL.
+ */
+int xsk_rs_irq_defer_napi_count(struct xsk_rs_irq_defer *h);
+
+/**
+ * Puts the previous values back now. Returns 0 (also when a NAPI instance
+ * went away meanwhile, and on later calls, which do nothing), -EINVAL for
+ * NULL, or the first failure (the others are still tried). The handle
+ * stays valid, to destroy.
+ */
+int xsk_rs_irq_defer_restore(struct xsk_rs_irq_defer *h);
+
+/**
+ * Puts the previous values back (unless `xsk_rs_irq_defer_restore` did;
+ * failures are not reported) and frees the handle. NULL is a no-op.
+ */
+void xsk_rs_irq_defer_destroy(struct xsk_rs_irq_defer *h);
 
 /**
  * Sets `info` to an empty answer of `sz` bytes (pass `sizeof(*info)`)

@@ -44,10 +44,13 @@ pub enum Feature {
     NetdevNetlink,
     /// Its `queue-get` dump: each queue's NAPI id (Linux 6.8).
     NetdevQueues,
+    /// Per-NAPI configuration, netdev `napi-set`: IRQ deferral per NAPI
+    /// instance (Linux 6.13).
+    NapiConfig,
 }
 
 /// Every feature, in the order of the kernel releases that brought them.
-pub const ALL: [Feature; 7] = [
+pub const ALL: [Feature; 8] = [
     Feature::PreferBusyPoll,
     Feature::XdpFrags,
     Feature::NetdevNetlink,
@@ -55,6 +58,7 @@ pub const ALL: [Feature; 7] = [
     Feature::TxMetadata,
     Feature::NetdevQueues,
     Feature::TxSwChecksum,
+    Feature::NapiConfig,
 ];
 
 impl Feature {
@@ -68,6 +72,7 @@ impl Feature {
             Feature::PreferBusyPoll => "preferred busy polling (SO_PREFER_BUSY_POLL)",
             Feature::NetdevNetlink => "the netdev netlink family (xdp-features)",
             Feature::NetdevQueues => "netdev netlink queue-get (NAPI ids of queues)",
+            Feature::NapiConfig => "per-NAPI configuration (netdev netlink napi-set)",
         }
     }
 
@@ -83,6 +88,7 @@ impl Feature {
             Feature::PreferBusyPoll => 4,
             Feature::NetdevNetlink => 5,
             Feature::NetdevQueues => 6,
+            Feature::NapiConfig => 7,
         }
     }
 
@@ -96,6 +102,7 @@ impl Feature {
             Feature::PreferBusyPoll => "5.11",
             Feature::NetdevNetlink => "6.3",
             Feature::NetdevQueues => "6.8",
+            Feature::NapiConfig => "6.13",
         }
     }
 
@@ -135,6 +142,7 @@ impl Feature {
             // The family's own op list, not the version.
             Feature::NetdevNetlink => Ok(crate::netdev::caps::probe_family()?.0),
             Feature::NetdevQueues => Ok(crate::netdev::caps::probe_family()?.1),
+            Feature::NapiConfig => crate::netdev::napi::probe(),
         }
     }
 }

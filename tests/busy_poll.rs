@@ -1,9 +1,10 @@
 //! Busy polling per socket (`SocketConfig::busy_poll`): the options reach the
-//! kernel (read back with getsockopt on the socket's own fd), packets still
-//! (the budget, which has no getsockopt, by what the kernel lets a caller
-//! without CAP_NET_ADMIN do), packets still flow with them on in drv mode on veth (whose receive runs in NAPI, so the
-//! socket learns a NAPI id to poll), and a caller without CAP_NET_ADMIN is
-//! told what the kernel refused and why.
+//! kernel (read back with getsockopt on the socket's own fd; the budget,
+//! which has no getsockopt, by what the kernel lets a caller without
+//! CAP_NET_ADMIN do), packets still flow with them on in drv mode on veth,
+//! the NAPI id such a socket learns (veth's NAPI before Linux 6.13, none
+//! from 6.13), and a caller without CAP_NET_ADMIN is told what the kernel
+//! refused and why.
 
 mod common;
 
@@ -188,6 +189,47 @@ fn eperm_and_bad_values_say_why() {
             assert_eq!(e.errno(), libc::EPERM, "{e}");
             assert!(e.to_string().contains("net.core.busy_read"), "{e}");
             assert_eq!(after.1, BusyPoll { usecs: busy_read(), budget: 0, prefer: false });
+        }
+    }
+}
+
+/// The NAPI id a copy-mode socket on veth in drv mode learns, once packets
+/// arrived: what busy polling would poll. Before Linux 6.13 a copy-mode
+/// socket took it from the packets (their xdp_rxq, which veth registers with
+/// its NAPI): the id of veth's NAPI instance (measured on 6.1 and 6.12).
+/// From 6.13 a socket takes it at bind from the NAPI linked to its RX queue,
+/// and veth links none, so it is 0 and busy polling has nothing to poll
+/// (bench's "Busy polling").
+#[test]
+fn veth_drv_socket_napi_id() {
+    if !common::require_root() {
+        return;
+    }
+    let pair = VethPair::new();
+    let (umem_cfg, sock_cfg) = common::traffic_configs(XdpMode::Drv);
+    let bp = BusyPoll { usecs: 20, budget: 64, prefer: true };
+    let (mut umem, mut sock) = pair.run_in_a(|| {
+        let umem = Umem::new(&umem_cfg).unwrap();
+        let sock = Socket::new("veth0", 0, &umem, &SocketConfig { busy_poll: bp, ..sock_cfg }).unwrap();
+        (umem, sock)
+    });
+    let lend: Vec<u64> = (0..umem.frame_count() / 2).map(|i| umem.frame_addr(i)).collect();
+    umem.fill().put(&lend);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let sent: Vec<Vec<u8>> = (0..20).map(|seq| test_frame(seq, 100)).collect();
+    for f in &sent {
+        peer.send(f).unwrap();
+    }
+    let got = common::recv_test_frames(&mut umem, &mut sock, sent.len(), Duration::from_secs(5));
+    assert_eq!(got, sent);
+    let id = sockopt(sock.fd(), libc::SO_INCOMING_NAPI_ID);
+    if common::kernel_at_least(6, 13) {
+        assert_eq!(id, 0, "veth links no NAPI to its queue, so the socket has none to poll");
+    } else {
+        assert!(id > 0, "SO_INCOMING_NAPI_ID {id}: the packets' NAPI");
+        let napis = pair.run_in_a(|| xsk_rs::netdev::Capabilities::query("veth0").unwrap().napi_ids);
+        if let Some(napis) = napis {
+            assert_eq!(napis, vec![id as u32], "veth's one NAPI instance");
         }
     }
 }

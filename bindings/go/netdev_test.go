@@ -107,6 +107,29 @@ func TestNetdevInfo(t *testing.T) {
 	}
 }
 
+// kernelAtLeast: the running kernel's release (uname) is major.minor or later.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	t.Helper()
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	rel := make([]byte, 0, len(uts.Release))
+	for _, c := range uts.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	parts := strings.SplitN(string(rel), ".", 3)
+	if len(parts) < 2 {
+		t.Fatalf("kernel release %q", rel)
+	}
+	ma, _ := strconv.Atoi(parts[0])
+	mi, _ := strconv.Atoi(parts[1])
+	return ma > major || (ma == major && mi >= minor)
+}
+
 // TestKernelFeatures: every feature the library knows, each as the running
 // kernel's release says it should be.
 func TestKernelFeatures(t *testing.T) {
@@ -114,36 +137,82 @@ func TestKernelFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
-		t.Fatal(err)
-	}
-	var rel []byte
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		rel = append(rel, byte(c))
-	}
-	parts := strings.SplitN(string(rel), ".", 3)
-	major, _ := strconv.Atoi(parts[0])
-	minor, _ := strconv.Atoi(parts[1])
-	atLeast := func(ma, mi int) bool { return major > ma || (major == ma && minor >= mi) }
-	if len(feats) != 7 {
+	if len(feats) != 8 {
 		t.Fatalf("%d features: %+v", len(feats), feats)
 	}
 	for _, f := range feats {
 		var want bool
 		switch {
 		case strings.Contains(f.Name, "XDP_USE_SG"):
-			want = atLeast(6, 6)
+			want = kernelAtLeast(t, 6, 6)
 		case strings.Contains(f.Name, "tx_metadata_len"):
-			want = atLeast(6, 8)
+			want = kernelAtLeast(t, 6, 8)
 		default:
 			continue
 		}
 		if f.Available != want {
-			t.Errorf("%s (since %s): available %v on %s", f.Name, f.Since, f.Available, rel)
+			t.Errorf("%s (since %s): available %v", f.Name, f.Since, f.Available)
 		}
+	}
+}
+
+// TestIRQDeferral: refusals without a NAPI instance or with another
+// namespace's /sys, then napi-set on drv-mode veth (Linux 6.13+): one NAPI
+// set, restored, closed twice.
+func TestIRQDeferral(t *testing.T) {
+	needRoot(t)
+	p := newPair(t)
+	two, gro := uint32(2), uint64(200000)
+	napiSet := kernelAtLeast(t, 6, 13)
+	err := inNetns(p.nsA, func() error {
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{}); !errors.Is(err, syscall.EINVAL) ||
+			!strings.Contains(err.Error(), "nothing to set") {
+			t.Errorf("empty config: %v", err)
+		}
+		want := syscall.EOPNOTSUPP
+		if napiSet {
+			want = syscall.ENOENT
+		}
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two}); !errors.Is(err, want) {
+			t.Errorf("no socket (veth runs no NAPI): %v, want %v", err, want)
+		}
+		if _, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two, Via: IRQDeferViaSysfs}); !errors.Is(err, syscall.EOPNOTSUPP) ||
+			!strings.Contains(err.Error(), "/sys shows another network namespace") {
+			t.Errorf("sysfs of another namespace: %v", err)
+		}
+		if !napiSet {
+			return nil
+		}
+		u, err := NewUmem(UmemConfig{FrameCount: 64, FrameSize: 2048})
+		if err != nil {
+			return err
+		}
+		defer u.Close()
+		s, err := NewSocket(p.ifA, 0, u, SocketConfig{NoTx: true, XDPMode: XDPModeDRV})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		d, err := NewIRQDeferral(p.ifA, IRQDeferConfig{DeferHardIRQs: &two, GROFlushTimeoutNs: &gro})
+		if err != nil {
+			return err
+		}
+		via, err := d.Via()
+		n, err2 := d.NAPICount()
+		if err != nil || err2 != nil || via != IRQDeferViaNAPISet || n != 1 {
+			t.Errorf("via %v n %d: %v %v", via, n, err, err2)
+		}
+		if err := d.Restore(); err != nil {
+			t.Errorf("restore: %v", err)
+		}
+		d.Close()
+		d.Close()
+		if _, err := d.Via(); !errors.Is(err, syscall.EBADF) {
+			t.Errorf("after close: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

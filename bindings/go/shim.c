@@ -311,3 +311,35 @@ struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *out)
 {
 	return result(xsk_rs_kernel_features(out), NULL);
 }
+
+struct xskrs_go_ret xskrs_go_irq_defer_create(const char *ifname, uint32_t set, uint32_t defer_hard_irqs,
+					      uint64_t gro_flush_timeout_ns, uint64_t irq_suspend_timeout_ns, uint32_t via)
+{
+	xsk_rs_irq_defer_config c;
+	xsk_rs_irq_defer *h = NULL;
+	int rc;
+
+	xsk_rs_irq_defer_config_init(&c, sizeof(c));
+	c.set = set;
+	c.defer_hard_irqs = defer_hard_irqs;
+	c.gro_flush_timeout_ns = gro_flush_timeout_ns;
+	c.irq_suspend_timeout_ns = irq_suspend_timeout_ns;
+	c.via = via;
+	rc = xsk_rs_irq_defer_create(ifname, &c, &h);
+	return result(rc, rc == 0 ? h : NULL);
+}
+
+struct xskrs_go_ret xskrs_go_irq_defer_via(xsk_rs_irq_defer *h)
+{
+	return result(xsk_rs_irq_defer_via(h), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_irq_defer_napi_count(xsk_rs_irq_defer *h)
+{
+	return result(xsk_rs_irq_defer_napi_count(h), NULL);
+}
+
+struct xskrs_go_ret xskrs_go_irq_defer_restore(xsk_rs_irq_defer *h)
+{
+	return result(xsk_rs_irq_defer_restore(h), NULL);
+}

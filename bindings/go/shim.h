@@ -127,4 +127,13 @@ struct xskrs_go_ret xskrs_go_netdev_queue_napi_id(const char *ifname, uint32_t q
 struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *out);
 struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, uint32_t cap, uint32_t *count);
 
+/* xsk_rs_irq_defer_create with a config fresh from its init, the values
+ * given by the set bits; the handle in .handle. The other irq_defer calls
+ * with their message. */
+struct xskrs_go_ret xskrs_go_irq_defer_create(const char *ifname, uint32_t set, uint32_t defer_hard_irqs,
+					      uint64_t gro_flush_timeout_ns, uint64_t irq_suspend_timeout_ns, uint32_t via);
+struct xskrs_go_ret xskrs_go_irq_defer_via(xsk_rs_irq_defer *h);
+struct xskrs_go_ret xskrs_go_irq_defer_napi_count(xsk_rs_irq_defer *h);
+struct xskrs_go_ret xskrs_go_irq_defer_restore(xsk_rs_irq_defer *h);
+
 #endif /* XSKRS_GO_SHIM_H */

@@ -70,6 +70,12 @@ class Base(unittest.TestCase):
         self.assertEqual(errs, [], "exceptions in finalizers (unclosed resources?)")
 
 
+def kernel_at_least(major, minor):
+    """Whether the running kernel is major.minor or later."""
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return (int(m.group(1)), int(m.group(2))) >= (major, minor)
+
+
 def test_frame(seq, length):
     """The test frame layout of tests/c/peer_send.c."""
     hdr = bytes([0x02, 0x58, 0x53, 0x4B, 0x00, 0x02, 0x02, 0x58, 0x53, 0x4B, 0x00, 0x01, 0x88, 0xB5])
@@ -143,10 +149,12 @@ class LibraryTests(Base):
             "xsk_rs_desc": xsk_rs.Desc, "xsk_rs_umem_config": xsk_rs.UmemConfig,
             "xsk_rs_socket_config": xsk_rs.SocketConfig, "xsk_rs_stats": xsk_rs._CStats,
             "xsk_rs_xdp_config": xsk_rs.XdpConfig, "xsk_rs_pkt": xsk_rs.Pkt, "xsk_rs_buf": xsk_rs.Buf,
+            "xsk_rs_irq_defer_config": xsk_rs.IrqDeferConfig,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
                   "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "UMEM_HUGE_PAGES",
-                  "UMEM_HUGE_PAGES_FALLBACK", "ERR_PANIC"]
+                  "UMEM_HUGE_PAGES_FALLBACK", "ERR_PANIC", "IRQ_DEFER_VIA_AUTO", "IRQ_DEFER_VIA_NAPI_SET",
+                  "IRQ_DEFER_VIA_SYSFS"]
         lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "%s"' % self.header,
                  "int main(void) {"]
         expect = []
@@ -379,7 +387,7 @@ class KernelFeaturesTests(unittest.TestCase):
 
     def test_kernel_features(self):
         feats = xsk_rs.kernel_features()
-        self.assertEqual(len(feats), 7, feats)
+        self.assertEqual(len(feats), 8, feats)
         release = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
         by_flag = {name.split("(")[-1].rstrip(")"): v for name, v in feats.items()}
         self.assertEqual(by_flag["XDP_USE_SG"], (release >= (6, 6), "6.6"))
@@ -430,6 +438,35 @@ class NetdevTests(VethPair):
             with self.assertRaises(OSError) as cm:
                 xsk_rs.netdev_info("xskrs-nonexist")
         self.assertEqual(cm.exception.errno, errno.ENODEV)
+
+    def test_irq_deferral(self):
+        napi_set = kernel_at_least(6, 13)
+        with self.netns(self.ns_a):
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.IrqDeferral(self.if_a)
+            self.assertEqual(cm.exception.errno, errno.EINVAL)
+            self.assertIn("nothing to set", str(cm.exception))
+            # No socket: veth runs no NAPI (6.13+); 6.1 cannot use this /sys.
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.IrqDeferral(self.if_a, defer_hard_irqs=2)
+            self.assertEqual(cm.exception.errno, errno.ENOENT if napi_set else errno.EOPNOTSUPP, cm.exception)
+            with self.assertRaises(OSError) as cm:
+                xsk_rs.IrqDeferral(self.if_a, defer_hard_irqs=2, via=xsk_rs.IRQ_DEFER_VIA_SYSFS)
+            self.assertEqual(cm.exception.errno, errno.EOPNOTSUPP)
+            self.assertIn("/sys shows another network namespace", str(cm.exception))
+        if not napi_set:
+            return
+        umem, sock = self.open_pair(tx_size=0, xdp_mode=xsk_rs.XDP_MODE_DRV)
+        with umem, sock:
+            with self.netns(self.ns_a):
+                d = xsk_rs.IrqDeferral(self.if_a, defer_hard_irqs=2, gro_flush_timeout_ns=200000)
+            with d:
+                self.assertEqual((d.via, d.napi_count), (xsk_rs.IRQ_DEFER_VIA_NAPI_SET, 1))
+                d.restore()
+                d.restore()
+            with self.assertRaises(OSError) as cm:
+                d.via
+            self.assertEqual(cm.exception.errno, errno.EBADF)
 
 
 class VethTests(VethPair):

@@ -266,11 +266,23 @@ class _ProgH(ctypes.Structure):
     pass
 
 
+class _IrqDeferH(ctypes.Structure):
+    pass
+
+
+class IrqDeferConfig(ctypes.Structure):
+    """struct xsk_rs_irq_defer_config (starts with its own size, sz)."""
+    _fields_ = [("sz", ctypes.c_size_t), ("set", ctypes.c_uint32), ("defer_hard_irqs", ctypes.c_uint32),
+                ("gro_flush_timeout_ns", ctypes.c_uint64), ("irq_suspend_timeout_ns", ctypes.c_uint64),
+                ("via", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]
+
+
 _P = ctypes.POINTER
 _u32, _u64, _int = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int
 _UMEM, _SOCK = _P(_UmemH), _P(_SocketH)
 _FILL, _COMP, _RX, _TX = _P(_FillH), _P(_CompH), _P(_RxH), _P(_TxH)
 _TXS, _RXS, _PROG = _P(_TxSockH), _P(_RxSockH), _P(_ProgH)
+_IRQD = _P(_IrqDeferH)
 _VP, _SIZE = ctypes.c_void_p, ctypes.c_size_t
 
 # Every function of xsk_rs.h: (name, restype, argtypes), applied in one loop.
@@ -369,6 +381,12 @@ _FUNCS = [
     ("xsk_rs_kernel_features", _int, [_P(ctypes.c_uint64)]),
     ("xsk_rs_feature_name", ctypes.c_char_p, [ctypes.c_uint64]),
     ("xsk_rs_feature_since", ctypes.c_char_p, [ctypes.c_uint64]),
+    ("xsk_rs_irq_defer_config_init", _int, [_P(IrqDeferConfig), _SIZE]),
+    ("xsk_rs_irq_defer_create", _int, [ctypes.c_char_p, _P(IrqDeferConfig), _P(_IRQD)]),
+    ("xsk_rs_irq_defer_via", _int, [_IRQD]),
+    ("xsk_rs_irq_defer_napi_count", _int, [_IRQD]),
+    ("xsk_rs_irq_defer_restore", _int, [_IRQD]),
+    ("xsk_rs_irq_defer_destroy", None, [_IRQD]),
     # The packet layer. Buffers the module passes as addresses (packet data,
     # arrays of lengths) are declared void *; ctypes then takes bytes, ctypes
     # arrays and plain ints for them with the least work per call.
@@ -678,6 +696,69 @@ class _Closing:
                 self.close()
             except self._QUIET:
                 pass
+
+
+IRQ_DEFER_VIA_AUTO, IRQ_DEFER_VIA_NAPI_SET, IRQ_DEFER_VIA_SYSFS = 0, 1, 2
+_IRQ_DEFER_SET = {"defer_hard_irqs": 1 << 0, "gro_flush_timeout_ns": 1 << 1, "irq_suspend_timeout_ns": 1 << 2}
+
+
+class IrqDeferral(_Closing):
+    """A device's IRQ deferral (xsk_rs_irq_defer): sets the values given (None:
+    left as they are) on interface `ifname` of this OS thread's network
+    namespace, and puts the previous ones back on close() (or restore()):
+
+      defer_hard_irqs: empty NAPI polls before the device's interrupt is re-armed;
+      gro_flush_timeout_ns: how long a deferred NAPI waits for a busy poll
+        before softirq runs it;
+      irq_suspend_timeout_ns: Linux 6.13, per-NAPI configuration only;
+      via: IRQ_DEFER_VIA_AUTO (netdev napi-set on 6.13+, else the sysfs files
+        where /sys shows this namespace), _NAPI_SET or _SYSFS.
+
+    On veth the NAPI instances exist only while XDP runs in drv mode: create
+    this after the socket. A process killed with SIGKILL cannot restore.
+    Raises OSError (EINVAL, ENODEV, ENOENT: no NAPI instance, EPERM,
+    EOPNOTSUPP with a message naming both ways)."""
+
+    def __init__(self, ifname, defer_hard_irqs=None, gro_flush_timeout_ns=None, irq_suspend_timeout_ns=None,
+                 via=IRQ_DEFER_VIA_AUTO):
+        lib = _L()
+        self._h = None
+        values = dict(defer_hard_irqs=defer_hard_irqs, gro_flush_timeout_ns=gro_flush_timeout_ns,
+                      irq_suspend_timeout_ns=irq_suspend_timeout_ns)
+        cfg = _config(IrqDeferConfig, lib.xsk_rs_irq_defer_config_init, dict(values, via=via))
+        cfg.set = sum(bit for name, bit in _IRQ_DEFER_SET.items() if values[name] is not None)
+        h = _IRQD()
+        bname = ifname.encode() if isinstance(ifname, str) else ifname
+        _check(lib.xsk_rs_irq_defer_create(bname, ctypes.byref(cfg), ctypes.byref(h)))
+        self._h, self.ifname = h, ifname
+
+    def _handle(self):
+        if self._h is None:
+            raise _closed("IrqDeferral")
+        return self._h
+
+    @property
+    def via(self):
+        """IRQ_DEFER_VIA_NAPI_SET or IRQ_DEFER_VIA_SYSFS."""
+        return _check(_L().xsk_rs_irq_defer_via(self._handle()))
+
+    @property
+    def napi_count(self):
+        """The NAPI instances set (0 for the sysfs way, which sets the device)."""
+        return _check(_L().xsk_rs_irq_defer_napi_count(self._handle()))
+
+    def restore(self):
+        """Puts the previous values back now (later calls do nothing)."""
+        _check(_L().xsk_rs_irq_defer_restore(self._handle()))
+
+    def close(self):
+        """Restores (unless restore() did; failures are not reported) and frees."""
+        if self._h is not None:
+            h, self._h = self._h, None
+            _L().xsk_rs_irq_defer_destroy(h)
+
+    def __repr__(self):
+        return "IrqDeferral(%r%s)" % (getattr(self, "ifname", "?"), "" if self._h is not None else ", closed")
 
 
 class Umem(_Closing):

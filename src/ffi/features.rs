@@ -20,6 +20,9 @@ pub const XSK_RS_FEATURE_PREFER_BUSY_POLL: u64 = 1 << 4;
 pub const XSK_RS_FEATURE_NETDEV_NETLINK: u64 = 1 << 5;
 /// Its `queue-get`: the NAPI id of each queue (Linux 6.8).
 pub const XSK_RS_FEATURE_NETDEV_QUEUES: u64 = 1 << 6;
+/// Its `napi-set`: per-NAPI IRQ deferral for `xsk_rs_irq_defer_create`
+/// (Linux 6.13).
+pub const XSK_RS_FEATURE_NAPI_CONFIG: u64 = 1 << 7;
 
 /// Writes to `*out` the `XSK_RS_FEATURE_*` bits of what the running kernel
 /// has. Each feature is probed once per process by asking the kernel (an
@@ -88,6 +91,7 @@ mod tests {
             (Feature::PreferBusyPoll, XSK_RS_FEATURE_PREFER_BUSY_POLL),
             (Feature::NetdevNetlink, XSK_RS_FEATURE_NETDEV_NETLINK),
             (Feature::NetdevQueues, XSK_RS_FEATURE_NETDEV_QUEUES),
+            (Feature::NapiConfig, XSK_RS_FEATURE_NAPI_CONFIG),
         ];
         assert_eq!(consts.len(), ALL.len(), "a feature without an XSK_RS_FEATURE_ constant");
         for (f, bit) in consts {

@@ -47,9 +47,10 @@
 //! ```
 
 use super::{
-    xsk_rs_comp, xsk_rs_fill, xsk_rs_prog, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx, xsk_rs_txsock,
-    xsk_rs_umem,
+    xsk_rs_comp, xsk_rs_fill, xsk_rs_irq_defer, xsk_rs_prog, xsk_rs_rx, xsk_rs_rxsock, xsk_rs_socket, xsk_rs_tx,
+    xsk_rs_txsock, xsk_rs_umem,
 };
+use crate::netdev::IrqDeferral;
 use crate::packet::{RxSocket, TxSocket};
 use crate::ring::{CompRing, FillRing, RxRing, TxRing};
 use crate::socket::Socket;
@@ -97,6 +98,7 @@ castable! {
     xsk_rs_txsock => TxSocket, OwnershipBox;
     xsk_rs_rxsock => RxSocket, OwnershipBox;
     xsk_rs_prog => Redirect, OwnershipBox;
+    xsk_rs_irq_defer => IrqDeferral, OwnershipBox;
 }
 
 impl CastableMut for xsk_rs_fill {}
@@ -105,6 +107,7 @@ impl CastableMut for xsk_rs_rx {}
 impl CastableMut for xsk_rs_tx {}
 impl CastableMut for xsk_rs_txsock {}
 impl CastableMut for xsk_rs_rxsock {}
+impl CastableMut for xsk_rs_irq_defer {}
 
 /// The object behind a handle, or `None` for NULL.
 ///

@@ -36,6 +36,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 mod features;
 pub mod handle;
+mod irq_defer;
 mod netdev;
 mod packet;
 mod prog;
@@ -45,6 +46,7 @@ mod tx_metadata;
 mod umem;
 
 pub use features::*;
+pub use irq_defer::*;
 pub use netdev::*;
 pub use packet::*;
 pub use prog::*;

@@ -12,8 +12,10 @@
 
 pub mod caps;
 pub(crate) mod genl;
+pub mod napi;
 
 pub use caps::{Attached, AttachedProgram, Capabilities, XdpFeatures, XdpPrograms, XskFeatures};
+pub use napi::{napi_settings, IrqDeferConfig, IrqDeferVia, IrqDeferral, NapiSettings};
 
 use crate::error::{Error, Result};
 use crate::sys;

@@ -3668,6 +3668,144 @@ static void row_netdev_napi_ids(void)
 		FAILS(xsk_rs_netdev_napi_ids(ctx.if_a, ids, 4, &n), -EOPNOTSUPP, "needs Linux 6.8");
 }
 
+/* ---- IRQ deferral --------------------------------------------------------- */
+
+static void row_irq_defer_config_init(void)
+{
+	static const size_t bad[] = { 0, 1, 10, 20, 4097, SIZE_MAX }; /* 20 cuts gro_flush_timeout_ns */
+	_Alignas(xsk_rs_irq_defer_config) unsigned char big[sizeof(xsk_rs_irq_defer_config) + 16];
+	xsk_rs_irq_defer_config *c = (xsk_rs_irq_defer_config *)(void *)big;
+	size_t k;
+
+	FAILS(xsk_rs_irq_defer_config_init(NULL, sizeof(*c)), -EINVAL, "cfg is NULL");
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		FAILS(xsk_rs_irq_defer_config_init(c, bad[k]), -EINVAL, "sz");
+	memset(big, 0xa5, sizeof(big));
+	VALUE(xsk_rs_irq_defer_config_init(c, sizeof(big)), 0);
+	CHECK(c->sz == sizeof(big) && c->set == 0 && c->via == XSK_RS_IRQ_DEFER_VIA_AUTO && big[sizeof(*c)] == 0,
+	      "defaults, and the tail past this header zeroed");
+}
+
+/*
+ * A handle on if_a: in drv mode (veth runs NAPI) on 6.13+ through napi-set,
+ * NULL otherwise with the reason checked.
+ */
+static xsk_rs_irq_defer *irq_defer_up(struct live *l)
+{
+	xsk_rs_irq_defer_config c;
+	xsk_rs_irq_defer *h = NULL;
+	int rc;
+
+	if (!live_up(l, RING, 0, ctx.mode))
+		return NULL;
+	xsk_rs_irq_defer_config_init(&c, sizeof(c));
+	c.set = XSK_RS_IRQ_DEFER_SET_HARD_IRQS | XSK_RS_IRQ_DEFER_SET_GRO_FLUSH_TIMEOUT;
+	c.defer_hard_irqs = 2;
+	c.gro_flush_timeout_ns = 200000;
+	rc = xsk_rs_irq_defer_create(ctx.if_a, &c, &h);
+	if (!kernel_at_least(6, 13))
+		CHECK(rc == -EOPNOTSUPP && strstr(errmsg(), "needs Linux 6.13") &&
+			      strstr(errmsg(), "/sys shows another network namespace"),
+		      "6.1: no napi-set, /sys of another namespace: %d %s", rc, errmsg());
+	else if (ctx.mode == XSK_RS_XDP_MODE_SKB)
+		CHECK(rc == -ENOENT && strstr(errmsg(), "no NAPI instance"), "skb mode: veth runs no NAPI: %d %s", rc,
+		      errmsg());
+	else
+		CHECK(rc == 0 && h, "drv mode on 6.13+: %d %s", rc, rc ? errmsg() : "");
+	return h;
+}
+
+static void row_irq_defer_create(void)
+{
+	xsk_rs_irq_defer_config c;
+	xsk_rs_irq_defer *h = (xsk_rs_irq_defer *)(uintptr_t)UNTOUCHED;
+	struct live l;
+
+	xsk_rs_irq_defer_config_init(&c, sizeof(c));
+	c.set = XSK_RS_IRQ_DEFER_SET_HARD_IRQS;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, NULL), -EINVAL, "out is NULL");
+	FAILS(xsk_rs_irq_defer_create(NULL, &c, &h), -EINVAL, "ifname is NULL");
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, NULL, &h), -EINVAL, "cfg is NULL");
+	FAILS(xsk_rs_irq_defer_create("xskrs-nonexist", &c, &h), -ENODEV, "xskrs-nonexist");
+	c.set = 0;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "nothing to set");
+	c.set = 1u << 9;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "unknown bits 0x200");
+	c.set = XSK_RS_IRQ_DEFER_SET_HARD_IRQS;
+	c.defer_hard_irqs = 0x80000000u;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "above the kernel's most");
+	c.defer_hard_irqs = 1;
+	c.via = 7;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "cfg->via 7");
+	c.via = XSK_RS_IRQ_DEFER_VIA_AUTO;
+	c.reserved = 1;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "reserved");
+	c.reserved = 0;
+	c.sz = 3;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EINVAL, "sz 3");
+	c.sz = sizeof(c);
+	c.via = XSK_RS_IRQ_DEFER_VIA_SYSFS;
+	FAILS(xsk_rs_irq_defer_create(ctx.if_a, &c, &h), -EOPNOTSUPP, "/sys shows another network namespace");
+	CHECK(h == (xsk_rs_irq_defer *)(uintptr_t)UNTOUCHED, "refusals write nothing");
+	h = irq_defer_up(&l);
+	xsk_rs_irq_defer_destroy(h);
+	live_down(&l);
+}
+
+static void row_irq_defer_via(void)
+{
+	struct live l;
+	xsk_rs_irq_defer *h;
+
+	FAILS(xsk_rs_irq_defer_via(NULL), -EINVAL, "handle is NULL");
+	h = irq_defer_up(&l);
+	if (h)
+		VALUE(xsk_rs_irq_defer_via(h), (int)XSK_RS_IRQ_DEFER_VIA_NAPI_SET);
+	xsk_rs_irq_defer_destroy(h);
+	live_down(&l);
+}
+
+static void row_irq_defer_napi_count(void)
+{
+	struct live l;
+	xsk_rs_irq_defer *h;
+
+	FAILS(xsk_rs_irq_defer_napi_count(NULL), -EINVAL, "handle is NULL");
+	h = irq_defer_up(&l);
+	if (h)
+		VALUE(xsk_rs_irq_defer_napi_count(h), 1); /* veth: one NAPI per RX queue */
+	xsk_rs_irq_defer_destroy(h);
+	live_down(&l);
+}
+
+static void row_irq_defer_restore(void)
+{
+	struct live l;
+	xsk_rs_irq_defer *h;
+
+	FAILS(xsk_rs_irq_defer_restore(NULL), -EINVAL, "handle is NULL");
+	h = irq_defer_up(&l);
+	if (h) {
+		VALUE(xsk_rs_irq_defer_restore(h), 0);
+		VALUE(xsk_rs_irq_defer_restore(h), 0); /* restored already */
+	}
+	xsk_rs_irq_defer_destroy(h);
+	live_down(&l);
+}
+
+static void row_irq_defer_destroy(void)
+{
+	struct live l;
+	xsk_rs_irq_defer *h;
+
+	xsk_rs_irq_defer_destroy(NULL);
+	CHECK(1, "destroy(NULL) is a no-op");
+	h = irq_defer_up(&l);
+	/* The socket (and veth's NAPI with it) goes first: the restore skips it. */
+	live_down(&l);
+	xsk_rs_irq_defer_destroy(h);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /*
@@ -3822,6 +3960,12 @@ static const struct row rows[] = {
 	ROW(xsk_rs_kernel_features, row_kernel_features),
 	ROW(xsk_rs_feature_name, row_feature_name),
 	ROW(xsk_rs_feature_since, row_feature_since),
+	ROW(xsk_rs_irq_defer_config_init, row_irq_defer_config_init),
+	ROW(xsk_rs_irq_defer_create, row_irq_defer_create),
+	ROW(xsk_rs_irq_defer_via, row_irq_defer_via),
+	ROW(xsk_rs_irq_defer_napi_count, row_irq_defer_napi_count),
+	ROW(xsk_rs_irq_defer_restore, row_irq_defer_restore),
+	ROW(xsk_rs_irq_defer_destroy, row_irq_defer_destroy),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
