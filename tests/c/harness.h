@@ -219,11 +219,11 @@ static inline int peer_send(int fd, uint32_t seq)
 }
 
 /*
- * The next incoming test frame into buf (MAX_FRAME bytes), or -1 after
- * timeout_ms. Skips frames sent from this host (an ETH_P_ALL socket sees them
- * as PACKET_OUTGOING) and anything that is not a test frame.
+ * The next incoming test frame into buf (cut to cap bytes), or -1 after
+ * timeout_ms. Skips frames sent from this host (an ETH_P_ALL
+ * socket sees them as PACKET_OUTGOING) and anything that is not a test frame.
  */
-static inline int peer_recv(int fd, uint8_t *buf, int timeout_ms)
+static inline int peer_recv_cap(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
 	uint8_t big[65536];
@@ -242,11 +242,39 @@ static inline int peer_recv(int fd, uint8_t *buf, int timeout_ms)
 		n = recvfrom(fd, big, sizeof(big), MSG_DONTWAIT, (struct sockaddr *)&from, &alen);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING || !is_test_frame(big, (uint32_t)n))
 			continue;
-		if (n > MAX_FRAME)
-			n = MAX_FRAME;
+		if ((size_t)n > cap)
+			n = (ssize_t)cap;
 		memcpy(buf, big, (size_t)n);
 		return (int)n;
 	}
+}
+
+/* peer_recv_cap for frames of the standard MTU: into buf (MAX_FRAME bytes). */
+static inline int peer_recv(int fd, uint8_t *buf, int timeout_ms)
+{
+	return peer_recv_cap(fd, buf, MAX_FRAME, timeout_ms);
+}
+
+/*
+ * The veth pair a test runs on, from argv: NS_A IF_A NS_B IF_B skb|drv.
+ * Returns 0, or 2 after printing the usage (and `more`, a further usage
+ * line, unless NULL).
+ */
+static inline int pair_args(int argc, char **argv, const char **ns_a, const char **if_a, const char **ns_b,
+			    const char **if_b, uint32_t *mode, const char *more)
+{
+	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
+		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n", argv[0]);
+		if (more)
+			fprintf(stderr, "       %s %s\n", argv[0], more);
+		return 2;
+	}
+	*ns_a = argv[1];
+	*if_a = argv[2];
+	*ns_b = argv[3];
+	*if_b = argv[4];
+	*mode = strcmp(argv[5], "drv") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
+	return 0;
 }
 
 /* Drops whatever the peer has queued (left over from an earlier test). */

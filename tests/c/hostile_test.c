@@ -3981,15 +3981,8 @@ int main(int argc, char **argv)
 			printf("%s\n", rows[i].name);
 		return 0;
 	}
-	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
-		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n       %s --list\n", argv[0], argv[0]);
+	if (pair_args(argc, argv, &ctx.ns_a, &ctx.if_a, &ctx.ns_b, &ctx.if_b, &ctx.mode, "--list"))
 		return 2;
-	}
-	ctx.ns_a = argv[1];
-	ctx.if_a = argv[2];
-	ctx.ns_b = argv[3];
-	ctx.if_b = argv[4];
-	ctx.mode = !strcmp(argv[5], "skb") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
 	ctx.fd_a = open_netns(ctx.ns_a);
 	ctx.fd_b = open_netns(ctx.ns_b);
 	enter_netns(ctx.fd_b, ctx.ns_b);

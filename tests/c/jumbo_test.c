@@ -80,29 +80,6 @@ static void peer_send_jumbo(uint32_t first, uint32_t n)
 	}
 }
 
-/* The next test frame the peer receives, whole, into buf (JUMBO_MAX + 1 bytes), or -1. */
-static int peer_recv_jumbo(uint8_t *buf, int timeout_ms)
-{
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-
-	for (;;) {
-		struct pollfd pfd = { .fd = ctx.peer, .events = POLLIN };
-		struct sockaddr_ll from;
-		socklen_t alen = sizeof(from);
-		uint64_t t = now_ms();
-		ssize_t n;
-
-		if (t >= deadline)
-			return -1;
-		if (poll(&pfd, 1, (int)(deadline - t)) <= 0)
-			continue;
-		n = recvfrom(ctx.peer, buf, JUMBO_MAX + 1, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &alen);
-		if (n < 0 || n > JUMBO_MAX || from.sll_pkttype == PACKET_OUTGOING || !is_test_frame(buf, (uint32_t)n))
-			continue;
-		return (int)n;
-	}
-}
-
 /* The peer receives jumbo test packets first..first+n-1, in order and byte-exact. */
 static void peer_gets_jumbo(uint32_t first, uint32_t n, const char *what)
 {
@@ -111,7 +88,7 @@ static void peer_gets_jumbo(uint32_t first, uint32_t n, const char *what)
 	int len = 0;
 
 	for (i = 0; i < n; i++) {
-		len = peer_recv_jumbo(buf, WAIT_MS);
+		len = peer_recv_cap(ctx.peer, buf, JUMBO_MAX, WAIT_MS);
 		if (len < 0)
 			break;
 		if (jumbo_matches(buf, (uint32_t)len, first + i))
@@ -518,15 +495,8 @@ int main(int argc, char **argv)
 
 	harness_name = "jumbo_test";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
-		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n", argv[0]);
+	if (pair_args(argc, argv, &ctx.ns_a, &ctx.if_a, &ctx.ns_b, &ctx.if_b, &ctx.mode, NULL))
 		return 2;
-	}
-	ctx.ns_a = argv[1];
-	ctx.if_a = argv[2];
-	ctx.ns_b = argv[3];
-	ctx.if_b = argv[4];
-	ctx.mode = strcmp(argv[5], "drv") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
 	printf("jumbo_test: libxsk_rs %s, %s/%s <-> %s/%s, XDP mode %s\n", xsk_rs_version(), ctx.ns_a, ctx.if_a,
 	       ctx.ns_b, ctx.if_b, argv[5]);
 	if (!kernel_at_least(6, 6)) {

@@ -619,15 +619,8 @@ int main(int argc, char **argv)
 
 	harness_name = "packet_test";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
-		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n", argv[0]);
+	if (pair_args(argc, argv, &ctx.ns_a, &ctx.if_a, &ctx.ns_b, &ctx.if_b, &ctx.mode, NULL))
 		return 2;
-	}
-	ctx.ns_a = argv[1];
-	ctx.if_a = argv[2];
-	ctx.ns_b = argv[3];
-	ctx.if_b = argv[4];
-	ctx.mode = !strcmp(argv[5], "skb") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
 	ctx.expect_state = !strcmp(argv[5], "skb") ? XDP_GENERIC : XDP_NATIVE;
 	fd_a = open_netns(ctx.ns_a);
 	fd_b = open_netns(ctx.ns_b);

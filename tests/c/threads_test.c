@@ -382,20 +382,20 @@ int main(int argc, char **argv)
 	pthread_t t_rx, t_tx, t_watch, t_peer;
 	unsigned back, back_bad = COUNT;
 	xsk_rs_stats st = { 0 };
+	const char *ns_a, *if_a, *ns_b, *if_b;
+	uint32_t mode;
 	uint64_t t0;
 	int fd_a, fd_b;
 
 	harness_name = "threads_test";
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 6 || (strcmp(argv[5], "skb") && strcmp(argv[5], "drv"))) {
-		fprintf(stderr, "usage: %s NS_A IF_A NS_B IF_B skb|drv\n", argv[0]);
+	if (pair_args(argc, argv, &ns_a, &if_a, &ns_b, &if_b, &mode, NULL))
 		return 2;
-	}
-	fd_a = open_netns(argv[1]);
-	fd_b = open_netns(argv[3]);
-	enter_netns(fd_b, argv[3]);
-	r.peer = peer_open(argv[4], PEER_RCVBUF);
-	enter_netns(fd_a, argv[1]);
+	fd_a = open_netns(ns_a);
+	fd_b = open_netns(ns_b);
+	enter_netns(fd_b, ns_b);
+	r.peer = peer_open(if_b, PEER_RCVBUF);
+	enter_netns(fd_a, ns_a);
 
 	xsk_rs_umem_config_init(&ucfg, sizeof(ucfg));
 	ucfg.frame_count = FRAMES;
@@ -405,10 +405,10 @@ int main(int argc, char **argv)
 	xsk_rs_socket_config_init(&scfg, sizeof(scfg));
 	scfg.rx_size = RING;
 	scfg.tx_size = RING;
-	scfg.xdp_mode = !strcmp(argv[5], "skb") ? XSK_RS_XDP_MODE_SKB : XSK_RS_XDP_MODE_DRV;
+	scfg.xdp_mode = mode;
 	CHECK_RC(xsk_rs_umem_create(&r.umem, &ucfg), 0);
 	if (r.umem)
-		CHECK_RC(xsk_rs_socket_create(&r.sock, argv[2], 0, r.umem, &scfg), 0);
+		CHECK_RC(xsk_rs_socket_create(&r.sock, if_a, 0, r.umem, &scfg), 0);
 	if (!r.sock)
 		goto out;
 	peer_drain(r.peer);
@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 out:
 	xsk_rs_socket_destroy(r.sock);
 	CHECK_RC(xsk_rs_umem_destroy(r.umem), 0);
-	packet_layer(argv[2], scfg.xdp_mode, r.peer);
+	packet_layer(if_a, scfg.xdp_mode, r.peer);
 	close(r.peer);
 	close(fd_a);
 	close(fd_b);
