@@ -107,18 +107,8 @@ fn busy_poll_options_are_set_and_traffic_flows() {
     assert_eq!(same, 0, "64 is the socket's budget already");
     assert_eq!(raise, libc::EPERM, "65 is above the socket's budget");
 
-    let lend: Vec<u64> = (0..umem.frame_count() / 2).map(|i| umem.frame_addr(i)).collect();
-    assert_eq!(umem.fill().put(&lend) as usize, lend.len());
-    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
     let sent: Vec<Vec<u8>> = (0..PACKETS).map(|seq| test_frame(seq, 60 + (seq as usize * 31) % 1000)).collect();
-    for f in &sent {
-        peer.send(f).unwrap();
-    }
-    let got = common::recv_test_frames(&mut umem, &mut sock, sent.len(), Duration::from_secs(5));
-    assert_eq!(got.len(), sent.len(), "received {} of {}", got.len(), sent.len());
-    assert_eq!(got, sent, "bytes and order");
-    let st = sock.stats().unwrap();
-    assert_eq!((st.rx_dropped, st.rx_ring_full), (0, 0), "{st:?}");
+    common::peer_frames_arrive_exact(&pair, &mut umem, &mut sock, &sent);
 
     // Later changes: only the fields given change.
     sock.set_busy_poll(&BusyPoll { usecs: 50, ..Default::default() }).unwrap();

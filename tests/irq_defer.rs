@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{test_frame, PacketSocket, VethPair};
+use common::{test_frame, VethPair};
 use std::process::Command;
 use std::time::Duration;
 use xsk_rs::features::Feature;
@@ -82,18 +82,8 @@ fn napi_set_is_read_back_and_restored_on_drop() {
         "napi-set leaves the device's defaults alone"
     );
 
-    let lend: Vec<u64> = (0..umem.frame_count() / 2).map(|i| umem.frame_addr(i)).collect();
-    assert_eq!(umem.fill().put(&lend) as usize, lend.len());
-    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
     let sent: Vec<Vec<u8>> = (0..PACKETS).map(|seq| test_frame(seq, 60 + (seq as usize * 37) % 1400)).collect();
-    for f in &sent {
-        peer.send(f).unwrap();
-    }
-    let got = common::recv_test_frames(&mut umem, &mut sock, sent.len(), Duration::from_secs(5));
-    assert_eq!(got.len(), sent.len(), "received {} of {}", got.len(), sent.len());
-    assert_eq!(got, sent, "bytes and order");
-    let st = sock.stats().unwrap();
-    assert_eq!((st.rx_dropped, st.rx_ring_full), (0, 0), "{st:?}");
+    common::peer_frames_arrive_exact(&pair, &mut umem, &mut sock, &sent);
 
     // Dropped here, on the test's main thread (another namespace): the
     // guard's own netlink socket still reaches ns_a's device.

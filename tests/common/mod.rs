@@ -552,3 +552,26 @@ pub fn umem_4k(frames: u32) -> xsk_rs::umem::Umem {
     })
     .expect("umem")
 }
+
+/// Lends the first half of `umem`'s frames to the kernel, sends `sent` from an
+/// AF_PACKET peer on `veth1` in the pair's namespace B, and checks that `sock`
+/// (on `veth0`, queue 0) receives them all, byte-exact and in order, with no
+/// `rx_dropped` or `rx_ring_full`.
+pub fn peer_frames_arrive_exact(
+    pair: &VethPair,
+    umem: &mut xsk_rs::umem::Umem,
+    sock: &mut xsk_rs::socket::Socket,
+    sent: &[Vec<u8>],
+) {
+    let lend: Vec<u64> = (0..umem.frame_count() / 2).map(|i| umem.frame_addr(i)).collect();
+    assert_eq!(umem.fill().put(&lend) as usize, lend.len());
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    for f in sent {
+        peer.send(f).unwrap();
+    }
+    let got = recv_test_frames(umem, sock, sent.len(), Duration::from_secs(5));
+    assert_eq!(got.len(), sent.len(), "received {} of {}", got.len(), sent.len());
+    assert_eq!(got, sent, "bytes and order");
+    let st = sock.stats().unwrap();
+    assert_eq!((st.rx_dropped, st.rx_ring_full), (0, 0), "{st:?}");
+}
