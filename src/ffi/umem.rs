@@ -45,7 +45,7 @@ const PAGE_FLAGS: u32 = XSK_RS_UMEM_HUGE_PAGES | XSK_RS_UMEM_HUGE_PAGES_FALLBACK
 /// page flags where the caller brings the area (`own_area` false), and the
 /// fallback without huge pages.
 fn pages_of(func: &str, flags: u32, own_area: bool) -> Result<umem::Pages, c_int> {
-    let bad = |why: &str| Err(misuse(func, &format!("cfg->flags {flags:#x}: {why}")));
+    let bad = |why: &str| Err(misuse(func, &format!("umem flags {flags:#x}: {why}")));
     match (flags & XSK_RS_UMEM_HUGE_PAGES != 0, flags & XSK_RS_UMEM_HUGE_PAGES_FALLBACK != 0) {
         (false, false) => Ok(umem::Pages::Base),
         _ if !own_area => bad("huge page flags are for xsk_rs_umem_create; the caller's area has its own pages"),

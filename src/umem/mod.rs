@@ -163,9 +163,10 @@ impl UmemConfig {
             )));
         }
         if self.flags & UMEM_TX_SW_CSUM != 0 && tml == 0 {
-            return Err(Error::invalid(
-                "umem flag TX_SW_CSUM without tx_metadata_len: checksums are requested in the tx metadata",
-            ));
+            return Err(Error::invalid(format!(
+                "umem flags {:#x}: TX_SW_CSUM without tx_metadata_len (checksums are requested in the tx metadata)",
+                self.flags
+            )));
         }
         let page = page_size();
         let fs = self.frame_size;
