@@ -173,7 +173,7 @@
 #define XSK_RS_FEATURE_TX_METADATA (1 << 2)
 
 /**
- * Software TX checksums in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+ * Software TX checksums in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8).
  */
 #define XSK_RS_FEATURE_TX_SW_CSUM (1 << 3)
 
@@ -455,7 +455,7 @@
 
 /**
  * In copy mode the kernel computes a requested TX checksum in software at
- * once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+ * once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8;
  * -EOPNOTSUPP before). Needs `tx_metadata_len`. For
  * `xsk_rs_umem_config.flags`.
  */
@@ -808,7 +808,7 @@ typedef struct xsk_rs_xdp_config {
      * -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
      * ask for a checksum or a completion timestamp; the longest packet is
      * 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
-     * software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+     * software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8).
      * Other bits are -EINVAL.
      */
     uint32_t tx_metadata;

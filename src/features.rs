@@ -34,7 +34,7 @@ pub enum Feature {
     /// `XDP_TX_METADATA`, Linux 6.8).
     TxMetadata,
     /// Checksum requests done in software when the driver cannot
-    /// (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+    /// (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8).
     TxSwChecksum,
     /// Preferred busy polling with a budget (`SO_PREFER_BUSY_POLL`,
     /// `SO_BUSY_POLL_BUDGET`, Linux 5.11).
@@ -56,8 +56,8 @@ pub const ALL: [Feature; 8] = [
     Feature::NetdevNetlink,
     Feature::MultiBuffer,
     Feature::TxMetadata,
-    Feature::NetdevQueues,
     Feature::TxSwChecksum,
+    Feature::NetdevQueues,
     Feature::NapiConfig,
 ];
 
@@ -98,7 +98,7 @@ impl Feature {
             Feature::MultiBuffer => "6.6",
             Feature::XdpFrags => "5.18",
             Feature::TxMetadata => "6.8",
-            Feature::TxSwChecksum => "6.11",
+            Feature::TxSwChecksum => "6.8",
             Feature::PreferBusyPoll => "5.11",
             Feature::NetdevNetlink => "6.3",
             Feature::NetdevQueues => "6.8",

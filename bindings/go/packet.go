@@ -51,7 +51,7 @@ type XDPConfig struct {
 	// TxMetadata gives every TX frame 24 bytes of TX metadata in front of
 	// its packet (Linux 6.8; EOPNOTSUPP naming 6.8 before), for SendOpts.
 	// TxSwCsum adds XDP_UMEM_TX_SW_CSUM: copy mode computes requested
-	// checksums in software at once (Linux 6.11).
+	// checksums in software at once (Linux 6.8).
 	TxMetadata, TxSwCsum bool
 	// MultiBuffer: jumbo frames (XDP_USE_SG, Linux 6.6; EOPNOTSUPP naming the
 	// release before that). A packet longer than a frame arrives over several

@@ -25,7 +25,7 @@ type UmemConfig struct {
 }
 
 // UmemTxSwCsum is the UmemConfig.Flags bit for XDP_UMEM_TX_SW_CSUM (Linux
-// 6.11): copy mode computes requested TX checksums in software at once.
+// 6.8): copy mode computes requested TX checksums in software at once.
 const UmemTxSwCsum uint32 = C.XSK_RS_UMEM_TX_SW_CSUM
 
 // Lending returns a UmemConfig and a SocketConfig whose rings let frames

@@ -12,7 +12,7 @@ pub const XSK_RS_FEATURE_MULTI_BUFFER: u64 = 1 << 0;
 pub const XSK_RS_FEATURE_XDP_FRAGS: u64 = 1 << 1;
 /// AF_XDP TX metadata (`tx_metadata_len`, Linux 6.8).
 pub const XSK_RS_FEATURE_TX_METADATA: u64 = 1 << 2;
-/// Software TX checksums in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+/// Software TX checksums in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8).
 pub const XSK_RS_FEATURE_TX_SW_CSUM: u64 = 1 << 3;
 /// Preferred busy polling and its budget (`SO_PREFER_BUSY_POLL`, 5.11).
 pub const XSK_RS_FEATURE_PREFER_BUSY_POLL: u64 = 1 << 4;

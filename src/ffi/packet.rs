@@ -140,7 +140,7 @@ pub struct xsk_rs_xdp_config {
     /// -EOPNOTSUPP naming 6.8 before), so that `xsk_rs_txsock_send_opts` can
     /// ask for a checksum or a completion timestamp; the longest packet is
     /// 24 bytes shorter. Add `XSK_RS_TX_SW_CSUM` for checksums computed in
-    /// software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11).
+    /// software at once in copy mode (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8).
     /// Other bits are -EINVAL.
     pub tx_metadata: u32,
     /// 1: multi-buffer (jumbo frames; `XDP_USE_SG`, Linux 6.6, -EOPNOTSUPP

@@ -20,7 +20,7 @@ pub struct xsk_rs_umem {
 pub const XSK_RS_UMEM_UNALIGNED_CHUNKS: u32 = 1 << 0;
 
 /// In copy mode the kernel computes a requested TX checksum in software at
-/// once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11;
+/// once, whatever the device offers (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8;
 /// -EOPNOTSUPP before). Needs `tx_metadata_len`. For
 /// `xsk_rs_umem_config.flags`.
 pub const XSK_RS_UMEM_TX_SW_CSUM: u32 = 1 << 1;

@@ -130,7 +130,7 @@ pub struct XdpConfig {
     /// off: plain sends cost the same either way.
     pub tx_metadata: Option<bool>,
     /// `Some(true)`: with `tx_metadata`, copy mode computes requested
-    /// checksums in software at once (`XDP_UMEM_TX_SW_CSUM`, Linux 6.11),
+    /// checksums in software at once (`XDP_UMEM_TX_SW_CSUM`, Linux 6.8),
     /// instead of leaving them to the device.
     pub tx_sw_csum: Option<bool>,
     /// `Some(true)`: multi-buffer (jumbo frames, Linux 6.6; `EOPNOTSUPP`

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// `XDP_UMEM_UNALIGNED_CHUNK_FLAG`: frames may start anywhere; RX/TX addresses
 /// carry an offset in their top 16 bits.
 pub const UMEM_UNALIGNED_CHUNKS: u32 = libc::XDP_UMEM_UNALIGNED_CHUNK_FLAG;
-/// `XDP_UMEM_TX_SW_CSUM` (Linux 6.11): in copy mode the kernel computes a
+/// `XDP_UMEM_TX_SW_CSUM` (Linux 6.8): in copy mode the kernel computes a
 /// requested TX checksum in software at once, whatever the device offers.
 /// Needs [`UmemConfig::tx_metadata_len`].
 pub const UMEM_TX_SW_CSUM: u32 = libc::XDP_UMEM_TX_SW_CSUM;
