@@ -1715,10 +1715,13 @@ int xsk_rs_prog_ifindex(const struct xsk_rs_prog *prog);
 
 /**
  * Detaches the program from its interface now, even while sockets or other
- * handles use it, those of other processes that joined it included (their
- * packets stop being redirected); a later socket or
+ * handles of this process use it (their packets stop being redirected), and
+ * those of other processes that joined it; a later socket or
  * `xsk_rs_prog_create` there attaches a fresh one. The handle stays valid,
- * to destroy. 0 (also when it was detached already), or a negative errno.
+ * to destroy. 0 (also when it was detached already), -EBUSY when this
+ * process joined the program from the xsk_rs process that attached it (only
+ * that one may detach it for all; it goes when the last process lets go),
+ * or another negative errno.
  */
 int xsk_rs_prog_detach(struct xsk_rs_prog *prog);
 

@@ -426,7 +426,15 @@ fn a_queue_held_by_the_other_process_is_named() {
     let (errno, msg) = kid.started().expect_err("another mode");
     assert_eq!(errno, libc::EBUSY, "{msg}");
     assert!(msg.contains("in drv mode by another process, and skb mode was asked for"), "{msg}");
-    // Neither attempt disturbed the holder.
+    // This process joins the holder's program, and may not detach it for both.
+    let ifname = pair.if_a.clone();
+    let e = pair.run_in_a(move || {
+        let joined = xsk_rs::xdp::Redirect::attach(&ifname, XdpMode::Auto).expect("join");
+        joined.detach().expect_err("a joined program is not ours to detach")
+    });
+    assert_eq!(e.errno(), libc::EBUSY, "{e}");
+    assert!(e.to_string().contains("attached by another xsk_rs process"), "{e}");
+    // None of these attempts disturbed the holder.
     let sent = send_to_queue(&pair, 0, 0, 50);
     assert_eq!(holder.count_until(50), (50, 0, sent));
     holder.exit();

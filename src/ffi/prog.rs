@@ -94,10 +94,13 @@ pub extern "C" fn xsk_rs_prog_ifindex(prog: *const xsk_rs_prog) -> c_int {
 }
 
 /// Detaches the program from its interface now, even while sockets or other
-/// handles use it, those of other processes that joined it included (their
-/// packets stop being redirected); a later socket or
+/// handles of this process use it (their packets stop being redirected), and
+/// those of other processes that joined it; a later socket or
 /// `xsk_rs_prog_create` there attaches a fresh one. The handle stays valid,
-/// to destroy. 0 (also when it was detached already), or a negative errno.
+/// to destroy. 0 (also when it was detached already), -EBUSY when this
+/// process joined the program from the xsk_rs process that attached it (only
+/// that one may detach it for all; it goes when the last process lets go),
+/// or another negative errno.
 #[no_mangle]
 pub extern "C" fn xsk_rs_prog_detach(prog: *mut xsk_rs_prog) -> c_int {
     const F: &str = "xsk_rs_prog_detach";

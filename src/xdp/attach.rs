@@ -345,9 +345,18 @@ impl Attachment {
     /// Detaches the program from its interface now, while references (this
     /// one, sockets') may remain: they keep a defunct link, and the next
     /// acquire on the interface attaches a fresh program.
+    ///
+    /// A program joined from another xsk_rs process is not this process's to
+    /// detach: that would stop the other process's sockets too (`Busy`). It
+    /// goes when its last process lets go of it.
     pub(crate) fn detach(&self) -> Result<()> {
         let mut reg = registry();
         match self.entry(&mut reg) {
+            Some(e) if e.attached() && e._prog.is_none() => Err(Error::Busy(format!(
+                "detach the XDP program of ifindex {}: it was attached by another xsk_rs process and joined by \
+                 this one, which may not detach it for both; it goes when the last process using it lets go",
+                self.key.1
+            ))),
             Some(e) if e.attached() => e.link.detach(),
             _ => Ok(()),
         }
@@ -378,11 +387,17 @@ impl Drop for Attachment {
             // Closing under the lock: a concurrent acquire must not find the
             // entry after the link is gone, nor create a second link before the
             // first is closed (the kernel would refuse it with EBUSY).
+            let own = reg.entries[pos]._prog.is_some();
             drop(reg.entries.remove(pos));
             if reg.entries.is_empty() {
                 reg.entries = Vec::new();
             }
-            reg.note_released(self.key);
+            // Only a link of our own lingers in the kernel for a moment; a
+            // joined program stays with its other process, and waiting for it
+            // to go would only delay the next join.
+            if own {
+                reg.note_released(self.key);
+            }
         }
     }
 }

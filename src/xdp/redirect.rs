@@ -55,8 +55,10 @@ impl Redirect {
     }
 
     /// Detaches the program from the interface now, though references (this
-    /// one, the sockets', other processes' that joined it) remain: their link is defunct from then on, and the
-    /// next socket or [`Redirect::attach`] there attaches a fresh program.
+    /// one, the sockets', other processes' that joined it) remain: their link
+    /// is defunct from then on, and the next socket or [`Redirect::attach`]
+    /// there attaches a fresh program. `Busy` for a program this process
+    /// joined from the xsk_rs process that attached it.
     pub fn detach(&self) -> Result<()> {
         self.0.detach()
     }
