@@ -217,16 +217,18 @@ fn processes_with(inodes: &BTreeSet<u32>) -> BTreeSet<u32> {
 }
 
 /// The other processes with an AF_XDP socket of the calling thread's
-/// namespace open: each socket fd is borrowed with `pidfd_getfd` (Linux
-/// 5.6; needs the right to ptrace the process) to read its family and
-/// namespace. `None` when that cannot be done at all.
+/// namespace open: each socket fd of a process with a thread in this
+/// namespace is borrowed with `pidfd_getfd` (Linux 5.6; needs the right to
+/// ptrace the process) to read its family and namespace. Processes entirely
+/// elsewhere are not looked into (one whose threads all left the namespace
+/// after binding is then not named). `None` when nothing could be read.
 fn processes_with_xdp_sockets() -> Option<BTreeSet<u32>> {
     let here = crate::netdev::current_netns().ok()?;
     let me = std::process::id();
     let mut pids = BTreeSet::new();
     let mut any_read = false;
     for (pid, socks) in socket_fds() {
-        if pid == me {
+        if pid == me || !has_thread_in(pid, here) {
             continue;
         }
         // SAFETY: pidfd_open takes a pid and flags, and returns a new fd.
@@ -264,6 +266,18 @@ fn processes_with_xdp_sockets() -> Option<BTreeSet<u32>> {
         }
     }
     any_read.then_some(pids)
+}
+
+/// Whether a thread of process `pid` is in network namespace `ns`.
+fn has_thread_in(pid: u32, ns: crate::netdev::NetnsId) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().any(|t| {
+        let path = t.path().join("ns/net");
+        std::fs::metadata(path).is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino()) == ns
+        })
+    })
 }
 
 #[cfg(test)]
