@@ -380,10 +380,21 @@ fn apply_sysfs(dev: &Netdev, cfg: &IrqDeferConfig, what: &str) -> Result<Saved> 
     }
     let dir = format!("/sys/class/net/{}", dev.name);
     let sys_index = std::fs::read_to_string(format!("{dir}/ifindex")).ok().and_then(|s| s.trim().parse::<u32>().ok());
-    if sys_index != Some(dev.ifindex) {
-        let seen = match sys_index {
-            Some(i) => format!("{dir} is ifindex {i}, this thread's {} is {}", dev.name, dev.ifindex),
-            None => format!("{dir} does not exist"),
+    // Indexes count from 1 in every namespace, so a device of the same name
+    // and index elsewhere is likely; its hardware address tells them apart.
+    let sys_addr = std::fs::read_to_string(format!("{dir}/address")).ok().map(|s| s.trim().to_string());
+    let our_addr = hw_addr(&dev.name);
+    if sys_index != Some(dev.ifindex) || sys_addr.is_none() || sys_addr != our_addr {
+        let seen = match (sys_index, sys_addr) {
+            (Some(i), _) if i != dev.ifindex => {
+                format!("{dir} is ifindex {i}, this thread's {} is {}", dev.name, dev.ifindex)
+            }
+            (Some(_), Some(a)) => format!(
+                "{dir} has address {a}, this thread's {} has {}",
+                dev.name,
+                our_addr.as_deref().unwrap_or("none that can be read")
+            ),
+            _ => format!("{dir} does not exist"),
         };
         return Err(Error::NotSupported(format!(
             "{no_napi_set}; and the per-device sysfs files cannot be used: /sys shows another network namespace \
@@ -430,4 +441,31 @@ fn apply_sysfs(dev: &Netdev, cfg: &IrqDeferConfig, what: &str) -> Result<Saved> 
 fn write_file(f: &mut File, value: &str) -> std::io::Result<()> {
     f.rewind()?;
     f.write_all(format!("{value}\n").as_bytes())
+}
+
+/// The hardware address of `name` in the calling thread's namespace, as
+/// sysfs writes it ("02:58:53:4b:00:01"), from `SIOCGIFHWADDR`.
+fn hw_addr(name: &str) -> Option<String> {
+    // SAFETY: plain socket(2); owned right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: a fresh fd that nothing else owns.
+    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain data.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    if name.len() >= req.ifr_name.len() {
+        return None;
+    }
+    for (d, s) in req.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFHWADDR reads the name and writes ifru_hwaddr of `req`.
+    if unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::SIOCGIFHWADDR, &mut req) } != 0 {
+        return None;
+    }
+    // SAFETY: the kernel filled ifru_hwaddr.
+    let data = unsafe { req.ifr_ifru.ifru_hwaddr.sa_data };
+    Some(data[..6].iter().map(|&b| format!("{:02x}", b as u8)).collect::<Vec<_>>().join(":"))
 }
