@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	static const char *attached[] = { "none", "drv", "skb", "hw", "multi" };
 	xsk_rs_netdev_info i;
 	uint32_t napis[64], n, k;
-	uint64_t kernel;
+	uint64_t kernel, unknown;
 	const char *ifname;
 	int rc;
 
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	print_prog("skb", i.skb_prog_id, i.skb_prog_name, i.skb_prog_is_xsk_rs);
 	print_prog("drv", i.drv_prog_id, i.drv_prog_name, i.drv_prog_is_xsk_rs);
 	print_prog("hw", i.hw_prog_id, i.hw_prog_name, i.hw_prog_is_xsk_rs);
-	if (xsk_rs_kernel_features(&kernel) < 0) {
+	if (xsk_rs_kernel_features(&kernel, &unknown) < 0) {
 		fprintf(stderr, "xsk_caps: %s\n", xsk_rs_last_error());
 		return 1;
 	}
@@ -136,8 +136,11 @@ int main(int argc, char **argv)
 		uint64_t bit = UINT64_C(1) << k;
 
 		if (xsk_rs_feature_name(bit))
-			printf("kernel           %-3s %s (Linux %s)\n", kernel & bit ? "yes" : "no",
-			       xsk_rs_feature_name(bit), xsk_rs_feature_since(bit));
+			printf("kernel           %-3s %s (Linux %s)\n",
+			       unknown & bit ? "?" : kernel & bit ? "yes" : "no", xsk_rs_feature_name(bit),
+			       xsk_rs_feature_since(bit));
 	}
+	if (unknown)
+		printf("kernel           ? could not be probed: %s\n", xsk_rs_last_error());
 	return 0;
 }

@@ -1154,15 +1154,17 @@ const char *xsk_rs_last_error(void);
 const char *xsk_rs_strerror(int err);
 
 /**
- * Writes to `*out` the `XSK_RS_FEATURE_*` bits of what the running kernel
- * has. Each feature is probed once per process by asking the kernel (an
- * unknown flag or option is refused), never from the version string; later
- * calls answer from that. Returns 0, -EINVAL (NULL `out`), or the error of
- * a probe that could not run (-EPERM without `CAP_NET_RAW` for an AF_XDP
- * socket, -EMFILE, ...), with a message; `*out` is written only on success.
- * Any thread.
+ * Writes to `*available` the `XSK_RS_FEATURE_*` bits of what the running
+ * kernel has, and to `*unknown` (unless NULL) the bits of features whose
+ * probe could not run (an AF_XDP socket needs `CAP_NET_RAW`, a BPF program
+ * `CAP_BPF`; no fd left): those are not in `*available`, and are probed
+ * again by the next call. Each feature is probed once per process by asking
+ * the kernel (an unknown flag or option is refused), never from the version
+ * string; later calls answer from that. Returns 0, or -EINVAL (NULL
+ * `available`), writing nothing then. When a probe could not run, the last
+ * error says why. Any thread.
  */
-int xsk_rs_kernel_features(uint64_t *out);
+int xsk_rs_kernel_features(uint64_t *available, uint64_t *unknown);
 
 /**
  * A feature's name (e.g. "multi-buffer AF_XDP (XDP_USE_SG)") for one

@@ -147,13 +147,14 @@ type KernelFeature struct {
 	Name      string // e.g. "multi-buffer AF_XDP (XDP_USE_SG)"
 	Since     string // the first Linux release with it, e.g. "6.6"
 	Available bool
+	Unknown   bool // its probe could not run (e.g. no CAP_NET_RAW); Available is false then
 }
 
 // KernelFeatures probes, once per process, what the running kernel has
 // (xsk_rs_kernel_features): by asking the kernel, never from its version.
 func KernelFeatures() ([]KernelFeature, error) {
-	var bits C.uint64_t
-	if err := check("KernelFeatures", C.xskrs_go_kernel_features(&bits)); err != nil {
+	var bits, unknown C.uint64_t
+	if err := check("KernelFeatures", C.xskrs_go_kernel_features(&bits, &unknown)); err != nil {
 		return nil, err
 	}
 	var out []KernelFeature
@@ -164,7 +165,7 @@ func KernelFeatures() ([]KernelFeature, error) {
 			continue
 		}
 		out = append(out, KernelFeature{Name: C.GoString(name), Since: C.GoString(C.xsk_rs_feature_since(bit)),
-			Available: bits&bit != 0})
+			Available: bits&bit != 0, Unknown: unknown&bit != 0})
 	}
 	return out, nil
 }

@@ -307,9 +307,9 @@ struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, 
 	return result(xsk_rs_netdev_napi_ids(ifname, ids, cap, count), NULL);
 }
 
-struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *out)
+struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *available, uint64_t *unknown)
 {
-	return result(xsk_rs_kernel_features(out), NULL);
+	return result(xsk_rs_kernel_features(available, unknown), NULL);
 }
 
 struct xskrs_go_ret xskrs_go_irq_defer_create(const char *ifname, uint32_t set, uint32_t defer_hard_irqs,

@@ -124,7 +124,7 @@ struct xskrs_go_netdev_ret {
 };
 struct xskrs_go_netdev_ret xskrs_go_netdev_query(const char *ifname);
 struct xskrs_go_ret xskrs_go_netdev_queue_napi_id(const char *ifname, uint32_t queue, int is_tx, uint32_t *out);
-struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *out);
+struct xskrs_go_ret xskrs_go_kernel_features(uint64_t *available, uint64_t *unknown);
 struct xskrs_go_ret xskrs_go_netdev_napi_ids(const char *ifname, uint32_t *ids, uint32_t cap, uint32_t *count);
 
 /* xsk_rs_irq_defer_create with a config fresh from its init, the values

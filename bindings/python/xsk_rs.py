@@ -378,7 +378,7 @@ _FUNCS = [
     ("xsk_rs_netdev_query", _int, [ctypes.c_char_p, _P(_NetdevInfo)]),
     ("xsk_rs_netdev_queue_napi_id", _int, [ctypes.c_char_p, _u32, _int, _P(_u32)]),
     ("xsk_rs_netdev_napi_ids", _int, [ctypes.c_char_p, _P(_u32), _u32, _P(_u32)]),
-    ("xsk_rs_kernel_features", _int, [_P(ctypes.c_uint64)]),
+    ("xsk_rs_kernel_features", _int, [_P(ctypes.c_uint64), _P(ctypes.c_uint64)]),
     ("xsk_rs_feature_name", ctypes.c_char_p, [ctypes.c_uint64]),
     ("xsk_rs_feature_since", ctypes.c_char_p, [ctypes.c_uint64]),
     ("xsk_rs_irq_defer_config_init", _int, [_P(IrqDeferConfig), _SIZE]),
@@ -574,16 +574,18 @@ def lending(frames):
 def kernel_features():
     """What the running kernel's AF_XDP and XDP can do, probed once per
     process (xsk_rs_kernel_features): {name: (available, first release)},
-    e.g. {"multi-buffer AF_XDP (XDP_USE_SG)": (True, "6.6"), ...}. Raises
-    OSError when a probe cannot run (EPERM without CAP_NET_RAW)."""
+    e.g. {"multi-buffer AF_XDP (XDP_USE_SG)": (True, "6.6"), ...};
+    available is None for a feature whose probe could not run (no
+    CAP_NET_RAW for an AF_XDP socket, say; last_error() says why)."""
     lib = _L()
-    bits = ctypes.c_uint64()
-    _check(lib.xsk_rs_kernel_features(ctypes.byref(bits)))
+    bits, unknown = ctypes.c_uint64(), ctypes.c_uint64()
+    _check(lib.xsk_rs_kernel_features(ctypes.byref(bits), ctypes.byref(unknown)))
     out = {}
     for i in range(64):
         name = lib.xsk_rs_feature_name(1 << i)
         if name is not None:
-            out[name.decode()] = (bool(bits.value >> i & 1), lib.xsk_rs_feature_since(1 << i).decode())
+            have = None if unknown.value >> i & 1 else bool(bits.value >> i & 1)
+            out[name.decode()] = (have, lib.xsk_rs_feature_since(1 << i).decode())
     return out
 
 

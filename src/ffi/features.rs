@@ -1,7 +1,7 @@
 //! What the running kernel can do (`xsk_rs_kernel_features`), probed once per
 //! process by `crate::features`.
 
-use super::{fail, ffi_guard, misuse};
+use super::{ffi_guard, misuse};
 use crate::features::{Feature, ALL};
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;
@@ -24,30 +24,41 @@ pub const XSK_RS_FEATURE_NETDEV_QUEUES: u64 = 1 << 6;
 /// (Linux 6.13).
 pub const XSK_RS_FEATURE_NAPI_CONFIG: u64 = 1 << 7;
 
-/// Writes to `*out` the `XSK_RS_FEATURE_*` bits of what the running kernel
-/// has. Each feature is probed once per process by asking the kernel (an
-/// unknown flag or option is refused), never from the version string; later
-/// calls answer from that. Returns 0, -EINVAL (NULL `out`), or the error of
-/// a probe that could not run (-EPERM without `CAP_NET_RAW` for an AF_XDP
-/// socket, -EMFILE, ...), with a message; `*out` is written only on success.
-/// Any thread.
+/// Writes to `*available` the `XSK_RS_FEATURE_*` bits of what the running
+/// kernel has, and to `*unknown` (unless NULL) the bits of features whose
+/// probe could not run (an AF_XDP socket needs `CAP_NET_RAW`, a BPF program
+/// `CAP_BPF`; no fd left): those are not in `*available`, and are probed
+/// again by the next call. Each feature is probed once per process by asking
+/// the kernel (an unknown flag or option is refused), never from the version
+/// string; later calls answer from that. Returns 0, or -EINVAL (NULL
+/// `available`), writing nothing then. When a probe could not run, the last
+/// error says why. Any thread.
 #[no_mangle]
-pub extern "C" fn xsk_rs_kernel_features(out: *mut u64) -> c_int {
+pub extern "C" fn xsk_rs_kernel_features(available: *mut u64, unknown: *mut u64) -> c_int {
     const F: &str = "xsk_rs_kernel_features";
     ffi_guard!({
-        if out.is_null() {
-            return misuse(F, "out is NULL");
+        if available.is_null() {
+            return misuse(F, "available is NULL");
         }
-        let mut bits = 0;
+        let (mut bits, mut unsure) = (0, 0);
         for f in ALL {
             match f.available() {
                 Ok(true) => bits |= f.bit(),
                 Ok(false) => {}
-                Err(e) => return fail(F, e),
+                Err(e) => {
+                    unsure |= f.bit();
+                    super::set_last_error(format!("{F}: {e}"));
+                }
             }
         }
-        // SAFETY: out is non-NULL and the caller's to write.
-        unsafe { *out = bits };
+        // SAFETY: available is non-NULL and the caller's to write; unknown
+        // too where non-NULL.
+        unsafe {
+            *available = bits;
+            if !unknown.is_null() {
+                *unknown = unsure;
+            }
+        }
         0
     })
 }

@@ -3618,12 +3618,15 @@ static void row_netdev_queue_napi_id(void)
 
 static void row_kernel_features(void)
 {
-	uint64_t bits = 0;
+	uint64_t bits = 0, unknown = UINT64_MAX;
 	int rc;
 
-	FAILS(xsk_rs_kernel_features(NULL), -EINVAL, "out is NULL");
-	rc = xsk_rs_kernel_features(&bits);
-	CHECK(rc == 0, "xsk_rs_kernel_features: %d (%s)", rc, errmsg());
+	FAILS(xsk_rs_kernel_features(NULL, &unknown), -EINVAL, "available is NULL");
+	CHECK(unknown == UINT64_MAX, "a refusal writes nothing");
+	VALUE(xsk_rs_kernel_features(&bits, NULL), 0); /* unknown may be NULL */
+	rc = xsk_rs_kernel_features(&bits, &unknown);
+	CHECK(rc == 0 && unknown == 0, "xsk_rs_kernel_features as root: %d, unknown %#llx (%s)", rc,
+	      (unsigned long long)unknown, errmsg());
 	/* Each probe asks the kernel; the release tells what to expect. */
 	CHECK(!!(bits & XSK_RS_FEATURE_MULTI_BUFFER) == kernel_at_least(6, 6), "multi-buffer bit %d on this kernel",
 	      !!(bits & XSK_RS_FEATURE_MULTI_BUFFER));
