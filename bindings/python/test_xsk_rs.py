@@ -149,12 +149,14 @@ class LibraryTests(Base):
             "xsk_rs_desc": xsk_rs.Desc, "xsk_rs_umem_config": xsk_rs.UmemConfig,
             "xsk_rs_socket_config": xsk_rs.SocketConfig, "xsk_rs_stats": xsk_rs._CStats,
             "xsk_rs_xdp_config": xsk_rs.XdpConfig, "xsk_rs_pkt": xsk_rs.Pkt, "xsk_rs_buf": xsk_rs.Buf,
-            "xsk_rs_irq_defer_config": xsk_rs.IrqDeferConfig,
+            "xsk_rs_irq_defer_config": xsk_rs.IrqDeferConfig, "xsk_rs_netdev_info": xsk_rs._NetdevInfo,
         }
         consts = ["XDP_MODE_AUTO", "XDP_MODE_SKB", "XDP_MODE_DRV", "XDP_MODE_NONE", "BIND_COPY",
                   "BIND_ZEROCOPY", "BIND_NEED_WAKEUP", "TX_BUDGET_MIN", "UMEM_UNALIGNED_CHUNKS", "UMEM_HUGE_PAGES",
                   "UMEM_HUGE_PAGES_FALLBACK", "ERR_PANIC", "IRQ_DEFER_VIA_AUTO", "IRQ_DEFER_VIA_NAPI_SET",
-                  "IRQ_DEFER_VIA_SYSFS"]
+                  "IRQ_DEFER_VIA_SYSFS", "BIND_SG", "BIND_SHORT_FRAMES", "DESC_CONTD", "UMEM_TX_SW_CSUM",
+                  "TX_METADATA", "TX_SW_CSUM", "DESC_TX_METADATA", "TXMD_TIMESTAMP", "TXMD_CHECKSUM",
+                  "TXMD_LAUNCH_TIME"]
         lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "%s"' % self.header,
                  "int main(void) {"]
         expect = []

@@ -86,7 +86,10 @@ __all__ = [
     "Umem", "Socket", "load", "library", "version", "last_error", "strerror",
     "extract_addr", "extract_offset", "add_offset_to_addr", "lending",
     "XdpConfig", "Pkt", "Buf", "TxSocket", "RxSocket", "RxBatch", "BiSocket",
-    "netdev_info", "kernel_features", "XDP_FEATURES", "XSK_FEATURES",
+    "netdev_info", "kernel_features", "XDP_FEATURES", "XSK_FEATURES", "BIND_SG", "BIND_SHORT_FRAMES",
+    "DESC_CONTD", "UMEM_TX_SW_CSUM", "TX_METADATA", "TX_SW_CSUM", "DESC_TX_METADATA", "TXMD_TIMESTAMP",
+    "TXMD_CHECKSUM", "TXMD_LAUNCH_TIME", "IrqDeferral", "IrqDeferConfig", "IRQ_DEFER_VIA_AUTO",
+    "IRQ_DEFER_VIA_NAPI_SET", "IRQ_DEFER_VIA_SYSFS",
 ]
 
 SONAME = "libxsk_rs.so.0"
