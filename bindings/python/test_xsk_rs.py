@@ -139,6 +139,12 @@ class LibraryTests(Base):
         self.assertRegex(xsk_rs.version(), r"^\d+\.\d+\.\d+")
         self.assertIn(xsk_rs.library()[0], ("load()", "XSK_RS_LIB", "find_library", "soname"))
 
+    def test_umem_refuses_huge_page_flags(self):
+        with self.assertRaises(OSError) as e:
+            xsk_rs.Umem(frame_count=64, frame_size=2048, flags=xsk_rs.UMEM_HUGE_PAGES)
+        self.assertEqual(e.exception.errno, errno.EINVAL)
+        self.assertIn("huge_page=True", str(e.exception))
+
     def test_strerror(self):
         self.assertTrue(xsk_rs.strerror(-errno.ENODEV))
         self.assertEqual(xsk_rs.strerror(-errno.ENODEV), xsk_rs.strerror(errno.ENODEV))
@@ -185,7 +191,7 @@ class LibraryTests(Base):
         for cname, cls in structs.items():
             body = re.search(r"typedef struct %s \{(.*?)\} %s;" % (cname, cname), text, re.S).group(1)
             body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
-            fields = re.findall(r"\b(\w+);", body)
+            fields = re.findall(r"\b(\w+)(?:\[\w+\])?;", body)
             self.assertEqual(fields, [n for n, _ in cls._fields_], cname)
 
     def test_function_table_covers_header(self):

@@ -109,8 +109,11 @@ DESC_CONTD = 1               # Desc.options: the packet goes on in the next desc
 TX_BUDGET_MIN = 32
 ERR_PANIC = 4096  # -ERR_PANIC: a panic caught inside the library (a bug), never an errno
 UMEM_UNALIGNED_CHUNKS = 1 << 0
-UMEM_HUGE_PAGES = 1 << 16  # UmemConfig.flags: the area in huge pages (vm.nr_hugepages)
-UMEM_HUGE_PAGES_FALLBACK = 1 << 17  # with UMEM_HUGE_PAGES: ordinary pages when none are free
+# The C UMEM config's huge page flags (xsk_rs_umem_create's own area). Umem
+# maps its area in Python and refuses them: huge pages come through the
+# packet layer's huge_page=True (and huge_page_fallback=True).
+UMEM_HUGE_PAGES = 1 << 16
+UMEM_HUGE_PAGES_FALLBACK = 1 << 17
 UMEM_TX_SW_CSUM = 1 << 1  # with tx_metadata_len: copy mode computes requested checksums in software
 TX_METADATA = 1 << 0  # XdpConfig.tx_metadata: 24 bytes of TX metadata in front of every TX packet
 TX_SW_CSUM = 1 << 1  # XdpConfig.tx_metadata: with TX_METADATA, XDP_UMEM_TX_SW_CSUM
@@ -783,6 +786,9 @@ class Umem(_Closing):
             fill_size=fill_size, comp_size=comp_size, flags=flags, tx_metadata_len=tx_metadata_len))
         if cfg.frame_count == 0 or cfg.frame_size == 0:
             raise OSError(errno.EINVAL, "xsk_rs: Umem: frame_count and frame_size must be > 0")
+        if cfg.flags & (UMEM_HUGE_PAGES | UMEM_HUGE_PAGES_FALLBACK):
+            raise OSError(errno.EINVAL, "xsk_rs: Umem: UMEM_HUGE_PAGES is for an area the library maps "
+                          "(xsk_rs_umem_create); Umem maps its own: use TxSocket/RxSocket/BiSocket(huge_page=True)")
         size = cfg.frame_count * cfg.frame_size
         page = mmap.PAGESIZE
         area = mmap.mmap(-1, (size + page - 1) // page * page,
