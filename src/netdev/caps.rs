@@ -47,8 +47,8 @@ const NETDEV_A_QUEUE_ID: u16 = 1;
 const NETDEV_A_QUEUE_IFINDEX: u16 = 2;
 const NETDEV_A_QUEUE_TYPE: u16 = 3;
 const NETDEV_A_QUEUE_NAPI_ID: u16 = 4;
-const NETDEV_A_NAPI_IFINDEX: u16 = 1;
-const NETDEV_A_NAPI_ID: u16 = 2;
+pub(crate) const NETDEV_A_NAPI_IFINDEX: u16 = 1;
+pub(crate) const NETDEV_A_NAPI_ID: u16 = 2;
 const NETDEV_QUEUE_TYPE_RX: u32 = 0;
 const NETDEV_QUEUE_TYPE_TX: u32 = 1;
 

@@ -56,7 +56,7 @@
 //! # Ok::<(), xsk_rs::Error>(())
 //! ```
 
-use super::caps::{NETDEV_CMD_NAPI_GET, NETDEV_FAMILY};
+use super::caps::{NETDEV_A_NAPI_ID, NETDEV_A_NAPI_IFINDEX, NETDEV_CMD_NAPI_GET, NETDEV_FAMILY};
 use super::genl::{AttrBuf, Family, GenlSocket, Msg};
 use super::Netdev;
 use crate::error::{Error, Result};
@@ -65,8 +65,6 @@ use std::fs::File;
 use std::io::{Read, Seek, Write};
 
 pub(crate) const NETDEV_CMD_NAPI_SET: u8 = 14;
-const NETDEV_A_NAPI_IFINDEX: u16 = 1;
-const NETDEV_A_NAPI_ID: u16 = 2;
 const NETDEV_A_NAPI_DEFER_HARD_IRQS: u16 = 5;
 const NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT: u16 = 6;
 const NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT: u16 = 7;
