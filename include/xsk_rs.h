@@ -1851,10 +1851,19 @@ int xsk_rs_rx_cancel(struct xsk_rs_rx *r, uint32_t n);
 /**
  * Takes up to `max` received descriptors that make whole packets (as
  * `xsk_rs_rx_peek`, but never part of a multi-buffer chain: a chain whose
- * end has not arrived, or that is longer than what is left of `max`, stays
- * for the next call). Returns how many descriptors, 0 when no whole packet
- * is there; -EINVAL for a NULL argument. Walk them with
+ * end has not arrived, or that is longer than what is left of `max` after
+ * whole packets before it, stays for the next call). Returns how many
+ * descriptors, 0 when no whole packet is there yet. Walk them with
  * `xsk_rs_desc_chain_len`, release them with `xsk_rs_rx_release`.
+ *
+ * -ENOBUFS, with a message naming the chain's length, when the *first*
+ * packet's chain is longer than `max` (it could never be taken, and a loop
+ * that read 0 as "empty" would stop receiving for good); nothing is taken.
+ * Call again with `max` of at least that length (the kernel's chains are at
+ * most 18 descriptors in copy mode, the device's `xdp-zc-max-segs` in
+ * zero-copy mode), or drop the chain with `xsk_rs_rx_peek` and
+ * `xsk_rs_rx_release`. Also -ENOBUFS when the ring, with nothing peeked, is
+ * full of one chain whose end has not arrived. -EINVAL for a NULL argument.
  */
 int xsk_rs_rx_peek_packets(struct xsk_rs_rx *r, uint32_t max, uint32_t *idx);
 
@@ -1870,11 +1879,19 @@ int xsk_rs_desc_chain_len(const struct xsk_rs_desc *descs, uint32_t n);
  * `xsk_rs_tx_put` for multi-buffer chains: copies in and submits only whole
  * packets (chains ending in a descriptor without `XSK_RS_DESC_CONTD`),
  * never part of one, so a chain that does not fit waits whole. Returns how
- * many descriptors were queued (0: no room for the first chain, `descs`
- * ends inside it, or a reserve is open, with a message), or -EMSGSIZE with
- * a message when the first descriptor is longer than the interface sends
- * (as `xsk_rs_tx_put`; a later one stops the put before its chain).
- * -EINVAL for a NULL ring, or NULL `descs` with `n` above 0.
+ * many descriptors were queued: 0 only when the ring has no room for the
+ * first chain yet (retry after the kernel completes some).
+ *
+ * Errors, each with a message, for arrays a retry could never queue:
+ * -EMSGSIZE when the first descriptor is longer than the interface sends
+ * (as `xsk_rs_tx_put`; a later one stops the put before its chain, and the
+ * count of the whole packets before it is returned); -EINVAL when the
+ * array ends inside its first chain (every descriptor from the first
+ * carries `XSK_RS_DESC_CONTD`; an array whose whole packets come first
+ * queues them, and the next call from the unfinished chain fails); -E2BIG
+ * when the first chain has more descriptors than the TX ring has entries.
+ * -EINVAL also for a NULL ring, NULL `descs` with `n` above 0, or while a
+ * `xsk_rs_tx_reserve` is not yet submitted.
  */
 int xsk_rs_tx_put_packets(struct xsk_rs_tx *r, const struct xsk_rs_desc *descs, uint32_t n);
 

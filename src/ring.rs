@@ -612,6 +612,46 @@ pub struct TooLong {
     pub max: u32,
 }
 
+/// Why [`ProdRing::put_packets`] queued nothing and never will for this
+/// array: a send loop that retried would spin for ever, as on a full ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PutPacketsError {
+    /// A descriptor is longer than the ring's limit (`EMSGSIZE` in C).
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+    /// The array ends inside its first chain: all `len` descriptors carry
+    /// [`XDP_PKT_CONTD`], so no packet ends in it (`EINVAL` in C).
+    #[error("all {len} descriptors carry XDP_PKT_CONTD: the array ends inside its first packet's chain, whose last descriptor must not carry it")]
+    Unfinished {
+        /// The array's length.
+        len: u32,
+    },
+    /// The first chain has more descriptors than the ring has entries, so
+    /// it can never be queued whole (`E2BIG` in C).
+    #[error("the first packet is a chain of {len} descriptors, more than the tx ring's {size} entries")]
+    ChainTooBig {
+        /// The chain's length.
+        len: u32,
+        /// The ring's size.
+        size: u32,
+    },
+}
+
+/// Why [`ConsRing::peek_packets`] took nothing: the first packet's chain is
+/// longer than the `max` it was given, so it can never be taken whole with
+/// that `max` (`ENOBUFS` in C). Nothing stays peeked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the first packet is a chain of {}{len} descriptors, more than the {max} asked for", if *.ended { "" } else { "at least " })]
+pub struct ChainTooLong {
+    /// The chain's length (`ended`), or how many of its descriptors are in
+    /// the ring so far (its end has not arrived, or the ring is full of it).
+    pub len: u32,
+    /// Whether the chain's end is in the ring, so `len` is its length.
+    pub ended: bool,
+    /// The `max` given.
+    pub max: u32,
+}
+
 /// A ring that user space consumes from: the completion ring (`u64`) and the RX
 /// ring ([`Desc`]).
 pub struct ConsRing<T> {
@@ -944,11 +984,18 @@ impl ProdRing<Desc> {
     /// sees a packet whose end is not yet there. Returns how many
     /// descriptors were queued: fewer when the ring is nearly full (the
     /// chain that does not fit waits whole), 0 while a [`Self::reserve`] is
-    /// open or when `descs` ends inside a chain before any chain ends.
-    /// `Err(TooLong)` for a descriptor over [`Self::max_len`], after queueing
-    /// the whole chains before its own.
+    /// open or when the ring has no room for the first chain yet.
+    ///
+    /// Errors, where a retry of the same array could only return 0 for
+    /// ever: [`PutPacketsError::TooLong`] for a descriptor over
+    /// [`Self::max_len`], after queueing the whole chains before its own;
+    /// and, when no packet could be queued, [`PutPacketsError::Unfinished`]
+    /// for an array that ends inside its first chain, and
+    /// [`PutPacketsError::ChainTooBig`] for a first chain longer than the
+    /// ring. (When whole packets come first, they are queued and counted;
+    /// the next call, from the bad chain, returns the error.)
     #[inline]
-    pub fn put_packets(&mut self, descs: &[Desc]) -> std::result::Result<u32, TooLong> {
+    pub fn put_packets(&mut self, descs: &[Desc]) -> std::result::Result<u32, PutPacketsError> {
         if self.reserved() != 0 {
             return Ok(0);
         }
@@ -958,11 +1005,29 @@ impl ProdRing<Desc> {
         let fit = descs[..room as usize].iter().position(|d| d.len > max);
         let upto = fit.unwrap_or(room as usize);
         let whole = whole_packets_len(&descs[..upto]);
+        if whole == 0 && fit.is_none() && n > 0 {
+            return self.put_packets_none(descs);
+        }
         // SAFETY: as in `put`; `whole` <= descs.len().
         let queued = unsafe { self.put_from(descs.as_ptr(), whole as u32) };
         match fit {
-            Some(i) if queued as usize == whole => Err(TooLong { index: i as u32, len: descs[i].len, max }),
+            Some(i) if queued as usize == whole => Err(TooLong { index: i as u32, len: descs[i].len, max }.into()),
             _ => Ok(queued),
+        }
+    }
+
+    /// `put_packets` when no whole packet fits in the room there is: 0 if
+    /// the first chain could fit once the kernel frees room, an error if
+    /// it never could.
+    #[cold]
+    fn put_packets_none(&self, descs: &[Desc]) -> std::result::Result<u32, PutPacketsError> {
+        let size = self.raw.size;
+        match chain_len(descs) {
+            None => Err(PutPacketsError::Unfinished { len: u32::try_from(descs.len()).unwrap_or(u32::MAX) }),
+            Some(k) if k > size as usize => {
+                Err(PutPacketsError::ChainTooBig { len: u32::try_from(k).unwrap_or(u32::MAX), size })
+            }
+            Some(_) => Ok(0),
         }
     }
 
@@ -1226,10 +1291,20 @@ impl ConsRing<Desc> {
     /// that make whole packets (see [`XDP_PKT_CONTD`]), never part of one.
     /// Returns how many descriptors and the first one's free-running index;
     /// walk the packets with [`chain_len`] over [`Self::get`], release them
-    /// with [`Self::release`]. A chain longer than `max` is not taken (0):
-    /// give `max` at least the most descriptors a packet can take.
+    /// with [`Self::release`]. `Ok((0, _))` when no whole packet is there
+    /// yet.
+    ///
+    /// [`ChainTooLong`] when the first packet's chain is longer than `max`
+    /// (it would never be taken, and RX would stop): nothing is taken; call
+    /// again with `max` of at least its `len` (the kernel's chains are at
+    /// most 18 descriptors in copy mode, the device's `xdp-zc-max-segs` in
+    /// zero-copy mode), or drop the chain with [`Self::peek`] and
+    /// [`Self::release`]. Also when the ring, with nothing peeked, is full
+    /// of one chain whose end has not arrived (the kernel could never add
+    /// it).
     #[inline]
-    pub fn peek_packets(&mut self, max: u32) -> (u32, u32) {
+    pub fn peek_packets(&mut self, max: u32) -> std::result::Result<(u32, u32), ChainTooLong> {
+        let before = self.peeked();
         let (n, idx) = self.peek(max);
         // Back to the end of the last whole chain: the rest stays for the
         // next call, when its end has arrived.
@@ -1238,7 +1313,34 @@ impl ConsRing<Desc> {
             keep -= 1;
         }
         self.cancel(n - keep);
-        (keep, idx)
+        if keep == 0 && n > 0 {
+            return self.peek_packets_none(n, idx, max, before);
+        }
+        Ok((keep, idx))
+    }
+
+    /// `peek_packets` when the first `n` descriptors (at `idx`, none taken)
+    /// all carry [`XDP_PKT_CONTD`]: wait for the chain's end, or say it can
+    /// never be taken.
+    #[cold]
+    fn peek_packets_none(
+        &mut self,
+        n: u32,
+        idx: u32,
+        max: u32,
+        before: u32,
+    ) -> std::result::Result<(u32, u32), ChainTooLong> {
+        // Everything ready (unpeeked), at most what the ring holds.
+        let ready = self.avail(self.raw.size);
+        if n < max && !(before == 0 && ready == self.raw.size) {
+            return Ok((0, idx)); // the end is on its way
+        }
+        // Longer than `max` (or filling the ring): find its end if it is there.
+        let end = (n..ready).find(|&i| !self.get(idx.wrapping_add(i)).is_continued());
+        Err(match end {
+            Some(i) => ChainTooLong { len: i + 1, ended: true, max },
+            None => ChainTooLong { len: ready, ended: false, max },
+        })
     }
 }
 
@@ -1782,6 +1884,80 @@ pub(crate) mod tests {
                 prop_assert!(p.nb_free(u32::MAX) <= size && c.nb_avail(u32::MAX) <= size);
             }
         }
+    }
+
+    /// `peek_packets` takes whole chains and waits for an unfinished one,
+    /// but a first chain longer than `max` (or filling the ring, unfinished)
+    /// is an error naming its length, not a 0 that reads as "empty" for
+    /// ever; nothing stays peeked, and a big enough `max` then takes it.
+    #[test]
+    fn peek_packets_takes_whole_chains_and_refuses_one_over_max() {
+        let d = |i: u64, contd: bool| Desc { addr: i << 12, len: 60, options: if contd { XDP_PKT_CONTD } else { 0 } };
+        let mut c = cons_at::<Desc>(8, u32::MAX - 2);
+        let peer = Peer { raw: &c.raw.share() };
+        // One packet, then a chain of 3 whose end has not arrived.
+        assert_eq!(peer.produce(&[d(0, false), d(1, true), d(2, true)]), 3);
+        let (n, idx) = c.peek_packets(8).unwrap();
+        assert_eq!((n, c.get(idx)), (1, d(0, false)));
+        c.release(n);
+        assert_eq!(c.peek_packets(8).unwrap().0, 0, "the chain's end is on its way");
+        assert_eq!(c.peeked(), 0);
+        assert_eq!(peer.produce(&[d(3, false)]), 1);
+        // The 3-descriptor chain (now ended) is longer than max 2.
+        let e = c.peek_packets(2).unwrap_err();
+        assert_eq!(e, ChainTooLong { len: 3, ended: true, max: 2 });
+        assert!(e.to_string().contains("chain of 3 descriptors, more than the 2 asked for"), "{e}");
+        assert_eq!(c.peeked(), 0, "nothing taken");
+        assert_eq!(c.peek_packets(2).unwrap_err(), e, "the same answer each time");
+        let (n, idx) = c.peek_packets(3).unwrap();
+        assert_eq!((n, c.get(idx.wrapping_add(2))), (3, d(3, false)));
+        c.release(n);
+        // Over max with its end not there yet: still refused, "at least".
+        assert_eq!(peer.produce(&[d(4, true), d(5, true), d(6, true)]), 3);
+        assert_eq!(c.peek_packets(2).unwrap_err(), ChainTooLong { len: 3, ended: false, max: 2 });
+        assert_eq!(c.peek_packets(64).unwrap().0, 0, "under a big max it waits");
+        // The ring full of one unfinished chain can never end.
+        assert_eq!(peer.produce(&[d(7, true); 5]), 5);
+        assert_eq!(c.peek_packets(64).unwrap_err(), ChainTooLong { len: 8, ended: false, max: 64 });
+        assert_eq!(c.peeked(), 0);
+    }
+
+    /// `put_packets` queues whole chains only; an array that ends inside
+    /// its first chain, or a first chain longer than the ring, is an error,
+    /// not a 0 that reads as "full" for ever, while a chain that only waits
+    /// for room is 0.
+    #[test]
+    fn put_packets_refuses_what_could_never_be_queued() {
+        let d = |i: u64, contd: bool| Desc { addr: i << 12, len: 60, options: if contd { XDP_PKT_CONTD } else { 0 } };
+        let mut p = prod_at::<Desc>(4, u32::MAX - 1);
+        let peer = Peer { raw: &p.raw.share() };
+        // A packet, then an unfinished chain: the packet is queued.
+        assert_eq!(p.put_packets(&[d(0, false), d(1, true)]), Ok(1));
+        assert_eq!(p.put_packets(&[d(1, true)]), Err(PutPacketsError::Unfinished { len: 1 }));
+        // Unfinished is an error even when the ring has no room.
+        assert_eq!(
+            p.put_packets(&[d(2, true), d(3, true), d(4, true), d(5, true), d(6, true)]),
+            Err(PutPacketsError::Unfinished { len: 5 })
+        );
+        // A chain of 5 in a ring of 4: never.
+        let big = [d(2, true), d(3, true), d(4, true), d(5, true), d(6, false)];
+        let e = p.put_packets(&big).unwrap_err();
+        assert_eq!(e, PutPacketsError::ChainTooBig { len: 5, size: 4 });
+        assert!(e.to_string().contains("chain of 5 descriptors, more than the tx ring's 4 entries"), "{e}");
+        // A chain of 4 while one entry is in flight: waits (0), then goes.
+        let four = [d(2, true), d(3, true), d(4, true), d(5, false)];
+        assert_eq!(p.put_packets(&four), Ok(0));
+        assert_eq!(peer.consume(4), [d(0, false)]);
+        assert_eq!(p.put_packets(&four), Ok(4));
+        assert_eq!(peer.consume(4), four);
+        // A descriptor over the limit still says so.
+        p.set_max_len(1518);
+        let long = Desc { len: 1519, ..d(7, false) };
+        assert_eq!(
+            p.put_packets(&[long]).unwrap_err(),
+            PutPacketsError::TooLong(TooLong { index: 0, len: 1519, max: 1518 })
+        );
+        assert_eq!(p.put_packets(&[]), Ok(0));
     }
 
     /// The pointer forms of the batch calls, as the C ABI uses them:

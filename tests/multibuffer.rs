@@ -79,7 +79,7 @@ impl End {
         let mut got = Vec::new();
         while got.len() < want && Instant::now() < deadline {
             let rx = self.sock.rx().unwrap();
-            let (n, idx) = rx.peek_packets(64);
+            let (n, idx) = rx.peek_packets(64).expect("chains of at most 64 descriptors");
             if n == 0 {
                 self.sock.poll(libc::POLLIN, 20).unwrap();
                 continue;
@@ -544,4 +544,64 @@ fn multi_buffer_by_kernel() {
     peer.send(&f).unwrap();
     let got = end.recv(1, Duration::from_secs(2));
     assert!(got.len() == 1 && got[0].0 == f && got[0].1.len() == 3);
+}
+
+/// The kernel keeps multi-buffer per UMEM (net/xdp/xsk.c `xsk_bind`: a
+/// socket's `sg` is its UMEM's, set by the first bind; a shared bind takes
+/// no flags), so a socket on a UMEM whose fd was bound with BIND_SG gets
+/// chains whatever it asked for, and one asking for BIND_SG on a UMEM bound
+/// without it gets none. Both are refused with EINVAL naming both binds.
+/// Before the fix the first was accepted, and a 9000-byte packet reached it
+/// as a chain of CONTD descriptors it had not asked for.
+#[test]
+fn sg_on_a_umem_must_match_its_bind_both_ways() {
+    if !common::require_root() {
+        return;
+    }
+    if !common::kernel_at_least(6, 6) {
+        return; // no multi-buffer: BIND_SG itself is EOPNOTSUPP (tested above)
+    }
+    let pair = pair_with_mtu(MTU);
+    let scfg = |bind_flags| SocketConfig {
+        rx_size: 512,
+        tx_size: 512,
+        bind_flags,
+        xdp_mode: XdpMode::Skb,
+        tx_budget: 0,
+        ..Default::default()
+    };
+    // The UMEM's fd bound with BIND_SG; a socket without it takes the fd over.
+    let End { sock, umem, .. } = End::open(&pair, XdpMode::Skb, 2048, BIND_NEED_WAKEUP | BIND_SG).unwrap();
+    drop(sock);
+    let r =
+        common::in_ns(&pair.ns_a, || Socket::new(&pair.if_a, 0, &umem, &scfg(BIND_NEED_WAKEUP | BIND_SHORT_FRAMES)));
+    if let Ok(mut sock) = r {
+        // What accepting it meant: the kernel hands it a chain.
+        let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+        peer.send(&test_frame(1, 9000)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut descs = Vec::new();
+        while descs.is_empty() && Instant::now() < deadline {
+            sock.poll(libc::POLLIN, 20).unwrap();
+            let rx = sock.rx().unwrap();
+            let (n, idx) = rx.peek(64);
+            descs.extend((0..n).map(|i| rx.get(idx.wrapping_add(i))));
+            rx.release(n);
+        }
+        panic!("a socket without BIND_SG was accepted on a umem bound with it; it received {descs:?}");
+    }
+    let e = r.err().unwrap();
+    assert_eq!(e.errno(), libc::EINVAL, "{e}");
+    let m = e.to_string();
+    assert!(m.contains("without multi-buffer (BIND_SG)") && m.contains("bound with it") && m.contains("0x"), "{m}");
+    drop(umem);
+    // The other way: the UMEM's fd bound without BIND_SG (short frames
+    // accepted), a second socket asking for it.
+    let End { sock: _first, umem, .. } =
+        End::open(&pair, XdpMode::Skb, 2048, BIND_NEED_WAKEUP | BIND_SHORT_FRAMES).unwrap();
+    let e = common::in_ns(&pair.ns_a, || Socket::new(&pair.if_a, 0, &umem, &scfg(BIND_NEED_WAKEUP | BIND_SG)))
+        .err()
+        .expect("refused");
+    assert_eq!(e.errno(), libc::EINVAL, "{e}");
+    assert!(e.to_string().contains("multi-buffer (BIND_SG) asked for"), "{e}");
 }

@@ -376,3 +376,115 @@ fn tx_metadata_works_or_names_6_8() {
     assert_eq!(e.errno(), libc::EOPNOTSUPP, "{e}");
     assert!(e.to_string().contains("tx_metadata_len 24: AF_XDP TX metadata"), "{e}");
 }
+
+/// `send_with` writes the metadata in front of the packet buffer that
+/// `peek` validated, never at an address re-read from the TX ring: the ring
+/// is shared memory that anything mapping the socket can write. A second
+/// mapping of the TX ring rewrites the descriptor's `addr` (to one 1 TiB
+/// past the UMEM) right after `peek` checked it (`peek` stores the length
+/// after the check; the writer waits for that length). Before the fix the
+/// 24-byte write followed the rewritten address and the process died of
+/// SIGSEGV; now it stays in the frame, and the kernel rejects the rewritten
+/// descriptors (`tx_invalid_descs`).
+#[test]
+fn metadata_write_ignores_an_addr_rewritten_in_the_ring() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+    const MARK: usize = 1111;
+    const SIZE: u32 = 64;
+    let Some(pair) = setup() else { return };
+    pair.run_in_a(|| {
+        let cfg = XdpConfig {
+            tx_metadata: Some(true),
+            zero_copy: Some(false),
+            tx_frames: Some(SIZE),
+            tx_size: Some(SIZE),
+            ..Default::default()
+        };
+        let mut tx = create_tx_socket_by_name(&pair.if_a, 0, Some(cfg)).unwrap();
+        // The TX ring, mapped a second time (offsets from XDP_MMAP_OFFSETS).
+        // SAFETY: a zeroed xdp_mmap_offsets is a valid out-buffer.
+        let mut off: libc::xdp_mmap_offsets = unsafe { std::mem::zeroed() };
+        let mut optlen = std::mem::size_of_val(&off) as libc::socklen_t;
+        // SAFETY: off and optlen are live and sized.
+        let rc = unsafe {
+            libc::getsockopt(tx.fd(), libc::SOL_XDP, libc::XDP_MMAP_OFFSETS, (&raw mut off).cast(), &mut optlen)
+        };
+        assert_eq!(rc, 0, "XDP_MMAP_OFFSETS: {}", std::io::Error::last_os_error());
+        let len = off.tx.desc as usize + SIZE as usize * 16;
+        // SAFETY: a shared mapping of the socket's TX ring, unmapped below.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                tx.fd(),
+                libc::XDP_PGOFF_TX_RING as libc::off_t,
+            )
+        };
+        assert_ne!(map, libc::MAP_FAILED, "mmap tx ring: {}", std::io::Error::last_os_error());
+        let base = map as usize;
+        let bad = tx.frame_size() as u64 + (1u64 << 40);
+        let stop = AtomicBool::new(false);
+        let hits = AtomicU32::new(0);
+        let f = {
+            let mut f = udp_frame(&payload("hostile"), Csum::Partial);
+            f.resize(MARK, 0);
+            f
+        };
+        let opts = TxOptions { checksum: Some((L4 as u16, CSUM_OFF as u16)), ..Default::default() };
+        let mut sent = 0u32;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // SAFETY (all three): the mapping lives until after the scope;
+                // producer and descriptor fields are aligned u32/u64 slots.
+                let prod = unsafe { &*((base + off.tx.producer as usize) as *const AtomicU32) };
+                // The producer index whose slot was seen freshly reserved
+                // (`seek` writes length 0; `peek` then stores the length
+                // after checking the address).
+                let mut armed = None;
+                while !stop.load(Ordering::Relaxed) {
+                    let p = prod.load(Ordering::Relaxed);
+                    let d = base + off.tx.desc as usize + (p & (SIZE - 1)) as usize * 16;
+                    let (addr, dlen) = unsafe { (&*(d as *const AtomicU64), &*((d + 8) as *const AtomicU32)) };
+                    match dlen.load(Ordering::Relaxed) {
+                        0 => armed = Some(p),
+                        l if l == MARK as u32 && armed == Some(p) => {
+                            addr.store(bad, Ordering::Relaxed);
+                            hits.fetch_add(1, Ordering::Relaxed);
+                            armed = None;
+                        }
+                        _ => {}
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while hits.load(Ordering::Relaxed) < 20 && Instant::now() < deadline {
+                if tx.send_with(&f, None, &opts).unwrap() {
+                    sent += 1;
+                    continue;
+                }
+                tx.kick().unwrap();
+                tx.reclaim_completed();
+                if tx.free_frames() == 0 && tx.in_flight_frames() == 0 {
+                    break; // every frame lost to a rewritten descriptor
+                }
+                std::thread::yield_now();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        // SAFETY: mapped above, no longer used.
+        unsafe { libc::munmap(map, len) };
+        let hits = hits.into_inner();
+        eprintln!("sent {sent}, descriptors rewritten after the check {hits}");
+        assert!(hits > 0, "the writer never caught a descriptor between check and submit ({sent} sent)");
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while tx.in_flight_frames() > 0 && Instant::now() < deadline {
+            tx.kick().unwrap();
+            tx.reclaim_completed();
+        }
+        let st = tx.stats().unwrap();
+        assert!(st.tx_invalid_descs > 0, "the kernel saw rewritten descriptors: {st:?}");
+    });
+}

@@ -7,7 +7,7 @@
 
 use super::handle::{try_mut, try_ref};
 use super::{ffi_guard, misuse, null_handle, refuse, set_last_error};
-use crate::ring::{ConsRing, Desc, ProdRing, RingLayout, TooLong};
+use crate::ring::{ConsRing, Desc, ProdRing, PutPacketsError, RingLayout, TooLong};
 use std::ffi::{c_int, c_void};
 
 /// A packet descriptor on the RX and TX rings; the layout of the kernel's
@@ -220,10 +220,19 @@ pub extern "C" fn xsk_rs_rx_cancel(r: *mut xsk_rs_rx, n: u32) -> c_int {
 
 /// Takes up to `max` received descriptors that make whole packets (as
 /// `xsk_rs_rx_peek`, but never part of a multi-buffer chain: a chain whose
-/// end has not arrived, or that is longer than what is left of `max`, stays
-/// for the next call). Returns how many descriptors, 0 when no whole packet
-/// is there; -EINVAL for a NULL argument. Walk them with
+/// end has not arrived, or that is longer than what is left of `max` after
+/// whole packets before it, stays for the next call). Returns how many
+/// descriptors, 0 when no whole packet is there yet. Walk them with
 /// `xsk_rs_desc_chain_len`, release them with `xsk_rs_rx_release`.
+///
+/// -ENOBUFS, with a message naming the chain's length, when the *first*
+/// packet's chain is longer than `max` (it could never be taken, and a loop
+/// that read 0 as "empty" would stop receiving for good); nothing is taken.
+/// Call again with `max` of at least that length (the kernel's chains are at
+/// most 18 descriptors in copy mode, the device's `xdp-zc-max-segs` in
+/// zero-copy mode), or drop the chain with `xsk_rs_rx_peek` and
+/// `xsk_rs_rx_release`. Also -ENOBUFS when the ring, with nothing peeked, is
+/// full of one chain whose end has not arrived. -EINVAL for a NULL argument.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rx_peek_packets(r: *mut xsk_rs_rx, max: u32, idx: *mut u32) -> c_int {
     const F: &str = "xsk_rs_rx_peek_packets";
@@ -232,13 +241,26 @@ pub extern "C" fn xsk_rs_rx_peek_packets(r: *mut xsk_rs_rx, max: u32, idx: *mut 
         if idx.is_null() {
             return misuse(F, "idx is NULL");
         }
-        let (got, first) = r.peek_packets(up_to(max));
-        if got > 0 {
-            // SAFETY: idx checked non-NULL.
-            unsafe { idx.write(first) };
+        match r.peek_packets(up_to(max)) {
+            Ok((got, first)) => {
+                if got > 0 {
+                    // SAFETY: idx checked non-NULL.
+                    unsafe { idx.write(first) };
+                }
+                count(got)
+            }
+            Err(e) => chain_too_long(F, e),
         }
-        count(got)
     })
+}
+
+#[cold]
+fn chain_too_long(func: &str, e: crate::ring::ChainTooLong) -> c_int {
+    set_last_error(format!(
+        "{func}: {e}; peek with a max of at least {}, or drop it with xsk_rs_rx_peek and xsk_rs_rx_release",
+        if e.ended { e.len } else { e.len.saturating_add(1) }
+    ));
+    -libc::ENOBUFS
 }
 
 /// How many of the `n` descriptors at `descs` the first packet takes: up to
@@ -264,11 +286,19 @@ pub extern "C" fn xsk_rs_desc_chain_len(descs: *const xsk_rs_desc, n: u32) -> c_
 /// `xsk_rs_tx_put` for multi-buffer chains: copies in and submits only whole
 /// packets (chains ending in a descriptor without `XSK_RS_DESC_CONTD`),
 /// never part of one, so a chain that does not fit waits whole. Returns how
-/// many descriptors were queued (0: no room for the first chain, `descs`
-/// ends inside it, or a reserve is open, with a message), or -EMSGSIZE with
-/// a message when the first descriptor is longer than the interface sends
-/// (as `xsk_rs_tx_put`; a later one stops the put before its chain).
-/// -EINVAL for a NULL ring, or NULL `descs` with `n` above 0.
+/// many descriptors were queued: 0 only when the ring has no room for the
+/// first chain yet (retry after the kernel completes some).
+///
+/// Errors, each with a message, for arrays a retry could never queue:
+/// -EMSGSIZE when the first descriptor is longer than the interface sends
+/// (as `xsk_rs_tx_put`; a later one stops the put before its chain, and the
+/// count of the whole packets before it is returned); -EINVAL when the
+/// array ends inside its first chain (every descriptor from the first
+/// carries `XSK_RS_DESC_CONTD`; an array whose whole packets come first
+/// queues them, and the next call from the unfinished chain fails); -E2BIG
+/// when the first chain has more descriptors than the TX ring has entries.
+/// -EINVAL also for a NULL ring, NULL `descs` with `n` above 0, or while a
+/// `xsk_rs_tx_reserve` is not yet submitted.
 #[no_mangle]
 pub extern "C" fn xsk_rs_tx_put_packets(r: *mut xsk_rs_tx, descs: *const xsk_rs_desc, n: u32) -> c_int {
     const F: &str = "xsk_rs_tx_put_packets";
@@ -284,21 +314,42 @@ pub extern "C" fn xsk_rs_tx_put_packets(r: *mut xsk_rs_tx, descs: *const xsk_rs_
         let d = unsafe { std::slice::from_raw_parts(desc_in(descs), up_to(n) as usize) };
         match r.put_packets(d) {
             Ok(done) => put_count(F, r, done),
-            Err(e) => {
-                let queued = crate::ring::whole_packets_len(&d[..e.index as usize]) as u32;
-                set_last_error(format!(
-                    "{F}: descriptor {} is {} bytes, more than the {} the interface sends (its MTU plus 18 bytes \
-                     of Ethernet header and VLAN tag); queued the {queued} descriptors of the whole packets \
-                     before its packet",
-                    e.index, e.len, e.max
-                ));
-                if queued == 0 {
-                    return -libc::EMSGSIZE;
-                }
-                count(queued)
-            }
+            Err(e) => put_packets_error(F, d, e),
         }
     })
+}
+
+#[cold]
+fn put_packets_error(func: &str, d: &[Desc], e: PutPacketsError) -> c_int {
+    match e {
+        PutPacketsError::TooLong(e) => {
+            let queued = crate::ring::whole_packets_len(&d[..e.index as usize]) as u32;
+            set_last_error(format!(
+                "{func}: descriptor {} is {} bytes, more than the {} the interface sends (its MTU plus 18 bytes \
+                 of Ethernet header and VLAN tag); queued the {queued} descriptors of the whole packets before \
+                 its packet",
+                e.index, e.len, e.max
+            ));
+            if queued == 0 {
+                return -libc::EMSGSIZE;
+            }
+            count(queued)
+        }
+        PutPacketsError::Unfinished { len } => {
+            set_last_error(format!(
+                "{func}: all {len} descriptors carry XSK_RS_DESC_CONTD, so the array ends inside its first \
+                 packet: clear the flag on each packet's last descriptor"
+            ));
+            -libc::EINVAL
+        }
+        PutPacketsError::ChainTooBig { len, size } => {
+            set_last_error(format!(
+                "{func}: the first packet is a chain of {len} descriptors, more than the tx ring's {size} entries, \
+                 so it can never be queued whole"
+            ));
+            -libc::E2BIG
+        }
+    }
 }
 
 /// Puts up to `n` frame addresses from `addrs` on the fill ring in one call

@@ -145,17 +145,34 @@ impl TxSocket {
         let buf = self.peek(len)?;
         buf[..h.len()].copy_from_slice(h);
         buf[h.len()..].copy_from_slice(data);
+        // The metadata goes right in front of the packet, in the same frame:
+        // derive its place from the buffer `peek` validated (one of this
+        // half's frames, `off` bytes into it), never from the slot's `addr`
+        // again, which anything mapping the TX ring can rewrite meanwhile.
+        let pkt = buf.as_mut_ptr();
+        let off = self.half.meta.len as usize;
+        let area = self.half.area_ptr().as_ptr();
+        // `peek` hands out only packets `off` bytes into a frame of the area
+        // (frames lie at multiples of the frame size, a power of two), so
+        // this holds; checked, as the write's bounds rest on it.
+        let into = (pkt as usize).wrapping_sub(area as usize);
+        let frame = self.frame_size();
+        if into < off || (into - off) & (frame - 1) != 0 {
+            return Err(Error::invalid(format!(
+                "send_with on {} queue {}: the packet buffer is {into} bytes into the umem, not {off} bytes (the \
+                 tx metadata's room) past the start of a {frame}-byte frame",
+                self.ifname(),
+                self.queue_id()
+            )));
+        }
         let first = self.half.first;
-        let off = self.half.meta.len as u64;
-        let area = self.half.area_ptr();
         let slot = self.ring().slot(first);
-        // SAFETY: a slot reserved and peeked just now (peek checked that its
-        // address is one of this half's descriptors, `off` bytes into a
-        // frame of the area), not yet submitted: the kernel reads neither it
-        // nor the frame.
+        // SAFETY: `pkt - off` is the start of the validated frame (checked to
+        // lie in the area above), and the metadata's `off` >= 24 bytes lie in
+        // front of the packet in that frame. The slot is reserved and not
+        // yet submitted: the kernel reads neither it nor the frame.
         unsafe {
-            let addr = (*slot).addr;
-            area.as_ptr().add((addr - off) as usize).cast::<TxMetadata>().write(meta);
+            pkt.sub(off).cast::<TxMetadata>().write_unaligned(meta);
             (*slot).options = XDP_TX_METADATA;
         }
         if opts.timestamp {

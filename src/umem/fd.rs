@@ -741,7 +741,12 @@ fn fd_rings(st: &mut FdState, cfg: &SocketConfig, ctx: &str) -> Result<(Option<R
 /// force: every socket on a UMEM runs with its first socket's (the kernel
 /// takes no flags with `XDP_SHARED_UMEM`, and a bound fd cannot be rebound).
 /// Asking for less is fine: no mode flag means either mode, and without
-/// `BIND_NEED_WAKEUP` the rings report "wakeup needed" regardless.
+/// `BIND_NEED_WAKEUP` the rings report "wakeup needed" regardless. Not for
+/// `BIND_SG`: the kernel keeps multi-buffer per UMEM (`xsk_bind` gives every
+/// socket its UMEM's), so a socket with an RX ring that did not ask for it
+/// would receive chains (`XDP_PKT_CONTD`) it does not expect; refused in
+/// both directions. A TX-only socket without it is fine: the kernel sends
+/// no chains to it, and it queues none.
 fn check_inherited_flags(cfg: &SocketConfig, b: Bound, ctx: &str) -> Result<()> {
     let first = "this umem's first socket";
     let fix = "create the socket on its own umem to choose its own";
@@ -759,9 +764,17 @@ fn check_inherited_flags(cfg: &SocketConfig, b: Bound, ctx: &str) -> Result<()> 
     }
     if cfg.bind_flags & crate::socket::BIND_SG != 0 && b.flags & crate::socket::BIND_SG == 0 {
         return Err(Error::invalid(format!(
-            "{ctx}: multi-buffer (BIND_SG) asked for, but {first} was bound without it (flags {:#x}) and every \
-             socket on a umem shares it; {fix}",
-            b.flags
+            "{ctx}: multi-buffer (BIND_SG) asked for (socket flags {:#x}), but {first} was bound without it \
+             (flags {:#x}) and every socket on a umem shares it; {fix}",
+            cfg.bind_flags, b.flags
+        )));
+    }
+    if cfg.bind_flags & crate::socket::BIND_SG == 0 && b.flags & crate::socket::BIND_SG != 0 && cfg.rx_size > 0 {
+        return Err(Error::invalid(format!(
+            "{ctx}: socket flags {:#x} are without multi-buffer (BIND_SG), but {first} was bound with it (flags \
+             {:#x}) and the kernel gives every socket on a umem its multi-buffer: this socket would receive \
+             packets longer than a frame as chains; ask for BIND_SG too, or {fix}",
+            cfg.bind_flags, b.flags
         )));
     }
     if cfg.bind_flags & BIND_NEED_WAKEUP != 0 && !b.need_wakeup() {

@@ -120,7 +120,15 @@ impl TxMetadata {
     /// meaningful only on a frame that carried [`TXMD_TIMESTAMP`] and came
     /// back on the completion ring.
     pub fn tx_timestamp(&self) -> u64 {
-        (self.csum_start as u64) | (self.csum_offset as u64) << 16 | (self._pad as u64) << 32
+        // The kernel's union puts `tx_timestamp` (a u64 in the CPU's byte
+        // order) where `csum_start`, `csum_offset` and the padding are: read
+        // those 8 bytes as one u64, not the fields shifted together (which
+        // gives the right value on little-endian CPUs only).
+        const AT: usize = std::mem::offset_of!(TxMetadata, csum_start);
+        const _: () = assert!(AT == 8 && std::mem::offset_of!(TxMetadata, launch_time) == 16);
+        // SAFETY: bytes 8..16 of a #[repr(C)] struct of plain integers,
+        // 8-aligned (the struct is, for its u64s, and 8 is a multiple of 8).
+        unsafe { std::ptr::from_ref(self).cast::<u8>().add(AT).cast::<u64>().read() }
     }
 
     /// Refuses a request the kernel would reject for a packet of `len`
@@ -260,6 +268,16 @@ mod tests {
         // SAFETY: as above.
         let c: TxMetadata = unsafe { std::mem::transmute(c) };
         assert_eq!(c.tx_timestamp(), 0xdead_beef_0bad_f00d);
+        // Each byte distinct, so a read that puts any byte in another place
+        // (e.g. assembling the fields as if little-endian on a big-endian
+        // CPU) gives another value.
+        let ts = 0x0102_0304_0506_0708u64;
+        let mut c = [0u8; 24];
+        c[8..16].copy_from_slice(&ts.to_ne_bytes());
+        // SAFETY: as above.
+        let c: TxMetadata = unsafe { std::mem::transmute(c) };
+        assert_eq!(c.tx_timestamp(), ts);
+        assert_eq!(c.tx_timestamp().to_ne_bytes(), ts.to_ne_bytes());
     }
 
     #[test]

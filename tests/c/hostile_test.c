@@ -1524,13 +1524,17 @@ static void row_fill_put(void)
  * check lengths, every unknown option bit) ahead of one valid frame:
  * tx_invalid_descs counts exactly 4, the peer receives only the valid one.
  */
-/* put_packets: NULL ring/array; a chain cut short is not queued; a whole
- * packet is. (No multi-buffer here: the single frames are whole packets.) */
+/* put_packets: NULL ring/array; an array that ends inside its chain is
+ * -EINVAL and a chain longer than the TX ring -E2BIG (a 0 would read as "ring
+ * full" for ever); a whole packet is queued. (No multi-buffer here: the single
+ * frames are whole packets.) */
 static void row_tx_put_packets(void)
 {
 	static const uint32_t valid[] = { 30, 31 };
+	static xsk_rs_desc big[RING + 1];
 	xsk_rs_desc d[3];
 	struct live l;
+	uint32_t i;
 
 	memset(d, 0, sizeof(d));
 	FAILS(xsk_rs_tx_put_packets(NULL, d, 1), -EINVAL, "handle is NULL");
@@ -1543,7 +1547,10 @@ static void row_tx_put_packets(void)
 	d[1] = tx_frame(&l, 31, 31);
 	d[2] = tx_frame(&l, 32, 32);
 	d[2].options = XSK_RS_DESC_CONTD;
-	VALUE(xsk_rs_tx_put_packets(l.tx, d + 2, 1), 0); /* an unfinished chain waits */
+	FAILS(xsk_rs_tx_put_packets(l.tx, d + 2, 1), -EINVAL, "array ends inside its first packet");
+	for (i = 0; i < RING + 1; i++)
+		big[i] = (xsk_rs_desc){ .addr = d[0].addr, .len = 60, .options = i < RING ? XSK_RS_DESC_CONTD : 0 };
+	FAILS(xsk_rs_tx_put_packets(l.tx, big, RING + 1), -E2BIG, "more than the tx ring's");
 	d[2].len = UINT32_MAX;
 	FAILS(xsk_rs_tx_put_packets(l.tx, d + 2, 1), -EMSGSIZE, "descriptor 0 is 4294967295 bytes");
 	VALUE(xsk_rs_tx_put_packets(l.tx, d, 3), 2); /* the two whole ones, not the chain's start */

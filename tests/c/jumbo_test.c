@@ -14,7 +14,8 @@
  *            frames: RX through xsk_rs_rx_peek_packets (whole chains only;
  *            each segment a full frame but the last), TX through
  *            xsk_rs_tx_put_packets (chains of 2048- and 3000-byte segments;
- *            a put that would end inside a chain queues nothing). Every
+ *            a put that would end inside a chain is -EINVAL); a peek whose
+ *            max is below a chain's length is -ENOBUFS naming it. Every
  *            descriptor's frame goes back to the fill ring or comes back on
  *            the completion ring, once.
  *   packets  xsk_rs_xdp_config.multi_buffer: recv_packet shows the segments
@@ -201,6 +202,21 @@ static void ring_rx(uint32_t fsize)
 	if (!end_up(&e, fsize))
 		return;
 	peer_send_jumbo(0, n);
+	/* Packet 0 is 9000 bytes: a chain of ceil(9000 / room) descriptors. A
+	 * max below that is -ENOBUFS naming the length, not a 0 that reads as
+	 * "empty" for ever; nothing is taken. */
+	{
+		uint32_t idx = 0, segs = (MTU + room - 1) / room;
+		char want[64];
+		int c = 0;
+
+		snprintf(want, sizeof(want), "chain of %u descriptors, more than the 2", segs);
+		deadline = now_ms() + WAIT_MS;
+		while ((c = xsk_rs_rx_peek_packets(e.rx, 2, &idx)) == 0 && now_ms() < deadline)
+			xsk_rs_socket_poll(e.sock, POLLIN, 20);
+		CHECK(c == -ENOBUFS && strstr(errmsg(), want), "rx_peek_packets max 2 on a %u-descriptor chain: %d (%s)",
+		      segs, c, errmsg());
+	}
 	deadline = now_ms() + WAIT_MS;
 	while (got < n && now_ms() < deadline) {
 		uint32_t idx, k, at = 0;
@@ -297,9 +313,11 @@ static void ring_tx(uint32_t fsize, uint32_t seg)
 		make_frame(pkt, 1000 + n, jumbo_len(1000 + n));
 		nd += chain_out(&e, pkt, jumbo_len(1000 + n), seg, d + nd);
 	}
-	/* A put that ends inside a chain queues nothing (packet 1001 is 9000 bytes: 3 or 5 descriptors). */
+	/* A put that ends inside a chain queues nothing and says so, never a 0
+	 * that reads as "ring full" (packet 1001 is 9000 bytes: 3 or 5 descriptors). */
 	rc = xsk_rs_tx_put_packets(e.tx, d + 1, 2);
-	CHECK(rc == 0, "put_packets of the first 2 descriptors of a chain queues nothing (%d)", rc);
+	CHECK(rc == -EINVAL && strstr(errmsg(), "all 2 descriptors carry XSK_RS_DESC_CONTD"),
+	      "put_packets of the first 2 descriptors of a chain: -EINVAL (%d: %s)", rc, errmsg());
 	deadline = now_ms() + WAIT_MS;
 	while ((queued < nd || back < nd) && now_ms() < deadline) {
 		uint64_t addrs[64];
