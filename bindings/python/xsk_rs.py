@@ -1627,7 +1627,10 @@ class RxSocket(_Half):
         for a with block: `with rx.batch(64) as pkts: ...` gives a list of
         read-only memoryviews, empty when none arrived within timeout seconds
         (0, the default: no wait; None: no limit). See the class's doc for
-        what the views may do after the block."""
+        what the views may do after the block. With multi_buffer=True the
+        views are frames of whole packets (a packet longer than a frame takes
+        several; OSError(ENOBUFS) when one takes more than max): recv,
+        recv_segments and recv_packed show where packets end."""
         if not isinstance(max, int) or max < 0:
             raise ValueError("xsk_rs: RxSocket.batch: max must be an int >= 0, not %r" % (max,))
         if timeout != 0:
