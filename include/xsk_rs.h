@@ -818,19 +818,27 @@ typedef struct xsk_rs_xdp_config {
      * arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
      * the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
      * segments in place; `xsk_rs_txsock_send` sends a packet longer than a
-     * frame over several. The descriptor calls (`seek`, `peek`,
-     * `recv_batch`) still see one frame at a time. 0 (default): one frame
-     * per packet, and an RX half whose frame (less 256 bytes and
+     * frame over several, all or nothing (one needing more frames than
+     * `tx_frames` or more entries than the TX ring is -EMSGSIZE, naming the
+     * numbers); `xsk_rs_rxsock_recv_packed` gathers each packet into one.
+     * `xsk_rs_rxsock_recv_batch` hands out frames, whole packets only,
+     * each but a packet's last marked `XSK_RS_DESC_CONTD` in
+     * `xsk_rs_pkt.options` (-ENOBUFS for a packet of more than `max`
+     * frames); `seek` and `peek` see one frame at a time. 0 (default): one
+     * frame per packet, and an RX half whose frame (less 256 bytes and
      * `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
-     * with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
+     * with -EMSGSIZE, naming the fixes (larger frames, this, or
+     * `short_frames`). Any other value is -EINVAL.
      */
     uint32_t multi_buffer;
     /**
-     * Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-     * of padding, and a later version may give it a meaning with 0 as its
-     * default.
+     * 1: accept an RX half whose frame cannot hold what the interface's MTU
+     * delivers, without multi-buffer (`XSK_RS_BIND_SHORT_FRAMES`): the
+     * kernel drops every longer packet, counted only in `rx_dropped`. 0
+     * (default): such a socket is refused with -EMSGSIZE. Any other value
+     * is -EINVAL.
      */
-    uint32_t reserved;
+    uint32_t short_frames;
 } xsk_rs_xdp_config;
 
 /**
@@ -850,9 +858,10 @@ typedef struct xsk_rs_buf {
 
 /**
  * A packet: one to send (`xsk_rs_txsock_send_batch`), or one received and
- * read in place (`xsk_rs_rxsock_peek`, `xsk_rs_rxsock_recv_batch`), where
- * `data` points into the socket's frames and stays valid until the packet
- * is released.
+ * read in place (`xsk_rs_rxsock_peek`, `xsk_rs_rxsock_recv_batch`,
+ * `xsk_rs_rxsock_recv_packet`), where `data` points into the socket's
+ * frames and stays valid until the packet is released. On a multi-buffer
+ * socket a received one is one frame of a packet: see `options`.
  */
 typedef struct xsk_rs_pkt {
     /**
@@ -863,6 +872,14 @@ typedef struct xsk_rs_pkt {
      * Its length in bytes.
      */
     uint32_t len;
+    /**
+     * Received: `XSK_RS_DESC_CONTD` when the packet goes on in the next
+     * entry (multi-buffer sockets only: the packet is this frame and the
+     * following ones up to and including the first without it); 0
+     * otherwise. Ignored when sending. (It fills what was padding: the
+     * struct's size is unchanged.)
+     */
+    uint32_t options;
 } xsk_rs_pkt;
 
 /**
@@ -1490,8 +1507,9 @@ int xsk_rs_rxsock_seek(struct xsk_rs_rxsock *rx, uint32_t n);
  * place: `pkt->data` points into the socket's frame, owned by the library
  * and valid until that packet is committed (or released) or `rx` is
  * destroyed. Returns 0, or -EINVAL (NULL `rx` or `pkt`, or `i` past what
- * `xsk_rs_rxsock_seek` found), with `*pkt` untouched. No syscall; `rx`'s
- * thread.
+ * `xsk_rs_rxsock_seek` found), with `*pkt` untouched. `pkt->options` is
+ * `XSK_RS_DESC_CONTD` when the packet goes on in the `i + 1`-th
+ * (multi-buffer sockets only). No syscall; `rx`'s thread.
  */
 int xsk_rs_rxsock_peek(struct xsk_rs_rxsock *rx, uint32_t i, struct xsk_rs_pkt *pkt);
 
@@ -1506,7 +1524,11 @@ int xsk_rs_rxsock_commit(struct xsk_rs_rxsock *rx, uint32_t n);
 /**
  * Up to `max` received packets read in place (zero copy), into
  * `pkts[0..count)`, oldest first: `xsk_rs_rxsock_seek(rx, max)`, then
- * `xsk_rs_rxsock_peek` of each. The bytes are the library's and stay valid
+ * `xsk_rs_rxsock_peek` of each. On a multi-buffer socket the entries are
+ * frames, and only whole packets are handed out: a packet longer than a
+ * frame takes several entries, each but its last with `XSK_RS_DESC_CONTD`
+ * in `options`; the call never stops inside a packet (it returns fewer),
+ * and a first packet of more than `max` frames is -ENOBUFS. The bytes are the library's and stay valid
  * until `xsk_rs_rxsock_release` gives them back; until then a second call
  * returns the same packets first. Returns how many, 0 when nothing arrived
  * (not an error). -EINVAL for a NULL `rx`, or a NULL `pkts` with `max`
@@ -1514,7 +1536,9 @@ int xsk_rs_rxsock_commit(struct xsk_rs_rxsock *rx, uint32_t n);
  * frames (the RX ring was overwritten; the entries before it are written).
  * -EBADFD in a forked child that inherited `rx`. `rx`'s thread.
  */
-int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx, struct xsk_rs_pkt *pkts, uint32_t max);
+int xsk_rs_rxsock_recv_batch(struct xsk_rs_rxsock *rx,
+                             struct xsk_rs_pkt *pkts,
+                             uint32_t max);
 
 /**
  * The next received packet in place, as its segments: one per frame it

@@ -605,3 +605,177 @@ fn sg_on_a_umem_must_match_its_bind_both_ways() {
     assert_eq!(e.errno(), libc::EINVAL, "{e}");
     assert!(e.to_string().contains("multi-buffer (BIND_SG) asked for"), "{e}");
 }
+
+/// The packet layer's batch receives on a multi-buffer socket take whole
+/// packets only: `recv_batch` never stops inside a chain and marks each
+/// frame but a packet's last continued, a packet of more frames than it may
+/// take is `ENOBUFS` (not an empty batch), `seek_packet` holds one whole
+/// packet, and `recv_packed` gathers each into one. Byte-exact, in order,
+/// every frame lent again.
+#[test]
+fn packet_layer_batches_take_whole_chains() {
+    use xsk_rs::{PollWaitExt, XdpConfig};
+    if !common::require_root() {
+        return;
+    }
+    for mode in modes() {
+        let pair = pair_with_mtu(MTU);
+        let cfg = XdpConfig {
+            multi_buffer: Some(true),
+            frame_size: Some(2048),
+            rx_frames: Some(256),
+            xdp_mode: Some(mode),
+            ..Default::default()
+        };
+        let mut rx = pair.run_in_a(move || xsk_rs::create_rx_socket_by_name("veth0", 0, Some(cfg)).expect("rx"));
+        let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+        let room = (2048 - XDP_PACKET_HEADROOM) as usize;
+        let frames_of = |len: usize| len.div_ceil(room);
+        assert_eq!(frames_of(9000), 6);
+        let sent: Vec<Vec<u8>> =
+            (0..16).map(|s| test_frame(s, if s % 2 == 0 { 9000 } else { 60 + s as usize })).collect();
+        for f in &sent {
+            peer.send(f).unwrap();
+        }
+        // Let all 56 frames arrive (found by nothing yet: seek would hold them).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !rx.poll_wait(Some(Duration::from_millis(50))).unwrap() {
+            assert!(Instant::now() < deadline, "{mode}: nothing arrived");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+
+        // Packet 0 spans 6 frames: a batch of 5 cannot hold it.
+        let e = rx.recv_batch(5).map(|b| b.len()).unwrap_err();
+        assert_eq!(e.errno(), libc::ENOBUFS, "{mode}: {e}");
+        assert!(e.to_string().contains("more than 5 frames"), "{e}");
+        assert_eq!(rx.held_frames(), 0, "{mode}: a refused batch holds nothing");
+        let e = rx.seek_packet(3).unwrap_err();
+        assert_eq!(e.errno(), libc::ENOBUFS, "{mode}: {e}");
+        assert!(e.to_string().contains("spans 6 frames; segs has room for 3"), "{e}");
+        assert_eq!(rx.held_frames(), 0);
+        let n = rx.seek_packet(8).unwrap();
+        assert_eq!(n, 6, "{mode}");
+        assert_eq!(rx.seek_packet(8).unwrap_err().errno(), libc::EBUSY, "{mode}: held");
+        let mut whole = Vec::new();
+        for i in 0..n {
+            whole.extend_from_slice(rx.peek_at(i).unwrap());
+            assert_eq!(rx.is_continued(i).unwrap(), i + 1 < n, "{mode}: frame {i}");
+        }
+        assert!(whole == sent[0], "{mode}: seek_packet: packet 0");
+        rx.commit_n(n).unwrap();
+
+        // Packets 1 (1 frame), 2 (6), 3 (1) make 8 frames; packet 4 (6) does
+        // not fit in 10: the batch stops before it, not inside it.
+        {
+            let batch = rx.recv_batch(10).unwrap();
+            assert_eq!(batch.len(), 8, "{mode}: whole packets only");
+            let mut pkts = vec![Vec::new()];
+            for i in 0..batch.len() {
+                pkts.last_mut().unwrap().extend_from_slice(batch.get(i).unwrap());
+                if !batch.is_continued(i) {
+                    pkts.push(Vec::new());
+                }
+            }
+            assert!(pkts.pop().unwrap().is_empty(), "{mode}: the batch ends with a packet's last frame");
+            assert_eq!(pkts.len(), 3, "{mode}");
+            for (k, p) in pkts.iter().enumerate() {
+                assert!(*p == sent[1 + k], "{mode}: recv_batch: packet {}", 1 + k);
+            }
+        }
+        assert_eq!(rx.held_frames(), 0, "{mode}: the batch gave its frames back");
+
+        // recv_packed gathers each chain into one packet: 4, 5, 6, 7.
+        let mut buf = vec![0u8; 20000];
+        let mut lens = [0u32; 4];
+        assert_eq!(rx.recv_packed(&mut buf, &mut lens).unwrap(), 4, "{mode}");
+        let mut off = 0;
+        for (k, &l) in lens.iter().enumerate() {
+            let l = l as usize;
+            assert!(buf[off..off + l] == sent[4 + k][..], "{mode}: recv_packed: packet {}", 4 + k);
+            off += l;
+        }
+        // It stops before a chain that does not fit, which stays whole.
+        let mut small = vec![0u8; 9100];
+        assert_eq!(rx.recv_packed(&mut small, &mut lens).unwrap(), 2, "{mode}: 8 (9000) and 9");
+        assert!(small[..9000] == sent[8][..] && small[9000..9000 + lens[1] as usize] == sent[9][..]);
+        assert_eq!(rx.held_frames(), 0);
+        let mut one = vec![0u8; 10000];
+        for (k, want) in sent.iter().enumerate().skip(10) {
+            let n = rx.recv(&mut one).unwrap().unwrap_or_else(|| panic!("{mode}: packet {k}"));
+            assert!(one[..n] == want[..], "{mode}: recv: packet {k}");
+        }
+        assert_eq!(rx.recv(&mut one).unwrap(), None);
+        assert_eq!(rx.held_frames(), 0);
+        assert_eq!(rx.in_flight_frames() + rx.free_frames(), 256, "{mode}: every rx frame lent again");
+    }
+}
+
+/// A chain needing more frames than the TX half owns, or more entries than
+/// its TX ring has, is refused (`EMSGSIZE`, naming the numbers) instead of
+/// "no room" forever; one that fits is sent.
+#[test]
+fn packet_layer_chain_longer_than_the_tx_half_is_refused() {
+    use xsk_rs::{SendExt, XdpConfig};
+    if !common::require_root() {
+        return;
+    }
+    let pair = pair_with_mtu(MTU);
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    for (tx_frames, tx_size, what) in [(4, None, "4 tx frames"), (16, Some(4), "a tx ring of 4 entries")] {
+        let cfg = XdpConfig {
+            multi_buffer: Some(true),
+            frame_size: Some(2048),
+            tx_frames: Some(tx_frames),
+            tx_size,
+            xdp_mode: Some(XdpMode::Skb),
+            ..Default::default()
+        };
+        let mut tx = pair.run_in_a(move || xsk_rs::create_tx_socket_by_name("veth0", 0, Some(cfg)).expect("tx"));
+        let p = test_frame(1, 9000);
+        for e in [tx.send(&p, None).unwrap_err(), tx.send_blocking(&p, None).unwrap_err()] {
+            assert_eq!(e.errno(), libc::EMSGSIZE, "{e}");
+            assert!(e.to_string().contains("takes 5 frames of 2048 bytes") && e.to_string().contains(what), "{e}");
+        }
+        assert_eq!(tx.free_frames(), tx_frames as usize, "nothing reserved");
+        // 8000 bytes take 4 frames: sent.
+        let p = test_frame(2, 8000);
+        tx.send_blocking(&p, None).unwrap();
+        assert!(peer.recv_test_frame(Duration::from_secs(2)).unwrap() == p);
+    }
+}
+
+/// The packet layer can waive the MTU-vs-frame refusal: an RX socket with
+/// 4 KiB frames on MTU 9000 is refused without `short_frames` and created
+/// with it; short packets arrive, longer ones are dropped.
+#[test]
+fn packet_layer_short_frames() {
+    use xsk_rs::{PollWaitExt, XdpConfig};
+    if !common::require_root() {
+        return;
+    }
+    let pair = pair_with_mtu(MTU);
+    let cfg = XdpConfig { rx_frames: Some(64), xdp_mode: Some(XdpMode::Skb), ..Default::default() };
+    let e = pair.run_in_a(move || xsk_rs::create_rx_socket_by_name("veth0", 0, Some(cfg)).map(|_| ())).unwrap_err();
+    assert_eq!(e.errno(), libc::EMSGSIZE, "{e}");
+    assert!(e.to_string().contains("MTU 9000"), "{e}");
+    let cfg = XdpConfig { short_frames: Some(true), ..cfg };
+    let mut rx = pair.run_in_a(move || xsk_rs::create_rx_socket_by_name("veth0", 0, Some(cfg)).expect("rx"));
+    let peer = pair.run_in_b(|| PacketSocket::open("veth1").unwrap());
+    let (long, short) = (test_frame(1, 9000), test_frame(2, 1000));
+    peer.send(&long).unwrap();
+    peer.send(&short).unwrap();
+    let mut buf = vec![0u8; 10000];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let n = loop {
+        assert!(Instant::now() < deadline, "the short packet did not arrive");
+        match rx.recv(&mut buf).unwrap() {
+            Some(n) if frame_seq(&buf[..n]).is_some() => break n,
+            Some(_) => {}
+            None => {
+                rx.poll_wait(Some(Duration::from_millis(50))).unwrap();
+            }
+        }
+    };
+    assert!(buf[..n] == short[..], "the first test frame to arrive is the short one");
+    assert!(rx.stats().unwrap().rx_dropped >= 1, "the long one was dropped");
+}

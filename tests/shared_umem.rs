@@ -357,6 +357,24 @@ fn packet_layer_sockets_share_a_umem() {
         let e = create_bi_socket_on(&umem, "veth2", 0, Some(big)).expect_err("another frame size");
         assert_eq!(e.errno(), libc::EINVAL, "{e}");
         assert!(e.to_string().contains("frame_size 2048: a socket on a shared umem has the umem's (4096)"), "{e}");
+        // TX metadata and software checksums are the umem's registration's
+        // too: asking otherwise is refused, not silently ignored.
+        for (cfg, want) in [
+            (
+                XdpConfig { tx_metadata: Some(true), ..per },
+                "tx_metadata true: a socket on a shared umem has the umem's (false)",
+            ),
+            (
+                XdpConfig { tx_sw_csum: Some(true), ..per },
+                "tx_sw_csum true: a socket on a shared umem has the umem's (false)",
+            ),
+        ] {
+            let e = create_bi_socket_on(&umem, "veth2", 0, Some(cfg)).expect_err(want);
+            assert_eq!(e.errno(), libc::EINVAL, "{e}");
+            assert!(e.to_string().contains(want), "{e}");
+        }
+        // Saying what the umem has is fine (checked by the socket below).
+        let per = XdpConfig { tx_metadata: Some(false), tx_sw_csum: Some(false), ..per };
         let small = XdpConfig { rx_frames: Some(32), tx_frames: Some(32), ..per };
         let b = create_bi_socket_on(&umem, "veth2", 0, Some(small)).expect("socket on veth2");
         assert_eq!((umem.free_frames(), b.0.total_frames(), b.1.total_frames()), (8, 32, 32));

@@ -56,8 +56,16 @@ type XDPConfig struct {
 	// MultiBuffer: jumbo frames (XDP_USE_SG, Linux 6.6; EOPNOTSUPP naming the
 	// release before that). A packet longer than a frame arrives over several
 	// frames, which RecvCopy gathers, and Send sends one longer than a frame
-	// as a chain. Recv still returns one frame at a time.
+	// as a chain (EMSGSIZE when it needs more frames than TxFrames or the TX
+	// ring has). Recv returns frames, whole packets only: each but a
+	// packet's last has Packet.Continued set; a packet of more frames than
+	// Recv may return is ENOBUFS.
 	MultiBuffer bool
+	// ShortFrames accepts an RX half whose frames cannot hold what the
+	// interface's MTU delivers, without MultiBuffer (BindShortFrames): the
+	// kernel drops every longer packet, counted only in RxDropped. Without
+	// it such a socket is refused with EMSGSIZE.
+	ShortFrames bool
 }
 
 // TX metadata requests, for TxOptions.Flags and (*TxSocket).TxOffloads.
@@ -129,6 +137,9 @@ func (cfg *XDPConfig) cConfig(op string) (C.struct_xsk_rs_xdp_config, error) {
 	if cfg.MultiBuffer {
 		c.multi_buffer = 1
 	}
+	if cfg.ShortFrames {
+		c.short_frames = 1
+	}
 	return c, nil
 }
 
@@ -167,6 +178,10 @@ type RxSocket struct {
 // memory is gone: copy what must outlive the batch.
 type Packet struct {
 	Data []byte
+	// Continued: on a MultiBuffer socket, the packet goes on in the next
+	// Packet (XSK_RS_DESC_CONTD): a packet is the frames up to and
+	// including the first without it. Always false otherwise.
+	Continued bool
 }
 
 // NewTxSocket creates a socket that only sends, on queue of ifname, looked up
@@ -432,6 +447,8 @@ func (t *TxSocket) WaitSend(ctx context.Context) error {
 // gives back every packet Recv returned since the last Release: calling Recv
 // again first returns further packets and holds those too. Every frame held
 // (HeldFrames) is one the kernel cannot receive into, so release promptly.
+// On a MultiBuffer socket the entries are frames of whole packets (see
+// Packet.Continued).
 func (r *RxSocket) Recv(pkts []Packet) (int, error) {
 	if r.h == nil {
 		return 0, ErrClosed
@@ -452,6 +469,7 @@ func (r *RxSocket) Recv(pkts []Packet) (int, error) {
 	got := n - r.held
 	for i, c := range r.cpkts[r.held:n] {
 		pkts[i].Data = unsafe.Slice((*byte)(unsafe.Pointer(c.data)), int(c.len))
+		pkts[i].Continued = c.options&C.XSK_RS_DESC_CONTD != 0
 	}
 	r.held = n
 	return got, nil

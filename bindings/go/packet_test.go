@@ -807,6 +807,18 @@ func TestPacketJumbo(t *testing.T) {
 			if !errors.Is(err, syscall.EMSGSIZE) || !strings.Contains(err.Error(), "9000") {
 				t.Fatalf("2 KiB frames on MTU 9000 without MultiBuffer: %v", err)
 			}
+			// ShortFrames accepts what MTU 9000 refuses: the kernel drops the longer packets.
+			short := cfg
+			short.ShortFrames = true
+			if err := inNetns(p.nsA, func() error {
+				rx, err := NewRxSocket(p.ifA, 0, short)
+				if err == nil {
+					rx.Close()
+				}
+				return err
+			}); err != nil {
+				t.Fatalf("2 KiB frames on MTU 9000 with ShortFrames: %v", err)
+			}
 			cfg.MultiBuffer = true
 			tx, rx := openBi(t, p.nsA, p.ifA, cfg)
 			if got := tx.MaxLen(); got != 9018 {
@@ -846,6 +858,42 @@ func TestPacketJumbo(t *testing.T) {
 					t.Fatalf("packet %d: %d bytes %x, want %d bytes %x", seq, k, head(b), len(want), head(want))
 				}
 				seq++
+			}
+			// Recv: frames of whole packets, each but a packet's last Continued.
+			for seq := uint32(200); seq < 212; seq++ {
+				pr.send(t, testFrame(seq, jumboLen(seq)))
+			}
+			pkts := make([]Packet, 10)
+			var whole []byte
+			for seq := uint32(200); seq < 212; {
+				k, err := rx.Recv(pkts)
+				if err != nil {
+					t.Fatalf("Recv: %v", err)
+				}
+				if k == 0 {
+					if err := rx.WaitRecv(ctx); err != nil {
+						t.Fatalf("WaitRecv after %d packets: %v", seq-200, err)
+					}
+					continue
+				}
+				if pkts[k-1].Continued {
+					t.Fatalf("Recv returned %d frames ending inside a packet", k)
+				}
+				for _, pk := range pkts[:k] {
+					whole = append(whole, pk.Data...)
+					if pk.Continued {
+						continue
+					}
+					if want := testFrame(seq, jumboLen(seq)); !bytes.Equal(whole, want) {
+						t.Fatalf("Recv packet %d: %d bytes %x, want %d bytes %x", seq, len(whole), head(whole),
+							len(want), head(want))
+					}
+					whole = whole[:0]
+					seq++
+				}
+				if err := rx.Release(); err != nil {
+					t.Fatalf("Release: %v", err)
+				}
 			}
 			checkRxFrames(t, "after the jumbo packets", rx, rxFrames)
 			st, err := rx.Stats()

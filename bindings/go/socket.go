@@ -20,8 +20,9 @@ type SocketConfig struct {
 	TxSize uint32 // TX ring entries, a power of two; 0 means 4096
 	NoRx   bool   // no RX ring: a TX-only socket, which attaches no XDP program
 	NoTx   bool   // no TX ring
-	// BindFlags is 0 or BindCopy or BindZerocopy. BindNeedWakeup is always
-	// added unless NoNeedWakeup is set.
+	// BindFlags is 0 or BindCopy or BindZerocopy, with BindSG or
+	// BindShortFrames if wanted. BindNeedWakeup is always added unless
+	// NoNeedWakeup is set.
 	BindFlags    uint32
 	NoNeedWakeup bool
 	XDPMode      XDPMode

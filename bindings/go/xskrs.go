@@ -120,6 +120,14 @@ const (
 	// BindNeedWakeup lets the kernel flag when it needs a wakeup
 	// (XDP_USE_NEED_WAKEUP). Always set unless SocketConfig.NoNeedWakeup.
 	BindNeedWakeup uint32 = C.XSK_RS_BIND_NEED_WAKEUP
+	// BindSG is multi-buffer (XDP_USE_SG, Linux 6.6): a packet longer than
+	// a frame spans several descriptors, each but its last with
+	// XSK_RS_DESC_CONTD.
+	BindSG uint32 = C.XSK_RS_BIND_SG
+	// BindShortFrames accepts an RX socket whose frames cannot hold what
+	// the interface's MTU delivers (the kernel drops longer packets);
+	// without it, or BindSG, such a socket is refused with EMSGSIZE.
+	BindShortFrames uint32 = C.XSK_RS_BIND_SHORT_FRAMES
 )
 
 // TxBudgetMin is the smallest non-zero SocketConfig.TxBudget, and the

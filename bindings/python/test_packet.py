@@ -617,16 +617,18 @@ class PacketTests(VethPair):
         library's default."""
         lib = xsk_rs.load()
         d = xsk_rs._xdp_config(lib, {})
-        # 88 bytes: the header's xsk_rs_xdp_config, up to multi_buffer and its reserved word.
+        # 88 bytes: the header's xsk_rs_xdp_config, up to multi_buffer and short_frames.
         self.assertEqual((d.sz, d.rx_frames, d.tx_frames, d.frame_size, d.zero_copy, d.need_wakeup,
                           d.huge_page, d.xdp_mode, d.rx_size, d.tx_budget, d.tx_metadata, d.multi_buffer),
                          (88, 4096, 4096, 4096, -1, 1, 0, xsk_rs.XDP_MODE_AUTO, 0, 0, 0, 0))
         self.assertEqual(ctypes.sizeof(xsk_rs.XdpConfig), 88)
         c = xsk_rs._xdp_config(lib, dict(rx_frames=10, zero_copy=False, need_wakeup=False, huge_page=None,
                                          xdp_mode=xsk_rs.XDP_MODE_SKB, frame_size=2048, tx_budget=None,
-                                         multi_buffer=True))
+                                         multi_buffer=True, short_frames=True))
         self.assertEqual((c.rx_frames, c.zero_copy, c.need_wakeup, c.huge_page, c.xdp_mode, c.frame_size,
-                          c.tx_budget, c.multi_buffer), (10, 0, 0, 0, xsk_rs.XDP_MODE_SKB, 2048, 0, 1))
+                          c.tx_budget, c.multi_buffer, c.short_frames), (10, 0, 0, 0, xsk_rs.XDP_MODE_SKB, 2048, 0, 1, 1))
+        self.assertEqual(d.short_frames, 0)
+        self.assertEqual(ctypes.sizeof(xsk_rs.Pkt), 16)
         bi = self.make(xsk_rs.BiSocket, rx_frames=48, tx_frames=24, frame_size=2048, xdp_mode=xsk_rs.XDP_MODE_SKB,
                        zero_copy=False, need_wakeup=False)
         with bi:
@@ -698,6 +700,15 @@ class JumboTests(VethPair):
         self.assertEqual(cm.exception.errno, errno.EMSGSIZE, cm.exception)
         self.assertIn("9000", cm.exception.strerror)
         self.assertFalse(self.xdp_on(self.ns_a, self.if_a))
+        # short_frames=True accepts the drops: created, and longer packets are
+        # dropped while short ones arrive.
+        rx = self.make(xsk_rs.RxSocket, rx_frames=64, frame_size=2048, short_frames=True,
+                       xdp_mode=xsk_rs.XDP_MODE_SKB)
+        with rx, self.peer() as peer:
+            small = test_frame(1, 100)
+            peer.send(test_frame(0, 9000))
+            peer.send(small)
+            self.assertEqual(rx.recv(timeout=2), small)
 
     def test_recv_and_recv_segments(self):
         room = 2048 - 256  # copy mode puts each segment 256 bytes into its frame

@@ -217,13 +217,15 @@ class XdpConfig(ctypes.Structure):
         ("prefer_busy_poll", ctypes.c_uint32),
         ("tx_metadata", ctypes.c_uint32),
         ("multi_buffer", ctypes.c_uint32),
-        ("reserved", ctypes.c_uint32),
+        ("short_frames", ctypes.c_uint32),
     ]
 
 
 class Pkt(ctypes.Structure):
-    """struct xsk_rs_pkt: a packet to send, or one received in place."""
-    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint32)]
+    """struct xsk_rs_pkt: a packet to send, or one received in place
+    (options: XSK_RS_DESC_CONTD when a multi-buffer packet goes on in the
+    next entry)."""
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint32), ("options", ctypes.c_uint32)]
 
 
 class Buf(ctypes.Structure):
@@ -1132,8 +1134,9 @@ class Socket(_Closing):
 # TxSocket, RxSocket and BiSocket wrap xsk_rs_txsock and xsk_rs_rxsock: the
 # library owns the UMEM and its frames, and no frame address reaches Python.
 
-_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name not in ("sz", "reserved"))
-_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll", "multi_buffer")  # True/False; None keeps the default
+_XDP_KEYS = tuple(name for name, _ in XdpConfig._fields_ if name != "sz")
+_XDP_FLAGS = ("zero_copy", "need_wakeup", "huge_page", "huge_page_fallback", "prefer_busy_poll", "multi_buffer",
+              "short_frames")  # True/False; None keeps the default
 # The longest single wait in C. The library restarts poll() after a signal, so
 # a Python signal handler (KeyboardInterrupt) runs only once the call returns.
 _WAIT_SLICE_MS = 200
@@ -1635,7 +1638,10 @@ class RxSocket(_Half):
         for a with block: `with rx.batch(64) as pkts: ...` gives a list of
         read-only memoryviews, empty when none arrived within timeout seconds
         (0, the default: no wait; None: no limit). See the class's doc for
-        what the views may do after the block."""
+        what the views may do after the block. With multi_buffer=True the
+        views are frames of whole packets (a packet longer than a frame takes
+        several; OSError(ENOBUFS) when one takes more than max): recv,
+        recv_segments and recv_packed show where packets end."""
         if not isinstance(max, int) or max < 0:
             raise ValueError("xsk_rs: RxSocket.batch: max must be an int >= 0, not %r" % (max,))
         if timeout != 0:

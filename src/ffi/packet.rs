@@ -36,9 +36,10 @@ pub struct xsk_rs_rxsock {
 }
 
 /// A packet: one to send (`xsk_rs_txsock_send_batch`), or one received and
-/// read in place (`xsk_rs_rxsock_peek`, `xsk_rs_rxsock_recv_batch`), where
-/// `data` points into the socket's frames and stays valid until the packet
-/// is released.
+/// read in place (`xsk_rs_rxsock_peek`, `xsk_rs_rxsock_recv_batch`,
+/// `xsk_rs_rxsock_recv_packet`), where `data` points into the socket's
+/// frames and stays valid until the packet is released. On a multi-buffer
+/// socket a received one is one frame of a packet: see `options`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct xsk_rs_pkt {
@@ -46,7 +47,15 @@ pub struct xsk_rs_pkt {
     pub data: *const u8,
     /// Its length in bytes.
     pub len: u32,
+    /// Received: `XSK_RS_DESC_CONTD` when the packet goes on in the next
+    /// entry (multi-buffer sockets only: the packet is this frame and the
+    /// following ones up to and including the first without it); 0
+    /// otherwise. Ignored when sending. (It fills what was padding: the
+    /// struct's size is unchanged.)
+    pub options: u32,
 }
+
+const _: () = assert!(std::mem::size_of::<xsk_rs_pkt>() == if cfg!(target_pointer_width = "64") { 16 } else { 12 });
 
 /// A frame to write a packet into (`xsk_rs_txsock_alloc`): `len` bytes from
 /// `data` (its capacity, `xsk_rs_txsock_max_len`).
@@ -148,16 +157,24 @@ pub struct xsk_rs_xdp_config {
     /// arrives over several frames: `xsk_rs_rxsock_recv` gathers it into
     /// the caller's buffer and `xsk_rs_rxsock_recv_packet` shows its
     /// segments in place; `xsk_rs_txsock_send` sends a packet longer than a
-    /// frame over several. The descriptor calls (`seek`, `peek`,
-    /// `recv_batch`) still see one frame at a time. 0 (default): one frame
-    /// per packet, and an RX half whose frame (less 256 bytes and
+    /// frame over several, all or nothing (one needing more frames than
+    /// `tx_frames` or more entries than the TX ring is -EMSGSIZE, naming the
+    /// numbers); `xsk_rs_rxsock_recv_packed` gathers each packet into one.
+    /// `xsk_rs_rxsock_recv_batch` hands out frames, whole packets only,
+    /// each but a packet's last marked `XSK_RS_DESC_CONTD` in
+    /// `xsk_rs_pkt.options` (-ENOBUFS for a packet of more than `max`
+    /// frames); `seek` and `peek` see one frame at a time. 0 (default): one
+    /// frame per packet, and an RX half whose frame (less 256 bytes and
     /// `frame_headroom`) cannot hold the interface's MTU plus 18 is refused
-    /// with -EMSGSIZE, naming both fixes. Any other value is -EINVAL.
+    /// with -EMSGSIZE, naming the fixes (larger frames, this, or
+    /// `short_frames`). Any other value is -EINVAL.
     pub multi_buffer: u32,
-    /// Must be 0 (`xsk_rs_xdp_config_init` sets it): it keeps the struct free
-    /// of padding, and a later version may give it a meaning with 0 as its
-    /// default.
-    pub reserved: u32,
+    /// 1: accept an RX half whose frame cannot hold what the interface's MTU
+    /// delivers, without multi-buffer (`XSK_RS_BIND_SHORT_FRAMES`): the
+    /// kernel drops every longer packet, counted only in `rx_dropped`. 0
+    /// (default): such a socket is refused with -EMSGSIZE. Any other value
+    /// is -EINVAL.
+    pub short_frames: u32,
 }
 
 /// `xsk_rs_xdp_config.tx_metadata`: TX metadata in front of every TX packet.
@@ -187,7 +204,7 @@ impl SizedConfig for xsk_rs_xdp_config {
         prefer_busy_poll: u32,
         tx_metadata: u32,
         multi_buffer: u32,
-        reserved: u32,
+        short_frames: u32,
     });
     fn defaults() -> Self {
         xsk_rs_xdp_config {
@@ -211,7 +228,7 @@ impl SizedConfig for xsk_rs_xdp_config {
             prefer_busy_poll: 0,
             tx_metadata: 0,
             multi_buffer: 0,
-            reserved: 0,
+            short_frames: 0,
         }
     }
 }
@@ -232,12 +249,6 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
                 ))),
             }
         };
-        if c.reserved != 0 {
-            return Err(Error::invalid(format!(
-                "config field reserved is {:#x}; it must be 0 (xsk_rs_xdp_config_init sets it)",
-                c.reserved
-            )));
-        }
         if c.tx_metadata & !(XSK_RS_TX_METADATA | XSK_RS_TX_SW_CSUM) != 0 {
             return Err(Error::invalid(format!(
                 "config field tx_metadata is {:#x}; give 0 or XSK_RS_TX_METADATA (1), with XSK_RS_TX_SW_CSUM (2)",
@@ -266,6 +277,7 @@ impl TryFrom<xsk_rs_xdp_config> for XdpConfig {
             tx_metadata: Some(c.tx_metadata & XSK_RS_TX_METADATA != 0),
             tx_sw_csum: Some(c.tx_metadata & XSK_RS_TX_SW_CSUM != 0),
             multi_buffer: flag("multi_buffer", c.multi_buffer.into(), None)?,
+            short_frames: flag("short_frames", c.short_frames.into(), None)?,
         })
     }
 }
@@ -805,8 +817,9 @@ pub extern "C" fn xsk_rs_rxsock_seek(rx: *mut xsk_rs_rxsock, n: u32) -> c_int {
 /// place: `pkt->data` points into the socket's frame, owned by the library
 /// and valid until that packet is committed (or released) or `rx` is
 /// destroyed. Returns 0, or -EINVAL (NULL `rx` or `pkt`, or `i` past what
-/// `xsk_rs_rxsock_seek` found), with `*pkt` untouched. No syscall; `rx`'s
-/// thread.
+/// `xsk_rs_rxsock_seek` found), with `*pkt` untouched. `pkt->options` is
+/// `XSK_RS_DESC_CONTD` when the packet goes on in the `i + 1`-th
+/// (multi-buffer sockets only). No syscall; `rx`'s thread.
 #[no_mangle]
 pub extern "C" fn xsk_rs_rxsock_peek(rx: *mut xsk_rs_rxsock, i: u32, pkt: *mut xsk_rs_pkt) -> c_int {
     const F: &str = "xsk_rs_rxsock_peek";
@@ -815,9 +828,13 @@ pub extern "C" fn xsk_rs_rxsock_peek(rx: *mut xsk_rs_rxsock, i: u32, pkt: *mut x
         if pkt.is_null() {
             return misuse(F, "pkt is NULL");
         }
+        let options = match r.is_continued(i as usize) {
+            Ok(c) => u32::from(c) * crate::ring::XDP_PKT_CONTD,
+            Err(e) => return fail(F, e),
+        };
         match r.peek_at(i as usize) {
             Ok(p) => {
-                unsafe { pkt.write(xsk_rs_pkt { data: p.as_ptr(), len: p.len() as u32 }) };
+                unsafe { pkt.write(xsk_rs_pkt { data: p.as_ptr(), len: p.len() as u32, options }) };
                 0
             }
             Err(e) => fail(F, e),
@@ -842,7 +859,11 @@ pub extern "C" fn xsk_rs_rxsock_commit(rx: *mut xsk_rs_rxsock, n: u32) -> c_int 
 
 /// Up to `max` received packets read in place (zero copy), into
 /// `pkts[0..count)`, oldest first: `xsk_rs_rxsock_seek(rx, max)`, then
-/// `xsk_rs_rxsock_peek` of each. The bytes are the library's and stay valid
+/// `xsk_rs_rxsock_peek` of each. On a multi-buffer socket the entries are
+/// frames, and only whole packets are handed out: a packet longer than a
+/// frame takes several entries, each but its last with `XSK_RS_DESC_CONTD`
+/// in `options`; the call never stops inside a packet (it returns fewer),
+/// and a first packet of more than `max` frames is -ENOBUFS. The bytes are the library's and stay valid
 /// until `xsk_rs_rxsock_release` gives them back; until then a second call
 /// returns the same packets first. Returns how many, 0 when nothing arrived
 /// (not an error). -EINVAL for a NULL `rx`, or a NULL `pkts` with `max`
@@ -858,8 +879,8 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
             return misuse(F, "pkts is NULL");
         }
         let max = max.min(COUNT_MAX) as usize;
-        let n = match r.seek_n(max) {
-            Ok(n) => n.min(max),
+        let n = match r.seek_whole(max) {
+            Ok(n) => n,
             Err(e) => return fail(F, e),
         };
         // SAFETY: the caller passes room for max entries; n <= max.
@@ -867,7 +888,7 @@ pub extern "C" fn xsk_rs_rxsock_recv_batch(rx: *mut xsk_rs_rxsock, pkts: *mut xs
         // found_packets checks each descriptor as it hands it out: a failure
         // (an RX ring overwritten behind the kernel's back) leaves the
         // entries before it written.
-        match r.found_packets(n, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
+        match r.found_packets(n, |i, data, len, options| out[i] = xsk_rs_pkt { data, len, options }) {
             Ok(()) => count(n),
             Err(e) => fail(F, e),
         }
@@ -891,27 +912,14 @@ pub extern "C" fn xsk_rs_rxsock_recv_packet(rx: *mut xsk_rs_rxsock, segs: *mut x
         if segs.is_null() {
             return misuse(F, "segs is NULL");
         }
-        if let Err(e) = r.check_none_held("recv_packet") {
-            return fail(F, e);
-        }
-        let n = match r.seek_chain() {
+        let n = match r.seek_packet(max_segs as usize) {
             Ok(n) => n,
             Err(e) => return fail(F, e),
         };
-        if n > max_segs {
-            r.unfind_all();
-            return fail(
-                F,
-                Error::from_errno(
-                    format!("the next packet spans {n} frames; segs has room for {max_segs}"),
-                    libc::ENOBUFS,
-                ),
-            );
-        }
         // SAFETY: the caller passes room for max_segs entries; n <= max_segs.
-        let out = unsafe { slice_mut(segs, n as usize) };
-        match r.found_packets(n as usize, |i, data, len| out[i] = xsk_rs_pkt { data, len }) {
-            Ok(()) => count(n as usize),
+        let out = unsafe { slice_mut(segs, n) };
+        match r.found_packets(n, |i, data, len, options| out[i] = xsk_rs_pkt { data, len, options }) {
+            Ok(()) => count(n),
             Err(e) => fail(F, e),
         }
     })
@@ -1240,6 +1248,11 @@ mod tests {
         assert!(lone.to_string().contains("huge_page_fallback without huge_page"), "{lone}");
         assert!(bad(xsk_rs_xdp_config { tx_metadata: 4, ..d }).contains("tx_metadata is 0x4"));
         assert!(bad(xsk_rs_xdp_config { multi_buffer: 2, ..d }).contains("multi_buffer is 2"));
-        assert!(bad(xsk_rs_xdp_config { reserved: 1, ..d }).contains("reserved is 0x1"));
+        assert!(bad(xsk_rs_xdp_config { short_frames: 2, ..d }).contains("short_frames is 2"));
+        assert_eq!(ok(xsk_rs_xdp_config { short_frames: 1, ..d }).short_frames, Some(true));
+        // short_frames took the old `reserved` word: the struct's last 4 bytes.
+        assert_eq!(std::mem::offset_of!(xsk_rs_xdp_config, short_frames), 84);
+        let p = ok(xsk_rs_xdp_config { short_frames: 1, ..d }).plan(Direction::Rx).unwrap();
+        assert_ne!(p.sock.bind_flags & crate::socket::BIND_SHORT_FRAMES, 0);
     }
 }

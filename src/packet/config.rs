@@ -3,7 +3,7 @@
 //! no frame can be stranded.
 
 use crate::error::{Error, Result};
-use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_SG, BIND_ZEROCOPY};
+use crate::socket::{BusyPoll, SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_SG, BIND_SHORT_FRAMES, BIND_ZEROCOPY};
 use crate::umem::tx_metadata::TX_METADATA_LEN;
 use crate::umem::{Pages, UmemConfig, DEFAULT_FRAMES, MAX_LEND};
 use crate::xdp::XdpMode;
@@ -138,13 +138,26 @@ pub struct XdpConfig {
     /// over several frames and is received as one: [`crate::RxSocket::recv`]
     /// gathers it into the caller's buffer, [`crate::RxSocket::recv_packet`]
     /// shows its segments in place; a packet longer than a frame is sent over
-    /// several ([`crate::SendExt::send`]). The descriptor calls (`seek_n`,
-    /// `peek_at`, `recv_batch`) still see one frame at a time.
+    /// several ([`crate::SendExt::send`]), all or nothing; such a packet
+    /// needs as many TX frames and TX ring entries as it spans, and one
+    /// needing more than the TX half has is refused (`EMSGSIZE`, naming the
+    /// numbers). [`crate::RxSocket::recv_packed`] gathers each packet into
+    /// one. The descriptor calls (`seek_n`, `peek_at`) see one frame at a
+    /// time; [`crate::RxSocket::recv_batch`] holds whole packets only, as
+    /// frames, each but a packet's last marked
+    /// [`crate::RxBatch::is_continued`].
     ///
     /// Default `None`/`Some(false)`: one frame per packet. An RX half whose
     /// frame cannot hold what the interface's MTU delivers is then refused
-    /// at creation (`EMSGSIZE`), naming both fixes: larger frames, or this.
+    /// at creation (`EMSGSIZE`), naming the fixes: larger frames, this, or
+    /// [`Self::short_frames`].
     pub multi_buffer: Option<bool>,
+    /// `Some(true)`: accept an RX half whose frame cannot hold what the
+    /// interface's MTU delivers, without multi-buffer
+    /// ([`crate::socket::BIND_SHORT_FRAMES`]): the kernel drops every longer
+    /// packet, counted only in `rx_dropped`. Default: such a socket is
+    /// refused at creation (`EMSGSIZE`).
+    pub short_frames: Option<bool>,
 }
 
 /// An [`XdpConfig`] resolved: the core's configs, and the frames of each half
@@ -213,6 +226,9 @@ impl XdpConfig {
         }
         if self.multi_buffer == Some(true) {
             bind_flags |= BIND_SG;
+        }
+        if self.short_frames == Some(true) {
+            bind_flags |= BIND_SHORT_FRAMES;
         }
         match self.zero_copy {
             Some(true) => bind_flags |= BIND_ZEROCOPY,
@@ -292,5 +308,7 @@ mod tests {
         XdpConfig { rx_frames: Some(0), ..c }.plan(Direction::Tx).unwrap();
         let p = XdpConfig { zero_copy: Some(false), need_wakeup: Some(false), ..c }.plan(Direction::Tx).unwrap();
         assert_eq!(p.sock.bind_flags, BIND_COPY);
+        let p = XdpConfig { short_frames: Some(true), multi_buffer: Some(true), ..c }.plan(Direction::Rx).unwrap();
+        assert_eq!(p.sock.bind_flags, BIND_NEED_WAKEUP | BIND_SG | BIND_SHORT_FRAMES);
     }
 }

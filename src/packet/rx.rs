@@ -53,7 +53,9 @@ impl Rx {
             area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
             rx_lo,
             rx_span: plan.rx_frames as u64 * fs,
-            mb: plan.sock.bind_flags & crate::socket::BIND_SG != 0,
+            // In force, not asked for: a socket on a shared umem runs with its
+            // first socket's flags, so it may receive chains without asking.
+            mb: shared.sock.bind_flags() & crate::socket::BIND_SG != 0,
         };
         rx.lend_spare();
         rx
@@ -137,12 +139,20 @@ impl Socket<Rx> {
         self.packet(d)
     }
 
+    /// Whether the `i`-th packet found goes on in the next (`XDP_PKT_CONTD`,
+    /// multi-buffer sockets only): it is one frame of a packet that spans
+    /// it and the following ones up to and including the first not
+    /// continued. Fails when fewer than `i + 1` were found.
+    pub fn is_continued(&mut self, i: usize) -> Result<bool> {
+        Ok(self.desc(i)?.is_continued())
+    }
+
     /// Hands the first `n` packets found to `each` (index, first byte,
-    /// length), for the C ABI's `recv_batch`, checking each (read once) lies
+    /// length, `XDP_PKT_CONTD` bit of the options), for the C ABI's `recv_batch`, checking each (read once) lies
     /// in this half's frames: an overwritten descriptor fails the call, after
     /// `each` saw the ones before it. `n` at most [`Self::held_frames`].
     #[inline]
-    pub(crate) fn found_packets(&mut self, n: usize, mut each: impl FnMut(usize, *const u8, u32)) -> Result<()> {
+    pub(crate) fn found_packets(&mut self, n: usize, mut each: impl FnMut(usize, *const u8, u32, u32)) -> Result<()> {
         let have = self.ring().peeked();
         if n > have as usize {
             return Err(past_seek("found_packets", n, have));
@@ -157,7 +167,7 @@ impl Socket<Rx> {
             }
             // SAFETY: this very copy of the entry lies in this half's frames,
             // inside the area; the frames are the caller's until commit.
-            each(i, unsafe { base.add(d.addr as usize) }, d.len);
+            each(i, unsafe { base.add(d.addr as usize) }, d.len, d.options & crate::ring::XDP_PKT_CONTD);
         }
         Ok(())
     }
@@ -345,11 +355,70 @@ impl Socket<Rx> {
     }
 
     /// Un-finds every packet found and not yet committed, so the next seek
-    /// finds them again (for the C ABI's `recv_packet` when the caller's
-    /// array is too short).
-    pub(crate) fn unfind_all(&mut self) {
+    /// finds them again.
+    fn unfind_all(&mut self) {
         let n = self.ring().peeked();
         self.ring().cancel(n);
+    }
+
+    /// Finds the frames of the next whole received packet and holds them, as
+    /// [`Self::seek_n`] does: returns how many (one per frame it spans; more
+    /// than one only on a multi-buffer socket), 0 when no whole packet has
+    /// arrived. Read its segments with [`Self::peek_at`]`(0..n)`, give them
+    /// back together with [`Self::commit_n`]`(n)`. This is
+    /// [`Self::recv_packet`] for a caller that keeps the frames past a
+    /// borrow (the C ABI's `xsk_rs_rxsock_recv_packet`).
+    ///
+    /// Refused (`EBUSY`) while frames found earlier are held; `ENOBUFS`,
+    /// naming how many frames it spans, when that is more than `max_segs`
+    /// (the packet stays for the next call).
+    pub fn seek_packet(&mut self, max_segs: usize) -> Result<usize> {
+        self.check_none_held("recv_packet")?;
+        let n = self.seek_chain()? as usize;
+        if n > max_segs {
+            self.unfind_all();
+            return Err(Error::from_errno(
+                format!("the next packet spans {n} frames; segs has room for {max_segs}"),
+                libc::ENOBUFS,
+            ));
+        }
+        Ok(n)
+    }
+
+    /// How many of the descriptors found (at most `max`, finding more as
+    /// needed) make whole packets: on a multi-buffer socket it stops after
+    /// the last chain that ends within them, never inside one, and un-finds
+    /// what this call found past it. `ENOBUFS` when the first chain is
+    /// longer than `max` frames.
+    pub(crate) fn seek_whole(&mut self, max: usize) -> Result<usize> {
+        let before = self.ring().peeked() as usize;
+        let found = self.seek_n(max)?;
+        let n = found.min(max);
+        if !self.half.mb {
+            return Ok(n);
+        }
+        let first = self.half.first;
+        let ring = self.ring();
+        let whole = (0..n as u32)
+            .rev()
+            .find(|&i| !ring.get(first.wrapping_add(i)).is_continued())
+            .map_or(0, |i| i as usize + 1);
+        // Un-find what this call found past the whole chains (the last ones
+        // found), so the tail of a chain is not left held.
+        let ours = found.saturating_sub(before).min(found - whole);
+        self.ring().cancel(ours as u32);
+        if whole == 0 && n == max && max > 0 {
+            return Err(Error::from_errno(
+                format!(
+                    "recv_batch on {} queue {}: the next packet spans more than {max} frames (multi-buffer); give \
+                     room for more",
+                    self.ifname(),
+                    self.queue_id()
+                ),
+                libc::ENOBUFS,
+            ));
+        }
+        Ok(whole)
     }
 
     /// [`Self::recv`] on a multi-buffer socket.
@@ -455,8 +524,15 @@ impl Socket<Rx> {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// On a multi-buffer socket ([`crate::XdpConfig::multi_buffer`]) the
+    /// batch holds frames, not packets: a packet longer than a frame takes
+    /// several, in order, each but the last marked
+    /// [`RxBatch::is_continued`]. The batch holds whole packets only (it
+    /// never stops inside one), and a packet of more than `max` frames is an
+    /// error (`ENOBUFS`), not an empty batch.
     pub fn recv_batch(&mut self, max: usize) -> Result<RxBatch<'_>> {
-        let n = self.seek_n(max)?.min(max);
+        let n = self.seek_whole(max)?;
         Ok(RxBatch { rx: self, len: n })
     }
 
@@ -465,7 +541,13 @@ impl Socket<Rx> {
     /// Returns how many: it stops before a packet that does not fit in what
     /// is left of `buf` (that packet stays for the next call, unless it is
     /// the first, which is copied truncated: its length says so).
+    ///
+    /// On a multi-buffer socket a packet spanning several frames is gathered
+    /// into one packed packet (its segments end to end, one length).
     pub fn recv_packed(&mut self, buf: &mut [u8], lens: &mut [u32]) -> Result<usize> {
+        if self.half.mb {
+            return self.recv_packed_chains(buf, lens);
+        }
         let before = self.ring().peeked();
         let found = self.seek_n(lens.len())?;
         let n = found.min(lens.len());
@@ -488,6 +570,45 @@ impl Socket<Rx> {
         // Un-find what this call found and did not take (the last ones
         // found), so a packet that did not fit is not left held.
         let ours = (found - before as usize).min(self.ring().peeked() as usize);
+        self.ring().cancel(ours as u32);
+        Ok(got)
+    }
+
+    /// [`Self::recv_packed`] on a multi-buffer socket: one whole chain at a
+    /// time.
+    fn recv_packed_chains(&mut self, buf: &mut [u8], lens: &mut [u32]) -> Result<usize> {
+        // Found before this call, and not yet given back by it: the chains
+        // it takes are the first found, so these go first.
+        let mut before = self.ring().peeked() as usize;
+        let (mut off, mut got) = (0usize, 0usize);
+        while got < lens.len() {
+            let n = self.seek_chain()? as usize;
+            if n == 0 {
+                break;
+            }
+            let mut len = 0usize;
+            for i in 0..n {
+                len += self.desc(i)?.len as usize;
+            }
+            if off + len > buf.len() && got > 0 {
+                break;
+            }
+            let mut at = off;
+            for i in 0..n {
+                let d = self.desc(i)?;
+                let pkt = self.packet(d)?;
+                let c = pkt.len().min(buf.len() - at);
+                buf[at..at + c].copy_from_slice(&pkt[..c]);
+                at += c;
+            }
+            lens[got] = u32::try_from(len).unwrap_or(u32::MAX);
+            off = at;
+            got += 1;
+            self.commit_n(n)?;
+            before = before.saturating_sub(n);
+        }
+        // Un-find what this call found and did not take.
+        let ours = (self.ring().peeked() as usize).saturating_sub(before);
         self.ring().cancel(ours as u32);
         Ok(got)
     }
@@ -636,6 +757,18 @@ impl<'a> RxBatch<'a> {
         // SAFETY: the ring is this half's; reading an entry found by seek.
         let d = unsafe { self.rx.half.ring.as_ref() }.get(self.rx.half.first.wrapping_add(i as u32));
         self.rx.packet(d).ok()
+    }
+
+    /// Whether the `i`-th frame's packet goes on in the next frame
+    /// (`XDP_PKT_CONTD`, multi-buffer sockets only): the packet is this
+    /// frame and the following ones up to and including the first not
+    /// continued. `false` past the end.
+    pub fn is_continued(&self, i: usize) -> bool {
+        if i >= self.len {
+            return false;
+        }
+        // SAFETY: the ring is this half's; reading an entry found by seek.
+        unsafe { self.rx.half.ring.as_ref() }.get(self.rx.half.first.wrapping_add(i as u32)).is_continued()
     }
 
     /// The packets, in arrival order.

@@ -209,6 +209,19 @@ fn plan_on(u: &UmemConfig, direction: Direction, config: XdpConfig) -> Result<Pl
             )));
         }
     }
+    // The UMEM's registration decides TX metadata and software checksums:
+    // a socket asking otherwise would lay out or fill its frames wrongly.
+    let have_meta = u.tx_metadata_len != 0;
+    let have_csum = u.flags & crate::umem::UMEM_TX_SW_CSUM != 0;
+    for (name, asked, have) in
+        [("tx_metadata", config.tx_metadata, have_meta), ("tx_sw_csum", config.tx_sw_csum, have_csum)]
+    {
+        if let Some(v) = asked.filter(|&v| v != have) {
+            return Err(Error::invalid(format!(
+                "{name} {v}: a socket on a shared umem has the umem's ({have}); leave it unset"
+            )));
+        }
+    }
     if config.huge_page.is_some() || config.huge_page_fallback.is_some() {
         return Err(Error::invalid(
             "huge_page: a socket on a shared umem has the umem's pages; leave huge_page and huge_page_fallback unset",
@@ -219,6 +232,8 @@ fn plan_on(u: &UmemConfig, direction: Direction, config: XdpConfig) -> Result<Pl
         frame_headroom: Some(u.frame_headroom),
         fill_size: Some(u.fill_size),
         comp_size: Some(u.comp_size),
+        tx_metadata: Some(have_meta),
+        tx_sw_csum: Some(have_csum),
         ..config
     }
     .plan(direction)

@@ -65,7 +65,9 @@ impl Tx {
             frame_size: fs,
             max_len,
             zerocopy: shared.sock.is_zerocopy().unwrap_or(false),
-            mb: plan.sock.bind_flags & crate::socket::BIND_SG != 0,
+            // In force, not asked for: a socket on a shared umem runs with its
+            // first socket's flags.
+            mb: shared.sock.bind_flags() & crate::socket::BIND_SG != 0,
             packet_max,
             area: NonNull::new(shared.umem().area()).expect("a umem has an area"),
             meta,
@@ -511,8 +513,10 @@ impl Socket<Tx> {
     /// Sends `header` then `data`, longer than a frame, as a chain of
     /// frames (multi-buffer): every frame but the last is full and carries
     /// `XDP_PKT_CONTD`. All or nothing: `Ok(false)` when there are not
-    /// enough free frames or TX slots for the whole chain (those reserved
-    /// stay reserved and unwritten, for the next send).
+    /// enough free frames or TX slots for the whole chain now (those reserved
+    /// stay reserved and unwritten, for the next send); `Error::TooLong`
+    /// when the half has fewer TX frames or TX ring entries than the chain
+    /// needs, so there never will be.
     #[cold]
     fn send_chain(&mut self, h: &[u8], data: &[u8]) -> Result<bool> {
         let len = h.len() + data.len();
@@ -521,6 +525,18 @@ impl Socket<Tx> {
         let segs = len.div_ceil(fs);
         if len > self.half.packet_max as usize || segs > MAX_CHAIN {
             return Err(self.too_long(len));
+        }
+        // A chain that could never find room would be "no room" forever
+        // (and a send with no deadline would spin): refuse it.
+        let ring = self.ring().size() as usize;
+        if segs > self.half.frames as usize || segs > ring {
+            return Err(Error::TooLong(format!(
+                "packet of {len} bytes on {} queue {}: it takes {segs} frames of {fs} bytes, but this socket has \
+                 {} tx frames and a tx ring of {ring} entries; give tx_frames and tx_size at least {segs}",
+                self.ifname(),
+                self.queue_id(),
+                self.half.frames
+            )));
         }
         self.check_no_written("send")?;
         if self.seek_n(segs)? < segs {

@@ -2694,7 +2694,7 @@ static void pkt_create_common(int which)
 	PKT_BAD(which, busy_poll_budget, 65536, -EINVAL, "busy poll budget 65536");
 	PKT_BAD(which, tx_metadata, 8, -EINVAL, "tx_metadata is 0x8");
 	PKT_BAD(which, multi_buffer, 2, -EINVAL, "multi_buffer is 2");
-	PKT_BAD(which, reserved, 1, -EINVAL, "reserved is 0x1");
+	PKT_BAD(which, short_frames, 2, -EINVAL, "short_frames is 2");
 	PKT_BAD(which, frame_size, 3000, -EINVAL, "frame size 3000");
 	PKT_BAD(which, frame_size, UINT32_MAX, -EINVAL, "frame size 4294967295");
 	PKT_BAD(which, frame_headroom, UINT32_MAX, -EINVAL, "headroom");
@@ -3131,8 +3131,8 @@ static void row_txsock_send_batch(void)
 
 	make_frame(f0, 0, frame_len(0));
 	make_frame(f1, 1, frame_len(1));
-	p[0] = (xsk_rs_pkt){ f0, frame_len(0) };
-	p[1] = (xsk_rs_pkt){ f1, frame_len(1) };
+	p[0] = (xsk_rs_pkt){ .data = f0, .len = frame_len(0) };
+	p[1] = (xsk_rs_pkt){ .data = f1, .len = frame_len(1) };
 	FAILS(xsk_rs_txsock_send_batch(NULL, p, 2), -EINVAL, "tx is NULL");
 	if ((tx = txsock_up()) == NULL)
 		return;
@@ -3142,7 +3142,7 @@ static void row_txsock_send_batch(void)
 	p[1].data = NULL;
 	FAILS(xsk_rs_txsock_send_batch(tx, p, 2), -EINVAL, "pkts[1].data is NULL");
 	p[1].data = f1;
-	p[2] = (xsk_rs_pkt){ big, 0 };
+	p[2] = (xsk_rs_pkt){ .data = big, .len = 0 };
 	FAILS(xsk_rs_txsock_send_batch(tx, p + 2, 1), -EINVAL, "length 0");
 	p[2].len = VETH_MAX_LEN + 1;
 	FAILS(xsk_rs_txsock_send_batch(tx, p + 2, 1), -EMSGSIZE, "1519 bytes");

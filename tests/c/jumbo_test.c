@@ -403,6 +403,23 @@ static void test_packets(void)
 		xsk_rs_txsock_destroy(tx);
 		xsk_rs_rxsock_destroy(rx);
 	}
+	{
+		/* short_frames accepts the drops instead. */
+		xsk_rs_xdp_config c;
+
+		xsk_rs_xdp_config_init(&c, sizeof(c));
+		c.rx_frames = PKT_FRAMES;
+		c.frame_size = fsize;
+		c.xdp_mode = ctx.mode;
+		c.short_frames = 1;
+		deadline = now_ms() + 2000;
+		while ((rc = xsk_rs_rxsock_create(ctx.if_a, 0, &c, &rx)) == -EBUSY && now_ms() < deadline)
+			sleep_ms(5);
+		CHECK(rc == 0, "without multi_buffer, with short_frames 1: created (rc %d%s%s)", rc, rc ? ": " : "",
+		      rc ? errmsg() : "");
+		xsk_rs_rxsock_destroy(rx);
+		rx = NULL;
+	}
 	rc = pkt_up(&tx, &rx, fsize, 1);
 	if (!CHECK(rc == 0, "bisock with multi_buffer (rc %d%s%s)", rc, rc ? ": " : "", rc ? errmsg() : ""))
 		return;
@@ -477,6 +494,47 @@ static void test_packets(void)
 	CHECK(seq == 112 && good == 12, "recv: %u packets, %u byte-exact (one cut to 5000 of %d bytes)", seq - 100,
 	      good, JUMBO_MAX);
 	rx_accounting(rx, 0, "after recv");
+
+	/* recv_batch: whole packets only, each frame but a packet's last marked XSK_RS_DESC_CONTD. */
+	{
+		xsk_rs_pkt pk[10];
+		uint32_t len = 0, ends_ok = 1;
+
+		peer_send_jumbo(300, 6); /* frames: 6, 1, 6, 6, 1, 6 */
+		n = 0;
+		deadline = now_ms() + WAIT_MS;
+		while (now_ms() < deadline && (n = xsk_rs_rxsock_recv_batch(rx, pk, 4)) == 0)
+			xsk_rs_rxsock_wait(rx, 20);
+		CHECK(n == -ENOBUFS && strstr(errmsg(), "more than 4 frames"),
+		      "recv_batch of 4 for a 6-frame packet -> %d: %s", n, errmsg());
+		rx_accounting(rx, 0, "after a refused recv_batch");
+		sleep_ms(200); /* all of them in: then a batch of 10 must stop between packets */
+		good = 0;
+		for (seq = 300; seq < 306 && now_ms() < deadline;) {
+			n = xsk_rs_rxsock_recv_batch(rx, pk, 10);
+			if (n == 0) {
+				xsk_rs_rxsock_wait(rx, 20);
+				continue;
+			}
+			if (!CHECK(n > 0, "recv_batch -> %d: %s", n, errmsg()))
+				break;
+			ends_ok &= !(pk[n - 1].options & XSK_RS_DESC_CONTD);
+			for (int i = 0; i < n; i++) {
+				memcpy(pkt + len, pk[i].data, pk[i].len);
+				len += pk[i].len;
+				if (pk[i].options & XSK_RS_DESC_CONTD)
+					continue;
+				if (is_test_frame(pkt, len))
+					good += jumbo_matches(pkt, len, seq++);
+				len = 0;
+			}
+			CHECK_RC(xsk_rs_rxsock_release(rx, (uint32_t)n), 0);
+		}
+		CHECK(seq == 306 && good == 6 && ends_ok && len == 0,
+		      "recv_batch: %u packets, %u byte-exact from their frames, every batch ending a packet (%u)",
+		      seq - 300, good, ends_ok);
+		rx_accounting(rx, 0, "after recv_batch");
+	}
 
 	/* send: a packet longer than a frame goes out as a chain. */
 	peer_drain(ctx.peer);
