@@ -61,6 +61,9 @@ static int rs_config(struct xsk_rs_socket_config *cfg, const struct socket_setti
 	 * UMEM's fd; a shared bind runs with those. libxdp passes a later
 	 * socket's flags nowhere, so neither does this. */
 	cfg->bind_flags = first ? s->bind_flags : 0;
+	/* libxdp binds whatever the frame size, and the kernel drops what does
+	 * not fit (rx_dropped); xsk_rs refuses such an RX socket unless told. */
+	cfg->bind_flags |= XSK_RS_BIND_SHORT_FRAMES;
 	/* libxdp's xdp_flags without a mode mean native; xsk_rs's AUTO is
 	 * native with the generic fallback. The flags that are not modes
 	 * (UPDATE_IF_NOEXIST, REPLACE) are what xsk_rs does anyway: it never
