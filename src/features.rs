@@ -160,7 +160,7 @@ pub(crate) fn tx_metadata_reg() -> Result<Option<u32>> {
     }
     // Kernels since 6.11 read the field only with the flag (older ones would
     // read it from any full-size struct, and before 6.8 not at all).
-    let how = if probe_umem_reg(libc::XDP_UMEM_TX_METADATA_LEN, 8)? {
+    let how = if probe_umem_reg(libc::XDP_UMEM_TX_METADATA_LEN, 24)? {
         Some(libc::XDP_UMEM_TX_METADATA_LEN)
     } else if !probe_umem_reg(0, 7)? {
         // A length that is not a multiple of 8 is refused only by a kernel

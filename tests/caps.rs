@@ -266,3 +266,78 @@ fn kernel_without_netdev_family_still_answers() {
     }
     assert_eq!(c.napi_id(2, false).unwrap_err().errno(), libc::EINVAL);
 }
+
+/// Each kernel feature as the running kernel's release says it should be:
+/// the probes ask the kernel, and this checks them against the releases the
+/// features came in (on the kernels of tests/kernels too). A mismatch prints
+/// what a plain UMEM registration with the TX metadata flag gives.
+#[test]
+fn kernel_features_match_the_release() {
+    use xsk_rs::features::{Feature, ALL};
+    if !common::require_root() {
+        return;
+    }
+    let at = |ma, mi| common::kernel_at_least(ma, mi);
+    let mut wrong = Vec::new();
+    for f in ALL {
+        let want = match f {
+            Feature::MultiBuffer => at(6, 6),
+            Feature::XdpFrags => at(5, 18),
+            Feature::TxMetadata | Feature::TxSwChecksum => at(6, 8),
+            Feature::PreferBusyPoll => at(5, 11),
+            Feature::NetdevNetlink => at(6, 3),
+            Feature::NetdevQueues => at(6, 8),
+            Feature::NapiConfig => at(6, 13),
+            _ => continue,
+        };
+        let got = f.available().unwrap();
+        if got != want {
+            wrong.push(format!("{f:?}: probed {got}, release says {want}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{wrong:?}; a umem registration with XDP_UMEM_TX_METADATA_LEN gives {}",
+        umem_reg_errno()
+    );
+}
+
+/// errno of registering one page with `XDP_UMEM_TX_METADATA_LEN` and a
+/// tx_metadata_len of 24 (0: it worked).
+fn umem_reg_errno() -> String {
+    // SAFETY: plain syscalls on fds and a mapping this function owns.
+    unsafe {
+        let fd = libc::socket(libc::AF_XDP, libc::SOCK_RAW, 0);
+        let area = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        let reg = libc::xdp_umem_reg {
+            addr: area as u64,
+            len: 4096,
+            chunk_size: 2048,
+            headroom: 0,
+            flags: libc::XDP_UMEM_TX_METADATA_LEN,
+            tx_metadata_len: 24,
+        };
+        let rc = libc::setsockopt(
+            fd,
+            libc::SOL_XDP,
+            libc::XDP_UMEM_REG,
+            (&reg as *const libc::xdp_umem_reg).cast(),
+            std::mem::size_of::<libc::xdp_umem_reg>() as libc::socklen_t,
+        );
+        let e = std::io::Error::last_os_error();
+        libc::close(fd);
+        libc::munmap(area, 4096);
+        if rc == 0 {
+            "0".into()
+        } else {
+            format!("{e}")
+        }
+    }
+}

@@ -2958,7 +2958,7 @@ static void row_txsock_send(void)
 	xsk_rs_txsock_destroy(tx);
 }
 
-/* TX metadata (Linux 6.8; the kernel here has it). */
+/* TX metadata (Linux 6.8; before it, -EOPNOTSUPP naming 6.8). */
 static void row_umem_tx_metadata_len(void)
 {
 	xsk_rs_umem_config c;
@@ -2984,6 +2984,11 @@ static void row_umem_tx_metadata_len(void)
 	c.reserved = 0;
 	c.tx_metadata_len = 32;
 	c.flags = XSK_RS_UMEM_TX_SW_CSUM;
+	if (!kernel_at_least(6, 8)) {
+		CHECK(xsk_rs_umem_create(&u, &c) == -EOPNOTSUPP && strstr(errmsg(), "needs Linux 6.8"),
+		      "tx metadata before 6.8 refused: %s", errmsg());
+		return;
+	}
 	VALUE(xsk_rs_umem_create(&u, &c), 0);
 	if (u) {
 		VALUE(xsk_rs_umem_tx_metadata_len(u), 32);
@@ -3000,6 +3005,11 @@ static xsk_rs_umem *meta_umem(void)
 	umem_cfg(&c);
 	c.tx_metadata_len = 24;
 	rc = xsk_rs_umem_create(&u, &c);
+	if (!kernel_at_least(6, 8)) {
+		CHECK(rc == -EOPNOTSUPP && strstr(errmsg(), "needs Linux 6.8"), "tx metadata before 6.8: %d (%s)", rc,
+		      errmsg());
+		return NULL;
+	}
 	CHECK(rc == 0 && u, "fixture: umem_create with tx_metadata_len 24 (rc %d)", rc);
 	return u;
 }
@@ -3056,6 +3066,11 @@ static xsk_rs_txsock *meta_txsock_up(void)
 	c.tx_metadata = XSK_RS_TX_METADATA;
 	c.zero_copy = 0;
 	rc = xsk_rs_txsock_create(ctx.if_a, 0, &c, &tx);
+	if (!kernel_at_least(6, 8)) {
+		CHECK(rc == -EOPNOTSUPP && strstr(errmsg(), "needs Linux 6.8"), "tx metadata before 6.8: %d (%s)", rc,
+		      errmsg());
+		return NULL;
+	}
 	CHECK(rc == 0 && tx, "fixture: txsock_create with tx_metadata (rc %d%s%s)", rc, rc ? ": " : "",
 	      rc ? errmsg() : "");
 	return tx;
