@@ -28,6 +28,7 @@ pub const BPF_MAP_DELETE_ELEM: libc::c_int = 3;
 pub const BPF_PROG_LOAD: libc::c_int = 5;
 pub const BPF_OBJ_GET_INFO_BY_FD: libc::c_int = 15;
 pub const BPF_LINK_CREATE: libc::c_int = 28;
+pub const BPF_LINK_UPDATE: libc::c_int = 29;
 pub const BPF_LINK_DETACH: libc::c_int = 34;
 // Finding objects by id, to join a program another process attached.
 pub const BPF_PROG_GET_FD_BY_ID: libc::c_int = 13;
@@ -131,6 +132,16 @@ pub struct bpf_attr_prog_load {
     pub prog_name: [u8; 16],
     pub prog_ifindex: u32,
     pub expected_attach_type: u32,
+}
+
+/// `bpf_attr` for `BPF_LINK_UPDATE`.
+#[repr(C)]
+#[derive(Default)]
+pub struct bpf_attr_link_update {
+    pub link_fd: u32,
+    pub new_prog_fd: u32,
+    pub flags: u32,
+    pub old_prog_fd: u32,
 }
 
 /// `bpf_attr` for `BPF_LINK_CREATE`.

@@ -207,12 +207,23 @@ impl Attachment {
                 Some(objs) => objs,
                 None => {
                     let map = XskMap::create_named(dev.max_queues, XskMap::SHARED_NAME)?;
-                    let prog = Program::redirect(&map)?;
+                    let prog = Program::redirect_for(&map, mode)?;
                     (map, prog)
                 }
             };
             match link::attach_named(&prog, dev.ifindex, &dev.name, mode) {
                 Ok(link) => {
+                    // Auto fell back to generic XDP with the program for
+                    // native: swap in the one without frags (see
+                    // Program::redirect_for). Should the swap fail, the
+                    // frags program works there too, only slower.
+                    let prog = match link.mode() == XdpMode::Skb && prog.has_frags() {
+                        true => match Program::redirect_for(&map, XdpMode::Skb) {
+                            Ok(plain) if link.update(&plain).is_ok() => plain,
+                            _ => prog,
+                        },
+                        false => prog,
+                    };
                     reg.forget_released(key);
                     return Ok(reg.add(key, &dev.name, link, Some(prog), map));
                 }

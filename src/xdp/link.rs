@@ -67,6 +67,20 @@ impl Link {
         self.mode
     }
 
+    /// Replaces the link's program with `prog` in place (`BPF_LINK_UPDATE`),
+    /// with no moment without a program.
+    pub fn update(&self, prog: &Program) -> Result<()> {
+        let mut attr = sys::bpf_attr_link_update {
+            link_fd: self.fd.as_raw_fd() as u32,
+            new_prog_fd: prog.fd().as_raw_fd() as u32,
+            ..Default::default()
+        };
+        // SAFETY: attr is the BPF_LINK_UPDATE layout.
+        unsafe { super::bpf_raw(sys::BPF_LINK_UPDATE, &mut attr) }
+            .map(drop)
+            .map_err(|e| Error::from_errno(format!("replace the XDP program on ifindex {}", self.ifindex), e))
+    }
+
     /// Detaches the program now (`BPF_LINK_DETACH`), whoever else holds the
     /// link's fd (a child between fork and exec, say): the link stays, defunct.
     pub fn detach(&self) -> Result<()> {
