@@ -17,7 +17,7 @@ use std::ffi::{c_int, CStr};
 use std::mem::size_of;
 use std::ptr;
 use xsk_rs::ffi::*;
-use xsk_rs::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_ZEROCOPY};
+use xsk_rs::socket::{SocketConfig, BIND_COPY, BIND_NEED_WAKEUP, BIND_SG, BIND_SHORT_FRAMES, BIND_ZEROCOPY};
 use xsk_rs::umem::{Umem, UmemConfig, UMEM_UNALIGNED_CHUNKS};
 use xsk_rs::xdp::XdpMode;
 
@@ -116,7 +116,7 @@ fn umem_violations(c: &UmemConfig) -> Vec<String> {
 }
 
 /// Same for a socket: ring sizes a power of two or 0 but not both 0; bind
-/// flags only COPY, ZEROCOPY, NEED_WAKEUP, and not COPY with ZEROCOPY; TX
+/// flags only COPY, ZEROCOPY, NEED_WAKEUP, SG, SHORT_FRAMES, and not COPY with ZEROCOPY; TX
 /// budget 0 (the default) or 32..=tx_size, which needs a TX ring.
 fn socket_violations(rx: u32, tx: u32, flags: u32, budget: u32) -> Vec<String> {
     let mut v = Vec::new();
@@ -128,7 +128,7 @@ fn socket_violations(rx: u32, tx: u32, flags: u32, budget: u32) -> Vec<String> {
     if rx == 0 && tx == 0 {
         v.push("rx and tx ring sizes are both 0".into());
     }
-    let known = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP;
+    let known = BIND_COPY | BIND_ZEROCOPY | BIND_NEED_WAKEUP | BIND_SG | BIND_SHORT_FRAMES;
     if flags & !known != 0 || (flags & BIND_COPY != 0 && flags & BIND_ZEROCOPY != 0) {
         v.push(format!("bind flags {flags:#x}"));
     }
