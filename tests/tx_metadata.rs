@@ -359,7 +359,11 @@ fn tx_metadata_works_or_names_6_8() {
     if !common::require_root() {
         return;
     }
-    if Feature::TxMetadata.available().unwrap() {
+    // By the release, not the probe: a probe that wrongly said "no" (as one
+    // did on Debian's 6.12) must fail here, not take the refusal branch.
+    let has = Feature::TxMetadata.available().unwrap();
+    assert_eq!(has, common::kernel_at_least(6, 8), "TX metadata probe against the release");
+    if has {
         checksum_row(None, Feature::TxSwChecksum.available().unwrap());
         return;
     }
