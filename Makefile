@@ -1,22 +1,27 @@
 # Build, install and test libxsk_rs, the C ABI of xsk_rs.
 #
-#   make                                  release build (cargo build --release) and libxsk_rs-compat
+#   make                                  release build: libxsk_rs.a (cargo rustc, LTO), libxsk_rs.so
+#                                         linked from it with abi/xsk_rs.map's symbol versions (in
+#                                         build/lib), and libxsk_rs-compat
 #   make install [PREFIX=] [DESTDIR=]     install .so (+ soname and dev links), .a, header, .pc,
 #                                         and libxsk_rs-compat (libxdp's xdp/xsk.h API: its .so,
 #                                         headers under include/xsk_rs-compat/xdp/, xsk_rs-compat.pc)
 #   make uninstall [PREFIX=] [DESTDIR=]   remove exactly what install put there
 #   make compat                           build libxsk_rs-compat (compat/) against the release build
 #   make check-header                     fail if include/xsk_rs.h is stale
+#   make abi-check                        the libraries against the last release's ABI (abi/: libabigail's
+#                                         abidw/abidiff, Debian's abigail-tools); see abi/check.py
+#   make abi-baseline                     after tagging a release: record its ABI in abi/ (commit it)
 #   make lint                             cargo clippy --all-targets -D warnings (without and with
 #                                         the tokio feature), cargo fmt --check
 #   make package                          cargo doc with -D warnings (without and with the tokio
 #                                         feature), cargo package (builds the
 #                                         packaged crate alone); outside CI a dirty tree is allowed
-#   make test                             header check, lint, package, cargo test (unit, doc, veth, selftest
+#   make test                             header check, lint, package, abi-check, cargo test (unit, doc, veth, selftest
 #                                         scenarios, SIGKILL trials, 60 s soak per mode, short
 #                                         fuzz), the tokio feature's veth tests and doc examples,
 #                                         loom, install to a temporary prefix,
-#                                         exported-symbol check, C tests (plain, ASan+UBSan,
+#                                         exported-symbol and version check, C tests (plain, ASan+UBSan,
 #                                         valgrind, helgrind), then the C examples, Go and Python
 #                                         bindings built against that prefix only, on veth; then
 #                                         tests/compat: libxdp programs built against Debian's
@@ -28,6 +33,8 @@
 #                                         build/kernels (tests/kernels/run.sh lists its knobs)
 #   make soak                             the long variants: a 10-minute soak per XDP mode
 #                                         (SOAK_SECS=), 10^6 cases per property (FUZZ_CASES=), loom
+#   make deb                              Debian packages in build/deb: libxsk-rs0, libxsk-rs-dev,
+#                                         libxsk-rs-compat0, libxsk-rs-compat-dev (dpkg-deb, lintian)
 #   make demo                             install to build/demo-prefix, run c-examples/demo.sh
 #                                         (xsk_bench txonly -> veth -> xsk_bench rxdrop)
 #   make bench                            libxdp against xsk_rs on the same work in one run
@@ -81,6 +88,9 @@ DEVNAME := lib$(LIB).so
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 RELEASE_DIR := $(TARGET_DIR)/release
 BUILD := build
+# libxsk_rs.so as installed: the real name, the soname and the dev links.
+LIB_BUILD := $(BUILD)/lib
+VERSION_SCRIPT := abi/xsk_rs.map
 TEST_PREFIX := $(CURDIR)/$(BUILD)/test-prefix
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/demo-prefix
 BENCH_PREFIX := $(CURDIR)/$(BUILD)/bench-prefix
@@ -110,28 +120,27 @@ COMPAT_INCLUDEDIR = $(INCLUDEDIR)/$(COMPAT)
 COMPAT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DXSK_RS_COMPAT_NO_LIBBPF -O2 -g -fPIC -pthread \
 	-Wall -Wextra -Werror -pedantic -Iinclude -Icompat/include
 COMPAT_LDFLAGS := -shared -Wl,-soname,$(COMPAT_SONAME) -Wl,--version-script=compat/compat.map \
-	-Wl,-z,defs -Wl,-z,now -L$(RELEASE_DIR) -l$(LIB)
+	-Wl,-z,defs -Wl,-z,now -L$(LIB_BUILD) -l$(LIB)
 COMPAT_INSTALLED := $(LIBDIR)/$(COMPAT_REALNAME) $(LIBDIR)/$(COMPAT_SONAME) $(LIBDIR)/$(COMPAT_DEVNAME) \
 	$(addprefix $(COMPAT_INCLUDEDIR)/xdp/,$(notdir $(COMPAT_HEADERS))) $(PKGCONFIGDIR)/$(COMPAT).pc
 
 # Tools `make test` needs; each missing one is an error, never a skip.
-TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump
+TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump abidw abidiff
 
-.PHONY: lint package all release staticlib compat install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
+.PHONY: lint package all release staticlib shared compat abi-check abi-baseline deb install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
 all: release compat
 
-release:
-	$(CARGO) build --release
+release: shared
 
 # The static archive and its Libs.private come from one rustc run. rustc prints
 # the system libraries a staticlib needs only when asked (--print
 # native-static-libs), and cargo replays that note when the unit is fresh, so
-# this is cheap after the first time. Built as a staticlib-only unit: cargo
-# keeps it apart from the cdylib+staticlib+rlib unit of `cargo build` (no
-# rebuild ping-pong), and with crate-type staticlib alone the release profile's
-# LTO applies to it, which makes the archive about a third of the size.
-staticlib: release
+# this is cheap after the first time. Built as a staticlib-only unit (Cargo.toml's
+# crate-type is the rlib alone), so the release profile's LTO applies to it,
+# which makes the archive about a third of the size; `shared` links the .so
+# from it.
+staticlib:
 	@mkdir -p $(BUILD)
 	$(CARGO) rustc --release --lib --crate-type staticlib -- --print native-static-libs \
 		2>$(BUILD)/staticlib.log || { cat $(BUILD)/staticlib.log >&2; exit 1; }
@@ -144,14 +153,32 @@ staticlib: release
 	echo "Libs.private: $$libs"
 	cp $(RELEASE_DIR)/lib$(LIB).a $(BUILD)/lib$(LIB).a
 
+# The shared library is linked here, from that archive, rather than by cargo:
+# rustc hands the linker a version script of its own for a cdylib (every
+# #[no_mangle] symbol, unversioned), and GNU ld then ignores a second one, so
+# abi/xsk_rs.map could not version a single symbol. --whole-archive keeps
+# every object, the map exports the xsk_rs_* functions with their versions and
+# makes everything else (the Rust standard library included) local, and
+# --gc-sections drops what no exported function reaches. The flags rustc would
+# pass are kept: full RELRO (-z relro -z now), no undefined symbol (-z defs).
+# --no-undefined-version: a map entry without its function is an error.
+SHARED_LDFLAGS := -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(VERSION_SCRIPT) \
+	-Wl,--no-undefined-version -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -Wl,--gc-sections -Wl,--as-needed
+shared: staticlib
+	@mkdir -p $(LIB_BUILD)
+	$(CC) -o $(LIB_BUILD)/$(REALNAME) -Wl,--whole-archive $(BUILD)/lib$(LIB).a -Wl,--no-whole-archive \
+		$(SHARED_LDFLAGS) $$(cat $(BUILD)/native-static-libs)
+	ln -sfn $(REALNAME) $(LIB_BUILD)/$(SONAME)
+	ln -sfn $(REALNAME) $(LIB_BUILD)/$(DEVNAME)
+
 # Always relinked (five small files): it must follow the libxsk_rs just built.
-compat: release
+compat: shared
 	@mkdir -p $(COMPAT_BUILD)
 	$(CC) $(COMPAT_CFLAGS) $(COMPAT_SRCS) -o $(COMPAT_BUILD)/$(COMPAT_REALNAME) $(COMPAT_LDFLAGS)
 
-install: release staticlib compat
+install: shared compat
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	$(INSTALL) -m 755 $(RELEASE_DIR)/$(DEVNAME) $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	$(INSTALL) -m 755 $(LIB_BUILD)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(LIBDIR)/$(DEVNAME)
 	$(INSTALL) -m 644 $(BUILD)/lib$(LIB).a $(DESTDIR)$(LIBDIR)/lib$(LIB).a
@@ -185,6 +212,24 @@ uninstall:
 check-header:
 	XSK_RS_HEADER_CHECK=1 $(CARGO) build
 
+# The ABI check (abi/check.py): the libraries just built against the last
+# release's, as libabigail describes them (abi/*.abi; abi/xsk_rs.constants for
+# the header's #defines). A removed or changed function or struct, or a
+# function added to a released version node, fails it unless the soname
+# changed too; additions are listed. Its own test first (tests/abi).
+ABI_BASELINE := abi/$(LIB).abi
+COMPAT_ABI_BASELINE := abi/$(COMPAT).abi
+abi-check: shared compat
+	bash tests/abi/selftest.sh
+	python3 abi/check.py --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
+	python3 abi/check.py $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+
+# Run once a release is tagged, on its commit: what it built becomes the
+# baseline every later change is checked against. Commit the result.
+abi-baseline: shared compat
+	python3 abi/check.py --write --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
+	python3 abi/check.py --write $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+
 test-tools:
 	@for t in $(TEST_TOOLS); do \
 		command -v $$t >/dev/null 2>&1 || { echo "error: make test needs '$$t', which is not installed" >&2; exit 1; }; \
@@ -204,16 +249,16 @@ loom:
 # cargo test runs, among the rest, the selftest scenarios (tests/conformance.rs),
 # the SIGKILL trials (tests/crash.rs), a 60 s soak per mode (tests/soak.rs;
 # XSK_RS_SOAK_SECS) and 256 cases of each property test (PROPTEST_CASES).
-test: test-tools check-header lint package
+test: test-tools check-header lint package abi-check
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
 	$(CARGO) test --features tokio --test async_packet -- --test-threads=$(TEST_THREADS)
 	$(CARGO) test --features tokio --doc async_io
 	$(MAKE) loom
 	rm -rf $(TEST_PREFIX)
 	$(call TEST_INSTALL,$(TEST_PREFIX))
-	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(REALNAME) $(TEST_PREFIX)/include/$(LIB).h
-	readelf -d $(TEST_PREFIX)/lib/$(REALNAME) | grep -q 'SONAME.*\[$(SONAME)\]' \
-		|| { echo "error: $(REALNAME) lacks SONAME $(SONAME)" >&2; exit 1; }
+	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(REALNAME) $(VERSION_SCRIPT) $(TEST_PREFIX)/include/$(LIB).h
+	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(COMPAT_REALNAME) compat/compat.map
+	bash tests/check-version.sh $(TEST_PREFIX)
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/compat/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
@@ -253,6 +298,18 @@ demo: all
 	rm -rf $(DEMO_PREFIX)
 	$(call TEST_INSTALL,$(DEMO_PREFIX))
 	bash c-examples/demo.sh $(DEMO_PREFIX)
+
+# Debian packages (pkg/deb/build.sh): the install staged with Debian's
+# multiarch layout, split into libxsk-rs0, libxsk-rs-dev and the compat pair,
+# built with dpkg-deb and checked by lintian. tests/deb/run.sh installs them.
+DEB_DIR := $(BUILD)/deb
+DEB_STAGE := $(CURDIR)/$(DEB_DIR)/stage
+deb: shared staticlib compat
+	@command -v dpkg-architecture >/dev/null || { echo "error: make deb needs dpkg-dev (dpkg-architecture, dpkg-shlibdeps)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	$(MAKE) install DESTDIR=$(DEB_STAGE) PREFIX=/usr LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
+		INCLUDEDIR=/usr/include LDCONFIG=
+	bash pkg/deb/build.sh $(DEB_STAGE) $(DEB_DIR) $(VERSION)
 
 BENCH_QUICK ?=
 BENCH_STEPS ?=

@@ -1,5 +1,9 @@
-//! Build script: links the shared library with a versioned soname and keeps
-//! `include/xsk_rs.h` in step with the C ABI in `src/ffi/`.
+//! Build script: keeps `include/xsk_rs.h` in step with the C ABI in `src/ffi/`
+//! and with the package version (its `XSK_RS_VERSION_*` macros).
+//!
+//! The shared library is not linked here: the Makefile links it from the
+//! static archive with the symbol versions of `abi/xsk_rs.map` and the
+//! soname `libxsk_rs.so.<major>` (see Cargo.toml's `[lib]`).
 //!
 //! The header is generated from the FFI layer only. It is committed, so a C user
 //! needs no Rust tooling to read it; `XSK_RS_HEADER_CHECK=1` turns generation into
@@ -15,8 +19,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process;
 
-/// Name of the library as C users link it (`-lxsk_rs`).
-const LIB: &str = "xsk_rs";
 /// Root of the C ABI. cbindgen follows the `mod` declarations in it, so every
 /// module of `src/ffi/` is covered, and nothing outside it is.
 const FFI_ROOT: &str = "src/ffi/mod.rs";
@@ -34,8 +36,6 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-env-changed={CHECK_VAR}");
-
-    soname();
 
     let generated = match generate(&root) {
         Ok(bytes) => bytes,
@@ -59,19 +59,9 @@ fn main() {
     }
 }
 
-/// `libxsk_rs.so.<major>` as DT_SONAME, so programs record the ABI series they
-/// were linked against and `make install` can ship the usual three names. For
-/// 0.x releases the major is "0".
-fn soname() {
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
-        return;
-    }
-    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,lib{LIB}.so.{major}");
-}
-
 fn generate(root: &Path) -> Result<Vec<u8>, String> {
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml"))?;
+    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))?;
+    config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(root.join(FFI_ROOT))
@@ -80,6 +70,35 @@ fn generate(root: &Path) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     bindings.write(&mut out);
     Ok(out)
+}
+
+/// The header's `XSK_RS_VERSION_*` macros, from the package version: what a
+/// program was compiled against, to compare with `xsk_rs_version()`, the
+/// library it runs with.
+fn version_macros() -> String {
+    let var = |name: &str| env::var(name).unwrap_or_else(|_| fail(&format!("cargo sets {name}")));
+    let (major, minor, patch) =
+        (var("CARGO_PKG_VERSION_MAJOR"), var("CARGO_PKG_VERSION_MINOR"), var("CARGO_PKG_VERSION_PATCH"));
+    let version = var("CARGO_PKG_VERSION");
+    format!(
+        "\n\
+         /*\n \
+         * The release of libxsk_rs this header belongs to. xsk_rs_version() gives\n \
+         * the library's own at run time: a program built against this header runs\n \
+         * with any later libxsk_rs.so.{major} (README: \"Versions and the ABI\").\n \
+         */\n\
+         #define XSK_RS_VERSION_MAJOR {major}\n\
+         #define XSK_RS_VERSION_MINOR {minor}\n\
+         #define XSK_RS_VERSION_PATCH {patch}\n\
+         #define XSK_RS_VERSION_STRING \"{version}\"\n\
+         \n\
+         /* Nonzero when this header is release major.minor.patch or later; for #if. */\n\
+         #define XSK_RS_VERSION_AT_LEAST(major, minor, patch) \\\n    \
+         (XSK_RS_VERSION_MAJOR > (major) || \\\n     \
+         (XSK_RS_VERSION_MAJOR == (major) && \\\n      \
+         (XSK_RS_VERSION_MINOR > (minor) || \\\n       \
+         (XSK_RS_VERSION_MINOR == (minor) && XSK_RS_VERSION_PATCH >= (patch)))))"
+    )
 }
 
 /// Leaves the file (and its mtime) alone when the content is unchanged, so that

@@ -147,6 +147,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The release of libxsk_rs this header belongs to. xsk_rs_version() gives
+ * the library's own at run time: a program built against this header runs
+ * with any later libxsk_rs.so.0 (README: "Versions and the ABI").
+ */
+#define XSK_RS_VERSION_MAJOR 0
+#define XSK_RS_VERSION_MINOR 3
+#define XSK_RS_VERSION_PATCH 0
+#define XSK_RS_VERSION_STRING "0.3.0"
+
+/* Nonzero when this header is release major.minor.patch or later; for #if. */
+#define XSK_RS_VERSION_AT_LEAST(major, minor, patch) \
+    (XSK_RS_VERSION_MAJOR > (major) || \
+     (XSK_RS_VERSION_MAJOR == (major) && \
+      (XSK_RS_VERSION_MINOR > (minor) || \
+       (XSK_RS_VERSION_MINOR == (minor) && XSK_RS_VERSION_PATCH >= (patch)))))
+
 /**
  * Returned (as `-XSK_RS_ERR_PANIC`) by a call that caught a panic inside
  * the library: a bug in libxsk_rs, never an answer from the kernel. Above
@@ -1143,7 +1160,9 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. `"0.1.0"`. Static storage; never NULL.
+ * The version of the library running, e.g. `"0.4.0"`: the release it was
+ * built from. `XSK_RS_VERSION_STRING` is the header's, the one a program
+ * was compiled against. Static storage; never NULL.
  */
 const char *xsk_rs_version(void);
 

@@ -1,47 +1,93 @@
 #!/usr/bin/env bash
-# Usage: tests/check-exports.sh path/to/libxsk_rs.so [path/to/xsk_rs.h]
+# Usage: tests/check-exports.sh LIBRARY VERSION_SCRIPT [HEADER]
 #
-# Fails, listing them, if the shared library defines any dynamic symbol whose
-# name does not start with xsk_rs_. rustc's own version script for a cdylib
-# exports only #[no_mangle] items, so a stray one (a non-prefixed extern fn or
-# static, in this crate or a dependency) is what this catches.
-#
-# Given the header too, also fails for an exported symbol the header does not
-# declare: cbindgen skips functions that a macro generates, so such a function
-# would be callable but undocumented and unusable from C.
+# Checks what a shared library exports against its linker version script
+# (abi/xsk_rs.map, compat/compat.map), and fails listing what is wrong:
+#  - every exported function carries a symbol version (name@@NODE), and NODE
+#    is a node of the script; nothing is exported unversioned;
+#  - the library defines exactly the script's nodes, each with the parent the
+#    script gives it (a binary's version needs name them);
+#  - the exported functions are exactly the script's global: entries, each
+#    listed once (a stray #[no_mangle] item, in this crate or a dependency,
+#    is local by the script's `local: *`; this catches a script that lets one
+#    through, or one that lists a function twice).
+# Given HEADER (xsk_rs.h), also: the exported functions are exactly the
+# xsk_rs_* functions the header declares. cbindgen skips functions that a
+# macro generates, so such a function would be callable but unusable from C;
+# and a function the header declares but the script leaves out would be
+# declared but missing at link time.
 set -euo pipefail
 
-so=${1:?usage: $0 path/to/libxsk_rs.so [path/to/xsk_rs.h]}
-header=${2-}
-command -v nm >/dev/null || { echo "error: nm (binutils) is required" >&2; exit 1; }
-[[ -f $so ]] || { echo "error: $so: no such file" >&2; exit 1; }
-[[ -z $header || -f $header ]] || { echo "error: $header: no such file" >&2; exit 1; }
+so=${1:?usage: $0 LIBRARY VERSION_SCRIPT [HEADER]}
+map=${2:?usage: $0 LIBRARY VERSION_SCRIPT [HEADER]}
+header=${3-}
+command -v readelf >/dev/null || { echo "error: readelf (binutils) is required" >&2; exit 1; }
+for f in "$so" "$map" ${header:+"$header"}; do
+	[[ -f $f ]] || { echo "error: $f: no such file" >&2; exit 1; }
+done
+name=$(basename "$so")
+errors=0
+problem() {
+	echo "error: $name: $1" >&2
+	[[ -z ${2-} ]] || sed 's/^/  /' <<<"$2" >&2
+	errors=$((errors + 1))
+}
 
-# `nm -D --defined-only` prints "VALUE TYPE NAME[@VERSION]".
-symbols=$(nm -D --defined-only "$so" | awk 'NF >= 3 { sub(/@.*/, "", $3); print $3 }' | sort -u)
-ours=$(grep -c '^xsk_rs_' <<<"$symbols" || true)
-stray=$(grep -v '^xsk_rs_' <<<"$symbols" || true)
+# The script as tokens, comments dropped: NODE { global: name ; ... local: * ; } PARENT ;
+tokens=$(sed -e ':a' -e '/\/\*/{ /\*\//!{ N; ba; }; s|/\*.*\*/||; ba; }' "$map" |
+	sed -e 's/[{};]/ & /g' | tr -s ' \t\n' '\n\n\n' | grep -v '^$' || true)
+# "NODE PARENT" per node (PARENT "-" for none) and "NAME NODE" per global: entry.
+parsed=$(awk '
+	state == "" && $0 != ";" { node = $0; state = "open"; next }
+	state == "open" && $0 == "{" { state = "in"; global = 0; next }
+	state == "in" && $0 == "global:" { global = 1; next }
+	state == "in" && $0 == "local:" { global = 0; next }
+	state == "in" && $0 == "}" { state = "parent"; parent = "-"; next }
+	state == "in" && $0 != ";" { if (global) print "sym", $0, node; next }
+	state == "parent" && $0 == ";" { print "node", node, parent; state = ""; next }
+	state == "parent" { parent = $0; next }
+' <<<"$tokens")
+map_nodes=$(awk '$1 == "node" { print $2, $3 }' <<<"$parsed")
+map_syms=$(awk '$1 == "sym" { print $2, $3 }' <<<"$parsed" | sort)
+[[ -n $map_nodes && -n $map_syms ]] || { echo "error: $map: no version node with global: entries" >&2; exit 1; }
 
-if [[ -n $stray ]]; then
-    echo "error: $so exports symbols outside the xsk_rs_ namespace:" >&2
-    sed 's/^/  /' <<<"$stray" >&2
-    exit 1
-fi
-if [[ $ours -eq 0 ]]; then
-    echo "error: $so exports no xsk_rs_ symbol at all" >&2
-    exit 1
-fi
+# readelf -W --dyn-syms: "Num: Value Size Type Bind Vis Ndx Name[@[@]VERSION]".
+# A version's own definition is an ABS OBJECT named after it; not an export.
+dynsyms=$(readelf -W --dyn-syms "$so" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND" && $7 != "ABS" && $5 != "LOCAL" && NF >= 8 { print $8 }')
+exported=$(sed 's/@.*//' <<<"$dynsyms" | sort -u)
+[[ -n $exported ]] || { echo "error: $so exports nothing at all" >&2; exit 1; }
+
+unversioned=$(grep -v '@@' <<<"$dynsyms" || true)
+[[ -z $unversioned ]] || problem "exported without a default symbol version (name@@NODE):" "$unversioned"
+
+lib_syms=$(grep '@@' <<<"$dynsyms" | sed 's/@@/ /' | sort || true)
+[[ $lib_syms == "$map_syms" ]] ||
+	problem "exports differ from $map's entries (< library, > script):" \
+		"$(diff <(echo "$lib_syms") <(echo "$map_syms") | grep '^[<>]' || true)"
+
+dups=$(awk '{ print $1 }' <<<"$map_syms" | uniq -d)
+[[ -z $dups ]] || problem "$map lists these more than once:" "$dups"
+
+# readelf -V: "Flags: none  Index: N  Cnt: C  Name: NODE" then, for a node
+# with a parent, "Parent 1: PARENT". The BASE entry is the file itself.
+lib_nodes=$(readelf -V -W "$so" | awk '
+	/Version definition section/ { d = 1; next }
+	/Version (needs|symbols) section/ { d = 0 }
+	d && /Flags: BASE/ { next }
+	d && /Name: / { if (node != "") print node, parent; node = $NF; parent = "-"; next }
+	d && /Parent 1: / { parent = $NF }
+	END { if (node != "") print node, parent }')
+[[ $(sort <<<"$lib_nodes") == "$(sort <<<"$map_nodes")" ]] ||
+	problem "version nodes (and parents) differ from $map's (< library, > script):" \
+		"$(diff <(sort <<<"$lib_nodes") <(sort <<<"$map_nodes") | grep '^[<>]' || true)"
 
 if [[ -n $header ]]; then
-    undeclared=()
-    while read -r sym; do
-        # A function "name(" or an extern object "name;" / "name[".
-        grep -Eq "(^|[^A-Za-z0-9_])${sym}[[:space:]]*[(;[]" "$header" || undeclared+=("$sym")
-    done <<<"$symbols"
-    if [[ ${#undeclared[@]} -gt 0 ]]; then
-        echo "error: $so exports symbols that $header does not declare:" >&2
-        printf '  %s\n' "${undeclared[@]}" >&2
-        exit 1
-    fi
+	declared=$(grep -oE '(^|[^A-Za-z0-9_])xsk_rs_[a-z0-9_]+\(' "$header" | grep -oE 'xsk_rs_[a-z0-9_]+' | sort -u)
+	[[ $declared == "$exported" ]] ||
+		problem "exports differ from the functions $header declares (< library, > header):" \
+			"$(diff <(echo "$exported") <(echo "$declared") | grep '^[<>]' || true)"
 fi
-echo "check-exports: $so exports $ours symbols, all xsk_rs_*${header:+ and declared in $header}"
+
+[[ $errors -eq 0 ]] || exit 1
+echo "check-exports: $name exports $(wc -l <<<"$exported") functions, all versioned" \
+	"($(awk '{ print $1 }' <<<"$map_nodes" | paste -sd, -)) as $(basename "$map") says${header:+, all declared in $(basename "$header")}"

@@ -361,7 +361,9 @@ pub(crate) unsafe fn read_config<T: SizedConfig>(func: &str, cfg: *const T) -> R
     Ok(out)
 }
 
-/// The library version, e.g. `"0.1.0"`. Static storage; never NULL.
+/// The version of the library running, e.g. `"0.4.0"`: the release it was
+/// built from. `XSK_RS_VERSION_STRING` is the header's, the one a program
+/// was compiled against. Static storage; never NULL.
 #[no_mangle]
 pub extern "C" fn xsk_rs_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()

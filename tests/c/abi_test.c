@@ -152,6 +152,35 @@ static void test_basics(void)
 
 	section("basics");
 	CHECK(v && *v, "xsk_rs_version() = \"%s\"", v ? v : "(null)");
+	/* The header's version is the library's: both come from Cargo.toml, the
+	 * macros when build.rs wrote the header, the string when the library was
+	 * built. run.sh builds this test against the library it installed. */
+	{
+		char joined[64];
+		unsigned major, minor, patch;
+
+		snprintf(joined, sizeof(joined), "%d.%d.%d", XSK_RS_VERSION_MAJOR, XSK_RS_VERSION_MINOR,
+			 XSK_RS_VERSION_PATCH);
+		CHECK(v && !strcmp(v, XSK_RS_VERSION_STRING), "xsk_rs_version() \"%s\" == XSK_RS_VERSION_STRING \"%s\"",
+		      v ? v : "(null)", XSK_RS_VERSION_STRING);
+		CHECK(!strcmp(joined, XSK_RS_VERSION_STRING),
+		      "XSK_RS_VERSION_MAJOR.MINOR.PATCH \"%s\" == XSK_RS_VERSION_STRING \"%s\"", joined,
+		      XSK_RS_VERSION_STRING);
+		CHECK(v && sscanf(v, "%u.%u.%u", &major, &minor, &patch) == 3 && major == XSK_RS_VERSION_MAJOR &&
+			      minor == XSK_RS_VERSION_MINOR && patch == XSK_RS_VERSION_PATCH,
+		      "xsk_rs_version()'s numbers are the macros' (%d.%d.%d)", XSK_RS_VERSION_MAJOR,
+		      XSK_RS_VERSION_MINOR, XSK_RS_VERSION_PATCH);
+#if !XSK_RS_VERSION_AT_LEAST(XSK_RS_VERSION_MAJOR, XSK_RS_VERSION_MINOR, XSK_RS_VERSION_PATCH) || \
+	XSK_RS_VERSION_AT_LEAST(XSK_RS_VERSION_MAJOR, XSK_RS_VERSION_MINOR, XSK_RS_VERSION_PATCH + 1) || \
+	XSK_RS_VERSION_AT_LEAST(XSK_RS_VERSION_MAJOR, XSK_RS_VERSION_MINOR + 1, 0) || \
+	XSK_RS_VERSION_AT_LEAST(XSK_RS_VERSION_MAJOR + 1, 0, 0) || !XSK_RS_VERSION_AT_LEAST(0, 0, 0)
+		CHECK(0, "XSK_RS_VERSION_AT_LEAST orders the header's own version wrongly in #if");
+#else
+		CHECK(1, "XSK_RS_VERSION_AT_LEAST in #if: at least itself and 0.0.0, not a later patch, minor or major");
+#endif
+		CHECK(XSK_RS_VERSION_AT_LEAST(0, 3, 99) && !XSK_RS_VERSION_AT_LEAST(99, 0, 0),
+		      "XSK_RS_VERSION_AT_LEAST as an expression: at least 0.3.99, not 99.0.0");
+	}
 	CHECK(e && *e, "xsk_rs_strerror(-EINVAL) = \"%s\"", e ? e : "(null)");
 	e = xsk_rs_strerror(-ENODEV);
 	CHECK(e && *e, "xsk_rs_strerror(-ENODEV) = \"%s\"", e ? e : "(null)");

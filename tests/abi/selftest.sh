@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Usage: tests/abi/selftest.sh
+#
+# abi/check.py's and tests/check-exports.sh's own test: a small C library (fixture.h, fixture.c) built
+# once as the baseline and then in variants, each one change a release could
+# make, with full debug info and a version script, as libxsk_rs is. Each
+# variant must pass or fail the check as the ABI policy says, and a failure
+# must name what broke. Needs gcc, abidw and abidiff; no root.
+# shellcheck disable=SC2317 # step runs the functions
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+lib_init abi-selftest
+
+check=$repo/abi/check.py
+header=$here/fixture.h
+
+# libfx.so built from fixture.c with -D flags, the version script MAP (a
+# file in $work) and soname SONAME: build NAME SONAME MAP [-DFLAG...]
+build() {
+	local name=$1 soname=$2 map=$3
+	shift 3
+	gcc -shared -fPIC -g -O0 "$@" -I"$here" "$here/fixture.c" -o "$work/$name.so" \
+		-Wl,-soname,"$soname" ${map:+-Wl,--version-script="$work/$map"}
+}
+
+cat >"$work/v1.map" <<'MAP'
+FX_1.0 {
+	global: fx_config_init; fx_desc_len; fx_old; fx_param;
+	local: *;
+};
+MAP
+cat >"$work/new-node.map" <<'MAP'
+FX_1.0 {
+	global: fx_config_init; fx_desc_len; fx_old; fx_param;
+	local: *;
+};
+FX_1.1 {
+	global: fx_new;
+} FX_1.0;
+MAP
+cat >"$work/same-node.map" <<'MAP'
+FX_1.0 {
+	global: fx_config_init; fx_desc_len; fx_old; fx_param; fx_new;
+	local: *;
+};
+MAP
+cat >"$work/moved.map" <<'MAP'
+FX_1.0 {
+	global: fx_config_init; fx_desc_len; fx_param;
+	local: *;
+};
+FX_1.1 {
+	global: fx_old;
+} FX_1.0;
+MAP
+
+baseline() {
+	build base libfx.so.1 v1.map &&
+		python3 "$check" --write --header "$header" "$work/base.abi" "$work/base.so" &&
+		grep -q "soname='libfx.so.1'" "$work/base.abi" &&
+		grep -qx 'FX_FLAG_B 2' "$work/base.constants"
+}
+step "a baseline is recorded" "$work/baseline.log" baseline
+
+# expect pass|fail NAME SONAME MAP PATTERN [-DFLAG...]: the check of the
+# variant against the baseline passes or fails, and prints PATTERN (ERE).
+expect() {
+	local want=$1 name=$2 soname=$3 map=$4 pattern=$5 rc=0 out
+	shift 5
+	build "$name" "$soname" "$map" "$@" || return 1
+	out=$(python3 "$check" --header "${HEADER:-$header}" "$work/base.abi" "$work/$name.so" 2>&1) || rc=$?
+	echo "$out"
+	echo "exit status $rc"
+	case $want in
+	pass) [[ $rc -eq 0 ]] || return 1 ;;
+	fail) [[ $rc -eq 1 ]] || return 1 ;;
+	esac
+	grep -Eq "$pattern" <<<"$out" || { echo "no line matching: $pattern"; return 1; }
+}
+
+t() {
+	local desc=$1
+	shift
+	step "$desc" "$work/$2.log" expect "$@"
+}
+t "the same library is compatible" pass same libfx.so.1 v1.map 'compatible with'
+t "an sz-first struct grown at its end is compatible" \
+	pass sz-grown libfx.so.1 v1.map 'compatible with' -DAPPEND_SZ_FIELD
+t "an sz-first struct grown at its end, with a field before changed, is a break" \
+	fail sz-changed libfx.so.1 v1.map 'struct fx_config: only appending' -DAPPEND_SZ_FIELD -DCHANGE_SZ_FIELD
+t "a struct used in arrays that grows is a break" \
+	fail desc-grown libfx.so.1 v1.map "fx_desc" -DAPPEND_DESC_FIELD
+t "a removed function is a break" fail removed libfx.so.1 v1.map 'fx_old' -DREMOVE_FN
+t "a changed parameter type is a break" fail param libfx.so.1 v1.map 'fx_param' -DCHANGE_PARAM
+t "a function added in a new node is compatible and listed" \
+	pass added libfx.so.1 new-node.map 'added fx_new@FX_1.1' -DADD_FN
+t "a function added to a released node is a break" \
+	fail added-same libfx.so.1 same-node.map 'fx_new is new but in node FX_1.0' -DADD_FN
+t "a function moved to another node is a break" \
+	fail moved libfx.so.1 moved.map 'fx_old: symbol version FX_1.0 -> FX_1.1'
+t "unversioned functions are refused" fail unversioned libfx.so.1 '' 'unversioned functions'
+t "a removal with a new soname starts a new ABI series" \
+	pass new-series libfx.so.2 v1.map 'soname libfx.so.1 -> libfx.so.2: a new ABI series' -DREMOVE_FN
+
+# The constants come from the header: variants of it with one #define changed.
+sed 's/^#define FX_FLAG_B (1 << 1)$/#define FX_FLAG_B (1 << 3)/' "$header" >"$work/const-changed.h"
+sed 's/^#define FX_FLAG_B (1 << 1)$/&\n#define FX_FLAG_C (1 << 2)/' "$header" >"$work/const-added.h"
+HEADER=$work/const-changed.h t "a constant given another value is a break" \
+	fail const-changed libfx.so.1 v1.map 'constant FX_FLAG_B: 2 -> 8'
+HEADER=$work/const-added.h t "an added constant is compatible and listed" \
+	pass const-added libfx.so.1 v1.map 'added constant FX_FLAG_C'
+
+# Without the header the check does not know which structs may grow.
+no_header() {
+	local rc=0
+	python3 "$check" "$work/base.abi" "$work/sz-grown.so" || rc=$?
+	[[ $rc -eq 1 ]]
+}
+step "without the header, an sz-first struct that grows is a break" "$work/no-header.log" no_header
+
+# What the versions do at load time, as the README says: a program that uses
+# a function of a newer node is refused by a library without that node, by
+# name; a program linked against an unversioned build (as every release before
+# 0.4.0 was) runs with the versioned library. prog NAME LIB: a program calling
+# fx_old (and fx_new with -DADD_FN) linked against $work/LIB.so.
+prog() {
+	local name=$1 lib=$2
+	shift 2
+	mkdir -p "$work/$name.d" && cp "$work/$lib.so" "$work/$name.d/libfx.so" &&
+		printf '#include "fixture.h"\nint main(void) {\n#ifdef ADD_FN\n\tfx_new();\n#endif\n\treturn fx_old() == 1 ? 0 : 1;\n}\n' \
+			>"$work/$name.c" &&
+		gcc "$@" -I"$here" "$work/$name.c" -o "$work/$name" -L"$work/$name.d" -lfx
+}
+# run_with PROG LIB: PROG with LIB.so as the libfx.so.1 it needs.
+run_with() {
+	mkdir -p "$work/run-$2" && cp "$work/$2.so" "$work/run-$2/libfx.so.1" &&
+		LD_LIBRARY_PATH=$work/run-$2 "$work/$1"
+}
+newer_refused() {
+	local rc=0 out
+	prog prog-new added -DADD_FN || return 1
+	readelf -V "$work/prog-new" | grep -q 'Name: FX_1.1' || { echo "the program records no FX_1.1"; return 1; }
+	run_with prog-new added || return 1
+	out=$(run_with prog-new base 2>&1) || rc=$?
+	echo "$out"
+	[[ $rc -ne 0 ]] && grep -q "version \`FX_1.1' not found" <<<"$out"
+}
+step "a program needing a newer node is refused by name on an older library" "$work/load-newer.log" newer_refused
+unversioned_runs() {
+	prog prog-old unversioned && run_with prog-old base
+}
+step "a program built against an unversioned build runs with the versioned one" "$work/load-old.log" unversioned_runs
+
+# tests/check-exports.sh on the variants built above: it passes only when the
+# library's versions are exactly the script's.
+exports() {
+	local want=$1 so=$2 map=$3 pattern=$4 rc=0 out
+	out=$(bash "$repo/tests/check-exports.sh" "$work/$so.so" "$work/$map" 2>&1) || rc=$?
+	echo "$out"
+	echo "exit status $rc"
+	{ [[ $want == pass && $rc -eq 0 ]] || [[ $want == fail && $rc -eq 1 ]]; } && grep -Eq "$pattern" <<<"$out"
+}
+step "check-exports: versions as the script says" "$work/exports-ok.log" \
+	exports pass added new-node.map 'exports 5 functions, all versioned \(FX_1.0,FX_1.1\)'
+step "check-exports: a node the script lacks" "$work/exports-extra.log" \
+	exports fail added v1.map '< fx_new FX_1.1'
+step "check-exports: a function in another node than the script's" "$work/exports-moved.log" \
+	exports fail moved new-node.map '> fx_old FX_1.0'
+sed 's/^} FX_1.0;$/};/' "$work/new-node.map" >"$work/orphan.map"
+step "check-exports: a node whose parent differs" "$work/exports-parent.log" \
+	exports fail added orphan.map '> FX_1.1 -'
+step "check-exports: unversioned exports" "$work/exports-unversioned.log" \
+	exports fail unversioned v1.map 'exported without a default symbol version'
+
+finish
