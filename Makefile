@@ -222,13 +222,13 @@ COMPAT_ABI_BASELINE := abi/$(COMPAT).abi
 abi-check: shared compat
 	bash tests/abi/selftest.sh
 	python3 abi/check.py --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
-	python3 abi/check.py $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+	python3 abi/check.py --headers-dir compat/include $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
 
 # Run once a release is tagged, on its commit: what it built becomes the
 # baseline every later change is checked against. Commit the result.
 abi-baseline: shared compat
 	python3 abi/check.py --write --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
-	python3 abi/check.py --write $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+	python3 abi/check.py --write --headers-dir compat/include $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
 
 test-tools:
 	@for t in $(TEST_TOOLS); do \

@@ -54,10 +54,16 @@ def fail(msg):
     sys.exit(1)
 
 
-def describe(library):
-    """abidw's description of LIBRARY, with the namespace nesting dropped."""
+def describe(library, headers_dirs):
+    """abidw's description of LIBRARY, with the namespace nesting dropped.
+    Given public header directories, the types no header there defines (a C
+    library's own structs behind opaque pointers) are private and left out,
+    so that changing them is no ABI change."""
+    private = [arg for d in headers_dirs for arg in ("--headers-dir", d)]
+    if private:
+        private.append("--drop-private-types")
     try:
-        out = subprocess.run(ABIDW + [library], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(ABIDW + private + [library], check=True, capture_output=True, text=True).stdout
     except FileNotFoundError:
         fail("abidw is not installed (Debian: apt-get install abigail-tools)")
     except subprocess.CalledProcessError as e:
@@ -101,34 +107,52 @@ def struct_layouts(abi_text, names):
     return out
 
 
-def grown_at_end_only(old_text, new_text, names):
-    """Problems with the sz-first structs: abidiff's suppression of a growth
-    at the end hides every other change of the struct too, so here each old
-    member must still be there, at the same offset, with the same type (type
-    ids are hashes of the type, so equal ids mean equal types)."""
-    old, new = struct_layouts(old_text, names), struct_layouts(new_text, names)
+def same_member(old, new):
+    """A member kept: same name, offset and type (type ids are hashes of the
+    type, so equal ids mean equal types). A `reserved` member may take a name:
+    the header's rule is that programs leave it 0, and 0 is every new field's
+    default."""
+    return old == new or (old[0].startswith("reserved") and old[1:] == new[1:])
+
+
+def layout_problems(old_text, new_text, structs, growable):
+    """Problems with the header's structs, checked member by member: abidiff
+    does not report a member inserted into padding, and its suppression of a
+    growth at the end hides every other change of the struct too. A struct in
+    GROWABLE (sz first) may append members; the others must stay as they are."""
+    old, new = struct_layouts(old_text, structs), struct_layouts(new_text, structs)
     problems = []
     for name, (old_size, old_members) in sorted(old.items()):
         if name not in new:
             continue  # gone from every prototype: abidiff reports the functions
         new_size, new_members = new[name]
-        if new_members[: len(old_members)] != old_members or new_size < old_size:
+        kept = len(new_members) >= len(old_members) and all(map(same_member, old_members, new_members))
+        if name in growable:
+            ok = kept and new_size >= old_size
+            rule = "only appending fields keeps old programs working"
+        else:
+            ok = kept and len(new_members) == len(old_members) and new_size == old_size
+            rule = "programs put it in arrays or embed it: it can never change"
+        if not ok:
             problems.append(
-                f"struct {name}: only appending fields keeps old programs working; "
-                f"was {old_size // 8} bytes {[m[:2] for m in old_members]}, "
+                f"struct {name}: {rule}; was {old_size // 8} bytes {[m[:2] for m in old_members]}, "
                 f"now {new_size // 8} bytes {[m[:2] for m in new_members]}"
             )
     return problems
 
 
-def sz_first_structs(header):
-    """The structs of HEADER whose first member is `size_t sz`."""
+def header_structs(header):
+    """(every struct HEADER defines, the ones whose first member is `size_t sz`)."""
     with open(header, encoding="utf-8") as f:
-        text = f.read()
-    names = re.findall(r"typedef struct (\w+) \{\s*(?:/\*\*.*?\*/\s*)?size_t sz;", text, re.S)
-    if not names:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    structs, growable = [], []
+    for m in re.finditer(r"typedef struct (\w+) \{(.*?)\} \1;", text, re.S):
+        structs.append(m.group(1))
+        if re.match(r"\s*size_t sz;", m.group(2)):
+            growable.append(m.group(1))
+    if not growable:
         fail(f"{header} declares no struct that starts with `size_t sz`: wrong header?")
-    return names
+    return structs, growable
 
 
 def constants(header):
@@ -186,12 +210,15 @@ def suppressions(structs, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="record LIBRARY as the baseline")
-    ap.add_argument("--header", help="the C header, for its sz-first structs")
+    ap.add_argument("--header", help="the C header: its structs' layouts and its #define values are checked")
+    ap.add_argument(
+        "--headers-dir", action="append", default=[], help="a directory of public headers (abidw --headers-dir)"
+    )
     ap.add_argument("baseline")
     ap.add_argument("library")
     args = ap.parse_args()
 
-    new_text = describe(args.library)
+    new_text = describe(args.library, args.headers_dir)
     if args.write:
         with open(args.baseline, "w", encoding="utf-8") as f:
             f.write(new_text)
@@ -247,11 +274,12 @@ def main():
         # Additions are no break (and are listed below from the symbols).
         cmd = ["abidiff", "--no-default-suppression", "--no-show-locs", "--no-added-syms"]
         if args.header:
-            structs = sz_first_structs(args.header)
-            problems += grown_at_end_only(old_text, new_text, structs)
+            structs, growable = header_structs(args.header)
+            problems += layout_problems(old_text, new_text, structs, growable)
             sup = os.path.join(tmp, "sz-structs.suppr")
-            suppressions(structs, sup)
+            suppressions(growable, sup)
             cmd += ["--suppressions", sup]
+
         diff = subprocess.run(cmd + [old_path, new_path], capture_output=True, text=True)
 
     if diff.returncode & (ABIDIFF_ERROR | ABIDIFF_USAGE_ERROR):

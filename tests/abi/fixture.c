@@ -13,6 +13,11 @@ int fx_desc_len(const fx_desc *desc)
 	return (int)desc->len;
 }
 
+int fx_pkt_len(const fx_pkt *pkt)
+{
+	return (int)pkt->len;
+}
+
 #ifndef REMOVE_FN
 int fx_old(void)
 {

@@ -11,6 +11,11 @@
 typedef struct fx_config {
 	size_t sz;
 	uint32_t a;
+#ifdef NAME_RESERVED
+	uint32_t flags;
+#else
+	uint32_t reserved;
+#endif
 #ifdef CHANGE_SZ_FIELD
 	uint64_t b;
 #else
@@ -31,7 +36,17 @@ typedef struct fx_desc {
 #endif
 } fx_desc;
 
+/* A struct with tail padding, which a field could be put into unseen. */
+typedef struct fx_pkt {
+	uint8_t *data;
+	uint32_t len;
+#ifdef PAD_FIELD
+	uint32_t flags;
+#endif
+} fx_pkt;
+
 int fx_config_init(fx_config *cfg, size_t sz);
+int fx_pkt_len(const fx_pkt *pkt);
 int fx_desc_len(const fx_desc *desc);
 #ifndef REMOVE_FN
 int fx_old(void);

@@ -29,13 +29,13 @@ build() {
 
 cat >"$work/v1.map" <<'MAP'
 FX_1.0 {
-	global: fx_config_init; fx_desc_len; fx_old; fx_param;
+	global: fx_config_init; fx_desc_len; fx_pkt_len; fx_old; fx_param;
 	local: *;
 };
 MAP
 cat >"$work/new-node.map" <<'MAP'
 FX_1.0 {
-	global: fx_config_init; fx_desc_len; fx_old; fx_param;
+	global: fx_config_init; fx_desc_len; fx_pkt_len; fx_old; fx_param;
 	local: *;
 };
 FX_1.1 {
@@ -44,13 +44,13 @@ FX_1.1 {
 MAP
 cat >"$work/same-node.map" <<'MAP'
 FX_1.0 {
-	global: fx_config_init; fx_desc_len; fx_old; fx_param; fx_new;
+	global: fx_config_init; fx_desc_len; fx_pkt_len; fx_old; fx_param; fx_new;
 	local: *;
 };
 MAP
 cat >"$work/moved.map" <<'MAP'
 FX_1.0 {
-	global: fx_config_init; fx_desc_len; fx_param;
+	global: fx_config_init; fx_desc_len; fx_pkt_len; fx_param;
 	local: *;
 };
 FX_1.1 {
@@ -94,6 +94,10 @@ t "an sz-first struct grown at its end, with a field before changed, is a break"
 	fail sz-changed libfx.so.1 v1.map 'struct fx_config: only appending' -DAPPEND_SZ_FIELD -DCHANGE_SZ_FIELD
 t "a struct used in arrays that grows is a break" \
 	fail desc-grown libfx.so.1 v1.map "fx_desc" -DAPPEND_DESC_FIELD
+t "an sz-first struct's reserved field given a name is compatible" \
+	pass sz-named libfx.so.1 v1.map 'compatible with' -DNAME_RESERVED
+t "a field put into a struct's padding is a break" \
+	fail padded libfx.so.1 v1.map 'struct fx_pkt: programs put it in arrays' -DPAD_FIELD
 t "a removed function is a break" fail removed libfx.so.1 v1.map 'fx_old' -DREMOVE_FN
 t "a changed parameter type is a break" fail param libfx.so.1 v1.map 'fx_param' -DCHANGE_PARAM
 t "a function added in a new node is compatible and listed" \
@@ -165,7 +169,7 @@ exports() {
 	{ [[ $want == pass && $rc -eq 0 ]] || [[ $want == fail && $rc -eq 1 ]]; } && grep -Eq "$pattern" <<<"$out"
 }
 step "check-exports: versions as the script says" "$work/exports-ok.log" \
-	exports pass added new-node.map 'exports 5 functions, all versioned \(FX_1.0,FX_1.1\)'
+	exports pass added new-node.map 'exports 6 functions, all versioned \(FX_1.0,FX_1.1\)'
 step "check-exports: a node the script lacks" "$work/exports-extra.log" \
 	exports fail added v1.map '< fx_new FX_1.1'
 step "check-exports: a function in another node than the script's" "$work/exports-moved.log" \
