@@ -54,7 +54,7 @@ source "$repo/tests/lib.sh"
 lib_init deb-tests
 need_root
 
-for tool in dpkg dpkg-deb dpkg-architecture pkg-config cc readelf ldd ldconfig ip python3 /usr/bin/python3; do
+for tool in dpkg dpkg-deb dpkg-architecture pkg-config cc readelf ldd /sbin/ldconfig ip python3 /usr/bin/python3; do
 	command -v "$tool" >/dev/null || { fail "$tool is not installed"; finish; }
 done
 
@@ -99,7 +99,7 @@ preflight() {
 	for f in /usr/include/xsk_rs.h /usr/include/xsk_rs-compat /usr/lib/libxsk_rs* /usr/lib/*/libxsk_rs*; do
 		[[ -e $f || -L $f ]] && found+=("$f")
 	done
-	while read -r f; do found+=("in ldconfig's cache: $f"); done < <(ldconfig -p | grep 'libxsk_rs' || true)
+	while read -r f; do found+=("in ldconfig's cache: $f"); done < <(/sbin/ldconfig -p | grep 'libxsk_rs' || true)
 	"${clean[@]}" pkg-config --exists xsk_rs && found+=("pkg-config finds xsk_rs: $("${clean[@]}" pkg-config --variable=pcfiledir xsk_rs)")
 	[[ ${#found[@]} -eq 0 ]] && return 0
 	echo "libxsk_rs is already on this system; this test installs and purges the packages, so it does not run:"
@@ -151,7 +151,7 @@ installed_as_packaged() {
 step "all four installed at $debversion, every file as packaged" "$work/status.log" installed_as_packaged
 in_loader_cache() {
 	local out
-	out=$(ldconfig -p | grep 'libxsk_rs') || true
+	out=$(/sbin/ldconfig -p | grep 'libxsk_rs') || true
 	echo "$out"
 	grep -q "libxsk_rs\.so\.0 .*=> \(/usr\)\?/lib/$ma/libxsk_rs\.so\.0\$" <<<"$out" &&
 		grep -q "libxsk_rs-compat\.so\.0 .*=> \(/usr\)\?/lib/$ma/libxsk_rs-compat\.so\.0\$" <<<"$out"
@@ -344,7 +344,7 @@ same_files() {
 }
 step "/usr and /etc hold the same paths as before" "$work/files.log" same_files
 not_in_cache() {
-	if ldconfig -p | grep 'libxsk_rs'; then
+	if /sbin/ldconfig -p | grep 'libxsk_rs'; then
 		return 1
 	fi
 	echo "ldconfig -p: no libxsk_rs"
