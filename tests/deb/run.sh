@@ -91,7 +91,8 @@ clean=(env -u PKG_CONFIG_PATH -u PKG_CONFIG_LIBDIR -u LD_LIBRARY_PATH -u LIBRARY
 
 # Package states other than not-installed (config-files included).
 our_packages_known() {
-	dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'libxsk-rs*' 2>/dev/null | awk '$2 != "not-installed"'
+	{ dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'libxsk-rs*' 2>/dev/null || true; } |
+		awk '$2 != "not-installed"'
 }
 preflight() {
 	local found=() f
