@@ -26,6 +26,9 @@
 #                                         bindings built against that prefix only, on veth; then
 #                                         tests/compat: libxdp programs built against Debian's
 #                                         libxdp and against libxsk_rs-compat, same results on veth
+#                                         then make deb, and tests/deb: the packages installed with
+#                                         dpkg -i, the README example and pip install ./bindings/python
+#                                         used as a system library, then purged, nothing left
 #   make test-kernels [KERNELS=6.1|6.12]  the focused suite of tests/kernels/suite (veth, selftest
 #                                         scenarios, SIGKILL, C ABI tests) inside Debian's 6.1 and
 #                                         6.12 cloud kernels under qemu, on veth pairs in the guest;
@@ -125,7 +128,8 @@ COMPAT_INSTALLED := $(LIBDIR)/$(COMPAT_REALNAME) $(LIBDIR)/$(COMPAT_SONAME) $(LI
 	$(addprefix $(COMPAT_INCLUDEDIR)/xdp/,$(notdir $(COMPAT_HEADERS))) $(PKGCONFIGDIR)/$(COMPAT).pc
 
 # Tools `make test` needs; each missing one is an error, never a skip.
-TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump abidw abidiff
+TEST_TOOLS := $(CARGO) cc g++ pkg-config nm readelf ip valgrind go python3 tcpdump abidw abidiff \
+	dpkg-deb dpkg-shlibdeps dpkg-architecture lintian
 
 .PHONY: lint package all release staticlib shared compat abi-check abi-baseline deb install uninstall check-header test test-tools test-kernels loom soak demo bench bench-go bench-py clean
 
@@ -262,6 +266,8 @@ test: test-tools check-header lint package abi-check
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/compat/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)
+	$(MAKE) deb
+	bash tests/deb/run.sh $(DEB_DIR)
 
 # Style gates, first in make test: any clippy warning or unformatted file fails it.
 # Twice: the tokio feature's code (src/packet/async_io.rs, its test and example)
@@ -303,12 +309,13 @@ demo: all
 # multiarch layout, split into libxsk-rs0, libxsk-rs-dev and the compat pair,
 # built with dpkg-deb and checked by lintian. tests/deb/run.sh installs them.
 DEB_DIR := $(BUILD)/deb
-DEB_STAGE := $(CURDIR)/$(DEB_DIR)/stage
+DEB_STAGE := $(CURDIR)/$(BUILD)/deb-stage
 deb: shared staticlib compat
 	@command -v dpkg-architecture >/dev/null || { echo "error: make deb needs dpkg-dev (dpkg-architecture, dpkg-shlibdeps)" >&2; exit 1; }
-	rm -rf $(DEB_DIR)
-	$(MAKE) install DESTDIR=$(DEB_STAGE) PREFIX=/usr LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
-		INCLUDEDIR=/usr/include LDCONFIG=
+	rm -rf $(DEB_DIR) $(DEB_STAGE)
+	ma=$$(dpkg-architecture -qDEB_HOST_MULTIARCH) && \
+	$(MAKE) install DESTDIR=$(DEB_STAGE) PREFIX=/usr LIBDIR=/usr/lib/$$ma INCLUDEDIR=/usr/include \
+		PKGCONFIGDIR=/usr/lib/$$ma/pkgconfig LDCONFIG=
 	bash pkg/deb/build.sh $(DEB_STAGE) $(DEB_DIR) $(VERSION)
 
 BENCH_QUICK ?=
