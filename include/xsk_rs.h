@@ -153,9 +153,9 @@
  * with any later libxsk_rs.so.0 (README: "Versions and the ABI").
  */
 #define XSK_RS_VERSION_MAJOR 0
-#define XSK_RS_VERSION_MINOR 3
+#define XSK_RS_VERSION_MINOR 4
 #define XSK_RS_VERSION_PATCH 0
-#define XSK_RS_VERSION_STRING "0.3.0"
+#define XSK_RS_VERSION_STRING "0.4.0"
 
 /* Nonzero when this header is release major.minor.patch or later; for #if. */
 #define XSK_RS_VERSION_AT_LEAST(major, minor, patch) \
