@@ -11,7 +11,7 @@
 #   make check-header                     fail if include/xsk_rs.h is stale
 #   make abi-check                        the libraries against the last release's ABI (abi/: libabigail's
 #                                         abidw/abidiff, Debian's abigail-tools); see abi/check.py
-#   make abi-baseline                     after tagging a release: record its ABI in abi/ (commit it)
+#   make abi-baseline                     a release's step before its tag: record its ABI in abi/
 #   make lint                             cargo clippy --all-targets -D warnings (without and with
 #                                         the tokio feature), cargo fmt --check
 #   make package                          cargo doc with -D warnings (without and with the tokio
@@ -217,22 +217,28 @@ check-header:
 	XSK_RS_HEADER_CHECK=1 $(CARGO) build
 
 # The ABI check (abi/check.py): the libraries just built against the last
-# release's, as libabigail describes them (abi/*.abi; abi/xsk_rs.constants for
-# the header's #defines). A removed or changed function or struct, or a
-# function added to a released version node, fails it unless the soname
-# changed too; additions are listed. Its own test first (tests/abi).
+# release's, as libabigail describes them (abi/*.abi), and the headers'
+# #define values (abi/*.constants). A removed or changed function, struct or
+# constant, or a function added to a released version node or moved between
+# nodes, fails it unless the soname changed; a struct with sz first may grow at
+# its end. Additions are listed. Its own test first (tests/abi).
 ABI_BASELINE := abi/$(LIB).abi
 COMPAT_ABI_BASELINE := abi/$(COMPAT).abi
+ABI_ARGS := --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
+COMPAT_ABI_ARGS := --headers-dir compat/include $(addprefix --header ,$(COMPAT_HEADERS)) \
+	$(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
 abi-check: shared compat
 	bash tests/abi/selftest.sh
-	python3 abi/check.py --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
-	python3 abi/check.py --headers-dir compat/include $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+	python3 abi/check.py $(ABI_ARGS)
+	python3 abi/check.py $(COMPAT_ABI_ARGS)
 
-# Run once a release is tagged, on its commit: what it built becomes the
-# baseline every later change is checked against. Commit the result.
+# A release's step, before its tag (README: "Versions and the ABI"): what it
+# builds becomes the baseline, and abi/BASELINE names it;
+# tests/check-version.sh holds the baseline to the last release.
 abi-baseline: shared compat
-	python3 abi/check.py --write --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
-	python3 abi/check.py --write --headers-dir compat/include $(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
+	python3 abi/check.py --write $(ABI_ARGS)
+	python3 abi/check.py --write $(COMPAT_ABI_ARGS)
+	echo $(VERSION) >abi/BASELINE
 
 test-tools:
 	@for t in $(TEST_TOOLS); do \
@@ -262,7 +268,7 @@ test: test-tools check-header lint package abi-check
 	$(call TEST_INSTALL,$(TEST_PREFIX))
 	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(REALNAME) $(VERSION_SCRIPT) $(TEST_PREFIX)/include/$(LIB).h
 	bash tests/check-exports.sh $(TEST_PREFIX)/lib/$(COMPAT_REALNAME) compat/compat.map
-	bash tests/check-version.sh $(TEST_PREFIX)
+	bash tests/check-version.sh $(TEST_PREFIX) $(VERSION)
 	bash tests/c/run.sh $(TEST_PREFIX)
 	bash tests/compat/run.sh $(TEST_PREFIX)
 	bash tests/reach/run.sh $(TEST_PREFIX)

@@ -1,35 +1,41 @@
 #!/usr/bin/env python3
 """The ABI check of libxsk_rs and libxsk_rs-compat (`make abi-check`).
 
-    abi/check.py [--header H] BASELINE LIBRARY    compare LIBRARY with BASELINE
-    abi/check.py --write BASELINE LIBRARY         record LIBRARY as the baseline
+    abi/check.py [--header H]... [--headers-dir D]... BASELINE LIBRARY
+        compare LIBRARY with BASELINE
+    abi/check.py --write [--header H]... [--headers-dir D]... BASELINE LIBRARY
+        record LIBRARY as the baseline
 
 BASELINE is libabigail's description (abidw) of the last release's library,
 committed under abi/. LIBRARY, freshly built, is described the same way and
-compared with abidiff. The check fails on what breaks a program built against
-the baseline:
+compared with abidiff, and its structs member by member. The check fails on
+what breaks a program built against the baseline:
 
-- a function removed, or its prototype or a type it reaches changed (a struct's
-  layout, a field's type, an enum's values);
+- a function removed, or its prototype or a type it reaches changed (a
+  struct's layout, a field's type or name, a field put into padding, an
+  enum's values);
 - a function whose symbol version changed (a binary records name@VERSION);
 - a function added to a version node the baseline already has: a released node
   never changes, additions go into a node of their own (abi/xsk_rs.map);
-- with --header, a #define constant of the header removed or given another
+- with --header, a #define constant of the headers removed or given another
   value (flag bits and sizes are compiled into programs, and no DWARF has
   them): --write keeps them beside the baseline, in BASELINE's .constants.
 
-Two changes are compatible by the library's own rules and pass:
-- a struct whose first field is `size_t sz` (the config structs of
-  xsk_rs.h, given with --header) growing at its end: the library reads only
-  the `sz` bytes a program passes, so an old program keeps working;
+Two changes are compatible by the libraries' own rules and pass:
+- a struct whose first field is its own size, `sz` (xsk_rs's config structs,
+  libxdp's *_opts), growing at its end, or naming a `reserved` field (same
+  offset and type): the library reads only the `sz` bytes a program passes,
+  and a program leaves reserved fields 0, every new field's default;
 - any change at all when the soname differs from the baseline's: a new
   soname is a new ABI series, and old programs keep the old library. The
-  baseline is then rewritten with --write.
+  release that starts it records a new baseline (tests/check-version.sh
+  makes sure it does).
 
-Added functions are listed. Rust's DWARF names types by module
-(xsk_rs::ffi::umem::xsk_rs_umem_config); C knows only the last part, so the
-namespaces are dropped before comparing and moving a type between Rust modules
-is no change.
+Added functions and constants are listed. With --headers-dir (a C library),
+types that no header there defines are private and left out. Rust's DWARF
+names types by module (xsk_rs::ffi::umem::xsk_rs_umem_config); C knows only the
+last part, so the namespaces are dropped, and members' types are compared by
+a structural name rather than libabigail's type ids.
 """
 
 import argparse
@@ -92,42 +98,90 @@ def symbols(abi_text):
     return root.get("soname", ""), out
 
 
-def struct_layouts(abi_text, names):
-    """{name: (size, [(member, offset, type id)])} of the named structs."""
+def type_names(abi_text):
+    """{type id: a structural name} for every type of a description: a base
+    type's name and size, a struct's or enum's name, and pointers, arrays,
+    qualifiers and typedefs spelt out around what they refer to. Type ids are
+    libabigail's hashes of names it prints before the namespaces are dropped,
+    so two builds (another rustc, another abidw) may give the same type
+    another id; this name stays."""
+    root = ET.fromstring(abi_text)
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+
+    def name(tid, depth=0):
+        e = by_id.get(tid)
+        if e is None or depth > 16:
+            return f"?{tid}"
+        ref = e.get("type-id")
+        if e.tag == "type-decl":
+            return f"{e.get('name')}:{e.get('size-in-bits')}"
+        if e.tag in ("class-decl", "union-decl", "enum-decl"):
+            return f"{e.tag[:-5]} {e.get('name')}"
+        if e.tag == "pointer-type-def":
+            return f"{name(ref, depth + 1)}*"
+        if e.tag == "qualified-type-def":
+            quals = " ".join(q for q in ("const", "volatile", "restrict") if e.get(q) == "yes")
+            return f"{quals} {name(ref, depth + 1)}"
+        if e.tag == "typedef-decl":
+            return f"{e.get('name')}={name(ref, depth + 1)}"
+        if e.tag == "array-type-def":
+            dims = ",".join(r.get("length", "?") for r in e.findall("subrange"))
+            return f"{name(ref, depth + 1)}[{dims}]"
+        if e.tag == "function-type":
+            return "fn"
+        return f"{e.tag} {e.get('name', '')}"
+
+    return name
+
+
+def struct_layouts(abi_text):
+    """{name: (size, [(member, offset, type)])} of every struct the
+    description defines: the public ones an exported function reaches (a
+    private struct behind an opaque pointer is only declared)."""
+    type_name = type_names(abi_text)
     out = {}
     for decl in ET.fromstring(abi_text).iter("class-decl"):
         name = decl.get("name")
-        if name in names and decl.get("is-declaration-only") != "yes":
-            members = [
-                (var.get("name"), dm.get("layout-offset-in-bits"), var.get("type-id"))
-                for dm in decl.findall("data-member")
-                for var in dm.findall("var-decl")
-            ]
-            out[name] = (int(decl.get("size-in-bits", "0")), members)
+        if decl.get("is-declaration-only") == "yes" or decl.get("is-anonymous") == "yes" or not name:
+            continue
+        members = [
+            (var.get("name"), dm.get("layout-offset-in-bits"), type_name(var.get("type-id")))
+            for dm in decl.findall("data-member")
+            for var in dm.findall("var-decl")
+        ]
+        out[name] = (int(decl.get("size-in-bits", "0")), members)
     return out
 
 
+def growable(layouts):
+    """The structs whose first member is their own size, `sz` (xsk_rs's config
+    structs, libxdp's *_opts): they may grow at their end."""
+    return sorted(name for name, (_, members) in layouts.items() if members and members[0][:2] == ("sz", "0"))
+
+
 def same_member(old, new):
-    """A member kept: same name, offset and type (type ids are hashes of the
-    type, so equal ids mean equal types). A `reserved` member may take a name:
-    the header's rule is that programs leave it 0, and 0 is every new field's
-    default."""
+    """A member kept: same name, offset and type. A `reserved` member may take
+    a name (not another type): the header's rule is that programs leave it 0,
+    and 0 is every new field's default."""
     return old == new or (old[0].startswith("reserved") and old[1:] == new[1:])
 
 
-def layout_problems(old_text, new_text, structs, growable):
-    """Problems with the header's structs, checked member by member: abidiff
-    does not report a member inserted into padding, and its suppression of a
-    growth at the end hides every other change of the struct too. A struct in
-    GROWABLE (sz first) may append members; the others must stay as they are."""
-    old, new = struct_layouts(old_text, structs), struct_layouts(new_text, structs)
+def layout_problems(old_text, new_text):
+    """Problems with the structs, checked member by member: abidiff does not
+    report a member inserted into padding, and its suppression of a growth at
+    the end hides every other change of the struct too. A struct with sz first
+    may append members; the others must stay as they are. A struct that no
+    exported function reaches any more leaves with the functions that took
+    it, which abidiff reports."""
+    old, new = struct_layouts(old_text), struct_layouts(new_text)
+    may_grow = set(growable(old))
     problems = []
     for name, (old_size, old_members) in sorted(old.items()):
         if name not in new:
-            continue  # gone from every prototype: abidiff reports the functions
+            continue
         new_size, new_members = new[name]
         kept = len(new_members) >= len(old_members) and all(map(same_member, old_members, new_members))
-        if name in growable:
+        if name in may_grow:
             ok = kept and new_size >= old_size
             rule = "only appending fields keeps old programs working"
         else:
@@ -135,59 +189,49 @@ def layout_problems(old_text, new_text, structs, growable):
             rule = "programs put it in arrays or embed it: it can never change"
         if not ok:
             problems.append(
-                f"struct {name}: {rule}; was {old_size // 8} bytes {[m[:2] for m in old_members]}, "
-                f"now {new_size // 8} bytes {[m[:2] for m in new_members]}"
+                f"struct {name}: {rule}; was {old_size // 8} bytes {old_members}, now {new_size // 8} bytes {new_members}"
             )
     return problems
 
 
-def header_structs(header):
-    """(every struct HEADER defines, the ones whose first member is `size_t sz`)."""
-    with open(header, encoding="utf-8") as f:
-        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
-    structs, growable = [], []
-    for m in re.finditer(r"typedef struct (\w+) \{(.*?)\} \1;", text, re.S):
-        structs.append(m.group(1))
-        if re.match(r"\s*size_t sz;", m.group(2)):
-            growable.append(m.group(1))
-    if not growable:
-        fail(f"{header} declares no struct that starts with `size_t sz`: wrong header?")
-    return structs, growable
-
-
-def constants(header):
-    """{name: value} of HEADER's object-like #defines: the flag bits, sizes and
-    codes a program compiles into itself, which no DWARF records. The
-    header's own version and include guard are not ABI."""
+def constants(headers):
+    """{name: value} of the HEADERS' object-like #defines with an integer
+    value (an expression of numbers and earlier such #defines): the flag
+    bits, sizes and codes a program compiles into itself, which no DWARF
+    records. Markers without a value, the include guards, keywords and the
+    XSK_RS_VERSION_ macros (the release, not the ABI) are left out."""
     out = {}
-    with open(header, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"#define\s+([A-Za-z_]\w*)(\s+(.*))?$", line.rstrip())
-            if not m or m.group(1).endswith("_H") or "_VERSION_" in m.group(1):
+    for header in headers:
+        with open(header, encoding="utf-8") as f:
+            text = f.read()
+        for line in text.splitlines():
+            m = re.match(r"#define\s+([A-Za-z_]\w*)\s+(.*)$", line.rstrip())
+            if not m or m.group(1).startswith("XSK_RS_VERSION_"):
                 continue
-            text = " ".join((m.group(3) or "").split())
-            if text.endswith("\\"):
-                continue  # a macro over several lines: not a value
+            expr = " ".join(re.sub(r"/\*.*?\*/|//.*", "", m.group(2)).split())
+            expr = re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", expr)  # 16U, 1UL
+            if not expr or not re.fullmatch(r"[\w\s()<>|&~^+*/%-]+", expr):
+                continue
             try:
-                # The integer, for values spelt differently: (1 << 4), 16U.
-                value = str(eval(re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", text), {"__builtins__": {}}))
+                value = eval(expr, {"__builtins__": {}}, dict(out))
             except Exception:
-                value = text
-            out[m.group(1)] = value
-    return out
+                continue
+            if isinstance(value, int):
+                out[m.group(1)] = value
+    return {name: str(value) for name, value in out.items()}
 
 
 def constants_path(baseline):
     return os.path.splitext(baseline)[0] + ".constants"
 
 
-def compare_constants(path, header):
+def compare_constants(path, headers):
     """Problems: a constant of the baseline removed or given another value."""
     if not os.path.isfile(path):
         fail(f"no {path}: record the baseline with --write --header")
     with open(path, encoding="utf-8") as f:
         old = dict(line.rstrip("\n").split(" ", 1) for line in f if line.strip())
-    new = constants(header)
+    new = constants(headers)
     problems = [f"{name}: {value} -> {new.get(name, '(removed)')}" for name, value in sorted(old.items())
                 if new.get(name) != value]
     return problems, sorted(set(new) - set(old))
@@ -210,7 +254,12 @@ def suppressions(structs, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="record LIBRARY as the baseline")
-    ap.add_argument("--header", help="the C header: its structs' layouts and its #define values are checked")
+    ap.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        help="a public C header: its structs' layouts and its #define values are checked (repeatable)",
+    )
     ap.add_argument(
         "--headers-dir", action="append", default=[], help="a directory of public headers (abidw --headers-dir)"
     )
@@ -273,11 +322,11 @@ def main():
             f.write(new_text)
         # Additions are no break (and are listed below from the symbols).
         cmd = ["abidiff", "--no-default-suppression", "--no-show-locs", "--no-added-syms"]
-        if args.header:
-            structs, growable = header_structs(args.header)
-            problems += layout_problems(old_text, new_text, structs, growable)
+        problems += layout_problems(old_text, new_text)
+        may_grow = growable(struct_layouts(old_text))
+        if may_grow:
             sup = os.path.join(tmp, "sz-structs.suppr")
-            suppressions(growable, sup)
+            suppressions(may_grow, sup)
             cmd += ["--suppressions", sup]
 
         diff = subprocess.run(cmd + [old_path, new_path], capture_output=True, text=True)

@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Usage: tests/check-version.sh PREFIX
+# Usage: tests/check-version.sh PREFIX [VERSION]
 #
-# Everything that names the release agrees with Cargo.toml's [package]
-# version: the installed file names and sonames of libxsk_rs and
+# Everything that names the release agrees with VERSION (default: Cargo.toml's
+# [package] version): the installed file names and sonames of libxsk_rs and
 # libxsk_rs-compat (under PREFIX, as `make install` put them), their .pc
 # files, the header's XSK_RS_VERSION_* macros, xsk_rs_version() of the
-# installed library, the Python package's pyproject.toml, CHANGELOG.md (a
-# section for a release version), the version nodes of the linker scripts (none
-# for a later release), and the git tags (each v* tag's commit has that
-# version in Cargo.toml). Fails listing every disagreement.
+# installed library, the Python package's pyproject.toml, the version nodes of
+# the linker scripts (none for a later release), and the git tags (each v*
+# tag's commit has that version in Cargo.toml).
+#
+# And the ABI baseline (abi/, named by abi/BASELINE) is the last release's:
+#  - a version with a dated section in CHANGELOG.md ("## [0.4.0] - 2026-11-29")
+#    is a release, and carries its own baseline (`make abi-baseline` is one of
+#    its steps);
+#  - any other version is on its way to the next release: CHANGELOG.md has an
+#    "## [Unreleased]" section, and the baseline is the newest tag's;
+#  - once a release is tagged, its baseline files never change: what they say
+#    is what that release shipped.
+# Fails listing every disagreement.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-prefix=${1:?usage: $0 PREFIX}
+prefix=${1:?usage: $0 PREFIX [VERSION]}
 lib=$prefix/lib
 errors=0
 bad() { echo "error: $*" >&2; errors=$((errors + 1)); }
+# The [package] version in a Cargo.toml on stdin.
+cargo_version() { awk -F'"' '/^\[/ { p = ($0 == "[package]") } p && /^version *=/ { print $2; exit }'; }
 
-version=$(awk -F'"' '/^\[/ { p = ($0 == "[package]") } p && /^version *=/ { print $2; exit }' "$repo/Cargo.toml")
-[[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?$ ]] ||
-	{ echo "error: Cargo.toml's version '$version' is not semver" >&2; exit 1; }
-major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[3]} pre=${BASH_REMATCH[4]}
+version=${2:-$(cargo_version <"$repo/Cargo.toml")}
+[[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] ||
+	{ echo "error: version '$version' is not MAJOR.MINOR.PATCH" >&2; exit 1; }
+major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[3]}
+[[ $(cargo_version <"$repo/Cargo.toml") == "$version" ]] || bad "Cargo.toml's version is not $version"
 
 for name in xsk_rs xsk_rs-compat; do
 	real=$lib/lib$name.so.$version
@@ -54,12 +66,6 @@ py=$(awk -F'"' '/^\[/ { p = ($0 == "[project]") } p && /^version *=/ { print $2;
 	"$repo/bindings/python/pyproject.toml")
 [[ $py == "$version" ]] || bad "bindings/python/pyproject.toml says version '$py'"
 
-# A release has its changelog section; a pre-release (0.5.0-dev) need not.
-if [[ -z $pre ]]; then
-	grep -Eq "^## \[$version\] - [0-9]{4}-[0-9]{2}-[0-9]{2}$" "$repo/CHANGELOG.md" ||
-		bad "CHANGELOG.md has no '## [$version] - YYYY-MM-DD' section"
-fi
-
 # A node names the release that first shipped its functions: none may be
 # newer than this one.
 for map in "$repo/abi/xsk_rs.map" "$repo/compat/compat.map"; do
@@ -70,17 +76,36 @@ for map in "$repo/abi/xsk_rs.map" "$repo/compat/compat.map"; do
 	done < <(sed -e 's|/\*.*\*/||g' "$map" | grep -oE '^[A-Z][A-Z0-9_]*_[0-9.]+ *\{' | tr -d ' {')
 done
 
-# Each release tag sits on a commit of that version (a shallow clone may
-# lack the tags; then there is nothing to check).
+# Each release tag sits on a commit of that version (a clone without tags
+# has nothing to check here).
+tags=()
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-	while read -r tag; do
-		[[ -n $tag ]] || continue
-		at=$(git -C "$repo" show "$tag:Cargo.toml" 2>/dev/null |
-			awk -F'"' '/^\[/ { p = ($0 == "[package]") } p && /^version *=/ { print $2; exit }')
-		[[ "v$at" == "$tag" ]] || bad "tag $tag is on a commit whose Cargo.toml says version '$at'"
-	done < <(git -C "$repo" tag --list 'v[0-9]*')
+	mapfile -t tags < <(git -C "$repo" tag --list 'v[0-9]*' | sort -V)
+fi
+for tag in "${tags[@]}"; do
+	at=$(git -C "$repo" show "$tag:Cargo.toml" 2>/dev/null | cargo_version)
+	[[ "v$at" == "$tag" ]] || bad "tag $tag is on a commit whose Cargo.toml says version '$at'"
+done
+
+baseline=$(cat "$repo/abi/BASELINE" 2>/dev/null || true)
+if grep -Eq "^## \[$version\] - [0-9]{4}-[0-9]{2}-[0-9]{2}$" "$repo/CHANGELOG.md"; then
+	[[ $baseline == "$version" ]] ||
+		bad "$version is a release (CHANGELOG.md dates it), but abi/BASELINE says '$baseline': run make abi-baseline"
+else
+	grep -qx '## \[Unreleased\]' "$repo/CHANGELOG.md" ||
+		bad "CHANGELOG.md has neither a dated '## [$version]' section nor '## [Unreleased]'"
+	if [[ ${#tags[@]} -gt 0 ]]; then
+		[[ "v$baseline" == "${tags[-1]}" ]] ||
+			bad "$version is not released yet, so the ABI baseline must be the last release's (${tags[-1]}), not '$baseline'"
+	elif [[ $(printf '%s\n' "$baseline" "$version" | sort -V | head -n 1) != "$baseline" || $baseline == "$version" ]]; then
+		bad "abi/BASELINE '$baseline' is not a release before $version"
+	fi
+fi
+if [[ -n $baseline ]] && git -C "$repo" rev-parse -q --verify "refs/tags/v$baseline" >/dev/null; then
+	git -C "$repo" diff --quiet "v$baseline" -- abi/BASELINE 'abi/*.abi' 'abi/*.constants' ||
+		bad "the ABI baseline in abi/ differs from what v$baseline shipped: a release's baseline never changes"
 fi
 
 [[ $errors -eq 0 ]] || exit 1
 echo "check-version: $version everywhere: file names, sonames, .pc, header, xsk_rs_version()," \
-	"pyproject.toml, CHANGELOG.md, version nodes, tags"
+	"pyproject.toml, version nodes, tags; ABI baseline ${baseline} as the changelog and tags say"

@@ -100,7 +100,7 @@ packages=(libxsk-rs0 libxsk-rs-dev libxsk-rs-compat0 libxsk-rs-compat-dev)
 # (as dpkg-buildpackage does), so a rebuild gives the same bytes.
 release_date=""
 [[ -f $repo/CHANGELOG.md ]] &&
-	release_date=$(sed -n "s/^## \[$version\] - \([0-9]\{4\}-[0-9]\{2\}-[0-9]\{2\}\).*/\1/p" "$repo/CHANGELOG.md" | head -n 1)
+	release_date=$(sed -n "s/^## \[$version\] - \([0-9]\{4\}-[0-9]\{2\}-[0-9]\{2\}\).*/\1/p" "$repo/CHANGELOG.md" | sed -n 1p)
 if [[ -n $release_date ]]; then
 	SOURCE_DATE_EPOCH=$(date -u -d "$release_date 00:00:00" +%s)
 elif [[ -z ${SOURCE_DATE_EPOCH:-} ]]; then

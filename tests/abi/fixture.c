@@ -8,7 +8,11 @@ int fx_config_init(fx_config *cfg, size_t sz)
 	return 0;
 }
 
+#ifdef CHANGE_RET
+int64_t fx_desc_len(const fx_desc *desc)
+#else
 int fx_desc_len(const fx_desc *desc)
+#endif
 {
 	return (int)desc->len;
 }

@@ -11,8 +11,10 @@
 typedef struct fx_config {
 	size_t sz;
 	uint32_t a;
-#ifdef NAME_RESERVED
+#if defined(NAME_RESERVED)
 	uint32_t flags;
+#elif defined(RESERVED_TYPE)
+	int64_t flags;
 #else
 	uint32_t reserved;
 #endif
@@ -47,7 +49,11 @@ typedef struct fx_pkt {
 
 int fx_config_init(fx_config *cfg, size_t sz);
 int fx_pkt_len(const fx_pkt *pkt);
+#ifdef CHANGE_RET
+int64_t fx_desc_len(const fx_desc *desc);
+#else
 int fx_desc_len(const fx_desc *desc);
+#endif
 #ifndef REMOVE_FN
 int fx_old(void);
 #endif

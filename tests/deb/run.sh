@@ -97,7 +97,15 @@ our_packages_known() {
 preflight() {
 	local found=() f
 	while read -r f; do found+=("package $f"); done < <(our_packages_known)
-	for f in /usr/include/xsk_rs.h /usr/include/xsk_rs-compat /usr/lib/libxsk_rs* /usr/lib/*/libxsk_rs*; do
+	# Every file the packages hold (dpkg -i would overwrite a file no package
+	# owns, and the purge delete it), and any libxsk_rs elsewhere in /usr.
+	while read -r f; do
+		[[ -e $f || -L $f ]] && found+=("$f")
+	done < <(for pkg in "${!deb[@]}"; do
+		dpkg-deb --fsys-tarfile "${deb[$pkg]}" | tar -t | sed -n 's|^\./|/|; /[^/]$/p'
+	done | LC_ALL=C sort -u)
+	for f in /usr/include/xsk_rs.h /usr/include/xsk_rs-compat /usr/lib/libxsk_rs* /usr/lib/*/libxsk_rs* \
+		/usr/local/include/xsk_rs.h /usr/local/lib/libxsk_rs*; do
 		[[ -e $f || -L $f ]] && found+=("$f")
 	done
 	while read -r f; do found+=("in ldconfig's cache: $f"); done < <(/sbin/ldconfig -p | grep 'libxsk_rs' || true)
@@ -108,7 +116,7 @@ preflight() {
 	return 1
 }
 if ! preflight; then
-	fail "no libxsk_rs installed before the test (remove the above, e.g. make uninstall PREFIX=/usr/local)"
+	fail "no libxsk_rs installed before the test (remove the above: dpkg --purge libxsk-rs-compat-dev libxsk-rs-compat0 libxsk-rs-dev libxsk-rs0, or make uninstall PREFIX=...)"
 	finish
 fi
 
@@ -256,7 +264,8 @@ fi
 # ---- the README example on veth --------------------------------------------
 
 ns_a="xskrs-deb-$$-a" ns_b="xskrs-deb-$$-b" if_a=veth0 if_b=veth1
-step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b"
+pair_up=false
+step "veth pair $ns_a/$if_a <-> $ns_b/$if_b" "$work/pair.log" make_pair "$ns_a" "$if_a" "$ns_b" "$if_b" && pair_up=true
 # fed_by_peer: at least 3 lines "received 100 bytes" and exit 0; here also
 # nothing but those lines, and 4 of them (the example's COUNT), or more if
 # one batch brought several.
@@ -268,7 +277,7 @@ readme_receives() {
 		return 1
 	fi
 }
-if [[ -x $work/rx_lengths && -x $work/peer_send ]] && ip netns list | grep -q "^$ns_a\b"; then
+if [[ -x $work/rx_lengths && -x $work/peer_send ]] && $pair_up; then
 	step "README example receives peer_send's frames on $if_a" "$work/readme-run.log" readme_receives
 	step "no XDP program left on $if_a" "$work/readme-xdp.log" no_xdp_left "$ns_a" "$if_a"
 fi
@@ -303,11 +312,19 @@ py_check() {
 	EOF
 }
 
+# pip builds in the source directory (build/, *.egg-info): each install takes
+# a copy of bindings/python (the test files too, which must not be
+# installed), so the checkout stays clean.
+py_source() {
+	rm -rf "$1" && mkdir -p "$1" &&
+		tar -C "$repo/bindings/python" --exclude=./build --exclude='./*.egg-info' --exclude=./__pycache__ -cf - . |
+		tar -C "$1" -xf -
+}
 # pip's default: an isolated build environment, setuptools from PyPI.
 py_isolated() {
 	local v=$work/venv
-	"${clean[@]}" python3 -m venv "$v" || return 1
-	"${clean[@]}" "$v/bin/pip" install "$repo/bindings/python"
+	py_source "$work/py-src" && "${clean[@]}" python3 -m venv "$v" || return 1
+	"${clean[@]}" "$v/bin/pip" install "$work/py-src"
 }
 step "pip install ./bindings/python into a fresh venv" "$work/pip.log" py_isolated
 [[ -x $work/venv/bin/python ]] &&
@@ -322,7 +339,8 @@ py_offline() {
 		echo "Debian's python3 needs python3-setuptools and python3-wheel for this"
 		return 1
 	fi
-	"${clean[@]}" "$v/bin/pip" install --no-build-isolation --no-index "$repo/bindings/python"
+	py_source "$work/py-src-offline" || return 1
+	"${clean[@]}" "$v/bin/pip" install --no-build-isolation --no-index "$work/py-src-offline"
 }
 step "pip install --no-build-isolation --no-index ./bindings/python, Debian's python3" "$work/pip-offline.log" py_offline
 [[ -x $work/venv-debian/bin/python ]] &&
