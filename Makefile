@@ -221,7 +221,9 @@ check-header:
 # #define values (abi/*.constants). A removed or changed function, struct or
 # constant, or a function added to a released version node or moved between
 # nodes, fails it unless the soname changed; a struct with sz first may grow at
-# its end. Additions are listed. Its own test first (tests/abi).
+# its end. Additions are listed. A release commit (abi/BASELINE is its version)
+# must equal its own baseline exactly and pass against the previous release's,
+# taken from its tag. Its own test first (tests/abi).
 ABI_BASELINE := abi/$(LIB).abi
 COMPAT_ABI_BASELINE := abi/$(COMPAT).abi
 ABI_ARGS := --header include/$(LIB).h $(ABI_BASELINE) $(LIB_BUILD)/$(REALNAME)
@@ -229,8 +231,8 @@ COMPAT_ABI_ARGS := --headers-dir compat/include $(addprefix --header ,$(COMPAT_H
 	$(COMPAT_ABI_BASELINE) $(COMPAT_BUILD)/$(COMPAT_REALNAME)
 abi-check: shared compat
 	bash tests/abi/selftest.sh
-	python3 abi/check.py $(ABI_ARGS)
-	python3 abi/check.py $(COMPAT_ABI_ARGS)
+	python3 abi/check.py --release $(VERSION) $(ABI_ARGS)
+	python3 abi/check.py --release $(VERSION) $(COMPAT_ABI_ARGS)
 
 # A release's step, before its tag (README: "Versions and the ABI"): what it
 # builds becomes the baseline, and abi/BASELINE names it;

@@ -116,7 +116,16 @@ def type_names(abi_text):
         if e.tag == "type-decl":
             return f"{e.get('name')}:{e.get('size-in-bits')}"
         if e.tag in ("class-decl", "union-decl", "enum-decl"):
-            return f"{e.tag[:-5]} {e.get('name')}"
+            kind = e.tag[:-5]
+            if e.get("is-anonymous") == "yes" or not e.get("name") or e.get("name", "").startswith("__anonymous"):
+                # No name to go by: what it holds.
+                inner = ", ".join(
+                    f"{v.get('name')}@{dm.get('layout-offset-in-bits')}:{name(v.get('type-id'), depth + 1)}"
+                    for dm in e.findall("data-member")
+                    for v in dm.findall("var-decl")
+                )
+                return f"{kind} {{{inner}}}"
+            return f"{kind} {e.get('name')}"
         if e.tag == "pointer-type-def":
             return f"{name(ref, depth + 1)}*"
         if e.tag == "qualified-type-def":
@@ -128,7 +137,9 @@ def type_names(abi_text):
             dims = ",".join(r.get("length", "?") for r in e.findall("subrange"))
             return f"{name(ref, depth + 1)}[{dims}]"
         if e.tag == "function-type":
-            return "fn"
+            params = ", ".join(name(p.get("type-id"), depth + 1) for p in e.findall("parameter") if p.get("type-id"))
+            ret = e.find("return")
+            return f"fn({params}) -> {name(ret.get('type-id'), depth + 1) if ret is not None else 'void'}"
         return f"{e.tag} {e.get('name', '')}"
 
     return name
@@ -142,21 +153,29 @@ def struct_layouts(abi_text):
     out = {}
     for decl in ET.fromstring(abi_text).iter("class-decl"):
         name = decl.get("name")
-        if decl.get("is-declaration-only") == "yes" or decl.get("is-anonymous") == "yes" or not name:
+        if decl.get("is-anonymous") == "yes" or not name or name.startswith("__anonymous"):
+            continue
+        if decl.get("is-declaration-only") == "yes":
+            out.setdefault(name, None)  # opaque here (unless defined elsewhere in the description)
             continue
         members = [
             (var.get("name"), dm.get("layout-offset-in-bits"), type_name(var.get("type-id")))
             for dm in decl.findall("data-member")
             for var in dm.findall("var-decl")
         ]
-        out[name] = (int(decl.get("size-in-bits", "0")), members)
+        layout = (int(decl.get("size-in-bits", "0")), members)
+        if out.get(name) not in (None, layout):
+            fail(f"two different structs named {name} in one description")
+        out[name] = layout
     return out
 
 
 def growable(layouts):
     """The structs whose first member is their own size, `sz` (xsk_rs's config
     structs, libxdp's *_opts): they may grow at their end."""
-    return sorted(name for name, (_, members) in layouts.items() if members and members[0][:2] == ("sz", "0"))
+    return sorted(
+        name for name, layout in layouts.items() if layout and layout[1] and layout[1][0][:2] == ("sz", "0")
+    )
 
 
 def same_member(old, new):
@@ -166,24 +185,31 @@ def same_member(old, new):
     return old == new or (old[0].startswith("reserved") and old[1:] == new[1:])
 
 
-def layout_problems(old_text, new_text):
+def layout_problems(old_text, new_text, exact=False):
     """Problems with the structs, checked member by member: abidiff does not
     report a member inserted into padding, and its suppression of a growth at
     the end hides every other change of the struct too. A struct with sz first
-    may append members; the others must stay as they are. A struct that no
-    exported function reaches any more leaves with the functions that took
-    it, which abidiff reports."""
+    may append members (unless EXACT); the others must stay as they are. A
+    struct that no exported function reaches any more leaves with the
+    functions that took it, which abidiff reports; one that became opaque is
+    a problem (programs may have its layout compiled in)."""
     old, new = struct_layouts(old_text), struct_layouts(new_text)
-    may_grow = set(growable(old))
+    may_grow = set() if exact else set(growable(old))
     problems = []
-    for name, (old_size, old_members) in sorted(old.items()):
-        if name not in new:
+    for name, old_layout in sorted(old.items()):
+        if old_layout is None or name not in new:
             continue
-        new_size, new_members = new[name]
+        if new[name] is None:
+            problems.append(f"struct {name}: had a layout in the baseline, is only declared now")
+            continue
+        (old_size, old_members), (new_size, new_members) = old_layout, new[name]
         kept = len(new_members) >= len(old_members) and all(map(same_member, old_members, new_members))
         if name in may_grow:
             ok = kept and new_size >= old_size
             rule = "only appending fields keeps old programs working"
+        elif exact:
+            ok = (old_size, old_members) == (new_size, new_members)
+            rule = "differs from the baseline"
         else:
             ok = kept and len(new_members) == len(old_members) and new_size == old_size
             rule = "programs put it in arrays or embed it: it can never change"
@@ -191,6 +217,8 @@ def layout_problems(old_text, new_text):
             problems.append(
                 f"struct {name}: {rule}; was {old_size // 8} bytes {old_members}, now {new_size // 8} bytes {new_members}"
             )
+    if exact:
+        problems += [f"struct {name} is not in the baseline" for name in sorted(set(new) - set(old))]
     return problems
 
 
@@ -209,8 +237,12 @@ def constants(headers):
             if not m or m.group(1).startswith("XSK_RS_VERSION_"):
                 continue
             expr = " ".join(re.sub(r"/\*.*?\*/|//.*", "", m.group(2)).split())
-            expr = re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", expr)  # 16U, 1UL
-            if not expr or not re.fullmatch(r"[\w\s()<>|&~^+*/%-]+", expr):
+            # C's integer literals as Python's: suffixes (16U, 1UL) off the
+            # numbers only, octal 0644 as 0o644; C's / on integers is //.
+            expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]+\b", r"\1", expr)
+            expr = re.sub(r"\b0([0-7]+)\b", r"0o\1", expr)
+            expr = expr.replace("/", "//")
+            if not expr or "**" in expr or not re.fullmatch(r"[\w\s()<>|&~^+*/%-]+", expr):
                 continue
             try:
                 value = eval(expr, {"__builtins__": {}}, dict(out))
@@ -223,18 +255,6 @@ def constants(headers):
 
 def constants_path(baseline):
     return os.path.splitext(baseline)[0] + ".constants"
-
-
-def compare_constants(path, headers):
-    """Problems: a constant of the baseline removed or given another value."""
-    if not os.path.isfile(path):
-        fail(f"no {path}: record the baseline with --write --header")
-    with open(path, encoding="utf-8") as f:
-        old = dict(line.rstrip("\n").split(" ", 1) for line in f if line.strip())
-    new = constants(headers)
-    problems = [f"{name}: {value} -> {new.get(name, '(removed)')}" for name, value in sorted(old.items())
-                if new.get(name) != value]
-    return problems, sorted(set(new) - set(old))
 
 
 def suppressions(structs, path):
@@ -251,6 +271,91 @@ def suppressions(structs, path):
             )
 
 
+def compare(old_text, old_constants, new_text, headers, exact):
+    """(problems, added functions, added constants, abidiff's report) of the
+    new description against the old one. OLD_CONSTANTS: the baseline's
+    .constants text, or None without --header. EXACT: any difference at all
+    is a problem (a release checked against its own baseline)."""
+    old_soname, old_syms = symbols(old_text)
+    new_soname, new_syms = symbols(new_text)
+    added = sorted(set(new_syms) - set(old_syms))
+    problems = []
+    old_nodes = set(old_syms.values())
+    for sym in added:
+        if exact:
+            problems.append(f"{sym}@{new_syms[sym]} is not in the baseline")
+        elif new_syms[sym] in old_nodes:
+            problems.append(
+                f"{sym} is new but in node {new_syms[sym]}, which {old_soname}'s baseline already has: "
+                "a released node never changes, add a node for the next release"
+            )
+    for sym in sorted(set(old_syms) & set(new_syms)):
+        if old_syms[sym] != new_syms[sym]:
+            problems.append(f"{sym}: symbol version {old_syms[sym]} -> {new_syms[sym]}")
+
+    added_constants = []
+    if old_constants is not None:
+        old = dict(line.split(" ", 1) for line in old_constants.splitlines() if line.strip())
+        new = constants(headers)
+        problems += [
+            f"constant {name}: {value} -> {new.get(name, '(removed)')}"
+            for name, value in sorted(old.items())
+            if new.get(name) != value
+        ]
+        added_constants = sorted(set(new) - set(old))
+        if exact:
+            problems += [f"constant {name} is not in the baseline" for name in added_constants]
+
+    problems += layout_problems(old_text, new_text, exact)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_path, new_path = os.path.join(tmp, "old.abi"), os.path.join(tmp, "new.abi")
+        with open(old_path, "w", encoding="utf-8") as f:
+            f.write(old_text)
+        with open(new_path, "w", encoding="utf-8") as f:
+            f.write(new_text)
+        cmd = ["abidiff", "--no-default-suppression", "--no-show-locs"]
+        may_grow = growable(struct_layouts(old_text))
+        if not exact:
+            # Additions are no break (and are listed from the symbols).
+            cmd.append("--no-added-syms")
+            if may_grow:
+                sup = os.path.join(tmp, "sz-structs.suppr")
+                suppressions(may_grow, sup)
+                cmd += ["--suppressions", sup]
+        diff = subprocess.run(cmd + [old_path, new_path], capture_output=True, text=True)
+    if diff.returncode & (ABIDIFF_ERROR | ABIDIFF_USAGE_ERROR):
+        fail(f"abidiff failed ({diff.returncode}): {diff.stderr.strip()}")
+    if diff.returncode & (ABIDIFF_ABI_CHANGE | ABIDIFF_ABI_INCOMPATIBLE_CHANGE):
+        problems.append("abidiff reports changes:")
+    return problems, added, added_constants, diff.stdout
+
+
+def git_file(rev, path):
+    """PATH's text at REV, or None."""
+    out = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
+    return out.stdout if out.returncode == 0 else None
+
+
+def previous_release(version, path):
+    """The newest tag vX.Y.Z before VERSION, reachable from HEAD, whose tree
+    has PATH (a baseline): the release before the one being made."""
+    out = subprocess.run(["git", "tag", "--merged", "HEAD", "--list", "v[0-9]*"], capture_output=True, text=True)
+    key = lambda v: tuple(int(x) for x in re.findall(r"\d+", v)[:3])  # noqa: E731
+    older = [t for t in out.stdout.split() if re.fullmatch(r"v\d+\.\d+\.\d+", t) and key(t) < key(version)]
+    for tag in sorted(older, key=key, reverse=True):
+        if git_file(tag, path) is not None:
+            return tag
+    return None
+
+
+def report(name, what, problems, diff_text):
+    print(f"abi-check: {name} breaks the ABI of {what}:", file=sys.stderr)
+    for p in problems:
+        print(f"  {p}", file=sys.stderr)
+    if diff_text.strip():
+        print(diff_text.rstrip(), file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="record LIBRARY as the baseline")
@@ -258,10 +363,16 @@ def main():
         "--header",
         action="append",
         default=[],
-        help="a public C header: its structs' layouts and its #define values are checked (repeatable)",
+        help="a public C header whose #define values are checked (repeatable)",
     )
     ap.add_argument(
         "--headers-dir", action="append", default=[], help="a directory of public headers (abidw --headers-dir)"
+    )
+    ap.add_argument(
+        "--release",
+        metavar="VERSION",
+        help="the version being built: when the baseline is this release's own (abi/BASELINE), "
+        "LIBRARY must equal it exactly, and must also pass against the previous release's baseline",
     )
     ap.add_argument("baseline")
     ap.add_argument("library")
@@ -284,63 +395,47 @@ def main():
         fail(f"no baseline {args.baseline}: record the last release's with --write")
     with open(args.baseline, encoding="utf-8") as f:
         old_text = f.read()
+    old_constants = None
+    if args.header:
+        if not os.path.isfile(constants_path(args.baseline)):
+            fail(f"no {constants_path(args.baseline)}: record the baseline with --write --header")
+        with open(constants_path(args.baseline), encoding="utf-8") as f:
+            old_constants = f.read()
+    name = os.path.basename(args.library)
     old_soname, old_syms = symbols(old_text)
     new_soname, new_syms = symbols(new_text)
-    name = os.path.basename(args.library)
-
     if not all(new_syms.values()):
         fail(f"{name}: unversioned functions: {', '.join(sorted(s for s, v in new_syms.items() if not v))}")
 
-    added = sorted(set(new_syms) - set(old_syms))
+    # A release carries its own baseline: then the library is that baseline
+    # exactly (nothing changed after make abi-baseline), and what the release
+    # changed is checked against the release before it, from its tag.
+    own = None
+    if args.release:
+        marker = os.path.join(os.path.dirname(args.baseline), "BASELINE")
+        own = os.path.isfile(marker) and open(marker, encoding="utf-8").read().strip() == args.release
+    if own:
+        problems, _, _, diff_text = compare(old_text, old_constants, new_text, args.header, exact=True)
+        if problems:
+            report(name, f"its own release's baseline {args.baseline}", problems, diff_text)
+            fail("the baseline is stale: run make abi-baseline (a release's last step before its tag)")
+        prev = previous_release(args.release, args.baseline)
+        if prev is None:
+            print(f"abi-check: {name}: equals its release's baseline {args.baseline}; no earlier release has one")
+            return
+        old_text = git_file(prev, args.baseline)
+        old_constants = git_file(prev, constants_path(args.baseline)) if args.header else None
+        if args.header and old_constants is None:
+            fail(f"{prev} has {args.baseline} but no {constants_path(args.baseline)}")
+        old_soname, old_syms = symbols(old_text)
+        args.baseline = f"{prev}:{args.baseline}"
+
     if old_soname != new_soname:
-        print(f"abi-check: {name}: soname {old_soname} -> {new_soname}: a new ABI series, nothing to compare;")
-        print(f"abi-check: record it as the baseline: {sys.argv[0]} --write {args.baseline} {args.library}")
+        print(f"abi-check: {name}: soname {old_soname} -> {new_soname}: a new ABI series, nothing to compare")
         return
-
-    problems = []
-    old_nodes = set(old_syms.values())
-    for sym in added:
-        if new_syms[sym] in old_nodes:
-            problems.append(
-                f"{sym} is new but in node {new_syms[sym]}, which {old_soname}'s baseline already has: "
-                "a released node never changes, add a node for the next release"
-            )
-    for sym in sorted(set(old_syms) & set(new_syms)):
-        if old_syms[sym] != new_syms[sym]:
-            problems.append(f"{sym}: symbol version {old_syms[sym]} -> {new_syms[sym]}")
-
-    added_constants = []
-    if args.header:
-        changed, added_constants = compare_constants(constants_path(args.baseline), args.header)
-        problems += [f"constant {c}" for c in changed]
-
-    with tempfile.TemporaryDirectory() as tmp:
-        old_path, new_path = os.path.join(tmp, "old.abi"), os.path.join(tmp, "new.abi")
-        with open(old_path, "w", encoding="utf-8") as f:
-            f.write(old_text)
-        with open(new_path, "w", encoding="utf-8") as f:
-            f.write(new_text)
-        # Additions are no break (and are listed below from the symbols).
-        cmd = ["abidiff", "--no-default-suppression", "--no-show-locs", "--no-added-syms"]
-        problems += layout_problems(old_text, new_text)
-        may_grow = growable(struct_layouts(old_text))
-        if may_grow:
-            sup = os.path.join(tmp, "sz-structs.suppr")
-            suppressions(may_grow, sup)
-            cmd += ["--suppressions", sup]
-
-        diff = subprocess.run(cmd + [old_path, new_path], capture_output=True, text=True)
-
-    if diff.returncode & (ABIDIFF_ERROR | ABIDIFF_USAGE_ERROR):
-        fail(f"abidiff failed ({diff.returncode}): {diff.stderr.strip()}")
-    if diff.returncode & (ABIDIFF_ABI_CHANGE | ABIDIFF_ABI_INCOMPATIBLE_CHANGE):
-        problems.append("abidiff reports changes that break programs built against the baseline:")
+    problems, added, added_constants, diff_text = compare(old_text, old_constants, new_text, args.header, False)
     if problems:
-        print(f"abi-check: {name} breaks the ABI of {old_soname} (baseline {args.baseline}):", file=sys.stderr)
-        for p in problems:
-            print(f"  {p}", file=sys.stderr)
-        if diff.stdout.strip():
-            print(diff.stdout.rstrip(), file=sys.stderr)
+        report(name, f"{old_soname} (baseline {args.baseline})", problems, diff_text)
         print(
             "abi-check: keep the old functions and structs as they are (grow an sz-first struct at its end, "
             "add functions in a new node), or start a new ABI series: bump the soname (the crate's major "
@@ -353,8 +448,8 @@ def main():
     print(f"abi-check: {name}: compatible with {args.baseline} ({len(old_syms)} functions, nodes {', '.join(nodes)})")
     for sym in added:
         print(f"abi-check:   added {sym}@{new_syms[sym]}")
-    for name in added_constants:
-        print(f"abi-check:   added constant {name}")
+    for const in added_constants:
+        print(f"abi-check:   added constant {const}")
 
 
 if __name__ == "__main__":

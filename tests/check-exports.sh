@@ -22,7 +22,7 @@ export LC_ALL=C # sort, uniq and comm agree on one order
 # FILE without its C comments (/* */ over any number of lines, several on a
 # line; and // to the end of a line).
 uncomment() {
-	perl -0777 -pe 's{/\*.*?\*/}{ }gs; s{//[^\n]*}{}g' "$1"
+	perl -0777 -pe 's{/\*.*?\*/|//[^\n]*}{ }gs' "$1"
 }
 
 so=${1:?usage: $0 LIBRARY VERSION_SCRIPT [HEADER]}
@@ -42,7 +42,7 @@ problem() {
 
 # The script as tokens, comments dropped: NODE { global: name ; ... local: * ; } PARENT ;
 # (ld also takes # to the end of a line as a comment in a version script.)
-tokens=$(uncomment "$map" | sed -e 's/#.*$//' |
+tokens=$(perl -0777 -pe 's{/\*.*?\*/|#[^\n]*}{ }gs' "$map" |
 	sed -e 's/[{};]/ & /g' | tr -s ' \t\n' '\n\n\n' | grep -v '^$' || true)
 # "NODE PARENT" per node (PARENT "-" for none) and "NAME NODE" per global: entry.
 parsed=$(awk '

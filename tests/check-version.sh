@@ -73,14 +73,14 @@ for map in "$repo/abi/xsk_rs.map" "$repo/compat/compat.map"; do
 		[[ $node =~ _([0-9]+)\.([0-9]+)$ ]] || { bad "$map: node $node is not NAME_MAJOR.MINOR"; continue; }
 		((BASH_REMATCH[1] < major || (BASH_REMATCH[1] == major && BASH_REMATCH[2] <= minor))) ||
 			bad "$map: node $node is for a release after $version"
-	done < <(sed -e 's|/\*.*\*/||g' "$map" | grep -oE '^[A-Z][A-Z0-9_]*_[0-9.]+ *\{' | tr -d ' {')
+	done < <(perl -0777 -pe 's{/\*.*?\*/|#[^\n]*}{ }gs' "$map" | grep -oE '^[A-Z][A-Z0-9_]*_[0-9.]+ *\{' | tr -d ' {')
 done
 
-# Each release tag sits on a commit of that version (a clone without tags
-# has nothing to check here).
+# Each release tag this commit descends from sits on a commit of that
+# version (a clone without tags has nothing to check here).
 tags=()
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-	mapfile -t tags < <(git -C "$repo" tag --list 'v[0-9]*' | sort -V)
+	mapfile -t tags < <(git -C "$repo" tag --merged HEAD --list 'v[0-9]*' | sort -V)
 fi
 for tag in "${tags[@]}"; do
 	at=$(git -C "$repo" show "$tag:Cargo.toml" 2>/dev/null | cargo_version)
@@ -88,6 +88,7 @@ for tag in "${tags[@]}"; do
 done
 
 baseline=$(cat "$repo/abi/BASELINE" 2>/dev/null || true)
+[[ $baseline =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || bad "abi/BASELINE says '$baseline', not a release version"
 if grep -Eq "^## \[$version\] - [0-9]{4}-[0-9]{2}-[0-9]{2}$" "$repo/CHANGELOG.md"; then
 	[[ $baseline == "$version" ]] ||
 		bad "$version is a release (CHANGELOG.md dates it), but abi/BASELINE says '$baseline': run make abi-baseline"

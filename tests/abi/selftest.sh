@@ -124,6 +124,43 @@ HEADER=$work/const-removed.h t "a removed constant is a break" \
 HEADER=$work/const-added.h t "an added constant is compatible and listed" \
 	pass const-added libfx.so.1 v1.map 'added constant FX_FLAG_C'
 
+# A release commit (--release): its baseline is its own (abi/BASELINE), the
+# previous release's comes from that release's tag. A throw-away git
+# repository holds release 1.0.0 (the baseline above, tagged v1.0.0), then
+# records release 1.1.0 from LIB: release LIB.
+release() {
+	local r=$work/rel-$1
+	rm -rf "$r" && mkdir -p "$r/abi" && cd "$r" || return 1
+	git init -q . && git config user.email t@t && git config user.name t &&
+		cp "$work/base.abi" abi/fx.abi && cp "$work/base.constants" abi/fx.constants &&
+		echo 1.0.0 >abi/BASELINE && git add abi && git commit -qm 1.0.0 && git tag v1.0.0 &&
+		python3 "$check" --write --header "$header" abi/fx.abi "$work/$1.so" && echo 1.1.0 >abi/BASELINE &&
+		git add abi && git commit -qm 1.1.0
+}
+# at_release LIB: the check of LIB in the release 1.1.0 repository of release().
+at_release() {
+	(cd "$work/rel-$2" && python3 "$check" --release 1.1.0 --header "$header" abi/fx.abi "$work/$1.so")
+}
+release_ok() {
+	release added && at_release added added
+}
+step "a release equal to its own baseline, compatible with the last: passes" "$work/rel-ok.log" release_ok
+release_stale() {
+	local rc=0 out
+	out=$(at_release sz-grown added 2>&1) || rc=$?
+	echo "$out"
+	[[ $rc -eq 1 ]] && grep -q 'the baseline is stale' <<<"$out"
+}
+step "a release that differs from its own baseline: stale, fails" "$work/rel-stale.log" release_stale
+release_breaks() {
+	local rc=0 out
+	release removed && { out=$(at_release removed removed 2>&1) || rc=$?; }
+	echo "$out"
+	[[ $rc -eq 1 ]] && grep -q 'fx_old' <<<"$out" && grep -q 'baseline v1.0.0:abi/fx.abi' <<<"$out"
+}
+step "a break recorded as the release's own baseline still fails against the last release" \
+	"$work/rel-break.log" release_breaks
+
 # What the versions do at load time, as the README says: a program that uses
 # a function of a newer node is refused by a library without that node, by
 # name; a program linked against an unversioned build (as every release before
