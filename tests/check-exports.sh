@@ -18,6 +18,8 @@
 # declared but missing at link time.
 set -euo pipefail
 export LC_ALL=C # sort, uniq and comm agree on one order
+# shellcheck source=abi/elf.sh
+source "$(dirname "$0")/../abi/elf.sh"
 
 # FILE without its C comments (/* */ over any number of lines, several on a
 # line; and // to the end of a line).
@@ -59,16 +61,13 @@ map_nodes=$(awk '$1 == "node" { print $2, $3 }' <<<"$parsed")
 map_syms=$(awk '$1 == "sym" { print $2, $3 }' <<<"$parsed" | sort)
 [[ -n $map_nodes && -n $map_syms ]] || { echo "error: $map: no version node with global: entries" >&2; exit 1; }
 
-# readelf -W --dyn-syms: "Num: Value Size Type Bind Vis Ndx Name[@[@]VERSION]".
-# A version's own definition is an ABS OBJECT named after it; not an export.
-dynsyms=$(readelf -W --dyn-syms "$so" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND" && $7 != "ABS" && $5 != "LOCAL" && NF >= 8 { print $8 }')
-exported=$(sed 's/@.*//' <<<"$dynsyms" | sort -u)
-[[ -n $exported ]] || { echo "error: $so exports nothing at all" >&2; exit 1; }
+lib_syms=$(elf_exports "$so")
+exported=$(awk '{ print $1 }' <<<"$lib_syms" | sort -u)
+[[ -n $lib_syms ]] || { echo "error: $so exports nothing at all" >&2; exit 1; }
 
-unversioned=$(grep -v '@@' <<<"$dynsyms" || true)
+unversioned=$(awk '$2 == "-" || $2 ~ /^\(hidden\)/ { print $1 }' <<<"$lib_syms")
 [[ -z $unversioned ]] || problem "exported without a default symbol version (name@@NODE):" "$unversioned"
 
-lib_syms=$(grep '@@' <<<"$dynsyms" | sed 's/@@/ /' | sort || true)
 [[ $lib_syms == "$map_syms" ]] ||
 	problem "exports differ from $map's entries (< library, > script):" \
 		"$(diff <(echo "$lib_syms") <(echo "$map_syms") | grep '^[<>]' || true)"
@@ -76,15 +75,7 @@ lib_syms=$(grep '@@' <<<"$dynsyms" | sed 's/@@/ /' | sort || true)
 dups=$(awk '{ print $1 }' <<<"$map_syms" | uniq -d)
 [[ -z $dups ]] || problem "$map lists these more than once:" "$dups"
 
-# readelf -V: "Flags: none  Index: N  Cnt: C  Name: NODE" then, for a node
-# with a parent, "Parent 1: PARENT". The BASE entry is the file itself.
-lib_nodes=$(readelf -V -W "$so" | awk '
-	/Version definition section/ { d = 1; next }
-	/Version (needs|symbols) section/ { d = 0 }
-	d && /Flags: BASE/ { next }
-	d && /Name: / { if (node != "") print node, parent; node = $NF; parent = "-"; next }
-	d && /Parent 1: / { parent = $NF }
-	END { if (node != "") print node, parent }')
+lib_nodes=$(elf_nodes "$so")
 [[ $(sort <<<"$lib_nodes") == "$(sort <<<"$map_nodes")" ]] ||
 	problem "version nodes (and parents) differ from $map's (< library, > script):" \
 		"$(diff <(sort <<<"$lib_nodes") <(sort <<<"$map_nodes") | grep '^[<>]' || true)"

@@ -25,6 +25,8 @@ prefix=${1:?usage: $0 PREFIX [VERSION]}
 lib=$prefix/lib
 errors=0
 bad() { echo "error: $*" >&2; errors=$((errors + 1)); }
+# shellcheck source=abi/elf.sh
+source "$repo/abi/elf.sh"
 # The [package] version in a Cargo.toml on stdin.
 cargo_version() { awk -F'"' '/^\[/ { p = ($0 == "[package]") } p && /^version *=/ { print $2; exit }'; }
 
@@ -35,14 +37,7 @@ major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[3]}
 [[ $(cargo_version <"$repo/Cargo.toml") == "$version" ]] || bad "Cargo.toml's version is not $version"
 
 for name in xsk_rs xsk_rs-compat; do
-	real=$lib/lib$name.so.$version
-	[[ -f $real && ! -L $real ]] || bad "$real is not installed"
-	[[ $(readlink "$lib/lib$name.so.$major" 2>/dev/null) == "lib$name.so.$version" ]] ||
-		bad "$lib/lib$name.so.$major does not link to lib$name.so.$version"
-	[[ $(readlink "$lib/lib$name.so" 2>/dev/null) == "lib$name.so.$version" ]] ||
-		bad "$lib/lib$name.so does not link to lib$name.so.$version"
-	[[ -f $real ]] && { readelf -d "$real" | grep -q "(SONAME).*\[lib$name\.so\.$major\]" ||
-		bad "$real's SONAME is not lib$name.so.$major"; }
+	while read -r wrong; do bad "$wrong"; done < <(elf_lib_installed "$lib" "lib$name" "$version" || true)
 	pc=$(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --modversion "$name" 2>&1) || true
 	[[ $pc == "$version" ]] || bad "$name.pc says version '$pc'"
 done

@@ -34,6 +34,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=abi/elf.sh
+source "$repo/abi/elf.sh"
 me=$(basename "$0")
 
 die() {
@@ -67,14 +69,8 @@ libdir=usr/lib/$ma
 # check_library STEM: checks the staged library STEM.so.VERSION, its soname
 # link and its SONAME, as the Makefile installs them.
 check_library() {
-	local stem=$1 real=$stage/$libdir/$1.so.$version soname
-	[[ -f $real && ! -L $real ]] || die "$libdir/$stem.so.$version is not in $stage (built for another version?)"
-	[[ $(readlink "$stage/$libdir/$stem.so.$major") == "$stem.so.$version" ]] ||
-		die "$libdir/$stem.so.$major is not a link to $stem.so.$version"
-	[[ $(readlink "$stage/$libdir/$stem.so") == "$stem.so.$version" ]] ||
-		die "$libdir/$stem.so is not a link to $stem.so.$version"
-	soname=$(readelf -d "$real" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
-	[[ $soname == "$stem.so.$major" ]] || die "$stem.so.$version has SONAME '$soname', not $stem.so.$major"
+	local wrong
+	wrong=$(elf_lib_installed "$stage/$libdir" "$1" "$version") || die "staged $wrong"
 }
 check_library libxsk_rs
 check_library libxsk_rs-compat
@@ -143,13 +139,12 @@ twice=$(sort "$claimed" | uniq -d)
 # As dh_strip: no debug information, no .comment or .note (the build-id note
 # stays). strip keeps .dynsym and the version sections, but that is checked,
 # since the symbol versions are what the symbols files and binaries rely on.
-dynsyms() { readelf --dyn-syms --wide "$1" | awk 'NR > 3 { print $4, $5, $6, $7 != "UND", $8 }' | sort; }
 strip_shared() {
 	local f=$1 before
-	before=$(dynsyms "$f"; readelf -V --wide "$f" | grep -E 'Name: |Flags: ' | sed 's/^ *0x[0-9a-f]*: *//')
+	before=$(elf_exports "$f"; elf_nodes "$f")
 	strip --remove-section=.comment --remove-section=.note --strip-unneeded "$f"
-	[[ $before == "$(dynsyms "$f"; readelf -V --wide "$f" | grep -E 'Name: |Flags: ' | sed 's/^ *0x[0-9a-f]*: *//')" ]] ||
-		die "strip changed the dynamic symbols or their versions of $f"
+	[[ $before == "$(elf_exports "$f"; elf_nodes "$f")" ]] ||
+		die "strip changed the exported symbols or their versions of $f"
 }
 strip_shared "$build/debian/libxsk-rs0/$libdir/libxsk_rs.so.$version"
 strip_shared "$build/debian/libxsk-rs-compat0/$libdir/libxsk_rs-compat.so.$version"
@@ -162,19 +157,14 @@ strip --strip-debug --remove-section=.comment --remove-section=.note --enable-de
 # X.Y.0 (NAME_X.Y.Z: since X.Y.Z); an unversioned one (@Base, or a node
 # without a version number) gets VERSION, the most a binary can need.
 symbols() {
-	local file=$1 pkg=$2 soname nodes
-	soname=$(readelf -d "$file" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
-	echo "$soname $pkg #MINVER#"
+	local file=$1 pkg=$2
+	echo "$(elf_soname "$file") $pkg #MINVER#"
 	echo "* Build-Depends-Package: ${pkg%"$major"}-dev"
-	# The version nodes the library defines (not the BASE entry, its soname):
-	# readelf shows each node's own symbol without "@NODE", Debian lists it
-	# as NODE@NODE.
-	nodes=$(readelf -V --wide "$file" | sed -n '/Version definition/,/^$/s/.*Flags: none .*Name: \([^ ]*\)$/\1/p' | tr '\n' ' ')
-	readelf --dyn-syms --wide "$file" |
-		awk -v v="$version" -v nodes=" $nodes" 'NR > 3 && $7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") && $6 != "HIDDEN" && $6 != "INTERNAL" {
-			name = $8; node = "Base"
-			if (split(name, a, "@+") == 2) { name = a[1]; node = a[2] }
-			else if ($7 == "ABS" && index(nodes, " " name " ")) node = name
+	# Each node's own definition symbol is listed too, as NODE@NODE, the
+	# way dpkg-gensymbols writes it; an unversioned symbol is NAME@Base.
+	{ awk '{ print $1, $1 }' < <(elf_nodes "$file"); elf_exports "$file"; } |
+		awk -v v="$version" '{
+			name = $1; node = ($2 == "-") ? "Base" : $2
 			since = v
 			if (match(node, /_[0-9]+\.[0-9]+(\.[0-9]+)?$/)) {
 				since = substr(node, RSTART + 1)
